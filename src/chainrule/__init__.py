@@ -1,0 +1,25 @@
+"""chainrule: automatic differentiation on NumPy.
+
+>>> import chainrule as cr
+>>> x = cr.arange(4.0, requires_grad=True)
+>>> y = 2 * cr.dot(x, x)
+>>> y.backward()
+>>> x.grad
+tensor([ 0.,  4.,  8., 12.])
+"""
+
+# isort: off
+from .tensor import Tensor, bool_, float16, float32, float64, int32, int64  # the op table needs it
+# isort: on
+from . import linalg, random
+from .api import *  # noqa: F403
+from .api import abs, divide, max, min, pow, sum  # noqa: A004
+from .creation import (
+    arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, tensor, zeros,
+    zeros_like,
+)
+from .engine import Node, gradients
+from .gradcheck import gradcheck
+from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
+
+__version__ = "0.1.0"

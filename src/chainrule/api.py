@@ -1,0 +1,354 @@
+"""The public math namespace: NumPy names and signatures, always returning tensors.
+
+Elementwise functions are the primitives themselves behind a wrapper that turns raw inputs into
+tensors; functions whose NumPy signature has non-tensor arguments (``axis``, shapes, bounds) are
+spelled out below.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .tensor import Tensor, as_dtype, to_array
+
+
+def _tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._wrap(to_array(value))
+
+
+def _elementwise(prim: Callable, name: str) -> Callable:
+    @functools.wraps(prim)
+    def function(*args: Any) -> Tensor:
+        if not builtins.any(isinstance(a, Tensor) for a in args):
+            args = tuple(_tensor(a) for a in args)
+        return prim(*args)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"Elementwise ``{name}`` with NumPy broadcasting (as ``numpy.{name}``), "
+        "differentiable in every floating input."
+    )
+    return function
+
+
+_ELEMENTWISE = (
+    "add subtract multiply true_divide power negative square reciprocal sqrt absolute exp "
+    "expm1 log log1p log2 log10 sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh "
+    "sigmoid relu maximum minimum remainder equal not_equal less less_equal greater "
+    "greater_equal logical_not logical_and logical_or logical_xor isnan isinf isfinite sign "
+    "floor ceil trunc rint floor_divide real imag conj"
+).split()
+
+globals().update({name: _elementwise(getattr(ops, name), name) for name in _ELEMENTWISE})
+divide = globals()["true_divide"]
+abs = globals()["absolute"]  # noqa: A001
+pow = globals()["power"]  # noqa: A001
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """``x`` where ``condition`` holds, else ``y`` (gradients flow to the chosen side).
+
+    >>> import chainrule as cr
+    >>> cr.where(cr.tensor([True, False]), cr.tensor([1.0, 2.0]), 0.0)
+    tensor([1., 0.])
+    """
+    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = _tensor(x)
+    return ops.where(condition, x, y)
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
+    """Limit values to ``[a_min, a_max]``; the gradient is 1 inside, 0 outside.
+
+    >>> import chainrule as cr
+    >>> cr.clip(cr.tensor([-1.0, 0.5, 2.0]), 0, 1)
+    tensor([0. , 0.5, 1. ])
+    """
+    return ops.clip(_tensor(a), a_min=a_min, a_max=a_max)
+
+
+def _reduction(prim: Callable, name: str, example: str) -> Callable:
+    def function(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return prim(_tensor(a), axis=axis, keepdims=keepdims)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"``{name}`` over ``axis`` (an int, a tuple or None for all), NumPy's signature.\n\n"
+        f"    >>> import chainrule as cr\n    >>> {example}\n"
+    )
+    return function
+
+
+sum = _reduction(ops.sum, "sum", "cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)\n"
+                 "    tensor([4., 6.])")  # noqa: A001
+prod = _reduction(ops.prod, "prod", "cr.prod(cr.tensor([1.0, 2.0, 3.0]))\n    tensor(6.)")
+max = _reduction(ops.amax, "max", "cr.max(cr.tensor([1.0, 3.0, 2.0]))\n    tensor(3.)")  # noqa: A001
+min = _reduction(ops.amin, "min", "cr.min(cr.tensor([1.0, 3.0, 2.0]))\n    tensor(1.)")  # noqa: A001
+amax, amin = max, min
+mean = _reduction(ops.mean, "mean", "cr.mean(cr.tensor([1.0, 2.0]))\n    tensor(1.5)")
+argmax = _reduction(ops.argmax, "argmax", "cr.argmax(cr.tensor([1.0, 3.0, 2.0]))\n    tensor(1)")
+argmin = _reduction(ops.argmin, "argmin", "cr.argmin(cr.tensor([1.0, 3.0, 2.0]))\n    tensor(0)")
+
+
+def var(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance (NumPy's default ``ddof=0``).
+
+    >>> import chainrule as cr
+    >>> cr.var(cr.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(1.25)
+    """
+    return ops.var(_tensor(a), axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def std(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation (NumPy's default ``ddof=0``).
+
+    >>> import chainrule as cr
+    >>> cr.std(cr.tensor([1.0, 3.0]))
+    tensor(1.)
+    """
+    return ops.std(_tensor(a), axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def cumsum(a: Any, axis: int | None = None) -> Tensor:
+    """Cumulative sum along ``axis`` (the flattened tensor when None).
+
+    >>> import chainrule as cr
+    >>> cr.cumsum(cr.tensor([1.0, 2.0, 3.0]))
+    tensor([1., 3., 6.])
+    """
+    a = _tensor(a)
+    if axis is None:
+        a, axis = ops.reshape(a, shape=(-1,)), 0
+    return ops.cumsum(a, axis=axis)
+
+
+def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(a)))``, stable for large values (SciPy's name).
+
+    >>> import chainrule as cr
+    >>> cr.logsumexp(cr.tensor([1000.0, 1000.0]))
+    tensor(1000.6931)
+    """
+    return ops.logsumexp(_tensor(a), axis=axis, keepdims=keepdims)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Softmax along ``axis`` (SciPy's ``scipy.special.softmax``, default last axis).
+
+    >>> import chainrule as cr
+    >>> cr.softmax(cr.tensor([0.0, 0.0]))
+    tensor([0.5, 0.5])
+    """
+    return ops.softmax(_tensor(x), axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``.
+
+    >>> import chainrule as cr
+    >>> cr.exp(cr.log_softmax(cr.tensor([0.0, 0.0])))
+    tensor([0.5, 0.5])
+    """
+    return ops.log_softmax(_tensor(x), axis=axis)
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def reshape(a: Any, shape: Any) -> Tensor:
+    """The same data with a new shape (one entry may be -1).
+
+    >>> import chainrule as cr
+    >>> cr.reshape(cr.arange(6), (2, -1)).shape
+    (2, 3)
+    """
+    return ops.reshape(_tensor(a), shape=shape)
+
+
+def transpose(a: Any, axes: Any = None) -> Tensor:
+    """Permute the axes (reverse them by default).
+
+    >>> import chainrule as cr
+    >>> cr.transpose(cr.zeros((2, 3))).shape
+    (3, 2)
+    """
+    return ops.transpose(_tensor(a), axes=None if axes is None else tuple(axes))
+
+
+def swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes.
+
+    >>> import chainrule as cr
+    >>> cr.swapaxes(cr.zeros((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
+    return ops.swapaxes(_tensor(a), axis1, axis2)
+
+
+def moveaxis(a: Any, source: Any, destination: Any) -> Tensor:
+    """Move axes to new positions.
+
+    >>> import chainrule as cr
+    >>> cr.moveaxis(cr.zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    return ops.moveaxis(_tensor(a), source, destination)
+
+
+def expand_dims(a: Any, axis: Any) -> Tensor:
+    """Insert size-1 axes.
+
+    >>> import chainrule as cr
+    >>> cr.expand_dims(cr.zeros(3), 0).shape
+    (1, 3)
+    """
+    return ops.expand_dims(_tensor(a), axis)
+
+
+def squeeze(a: Any, axis: Any = None) -> Tensor:
+    """Remove size-1 axes.
+
+    >>> import chainrule as cr
+    >>> cr.squeeze(cr.zeros((1, 3, 1))).shape
+    (3,)
+    """
+    return ops.squeeze(_tensor(a), axis)
+
+
+def broadcast_to(a: Any, shape: Any) -> Tensor:
+    """Broadcast to ``shape``; the gradient sums back over the repeated axes.
+
+    >>> import chainrule as cr
+    >>> cr.broadcast_to(cr.tensor([1.0, 2.0]), (2, 2))
+    tensor([[1., 2.],
+            [1., 2.]])
+    """
+    return ops.broadcast_to(_tensor(a), shape=tuple(np.atleast_1d(shape)))
+
+
+def concatenate(arrays: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis.
+
+    >>> import chainrule as cr
+    >>> cr.concatenate([cr.ones(2), cr.zeros(1)])
+    tensor([1., 1., 0.])
+    """
+    arrays = [_tensor(a) for a in arrays]
+    return ops.concatenate(*arrays, axis=axis)
+
+
+def stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis.
+
+    >>> import chainrule as cr
+    >>> cr.stack([cr.ones(2), cr.zeros(2)]).shape
+    (2, 2)
+    """
+    return ops.stack([_tensor(a) for a in arrays], axis=axis)
+
+
+def split(a: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """Split into a list of tensors along ``axis``.
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.split(cr.arange(6), 3)]
+    [(2,), (2,), (2,)]
+    """
+    return ops.split(_tensor(a), indices_or_sections, axis=axis)
+
+
+def flip(a: Any, axis: Any = None) -> Tensor:
+    """Reverse the order of elements along ``axis`` (all axes by default).
+
+    >>> import chainrule as cr
+    >>> cr.flip(cr.tensor([1.0, 2.0, 3.0]))
+    tensor([3., 2., 1.])
+    """
+    return ops.flip(_tensor(a), axis=axis)
+
+
+def tile(a: Any, reps: Any) -> Tensor:
+    """Repeat a tensor ``reps`` times along each axis.
+
+    >>> import chainrule as cr
+    >>> cr.tile(cr.tensor([1.0, 2.0]), 2)
+    tensor([1., 2., 1., 2.])
+    """
+    return ops.tile(_tensor(a), reps)
+
+
+def ravel(a: Any) -> Tensor:
+    """Flatten to one axis.
+
+    >>> import chainrule as cr
+    >>> cr.ravel(cr.zeros((2, 3))).shape
+    (6,)
+    """
+    return ops.ravel(_tensor(a))
+
+
+# ---------------------------------------------------------------- products
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's broadcasting rules (also ``a @ b``).
+
+    >>> import chainrule as cr
+    >>> cr.matmul(cr.eye(2), cr.tensor([1.0, 2.0]))
+    tensor([1., 2.])
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _tensor(a)
+    return ops.matmul(a, b)
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """NumPy's ``dot``.
+
+    >>> import chainrule as cr
+    >>> x = cr.arange(4.0)
+    >>> cr.dot(x, x)
+    tensor(14.)
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _tensor(a)
+    return ops.dot(a, b)
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """Dot product of the flattened tensors.
+
+    >>> import chainrule as cr
+    >>> cr.vdot(cr.ones((2, 2)), cr.ones((2, 2)))
+    tensor(4.)
+    """
+    return ops.vdot(_tensor(a), b)
+
+
+def astype(a: Any, dtype: Any) -> Tensor:
+    """A copy converted to ``dtype`` (gradients are converted back).
+
+    >>> import chainrule as cr
+    >>> cr.astype(cr.arange(2), "float64").dtype
+    dtype('float64')
+    """
+    return ops.astype(_tensor(a), dtype=as_dtype(dtype))
+
+
+def stop_gradient(x: Any) -> Tensor:
+    """The same values, cut off from the graph (JAX's and TensorFlow's name for ``detach``).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> cr.stop_gradient(x * x).requires_grad
+    False
+    """
+    return ops.stop_gradient(_tensor(x))

@@ -1,0 +1,157 @@
+"""Creating tensors, with the frameworks' default dtypes: float32 for floating values (Python
+floats, ``zeros``, ``linspace``, random normals), int64 for Python integers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor, as_dtype, float32, to_array
+
+
+def _make(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype), copy=False)
+    out = Tensor._wrap(array)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def _shape(shape: Any) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, 2.0]).dtype, cr.tensor(3).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    return _make(to_array(data, dtype), None, requires_grad)
+
+
+def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``: float32 if any bound is a float.
+
+    >>> import chainrule as cr
+    >>> cr.arange(4.0)
+    tensor([0., 1., 2., 3.])
+    """
+    array = np.arange(*args)
+    if dtype is None:
+        floating = any(isinstance(a, float) for a in args)
+        array = array.astype(float32 if floating else np.int64)
+    return _make(array, dtype, requires_grad)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros (float32 by default).
+
+    >>> import chainrule as cr
+    >>> cr.zeros(2, 3).shape
+    (2, 3)
+    """
+    return _make(np.zeros(_shape(shape), dtype=as_dtype(dtype) or float32), None, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones (float32 by default).
+
+    >>> import chainrule as cr
+    >>> cr.ones(2)
+    tensor([1., 1.])
+    """
+    return _make(np.ones(_shape(shape), dtype=as_dtype(dtype) or float32), None, requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor (here: zeros, for reproducibility)."""
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``fill_value`` (float32 for a float, int64 for an int).
+
+    >>> import chainrule as cr
+    >>> cr.full((2,), 7.0)
+    tensor([7., 7.])
+    """
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    value = to_array(fill_value, dtype)
+    return _make(np.full(shape, value, dtype=value.dtype), None, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix.
+
+    >>> import chainrule as cr
+    >>> cr.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    return _make(np.eye(n, m, dtype=as_dtype(dtype) or float32), None, requires_grad)
+
+
+def linspace(
+    start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32).
+
+    >>> import chainrule as cr
+    >>> cr.linspace(0, 1, 3)
+    tensor([0. , 0.5, 1. ])
+    """
+    return _make(np.linspace(start, stop, num).astype(as_dtype(dtype) or float32), None,
+                 requires_grad)
+
+
+def _like(fill: Any) -> Any:
+    def like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        base = x.data if isinstance(x, Tensor) else np.asarray(x)
+        return _make(np.full(np.shape(base), fill, dtype=as_dtype(dtype) or base.dtype), None,
+                     requires_grad)
+
+    return like
+
+
+zeros_like = _like(0)
+zeros_like.__name__ = "zeros_like"
+zeros_like.__doc__ = """Zeros with the shape and dtype of ``x``.
+
+    >>> import chainrule as cr
+    >>> cr.zeros_like(cr.arange(3.0))
+    tensor([0., 0., 0.])
+    """
+ones_like = _like(1)
+ones_like.__name__ = "ones_like"
+ones_like.__doc__ = """Ones with the shape and dtype of ``x``.
+
+    >>> import chainrule as cr
+    >>> cr.ones_like(cr.arange(2.0))
+    tensor([1., 1.])
+    """
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` with the shape and dtype of ``x``.
+
+    >>> import chainrule as cr
+    >>> cr.full_like(cr.arange(2.0), 5)
+    tensor([5., 5.])
+    """
+    return _like(fill_value)(x, dtype, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array`` (keeps its dtype).
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.from_numpy(np.zeros(2)).dtype
+    dtype('float64')
+    """
+    return Tensor._wrap(np.asarray(array))

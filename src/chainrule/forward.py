@@ -1,0 +1,127 @@
+"""Forward mode: tangents carried by tensors, one per nesting level.
+
+Each running ``jvp`` owns a *level*, a positive integer; inner (nested) ones own higher numbers.
+A tensor's ``_tangents`` maps levels to tangents, so the perturbations of nested transforms never
+mix. Invariant: the tangent stored at level L carries tangents of levels below L only. The
+output of a primitive gets, for each level L present in its inputs, the sum over inputs of the
+primitive's jvp rule applied to that input's level-L tangent.
+
+While the rule for level L runs, every tangent at level L or above is hidden (``state.ceiling``
+= L). Otherwise ``sin``'s rule ``t * cos(x)`` would see ``x``'s level-L tangent again, push it
+through ``cos``, whose rule calls ``sin``... and never stop; hidden, the rule's result carries
+exactly the lower-level tangents it should (second-order terms for nested jvps) and the reverse
+graph, because the rules run on the very tensors that were recorded.
+
+Tangents may have extra leading batch axes (``jacfwd`` pushes a whole identity at once); the
+rules are written for that, see :mod:`chainrule.ops.primitive`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .modes import state
+from .tensor import Tensor
+
+
+def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]) -> None:
+    """Fill ``result._tangents`` from the tangents of ``args`` (ascending levels)."""
+    tangents: dict[int, Any] = {}
+    result._tangents = tangents
+    shapes = tuple(np.shape(a.data if isinstance(a, Tensor) else a) for a in args)
+    out_shape = result.data.shape
+    previous = state.ceiling
+    try:
+        for level in levels:
+            state.ceiling = level
+            total = None
+            for index, (arg, rule) in enumerate(zip(args, prim.rules(prim.jvps, len(args)))):
+                if not isinstance(arg, Tensor) or not arg._tangents:
+                    continue
+                tangent = arg._tangents.get(level)
+                if tangent is None or rule is None:
+                    continue
+                part = rule(tangent, args, result, params, shapes, index, out_shape)
+                total = part if total is None else total + part
+            if total is None:
+                continue
+            target = _tangent_batch(args, level) + out_shape
+            if np.shape(total) != target:
+                from .ops import broadcast_to
+
+                total = broadcast_to(total, shape=target)
+            if total.dtype != result.data.dtype:
+                from .ops import astype
+
+                total = astype(total, dtype=result.data.dtype)
+            tangents[level] = total
+    finally:
+        state.ceiling = previous
+    if not tangents:
+        result._tangents = None
+    # The node (if any) saved a tangent-free copy of the output: give it the tangents too.
+    node = result._node
+    if node is not None and isinstance(node.ans, Tensor):
+        node.ans._tangents = result._tangents
+
+
+def _tangent_batch(args: tuple, level: int) -> tuple:
+    for arg in args:
+        if isinstance(arg, Tensor) and arg._tangents and level in arg._tangents:
+            tangent = arg._tangents[level]
+            return np.shape(tangent)[: np.ndim(tangent) - arg.data.ndim]
+    return ()
+
+
+def new_level() -> int:
+    state.jvp_level += 1
+    return state.jvp_level
+
+
+def end_level() -> None:
+    state.jvp_level -= 1
+
+
+def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:
+    """A tensor sharing ``primal``'s data and history, carrying ``tangent`` at ``level``."""
+    if isinstance(primal, Tensor):
+        out = Tensor._wrap(primal.data, primal._node, type(primal))
+        out._rg = primal._rg
+        out._version = primal._version
+        if primal._node is None and primal._rg:
+            # A leaf that requires grad: route gradients to it through an identity op.
+            from .ops import identity
+
+            out = identity(primal)
+        out._tangents = dict(primal._tangents or {})
+    else:
+        out = Tensor._wrap(np.asarray(primal))
+        out._tangents = {}
+    out._tangents[level] = tangent
+    return out
+
+
+def tangent_of(value: Any, level: int) -> Any:
+    """The level-``level`` tangent of ``value`` (None when it has none: a symbolic zero)."""
+    if isinstance(value, Tensor) and value._tangents:
+        return value._tangents.get(level)
+    return None
+
+
+def strip(value: Any, level: int) -> Any:
+    """``value`` without its level-``level`` tangent (same data and history)."""
+    if not isinstance(value, Tensor) or not value._tangents or level not in value._tangents:
+        return value
+    if value._node is None and value._rg:
+        from .ops import identity
+
+        out = identity(value)  # keep gradients flowing to the leaf
+    else:
+        out = Tensor._wrap(value.data, value._node, type(value))
+        out._rg = value._rg
+        out._version = value._version
+    rest = {k: v for k, v in value._tangents.items() if k != level}
+    out._tangents = rest or None
+    return out

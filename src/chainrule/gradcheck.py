@@ -1,0 +1,69 @@
+"""Checking gradients against central finite differences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .engine import gradients
+from .modes import no_grad
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Reverse-mode gradients and finite differences disagree."""
+
+
+def _as_inputs(inputs: Any) -> list[np.ndarray]:
+    if isinstance(inputs, (Tensor, np.ndarray)) or np.isscalar(inputs):
+        inputs = (inputs,)
+    return [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+
+
+def gradcheck(
+    f: Callable[..., Any],
+    inputs: Sequence[Any] | Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Compare the gradient of ``<u, f(*inputs)>`` for a random ``u`` with central finite
+    differences, in float64. Returns True, or raises :class:`GradcheckError` showing both.
+
+    >>> import chainrule as cr
+    >>> cr.gradcheck(lambda x: cr.sin(x) * x, [cr.tensor([0.5, 1.0], dtype="float64")])
+    True
+    """
+    arrays = _as_inputs(inputs)
+    rng = np.random.default_rng(seed)
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    out = f(*tensors)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"f must return a tensor, got {type(out).__name__}")
+    weights = rng.standard_normal(out.shape)
+    analytic = gradients(out, tensors, Tensor(weights), allow_unused=True)
+
+    def projected(values: list[np.ndarray]) -> float:
+        with no_grad():
+            result = f(*[Tensor(v) for v in values])
+        return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
+
+    for k, (array, grad) in enumerate(zip(arrays, analytic)):
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            shifted = [a.copy() for a in arrays]
+            shifted[k][index] += eps
+            plus = projected(shifted)
+            shifted[k][index] -= 2 * eps
+            minus = projected(shifted)
+            numeric[index] = (plus - minus) / (2 * eps)
+        computed = np.zeros_like(array) if grad is None else np.asarray(grad.data)
+        if not np.allclose(computed, numeric, atol=atol, rtol=rtol):
+            raise GradcheckError(
+                f"gradient of input {k} does not match finite differences:\n"
+                f"reverse mode:\n{computed}\nfinite differences:\n{numeric}"
+            )
+    return True

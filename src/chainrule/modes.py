@@ -1,0 +1,111 @@
+"""Grad mode: whether operations are recorded for reverse mode.
+
+The state is thread-local, like PyTorch's: a ``no_grad`` block in one thread does not stop
+recording in another. ``no_grad``/``enable_grad`` are PyTorch's names; ``record``/``pause`` are
+MXNet's names for the same switch.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        # Forward mode: tangents at levels >= ceiling are invisible (see forward.py).
+        self.ceiling = 1 << 30
+        # Active forward-mode levels; the innermost jvp owns the highest number.
+        self.jvp_level = 0
+        # How many functional transforms (grad, vjp, ...) are running: nested ones must
+        # build differentiable gradients.
+        self.transform_depth = 0
+
+
+state = _State()
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode for its extent."""
+
+    enabled: bool
+
+    def __enter__(self) -> None:
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._prev
+
+    def __call__(self, fn: F) -> F:
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Do not record operations for backward.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> with cr.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Record operations for backward, even inside ``no_grad``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(1.0, requires_grad=True)
+    >>> with cr.no_grad(), cr.enable_grad():
+    ...     (x * 2).requires_grad
+    True
+    """
+
+    enabled = True
+
+
+class record(enable_grad):  # noqa: N801 - MXNet's name
+    """MXNet's ``autograd.record()``: record operations inside the block.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0]); x.attach_grad()
+    >>> with cr.record():
+    ...     y = (x * x).sum()
+    >>> y.backward(); x.grad
+    tensor([2., 4.])
+    """
+
+
+class pause(no_grad):  # noqa: N801 - MXNet's name
+    """MXNet's ``autograd.pause()``: stop recording inside a ``record`` block."""
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are being recorded for reverse mode.
+
+    >>> import chainrule as cr
+    >>> cr.is_grad_enabled()
+    True
+    """
+    return state.grad_enabled
+
+
+def set_grad_enabled(mode: bool) -> None:
+    """Switch recording on or off for this thread."""
+    state.grad_enabled = bool(mode)

@@ -1,0 +1,402 @@
+"""Elementwise primitives. Broadcasting is the engine's business: rules return cotangents in
+the output's shape and the engine sums them down to each input's shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .primitive import nondifferentiable, primitive
+
+# ---------------------------------------------------------------- arithmetic
+
+
+@primitive
+def add(x, y):
+    return np.add(x, y)
+
+
+add.defrules(vjp=(lambda g: g, lambda g: g), jvp=(lambda t: t, lambda t: t))
+
+
+@primitive
+def subtract(x, y):
+    return np.subtract(x, y)
+
+
+subtract.defrules(vjp=(lambda g: g, lambda g: -g), jvp=(lambda t: t, lambda t: -t))
+
+
+@primitive
+def multiply(x, y):
+    return np.multiply(x, y)
+
+
+multiply.defrules(vjp=(lambda g, y: g * y, lambda g, x: g * x), jvp=("linear", "linear"))
+
+
+@primitive
+def true_divide(x, y):
+    return np.true_divide(x, y)
+
+
+true_divide.defrules(
+    vjp=(lambda g, y: g / y, lambda g, y, ans: -g * ans / y),
+    jvp=(lambda t, y: t / y, lambda t, y, ans: -t * ans / y),
+)
+
+
+@primitive
+def negative(x):
+    return np.negative(x)
+
+
+negative.defrules(vjp=lambda g: -g, jvp="linear")
+
+
+def _safe_log(x):
+    """log(x), with 0 where x == 0 (the derivative of x**y in y is 0 there by convention)."""
+    return log(where(x == 0, 1, x))
+
+
+@primitive
+def power(x, y):
+    return np.power(x, y)
+
+
+power.defrules(
+    vjp=(lambda g, x, y: g * y * x ** (y - 1), lambda g, x, ans: g * ans * _safe_log(x)),
+    jvp=(lambda t, x, y: t * y * x ** (y - 1), lambda t, x, ans: t * ans * _safe_log(x)),
+)
+
+
+@primitive
+def square(x):
+    return np.square(x)
+
+
+square.defrules(vjp=lambda g, x: g * 2 * x, jvp=lambda t, x: t * 2 * x)
+
+
+@primitive
+def reciprocal(x):
+    return np.reciprocal(x)
+
+
+reciprocal.defrules(vjp=lambda g, ans: -g * ans * ans, jvp=lambda t, ans: -t * ans * ans)
+
+
+@primitive
+def sqrt(x):
+    return np.sqrt(x)
+
+
+sqrt.defrules(vjp=lambda g, ans: g / (2 * ans), jvp=lambda t, ans: t / (2 * ans))
+
+
+@primitive
+def absolute(x):
+    return np.absolute(x)
+
+
+absolute.defrules(vjp=lambda g, x: g * sign(x), jvp=lambda t, x: t * sign(x))
+
+# ---------------------------------------------------------------- exponentials and logarithms
+
+
+@primitive
+def exp(x):
+    return np.exp(x)
+
+
+exp.defrules(vjp=lambda g, ans: g * ans, jvp=lambda t, ans: t * ans)
+
+
+@primitive
+def expm1(x):
+    return np.expm1(x)
+
+
+expm1.defrules(vjp=lambda g, ans: g * (ans + 1), jvp=lambda t, ans: t * (ans + 1))
+
+
+@primitive
+def log(x):
+    return np.log(x)
+
+
+log.defrules(vjp=lambda g, x: g / x, jvp=lambda t, x: t / x)
+
+
+@primitive
+def log1p(x):
+    return np.log1p(x)
+
+
+log1p.defrules(vjp=lambda g, x: g / (1 + x), jvp=lambda t, x: t / (1 + x))
+
+
+@primitive
+def log2(x):
+    return np.log2(x)
+
+
+log2.defrules(vjp=lambda g, x: g / (x * np.log(2.0)), jvp=lambda t, x: t / (x * np.log(2.0)))
+
+
+@primitive
+def log10(x):
+    return np.log10(x)
+
+
+log10.defrules(vjp=lambda g, x: g / (x * np.log(10.0)), jvp=lambda t, x: t / (x * np.log(10.0)))
+
+# ---------------------------------------------------------------- trigonometric and hyperbolic
+
+
+@primitive
+def sin(x):
+    return np.sin(x)
+
+
+sin.defrules(vjp=lambda g, x: g * cos(x), jvp=lambda t, x: t * cos(x))
+
+
+@primitive
+def cos(x):
+    return np.cos(x)
+
+
+cos.defrules(vjp=lambda g, x: -g * sin(x), jvp=lambda t, x: -t * sin(x))
+
+
+@primitive
+def tan(x):
+    return np.tan(x)
+
+
+tan.defrules(vjp=lambda g, ans: g * (1 + ans * ans), jvp=lambda t, ans: t * (1 + ans * ans))
+
+
+@primitive
+def arcsin(x):
+    return np.arcsin(x)
+
+
+arcsin.defrules(
+    vjp=lambda g, x: g / sqrt(1 - x * x), jvp=lambda t, x: t / sqrt(1 - x * x)
+)
+
+
+@primitive
+def arccos(x):
+    return np.arccos(x)
+
+
+arccos.defrules(
+    vjp=lambda g, x: -g / sqrt(1 - x * x), jvp=lambda t, x: -t / sqrt(1 - x * x)
+)
+
+
+@primitive
+def arctan(x):
+    return np.arctan(x)
+
+
+arctan.defrules(vjp=lambda g, x: g / (1 + x * x), jvp=lambda t, x: t / (1 + x * x))
+
+
+@primitive
+def arctan2(x, y):
+    return np.arctan2(x, y)
+
+
+arctan2.defrules(
+    vjp=(lambda g, x, y: g * y / (x * x + y * y), lambda g, x, y: -g * x / (x * x + y * y)),
+    jvp=(lambda t, x, y: t * y / (x * x + y * y), lambda t, x, y: -t * x / (x * x + y * y)),
+)
+
+
+@primitive
+def sinh(x):
+    return np.sinh(x)
+
+
+sinh.defrules(vjp=lambda g, x: g * cosh(x), jvp=lambda t, x: t * cosh(x))
+
+
+@primitive
+def cosh(x):
+    return np.cosh(x)
+
+
+cosh.defrules(vjp=lambda g, x: g * sinh(x), jvp=lambda t, x: t * sinh(x))
+
+
+@primitive
+def tanh(x):
+    return np.tanh(x)
+
+
+tanh.defrules(vjp=lambda g, ans: g * (1 - ans * ans), jvp=lambda t, ans: t * (1 - ans * ans))
+
+# ---------------------------------------------------------------- activations, piecewise
+
+
+@primitive
+def sigmoid(x):
+    # tanh form: no overflow warning for large |x|
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+sigmoid.defrules(vjp=lambda g, ans: g * ans * (1 - ans), jvp=lambda t, ans: t * ans * (1 - ans))
+
+
+@primitive
+def relu(x):
+    return np.maximum(x, 0)
+
+
+relu.defrules(vjp=lambda g, x: g * (x > 0), jvp=lambda t, x: t * (x > 0))
+
+
+def _pick(x, y):
+    """Weight of ``x`` in max(x, y): 1 where it wins, 1/2 on ties (as JAX)."""
+    return (x > y) + 0.5 * (x == y)
+
+
+@primitive
+def maximum(x, y):
+    return np.maximum(x, y)
+
+
+maximum.defrules(
+    vjp=(lambda g, x, y: g * _pick(x, y), lambda g, x, y: g * _pick(y, x)),
+    jvp=(lambda t, x, y: t * _pick(x, y), lambda t, x, y: t * _pick(y, x)),
+)
+
+
+@primitive
+def minimum(x, y):
+    return np.minimum(x, y)
+
+
+minimum.defrules(
+    vjp=(lambda g, x, y: g * _pick(y, x), lambda g, x, y: g * _pick(x, y)),
+    jvp=(lambda t, x, y: t * _pick(y, x), lambda t, x, y: t * _pick(x, y)),
+)
+
+
+def _inside(x, low, high):
+    """1 where ``x`` lies within the clip bounds (the derivative of clip), else 0."""
+    below = (x < low) if low is not None else False
+    above = (x > high) if high is not None else False
+    return 1 - logical_or(below, above)
+
+
+@primitive
+def clip(x, *, a_min=None, a_max=None):
+    return np.clip(x, a_min, a_max)
+
+
+clip.defrules(
+    vjp=lambda g, x, a_min, a_max: g * _inside(x, a_min, a_max),
+    jvp=lambda t, x, a_min, a_max: t * _inside(x, a_min, a_max),
+)
+
+
+@primitive
+def where(condition, x, y):
+    return np.where(condition, x, y)
+
+
+where.defrules(
+    vjp=(None, lambda g, condition: where(condition, g, 0), lambda g, condition: where(
+        condition, 0, g
+    )),
+    jvp=(None, lambda t, condition: where(condition, t, 0), lambda t, condition: where(
+        condition, 0, t
+    )),
+)
+
+# ---------------------------------------------------------------- identity-like
+
+
+@primitive
+def identity(x):
+    return x
+
+
+identity.defrules(vjp=lambda g: g, jvp="linear")
+
+
+@primitive
+def copy(x):
+    return np.array(x, copy=True)
+
+
+copy.defrules(vjp=lambda g: g, jvp="linear")
+
+
+@primitive
+def astype(x, *, dtype):
+    return x.astype(dtype) if isinstance(x, np.ndarray | np.generic) else np.asarray(x, dtype)
+
+
+astype.defrules(vjp=lambda g: g, jvp="linear")
+
+
+@primitive
+def real(x):
+    return np.real(x)
+
+
+real.defrules(vjp=lambda g: g, jvp="linear")
+
+
+@primitive
+def imag(x):
+    return np.imag(x)
+
+
+imag.defrules(vjp=lambda g: -1j * g, jvp="linear")
+
+
+@primitive
+def conj(x):
+    return np.conj(x)
+
+
+conj.defrules(vjp=lambda g: conj(g), jvp="linear")
+
+# ---------------------------------------------------------------- no derivative
+
+equal = nondifferentiable(np.equal)
+not_equal = nondifferentiable(np.not_equal)
+less = nondifferentiable(np.less)
+less_equal = nondifferentiable(np.less_equal)
+greater = nondifferentiable(np.greater)
+greater_equal = nondifferentiable(np.greater_equal)
+logical_not = nondifferentiable(np.logical_not)
+logical_and = nondifferentiable(np.logical_and)
+logical_or = nondifferentiable(np.logical_or)
+logical_xor = nondifferentiable(np.logical_xor)
+isnan = nondifferentiable(np.isnan)
+isinf = nondifferentiable(np.isinf)
+isfinite = nondifferentiable(np.isfinite)
+sign = nondifferentiable(np.sign)
+floor = nondifferentiable(np.floor)
+ceil = nondifferentiable(np.ceil)
+trunc = nondifferentiable(np.trunc)
+rint = nondifferentiable(np.rint)
+floor_divide = nondifferentiable(np.floor_divide)
+
+
+@primitive
+def remainder(x, y):
+    return np.remainder(x, y)
+
+
+remainder.defrules(
+    vjp=(lambda g: g, lambda g, x, y: -g * floor(x / y)),
+    jvp=(lambda t: t, lambda t, x, y: -t * floor(x / y)),
+)

@@ -1,0 +1,114 @@
+"""Indexing: basic slices, integers, None, Ellipsis, integer arrays and boolean masks.
+
+The index is a static parameter, normalized to a tuple of plain NumPy objects. ``ndim`` records
+the indexed value's own number of axes, so that applied to a batched cotangent or tangent the
+index skips the leading batch axes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .primitive import primitive
+
+
+def _plain(item):
+    if isinstance(item, Tensor):
+        return np.asarray(item.data)
+    if isinstance(item, list):
+        return np.asarray([np.asarray(i.data) if isinstance(i, Tensor) else i for i in item])
+    if isinstance(item, range):
+        return np.arange(item.start, item.stop, item.step)
+    return item
+
+
+def normalize_index(index) -> tuple:
+    index = index if isinstance(index, tuple) else (index,)
+    return tuple(_plain(item) for item in index)
+
+
+def _index_params(x, *, index, ndim=None):
+    if ndim is not None:
+        return {"index": index, "ndim": ndim}
+    return {"index": normalize_index(index), "ndim": np.ndim(getattr(x, "data", x))}
+
+
+def _batched(index, value, ndim):
+    """The index, shifted past the leading batch axes of ``value``."""
+    if ndim is None:
+        return index
+    lead = np.ndim(value) - ndim
+    return (slice(None),) * lead + index if lead else index
+
+
+def _advanced(index) -> bool:
+    return any(isinstance(item, np.ndarray) and item.ndim > 0 for item in index)
+
+
+@primitive(normalize=_index_params)
+def getitem(x, *, index, ndim=None):
+    return x[_batched(index, x, ndim)]
+
+
+getitem.defrules(
+    vjp=lambda g, x_shape, index, ndim: scatter_add(g, index=index, shape=x_shape),
+    jvp="linear",
+)
+
+
+def _scatter_params(g, *, index, shape):
+    return {"index": index, "shape": tuple(shape)}
+
+
+@primitive(normalize=_scatter_params)
+def scatter_add(g, *, index, shape):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+    probe_ndim = np.ndim(np.empty(shape, dtype=bool)[index])
+    lead = np.shape(g)[: np.ndim(g) - probe_ndim]
+    out = np.zeros(lead + tuple(shape), dtype=np.result_type(g))
+    full = (slice(None),) * len(lead) + index
+    if _advanced(index):
+        np.add.at(out, full, g)
+    else:
+        out[full] = g
+    return out
+
+
+scatter_add.defrules(
+    vjp=lambda g, index, shape: getitem(g, index=index, ndim=len(shape)),
+    jvp="linear",
+)
+
+
+@primitive(normalize=_index_params)
+def setitem(x, v, *, index, ndim=None):
+    """A copy of ``x`` with ``v`` written at ``index`` (what ``x[index] = v`` records)."""
+    out = np.array(x, dtype=np.result_type(x), copy=True)
+    out[_batched(index, out, ndim)] = v
+    return out
+
+
+def _tangent_into(t, x_shape, v_shape, index, ndim):
+    lead = np.shape(t)[: np.ndim(t) - len(v_shape)]
+    target = np.empty(x_shape, dtype=bool)[index].shape
+    aligned = reshape_raw_or_tensor(t, lead + (1,) * (len(target) - len(v_shape)) + v_shape)
+    zeros = np.zeros(lead + tuple(x_shape), dtype=np.result_type(t))
+    return setitem(zeros, aligned, index=index, ndim=ndim)
+
+
+def reshape_raw_or_tensor(value, shape):
+    from .shape import reshape
+
+    return reshape(value, shape=shape)
+
+
+setitem.defrules(
+    vjp=(
+        lambda g, index, ndim: setitem(g, 0, index=index, ndim=ndim),
+        lambda g, index, ndim: getitem(g, index=index, ndim=ndim),
+    ),
+    jvp=(
+        lambda t, index, ndim: setitem(t, 0, index=index, ndim=ndim),
+        lambda t, x_shape, v_shape, index, ndim: _tangent_into(t, x_shape, v_shape, index, ndim),
+    ),
+)

@@ -1,0 +1,234 @@
+"""Shape primitives. Each one's static parameters describe the trailing axes it acts on, so
+applied to a cotangent or tangent with extra leading batch axes it leaves those alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .primitive import primitive
+
+
+def _data(x):
+    return getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+
+
+def _resolve_shape(size: int, shape) -> tuple:
+    """``shape`` with a -1 filled in, checked against ``size``."""
+    shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+    if shape.count(-1) > 1:
+        raise ValueError(f"only one dimension can be -1 in a shape, got {shape}")
+    known = int(np.prod([s for s in shape if s != -1]))
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape a tensor of {size} elements into shape {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise ValueError(f"cannot reshape a tensor of {size} elements into shape {shape}")
+    return shape
+
+
+def _reshape_params(x, *, shape, source=None):
+    if source is not None:  # called by a rule, with the value's own shapes
+        return {"shape": tuple(shape), "source": tuple(source)}
+    source = np.shape(_data(x))
+    return {"shape": _resolve_shape(int(np.prod(source)), shape), "source": source}
+
+
+@primitive(normalize=_reshape_params)
+def reshape(x, *, shape, source=None):
+    if source is None:
+        return np.reshape(x, shape)
+    lead = np.shape(x)[: np.ndim(x) - len(source)]
+    return np.reshape(x, lead + tuple(shape))
+
+
+reshape.defrules(
+    vjp=lambda g, shape, source: reshape(g, shape=source, source=shape), jvp="linear"
+)
+
+
+def _transpose_params(x, *, axes=None):
+    ndim = np.ndim(_data(x))
+    if axes is not None and all(a < 0 for a in axes) and len(axes) < ndim:
+        return {"axes": tuple(axes)}  # a rule's batch-relative permutation
+    if axes is None:
+        axes = tuple(range(ndim))[::-1]
+    axes = tuple(int(a) for a in axes)
+    if sorted(a % ndim if ndim else a for a in axes) != list(range(ndim)):
+        raise ValueError(f"axes {axes} are not a permutation of the {ndim} axes")
+    return {"axes": tuple(a % ndim - ndim for a in axes)}
+
+
+@primitive(normalize=_transpose_params)
+def transpose(x, *, axes=None):
+    if axes is None:
+        return np.transpose(x)
+    count = len(axes)
+    lead = np.ndim(x) - count
+    return np.transpose(x, tuple(range(lead)) + tuple(lead + a % count for a in axes))
+
+
+def _inverse_perm(axes):
+    inverse = np.argsort([a % len(axes) for a in axes])
+    return tuple(int(a) - len(axes) for a in inverse)
+
+
+transpose.defrules(
+    vjp=lambda g, axes: transpose(g, axes=_inverse_perm(axes)), jvp="linear"
+)
+
+
+def _broadcast_params(x, *, shape, source=None):
+    if source is not None:
+        return {"shape": tuple(shape), "source": tuple(source)}
+    source = np.shape(_data(x))
+    shape = tuple(int(s) for s in shape)
+    np.broadcast_shapes(source, shape)  # raises a clear ValueError when incompatible
+    return {"shape": shape, "source": source}
+
+
+@primitive(normalize=_broadcast_params)
+def broadcast_to(x, *, shape, source=None):
+    if source is None:
+        return np.broadcast_to(x, shape)
+    lead = np.shape(x)[: np.ndim(x) - len(source)]
+    aligned = np.reshape(x, lead + (1,) * (len(shape) - len(source)) + tuple(source))
+    return np.broadcast_to(aligned, lead + tuple(shape))
+
+
+# The engine sums the cotangent back down to the input's shape.
+broadcast_to.defrules(vjp=lambda g: g, jvp="linear")
+
+
+def _flip_params(x, *, axis=None):
+    from .primitive import reduce_axes
+
+    return reduce_axes(x, axis=axis)
+
+
+@primitive(normalize=_flip_params)
+def flip(x, *, axis=None):
+    return np.flip(x, axis=axis)
+
+
+flip.defrules(vjp=lambda g, axis: flip(g, axis=axis), jvp="linear")
+
+
+def _concat_params(*xs, axis=0):
+    if not xs:
+        raise ValueError("need at least one tensor to concatenate")
+    ndim = np.ndim(_data(xs[0]))
+    if ndim == 0:
+        raise ValueError("zero-dimensional tensors cannot be concatenated; use stack")
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for dimension {ndim}")
+    return {"axis": axis - ndim if axis >= 0 else axis}
+
+
+def _piece(g, shapes, index, axis):
+    start = int(np.sum([s[axis] for s in shapes[:index]]))
+    stop = start + shapes[index][axis]
+    from .index import getitem
+
+    return getitem(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+
+
+def _pad_tangent(t, shapes, index, axis):
+    lead = np.shape(t)[: np.ndim(t) - len(shapes[index])]
+    parts = [t if i == index else np.zeros(lead + tuple(s), dtype=t.dtype)
+             for i, s in enumerate(shapes)]
+    return concatenate(*parts, axis=axis)
+
+
+@primitive(normalize=_concat_params)
+def concatenate(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+concatenate.defrules(
+    vjp=lambda g, shapes, index, axis: _piece(g, shapes, index, axis),
+    jvp=lambda t, shapes, index, axis: _pad_tangent(t, shapes, index, axis),
+)
+
+
+# ---------------------------------------------------------------- composites
+
+
+def expand_dims(x, axis):
+    """Insert size-1 axes at ``axis`` (an int or a tuple, NumPy's meaning)."""
+    shape = np.shape(_data(x))
+    return reshape(x, shape=np.expand_dims(np.empty(shape, dtype=bool), axis).shape)
+
+
+def squeeze(x, axis=None):
+    """Remove size-1 axes (all of them, or those in ``axis``)."""
+    shape = np.shape(_data(x))
+    return reshape(x, shape=np.squeeze(np.empty(shape, dtype=bool), axis=axis).shape)
+
+
+def swapaxes(x, axis1, axis2):
+    """Exchange two axes."""
+    axes = list(range(np.ndim(_data(x))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes=tuple(axes))
+
+
+def moveaxis(x, source, destination):
+    """Move axes to new positions (NumPy's ``moveaxis``)."""
+    ndim = np.ndim(_data(x))
+    order = np.moveaxis(np.arange(ndim), source, destination)
+    return transpose(x, axes=tuple(int(a) for a in order))
+
+
+def stack(xs, axis=0):
+    """Join tensors of the same shape along a new axis."""
+    xs = list(xs)
+    if not xs:
+        raise ValueError("need at least one tensor to stack")
+    ndim = np.ndim(_data(xs[0])) + 1
+    axis = axis + ndim if axis < 0 else axis
+    return concatenate(*[expand_dims(x, axis) for x in xs], axis=axis)
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split into pieces along ``axis`` (NumPy's ``split``)."""
+    from .index import getitem
+
+    size = np.shape(_data(x))[axis]
+    if isinstance(indices_or_sections, int):
+        if size % indices_or_sections:
+            raise ValueError(
+                f"array split does not result in an equal division: {size} elements into "
+                f"{indices_or_sections} sections"
+            )
+        step = size // indices_or_sections
+        bounds = list(range(step, size, step))
+    else:
+        bounds = list(indices_or_sections)
+    edges = [0, *bounds, size]
+    ndim = np.ndim(_data(x))
+    axis = axis % ndim
+    pieces = []
+    for start, stop in zip(edges[:-1], edges[1:]):
+        index = (slice(None),) * axis + (slice(start, stop),)
+        pieces.append(getitem(x, index))
+    return pieces
+
+
+def tile(x, reps):
+    """Repeat ``x`` by ``reps`` along each axis (NumPy's ``tile``)."""
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    shape = np.shape(_data(x))
+    ndim = max(len(shape), len(reps))
+    shape = (1,) * (ndim - len(shape)) + tuple(shape)
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = tuple(v for pair in zip(reps, shape) for v in pair)
+    spread = broadcast_to(reshape(x, shape=tuple(v for s in shape for v in (1, s))),
+                          shape=interleaved)
+    return reshape(spread, shape=tuple(r * s for r, s in zip(reps, shape)))
+
+
+def ravel(x):
+    """Flatten to one dimension."""
+    return reshape(x, shape=(-1,))

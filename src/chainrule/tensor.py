@@ -1,0 +1,631 @@
+"""The Tensor: a NumPy array plus what autograd needs to know about it.
+
+A tensor is a leaf (created by the user) or the output of a recorded operation, in which case
+``grad_fn`` is the :class:`~chainrule.engine.Node` that made it. Operators and methods delegate
+to the op table in :mod:`chainrule.ops`; this module holds no derivative rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .modes import state
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+_GRAD_REQS = ("write", "add", "null")
+
+
+def as_dtype(dtype: Any) -> np.dtype | None:
+    """Accept a NumPy dtype, a string such as ``"float64"``, a Python type or ``cr.float32``."""
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"dtype {dtype!r} is not understood; use a NumPy dtype, a string such as "
+            "'float32', or cr.float32 / cr.float64"
+        ) from None
+
+
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert ``data`` to an array with the frameworks' defaults.
+
+    Python floats (and lists of them) become float32, Python ints int64; NumPy arrays and
+    tensors keep their dtype unless ``dtype`` is given.
+    """
+    dtype = as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+        return np.array(data, dtype=dtype) if dtype is not None else np.array(data)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data, dtype=dtype)
+    if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in data):
+        data = [to_array(item) for item in data]
+        return np.array(np.stack(data) if data else data, dtype=dtype)
+    array = np.array(data, dtype=dtype)
+    if dtype is None:
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+        elif array.dtype == np.complex128:
+            array = array.astype(np.complex64)
+        elif array.dtype.kind == "i":
+            array = array.astype(np.int64)
+    return array
+
+
+def is_differentiable_dtype(dtype: np.dtype) -> bool:
+    return dtype.kind in "fc"
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = (
+        "data", "_rg", "grad", "_node", "_version", "_tangents", "_grad_req", "_retains",
+        "__weakref__",
+    )
+    __array_priority__ = 1000
+    # Options that dialects select (DESIGN.md decision 8): MXNet sums a non-scalar output
+    # implicitly before backward; PyTorch and the native API ask for ``gradient``.
+    _implicit_sum = False
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = to_array(data, dtype)
+        self._rg = False
+        self.grad = None
+        self._node = None
+        self._version = [0]
+        self._tangents = None
+        self._grad_req = None
+        self._retains = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        return transpose(self)
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        return swapaxes(self, -1, -2)
+
+    @property
+    def real(self) -> Tensor:
+        return real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        return imag(self)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    # ---------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array, sharing memory with the tensor (no history)."""
+        return np.asarray(self.data)
+
+    asnumpy = numpy
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element, this one has shape "
+                f"{self.shape}; index it or reduce it first"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = np.asarray(self.data)
+        return array.astype(dtype) if dtype is not None else array
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if op is None:
+            if any(isinstance(a, Tensor) and (a._rg or a._tangents) for a in inputs):
+                raise TypeError(
+                    f"numpy.{ufunc.__name__} has no derivative rule in chainrule; call the "
+                    f"chainrule function instead, or detach() the tensor first"
+                )
+            arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
+            return Tensor._wrap(getattr(ufunc, method)(*arrays, **kwargs))
+        return op(*inputs)
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.ndim != 0:
+            raise TypeError("only 0-d integer tensors can be used as an index")
+        return int(self.data)
+
+    def __repr__(self) -> str:
+        data = np.asarray(self.data)
+        body = np.array2string(data, separator=", ", prefix="tensor(")
+        extras = []
+        if data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node!r}")
+        elif self._rg:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.data.size == 1:
+            return format(self.item(), spec)
+        return str(self)
+
+    # ---------------------------------------------------------------- autograd state
+    @staticmethod
+    def _wrap(data: Any, node: Any = None, cls: type | None = None) -> Tensor:
+        """Make a tensor around an existing array without copying or checking it."""
+        tensor = object.__new__(cls or Tensor)
+        tensor.data = data
+        tensor._rg = node is not None
+        tensor.grad = None
+        tensor._node = node
+        tensor._version = [0]
+        tensor._tangents = None
+        tensor._grad_req = None
+        tensor._retains = False
+        return tensor
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if self._node is not None:
+            if not value:
+                raise RuntimeError(
+                    "requires_grad can only be changed on a leaf tensor; this one is the "
+                    f"output of {self._node!r}. Use y = x.detach() to get a tensor without "
+                    "history."
+                )
+            return
+        if value and not is_differentiable_dtype(self.data.dtype):
+            raise TypeError(
+                f"only floating-point and complex tensors can require gradients, this one has "
+                f"dtype {self.data.dtype}; convert it first, e.g. x.astype('float32')"
+            )
+        self._rg = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Make this leaf record operations; ``.grad`` starts as None and accumulates.
+
+        >>> import chainrule as cr
+        >>> x = cr.arange(3.0).requires_grad_()
+        >>> x.grad is None
+        True
+        """
+        self.requires_grad = requires_grad
+        return self
+
+    def attach_grad(self, grad_req: str = "write") -> None:
+        """MXNet's ``attach_grad``: allocate ``.grad`` as zeros, then each backward writes it.
+
+        ``grad_req="add"`` accumulates instead and ``"null"`` never writes it. Attaching to the
+        output of an operation detaches it from its history, as in MXNet.
+
+        >>> import chainrule as cr
+        >>> x = cr.arange(3.0); x.attach_grad(); x.grad
+        tensor([0., 0., 0.])
+        """
+        if grad_req not in _GRAD_REQS:
+            raise ValueError(f"grad_req must be one of {_GRAD_REQS}, got {grad_req!r}")
+        if not is_differentiable_dtype(self.data.dtype):
+            raise TypeError(
+                f"only floating-point tensors can have gradients, this one has dtype "
+                f"{self.data.dtype}; create it with a float dtype (e.g. arange(4.0))"
+            )
+        self._node = None
+        self._rg = True
+        self._grad_req = grad_req
+        self.grad = Tensor._wrap(np.zeros_like(self.data))
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._node
+
+    @property
+    def grad_req(self) -> str | None:
+        return self._grad_req
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for a non-leaf tensor after backward (PyTorch's ``retain_grad``)."""
+        if self._node is None:
+            return
+        self._retains = True
+        self._node.retain(self)
+
+    def register_hook(self, hook) -> None:
+        """Call ``hook(grad)`` with this tensor's gradient during backward; a non-None result
+        replaces the gradient."""
+        if self._node is None:
+            raise RuntimeError("register_hook works on non-leaf tensors in chainrule")
+        self._node.add_hook(hook)
+
+    def detach(self) -> Tensor:
+        """A tensor with the same data (shared memory) and no history.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0], requires_grad=True)
+        >>> (x * 2).detach().requires_grad
+        False
+        """
+        out = Tensor._wrap(self.data, cls=type(self))
+        out._version = self._version
+        return out
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self._rg = False
+        self._tangents = None
+        return self
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Backpropagate from this tensor and accumulate into the leaves' ``.grad``.
+
+        >>> import chainrule as cr
+        >>> x = cr.arange(4.0, requires_grad=True)
+        >>> y = 2 * cr.dot(x, x)
+        >>> y.backward()
+        >>> x.grad
+        tensor([ 0.,  4.,  8., 12.])
+        """
+        from .engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    # ---------------------------------------------------------------- in-place updates
+    def _assign(self, result: Any) -> Tensor:
+        """Write ``result`` into this tensor's own buffer and take over its history."""
+        if not isinstance(result, Tensor):
+            result = Tensor._wrap(np.asarray(result))
+        if self._node is None and self._rg and state.grad_enabled:
+            raise RuntimeError(
+                "a leaf tensor that requires grad is being used in an in-place operation; "
+                "wrap the update in `with cr.no_grad():` (as optimizers do) or work on a copy"
+            )
+        data = self.data
+        new = result.data
+        if np.shape(new) != data.shape:
+            raise ValueError(
+                f"in-place operation would change the shape from {data.shape} to "
+                f"{np.shape(new)}; use the out-of-place form instead"
+            )
+        if isinstance(data, np.ndarray) and data.flags.writeable:
+            np.copyto(data, new, casting="same_kind")
+        else:
+            self.data = np.array(new, dtype=data.dtype)
+        self._version[0] += 1
+        if result._node is not None or self._node is not None:
+            self._node = result._node
+            self._rg = result._rg or (self._rg and self._node is None)
+        self._tangents = result._tangents
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._assign(add(self, other))
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._assign(subtract(self, other))
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._assign(multiply(self, other))
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._assign(true_divide(self, other))
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._assign(add(self, other if alpha == 1 else multiply(other, alpha)))
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._assign(subtract(self, other if alpha == 1 else multiply(other, alpha)))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._assign(multiply(self, other))
+
+    def div_(self, other: Any) -> Tensor:
+        return self._assign(true_divide(self, other))
+
+    def zero_(self) -> Tensor:
+        """Set every element to zero in place (the same buffer)."""
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        with _no_record():
+            return self._assign(Tensor._wrap(np.full_like(self.data, value)))
+
+    def copy_(self, src: Any) -> Tensor:
+        src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
+        with _no_record():
+            return self._assign(Tensor._wrap(np.broadcast_to(src_data, self.data.shape)))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._assign(setitem(self, value, index=index))
+
+    # ---------------------------------------------------------------- operators
+    def __neg__(self) -> Tensor:
+        return negative(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return absolute(self)
+
+    def __add__(self, other: Any) -> Tensor:
+        return add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return subtract(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return true_divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return true_divide(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return power(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return remainder(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return equal(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return not_equal(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return less(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return greater(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return greater_equal(self, other)
+
+    def __invert__(self) -> Tensor:
+        return logical_not(self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return logical_and(self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return logical_or(self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return getitem(self, index=index)
+
+    # ---------------------------------------------------------------- methods (NumPy names)
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return reshape(self, shape=shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return transpose(self, axes=axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return swapaxes(self, axis1, axis2)
+
+    def flatten(self) -> Tensor:
+        return reshape(self, shape=(-1,))
+
+    ravel = flatten
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return squeeze(self, axis)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        return expand_dims(self, axis)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return astype(self, dtype=as_dtype(dtype))
+
+    def copy(self) -> Tensor:
+        return copy(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return min(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis: Any = None) -> Tensor:
+        if axis is None:
+            return cumsum(reshape(self, shape=(-1,)), axis=0)
+        return cumsum(self, axis=axis)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return argmin(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._wrap(np.any(self.data, axis=axis, keepdims=keepdims))
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return Tensor._wrap(np.all(self.data, axis=axis, keepdims=keepdims))
+
+    def dot(self, other: Any) -> Tensor:
+        return dot(self, other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return clip(self, a_min=min, a_max=max)
+
+    def sin(self) -> Tensor:
+        return sin(self)
+
+    def cos(self) -> Tensor:
+        return cos(self)
+
+    def tan(self) -> Tensor:
+        return tan(self)
+
+    def tanh(self) -> Tensor:
+        return tanh(self)
+
+    def exp(self) -> Tensor:
+        return exp(self)
+
+    def log(self) -> Tensor:
+        return log(self)
+
+    def sqrt(self) -> Tensor:
+        return sqrt(self)
+
+    def square(self) -> Tensor:
+        return square(self)
+
+    def abs(self) -> Tensor:
+        return absolute(self)
+
+    def sigmoid(self) -> Tensor:
+        return sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return relu(self)
+
+    def norm(self, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
+        from .ops.linalg import norm
+
+        return norm(self, ord=ord, axis=axis, keepdims=keepdims)
+
+
+class _no_record:  # noqa: N801 - a tiny local no_grad that avoids an import cycle
+    def __enter__(self) -> None:
+        self._prev = state.grad_enabled
+        state.grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._prev
+
+
+# The op table imports Tensor, so the names the methods above use are bound last.
+from .ops import *  # noqa: E402, F403
+from .ops import _UFUNCS  # noqa: E402, F401
