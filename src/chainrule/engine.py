@@ -279,7 +279,7 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
             cotangent = cotangent.astype(root.data.dtype)
         if create_graph and isinstance(gradient, Tensor):
             return gradient
-    return Tensor._wrap(cotangent) if create_graph else cotangent
+    return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 
 def _check_roots(roots: Sequence[Tensor]) -> None:
@@ -329,7 +329,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool) -> None:
     if req == "null":
         return
     if create_graph or isinstance(grad, Tensor):
-        grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad)
+        grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad, cls=leaf._op_class)
         if req == "write" or leaf.grad is None:
             leaf.grad = grad
         else:
@@ -337,7 +337,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool) -> None:
         return
     current = leaf.grad
     if current is None or current.shape != leaf.shape:
-        leaf.grad = Tensor._wrap(_owned(grad))
+        leaf.grad = Tensor._wrap(_owned(grad), cls=leaf._op_class)
         return
     buffer = current.data
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
@@ -414,5 +414,7 @@ def gradients(
                 )
             results.append(None)
             continue
-        results.append(grad if isinstance(grad, Tensor) else Tensor._wrap(grad))
+        if not isinstance(grad, Tensor):
+            grad = Tensor._wrap(grad, cls=tensor._op_class)
+        results.append(grad)
     return tuple(results)

@@ -18,6 +18,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 class _State(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
+        # Inside MXNet's ``record()`` (and not ``pause()``): tensors of a record-only class
+        # (``Tensor._record_only``) record only then.
+        self.recording = False
         # Forward mode: tangents at levels >= ceiling are invisible (see forward.py).
         self.ceiling = 1 << 30
         # Active forward-mode levels; the innermost jvp owns the highest number.
@@ -34,13 +37,16 @@ class _GradMode:
     """Context manager and decorator that sets grad mode for its extent."""
 
     enabled: bool
+    recording: bool | None = None  # record() and pause() also set state.recording
 
     def __enter__(self) -> None:
-        self._prev = state.grad_enabled
+        self._prev = (state.grad_enabled, state.recording)
         state.grad_enabled = self.enabled
+        if self.recording is not None:
+            state.recording = self.recording
 
     def __exit__(self, *exc: object) -> None:
-        state.grad_enabled = self._prev
+        state.grad_enabled, state.recording = self._prev
 
     def __call__(self, fn: F) -> F:
         mode = type(self)
@@ -91,9 +97,13 @@ class record(enable_grad):  # noqa: N801 - MXNet's name
     tensor([2., 4.])
     """
 
+    recording = True
+
 
 class pause(no_grad):  # noqa: N801 - MXNet's name
     """MXNet's ``autograd.pause()``: stop recording inside a ``record`` block."""
+
+    recording = False
 
 
 def is_grad_enabled() -> bool:

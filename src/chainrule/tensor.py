@@ -85,6 +85,16 @@ class Tensor:
     # Options that dialects select (DESIGN.md decision 8): MXNet sums a non-scalar output
     # implicitly before backward; PyTorch and the native API ask for ``gradient``.
     _implicit_sum = False
+    # MXNet records operations only inside ``record()``, not whenever grad mode is on.
+    _record_only = False
+    # The class that results of operations on this tensor take: its own class unless a
+    # subclass names another (a TensorFlow variable makes plain tensors).
+    _op_class: type
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_op_class" not in cls.__dict__:
+            cls._op_class = cls
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self.data = to_array(data, dtype)
@@ -284,7 +294,7 @@ class Tensor:
         self._node = None
         self._rg = True
         self._grad_req = grad_req
-        self.grad = Tensor._wrap(np.zeros_like(self.data))
+        self.grad = Tensor._wrap(np.zeros_like(self.data), cls=self._op_class)
 
     @property
     def is_leaf(self) -> bool:
@@ -320,7 +330,7 @@ class Tensor:
         >>> (x * 2).detach().requires_grad
         False
         """
-        out = Tensor._wrap(self.data, cls=type(self))
+        out = Tensor._wrap(self.data, cls=self._op_class)
         out._version = self._version
         return out
 
@@ -355,7 +365,8 @@ class Tensor:
         """Write ``result`` into this tensor's own buffer and take over its history."""
         if not isinstance(result, Tensor):
             result = Tensor._wrap(np.asarray(result))
-        if self._node is None and self._rg and state.grad_enabled:
+        recording = state.grad_enabled and (state.recording or not self._record_only)
+        if self._node is None and self._rg and recording:
             raise RuntimeError(
                 "a leaf tensor that requires grad is being used in an in-place operation; "
                 "wrap the update in `with cr.no_grad():` (as optimizers do) or work on a copy"
@@ -615,6 +626,9 @@ class Tensor:
         from .ops.linalg import norm
 
         return norm(self, ord=ord, axis=axis, keepdims=keepdims)
+
+
+Tensor._op_class = Tensor
 
 
 class _no_record:  # noqa: N801 - a tiny local no_grad that avoids an import cycle

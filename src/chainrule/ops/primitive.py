@@ -203,7 +203,7 @@ class Primitive:
             if isinstance(arg, Tensor):
                 raws.append(arg.data)
                 if cls is None:
-                    cls = type(arg)
+                    cls = arg._op_class
                 if arg._rg:
                     grad_args = True
                 if arg._tangents:
@@ -217,7 +217,7 @@ class Primitive:
             return Tensor._wrap(out, None, cls)
         node = None
         box = [0]
-        if grad_args and state.grad_enabled:
+        if grad_args and state.grad_enabled and (state.recording or not cls._record_only):
             node = self._record(args, raws, params, out, box, levels is not None)
         result = Tensor._wrap(out, node, cls)
         result._version = box
