@@ -19,6 +19,7 @@ from .creation import (
     zeros_like,
 )
 from .engine import Node, gradients
+from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 

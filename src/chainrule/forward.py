@@ -13,7 +13,12 @@ exactly the lower-level tangents it should (second-order terms for nested jvps) 
 graph, because the rules run on the very tensors that were recorded.
 
 Tangents may have extra leading batch axes (``jacfwd`` pushes a whole identity at once); the
-rules are written for that, see :mod:`chainrule.ops.primitive`.
+rules are written for that, see :mod:`chainrule.ops.primitive`. When transforms nest, a rule of
+an inner level (or a batched backward pass) combines a flow with its own batch axes, say
+``(M, *s)``, with a value of shape ``s`` whose lower-level tangent is batched ``(N, *s)``. For
+broadcasting primitives (elementwise ones, ``matmul``) such a tangent is padded to
+``(N, 1, *s)`` before its rule runs, so the two batches form an outer product ``(N, M, *s)``
+instead of colliding (or, worse, silently pairing up when ``N == M``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     result._tangents = tangents
     shapes = tuple(np.shape(a.data if isinstance(a, Tensor) else a) for a in args)
     out_shape = result.data.shape
+    out_ndim = len(out_shape)
+    pad = len(args) > 1 and _broadcasts(prim)
     previous = state.ceiling
     try:
         for level in levels:
@@ -43,6 +50,13 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
                 tangent = arg._tangents.get(level)
                 if tangent is None or rule is None:
                     continue
+                ndim = len(shapes[index])
+                if pad and ndim < out_ndim and np.ndim(tangent) > ndim:
+                    from .ops import reshape
+
+                    lead = np.shape(tangent)[: np.ndim(tangent) - ndim]
+                    padded = lead + (1,) * (out_ndim - ndim) + shapes[index]
+                    tangent = reshape(tangent, shape=padded)
                 part = rule(tangent, args, result, params, shapes, index, out_shape)
                 total = part if total is None else total + part
             if total is None:
@@ -65,6 +79,19 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     node = result._node
     if node is not None and isinstance(node.ans, Tensor):
         node.ans._tangents = result._tangents
+
+
+_BROADCASTS: dict[str, bool] = {}
+
+
+def _broadcasts(prim: Any) -> bool:
+    """Whether ``prim`` broadcasts its inputs against each other (elementwise ops, matmul)."""
+    known = _BROADCASTS.get(prim.name)
+    if known is None:
+        module = getattr(prim.impl, "__module__", "") or ""
+        known = module.endswith(".elementwise") or prim.name == "matmul"
+        _BROADCASTS[prim.name] = known
+    return known
 
 
 def _tangent_batch(args: tuple, level: int) -> tuple:
