@@ -1,0 +1,389 @@
+"""Run the workloads side by side: chainrule, PyTorch, HIPS autograd and hand-written NumPy.
+
+    make bench                          # full run, the README's table
+    make bench BENCH_ARGS=--quick       # smoke run: smaller sizes, one round
+    python benchmarks/run.py --workloads chain mlp --frameworks chainrule torch --rounds 3
+
+How it measures (the machine is shared and noisy, so every number is a median):
+
+* Each (workload, framework) pair runs in a fresh process, and the pairs run in an order that
+  rotates from round to round, so that a slow spell of the machine hits every framework alike.
+* In its process a workload is set up (inputs made by ``data.py``, identical for everyone),
+  warmed up, then called repeatedly for a time budget; one call is one forward and backward
+  pass. The reported time is the median over all calls of all rounds; ``spread`` is the range
+  of the per-round medians.
+* Peak memory is measured the same way for all four frameworks: after the timing calls the
+  process collects garbage, hands freed heap back to the OS (``malloc_trim``), reads its
+  resident set size, resets the kernel's high-water mark (``/proc/self/clear_refs``), runs one
+  more call and reads the high-water mark (``VmHWM``). The difference is the extra resident
+  memory one forward and backward pass needs, inputs excluded, results (the gradients)
+  included. For the NumPy-based frameworks (not PyTorch, whose allocator NumPy's tracemalloc
+  hooks do not see) the JSON also holds tracemalloc's peak of one call.
+* Gradients are checked against the hand-written NumPy version; a mismatch is flagged in the
+  table, because a fast wrong answer is not a result.
+* ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (set on some machines of this workplace for old
+  OpenBLAS builds) are removed from the workers' environment only.
+
+A framework that is not installed is reported as ``missing``; a workload a framework cannot
+run yet (chainrule's Hessian before ``cr.hessian`` lands) as ``pending``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, Python puts benchmarks/ first on the path; the package root is wanted.
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
+    sys.path[0] = str(ROOT)
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.data import DESCRIPTIONS, WORKLOADS, Pending, make  # noqa: E402
+
+FRAMEWORKS = ("chainrule", "torch", "autograd", "numpy")
+REFERENCE = "torch"
+FLOOR = "numpy"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+# ---------------------------------------------------------------------------- worker side
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _trim() -> None:
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _peak_rss_delta(step: Any) -> float | None:
+    """Extra resident memory (MiB) of one call, by resetting and reading the high-water mark."""
+    _trim()
+    before = _status_kib("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset VmHWM to the current RSS
+    except OSError:
+        return None
+    result = step()
+    peak = _status_kib("VmHWM")
+    del result
+    if before is None or peak is None:
+        return None
+    return max(peak - before, 0) / 1024
+
+
+def _tracemalloc_peak(step: Any) -> float:
+    _trim()
+    tracemalloc.start()
+    try:
+        result = step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak / 2**20
+
+
+def _fingerprint(grads: tuple) -> list:
+    import numpy as np
+
+    prints = []
+    for grad in grads:
+        array = np.asarray(grad, dtype=np.float64)
+        prints.append(
+            {
+                "shape": list(array.shape),
+                "sum": float(array.sum()),
+                "abs": float(np.abs(array).sum()),
+                "head": [float(v) for v in array.ravel()[:4]],
+            }
+        )
+    return prints
+
+
+def worker(framework: str, workload: str, size: str, budget: float, memory: bool) -> dict:
+    """Time one workload in this process and return what was measured."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"benchmarks.impl_{framework}")
+    except ImportError as error:
+        return {"status": "missing", "message": str(error)}
+    try:
+        step = getattr(module, workload)(make(workload, size))
+        grads = step()
+    except Pending as pending:
+        return {"status": "pending", "message": str(pending)}
+    result: dict[str, Any] = {"status": "ok", "grads": _fingerprint(grads)}
+    del grads
+    # warm up: at least 2 calls and 10% of the budget
+    start = time.perf_counter()
+    calls = 0
+    while calls < 2 or time.perf_counter() - start < budget / 10:
+        step()
+        calls += 1
+    times = []
+    start = time.perf_counter()
+    while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 1000):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    result["times"] = times
+    if memory:
+        result["peak_rss_mib"] = _peak_rss_delta(step)
+        if framework != "torch":
+            result["tracemalloc_mib"] = _tracemalloc_peak(step)
+    return result
+
+
+# ---------------------------------------------------------------------------- driver side
+def _worker_env() -> dict:
+    env = dict(os.environ)
+    # Benchmark the BLAS kernel numpy would pick by itself (see the module docstring).
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def _spawn(framework: str, workload: str, size: str, budget: float, memory: bool) -> dict:
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--worker", framework, workload,
+        "--size", size, "--budget", str(budget),
+    ]
+    if not memory:
+        command.append("--no-memory")
+    proc = subprocess.run(
+        command, capture_output=True, text=True, env=_worker_env(), cwd=ROOT, timeout=900
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"status": "error", "message": " | ".join(tail)}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _matches(grads: list, reference: list, rtol: float = 2e-3) -> bool:
+    if len(grads) != len(reference):
+        return False
+    for mine, theirs in zip(grads, reference, strict=True):
+        if mine["shape"] != theirs["shape"]:
+            return False
+        scale = max(theirs["abs"], 1e-12)
+        if abs(mine["sum"] - theirs["sum"]) > rtol * scale:
+            return False
+        if abs(mine["abs"] - theirs["abs"]) > rtol * scale:
+            return False
+    return True
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("chainrule", "numpy", "torch", "autograd"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def _machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = None
+    try:
+        import numpy  # noqa: F401  (loads the BLAS that threadpoolctl reports)
+        from threadpoolctl import threadpool_info
+
+        blas = [
+            {k: pool.get(k) for k in ("internal_api", "architecture", "num_threads")}
+            for pool in threadpool_info()
+        ]
+    except ImportError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "system": platform.platform(), "blas": blas}
+
+
+def run(args: argparse.Namespace) -> dict:
+    size = "quick" if args.quick else args.size
+    rounds = 1 if args.quick and args.rounds is None else (args.rounds or 5)
+    budget = args.budget if args.budget is not None else (0.2 if args.quick else 1.0)
+    samples: dict[tuple, dict] = {}
+    pairs = [(w, f) for w in args.workloads for f in args.frameworks]
+    for round_index in range(rounds):
+        for workload in args.workloads:
+            # rotate the frameworks' order from round to round
+            shift = round_index % len(args.frameworks)
+            order = args.frameworks[shift:] + args.frameworks[:shift]
+            for framework in order:
+                entry = samples.setdefault((workload, framework), {"rounds": []})
+                if entry.get("status") in ("missing", "pending", "error"):
+                    continue
+                memory = round_index == 0
+                out = _spawn(framework, workload, size, budget, memory)
+                print(
+                    f"  round {round_index + 1}/{rounds} {workload:6s} {framework:10s} "
+                    + (
+                        f"{statistics.median(out['times']) * 1e3:9.3f} ms"
+                        if out["status"] == "ok" else out["status"]
+                    ),
+                    file=sys.stderr, flush=True,
+                )
+                if out["status"] != "ok":
+                    entry.update(status=out["status"], message=out.get("message", ""))
+                    continue
+                entry["status"] = "ok"
+                entry["rounds"].append(out["times"])
+                entry.setdefault("grads", out["grads"])
+                for key in ("peak_rss_mib", "tracemalloc_mib"):
+                    if key in out:
+                        entry[key] = out[key]
+    results = []
+    for workload, framework in pairs:
+        entry = samples[(workload, framework)]
+        row: dict[str, Any] = {
+            "workload": workload, "framework": framework, "status": entry.get("status"),
+        }
+        if entry.get("status") == "ok":
+            everything = [t for times in entry["rounds"] for t in times]
+            medians = [statistics.median(times) for times in entry["rounds"]]
+            row.update(
+                median_ms=statistics.median(everything) * 1e3,
+                spread_ms=[min(medians) * 1e3, max(medians) * 1e3],
+                calls=len(everything),
+                peak_rss_mib=entry.get("peak_rss_mib"),
+                tracemalloc_mib=entry.get("tracemalloc_mib"),
+            )
+            floor = samples.get((workload, FLOOR), {})
+            if framework != FLOOR and floor.get("status") == "ok":
+                row["grad_ok"] = _matches(entry["grads"], floor["grads"])
+        else:
+            row["message"] = entry.get("message", "")
+        results.append(row)
+    for row in results:
+        ref = next(
+            (r for r in results
+             if r["workload"] == row["workload"] and r["framework"] == REFERENCE),
+            None,
+        )
+        if row.get("median_ms") and ref and ref.get("median_ms"):
+            row["vs_torch"] = row["median_ms"] / ref["median_ms"]
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "size": size,
+        "rounds": rounds,
+        "budget_s": budget,
+        "machine": _machine(),
+        "versions": _versions(),
+        "results": results,
+    }
+
+
+def _memory(value: Any) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def markdown(report: dict) -> str:
+    """The results as a Markdown table, one row per workload and framework."""
+    lines = [
+        "| workload | framework | median (ms) | round medians (ms) | × PyTorch "
+        "| peak memory (MiB) |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in report["results"]:
+        name = row["framework"]
+        if row["status"] != "ok":
+            lines.append(f"| {row['workload']} | {name} | {row['status']} | | | |")
+            continue
+        low, high = row["spread_ms"]
+        flag = "" if row.get("grad_ok", True) else " (**gradient mismatch**)"
+        ratio = f"{row['vs_torch']:.2f}" if "vs_torch" in row else "—"
+        lines.append(
+            f"| {row['workload']} | {name}{flag} | {row['median_ms']:.3f} | "
+            f"{low:.3f}–{high:.3f} | {ratio} | {_memory(row.get('peak_rss_mib'))} |"
+        )
+    return "\n".join(lines)
+
+
+def _header(report: dict) -> str:
+    machine, versions = report["machine"], report["versions"]
+    return (
+        f"{report['date']} · {machine['cpus']} CPUs, {machine['cpu']} · "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + f" · size {report['size']}, {report['rounds']} rounds of {report['budget_s']} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, one short round")
+    parser.add_argument("--size", default="full", choices=("full", "quick", "tiny"))
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 5; quick 1)")
+    parser.add_argument("--budget", type=float, default=None, help="seconds of timed calls")
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument(
+        "--frameworks", nargs="+", default=list(FRAMEWORKS), choices=FRAMEWORKS
+    )
+    parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
+    parser.add_argument(
+        "--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--no-memory", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        framework, workload = args.worker
+        out = worker(framework, workload, args.size, args.budget or 1.0, not args.no_memory)
+        print(json.dumps(out))
+        return 0
+
+    for name in args.workloads:
+        print(f"{name}: {DESCRIPTIONS[name]}", file=sys.stderr)
+    report = run(args)
+    table = markdown(report)
+    print()
+    print(_header(report))
+    print()
+    print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = report["date"].replace(":", "").replace("+0000", "Z")
+    path = args.output or RESULTS / f"bench-{report['size']}-{stamp}.json"
+    path.write_text(json.dumps(report, indent=1))
+    print(f"\nsaved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
