@@ -135,7 +135,7 @@ def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
     >>> import chainrule as cr
     >>> cr.logsumexp(cr.tensor([1000.0, 1000.0]))
-    tensor(1000.6931)
+    tensor(1000.6932)
     """
     return ops.logsumexp(_tensor(a), axis=axis, keepdims=keepdims)
 
@@ -331,6 +331,88 @@ def vdot(a: Any, b: Any) -> Tensor:
     tensor(4.)
     """
     return ops.vdot(_tensor(a), b)
+
+
+def inner(a: Any, b: Any) -> Tensor:
+    """Sum product over the last axes (NumPy's ``inner``).
+
+    >>> import chainrule as cr
+    >>> cr.inner(cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0]))
+    tensor(11.)
+    """
+    return ops.inner(_tensor(a), b)
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """Outer product of the flattened tensors.
+
+    >>> import chainrule as cr
+    >>> cr.outer(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 10.0]))
+    tensor([[ 1., 10.],
+            [ 2., 20.]])
+    """
+    return ops.outer(_tensor(a), b)
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+    """Sum products over ``axes``: an int (the last axes of ``a`` with the first of ``b``) or
+    a pair of axis lists, as ``numpy.tensordot``.
+
+    >>> import chainrule as cr
+    >>> cr.tensordot(cr.ones((2, 3, 4)), cr.ones((4, 3, 5)), axes=([1, 2], [1, 0])).shape
+    (2, 5)
+    """
+    return ops.tensordot(_tensor(a), b, axes=axes)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation (``numpy.einsum``'s string form, with ``...`` and implicit output);
+    its derivatives are einsums too, so any order works.
+
+    >>> import chainrule as cr
+    >>> a = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> cr.einsum("ij,ij->i", a, a)
+    tensor([ 5., 25.])
+    >>> cr.einsum("ii", a)
+    tensor(5.)
+    """
+    if not builtins.any(isinstance(x, Tensor) for x in operands):
+        operands = tuple(_tensor(x) for x in operands)
+    return ops.einsum(*operands, subscripts=subscripts)
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal over ``axis1`` and ``axis2``, placed last (``numpy.diagonal``).
+
+    >>> import chainrule as cr
+    >>> cr.diagonal(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([1., 4.])
+    """
+    return ops.diagonal(_tensor(a), offset, axis1, axis2)
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """Sum along a diagonal (``numpy.trace``).
+
+    >>> import chainrule as cr
+    >>> cr.trace(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor(5.)
+    """
+    return ops.trace(_tensor(a), offset, axis1, axis2)
+
+
+def diag(v: Any, k: int = 0) -> Tensor:
+    """A vector's values on the ``k``-th diagonal of a square matrix, or a matrix's ``k``-th
+    diagonal (``numpy.diag``).
+
+    >>> import chainrule as cr
+    >>> cr.diag(cr.tensor([1.0, 2.0]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    >>> cr.diag(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), k=1)
+    tensor([2.])
+    """
+    return ops.diag(_tensor(v), k)
 
 
 def astype(a: Any, dtype: Any) -> Tensor:

@@ -1,29 +1,68 @@
-"""Products and linear algebra. Rules promote 1-D operands to matrices so that cotangents and
-tangents with leading batch axes go through ``matmul``'s own broadcasting."""
+"""Products and linear algebra.
+
+Rules take cotangents and tangents with extra leading batch axes. ``matmul`` rules promote 1-D
+operands to matrices and line a batched flow's own axes up with the other operand's stack axes
+(:func:`_lift`), so the batch goes through ``matmul``'s broadcasting; ``einsum`` rules put the
+batch under a leading ``...``.
+"""
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
-from .elementwise import absolute, multiply, sqrt
-from .reduce import sum
-from .shape import expand_dims, squeeze, swapaxes
+from .elementwise import absolute, multiply, sqrt, where
+from .primitive import batch_shape, nondifferentiable, primitive
+from .reduce import amax, amin, sum
+from .shape import expand_dims, reshape, squeeze, swapaxes, transpose
 
 
-def _ndim(x):
-    return np.ndim(getattr(x, "data", x)) if not isinstance(x, np.ndarray) else x.ndim
+def _raw(x):
+    return x if isinstance(x, np.ndarray) else getattr(x, "data", x)
+
+
+def _ndim(x) -> int:
+    return np.ndim(_raw(x))
 
 
 def _mT(x):  # noqa: N802
     return swapaxes(x, -1, -2)
 
 
+def _lift(flow, ndim: int, target: int):
+    """Insert size-1 axes between a flow's batch axes and its value's ``ndim`` own axes, so that
+    the value has ``target`` axes (the stack axes of a matmul line up from the right)."""
+    if target <= ndim:
+        return flow
+    shape = np.shape(_raw(flow))
+    lead = shape[: len(shape) - ndim]
+    return reshape(flow, shape=lead + (1,) * (target - ndim) + shape[len(shape) - ndim:])
+
+
+def _matmul_flow(a, b, a_ndim: int, b_ndim: int):
+    """``a @ b`` where ``a`` or ``b`` is a (possibly batched) flow whose value has ``a_ndim`` or
+    ``b_ndim`` axes: 1-D operands are promoted, then the promoted axes are removed again."""
+    a2 = expand_dims(a, -2) if a_ndim == 1 else a
+    b2 = expand_dims(b, -1) if b_ndim == 1 else b
+    target = max(a_ndim, b_ndim, 2)
+    a2 = _lift(a2, max(a_ndim, 2), target)
+    b2 = _lift(b2, max(b_ndim, 2), target)
+    out = matmul(a2, b2)
+    if b_ndim == 1:
+        out = squeeze(out, -1)
+    if a_ndim == 1:
+        out = squeeze(out, -1 if b_ndim == 1 else -2)
+    return out
+
+
 def _matmul_vjp_x(g, x, y):
+    out_ndim = max(_ndim(x), _ndim(y)) if min(_ndim(x), _ndim(y)) > 1 else _ndim(x) + _ndim(y) - 2
     if _ndim(y) == 1:  # g has x's shape without its last axis
         return expand_dims(g, -1) * y
     if _ndim(x) == 1:
-        return squeeze(matmul(expand_dims(g, -2), _mT(y)), -2)
-    return matmul(g, _mT(y))
+        return squeeze(_matmul_flow(expand_dims(g, -2), _mT(y), out_ndim + 1, _ndim(y)), -2)
+    return _matmul_flow(g, _mT(y), out_ndim, _ndim(y))
 
 
 def _matmul_vjp_y(g, x, y):
@@ -31,18 +70,10 @@ def _matmul_vjp_y(g, x, y):
         return expand_dims(g, -1) * x
     if _ndim(x) == 1:
         return expand_dims(x, -1) * expand_dims(g, -2)
+    out_ndim = max(_ndim(x), _ndim(y))
     if _ndim(y) == 1:
-        return squeeze(matmul(_mT(x), expand_dims(g, -1)), -1)
-    return matmul(_mT(x), g)
-
-
-def _matmul_jvp_y(t, x, y):
-    if _ndim(y) == 1:
-        return squeeze(matmul(x, expand_dims(t, -1)), -1)
-    return matmul(x, t)
-
-
-from .primitive import primitive  # noqa: E402
+        return squeeze(_matmul_flow(_mT(x), expand_dims(g, -1), _ndim(x), _ndim(x)), -1)
+    return _matmul_flow(_mT(x), g, _ndim(x), out_ndim)
 
 
 @primitive
@@ -50,41 +81,327 @@ def matmul(x, y):
     return np.matmul(x, y)
 
 
-matmul.defrules(vjp=(_matmul_vjp_x, _matmul_vjp_y), jvp=("linear", _matmul_jvp_y))
+matmul.defrules(
+    vjp=(_matmul_vjp_x, _matmul_vjp_y),
+    jvp=(
+        lambda t, x, y: _matmul_flow(t, y, _ndim(x), _ndim(y)),
+        lambda t, x, y: _matmul_flow(x, t, _ndim(x), _ndim(y)),
+    ),
+)
+
+
+# ---------------------------------------------------------------- einsum
+
+
+def _parse_subscripts(subscripts: str, ndims: tuple) -> tuple[list, str]:
+    """Explicit subscripts: ``...`` spelled out with unused letters, the output made explicit."""
+    subscripts = subscripts.replace(" ", "")
+    inputs, arrow, output = subscripts.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(ndims):
+        raise ValueError(f"einsum subscripts {subscripts!r} name {len(terms)} operands, "
+                         f"got {len(ndims)}")
+    used = set(subscripts) - set(".,->")
+    free = [c for c in string.ascii_letters if c not in used]
+    ellipsis_ndim = max(
+        [n - len(t.replace("...", "")) for t, n in zip(terms, ndims, strict=True) if "..." in t]
+        or [0]
+    )
+    spelled = "".join(free[:ellipsis_ndim])
+    explicit = []
+    for term, ndim in zip(terms, ndims, strict=False):
+        if "..." in term:
+            count = ndim - len(term.replace("...", ""))
+            term = term.replace("...", spelled[ellipsis_ndim - count:] if count else "")
+        if len(term) != ndim:
+            raise ValueError(f"einsum term {term!r} does not match an operand of {ndim} axes")
+        explicit.append(term)
+    if arrow:
+        output = output.replace("...", spelled)
+    else:
+        letters = "".join(explicit)
+        output = spelled + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in spelled)
+        )
+    return explicit, output
+
+
+def _einsum_params(*operands, subscripts):
+    terms, output = _parse_subscripts(subscripts, tuple(_ndim(x) for x in operands))
+    return {"subscripts": ",".join(terms) + "->" + output}
+
+
+@primitive(normalize=_einsum_params)
+def einsum(*operands, subscripts):
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+
+def _einsum_vjp(g, operands, index, shapes, subscripts):
+    terms, output = subscripts.split("->")
+    terms = terms.split(",")
+    sizes = {}
+    for term, shape in zip(terms, shapes, strict=True):
+        sizes.update(zip(term, shape, strict=True))
+    free = iter(c for c in string.ascii_letters if c not in subscripts)
+    dtype = np.result_type(_raw(g))
+    target = ""
+    constants, constant_terms = [], []
+    for c in terms[index]:
+        if c in target:  # a repeated letter (a diagonal): the cotangent goes on the diagonal
+            fresh = next(free)
+            constants.append(np.eye(sizes[c], dtype=dtype))
+            constant_terms.append(c + fresh)
+            target += fresh
+        else:
+            target += c
+    others = [op for i, op in enumerate(operands) if i != index]
+    other_terms = [t for i, t in enumerate(terms) if i != index]
+    present = set(output).union(*other_terms, *constant_terms)
+    for c in sorted(set(target) - present):  # summed over in this operand only: spread
+        constants.append(np.ones(sizes[c], dtype=dtype))
+        constant_terms.append(c)
+    spec = ",".join(["..." + output, *other_terms, *constant_terms]) + "->..." + target
+    return einsum(g, *others, *constants, subscripts=spec)
+
+
+def _einsum_jvp(t, operands, index, subscripts):
+    terms, output = subscripts.split("->")
+    terms = terms.split(",")
+    others = [op for i, op in enumerate(operands) if i != index]
+    other_terms = [term for i, term in enumerate(terms) if i != index]
+    spec = ",".join(["..." + terms[index], *other_terms]) + "->..." + output
+    return einsum(t, *others, subscripts=spec)
+
+
+einsum.defrules(vjp=_einsum_vjp, jvp=_einsum_jvp)
+
+
+# ---------------------------------------------------------------- products (composites)
 
 
 def dot(x, y):
     """NumPy's ``dot``: products of scalars, vectors and matrices."""
     if _ndim(x) == 0 or _ndim(y) == 0:
         return multiply(x, y)
-    if _ndim(x) <= 2 and _ndim(y) <= 2:
+    if _ndim(y) == 1 or (_ndim(x) <= 2 and _ndim(y) <= 2):
         return matmul(x, y)
-    from .. import ops
-
-    return ops.tensordot(x, y, axes=([-1], [-2]))
+    return tensordot(x, y, axes=([-1], [-2]))
 
 
 def vdot(x, y):
     """Dot product of two flattened tensors."""
-    from .shape import ravel
+    return matmul(reshape(x, shape=(-1,)), reshape(y, shape=(-1,)))
 
-    return matmul(ravel(x), ravel(y))
+
+def inner(x, y):
+    """Sum product over the last axes (NumPy's ``inner``)."""
+    if _ndim(x) == 0 or _ndim(y) == 0:
+        return multiply(x, y)
+    return tensordot(x, y, axes=([-1], [-1]))
+
+
+def outer(x, y):
+    """Outer product of two flattened tensors."""
+    return reshape(x, shape=(-1, 1)) * reshape(y, shape=(-1,))
+
+
+def tensordot(x, y, axes=2):
+    """Sum products over ``axes`` (an int: the last of ``x`` with the first of ``y``; or a
+    pair of axis lists), as ``numpy.tensordot``: transpose, reshape, one matmul."""
+    x_shape, y_shape = np.shape(_raw(x)), np.shape(_raw(y))
+    if isinstance(axes, (int, np.integer)):
+        x_axes = list(range(len(x_shape) - axes, len(x_shape)))
+        y_axes = list(range(axes))
+    else:
+        x_axes, y_axes = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
+    x_axes = [a % len(x_shape) for a in x_axes]
+    y_axes = [a % len(y_shape) for a in y_axes]
+    if [x_shape[a] for a in x_axes] != [y_shape[a] for a in y_axes]:
+        raise ValueError(f"shape mismatch for sum in tensordot: {x_shape} on axes {x_axes}, "
+                         f"{y_shape} on axes {y_axes}")
+    x_free = [a for a in range(len(x_shape)) if a not in x_axes]
+    y_free = [a for a in range(len(y_shape)) if a not in y_axes]
+    inner_size = int(np.prod([x_shape[a] for a in x_axes]))
+    x_matrix = reshape(transpose(x, axes=tuple(x_free + x_axes)), shape=(-1, inner_size))
+    y_matrix = reshape(transpose(y, axes=tuple(y_axes + y_free)), shape=(inner_size, -1))
+    out_shape = tuple(x_shape[a] for a in x_free) + tuple(y_shape[a] for a in y_free)
+    return reshape(matmul(x_matrix, y_matrix), shape=out_shape)
+
+
+def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
+    start_row, start_col = (0, offset) if offset >= 0 else (-offset, 0)
+    length = max(0, min(n_rows - start_row, n_cols - start_col))
+    steps = np.arange(length)
+    return steps + start_row, steps + start_col
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal over ``axis1`` and ``axis2``, as a last axis (NumPy's ``diagonal``)."""
+    from .index import getitem
+    from .shape import moveaxis
+
+    moved = moveaxis(x, (axis1, axis2), (-2, -1))
+    shape = np.shape(_raw(moved))
+    rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
+    return getitem(moved, index=(Ellipsis, rows, cols))
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    """Sum along a diagonal (NumPy's ``trace``)."""
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def diag(v, k=0):
+    """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or the ``k``-th
+    diagonal of a 2-D tensor (NumPy's ``diag``)."""
+    from .index import getitem, scatter_add
+
+    if _ndim(v) == 1:
+        size = np.shape(_raw(v))[0] + abs(k)
+        index = _diagonal_index(size, size, k)
+        return scatter_add(v, index=index, shape=(size, size))
+    if _ndim(v) == 2:
+        return getitem(v, index=_diagonal_index(*np.shape(_raw(v)), k))
+    raise ValueError("diag takes a 1-D or 2-D tensor")
+
+
+# ---------------------------------------------------------------- numpy.linalg
+
+
+@primitive
+def inv(x):
+    return np.linalg.inv(x)
+
+
+inv.defrules(
+    vjp=lambda g, ans: -matmul(_mT(ans), matmul(g, _mT(ans))),
+    jvp=lambda t, ans: -matmul(ans, matmul(t, ans)),
+)
+
+
+def _scalar_to_matrix(flow):
+    return expand_dims(expand_dims(flow, -1), -1)
+
+
+@primitive
+def det(x):
+    return np.linalg.det(x)
+
+
+det.defrules(
+    vjp=lambda g, x, ans: _scalar_to_matrix(g * ans) * _mT(inv(x)),
+    jvp=lambda t, x, ans: ans * sum(_mT(inv(x)) * t, axis=(-2, -1)),
+)
+
+
+@primitive
+def logabsdet(x):
+    """log |det x| (the differentiable half of ``slogdet``)."""
+    return np.linalg.slogdet(x)[1]
+
+
+logabsdet.defrules(
+    vjp=lambda g, x: _scalar_to_matrix(g) * _mT(inv(x)),
+    jvp=lambda t, x: sum(_mT(inv(x)) * t, axis=(-2, -1)),
+)
+
+
+@nondifferentiable
+def det_sign(x):
+    """The sign of det x (the piecewise-constant half of ``slogdet``)."""
+    return np.linalg.slogdet(x)[0]
+
+
+def slogdet(x):
+    """``(sign, log|det x|)`` as ``numpy.linalg.slogdet``; only the second is differentiable."""
+    return det_sign(x), logabsdet(x)
+
+
+@primitive
+def solve_matrix(a, b):
+    """a⁻¹ b for a stack of right-hand-side *matrices* ``b`` (..., n, k)."""
+    return np.linalg.solve(a, b)
+
+
+solve_matrix.defrules(
+    vjp=(
+        lambda g, a, ans: -matmul(solve_matrix(_mT(a), g), _mT(ans)),
+        lambda g, a: solve_matrix(_mT(a), g),
+    ),
+    jvp=(
+        lambda t, a, ans: -solve_matrix(a, matmul(_lift(t, _ndim(a), _ndim(ans)), ans)),
+        lambda t, a, b_shape, ans: solve_matrix(a, _lift(t, len(b_shape), _ndim(ans))),
+    ),
+)
+
+
+def solve(a, b):
+    """Solve ``a x = b``; ``b`` a vector (n,) or a stack of matrices (..., n, k), as
+    ``numpy.linalg.solve`` in NumPy 2."""
+    if _ndim(b) == 1:
+        return squeeze(solve_matrix(a, expand_dims(b, -1)), -1)
+    return solve_matrix(a, b)
+
+
+def _phi(x, n):
+    """The lower triangle with the diagonal halved (Murray 2016)."""
+    mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+    return x * mask.astype(np.result_type(_raw(x)))
+
+
+def _symmetric(x):
+    return 0.5 * (x + _mT(x))
+
+
+def _cholesky_vjp(g, ans):
+    n = np.shape(_raw(ans))[-1]
+    inner_ = _phi(matmul(_mT(ans), g), n)
+    left = solve_matrix(_mT(ans), inner_)  # L⁻ᵀ Φ(Lᵀ ḡ)
+    return _symmetric(_mT(solve_matrix(_mT(ans), _mT(left))))  # ... L⁻¹
+
+
+def _cholesky_jvp(t, ans):
+    n = np.shape(_raw(ans))[-1]
+    left = solve_matrix(ans, _symmetric(t))  # L⁻¹ ṫ
+    return matmul(ans, _phi(_mT(solve_matrix(ans, _mT(left))), n))  # L Φ(L⁻¹ ṫ L⁻ᵀ)
+
+
+@primitive
+def cholesky(x):
+    """Lower Cholesky factor. Derivatives treat ``x`` as symmetric (the symmetric part of a
+    perturbation), as PyTorch and JAX do."""
+    return np.linalg.cholesky(x)
+
+
+cholesky.defrules(vjp=_cholesky_vjp, jvp=_cholesky_jvp)
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
-    """Vector norms (``ord`` None/2, 1, inf, -inf or p; over ``axis`` or a whole vector) and
-    the Frobenius norm (``ord`` None/"fro" over a matrix or a pair of axes)."""
+    """Vector norms (``ord`` None/2, 1, inf, -inf, 0 or p; over ``axis`` or a whole vector)
+    and the Frobenius norm (``ord`` None/"fro" over a matrix or a pair of axes)."""
     ndim = _ndim(x)
-    vector = isinstance(axis, int) or (axis is None and ndim == 1)
-    if ord is None or ord == "fro" or (ord == 2 and vector):
-        return sqrt(sum(x * x, axis=axis, keepdims=keepdims))
+    if axis is None and ord is not None and ndim > 2:
+        raise ValueError("improper number of dimensions to norm")
+    vector = isinstance(axis, (int, np.integer)) or (axis is None and ndim == 1)
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis, vector = axis[0], True
+    axis_ = axis
+    if ord is None or (ord == "fro" and not vector) or (ord == 2 and vector):
+        return sqrt(sum(x * x, axis=axis_, keepdims=keepdims))
     if vector and ord == 1:
-        return sum(absolute(x), axis=axis, keepdims=keepdims)
+        return sum(absolute(x), axis=axis_, keepdims=keepdims)
     if vector and ord in (np.inf, -np.inf):
-        from .reduce import amax, amin
-
         pick = amax if ord > 0 else amin
-        return pick(absolute(x), axis=axis, keepdims=keepdims)
-    if vector and isinstance(ord, (int, float)) and ord != 0:
-        return sum(absolute(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+        return pick(absolute(x), axis=axis_, keepdims=keepdims)
+    if vector and ord == 0:
+        return sum(where(x != 0, 1.0, 0.0), axis=axis_, keepdims=keepdims)
+    if vector and isinstance(ord, (int, float)):
+        return sum(absolute(x) ** ord, axis=axis_, keepdims=keepdims) ** (1.0 / ord)
     raise NotImplementedError(f"norm with ord={ord!r} and axis={axis!r} is not supported yet")
+
+
+__all__ = [
+    "matmul", "einsum", "dot", "vdot", "inner", "outer", "tensordot", "diagonal", "trace",
+    "diag", "inv", "det", "logabsdet", "det_sign", "slogdet", "solve_matrix", "solve",
+    "cholesky", "norm", "batch_shape",
+]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .elementwise import equal, exp, log, sqrt, square
+from ..tensor import Tensor
+from .elementwise import equal, exp, log, sqrt, square, where
 from .primitive import batch_shape, nondifferentiable, primitive, reduce_axes
-from .shape import broadcast_to, expand_dims, flip, reshape
+from .shape import broadcast_to, expand_dims, flip, reshape, transpose
 
 
 def _expand(g, axis, keepdims):
@@ -37,11 +38,36 @@ def prod(x, *, axis=None, keepdims=False):
     return np.prod(x, axis=axis, keepdims=keepdims)
 
 
-# TODO(ops family): exact rule when x contains zeros (product of the others).
+def _others_product(x, axis):
+    """For each element of ``x``, the product of the others in its slice along ``axis``:
+    ``prod / x`` when there are no zeros, exact when there are."""
+    raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    zeros = raw == 0
+    if not zeros.any():
+        return prod(x, axis=axis, keepdims=True) / x
+    if not isinstance(x, Tensor):  # first order: a slice with one zero has one nonzero entry
+        count = np.sum(zeros, axis=axis, keepdims=True)
+        safe = np.where(zeros, 1, raw)
+        rest = np.prod(safe, axis=axis, keepdims=True)
+        return np.where(count == 0, rest / safe, np.where((count == 1) & zeros, rest, 0))
+    # Differentiable to any order: the product over copies of each slice, with one element
+    # replaced by 1 in each copy (quadratic in the slice length, so only when zeros are there).
+    ndim = raw.ndim
+    kept = [a for a in range(-ndim, 0) if a not in axis]
+    order = tuple(kept) + tuple(axis)
+    moved = transpose(x, axes=order)
+    moved_shape = moved.shape
+    size = int(np.prod(moved_shape[len(kept):]))
+    flat = reshape(moved, shape=moved_shape[: len(kept)] + (size,))
+    copies = where(np.eye(size, dtype=bool), 1.0, expand_dims(flat, -2))
+    others = reshape(prod(copies, axis=-1), shape=moved_shape)
+    return transpose(others, axes=tuple(int(a) for a in np.argsort(order)))
+
+
 prod.defrules(
-    vjp=lambda g, x, ans, axis, keepdims: _expand(g * ans, axis, keepdims) / x,
-    jvp=lambda t, x, ans, axis, keepdims: sum(
-        t * _expand(ans, axis, keepdims) / x, axis=axis, keepdims=keepdims
+    vjp=lambda g, x, axis, keepdims: _expand(g, axis, keepdims) * _others_product(x, axis),
+    jvp=lambda t, x, axis, keepdims: sum(
+        t * _others_product(x, axis), axis=axis, keepdims=keepdims
     ),
 )
 

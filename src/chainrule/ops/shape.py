@@ -174,11 +174,24 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes=tuple(axes))
 
 
+def _axis_tuple(axis, ndim: int) -> tuple:
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(f"axis {a} is out of bounds for dimension {ndim}")
+    return tuple(int(a) % ndim for a in axes)
+
+
 def moveaxis(x, source, destination):
     """Move axes to new positions (NumPy's ``moveaxis``)."""
     ndim = np.ndim(_data(x))
-    order = np.moveaxis(np.arange(ndim), source, destination)
-    return transpose(x, axes=tuple(int(a) for a in order))
+    source, destination = _axis_tuple(source, ndim), _axis_tuple(destination, ndim)
+    if len(source) != len(destination):
+        raise ValueError("source and destination must have the same number of elements")
+    order = [a for a in range(ndim) if a not in source]
+    for dest, src in sorted(zip(destination, source, strict=True)):
+        order.insert(dest, src)
+    return transpose(x, axes=tuple(order))
 
 
 def stack(xs, axis=0):
@@ -210,9 +223,9 @@ def split(x, indices_or_sections, axis=0):
     ndim = np.ndim(_data(x))
     axis = axis % ndim
     pieces = []
-    for start, stop in zip(edges[:-1], edges[1:]):
+    for start, stop in zip(edges[:-1], edges[1:], strict=False):
         index = (slice(None),) * axis + (slice(start, stop),)
-        pieces.append(getitem(x, index))
+        pieces.append(getitem(x, index=index))
     return pieces
 
 
@@ -223,10 +236,10 @@ def tile(x, reps):
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + tuple(shape)
     reps = (1,) * (ndim - len(reps)) + reps
-    interleaved = tuple(v for pair in zip(reps, shape) for v in pair)
+    interleaved = tuple(v for pair in zip(reps, shape, strict=False) for v in pair)
     spread = broadcast_to(reshape(x, shape=tuple(v for s in shape for v in (1, s))),
                           shape=interleaved)
-    return reshape(spread, shape=tuple(r * s for r, s in zip(reps, shape)))
+    return reshape(spread, shape=tuple(r * s for r, s in zip(reps, shape, strict=False)))
 
 
 def ravel(x):
