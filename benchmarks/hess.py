@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import timeit
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -82,13 +84,13 @@ def measure(framework: str, n: int = 64, repeats: int = 30, number: int = 20) ->
 
 
 def measure_in_subprocess(framework: str, n: int, repeats: int, number: int) -> dict:
+    here = str(Path(__file__).parent)
     code = (
-        "import json, sys; sys.path.insert(0, %r); import hess; "
-        "print(json.dumps(hess.measure(%r, %d, %d, %d)))"
-        % (str(__import__("pathlib").Path(__file__).parent), framework, n, repeats, number)
+        f"import json, sys; sys.path.insert(0, {here!r}); import hess; "
+        f"print(json.dumps(hess.measure({framework!r}, {n}, {repeats}, {number})))"
     )
     # One BLAS thread everywhere, so the comparison is of the frameworks, not of threading.
-    env = dict(__import__("os").environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if done.returncode != 0:

@@ -44,7 +44,8 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
         for level in levels:
             state.ceiling = level
             total = None
-            for index, (arg, rule) in enumerate(zip(args, prim.rules(prim.jvps, len(args)))):
+            rules = prim.rules(prim.jvps, len(args))
+            for index, (arg, rule) in enumerate(zip(args, rules, strict=True)):
                 if not isinstance(arg, Tensor) or not arg._tangents:
                     continue
                 tangent = arg._tangents.get(level)

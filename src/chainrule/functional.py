@@ -79,7 +79,7 @@ def _unflatten(treedef: Any, leaves: Iterator) -> Any:
     kind, children, keys = treedef
     items = [_unflatten(child, leaves) for child in children]
     if keys is not None:
-        return kind(zip(keys, items))
+        return kind(zip(keys, items, strict=True))
     if kind is tuple or kind is list:
         return kind(items)
     if hasattr(kind, "_fields"):  # a namedtuple
@@ -184,7 +184,7 @@ def _prepare(
 def _substitute(args: tuple, argnums: tuple, treedefs: list, counts: list, leaves: list) -> list:
     new_args = list(args)
     start = 0
-    for num, treedef, count in zip(argnums, treedefs, counts):
+    for num, treedef, count in zip(argnums, treedefs, counts, strict=True):
         new_args[num] = tree_unflatten(treedef, leaves[start : start + count])
         start += count
     return new_args
@@ -194,7 +194,7 @@ def _regroup(values: list, single: bool, treedefs: list, counts: list) -> Any:
     """Per-leaf results back into one pytree per differentiated argument."""
     groups = []
     start = 0
-    for treedef, count in zip(treedefs, counts):
+    for treedef, count in zip(treedefs, counts, strict=True):
         groups.append(tree_unflatten(treedef, values[start : start + count]))
         start += count
     return groups[0] if single else tuple(groups)
@@ -230,7 +230,7 @@ def _pull(
     """Cotangents of ``inputs`` (zeros where unused), in one engine pass."""
     roots = []
     seeds = []
-    for output, cotangent in zip(outputs, cotangents):
+    for output, cotangent in zip(outputs, cotangents, strict=True):
         if output._rg:
             roots.append(output)
             seeds.append(cotangent)
@@ -244,7 +244,7 @@ def _pull(
         )
     results = []
     lead = np.shape(cotangents[0])[:batch] if cotangents else ()
-    for tensor, gradient in zip(inputs, grads):
+    for tensor, gradient in zip(inputs, grads, strict=True):
         if gradient is None:
             gradient = _zeros(lead + tensor.data.shape, tensor.data.dtype)
         results.append(gradient)
@@ -297,7 +297,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                 "vjp_fn: the cotangent must have the structure of the output "
                 f"({len(outputs)} leaves), got {len(leaves_ct)} leaves"
             )
-        seeds = [_cotangent_array(c, o, i) for i, (c, o) in enumerate(zip(leaves_ct, outputs))]
+        pairs = enumerate(zip(leaves_ct, outputs, strict=True))
+        seeds = [_cotangent_array(c, o, i) for i, (c, o) in pairs]
         differentiable = create_graph or any(isinstance(s, Tensor) for s in seeds)
         with _reverse_transform():
             grads = _pull(outputs, inputs, seeds, create_graph=differentiable,
@@ -407,7 +408,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             else:
                 seeds = []
                 start = 0
-                for output, size in zip(outputs, sizes):
+                for output, size in zip(outputs, sizes, strict=True):
                     basis = np.eye(total, dtype=output.data.dtype)[:, start : start + size]
                     seeds.append(basis.reshape((total,) + output.data.shape))
                     start += size
@@ -415,9 +416,9 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                               retain_graph=create_graph, batch=1)
                 rows = []
                 start = 0
-                for output, size in zip(outputs, sizes):
+                for output, size in zip(outputs, sizes, strict=True):
                     row = []
-                    for tensor, gradient in zip(inputs, grads):
+                    for tensor, gradient in zip(inputs, grads, strict=True):
                         part = gradient
                         if size != total:
                             part = ops.getitem(gradient, index=slice(start, start + size))
@@ -502,10 +503,10 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
         raise ValueError("jvp: tangents must have the same structure as primals")
     leaves = [_float_array(leaf, f"jvp: primal {i}") for i, leaf in enumerate(leaves)]
     tangent_leaves = [_tangent_array(t, p, i) for i, (t, p) in
-                      enumerate(zip(tangent_leaves, leaves))]
+                      enumerate(zip(tangent_leaves, leaves, strict=True))]
     level = new_level()
     try:
-        inputs = [with_tangent(p, t, level) for p, t in zip(leaves, tangent_leaves)]
+        inputs = [with_tangent(p, t, level) for p, t in zip(leaves, tangent_leaves, strict=True)]
         out, aux = _split_aux(f(*tree_unflatten(treedef, inputs)), has_aux, "jvp")
         primals_out, tangents_out, out_treedef = _forward_outputs(out, level, (), "jvp")
     finally:
@@ -535,7 +536,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         try:
             inputs = []
             start = 0
-            for leaf, size in zip(leaves, sizes):
+            for leaf, size in zip(leaves, sizes, strict=True):
                 data = leaf.data if isinstance(leaf, Tensor) else leaf
                 basis = np.eye(total, dtype=data.dtype)[:, start : start + size]
                 inputs.append(with_tangent(leaf, basis.reshape((total,) + data.shape), level))
@@ -553,7 +554,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             flat = ops.transpose(flat, axes=(1, 0))
             row = []
             start = 0
-            for leaf, size in zip(leaves, sizes):
+            for leaf, size in zip(leaves, sizes, strict=True):
                 part = flat
                 if size != total:
                     part = ops.getitem(flat, index=(slice(None), slice(start, start + size)))
