@@ -27,7 +27,7 @@ def normalize_index(index) -> tuple:
     return tuple(_plain(item) for item in index)
 
 
-def _index_params(x, *, index, ndim=None):
+def _index_params(x, *values, index, ndim=None):
     if ndim is not None:
         return {"index": index, "ndim": ndim}
     return {"index": normalize_index(index), "ndim": np.ndim(getattr(x, "data", x))}
