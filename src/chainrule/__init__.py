@@ -22,5 +22,6 @@ from .engine import Node, gradients
 from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
+from .viz import explain, graph, plot  # matplotlib is imported only when plotting
 
 __version__ = "0.1.0"
