@@ -1,0 +1,54 @@
+"""``torch.autograd``: ``grad`` and ``backward`` on the core engine.
+
+>>> import chainrule.torch as torch
+>>> x = torch.tensor(3.0, requires_grad=True)
+>>> (dx,) = torch.autograd.grad(x ** 2, x, create_graph=True)
+>>> torch.autograd.grad(dx, x)
+(tensor(2.),)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chainrule as cr
+
+from . import functional  # noqa: F401
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs`` (a tuple), leaving ``.grad`` alone."""
+    grads = cr.gradients(
+        outputs, inputs, grad_outputs, retain_graph=retain_graph, create_graph=create_graph,
+        allow_unused=bool(allow_unused) or materialize_grads,
+    )
+    if materialize_grads:
+        inputs = [inputs] if isinstance(inputs, cr.Tensor) else list(inputs)
+        grads = tuple(cr.zeros_like(x) if g is None else g for g, x in zip(grads, inputs,
+                                                                            strict=True))
+    return grads
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """``tensor.backward(gradient)`` for each of ``tensors``, accumulating into ``.grad``."""
+    tensors = [tensors] if isinstance(tensors, cr.Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, cr.Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    for index, (tensor, gradient) in enumerate(zip(tensors, grad_tensors, strict=True)):
+        keep = retain_graph or index < len(tensors) - 1
+        tensor.backward(gradient, retain_graph=keep, create_graph=create_graph, inputs=inputs)
