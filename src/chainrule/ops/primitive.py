@@ -156,6 +156,11 @@ class Primitive:
             (p.name for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL), None
         )
         self.statics = tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        # Rules look static parameters up by name, so omitted ones get their defaults.
+        self.defaults = {
+            p.name: p.default for p in params
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
+        }
         self.differentiable = differentiable
         self.normalize = normalize
         self.vjps: tuple = ()
@@ -194,6 +199,8 @@ class Primitive:
     def apply(self, args: tuple, params: dict) -> Tensor:
         if self.normalize is not None:
             params = self.normalize(*args, **params)
+        if len(params) < len(self.statics) and self.defaults:
+            params = {**self.defaults, **params}
         raws = []
         cls = None
         grad_args = False
