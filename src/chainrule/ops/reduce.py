@@ -75,7 +75,7 @@ prod.defrules(
 def _argmax_mask(x, ans, axis, keepdims):
     """Where ``x`` attains its extremum, each tie weighted equally."""
     hits = equal(x, _expand(ans, axis, keepdims))
-    return hits / np.sum(hits, axis=axis, keepdims=True)
+    return hits / sum(hits, axis=axis, keepdims=True)
 
 
 @primitive(normalize=reduce_axes)

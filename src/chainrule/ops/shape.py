@@ -131,7 +131,7 @@ def _piece(g, shapes, index, axis):
     stop = start + shapes[index][axis]
     from .index import getitem
 
-    return getitem(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+    return getitem(g, index=(Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
 
 
 def _pad_tangent(t, shapes, index, axis):
