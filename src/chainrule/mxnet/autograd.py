@@ -1,0 +1,120 @@
+"""``mxnet.autograd``: ``record``, ``pause``, ``is_recording``, ``backward``, ``grad``.
+
+``record()`` is the core's ``cr.record``: inside it, operations on MXNet arrays are recorded;
+outside, they are not (the arrays' class selects the core's record-only option).
+
+>>> from chainrule.mxnet import autograd
+>>> with autograd.record():
+...     autograd.is_recording()
+True
+>>> autograd.is_recording()
+False
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import chainrule as cr
+from chainrule.modes import state
+
+from ._ndarray import _as
+
+
+class _Training(threading.local):
+    def __init__(self) -> None:
+        self.training = False
+
+
+_training = _Training()
+
+
+class _Scope:
+    """A core recording mode plus MXNet's train/predict flag."""
+
+    def __init__(self, mode: type, train_mode: bool) -> None:
+        self._mode, self._train_mode = mode(), train_mode
+
+    def __enter__(self) -> None:
+        self._prev_training = _training.training
+        _training.training = self._train_mode
+        self._mode.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._mode.__exit__(*exc)
+        _training.training = self._prev_training
+
+
+def record(train_mode: bool = True) -> _Scope:
+    """Record the operations inside the block so that ``backward`` can run."""
+    return _Scope(cr.record, train_mode)
+
+
+def pause(train_mode: bool = False) -> _Scope:
+    """Do not record inside the block (inside a ``record`` block)."""
+    return _Scope(cr.pause, train_mode)
+
+
+class _Unchanged:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def train_mode() -> _Scope:
+    """Training behaviour (dropout...) without changing whether operations are recorded."""
+    return _Scope(_Unchanged, True)
+
+
+def predict_mode() -> _Scope:
+    return _Scope(_Unchanged, False)
+
+
+def is_recording() -> bool:
+    return bool(state.recording and state.grad_enabled)
+
+
+def is_training() -> bool:
+    return _training.training
+
+
+def set_recording(is_recording: bool) -> bool:  # noqa: FBT001 - MXNet's signature
+    previous = globals()["is_recording"]()
+    state.recording = state.grad_enabled = bool(is_recording)
+    return previous
+
+
+def set_training(train_mode: bool) -> bool:  # noqa: FBT001
+    previous, _training.training = _training.training, bool(train_mode)
+    return previous
+
+
+def mark_variables(variables: Any, gradients: Any, grad_reqs: Any = "write") -> None:
+    variables = variables if isinstance(variables, (list, tuple)) else [variables]
+    for variable in variables:
+        variable.attach_grad(grad_reqs if isinstance(grad_reqs, str) else grad_reqs[0])
+
+
+def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,
+             train_mode: bool = True) -> None:
+    """Backpropagate from each head into the attached ``.grad`` buffers."""
+    heads = heads if isinstance(heads, (list, tuple)) else [heads]
+    head_grads = head_grads if isinstance(head_grads, (list, tuple)) else [head_grads] * len(heads)
+    for index, (head, head_grad) in enumerate(zip(heads, head_grads, strict=True)):
+        head.backward(head_grad, retain_graph=retain_graph or index < len(heads) - 1)
+
+
+def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, train_mode: bool = True) -> Any:
+    """Gradients of ``heads`` (summed) with respect to ``variables``, without touching
+    ``.grad``."""
+    single = isinstance(variables, cr.Tensor)
+    heads = heads if isinstance(heads, (list, tuple)) else [heads]
+    if head_grads is None:
+        head_grads = [cr.ones_like(h) for h in heads]
+    grads = cr.gradients(heads, variables, head_grads, retain_graph=retain_graph,
+                         create_graph=create_graph)
+    return _as(grads[0]) if single else [_as(g) for g in grads]
