@@ -264,7 +264,9 @@ def _cotangent_array(value: Any, output: Tensor, index: int) -> Any:
             f"vjp: cotangent {index} has dtype {value.dtype} but the output has dtype "
             f"{output.data.dtype}; they must match"
         )
-    return value if isinstance(value, Tensor) and value._rg else getattr(value, "data", value)
+    if isinstance(value, Tensor) and not value._rg:
+        return value.data
+    return value
 
 
 # ---------------------------------------------------------------------------- reverse mode
