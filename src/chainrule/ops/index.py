@@ -102,10 +102,26 @@ def reshape_raw_or_tensor(value, shape):
     return reshape(value, shape=shape)
 
 
+def _written(g, x_shape, index, ndim):
+    """The cotangent of the written value: ``g`` at ``index``, where a repeated index counts
+    only its last write (the one NumPy keeps)."""
+    picked = getitem(g, index=index, ndim=ndim)
+    if not _advanced(index):
+        return picked
+    target = np.empty(x_shape, dtype=bool)[index].shape
+    order = np.full(x_shape, -1)
+    order[index] = np.arange(int(np.prod(target))).reshape(target)
+    kept = np.zeros(int(np.prod(target)), dtype=bool)
+    kept[order[order >= 0]] = True
+    if kept.all():
+        return picked
+    return picked * kept.reshape(target).astype(np.result_type(getattr(g, "dtype", g)))
+
+
 setitem.defrules(
     vjp=(
         lambda g, index, ndim: setitem(g, 0, index=index, ndim=ndim),
-        lambda g, index, ndim: getitem(g, index=index, ndim=ndim),
+        lambda g, x_shape, index, ndim: _written(g, x_shape, index, ndim),
     ),
     jvp=(
         lambda t, index, ndim: setitem(t, 0, index=index, ndim=ndim),
