@@ -65,19 +65,25 @@ def mlp(data: dict[str, Any]) -> Callable:
 
 def wide(data: dict[str, Any]) -> Callable:
     x0, rounds = data["x"], data["rounds"]
+    scale = np.float32(1.01)
 
     def step() -> tuple:
         y = x0
-        saved = []
+        saved = []  # the inputs of the sines; all but the first are ours to overwrite
         for _ in range(rounds):
             saved.append(y)
             y = np.sin(y)
-            y *= np.float32(1.01)
+            y *= scale
         _total = y.sum()
-        grad = np.ones_like(x0)
-        for _ in range(rounds):
-            grad *= np.float32(1.01)
-            grad *= np.cos(saved.pop())
+        del y
+        grad = np.full_like(x0, scale)
+        for i in reversed(range(rounds)):
+            value = saved.pop()
+            cosine = np.cos(value) if i == 0 else np.cos(value, out=value)
+            del value
+            grad *= cosine
+            if i:
+                grad *= scale
         return (grad,)
 
     return step

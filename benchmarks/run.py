@@ -162,15 +162,21 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
 
 
 # ---------------------------------------------------------------------------- driver side
-def _worker_env() -> dict:
+def _worker_env(threads: int | None = None) -> dict:
     env = dict(os.environ)
+    if threads:
+        # the same thread count for OpenBLAS (NumPy) and OpenMP (PyTorch's intra-op pool)
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(threads)
     # Benchmark the BLAS kernel numpy would pick by itself (see the module docstring).
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     return env
 
 
-def _spawn(framework: str, workload: str, size: str, budget: float, memory: bool) -> dict:
+def _spawn(
+    framework: str, workload: str, size: str, budget: float, memory: bool, threads: int | None
+) -> dict:
     command = [
         sys.executable, str(Path(__file__).resolve()), "--worker", framework, workload,
         "--size", size, "--budget", str(budget),
@@ -178,7 +184,7 @@ def _spawn(framework: str, workload: str, size: str, budget: float, memory: bool
     if not memory:
         command.append("--no-memory")
     proc = subprocess.run(
-        command, capture_output=True, text=True, env=_worker_env(), cwd=ROOT, timeout=900
+        command, capture_output=True, text=True, env=_worker_env(threads), cwd=ROOT, timeout=900
     )
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
@@ -210,6 +216,18 @@ def _versions() -> dict:
         except PackageNotFoundError:
             versions[name] = "missing"
     return versions
+
+
+def _commit() -> str:
+    """The commit measured, with ``-dirty`` when the working tree has uncommitted changes."""
+    try:
+        proc = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+            cwd=ROOT, timeout=30,
+        )
+        return proc.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def _machine() -> dict:
@@ -252,7 +270,7 @@ def run(args: argparse.Namespace) -> dict:
                 if entry.get("status") in ("missing", "pending", "error"):
                     continue
                 memory = round_index == 0
-                out = _spawn(framework, workload, size, budget, memory)
+                out = _spawn(framework, workload, size, budget, memory, args.threads)
                 print(
                     f"  round {round_index + 1}/{rounds} {workload:6s} {framework:10s} "
                     + (
@@ -302,9 +320,11 @@ def run(args: argparse.Namespace) -> dict:
             row["vs_torch"] = row["median_ms"] / ref["median_ms"]
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _commit(),
         "size": size,
         "rounds": rounds,
         "budget_s": budget,
+        "threads": args.threads or "default",
         "machine": _machine(),
         "versions": _versions(),
         "results": results,
@@ -340,9 +360,11 @@ def markdown(report: dict) -> str:
 def _header(report: dict) -> str:
     machine, versions = report["machine"], report["versions"]
     return (
-        f"{report['date']} · {machine['cpus']} CPUs, {machine['cpu']} · "
+        f"{report['date']} · commit {report['commit']} · "
+        f"{machine['cpus']} CPUs, {machine['cpu']} · "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + f" · size {report['size']}, {report['rounds']} rounds of {report['budget_s']} s"
+        + f", threads {report['threads']}"
     )
 
 
@@ -355,6 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     parser.add_argument(
         "--frameworks", nargs="+", default=list(FRAMEWORKS), choices=FRAMEWORKS
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="threads for every framework's BLAS/OpenMP pool (default: their own default)",
     )
     parser.add_argument("--output", type=Path, default=None, help="JSON file to write")
     parser.add_argument(
