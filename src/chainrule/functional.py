@@ -160,6 +160,19 @@ def _finish(value: Any, keep_graph: bool) -> Any:
     return out
 
 
+def _plain(value: Tensor) -> bool:
+    """No history and no tangents: NumPy can reshape it without recording anything."""
+    return not value._rg and not value._tangents
+
+
+def _reshape(value: Tensor, shape: tuple) -> Tensor:
+    if value.data.shape == shape:
+        return value
+    if _plain(value):
+        return Tensor._wrap(value.data.reshape(shape))
+    return ops.reshape(value, shape=shape)
+
+
 def _zeros(shape: tuple, dtype: np.dtype) -> Tensor:
     return Tensor._wrap(np.zeros(shape, dtype=dtype))
 
@@ -405,8 +418,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                 seed = np.ones(outputs[0].data.shape, dtype=outputs[0].data.dtype)
                 grads = _pull(outputs, inputs, [seed], create_graph=create_graph,
                               retain_graph=create_graph)
-                rows = [[ops.reshape(g, shape=outputs[0].data.shape + g.data.shape)
-                         for g in grads]]
+                rows = [[_reshape(g, outputs[0].data.shape + g.data.shape) for g in grads]]
             else:
                 seeds = []
                 start = 0
@@ -425,7 +437,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                         if size != total:
                             part = ops.getitem(gradient, index=slice(start, start + size))
                         shape = output.data.shape + tensor.data.shape
-                        row.append(ops.reshape(part, shape=shape))
+                        row.append(_reshape(part, shape))
                     rows.append(row)
                     start += size
         jac = tree_unflatten(
@@ -552,8 +564,11 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         for tangent in tangents_out:
             out_shape = tangent.data.shape[1:]
             out_size = int(np.prod(out_shape))
-            flat = ops.reshape(tangent, shape=(total, out_size))
-            flat = ops.transpose(flat, axes=(1, 0))
+            flat = _reshape(tangent, (total, out_size))
+            if _plain(flat):
+                flat = Tensor._wrap(flat.data.T)
+            else:
+                flat = ops.transpose(flat, axes=(1, 0))
             row = []
             start = 0
             for leaf, size in zip(leaves, sizes, strict=True):
@@ -561,7 +576,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                 if size != total:
                     part = ops.getitem(flat, index=(slice(None), slice(start, start + size)))
                 in_shape = np.shape(getattr(leaf, "data", leaf))
-                row.append(ops.reshape(part, shape=out_shape + in_shape))
+                row.append(_reshape(part, out_shape + in_shape))
                 start += size
             rows.append(_regroup(row, single, treedefs, counts))
         jac = tree_unflatten(out_treedef, rows)
