@@ -235,7 +235,7 @@ def gather(params: Any, indices: Any, axis: int = 0, name: Any = None) -> Tensor
 
 
 def boolean_mask(tensor: Any, mask: Any, name: Any = None) -> Tensor:
-    return _as(_tensor(tensor)[onp.asarray(mask)])
+    return _as(_tensor(tensor)[onp.asarray(mask).astype(builtins.bool)])
 
 
 def one_hot(indices: Any, depth: int, on_value: Any = 1.0, off_value: Any = 0.0,
