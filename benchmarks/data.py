@@ -71,11 +71,9 @@ def make(workload: str, size: str = "full") -> dict[str, Any]:
             "rounds": params["rounds"],
         }
     if workload == "hess":
-        n = params["n"]
-        return {
-            "a": rng.standard_normal((n, n)) / np.sqrt(n),
-            "x": rng.standard_normal(n),
-        }
+        from benchmarks.hess import make_data  # the functional transforms' own benchmark
+
+        return make_data(params["n"])
     if workload == "seed":
         return {"a": rng.standard_normal(params["n"]).astype(np.float32)}
     raise KeyError(f"unknown workload {workload!r}; choose from {WORKLOADS}")

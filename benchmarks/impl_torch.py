@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 
+from benchmarks import hess as hess_workload
+
 
 def _leaf(array: Any) -> torch.Tensor:
     return torch.tensor(array, requires_grad=True)
@@ -63,17 +65,9 @@ def wide(data: dict[str, Any]) -> Callable:
 
 
 def hess(data: dict[str, Any]) -> Callable:
-    a, x = torch.from_numpy(data["a"]), torch.from_numpy(data["x"])
-
-    def f(x: torch.Tensor) -> torch.Tensor:
-        return torch.sum(torch.tanh(a @ x))
-
-    hessian = torch.func.hessian(f)
-
-    def step() -> tuple:
-        return (hessian(x).numpy(),)
-
-    return step
+    # torch.func.hessian, as benchmarks/hess.py writes it (it pins PyTorch to one thread)
+    step = hess_workload.torch_step(data)
+    return lambda: (step(),)
 
 
 def seed(data: dict[str, Any]) -> Callable:
