@@ -8,6 +8,7 @@
 tensor([ 0.,  4.,  8., 12.])
 """
 
+# ruff: noqa: F401, I001 - this module re-exports the public names, in import order
 # isort: off
 from .tensor import Tensor, bool_, float16, float32, float64, int32, int64  # the op table needs it
 # isort: on
@@ -23,5 +24,6 @@ from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value
 from .gradcheck import gradcheck
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 from .viz import explain, graph, plot  # matplotlib is imported only when plotting
+from .tape import GradientTape
 
 __version__ = "0.1.0"

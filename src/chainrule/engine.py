@@ -23,7 +23,6 @@ chainrule's own ops, record a new graph: gradients of gradients come for free.
 
 from __future__ import annotations
 
-import sys
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -105,27 +104,25 @@ class Node:
         self.ans = None
 
 
-def _owned(array: Any) -> np.ndarray:
-    """An array that nobody else holds: the one given when it is ours alone, else a copy."""
+def _adopt(array: Any, taken: set) -> np.ndarray:
+    """``array`` itself if it may become a ``.grad`` buffer, else a copy (decision 5).
+
+    A buffer that later backwards add into in place must belong to that ``.grad`` alone. The
+    arrays the engine hands over are results of the rules, with two exceptions handled where
+    they arise: the user's ``gradient=`` is copied on entry and so is what a hook returns. What
+    remains is sharing *within* one pass: a rule that passes its cotangent through unchanged
+    (``add``) gives the same array to two inputs, so ``taken`` holds the ids already adopted.
+    Views and read-only arrays (from ``reshape``, ``broadcast_to``) are always copied.
+    """
     if (
         type(array) is np.ndarray
         and array.base is None
         and array.flags.writeable
-        and sys.getrefcount(array) <= _FIRST_OWNER_REFS
+        and id(array) not in taken
     ):
+        taken.add(id(array))
         return array
     return np.array(array)
-
-
-def _probe_owner_refs() -> int:
-    def probe(array: Any) -> int:
-        return sys.getrefcount(array)
-
-    holder = {0: np.zeros(1)}
-    return probe(holder[0])
-
-
-_FIRST_OWNER_REFS = _probe_owner_refs()
 
 
 def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
@@ -133,7 +130,8 @@ def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
     gshape = cotangent.shape
     if gshape[batch_ndim:] == shape:
         return cotangent
-    from .ops import broadcast_to, reshape, sum as sum_
+    from .ops import broadcast_to, reshape
+    from .ops import sum as sum_
 
     lead = len(gshape) - batch_ndim - len(shape)
     if lead < 0:  # a rule returned something smaller: broadcast it up
@@ -180,6 +178,26 @@ def _collect(roots: Sequence[Any]) -> dict:
     return deps
 
 
+_UNUSED = (
+    "one of the differentiated tensors was not used to compute the outputs, so it has no "
+    "gradient; pass allow_unused=True to get None for it, or remove it from the inputs"
+)
+
+
+def _check_used(targets: Sequence[Tensor], roots: Sequence[Tensor], deps: dict) -> None:
+    """Raise, before anything runs or is freed, if a target is not reachable from the roots."""
+    leaves = {id(root) for root in roots if root._node is None}
+    if any(target._node is None for target in targets):
+        for node in deps:
+            for parent in node.parents:
+                if parent is not None and type(parent) is not Node:
+                    leaves.add(id(parent))
+    for target in targets:
+        used = target._node in deps if target._node is not None else id(target) in leaves
+        if not used:
+            raise RuntimeError(_UNUSED)
+
+
 def run(
     roots: Sequence[Tensor],
     cotangents: Sequence[Any],
@@ -188,16 +206,18 @@ def run(
     create_graph: bool,
     targets: Sequence[Tensor] | None = None,
     batch_ndim: int = 0,
+    allow_unused: bool = True,
 ) -> tuple[dict, dict]:
     """Backpropagate ``cotangents`` from ``roots``.
 
+    With ``allow_unused=False`` a target the roots do not depend on raises before anything runs.
     Returns ``(leaf_grads, captured)``: summed cotangents of the leaves reached (keyed by
     ``id``, with the leaf), and, for each non-leaf target tensor, the cotangent of its node.
     """
     pending: dict[Any, Any] = {}
     leaves: dict[int, list] = {}
     starts = []
-    for root, cotangent in zip(roots, cotangents):
+    for root, cotangent in zip(roots, cotangents, strict=True):
         node = root._node
         if node is None:
             if root._rg:
@@ -206,6 +226,8 @@ def run(
         pending[node] = pending[node] + cotangent if node in pending else cotangent
         starts.append(node)
     deps = _collect(starts)
+    if targets and not allow_unused:
+        _check_used(targets, roots, deps)
     capture = {t._node for t in targets if t._node is not None} if targets else ()
     captured: dict[Node, Any] = {}
     ready = [node for node in dict.fromkeys(starts) if deps[node] == 0]
@@ -218,10 +240,7 @@ def run(
             cotangent = pending.pop(node, None)
             if cotangent is not None:
                 if node.hooks:
-                    for hook in node.hooks:
-                        result = hook(cotangent)
-                        if result is not None:
-                            cotangent = result
+                    cotangent = _run_hooks(node.hooks, cotangent, create_graph)
                 if node in capture:
                     captured[node] = cotangent
                 grads = node.prim.pullback(node, cotangent, create_graph)
@@ -251,6 +270,40 @@ def run(
     return leaves, captured
 
 
+def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:
+    """Call each hook with the gradient as a tensor; a result that is not None replaces it.
+
+    On the fast path the hooks see a tensor around the flowing array, which the user may keep:
+    what flows on is therefore a copy, so a later in-place accumulation cannot reach it.
+    """
+    grad = cotangent if isinstance(cotangent, Tensor) else Tensor._wrap(cotangent)
+    for hook in hooks:
+        result = hook(grad)
+        if result is not None:
+            grad = result if isinstance(result, Tensor) else Tensor._wrap(np.asarray(result))
+    if create_graph:
+        return grad
+    return np.array(grad.data)
+
+
+# Hooks registered on leaf tensors, by id; an entry goes when its tensor dies.
+_leaf_hooks: dict[int, list] = {}
+
+
+def add_leaf_hook(leaf: Tensor, hook: Callable) -> None:
+    """Call ``hook(grad)`` before a backward writes ``leaf``'s gradient (PyTorch's leaf hooks)."""
+    key = id(leaf)
+    if key not in _leaf_hooks:
+        _leaf_hooks[key] = []
+        weakref.finalize(leaf, _leaf_hooks.pop, key, None)
+    _leaf_hooks[key].append(hook)
+
+
+def _leaf_grad(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
+    hooks = _leaf_hooks.get(id(leaf))
+    return _run_hooks(hooks, grad, create_graph) if hooks else grad
+
+
 def _add_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
     entry = leaves.get(id(leaf))
     if entry is None:
@@ -264,8 +317,8 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
         if root.data.size != 1 and not root._implicit_sum:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
-                f"{root.shape}. Pass gradient= (a tensor of that shape, e.g. ones_like(y)) or "
-                f"reduce it first, e.g. y.sum().backward()"
+                f"{root.shape}. Pass gradient= (grad_outputs= in cr.gradients), a tensor of that "
+                f"shape such as cr.ones_like(y), or reduce it first, e.g. y.sum().backward()"
             )
         cotangent = np.ones(root.data.shape, dtype=root.data.dtype)
     else:
@@ -275,10 +328,10 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 f"gradient has shape {cotangent.shape} but the output has shape {root.shape}; "
                 f"they must match"
             )
-        if cotangent.dtype != root.data.dtype:
-            cotangent = cotangent.astype(root.data.dtype)
         if create_graph and isinstance(gradient, Tensor):
-            return gradient
+            return gradient if gradient.dtype == root.dtype else gradient.astype(root.dtype)
+        # A copy: the caller keeps ``gradient``, and it may flow unchanged into a ``.grad``.
+        cotangent = np.array(cotangent, dtype=root.data.dtype)
     return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 
@@ -313,17 +366,19 @@ def backward(
         [root], [cotangent], retain_graph=retain_graph, create_graph=create_graph,
         targets=targets,
     )
+    writes = [(leaf, _leaf_grad(leaf, grad, create_graph)) for leaf, grad in leaves.values()]
     if targets is not None:
         allowed = {id(t) for t in targets if t._node is None}
-        leaves = {key: entry for key, entry in leaves.items() if key in allowed}
+        writes = [(leaf, grad) for leaf, grad in writes if id(leaf) in allowed]
         for target in targets:
             if target._node is not None and target._node in captured:
-                _accumulate(target, captured[target._node], create_graph)
-    for leaf, grad in leaves.values():
-        _accumulate(leaf, grad, create_graph)
+                writes.append((target, captured[target._node]))
+    taken: set = set()
+    for leaf, grad in writes:
+        _accumulate(leaf, grad, create_graph, taken)
 
 
-def _accumulate(leaf: Tensor, grad: Any, create_graph: bool) -> None:
+def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None:
     """Write one backward's gradient into ``leaf.grad`` by the leaf's ``grad_req``."""
     req = leaf._grad_req
     if req == "null":
@@ -337,7 +392,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool) -> None:
         return
     current = leaf.grad
     if current is None or current.shape != leaf.shape:
-        leaf.grad = Tensor._wrap(_owned(grad), cls=leaf._op_class)
+        leaf.grad = Tensor._wrap(_adopt(grad, taken), cls=leaf._op_class)
         return
     buffer = current.data
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
@@ -394,27 +449,29 @@ def gradients(
     if batch_ndim:
         cotangents = list(grad_outputs)
     else:
-        cotangents = [_root_cotangent(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+        cotangents = [
+            _root_cotangent(output, gradient, create_graph)
+            for output, gradient in zip(outputs, grad_outputs, strict=True)
+        ]
     leaves, captured = run(
         outputs, cotangents, retain_graph=retain_graph, create_graph=create_graph,
-        targets=inputs_list, batch_ndim=batch_ndim,
+        targets=inputs_list, batch_ndim=batch_ndim, allow_unused=allow_unused,
     )
     results = []
+    taken: set = set()
     for tensor in inputs_list:
         if tensor._node is None:
             entry = leaves.get(id(tensor))
-            grad = entry[1] if entry is not None else None
+            grad = _leaf_grad(tensor, entry[1], create_graph) if entry is not None else None
         else:
             grad = captured.get(tensor._node)
         if grad is None:
             if not allow_unused:
-                raise RuntimeError(
-                    "one of the differentiated tensors was not used to compute the outputs; "
-                    "pass allow_unused=True to get None for it"
-                )
+                raise RuntimeError(_UNUSED)
             results.append(None)
             continue
         if not isinstance(grad, Tensor):
-            grad = Tensor._wrap(grad, cls=tensor._op_class)
+            # Two inputs may receive the same array (``add`` passes it through): one each.
+            grad = Tensor._wrap(_adopt(grad, taken), cls=tensor._op_class)
         results.append(grad)
     return tuple(results)

@@ -30,8 +30,9 @@ def gradcheck(
     rtol: float = 1e-3,
     seed: int = 0,
 ) -> bool:
-    """Compare the gradient of ``<u, f(*inputs)>`` for a random ``u`` with central finite
-    differences, in float64. Returns True, or raises :class:`GradcheckError` showing both.
+    """Compare the gradient of ``<u, f(*inputs)>`` for a random ``u`` (``u = 1`` for a scalar
+    output) with central finite differences, in float64. Returns True, or raises
+    :class:`GradcheckError` (an ``AssertionError``) showing both.
 
     >>> import chainrule as cr
     >>> cr.gradcheck(lambda x: cr.sin(x) * x, [cr.tensor([0.5, 1.0], dtype="float64")])
@@ -43,7 +44,8 @@ def gradcheck(
     out = f(*tensors)
     if not isinstance(out, Tensor):
         raise TypeError(f"f must return a tensor, got {type(out).__name__}")
-    weights = rng.standard_normal(out.shape)
+    # A scalar output is checked as is, so that an error shows the gradients themselves.
+    weights = np.ones(out.shape) if out.size == 1 else rng.standard_normal(out.shape)
     analytic = gradients(out, tensors, Tensor(weights), allow_unused=True)
 
     def projected(values: list[np.ndarray]) -> float:
@@ -51,7 +53,7 @@ def gradcheck(
             result = f(*[Tensor(v) for v in values])
         return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
 
-    for k, (array, grad) in enumerate(zip(arrays, analytic)):
+    for k, (array, grad) in enumerate(zip(arrays, analytic, strict=True)):
         numeric = np.zeros_like(array)
         for index in np.ndindex(array.shape):
             shifted = [a.copy() for a in arrays]

@@ -34,19 +34,31 @@ state = _State()
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode for its extent."""
+    """Context manager and decorator that sets grad mode for its extent.
+
+    Usable as ``with no_grad():``, ``@no_grad()`` and bare ``@no_grad`` (as in PyTorch). The
+    previous modes are kept on a stack, so one instance may be entered again while active.
+    """
 
     enabled: bool
     recording: bool | None = None  # record() and pause() also set state.recording
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and callable(args[0]) and cls.__init__ is _init:
+            return cls()(args[0])  # bare decorator: @no_grad
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._saved: list = []
+
     def __enter__(self) -> None:
-        self._prev = (state.grad_enabled, state.recording)
+        self._saved.append((state.grad_enabled, state.recording))
         state.grad_enabled = self.enabled
         if self.recording is not None:
             state.recording = self.recording
 
     def __exit__(self, *exc: object) -> None:
-        state.grad_enabled, state.recording = self._prev
+        state.grad_enabled, state.recording = self._saved.pop()
 
     def __call__(self, fn: F) -> F:
         mode = type(self)
@@ -57,6 +69,9 @@ class _GradMode:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+_init = _GradMode.__init__
 
 
 class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
@@ -116,6 +131,34 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Switch recording on or off for this thread."""
-    state.grad_enabled = bool(mode)
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Switch recording on or off for this thread: at once when called, or for the extent of a
+    ``with`` block (restored on exit).
+
+    >>> import chainrule as cr
+    >>> with cr.set_grad_enabled(False):
+    ...     cr.is_grad_enabled()
+    False
+    >>> cr.is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._saved = []
+        self._before = state.grad_enabled
+        self.enabled = bool(mode)
+        state.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        self._saved.append((self._before, state.recording))
+
+    def __call__(self, fn: F) -> F:
+        mode = self.enabled
+        state.grad_enabled = self._before  # as a decorator it applies only inside fn
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

@@ -5,6 +5,7 @@ A tensor is a leaf (created by the user) or the output of a recorded operation, 
 to the op table in :mod:`chainrule.ops`; this module holds no derivative rules.
 """
 
+# ruff: noqa: F405 - the op table's names are star-imported at the bottom (an import cycle)
 from __future__ import annotations
 
 from typing import Any
@@ -316,11 +317,26 @@ class Tensor:
         self._node.retain(self)
 
     def register_hook(self, hook) -> None:
-        """Call ``hook(grad)`` with this tensor's gradient during backward; a non-None result
-        replaces the gradient."""
+        """Call ``hook(grad)`` with this tensor's gradient (a tensor) during backward; a result
+        that is not None replaces the gradient. On a leaf it runs before ``.grad`` is written.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.register_hook(lambda grad: grad * 10)
+        >>> (x * x).sum().backward(); x.grad
+        tensor([20., 40.])
+        """
+        if not self._rg:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that does not require grad; call "
+                "x.requires_grad_() first"
+            )
         if self._node is None:
-            raise RuntimeError("register_hook works on non-leaf tensors in chainrule")
-        self._node.add_hook(hook)
+            from .engine import add_leaf_hook
+
+            add_leaf_hook(self, hook)
+        else:
+            self._node.add_hook(hook)
 
     def detach(self) -> Tensor:
         """A tensor with the same data (shared memory) and no history.
@@ -361,16 +377,24 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ---------------------------------------------------------------- in-place updates
-    def _assign(self, result: Any) -> Tensor:
-        """Write ``result`` into this tensor's own buffer and take over its history."""
-        if not isinstance(result, Tensor):
-            result = Tensor._wrap(np.asarray(result))
+    def _check_in_place(self) -> None:
+        """Refuse to overwrite a leaf that requires grad while recording (PyTorch's rule)."""
         recording = state.grad_enabled and (state.recording or not self._record_only)
         if self._node is None and self._rg and recording:
             raise RuntimeError(
                 "a leaf tensor that requires grad is being used in an in-place operation; "
                 "wrap the update in `with cr.no_grad():` (as optimizers do) or work on a copy"
             )
+
+    def _assign(self, result: Any) -> Tensor:
+        """Write ``result`` into this tensor's own buffer and take over its history.
+
+        The buffer is the same object before and after, and the version counter goes up, so
+        that a recorded operation that saved the old values refuses to backpropagate.
+        """
+        if not isinstance(result, Tensor):
+            result = Tensor._wrap(np.asarray(result))
+        self._check_in_place()
         data = self.data
         new = result.data
         if np.shape(new) != data.shape:
@@ -384,8 +408,10 @@ class Tensor:
             self.data = np.array(new, dtype=data.dtype)
         self._version[0] += 1
         if result._node is not None or self._node is not None:
+            # A recorded result's history replaces ours; an intermediate overwritten without
+            # recording (fill_, or under no_grad) becomes a constant.
             self._node = result._node
-            self._rg = result._rg or (self._rg and self._node is None)
+            self._rg = result._rg
         self._tangents = result._tangents
         return self
 
@@ -418,15 +444,19 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` in place (the same buffer)."""
+        self._check_in_place()
         with _no_record():
             return self._assign(Tensor._wrap(np.full_like(self.data, value)))
 
     def copy_(self, src: Any) -> Tensor:
+        self._check_in_place()
         src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
         with _no_record():
             return self._assign(Tensor._wrap(np.broadcast_to(src_data, self.data.shape)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_in_place()
         self._assign(setitem(self, value, index=index))
 
     # ---------------------------------------------------------------- operators
