@@ -1,7 +1,11 @@
 """Hessian of ``sum(tanh(A @ x))``, x of size 64, float64: chainrule vs PyTorch vs HIPS autograd.
 
 Each framework is timed in its own subprocess (no shared caches, threads or imports), as the
-median of several repeats after a warm-up; ratios are to PyTorch (``torch.func.hessian``).
+median of several repeats after a warm-up, in wall-clock time and in the process's CPU time (the
+steadier figure on a shared machine); ratios are to PyTorch (``torch.func.hessian``).
+
+``--modes`` instead times ``jacfwd`` against ``jacrev`` on a Jacobian of R^n -> R^m with
+n << m and with n >> m (the README's "Forward or reverse?").
 
 As a module (for ``benchmarks/run.py``): ``make_data(n)`` gives the inputs, and
 ``chainrule_step``, ``torch_step``, ``autograd_step`` each return a callable computing the
@@ -18,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -79,8 +84,10 @@ def measure(framework: str, n: int = 64, repeats: int = 30, number: int = 20) ->
     error = float(np.abs(step() - exact(data)).max())
     times = timeit.repeat(step, repeat=repeats, number=number)
     per_call = [t / number for t in times]
+    # CPU time of this process: what the framework costs, less disturbed by a busy machine.
+    cpu = timeit.repeat(step, repeat=repeats, number=number, timer=time.process_time)
     return {"framework": framework, "median": statistics.median(per_call),
-            "min": min(per_call), "error": error}
+            "min": min(per_call), "cpu": statistics.median(cpu) / number, "error": error}
 
 
 def measure_in_subprocess(framework: str, n: int, repeats: int, number: int) -> dict:
@@ -98,24 +105,61 @@ def measure_in_subprocess(framework: str, n: int, repeats: int, number: int) -> 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def forward_vs_reverse(small: int = 10, large: int = 2000, hidden: int = 200,
+                       repeats: int = 5) -> list[dict]:
+    """Median seconds of ``jacfwd`` and ``jacrev`` on ``tanh(B @ tanh(A @ x))``, both shapes."""
+    import chainrule as cr
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, m in ((small, large), (large, small)):
+        a = cr.tensor(rng.standard_normal((hidden, n)) / np.sqrt(n))
+        b = cr.tensor(rng.standard_normal((m, hidden)) / np.sqrt(hidden))
+        x = rng.standard_normal(n)
+
+        def f(x, a=a, b=b):
+            return cr.tanh(b @ cr.tanh(a @ x))
+
+        row = {"n": n, "m": m}
+        for name, transform in (("jacfwd", cr.jacfwd), ("jacrev", cr.jacrev)):
+            jac = transform(f)
+            jac(x)
+            row[name] = statistics.median(timeit.repeat(lambda jac=jac, x=x: jac(x), number=1,
+                                                        repeat=repeats))
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--number", type=int, default=20)
+    parser.add_argument("--modes", action="store_true",
+                        help="time jacfwd vs jacrev for n << m and n >> m instead")
     args = parser.parse_args(argv)
+    if args.modes:
+        print("Jacobian of tanh(B @ tanh(A @ x)), R^n -> R^m, hidden 200, float64 (ms)")
+        print(f"{'n':>6}{'m':>6}{'jacfwd':>10}{'jacrev':>10}")
+        for row in forward_vs_reverse():
+            print(f"{row['n']:>6}{row['m']:>6}{row['jacfwd'] * 1e3:>10.1f}"
+                  f"{row['jacrev'] * 1e3:>10.1f}")
+        return
     results = {f: measure_in_subprocess(f, args.n, args.repeats, args.number) for f in FRAMEWORKS}
     base = results["torch"].get("median")
     print(f"Hessian of sum(tanh(A @ x)), n = {args.n}, float64, median of {args.repeats} "
           f"repeats x {args.number} calls, one thread")
-    print(f"{'framework':<12}{'median (us)':>14}{'min (us)':>12}{'vs torch':>10}{'max error':>12}")
+    cpu_base = results["torch"].get("cpu")
+    print(f"{'framework':<12}{'median (us)':>14}{'min (us)':>12}{'vs torch':>10}"
+          f"{'cpu (us)':>12}{'vs torch':>10}{'max error':>12}")
     for name, result in results.items():
         if "failed" in result:
             print(f"{name:<12} failed: {' '.join(result['failed'])}")
             continue
         ratio = f"{result['median'] / base:.2f}x" if base else "-"
+        cpu_ratio = f"{result['cpu'] / cpu_base:.2f}x" if cpu_base else "-"
         print(f"{name:<12}{result['median'] * 1e6:>14.1f}{result['min'] * 1e6:>12.1f}"
-              f"{ratio:>10}{result['error']:>12.1e}")
+              f"{ratio:>10}{result['cpu'] * 1e6:>12.1f}{cpu_ratio:>10}{result['error']:>12.1e}")
 
 
 if __name__ == "__main__":
