@@ -10,8 +10,10 @@ How it measures (the machine is shared and noisy, so every number is a median):
   rotates from round to round, so that a slow spell of the machine hits every framework alike.
 * In its process a workload is set up (inputs made by ``data.py``, identical for everyone),
   warmed up, then called repeatedly for a time budget; one call is one forward and backward
-  pass. The reported time is the median over all calls of all rounds; ``spread`` is the range
-  of the per-round medians.
+  pass. The reported time is the median over all calls of all rounds (wall clock); the range
+  of the per-round medians shows the noise. The CPU time of the process per call (all its
+  threads, from ``time.process_time``) is reported beside it: on a busy machine it is the
+  steadier figure, though it charges a framework for its threads' spinning.
 * Peak memory is measured the same way for all four frameworks: after the timing calls the
   process collects garbage, hands freed heap back to the OS (``malloc_trim``), reads its
   resident set size, resets the kernel's high-water mark (``/proc/self/clear_refs``), runs one
@@ -148,12 +150,16 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         step()
         calls += 1
     times = []
+    cpu_times = []
     start = time.perf_counter()
     while len(times) < 5 or (time.perf_counter() - start < budget and len(times) < 1000):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     result["times"] = times
+    result["cpu_times"] = cpu_times
     if memory:
         result["peak_rss_mib"] = _peak_rss_delta(step)
         if framework != "torch":
@@ -284,6 +290,7 @@ def run(args: argparse.Namespace) -> dict:
                     continue
                 entry["status"] = "ok"
                 entry["rounds"].append(out["times"])
+                entry.setdefault("cpu", []).extend(out["cpu_times"])
                 entry.setdefault("grads", out["grads"])
                 for key in ("peak_rss_mib", "tracemalloc_mib"):
                     if key in out:
@@ -299,6 +306,7 @@ def run(args: argparse.Namespace) -> dict:
             medians = [statistics.median(times) for times in entry["rounds"]]
             row.update(
                 median_ms=statistics.median(everything) * 1e3,
+                cpu_median_ms=statistics.median(entry["cpu"]) * 1e3,
                 spread_ms=[min(medians) * 1e3, max(medians) * 1e3],
                 calls=len(everything),
                 peak_rss_mib=entry.get("peak_rss_mib"),
@@ -318,6 +326,7 @@ def run(args: argparse.Namespace) -> dict:
         )
         if row.get("median_ms") and ref and ref.get("median_ms"):
             row["vs_torch"] = row["median_ms"] / ref["median_ms"]
+            row["cpu_vs_torch"] = row["cpu_median_ms"] / ref["cpu_median_ms"]
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": _commit(),
@@ -339,20 +348,22 @@ def markdown(report: dict) -> str:
     """The results as a Markdown table, one row per workload and framework."""
     lines = [
         "| workload | framework | median (ms) | round medians (ms) | × PyTorch "
-        "| peak memory (MiB) |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| CPU median (ms) | CPU × PyTorch | peak memory (MiB) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["results"]:
         name = row["framework"]
         if row["status"] != "ok":
-            lines.append(f"| {row['workload']} | {name} | {row['status']} | | | |")
+            lines.append(f"| {row['workload']} | {name} | {row['status']} | | | | | |")
             continue
         low, high = row["spread_ms"]
         flag = "" if row.get("grad_ok", True) else " (**gradient mismatch**)"
         ratio = f"{row['vs_torch']:.2f}" if "vs_torch" in row else "—"
+        cpu_ratio = f"{row['cpu_vs_torch']:.2f}" if "cpu_vs_torch" in row else "—"
         lines.append(
             f"| {row['workload']} | {name}{flag} | {row['median_ms']:.3f} | "
-            f"{low:.3f}–{high:.3f} | {ratio} | {_memory(row.get('peak_rss_mib'))} |"
+            f"{low:.3f}–{high:.3f} | {ratio} | {row['cpu_median_ms']:.3f} | {cpu_ratio} | "
+            f"{_memory(row.get('peak_rss_mib'))} |"
         )
     return "\n".join(lines)
 
