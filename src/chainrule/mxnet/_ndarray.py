@@ -66,7 +66,7 @@ class ndarray(cr.Tensor):  # noqa: N801 - MXNet's name
         if isinstance(other, cr.Tensor):
             other[...] = self
             return other
-        return _as(cr.copy(self))
+        return _as(cr.ops.copy(self))
 
 
 def _as(value: Any) -> Any:

@@ -103,7 +103,7 @@ def linspace(start: Any, stop: Any, num: int, name: Any = None, axis: int = 0) -
 
 
 def identity(input: Any, name: Any = None) -> Tensor:  # noqa: A002
-    return _as(cr.copy(constant(input) if not isinstance(input, cr.Tensor) else input))
+    return _as(cr.ops.copy(constant(input) if not isinstance(input, cr.Tensor) else input))
 
 
 def stop_gradient(input: Any, name: Any = None) -> Tensor:  # noqa: A002

@@ -132,7 +132,7 @@ class Variable(Tensor):
         return self._update(self.data - to_array(delta, self.data.dtype))
 
     def read_value(self) -> Tensor:
-        return _as(cr.copy(self))
+        return _as(cr.ops.copy(self))
 
     value = read_value
 

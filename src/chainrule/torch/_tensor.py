@@ -142,7 +142,7 @@ class Tensor(cr.Tensor):
         return np.asarray(self.data)
 
     def clone(self) -> Tensor:
-        return cr.copy(self)
+        return cr.ops.copy(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         dtype = kwargs.get("dtype")
