@@ -444,3 +444,31 @@ def test_pytree_round_trip():
     leaves, treedef = functional.tree_flatten(tree)
     assert leaves == [1.0, 2.0, 3.0]
     assert functional.tree_unflatten(treedef, leaves) == tree
+
+
+def test_escaped_tensors_do_not_confuse_later_jvps():
+    kept = []
+
+    def f(x):
+        kept.append(x * 1.0)  # escapes the jvp, still carrying its tangent
+        return x * 2.0
+
+    cr.jvp(f, (np.float64(1.0),), (np.float64(1.0),))
+    # A later jvp in which the escaped tensor is a constant: its old tangent must not count.
+    _, tangent = cr.jvp(lambda y: y * kept[0], (np.float64(3.0),), (np.float64(1.0),))
+    close(tangent, 1.0)
+
+
+def test_aux_outputs_and_identity_functions():
+    x = rng.standard_normal(3)
+    out, tangent, aux = cr.jvp(lambda x: (x * 2, x**2), (x,), (np.ones(3),), has_aux=True)
+    close(aux, x**2)
+    assert not aux._tangents
+    jac, aux = cr.jacfwd(lambda x: (x * 2, x**2), has_aux=True)(x)
+    close(jac, 2 * np.eye(3))
+    assert not aux._tangents
+    h, aux = cr.hessian(lambda x: (cr.sum(x**3), cr.sum(x)), has_aux=True)(x)
+    close(h, np.diag(6 * x))
+    close(aux, np.sum(x))
+    close(cr.jacrev(lambda x: x)(x), np.eye(3))
+    close(cr.jacfwd(lambda x: x)(x), np.eye(3))

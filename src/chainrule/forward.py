@@ -1,6 +1,7 @@
 """Forward mode: tangents carried by tensors, one per nesting level.
 
-Each running ``jvp`` owns a *level*, a positive integer; inner (nested) ones own higher numbers.
+Each running ``jvp`` owns a *level*, a positive integer never reused; inner (nested) ones own
+higher numbers.
 A tensor's ``_tangents`` maps levels to tangents, so the perturbations of nested transforms never
 mix. Invariant: the tangent stored at level L carries tangents of levels below L only. The
 output of a primitive gets, for each level L present in its inputs, the sum over inputs of the
@@ -16,13 +17,15 @@ Tangents may have extra leading batch axes (``jacfwd`` pushes a whole identity a
 rules are written for that, see :mod:`chainrule.ops.primitive`. When transforms nest, a rule of
 an inner level (or a batched backward pass) combines a flow with its own batch axes, say
 ``(M, *s)``, with a value of shape ``s`` whose lower-level tangent is batched ``(N, *s)``. For
-broadcasting primitives (elementwise ones, ``matmul``) such a tangent is padded to
+broadcasting primitives (elementwise ones) such a tangent is padded to
 ``(N, 1, *s)`` before its rule runs, so the two batches form an outer product ``(N, M, *s)``
-instead of colliding (or, worse, silently pairing up when ``N == M``).
+instead of colliding (or, worse, silently pairing up when ``N == M``). ``matmul``'s rules
+line flows up themselves (1-D operands are promoted first), see :mod:`chainrule.ops.linalg`.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -86,11 +89,11 @@ _BROADCASTS: dict[str, bool] = {}
 
 
 def _broadcasts(prim: Any) -> bool:
-    """Whether ``prim`` broadcasts its inputs against each other (elementwise ops, matmul)."""
+    """Whether ``prim`` broadcasts its inputs against each other (elementwise ops)."""
     known = _BROADCASTS.get(prim.name)
     if known is None:
         module = getattr(prim.impl, "__module__", "") or ""
-        known = module.endswith(".elementwise") or prim.name == "matmul"
+        known = module.endswith(".elementwise")
         _BROADCASTS[prim.name] = known
     return known
 
@@ -103,9 +106,16 @@ def _tangent_batch(args: tuple, level: int) -> tuple:
     return ()
 
 
+# Level numbers are never reused: a tensor that escapes a finished jvp (stored aside by the
+# function, say) keeps a tangent at a dead level, which no later jvp will mistake for its own.
+# Nesting still gives inner levels higher numbers, which is all the ceiling needs.
+_level_ids = itertools.count(1)
+
+
 def new_level() -> int:
+    """Open a forward-mode level (``state.jvp_level`` counts the open ones)."""
     state.jvp_level += 1
-    return state.jvp_level
+    return next(_level_ids)
 
 
 def end_level() -> None:

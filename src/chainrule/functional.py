@@ -478,6 +478,12 @@ def _tangent_array(tangent: Any, primal: Any, index: int) -> Any:
     return tangent
 
 
+def _strip_tree(tree: Any, level: int) -> Any:
+    """``aux`` outputs leave a forward level without its tangents too."""
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(treedef, [strip(leaf, level) for leaf in leaves])
+
+
 def _forward_outputs(out: Any, level: int, batch: tuple, name: str) -> tuple:
     """Primal outputs (level stripped) and their level-``level`` tangents."""
     outputs, out_treedef = _output_leaves(out, name)
@@ -523,6 +529,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
         inputs = [with_tangent(p, t, level) for p, t in zip(leaves, tangent_leaves, strict=True)]
         out, aux = _split_aux(f(*tree_unflatten(treedef, inputs)), has_aux, "jvp")
         primals_out, tangents_out, out_treedef = _forward_outputs(out, level, (), "jvp")
+        aux = _strip_tree(aux, level)
     finally:
         end_level()
     result = (tree_unflatten(out_treedef, primals_out), tree_unflatten(out_treedef, tangents_out))
@@ -558,6 +565,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
             out, aux = _split_aux(result, has_aux, "jacfwd")
             _, tangents_out, out_treedef = _forward_outputs(out, level, (total,), "jacfwd")
+            aux = _strip_tree(aux, level)
         finally:
             end_level()
         rows = []
