@@ -1,0 +1,145 @@
+"""``chainrule.mxnet``: float32 defaults, record-only recording, attach_grad, implicit sums."""
+
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+
+import chainrule as cr
+from chainrule.mxnet import autograd, ndarray, np, npx
+
+
+def test_float32_everywhere_by_default() -> None:
+    npx.set_np()
+    assert np.arange(4).dtype == np.float32 and np.arange(4.0).dtype == np.float32
+    assert np.array([1, 2]).dtype == np.float32
+    assert np.array(onp.arange(3)).dtype == onp.int64  # a NumPy array keeps its dtype
+    assert np.array([True, False]).dtype == onp.bool_
+    assert np.zeros((2, 3)).dtype == np.float32 and np.ones(2).shape == (2,)
+    assert np.full((2,), 3).tolist() == [3.0, 3.0]
+    assert np.eye(2).dtype == np.float32 and np.linspace(0, 1, 3).tolist() == [0, 0.5, 1]
+    assert isinstance(np.arange(3), ndarray)
+
+
+def test_random_normal_without_size_is_0d() -> None:
+    np.random.seed(0)
+    a = np.random.normal()
+    assert a.shape == () and a.dtype == np.float32 and isinstance(a, ndarray)
+    assert np.random.normal(0, 1, size=(2, 3)).shape == (2, 3)
+    assert np.random.uniform(size=4).max() < 1
+    np.random.seed(0)
+    assert float(np.random.normal()) == float(a)
+
+
+def test_printing_and_conversion() -> None:
+    x = np.arange(4.0)
+    assert repr(x) == "array([0., 1., 2., 3.])"
+    assert repr(np.array([1, 2], dtype="int32")) == "array([1, 2], dtype=int32)"
+    assert str(x) == "[0. 1. 2. 3.]"
+    array = x.asnumpy()
+    array[0] = 10  # a copy
+    assert isinstance(array, onp.ndarray) and x[0].item() == 0.0
+
+
+def test_attach_grad_zeros_then_overwritten() -> None:
+    x = np.arange(4.0)
+    x.attach_grad()
+    assert x.grad.tolist() == [0.0] * 4 and isinstance(x.grad, ndarray)
+    buffer = x.grad
+    with autograd.record():
+        y = 2 * np.dot(x, x)
+    y.backward()
+    assert x.grad.tolist() == [0.0, 4.0, 8.0, 12.0]
+    with autograd.record():
+        y = x.sum()
+    y.backward()
+    assert x.grad.tolist() == [1.0] * 4  # overwritten, not accumulated
+    assert x.grad is buffer  # in the same buffer
+    x.attach_grad(grad_req="add")
+    for _ in range(2):
+        with autograd.record():
+            y = x.sum()
+        y.backward()
+    assert x.grad.tolist() == [2.0] * 4
+
+
+def test_non_scalar_backward_sums_implicitly() -> None:
+    x = np.arange(4.0)
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+    y.backward()
+    assert x.grad.tolist() == [0.0, 2.0, 4.0, 6.0]
+    with autograd.record():
+        y = x * x
+    y.backward(out_grad=np.array([1.0, 0.0, 0.0, 2.0]))
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 12.0]
+
+
+def test_only_record_blocks_are_recorded() -> None:
+    x = np.arange(3.0)
+    x.attach_grad()
+    y = x * 2  # outside record(): nothing recorded, as in MXNet
+    assert y.grad_fn is None and not autograd.is_recording()
+    with pytest.raises(RuntimeError):
+        y.backward()
+    with autograd.record():
+        assert autograd.is_recording() and autograd.is_training()
+        z = x * 3
+        with autograd.pause():
+            assert not autograd.is_recording()
+            w = x * 4
+    assert z.grad_fn is not None and w.grad_fn is None
+    # parameter updates outside record() are plain in-place writes
+    x[:] = x - 0.1 * x.grad
+    x -= 1
+    assert x.tolist() == pytest.approx([-1.0, 0.0, 1.0])
+
+
+def test_detach_and_retain_graph() -> None:
+    x = np.arange(4.0)
+    x.attach_grad()
+    with autograd.record():
+        y = x * x
+        u = y.detach()
+        z = u * x
+    z.backward()
+    assert (x.grad == u).all()
+    assert u.grad_fn is None and isinstance(u, ndarray)
+    y.backward(retain_graph=True)
+    y.backward()
+    assert (x.grad == 2 * x).all()
+
+
+def test_autograd_grad_and_backward_functions() -> None:
+    x = np.array([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = (x ** 3).sum()
+    dx = autograd.grad(y, x, create_graph=True, retain_graph=True)
+    assert dx.tolist() == [3.0, 12.0]
+    assert x.grad.tolist() == [0.0, 0.0]  # grad() leaves .grad alone
+    with autograd.record():
+        y = x * x
+    autograd.backward([y])
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_np_functions_and_npx() -> None:
+    x = np.array([[1.0, -2.0], [3.0, 4.0]])
+    assert np.linalg.norm(x).item() == pytest.approx(onp.sqrt(30.0))
+    assert np.sum(x, axis=0).tolist() == [4.0, 2.0] and x.sum(axis=1, keepdims=True).shape == (
+        2, 1)
+    assert np.maximum(x, 0).tolist() == [[1.0, 0.0], [3.0, 4.0]]
+    assert np.concatenate([x, x]).shape == (4, 2) and np.stack([x, x], axis=2).shape == (2, 2, 2)
+    assert isinstance(np.exp(x), ndarray) and isinstance(np.dot(x, x), ndarray)
+    assert npx.relu(x).tolist() == [[1.0, 0.0], [3.0, 4.0]]
+    onp.testing.assert_allclose(npx.softmax(x).sum(axis=-1).asnumpy(), [1.0, 1.0], rtol=1e-6)
+    assert npx.pick(x, np.array([1, 0])).tolist() == [-2.0, 3.0]
+    assert npx.one_hot(np.array([0, 1]), 3).tolist() == [[1, 0, 0], [0, 1, 0]]
+
+
+def test_mxnet_arrays_do_not_change_the_native_default() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2  # native tensors record whenever grad mode is on
+    assert y.grad_fn is not None
