@@ -1,0 +1,179 @@
+"""``chainrule.tensorflow``: TensorFlow's names and dtypes, variables and the gradient tape."""
+
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+
+import chainrule as cr
+import chainrule.tensorflow as tf
+
+
+def test_constants_ranges_and_dtypes() -> None:
+    assert tf.constant([1, 2]).dtype == tf.int32
+    assert tf.constant(1.5).dtype == tf.float32 and tf.constant([1.0]).dtype == tf.float32
+    assert tf.constant(onp.zeros(2)).dtype == tf.float64  # NumPy arrays keep theirs
+    assert tf.constant(0.0, shape=(2, 2)).shape == (2, 2)
+    assert tf.range(4).dtype == tf.int32 and tf.range(4).numpy().tolist() == [0, 1, 2, 3]
+    assert tf.range(4, dtype=tf.float32).dtype == tf.float32
+    assert tf.range(1, 7, 2).numpy().tolist() == [1, 3, 5]
+    assert tf.zeros((2, 3)).dtype == tf.float32 and tf.ones(2).numpy().tolist() == [1.0, 1.0]
+    assert tf.zeros_like(tf.range(3)).dtype == tf.int32
+    assert tf.ones_like(tf.constant([1.0, 2.0])).numpy().tolist() == [1.0, 1.0]
+    assert tf.fill((2,), 3.0).numpy().tolist() == [3.0, 3.0]
+    assert tf.cast(tf.range(3), tf.float32).dtype == tf.float32
+    assert repr(tf.constant([1.0, 2.0]).shape) == "TensorShape([2])"
+    assert tf.constant(3.0).numpy() == 3.0 and isinstance(tf.constant(3.0).numpy(), onp.floating)
+
+
+def test_random_normal_is_seeded() -> None:
+    tf.random.set_seed(0)
+    a = tf.random.normal(shape=(2, 3))
+    tf.random.set_seed(0)
+    b = tf.random.normal((2, 3))
+    assert a.shape == (2, 3) and a.dtype == tf.float32
+    onp.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert tf.random.normal(shape=()).shape == ()
+    assert tf.random.normal((1000,), mean=5.0, stddev=0.1).numpy().mean() == pytest.approx(
+        5.0, abs=0.05)
+    assert tf.random.uniform((10,), minval=2, maxval=3).numpy().min() >= 2
+
+
+def test_variables_assign() -> None:
+    v = tf.Variable([1.0, 2.0])
+    assert isinstance(v, tf.Variable) and v.trainable and v.dtype == tf.float32
+    assert v.assign([3.0, 4.0]) is v and v.numpy().tolist() == [3.0, 4.0]
+    v.assign_add([1.0, 1.0])
+    v.assign_sub(tf.constant([0.5, 0.5]))
+    assert v.numpy().tolist() == [3.5, 4.5]
+    y = v * 2  # operations on a variable give tensors
+    assert type(y) is tf.Tensor and not isinstance(y, tf.Variable)
+    assert type(tf.stop_gradient(v)) is tf.Tensor
+    assert repr(v) == ("<tf.Variable 'Variable:0' shape=(2,) dtype=float32, "
+                       "numpy=array([3.5, 4.5], dtype=float32)>")
+    assert tf.Variable(3).dtype == tf.int32
+
+
+def test_reductions_and_math() -> None:
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    assert tf.reduce_sum(x).numpy() == 10.0
+    assert tf.reduce_sum(x, axis=0).numpy().tolist() == [4.0, 6.0]
+    assert tf.reduce_sum(x, 1, keepdims=True).shape == (2, 1)
+    assert tf.reduce_mean(x).numpy() == 2.5 and tf.reduce_max(x, axis=1).numpy().tolist() == [
+        2.0, 4.0]
+    assert tf.tensordot(x, x, axes=1).numpy().tolist() == (x.numpy() @ x.numpy()).tolist()
+    assert tf.tensordot(x, x, axes=2).numpy() == 30.0
+    assert tf.matmul(x, x, transpose_b=True).numpy().tolist() == [[5.0, 11.0], [11.0, 25.0]]
+    assert tf.norm(x).numpy() == pytest.approx(onp.sqrt(30.0))
+    assert tf.norm(tf.constant([3.0, -4.0]), ord=1).numpy() == 7.0
+    onp.testing.assert_allclose(tf.exp(x).numpy(), onp.exp(x.numpy()), rtol=1e-6)
+    onp.testing.assert_allclose(tf.math.log(x).numpy(), onp.log(x.numpy()), rtol=1e-6)
+    assert tf.abs(tf.constant([-1.0, 2.0])).numpy().tolist() == [1.0, 2.0]
+    assert tf.reshape(tf.range(6), (2, 3)).shape == (2, 3)
+    assert tf.reshape(tf.range(6), [3, -1]).shape == (3, 2)
+    assert tf.transpose(x).numpy().tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert tf.transpose(tf.zeros((2, 3, 4)), perm=[2, 0, 1]).shape == (4, 2, 3)
+    assert tf.concat([x, x], axis=0).shape == (4, 2) and tf.concat([x, x], 1).shape == (2, 4)
+    assert tf.stack([x, x]).shape == (2, 2, 2)
+    assert tf.argmax(x).numpy().tolist() == [1, 1]  # axis 0 by default
+    assert tf.one_hot([0, 2], depth=3).numpy().tolist() == [[1, 0, 0], [0, 0, 1]]
+    onp.testing.assert_allclose(tf.nn.softmax(x).numpy().sum(1), [1.0, 1.0], rtol=1e-6)
+    assert tf.nn.relu(tf.constant([-1.0, 1.0])).numpy().tolist() == [0.0, 1.0]
+
+
+def test_gradient_tape_basics() -> None:
+    x = tf.Variable(tf.range(4, dtype=tf.float32))
+    with tf.GradientTape() as t:
+        y = 2 * tf.tensordot(x, x, axes=1)
+    assert t.gradient(y, x).numpy().tolist() == [0.0, 4.0, 8.0, 12.0]
+    with pytest.raises(RuntimeError) as error:
+        t.gradient(y, x)
+    assert str(error.value) == ("A non-persistent GradientTape can only be used to compute one "
+                                "set of gradients (or jacobians)")
+
+
+def test_non_scalar_target_and_list_of_sources() -> None:
+    w = tf.Variable([[1.0], [2.0]])
+    b = tf.Variable([0.5])
+    unused = tf.Variable(1.0)
+    X = tf.constant([[1.0, 1.0], [2.0, 0.0]])
+    with tf.GradientTape() as tape:
+        y = tf.matmul(X, w) + b  # non-scalar: the gradient of its sum
+    dw, db, du = tape.gradient(y, [w, b, unused])
+    assert dw.numpy().tolist() == [[3.0], [1.0]] and db.numpy().tolist() == [2.0]
+    assert du is None
+    with tf.GradientTape() as tape:
+        y = w * 3
+    grads = tape.gradient(y, {"w": w, "unused": unused}, unconnected_gradients="zero")
+    assert grads["w"].numpy().tolist() == [[3.0], [3.0]] and grads["unused"].numpy() == 0.0
+
+
+def test_watch_constants_and_watch_accessed_variables() -> None:
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        y = x * x
+    assert tape.gradient(y, x) is None  # a constant is not watched
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    assert tape.gradient(y, x).numpy() == 6.0
+    v = tf.Variable(2.0)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        y = v * v
+    assert tape.gradient(y, v) is None
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(v)
+        y = v * v
+    assert tape.gradient(y, v).numpy() == 4.0
+    with tf.GradientTape() as tape:
+        y = x * v  # x was watched by an earlier tape only
+    assert tape.gradient(y, [x, v])[0] is None
+
+
+def test_persistent_tape_stop_gradient_and_stop_recording() -> None:
+    x = tf.Variable([1.0, 2.0])
+    with tf.GradientTape(persistent=True) as t:
+        y = x * x
+        u = tf.stop_gradient(y)
+        z = u * x
+        with t.stop_recording():
+            ignored = x * 10
+    assert t.gradient(z, x).numpy().tolist() == [1.0, 4.0]
+    assert t.gradient(y, x).numpy().tolist() == [2.0, 4.0]
+    assert t.gradient(ignored, x) is None
+
+
+def test_jacobian_and_second_derivatives() -> None:
+    x = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        y = x * x
+    jac = tape.jacobian(y, x)
+    assert jac.shape == (3, 3)
+    onp.testing.assert_array_equal(jac.numpy(), onp.diag([2.0, 4.0, 6.0]))
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = tf.reduce_sum(x ** 3)
+        dy = inner.gradient(y, x)
+    assert dy.numpy().tolist() == [3.0, 12.0, 27.0]
+    assert outer.gradient(dy, x).numpy().tolist() == [6.0, 12.0, 18.0]
+
+
+def test_control_flow_gradient() -> None:
+    a = tf.Variable(-0.3)
+    with tf.GradientTape() as t:
+        b = a * 2
+        while tf.norm(b) < 1000:
+            b = b * 2
+        c = b if tf.reduce_sum(b) > 0 else 100 * b
+    assert t.gradient(c, a).numpy() == 409600.0
+
+
+def test_core_gradient_tape_on_native_tensors() -> None:
+    x = cr.tensor([1.0, 2.0])
+    w = cr.tensor([3.0, 4.0], requires_grad=True)
+    with cr.GradientTape() as tape:
+        tape.watch(x)
+        y = (x * w).sum()
+    dx, dw = tape.gradient(y, [x, w])
+    assert dx.tolist() == [3.0, 4.0] and dw.tolist() == [1.0, 2.0]
+    assert w.grad is None  # the tape writes no .grad
