@@ -27,6 +27,8 @@ import numpy as np
 from ..tensor import Tensor
 from .graph import Vertex, trace
 
+_STDOUT = object()
+
 
 @dataclass
 class Explanation:
@@ -96,7 +98,7 @@ def _checks(function: Callable, x: float) -> tuple[float, float]:
 
 
 def explain(
-    f: Any, x: float, mode: str = "reverse", *, file: TextIO | None = sys.stdout,
+    f: Any, x: float, mode: str = "reverse", *, file: TextIO | None | object = _STDOUT,
     name: str = "x",
 ) -> Explanation:
     """Print the chain rule for f'(x) node by node, in forward or reverse mode.
@@ -231,6 +233,8 @@ def explain(
         f"reverse mode (gradients) gives {_num(reverse_check)}"
     )
     text = "\n".join(line.rstrip() for line in lines)
+    if file is _STDOUT:
+        file = sys.stdout  # looked up now: it may have been redirected since import
     if file is not None:
         print(text, file=file)
     return Explanation(mode, x, float(np.real(out.data)), float(derivative), rows,

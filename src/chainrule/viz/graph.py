@@ -646,7 +646,7 @@ def graph(
     >>> import chainrule as cr
     >>> g = cr.graph(lambda x: cr.log(x ** 2) * cr.sin(x) + 1 / x, 2.0)
     >>> print(g.lines(g.vertices[0]))
-    ['v0: x', 'shape ()', 'value 2', 'grad 0.08240']
+    ['v0: x', 'shape ()', 'value 2', 'grad 0.0824']
     """
     if callable(y) and not isinstance(y, Tensor):
         function = y

@@ -111,7 +111,7 @@ def plot(
     >>> import chainrule as cr
     >>> figure = cr.plot(cr.sin, (-6.3, 6.3))  # exercise 4: sin and its derivative
     >>> figure.axes[0].get_legend_handles_labels()[1]
-    ["sin(x)", "sin'(x)"]
+    ['sin(x)', "sin'(x)"]
     """
     function = _as_function(f)
     if isinstance(x_range, tuple) and len(x_range) == 2 and np.ndim(x_range[0]) == 0:
