@@ -210,3 +210,20 @@ def test_repr_is_pytorch_like():
     assert repr((x * 2).detach()) == "tensor([2., 4.])"
     assert str(x) == repr(x)
     assert repr(cr.eye(2)) == "tensor([[1., 0.],\n        [0., 1.]])"
+
+
+def test_numpy_reductions_on_tensors_are_recorded():
+    x = cr.arange(6.0, requires_grad=True)
+    y = np.sum(np.sin(x)) + np.mean(x) + np.max(x) + np.std(x, ddof=1) + np.prod(x + 1)
+    assert isinstance(y, cr.Tensor)
+    y.backward()
+    data = np.arange(6.0)
+    expected = np.cos(data) + 1 / 6 + (data == 5)
+    expected = expected + (data - data.mean()) / (5 * data.std(ddof=1))
+    expected = expected + np.prod(data + 1) / (data + 1)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)
+    assert np.sum(x, dtype="float64").dtype == cr.float64
+    assert np.cumsum(x).tolist() == np.cumsum(data).tolist()
+    assert np.argmax(x).item() == 5 and bool(np.any(x > 4)) and bool(np.all(x >= 0))
+    with pytest.raises(TypeError, match="out= is not supported"):
+        np.sum(x, out=np.zeros(()))

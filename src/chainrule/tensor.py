@@ -545,6 +545,17 @@ class Tensor:
         return getitem(self, index=index)
 
     # ---------------------------------------------------------------- methods (NumPy names)
+    def _for_numpy(self, dtype: Any, out: Any) -> Tensor:
+        """Honour the ``dtype``/``out`` keywords NumPy passes when ``np.sum(t)`` calls
+        ``t.sum(...)``: a dtype converts first; ``out`` cannot hold a recorded result. (They
+        are keyword-only: positionally the methods keep ``(axis, keepdims)``.)"""
+        if out is not None:
+            raise TypeError(
+                "out= is not supported on tensors (the result must be a new tensor to be "
+                "recorded); assign the result instead"
+            )
+        return self if dtype is None else self.astype(dtype)
+
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -575,42 +586,57 @@ class Tensor:
     def copy(self) -> Tensor:
         return copy(self)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return sum(self, axis=axis, keepdims=keepdims)
+    def sum(
+        self, axis: Any = None, keepdims: bool = False, *, dtype: Any = None, out: Any = None
+    ) -> Tensor:
+        return sum(self._for_numpy(dtype, out), axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return mean(self, axis=axis, keepdims=keepdims)
+    def mean(
+        self, axis: Any = None, keepdims: bool = False, *, dtype: Any = None, out: Any = None
+    ) -> Tensor:
+        return mean(self._for_numpy(dtype, out), axis=axis, keepdims=keepdims)
 
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return prod(self, axis=axis, keepdims=keepdims)
+    def prod(
+        self, axis: Any = None, keepdims: bool = False, *, dtype: Any = None, out: Any = None
+    ) -> Tensor:
+        return prod(self._for_numpy(dtype, out), axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return max(self, axis=axis, keepdims=keepdims)
+    def max(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
+        return max(self._for_numpy(None, out), axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return min(self, axis=axis, keepdims=keepdims)
+    def min(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
+        return min(self._for_numpy(None, out), axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def var(
+        self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dtype: Any = None,
+        out: Any = None,
+    ) -> Tensor:
+        return var(self._for_numpy(dtype, out), axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        return std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(
+        self, axis: Any = None, ddof: int = 0, keepdims: bool = False, *, dtype: Any = None,
+        out: Any = None,
+    ) -> Tensor:
+        return std(self._for_numpy(dtype, out), axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def cumsum(self, axis: Any = None) -> Tensor:
+    def cumsum(self, axis: Any = None, *, dtype: Any = None, out: Any = None) -> Tensor:
+        x = self._for_numpy(dtype, out)
         if axis is None:
-            return cumsum(reshape(self, shape=(-1,)), axis=0)
-        return cumsum(self, axis=axis)
+            return cumsum(reshape(x, shape=(-1,)), axis=0)
+        return cumsum(x, axis=axis)
 
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return argmax(self, axis=axis, keepdims=keepdims)
+    def argmax(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
+        return argmax(self._for_numpy(None, out), axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return argmin(self, axis=axis, keepdims=keepdims)
+    def argmin(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
+        return argmin(self._for_numpy(None, out), axis=axis, keepdims=keepdims)
 
-    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def any(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
+        self._for_numpy(None, out)
         return Tensor._wrap(np.any(self.data, axis=axis, keepdims=keepdims))
 
-    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def all(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
+        self._for_numpy(None, out)
         return Tensor._wrap(np.all(self.data, axis=axis, keepdims=keepdims))
 
     def dot(self, other: Any) -> Tensor:
