@@ -239,7 +239,8 @@ def transcript(code: str, out: TextIO, namespace: dict | None = None) -> dict:
         if isinstance(statement, ast.Expr):
             code_object = compile(ast.Expression(statement.value), "<tour>", "eval")
             value = eval(code_object, namespace)  # noqa: S307 - the tour's own code
-            print(textwrap.indent(repr(value), "    "), file=out)
+            if value is not None or not isinstance(statement.value, ast.Call):
+                print(textwrap.indent(repr(value), "    "), file=out)  # x.grad: None, shown
         else:
             module = ast.Module(body=[statement], type_ignores=[])
             exec(compile(module, "<tour>", "exec"), namespace)  # noqa: S102 - the tour's own code

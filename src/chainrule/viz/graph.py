@@ -162,10 +162,17 @@ def _recover_constants(order: list[Vertex], by_key: dict) -> None:
             inverse = _INVERSES.get((vertex.name, index))
             if constant.kind != "constant" or constant.value is not None or other is None:
                 continue
-            if inverse is None or np.size(vertex.value) != 1 or np.size(other) != 1:
+            if inverse is None:
                 continue
             with np.errstate(all="ignore"):
                 value = np.asarray(inverse(np.asarray(vertex.value), np.asarray(other)))
+            if value.shape != constant.shape:  # a broadcast constant: all entries must agree
+                if constant.shape != () or value.size == 0:
+                    continue
+                flat = value.ravel()
+                if not np.allclose(flat, flat[0], rtol=1e-9, atol=1e-12):
+                    continue
+                value = np.asarray(flat[0])
             if np.all(np.isfinite(value)):
                 rounded = np.round(value, 10)
                 constant.value = rounded if np.allclose(rounded, value, rtol=1e-12) else value
@@ -410,9 +417,9 @@ def layout(graph: Graph) -> Layout:
             )
         else:
             layer[vertex.key] = 0
-    for vertex in vertices:  # a constant sits just above its consumer
-        if vertex.kind == "constant" and consumers[vertex.key]:
-            layer[vertex.key] = max(layer[consumers[vertex.key][0]] - 1, 0)
+    for vertex in vertices:  # inputs and constants sit just above their first consumer
+        if vertex.kind != "op" and consumers[vertex.key]:
+            layer[vertex.key] = max(min(layer[k] for k in consumers[vertex.key]) - 1, 0)
     # Long edges get one dummy point per layer they cross.
     chains = []
     rows: dict[int, list] = {}
