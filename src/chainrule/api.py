@@ -434,3 +434,10 @@ def stop_gradient(x: Any) -> Tensor:
     False
     """
     return ops.stop_gradient(_tensor(x))
+
+
+__all__ = sorted(
+    name for name, value in list(globals().items())
+    if not name.startswith("_") and callable(value)
+    and name not in {"Any", "Callable", "Sequence", "Tensor", "as_dtype", "to_array"}
+)
