@@ -788,3 +788,15 @@ def test_gradcheck_raises_showing_both_gradients():
     assert "reverse mode:\n[1. 2.]" in message and "finite differences:\n[2. 4.]" in message
     with pytest.raises(AssertionError, match="input 1"):
         cr.gradcheck(lambda x, y: x * y.detach() * y, [np.ones(2), np.ones((3, 1))])
+
+
+def test_retain_grad_sees_the_gradient_after_hooks_and_only_once():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    h.retain_grad()
+    h.register_hook(lambda grad: grad * 0.5)
+    assert h.retains_grad and not x.retains_grad
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), h.numpy())  # 2h, halved by the hook
+    np.testing.assert_allclose(x.grad.numpy(), 3 * h.numpy())

@@ -71,6 +71,8 @@ class Node:
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(hook)
+        # As in PyTorch, ``retain_grad`` keeps the gradient after every other hook has run.
+        self.hooks.sort(key=lambda h: getattr(h, "retains_grad", False))
 
     def retain(self, tensor: Tensor) -> None:
         ref = weakref.ref(tensor)
@@ -81,6 +83,7 @@ class Node:
                 value = grad if isinstance(grad, Tensor) else Tensor._wrap(np.array(grad))
                 owner.grad = value if owner.grad is None else owner.grad + value
 
+        keep.retains_grad = True
         self.add_hook(keep)
 
     def check(self) -> None:

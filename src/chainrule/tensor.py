@@ -310,11 +310,23 @@ class Tensor:
         return self._grad_req
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for a non-leaf tensor after backward (PyTorch's ``retain_grad``)."""
-        if self._node is None:
+        """Keep ``.grad`` for a non-leaf tensor after backward (PyTorch's ``retain_grad``).
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3; h.retain_grad()
+        >>> (h * h).sum().backward(); h.grad
+        tensor([ 6., 12.])
+        """
+        if self._node is None or self._retains:
             return
         self._retains = True
         self._node.retain(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
+        return self._retains
 
     def register_hook(self, hook) -> None:
         """Call ``hook(grad)`` with this tensor's gradient (a tensor) during backward; a result
