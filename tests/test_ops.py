@@ -330,3 +330,38 @@ def test_slogdet_sign_and_value():
     a = np.array([[0.0, 2.0], [1.0, 0.0]])
     sign, logabsdet = cr.linalg.slogdet(a)
     assert sign.item() == -1.0 and np.isclose(logabsdet.item(), np.log(2.0))
+
+
+@pytest.mark.parametrize("sample", DIFFERENTIABLE, ids=lambda s: s.id)
+def test_forward_over_reverse_matches_finite_differences(sample):
+    """The tangent of a gradient (Hessian-vector products, as ``hessian`` computes them)."""
+    arrays = _inputs(sample)
+    rng = _rng(sample)
+    cotangent = rng.standard_normal(_value(sample, arrays).shape)
+    directions = [rng.standard_normal(a.shape) for a in arrays]
+    level = new_level()
+    try:
+        leaves = [with_tangent(leaf, v, level)
+                  for leaf, v in zip(_leaves(arrays), directions, strict=True)]
+        out = _call(sample, leaves)
+        grads = cr.gradients(out, leaves, cr.Tensor(cotangent), create_graph=True,
+                             allow_unused=True)
+        computed = [_dense_tangent(tangent_of(g, level), a.shape)
+                    for g, a in zip(grads, arrays, strict=True)]
+    finally:
+        end_level()
+    plus = _vjp(sample, [a + EPS * v for a, v in zip(arrays, directions, strict=True)], cotangent)
+    minus = _vjp(sample, [a - EPS * v for a, v in zip(arrays, directions, strict=True)], cotangent)
+    for got, hi, lo in zip(computed, plus, minus, strict=True):
+        np.testing.assert_allclose(got, (hi - lo) / (2 * EPS), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("sample", DIFFERENTIABLE, ids=lambda s: s.id)
+def test_float32_gradients_stay_float32(sample):
+    arrays = [a.astype(np.float32) for a in _inputs(sample)]
+    leaves = _leaves(arrays)
+    out = _call(sample, leaves)
+    if out.dtype != np.float32:  # a float64 constant in the sample promotes, as in NumPy
+        return
+    grads = cr.gradients(out, leaves, np.ones(out.shape, np.float32), allow_unused=True)
+    assert all(g is None or g.dtype == np.float32 for g in grads)
