@@ -19,7 +19,7 @@ from .shape import expand_dims, reshape, squeeze, swapaxes, transpose
 
 
 def _raw(x):
-    return x if isinstance(x, np.ndarray) else getattr(x, "data", x)
+    return x if isinstance(x, (np.ndarray, np.generic)) else getattr(x, "data", x)
 
 
 def _ndim(x) -> int:

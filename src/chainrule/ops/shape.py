@@ -9,7 +9,7 @@ from .primitive import primitive
 
 
 def _data(x):
-    return getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    return getattr(x, "data", x) if not isinstance(x, (np.ndarray, np.generic)) else x
 
 
 def _resolve_shape(size: int, shape) -> tuple:
