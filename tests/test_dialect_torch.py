@@ -280,3 +280,144 @@ def test_dialect_tensors_mix_with_native_ones() -> None:
     assert isinstance(y, torch.Tensor)
     y.sum().backward()
     allclose(x.grad, np.cos(np.arange(3.0)).astype(np.float32))
+
+
+# ---------------------------------------------------------------- against PyTorch itself
+# Each snippet runs twice, with ``torch`` the real PyTorch (when installed) and chainrule.torch;
+# the values of ``out`` (tensors, tuples, numbers) must agree.
+SNIPPETS = [
+    "x = torch.arange(6.0).reshape(2, 3); out = (x.sum(1, keepdim=True), x.mean(0), x.prod(1))",
+    "x = torch.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]); out = tuple(x.max(1)) + tuple(x.min(0))",
+    "x = torch.tensor([1.0, 2.0, 4.0, 8.0]); out = (x.var(), x.std(), x.var(unbiased=False))",
+    "x = torch.arange(6.0).reshape(2, 3); out = (x.var(1), x.std(0, keepdim=True))",
+    "x = torch.arange(24.0).reshape(2, 3, 4); out = (x.permute(2, 0, 1), x.flatten(1), "
+    "x.transpose(0, 1), x.unsqueeze(1).shape, x[:, None].shape, x.flip(0))",
+    "x = torch.tensor([[1.0], [2.0]]); out = (x.expand(2, 3), x.squeeze(), x.t(), x.T.numel())",
+    "x = torch.tensor([-2.0, -0.5, 0.5, 2.0]); out = (x.clamp(-1, 1), x.clamp(min=0), "
+    "torch.clamp(x, max=0), x.square(), x.abs(), torch.relu(x), torch.sigmoid(x), torch.tanh(x))",
+    "x = torch.tensor([[1.0, 2.0, 3.0], [1.0, 0.0, -1.0]]); out = (torch.softmax(x, dim=1), "
+    "torch.log_softmax(x, 1), torch.logsumexp(x, dim=1), torch.cumsum(x, dim=1), x.norm(), "
+    "x.norm(dim=1), x.norm(p=1))",
+    "a = torch.arange(6.0).reshape(2, 3); v = torch.tensor([1.0, 0.0, -1.0]); "
+    "out = (torch.mv(a, v), torch.mm(a, a.t()), torch.matmul(a, v), torch.dot(v, v), a @ a.T, "
+    "torch.cat([a, a], dim=1), torch.stack([v, v], 1), torch.maximum(v, torch.zeros(3)), "
+    "torch.where(v > 0, v, -v))",
+    "p = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]); y = torch.tensor([0, 2]); "
+    "out = (p[[0, 1], y], p[range(len(p)), y], p[torch.tensor([1, 1])], p.gather(1, y.view(-1, 1)),"
+    " p.argmax(dim=1), p.argmax(axis=1), (p.argmax(1).type(y.dtype) == y).float().sum())",
+    "x = torch.arange(4.0, requires_grad=True); y = (x * x).sum(); y.backward(); "
+    "g1 = x.grad.clone(); y = (x ** 3).mean(); y.backward(); out = (g1, x.grad)",
+    "x = torch.tensor([1.0, 2.0], requires_grad=True); y = x * x; "
+    "y.backward(gradient=torch.tensor([1.0, 0.5])); out = x.grad",
+    "x = torch.tensor(2.0, requires_grad=True); (d,) = torch.autograd.grad(x ** 3, x, "
+    "create_graph=True); (d2,) = torch.autograd.grad(d, x); out = (d, d2)",
+    "import torch.nn.functional as F\n"
+    "z = torch.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0]], requires_grad=True); "
+    "y = torch.tensor([0, 2]); loss = F.cross_entropy(z, y); loss.backward(); "
+    "out = (loss, z.grad, F.cross_entropy(z, y, reduction='none'), "
+    "F.mse_loss(z, torch.ones(2, 3)), F.softmax(z, dim=0), F.relu(z - 1))",
+    "x = torch.tensor([[3.0, 1.0], [2.0, 5.0]], requires_grad=True); v, i = x.max(dim=1); "
+    "v.sum().backward(); out = (v, i, x.grad)",
+    "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True); y = x.std(); y.backward(); "
+    "out = (y, x.grad)",
+    "x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True); y = x.norm(); y.backward(); "
+    "out = (y, x.grad, torch.zeros(2, 3).size(), torch.ones(2, 3).dim(), x.numel())",
+    "w = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+    "for _ in range(3):\n"
+    "    loss = ((w - 3) ** 2).sum(); loss.backward()\n"
+    "    with torch.no_grad():\n"
+    "        w -= 0.1 * w.grad\n"
+    "        w.grad.zero_()\n"
+    "out = (w, w.grad, w.requires_grad, w.is_leaf)",
+    'out = (torch.arange(4) / 2, torch.arange(4) * 0.5, torch.arange(4) + 1, '
+    'torch.arange(4.0) * 2)',
+    'out = (torch.arange(1, 10, 2), torch.arange(0, 1, 0.25), torch.linspace(0, 1, 5))',
+    'x = torch.arange(6).reshape(2, 3); out = (x.sum(), x.float().mean(), x.max(), '
+    'x.sum(dim=1), x.argmax())',
+    'x = torch.tensor([1, 2, 3]); out = (x.sum(), x * 1.5, x.double(), x == 2, '
+    '(x > 1).sum())',
+    'x = torch.tensor([[1.0, 2.0], [3.0, 4.0]]); out = (x[0], x[:, 0], x[x > 2], x[-1, '
+    '-1], x[1:], x.tolist())',
+    'x = torch.zeros(3); x[1] = 5; y = torch.ones(2, 2); y[:, 0] = torch.tensor([2.0, '
+    '3.0]); out = (x, y)',
+    'x = torch.tensor([3.0, 1.0, 2.0]); out = (x.exp(), x.log(), x.sqrt(), x.pow(2), '
+    "x ** 0.5, 2 ** x, x.reciprocal() if hasattr(x, 'reciprocal') else 1 / x)",
+    'x = torch.ones(2, 3); out = (x.repeat(2, 1), x.view(3, 2), x.reshape(-1), '
+    'x.contiguous().view(6), x.split(1, dim=0)[0], torch.cat((x, x), 0).shape)',
+    'x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); y = x.t() @ x; '
+    'y.sum().backward(); out = (y, x.grad)',
+    'x = torch.tensor([0.5, -1.5], requires_grad=True); '
+    'y = torch.sigmoid(x) * torch.tanh(x) + torch.exp(-x).log(); y.sum().backward(); '
+    'out = x.grad',
+    'x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True); y = torch.softmax(x, '
+    '0)[0]; y.backward(); out = x.grad',
+    'x = torch.randn(3, 4); out = (x.shape, torch.randn(size=(2,)).shape, '
+    'torch.normal(0, 1, (2, 3)).shape, torch.rand(2).dtype == torch.float32)',
+    'x = torch.tensor([1.0, 2.0]); out = (x.numpy(), '
+    'x.item() if x.numel() == 1 else x[0].item(), x.detach().clone(), '
+    'torch.zeros_like(x), torch.ones_like(x))',
+    'x = torch.tensor([[1, 2], [3, 4]]); out = (x.float().mean(dim=0), '
+    'x.max(dim=0).values, torch.max(x), x.t().contiguous())',
+    'a = torch.tensor(2.0, requires_grad=True); '
+    'b = a * 2\nwhile b.norm() < 1000:\n    b = b * 2\n'
+    'c = b if b.sum() > 0 else 100 * b\nc.backward(); '
+    'out = (c, a.grad)',
+    'x = torch.arange(12.0).reshape(3, 4); out = (x.mean(dim=1, keepdim=True), '
+    'x.sum(dim=(0, 1)), x.std(dim=0), x.var(1, keepdim=True))',
+    'x = torch.tensor([1.0, 2.0], requires_grad=True); y = x * 2; z = y.detach(); '
+    'w = (z * x).sum(); w.backward(); out = (x.grad, z.requires_grad)',
+    'x = torch.tensor([1.0, 2.0], requires_grad=True); y = (x * x).sum(); '
+    'y.backward(retain_graph=True); y.backward(); out = x.grad',
+    'x = torch.tensor([[1.0, 2.0], [3.0, 4.0]]); out = (torch.flatten(x), '
+    'torch.unsqueeze(x, 0).shape, torch.squeeze(torch.ones(1, 2)), torch.transpose(x, '
+    '0, 1), torch.t(x), torch.numel(x))',
+    'x = torch.tensor([1.0, 2.0]); out = (torch.exp(x), torch.log(x), torch.abs(-x), '
+    'torch.sum(x), torch.mean(x), torch.max(x), torch.min(x), torch.prod(x), '
+    'torch.norm(x), torch.square(x), torch.sqrt(x))',
+]
+
+
+def _values(value):
+    if isinstance(value, (tuple, list)):
+        return [_values(v) for v in value]
+    if hasattr(value, "detach"):
+        return np.asarray(value.detach().numpy() if hasattr(value.detach(), "numpy") else value)
+    return value
+
+
+def _run(snippet: str, module) -> object:
+    import sys
+
+    namespace = {"torch": module}
+    saved = {name: sys.modules.get(name) for name in ("torch", "torch.nn.functional")}
+    try:
+        sys.modules["torch"] = module
+        sys.modules["torch.nn.functional"] = module.nn.functional
+        exec(snippet, namespace)
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
+    return namespace["out"]
+
+
+def _assert_same(ours, theirs) -> None:
+    if isinstance(theirs, (tuple, list)):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs, strict=True):
+            _assert_same(a, b)
+        return
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    assert ours.shape == theirs.shape
+    assert ours.dtype == theirs.dtype, (ours.dtype, theirs.dtype)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS)
+def test_snippets_agree_with_pytorch(snippet: str) -> None:
+    real = pytest.importorskip("torch")
+    theirs = _values(_run(snippet, real))
+    ours = _values(_run(snippet, torch))
+    _assert_same(ours, theirs)

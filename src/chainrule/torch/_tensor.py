@@ -401,3 +401,24 @@ def _as(tensor: Any) -> Tensor:
     out._version = tensor._version
     out._tangents = tensor._tangents
     return out
+
+
+def _promoting(name: str, division: bool = False) -> Any:
+    """PyTorch's type promotion: an integer tensor meeting a Python float, or divided, gives the
+    default float dtype (float32), where NumPy would give float64."""
+    operator = getattr(cr.Tensor, name)
+
+    def method(self: Tensor, other: Any) -> Any:
+        if self.data.dtype.kind in "biu" and (division or isinstance(other, float)):
+            return operator(cr.astype(self, "float32"), other)
+        return operator(self, other)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__pow__",
+              "__rpow__"):
+    setattr(Tensor, _name, _promoting(_name))
+for _name in ("__truediv__", "__rtruediv__"):
+    setattr(Tensor, _name, _promoting(_name, division=True))
