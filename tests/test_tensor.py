@@ -181,8 +181,10 @@ def test_numpy_and_array_share_memory_and_carry_no_history():
     array = x.numpy()
     assert isinstance(array, np.ndarray) and np.shares_memory(array, x.data)
     np.testing.assert_array_equal(np.asarray(x), [0.0, 1.0, 2.0])
+    assert np.shares_memory(np.asarray(x), x.data)
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
-    assert np.array(x).dtype == np.float32
+    copied = np.array(x)  # np.array copies, as for any array
+    assert copied.dtype == np.float32 and not np.shares_memory(copied, x.data)
 
 
 def test_numpy_ufuncs_on_tensors_are_differentiable():

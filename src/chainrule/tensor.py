@@ -173,8 +173,12 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """NumPy's conversion protocol: ``np.asarray(t)`` shares memory, ``np.array(t)``
+        copies (NumPy passes ``copy=True``)."""
         array = np.asarray(self.data)
-        return array.astype(dtype) if dtype is not None else array
+        if dtype is not None and array.dtype != np.dtype(dtype):
+            return array.astype(dtype)
+        return array.copy() if copy else array
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
