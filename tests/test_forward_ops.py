@@ -122,3 +122,19 @@ def test_hessians_from_every_nesting_agree(sample):
         np.testing.assert_allclose(other, hessians[0], rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(np.asarray(cr.hessian(scalar)(primal)), hessians[0],
                                rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("sample", DIFFERENTIABLE, ids=lambda s: s.id)
+def test_second_jacobians_of_vector_functions(sample):
+    """Batched tangents meeting batched cotangents (jacfwd of jacrev) in every rule."""
+    f, primals = _function(sample)
+    primal = primals[0]
+    rest = primals[1:]
+
+    def g(x):
+        return f(x, *rest)
+
+    reference = np.asarray(cr.jacrev(cr.jacrev(g))(primal))
+    for outer, inner in ((cr.jacfwd, cr.jacrev), (cr.jacfwd, cr.jacfwd), (cr.jacrev, cr.jacfwd)):
+        np.testing.assert_allclose(np.asarray(outer(inner(g))(primal)), reference,
+                                   rtol=1e-9, atol=1e-10)
