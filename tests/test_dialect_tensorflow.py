@@ -177,3 +177,30 @@ def test_core_gradient_tape_on_native_tensors() -> None:
     dx, dw = tape.gradient(y, [x, w])
     assert dx.tolist() == [3.0, 4.0] and dw.tolist() == [1.0, 2.0]
     assert w.grad is None  # the tape writes no .grad
+
+
+def test_only_operations_inside_a_tape_are_recorded() -> None:
+    v = tf.Variable(3.0)
+    y = v * v  # before the tape: TensorFlow records nothing here
+    assert y.grad_fn is None
+    with tf.GradientTape() as tape:
+        z = y * v
+    assert tape.gradient(z, v).numpy() == 9.0  # y is a constant to this tape
+    with tf.GradientTape(persistent=True) as tape:
+        z = v * v
+    after = z * v  # after the tape closed
+    assert after.grad_fn is None and tape.gradient(after, v) is None
+    assert tape.gradient(z, v).numpy() == 6.0
+
+
+def test_tensors_are_immutable() -> None:
+    x = tf.constant([1.0, 2.0])
+    y = x
+    y += 1
+    assert y is not x and x.numpy().tolist() == [1.0, 2.0] and y.numpy().tolist() == [2.0, 3.0]
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        x[0] = 5.0
+    v = tf.Variable([1.0, 2.0])
+    w = v
+    w += 1  # a variable too: a new tensor, the variable is unchanged
+    assert type(w) is tf.Tensor and v.numpy().tolist() == [1.0, 2.0]

@@ -1,7 +1,9 @@
 """``GradientTape``: TensorFlow's way of asking for gradients, on the core engine.
 
 A tape is a recording scope plus a list of what to differentiate with respect to. Inside
-``with GradientTape() as tape:`` grad mode is on; tensors that already require grad (TensorFlow's
+``with GradientTape() as tape:`` grad mode is on and so is ``record()`` mode, so tensors of a
+record-only class (``Tensor._record_only``: TensorFlow's and MXNet's) are recorded only there;
+tensors that already require grad (TensorFlow's
 variables) are watched as they are used, and ``tape.watch(x)`` makes any floating tensor a
 source. ``tape.gradient(target, sources)`` then runs the engine once (``gradients`` with
 ``allow_unused``): a non-scalar target is differentiated as its sum, a source the target does not
@@ -10,8 +12,8 @@ depend on, or that the tape does not watch, gets ``None``. A tape is single-use 
 recording (nested tapes), ``gradient`` builds a differentiable result, which is how second
 derivatives are taken.
 
-Operations are recorded by the core whenever grad mode is on, so work done on a variable before
-the tape opened is followed too, where TensorFlow would stop at the tape's start.
+Native tensors record whenever grad mode is on, so with them a tape also follows work done
+before it opened; TensorFlow's tensors are record-only and stop at the tape's start.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .engine import gradients
-from .modes import enable_grad, no_grad, state
+from .modes import pause, record, state
 from .tensor import Tensor, is_differentiable_dtype
 
 _NON_PERSISTENT_USED = (
@@ -77,11 +79,11 @@ class GradientTape:
         self._watch_accessed_variables = watch_accessed_variables
         self._watched: dict[int, Tensor] = {}
         self._used = False
-        self._mode: enable_grad | None = None
+        self._mode: record | None = None
 
     # ---------------------------------------------------------------- recording
     def __enter__(self) -> GradientTape:
-        self._mode = enable_grad()
+        self._mode = record()
         self._mode.__enter__()
         _tapes.recording.append(self)
         return self
@@ -100,7 +102,7 @@ class GradientTape:
             raise ValueError("Tape must be recording to stop recording; use it inside `with`")
         _tapes.recording.remove(self)
         try:
-            with no_grad():
+            with pause():
                 yield
         finally:
             _tapes.recording.append(self)

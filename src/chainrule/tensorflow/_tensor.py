@@ -59,6 +59,8 @@ class Tensor(cr.Tensor):
     """
 
     __slots__ = ()
+    # Operations are recorded only while a GradientTape is recording (a core option).
+    _record_only = True
 
     def __repr__(self) -> str:
         data = onp.asarray(self.data)
@@ -86,6 +88,22 @@ class Tensor(cr.Tensor):
 
     def __hash__(self) -> int:
         return id(self)
+
+    # TensorFlow's tensors are immutable: ``x += 1`` makes a new tensor, item assignment fails.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self + other
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self - other
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self * other
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self / other
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(f"'{type(self).__name__}' object does not support item assignment")
 
 
 class Variable(Tensor):
