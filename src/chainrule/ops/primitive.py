@@ -240,7 +240,7 @@ class Primitive:
         if plan is None:
             inputs: set = set()
             ans = False
-            for needed, rule in zip(needs, self.rules(self.vjps, len(needs))):
+            for needed, rule in zip(needs, self.rules(self.vjps, len(needs)), strict=True):
                 if needed:
                     rule_inputs, rule_ans = rule.reads(len(needs))
                     inputs |= rule_inputs
@@ -251,14 +251,14 @@ class Primitive:
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
         needs = tuple(
             isinstance(arg, Tensor) and arg._rg and rule is not None
-            for arg, rule in zip(args, self.rules(self.vjps, len(args)))
+            for arg, rule in zip(args, self.rules(self.vjps, len(args)), strict=True)
         )
         if True not in needs:
             return None
         keep, keep_ans = self._plan(needs)
         saved = []
         versions = []
-        for arg, raw, flag in zip(args, raws, keep):
+        for arg, raw, flag in zip(args, raws, keep, strict=True):
             if not flag:
                 saved.append(None)
             elif isinstance(arg, Tensor):
@@ -269,10 +269,12 @@ class Primitive:
         if keep_ans:
             versions.append((box, 0))
         parents = tuple(
-            (arg._node or arg) if needed else None for arg, needed in zip(args, needs)
+            (arg._node or arg) if needed else None for arg, needed in zip(args, needs, strict=True)
         )
         shapes = tuple(np.shape(raw) for raw in raws)
-        dtypes = tuple(arg.data.dtype if needed else None for arg, needed in zip(args, needs))
+        dtypes = tuple(
+            arg.data.dtype if needed else None for arg, needed in zip(args, needs, strict=True)
+        )
         # In tensor mode the output's tangents are filled in by forward.push afterwards.
         ans = (Tensor._wrap(out) if tensor_mode else out) if keep_ans else None
         return Node(
@@ -291,7 +293,9 @@ class Primitive:
         ans = node.ans
         parents = node.parents
         if differentiable or isinstance(ans, Tensor):
-            saved = tuple(_linked(value, parent) for value, parent in zip(saved, parents))
+            saved = tuple(
+                _linked(value, parent) for value, parent in zip(saved, parents, strict=True)
+            )
             if ans is not None:
                 linked = Tensor._wrap(ans.data if isinstance(ans, Tensor) else ans, node)
                 if isinstance(ans, Tensor):
@@ -301,7 +305,9 @@ class Primitive:
         shapes = node.shapes
         ans_shape = node.ans_shape
         grads = []
-        for index, (parent, rule) in enumerate(zip(parents, self.rules(self.vjps, len(parents)))):
+        for index, (parent, rule) in enumerate(
+            zip(parents, self.rules(self.vjps, len(parents)), strict=True)
+        ):
             if parent is None:
                 grads.append(None)
             else:
