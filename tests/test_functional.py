@@ -344,6 +344,13 @@ def test_grad_of_a_function_that_calls_backward():
 
     close(cr.grad(f)(x), 6 * x)
 
+    def f3(x):  # sum(3 x^3), through x.grad
+        cr.sum(x**3).backward(create_graph=True)
+        return cr.sum(x.grad * x)
+
+    close(cr.grad(lambda x: cr.sum(cr.grad(f3)(x)))(x), 18 * x)  # nested: x.grad still filled
+    close(cr.hessian(f3)(x), np.diag(18 * x))
+
     def g(x):
         (dx,) = cr.gradients(cr.sum(x**3), x, create_graph=True)
         return cr.sum(dx * dx)

@@ -140,7 +140,9 @@ def _reverse_input(value: Any) -> Tensor:
     tangents and, when ``value`` has history, connected to it (for nested transforms)."""
     if isinstance(value, Tensor):
         if value._rg:
-            return ops.identity(value)
+            out = ops.identity(value)
+            out.retain_grad()  # so that a backward() inside the function fills out.grad
+            return out
         out = Tensor._wrap(value.data, None, type(value))
         out._tangents = dict(value._tangents) if value._tangents else None
     else:
