@@ -283,6 +283,35 @@ def _graph_size(tensor: Any) -> int:
     return len(seen)
 
 
+def cr_tensor() -> type:
+    from .tensor import Tensor
+
+    return Tensor
+
+
+def _saved_bytes(tensor: Any) -> int:
+    """Bytes of the intermediate values (outputs of recorded operations) that the graph behind
+    ``tensor`` keeps for its backward pass; inputs such as weights are not counted."""
+    from .engine import Node
+
+    seen: set[int] = set()
+    arrays: dict[int, int] = {}
+    stack = [tensor._node] if tensor._node is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        saved = node.saved or ()
+        intermediates = [v for v, p in zip(saved, node.parents, strict=True) if type(p) is Node]
+        for value in (*intermediates, node.ans):
+            data = value.data if isinstance(value, cr_tensor()) else value
+            if isinstance(data, np.ndarray):
+                arrays[id(data)] = data.nbytes
+        stack.extend(p for p in node.parents if type(p) is Node)
+    return sum(arrays.values())
+
+
 def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
@@ -516,6 +545,16 @@ def exercise_8(out: TextIO) -> None:
     for label, _shape, t_fwd, t_rev, l_fwd, l_rev, n, m in rows:
         print(f"  {label:<34} {_ms(t_fwd):>10} {_ms(t_rev):>10}   "
               f"{_ms(l_fwd) + f' ({n})':>20} {_ms(l_rev) + f' ({m})':>20}", file=out)
+    weights = [rng.standard_normal((500, 500)) / np.sqrt(500) for _ in range(10)]
+    x = cr.tensor(rng.standard_normal((500, 100)), requires_grad=True)  # a batch of 100
+    h = x
+    for w in weights:
+        h = cr.tanh(cr.matmul(w, h))
+    kept = _saved_bytes(h.sum())
+    print(f"  Intermediate data: ten layers h = tanh(W @ h) of width 500 on a batch of 100\n"
+          f"  leave {kept / 1e6:.1f} MB of intermediate values in the recorded graph until "
+          "reverse mode's\n  backward pass; forward mode drops each value as soon as the next "
+          "one is computed.", file=out)
     print("  (jacfwd / jacrev push all directions in one batched pass; the loops show the\n"
           "  pass counts.) Use forward mode when there are few inputs and many outputs (tall\n"
           "  Jacobians, sensitivities of a simulation to a few parameters): no stored\n"
