@@ -8,12 +8,17 @@ cycles and die with the last tensor that points into them.
 
 Backward. ``run`` works in two passes, both iterative, so a graph a million nodes deep is fine.
 The first walks the graph from the roots, counts how many recorded consumers each node has, and
-checks that every saved value is still there and unchanged (version counters) before anything
-is written. The second is Kahn's algorithm: a node runs once all its consumers have handed it
+checks that every saved value is still there and unchanged (version counters), and that every
+requested input is reachable, before any rule runs: a misuse raises having freed and written
+nothing. The second is Kahn's algorithm: a node runs once all its consumers have handed it
 their cotangents, which are summed in ``pending`` and dropped as soon as the node has run. Each
 rule's result is summed down to its input's shape here, in one place (DESIGN.md decision 2), and
 cast to its dtype. Leaf gradients are collected and written only at the end, so an error leaves
 every ``.grad`` as it was.
+
+Writing ``.grad`` (decision 5). A later backward adds into the existing buffer in place, so a
+buffer must belong to its ``.grad`` alone: :func:`_adopt` takes the engine's own fresh arrays
+and copies anything the user or another gradient may hold.
 
 Two speeds. Without ``create_graph`` rules run on raw NumPy arrays with recording off: the fast
 first-order path. With ``create_graph`` (or when saved values carry forward-mode tangents) the
