@@ -224,3 +224,13 @@ def test_docstring_examples_run():
         module = importlib.import_module(name)
         failures, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert failures == 0, f"doctest failures in {name}"
+
+
+def test_importing_chainrule_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, chainrule; assert chainrule.plot; print('matplotlib' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
