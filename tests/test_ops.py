@@ -365,3 +365,29 @@ def test_float32_gradients_stay_float32(sample):
         return
     grads = cr.gradients(out, leaves, np.ones(out.shape, np.float32), allow_unused=True)
     assert all(g is None or g.dtype == np.float32 for g in grads)
+
+
+_A = np.random.default_rng(7).standard_normal((3, 3))
+_S = np.random.default_rng(8).standard_normal((2, 3, 3))
+_NESTED = {
+    "vector matrix vector": lambda x: cr.tanh(x) @ _A @ cr.sin(x),
+    "stack vector": lambda x: cr.sum(cr.tanh(_S @ x) ** 2),
+    "vector stack": lambda x: cr.sum(cr.sin(cr.matmul(x, _S)) ** 2),
+    "outer matmul": lambda x: cr.sum(cr.sin(cr.outer(x, x)) @ _A),
+    "einsum": lambda x: cr.sum(cr.sin(cr.einsum("i,bij,j->b", x, _S, x))),
+    "det": lambda x: cr.linalg.det(_A + cr.outer(x, cr.sin(x))),
+    "solve": lambda x: cr.sum(cr.linalg.solve(_A + 4 * np.eye(3), cr.sin(x)) ** 2),
+    "prod": lambda x: cr.prod(cr.concatenate([x, cr.zeros(1, dtype="float64")])[1:] * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NESTED))
+def test_nested_jacobians_agree(name):
+    """Hessians from the four nestings of jacfwd and jacrev: nested batched flows meet."""
+    f = _NESTED[name]
+    x = np.array([0.3, -0.7, 1.1])
+    hessians = [np.asarray(outer(inner(f))(x)) for outer in (cr.jacfwd, cr.jacrev)
+                for inner in (cr.jacfwd, cr.jacrev)]
+    for other in hessians[1:]:
+        np.testing.assert_allclose(other, hessians[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hessians[0], hessians[0].T, rtol=1e-10, atol=1e-12)

@@ -13,7 +13,7 @@ import string
 import numpy as np
 
 from .elementwise import absolute, multiply, sqrt, where
-from .primitive import batch_shape, nondifferentiable, primitive
+from .primitive import nondifferentiable, primitive
 from .reduce import amax, amin, sum
 from .shape import expand_dims, reshape, squeeze, swapaxes, transpose
 
@@ -403,5 +403,5 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
 __all__ = [
     "matmul", "einsum", "dot", "vdot", "inner", "outer", "tensordot", "diagonal", "trace",
     "diag", "inv", "det", "logabsdet", "det_sign", "slogdet", "solve_matrix", "solve",
-    "cholesky", "norm", "batch_shape",
+    "cholesky", "norm",
 ]
