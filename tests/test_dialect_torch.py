@@ -421,3 +421,12 @@ def test_snippets_agree_with_pytorch(snippet: str) -> None:
     theirs = _values(_run(snippet, real))
     ours = _values(_run(snippet, torch))
     _assert_same(ours, theirs)
+
+
+def test_dtypes_print_like_pytorch_and_work_as_numpy_dtypes() -> None:
+    x = torch.arange(3.0)
+    assert repr(x.dtype) == "torch.float32" and x.dtype == torch.float32 == np.float32
+    assert repr(torch.tensor([True]).dtype) == "torch.bool"
+    assert torch.zeros(2, dtype=torch.float64).dtype == torch.float64
+    assert x.type(torch.int64).dtype == torch.long and x.dtype.is_floating_point
+    assert np.zeros(2, dtype=torch.float16).dtype == np.float16

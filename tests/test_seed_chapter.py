@@ -176,7 +176,7 @@ def test_same_input_gives_the_same_printed_check_in_pytorch() -> None:
             b = b * 2
         d = b if b.sum() > 0 else 100 * b
         d.backward()
-        assert bool(a.grad == d / a) == control_flow_ratio(float(a))[1]
+        assert bool(a.grad == d / a) == control_flow_ratio(a.item())[1]
 
 
 def test_exercise_backward_twice_raises_in_pytorch_and_mxnet() -> None:

@@ -23,15 +23,13 @@ import numpy as np
 import chainrule as cr
 
 from . import autograd, nn, optim  # noqa: F401
-from ._tensor import Size, Tensor, _as, _sizes  # noqa: F401
+from ._tensor import DTYPES, Size, Tensor, _as, _sizes  # noqa: F401
+from ._tensor import dtype as _dtype
 
 # ---------------------------------------------------------------- dtypes (torch.float32 ...)
-float32 = cr.float32
-float64 = cr.float64
-float16 = cr.float16
-int32 = cr.int32
-int64 = cr.int64
-bool = cr.bool_  # noqa: A001
+float32, float64, float16 = DTYPES[cr.float32], DTYPES[cr.float64], DTYPES[cr.float16]
+int32, int64, uint8 = DTYPES[cr.int32], DTYPES[cr.int64], DTYPES[np.dtype("uint8")]
+bool = DTYPES[cr.bool_]  # noqa: A001
 float = float32  # noqa: A001
 double = float64
 half = float16
@@ -266,3 +264,6 @@ def equal(input: Any, other: Any) -> builtins.bool:  # noqa: A002
 
 def outer(input: Any, vec2: Any) -> Tensor:  # noqa: A002
     return _as(input).reshape(-1, 1) * _as(vec2).reshape(1, -1)
+
+
+dtype = _dtype  # the class torch.float32 and the others belong to

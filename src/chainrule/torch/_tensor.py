@@ -28,6 +28,39 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
+class dtype:  # noqa: N801 - PyTorch's name
+    """``torch.dtype``: prints as ``torch.float32`` and is a NumPy dtype everywhere else."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, name: Any) -> None:
+        self.dtype = np.dtype(name)
+
+    def __repr__(self) -> str:
+        return f"torch.{self.dtype.name}"
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            return self.dtype == np.dtype(other)  # type: ignore[arg-type]
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.dtype, name)
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+
+DTYPES = {np.dtype(name): dtype(name) for name in (
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "complex64", "complex128")}
+
+
 values_indices = {
     name: namedtuple(name, ["values", "indices"]) for name in ("max", "min", "sort", "topk")
 }
@@ -104,6 +137,10 @@ class Tensor(cr.Tensor):
     __str__ = __repr__
 
     # ---------------------------------------------------------------- sizes
+    @property
+    def dtype(self) -> dtype:  # type: ignore[override]
+        return DTYPES.get(self.data.dtype) or dtype(self.data.dtype)
+
     @property
     def shape(self) -> Size:
         return Size(self.data.shape)
