@@ -71,6 +71,8 @@ def _matmul_vjp_y(g, x, y):
     if _ndim(x) == 1:
         return expand_dims(x, -1) * expand_dims(g, -2)
     out_ndim = max(_ndim(x), _ndim(y))
+    if _ndim(y) == 1 and _ndim(x) == 2:  # g (..., k) @ x (k, n): batch axes act as rows
+        return matmul(g, x)
     if _ndim(y) == 1:
         return squeeze(_matmul_flow(_mT(x), expand_dims(g, -1), _ndim(x), _ndim(x)), -1)
     return _matmul_flow(_mT(x), g, _ndim(x), out_ndim)
@@ -222,10 +224,20 @@ def tensordot(x, y, axes=2):
     x_free = [a for a in range(len(x_shape)) if a not in x_axes]
     y_free = [a for a in range(len(y_shape)) if a not in y_axes]
     inner_size = int(np.prod([x_shape[a] for a in x_axes]))
-    x_matrix = reshape(transpose(x, axes=tuple(x_free + x_axes)), shape=(-1, inner_size))
-    y_matrix = reshape(transpose(y, axes=tuple(y_axes + y_free)), shape=(inner_size, -1))
+    x_rows = int(np.prod([x_shape[a] for a in x_free]))
+    y_cols = int(np.prod([y_shape[a] for a in y_free]))
+    x_matrix = _as_matrix(x, x_free + x_axes, (x_rows, inner_size))
+    y_matrix = _as_matrix(y, y_axes + y_free, (inner_size, y_cols))
     out_shape = tuple(x_shape[a] for a in x_free) + tuple(y_shape[a] for a in y_free)
-    return reshape(matmul(x_matrix, y_matrix), shape=out_shape)
+    out = matmul(x_matrix, y_matrix)
+    return out if out_shape == (x_rows, y_cols) else reshape(out, shape=out_shape)
+
+
+def _as_matrix(x, order: list, shape: tuple):
+    """``x`` with its axes in ``order``, as a matrix of ``shape`` (no op when it is one)."""
+    if order != sorted(order):
+        x = transpose(x, axes=tuple(order))
+    return x if np.shape(_raw(x)) == shape else reshape(x, shape=shape)
 
 
 def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
