@@ -234,3 +234,16 @@ def test_importing_chainrule_does_not_import_matplotlib():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("engine", ["python", "dot"])
+def test_graph_engines_agree_on_the_format(tmp_path, engine):
+    import shutil
+
+    if engine == "dot" and shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed (the built-in layout is tested above)")
+    graph = cr.graph(exercise_f, 2.0, engine=engine)
+    root = ElementTree.fromstring(graph.svg().encode())
+    assert root.tag.endswith("svg")
+    png = graph.save(tmp_path / "g.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

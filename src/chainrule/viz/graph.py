@@ -348,9 +348,10 @@ class Graph:
         return self.engine == "auto" and shutil.which("dot") is not None
 
     def _run_dot(self, fmt: str) -> bytes:
+        options = ["-Gdpi=150"] if fmt == "png" else []
         result = subprocess.run(
-            ["dot", f"-T{fmt}"], input=self.dot().encode(), capture_output=True, timeout=60,
-            check=True,
+            ["dot", f"-T{fmt}", *options], input=self.dot().encode(), capture_output=True,
+            timeout=60, check=True,
         )
         return result.stdout
 
