@@ -822,3 +822,28 @@ def test_retain_grad_sees_the_gradient_after_hooks_and_only_once():
     (h * h).sum().backward()
     np.testing.assert_allclose(h.grad.numpy(), h.numpy())  # 2h, halved by the hook
     np.testing.assert_allclose(x.grad.numpy(), 3 * h.numpy())
+
+
+def test_an_update_under_no_grad_keeps_an_intermediates_history():
+    x = cr.arange(3.0, requires_grad=True)
+    y = x * 2
+    with cr.no_grad():
+        y += 100  # invisible to autograd, as in PyTorch
+    assert y.grad_fn is not None and y.requires_grad
+    np.testing.assert_array_equal(y.numpy(), [100.0, 102.0, 104.0])
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 6.0)
+
+
+def test_filling_an_intermediate_while_recording_makes_it_a_constant():
+    x = cr.arange(3.0, requires_grad=True)
+    y = x * 2
+    buffer = y.data
+    y.zero_()
+    assert y.data is buffer and not y.requires_grad and y.grad_fn is None
+    y.fill_(1.0)
+    y.copy_(cr.tensor([4.0, 5.0, 6.0]))
+    np.testing.assert_array_equal(y.numpy(), [4.0, 5.0, 6.0])
+    w = cr.zeros(3)
+    w.copy_(np.ones(3))  # plain tensors take any values
+    np.testing.assert_array_equal(w.numpy(), 1.0)

@@ -393,10 +393,13 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     # ---------------------------------------------------------------- in-place updates
+    def _recording(self) -> bool:
+        """Whether operations on this tensor are being recorded now."""
+        return state.grad_enabled and (state.recording or not self._record_only)
+
     def _check_in_place(self) -> None:
         """Refuse to overwrite a leaf that requires grad while recording (PyTorch's rule)."""
-        recording = state.grad_enabled and (state.recording or not self._record_only)
-        if self._node is None and self._rg and recording:
+        if self._node is None and self._rg and self._recording():
             raise RuntimeError(
                 "a leaf tensor that requires grad is being used in an in-place operation; "
                 "wrap the update in `with cr.no_grad():` (as optimizers do) or work on a copy"
@@ -423,11 +426,15 @@ class Tensor:
         else:
             self.data = np.array(new, dtype=data.dtype)
         self._version[0] += 1
-        if result._node is not None or self._node is not None:
-            # A recorded result's history replaces ours; an intermediate overwritten without
-            # recording (fill_, or under no_grad) becomes a constant.
-            self._node = result._node
+        if result._node is not None:
+            self._node = result._node  # the recorded update is now this tensor's history
             self._rg = result._rg
+        elif self._node is not None and self._recording():
+            # Overwritten while recording by something with no history (fill_, copy_ of a
+            # constant): from now on a constant. Under no_grad an update is invisible to
+            # autograd and the history stays, as in PyTorch.
+            self._node = None
+            self._rg = False
         self._tangents = result._tangents
         return self
 
@@ -461,15 +468,11 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value`` in place (the same buffer)."""
-        self._check_in_place()
-        with _no_record():
-            return self._assign(Tensor._wrap(np.full_like(self.data, value)))
+        return self._assign(Tensor._wrap(np.full_like(self.data, value)))
 
     def copy_(self, src: Any) -> Tensor:
-        self._check_in_place()
         src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
-        with _no_record():
-            return self._assign(Tensor._wrap(np.broadcast_to(src_data, self.data.shape)))
+        return self._assign(Tensor._wrap(np.broadcast_to(src_data, self.data.shape)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_in_place()
@@ -701,15 +704,6 @@ class Tensor:
 
 
 Tensor._op_class = Tensor
-
-
-class _no_record:  # noqa: N801 - a tiny local no_grad that avoids an import cycle
-    def __enter__(self) -> None:
-        self._prev = state.grad_enabled
-        state.grad_enabled = False
-
-    def __exit__(self, *exc: object) -> None:
-        state.grad_enabled = self._prev
 
 
 # The op table imports Tensor, so the names the methods above use are bound last.
