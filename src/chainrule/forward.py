@@ -36,44 +36,52 @@ from .tensor import Tensor
 
 def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]) -> None:
     """Fill ``result._tangents`` from the tangents of ``args`` (ascending levels)."""
+    shapes = tuple(a.data.shape if isinstance(a, Tensor) else np.shape(a) for a in args)
+    out_shape = result.data.shape
+    out_dtype = result.data.dtype
+    out_ndim = len(out_shape)
+    rules = prim.rules(prim.jvps, len(args))
+    pad = len(args) > 1 and _broadcasts(prim)
+    # Attached now: the rule of a higher level reads the output's lower-level tangents.
     tangents: dict[int, Any] = {}
     result._tangents = tangents
-    shapes = tuple(np.shape(a.data if isinstance(a, Tensor) else a) for a in args)
-    out_shape = result.data.shape
-    out_ndim = len(out_shape)
-    pad = len(args) > 1 and _broadcasts(prim)
     previous = state.ceiling
     try:
         for level in levels:
             state.ceiling = level
             total = None
-            rules = prim.rules(prim.jvps, len(args))
-            for index, (arg, rule) in enumerate(zip(args, rules, strict=True)):
+            batch: tuple = ()
+            for index, arg in enumerate(args):
                 if not isinstance(arg, Tensor) or not arg._tangents:
                     continue
                 tangent = arg._tangents.get(level)
+                rule = rules[index]
                 if tangent is None or rule is None:
                     continue
                 ndim = len(shapes[index])
-                if pad and ndim < out_ndim and np.ndim(tangent) > ndim:
+                tangent_shape = tangent.shape
+                lead = tangent_shape[: len(tangent_shape) - ndim]
+                if lead and pad and ndim < out_ndim:
                     from .ops import reshape
 
-                    lead = np.shape(tangent)[: np.ndim(tangent) - ndim]
                     padded = lead + (1,) * (out_ndim - ndim) + shapes[index]
                     tangent = reshape(tangent, shape=padded)
                 part = rule(tangent, args, result, params, shapes, index, out_shape)
-                total = part if total is None else total + part
+                if total is None:
+                    total = part
+                    batch = lead
+                else:
+                    total = total + part
             if total is None:
                 continue
-            target = _tangent_batch(args, level) + out_shape
-            if np.shape(total) != target:
+            if total.shape != batch + out_shape:
                 from .ops import broadcast_to
 
-                total = broadcast_to(total, shape=target)
-            if total.dtype != result.data.dtype:
+                total = broadcast_to(total, shape=batch + out_shape)
+            if total.dtype != out_dtype:
                 from .ops import astype
 
-                total = astype(total, dtype=result.data.dtype)
+                total = astype(total, dtype=out_dtype)
             tangents[level] = total
     finally:
         state.ceiling = previous
@@ -96,14 +104,6 @@ def _broadcasts(prim: Any) -> bool:
         known = module.endswith(".elementwise")
         _BROADCASTS[prim.name] = known
     return known
-
-
-def _tangent_batch(args: tuple, level: int) -> tuple:
-    for arg in args:
-        if isinstance(arg, Tensor) and arg._tangents and level in arg._tangents:
-            tangent = arg._tangents[level]
-            return np.shape(tangent)[: np.ndim(tangent) - arg.data.ndim]
-    return ()
 
 
 # Level numbers are never reused: a tensor that escapes a finished jvp (stored aside by the
