@@ -479,3 +479,10 @@ def test_aux_outputs_and_identity_functions():
     close(aux, np.sum(x))
     close(cr.jacrev(lambda x: x)(x), np.eye(3))
     close(cr.jacfwd(lambda x: x)(x), np.eye(3))
+
+
+def test_docstring_examples():
+    import doctest
+
+    failures, tried = doctest.testmod(functional, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0 and tried > 0
