@@ -204,3 +204,23 @@ def test_tensors_are_immutable() -> None:
     w = v
     w += 1  # a variable too: a new tensor, the variable is unchanged
     assert type(w) is tf.Tensor and v.numpy().tolist() == [1.0, 2.0]
+
+
+def test_core_tape_options() -> None:
+    x = cr.tensor([1.0, 2.0])
+    with cr.no_grad(), cr.GradientTape(persistent=True) as tape:  # a tape records regardless
+        tape.watch(x)
+        y = x * x
+    assert tape.gradient(y, x, output_gradients=cr.tensor([1.0, 0.0])).tolist() == [2.0, 0.0]
+    assert tape.jacobian(y, x).tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    assert tape.jacobian(y, [x, cr.tensor(1.0)])[1] is None
+    assert tape.watched_variables() == (x,)
+    with pytest.raises(ValueError, match="must be recording"), tape.stop_recording():
+        pass
+    with pytest.raises(ValueError, match="can only watch tensors"), cr.GradientTape() as t:
+        t.watch([1.0])
+    assert cr.is_grad_enabled() and not cr.modes.state.recording  # modes restored
+    with cr.GradientTape() as t:
+        t.watch(x)
+        y = cr.sin(x)
+    assert t.gradient([y, y * 2], x).tolist() == pytest.approx((3 * onp.cos([1.0, 2.0])).tolist())
