@@ -143,3 +143,21 @@ def test_mxnet_arrays_do_not_change_the_native_default() -> None:
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2  # native tensors record whenever grad mode is on
     assert y.grad_fn is not None
+
+
+def test_d2l_style_synthetic_data_and_float_index_arrays() -> None:
+    def synthetic_data(w, b, num_examples):
+        X = np.random.normal(0, 1, (num_examples, len(w)))  # positional size
+        y = np.dot(X, w) + b
+        y += np.random.normal(0, 0.01, y.shape)
+        return X, y.reshape((-1, 1))
+
+    np.random.seed(0)
+    true_w = np.array([2, -3.4])
+    features, labels = synthetic_data(true_w, 4.2, 20)
+    assert features.shape == (20, 2) and labels.shape == (20, 1)
+    batch_indices = np.array([3, 1, 4])  # float32, as in MXNet; indexing still works
+    assert batch_indices.dtype == np.float32
+    assert features[batch_indices].tolist() == features.asnumpy()[[3, 1, 4]].tolist()
+    p = np.array([[0.1, 0.9], [0.8, 0.2]])
+    assert p[range(2), np.array([1, 0])].tolist() == pytest.approx([0.9, 0.8])

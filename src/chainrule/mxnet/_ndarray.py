@@ -39,6 +39,14 @@ class ndarray(cr.Tensor):  # noqa: N801 - MXNet's name
     def __str__(self) -> str:
         return str(onp.asarray(self.data))
 
+    def __getitem__(self, index: Any) -> Any:
+        """MXNet indexes with float32 arrays too (its default dtype): they are cast to int."""
+        if isinstance(index, tuple):
+            index = tuple(_integral(item) for item in index)
+        else:
+            index = _integral(index)
+        return super().__getitem__(index)
+
     def asnumpy(self) -> onp.ndarray:
         """A NumPy copy of the data."""
         return onp.array(self.data)
@@ -67,6 +75,12 @@ class ndarray(cr.Tensor):  # noqa: N801 - MXNet's name
             other[...] = self
             return other
         return _as(cr.ops.copy(self))
+
+
+def _integral(item: Any) -> Any:
+    if isinstance(item, cr.Tensor) and item.data.dtype.kind == "f":
+        return item.data.astype(onp.int64)
+    return item
 
 
 def _as(value: Any) -> Any:

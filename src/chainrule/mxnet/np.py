@@ -90,18 +90,19 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     return _as(cr.tensor(onp.linspace(start, stop, num, endpoint, dtype=dtype or float32)))
 
 
-def _sampler(draw: Callable) -> Callable:
-    @functools.wraps(draw)
-    def sample(*args: Any, size: Any = None, dtype: Any = None, ctx: Any = None,
-               **kwargs: Any) -> ndarray:
-        return _as(draw(*args, size=() if size is None else size, dtype=dtype, **kwargs))
+def _normal(loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None,
+            ctx: Any = None, out: Any = None) -> ndarray:
+    return _as(cr.random.normal(loc, scale, size=() if size is None else size, dtype=dtype))
 
-    return sample
+
+def _uniform(low: Any = 0.0, high: Any = 1.0, size: Any = None, dtype: Any = None,
+             ctx: Any = None, out: Any = None) -> ndarray:
+    return _as(cr.random.uniform(low, high, size=() if size is None else size, dtype=dtype))
 
 
 random = types.SimpleNamespace(
-    normal=_sampler(cr.random.normal),
-    uniform=_sampler(cr.random.uniform),
+    normal=_normal,
+    uniform=_uniform,
     randn=lambda *shape: _as(cr.random.randn(*shape)),
     randint=lambda low, high=None, size=None, dtype=None: _as(
         cr.random.randint(low, high, size=() if size is None else size)),
