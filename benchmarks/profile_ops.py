@@ -4,12 +4,14 @@
     .venv-bench/bin/python benchmarks/profile_ops.py mlp --top 30
     .venv-bench/bin/python benchmarks/profile_ops.py chain --pyinstrument
 
-The phase breakdown times, with medians over many calls and no profiler attached:
+The phase breakdown times each phase (best CPU time of this thread over interleaved rounds, no
+profiler attached; NumPy's BLAS is pinned to one thread so that thread time is all the time):
 
 * ``numpy``: the same forward on raw arrays (what the NumPy calls themselves cost);
 * ``no_grad``: chainrule's forward under ``cr.no_grad()`` (dispatch and Tensor creation);
 * ``record``: chainrule's forward recording the graph (adds ``_record`` and the Node);
-* ``step``: forward and backward, as the benchmark runs it; ``backward`` is step - record.
+* ``step``: forward and backward, as the benchmark runs it; ``backward`` is step - record;
+* the time the cyclic garbage collector runs during a step (``gc.callbacks``).
 
 Per-op figures divide by the number of recorded nodes. The cProfile part then names the
 functions (file:function) that hold the time; its absolute numbers carry the profiler's own
@@ -20,13 +22,18 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
+import os
 import pstats
-import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# one BLAS thread, so this thread's CPU time is the whole cost (set before NumPy loads)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
@@ -35,19 +42,46 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
 import numpy as np  # noqa: E402
 
 import chainrule as cr  # noqa: E402
-from benchmarks import data, impl_chainrule  # noqa: E402
+from benchmarks import data, impl_chainrule, impl_numpy  # noqa: E402
 
 
-def _median_time(fn: Callable, budget: float = 1.0) -> float:
-    for _ in range(3):
+def _interleaved_best(fns: list[Callable], rounds: int = 30, calls: int = 5) -> list[float]:
+    """The best CPU time per call of each function, measured in interleaved rounds.
+
+    On a shared machine the load changes from second to second; interleaving gives every
+    phase the same conditions, and the minimum (of deterministic CPU-bound code) is the
+    estimate of its own cost least disturbed by others.
+    """
+    for fn in fns:
         fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < 10 or time.perf_counter() - start < budget:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for index, fn in enumerate(fns):
+            for _ in range(calls):
+                t0 = time.thread_time()
+                fn()
+                best[index] = min(best[index], time.thread_time() - t0)
+    return best
+
+
+def _gc_time(fn: Callable, calls: int = 20) -> float:
+    """Mean time per call spent in the cyclic garbage collector."""
+    spent = [0.0, 0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            spent[1] = time.thread_time()
+        else:
+            spent[0] += time.thread_time() - spent[1]
+
+    fn()
+    gc.callbacks.append(callback)
+    try:
+        for _ in range(calls):
+            fn()
+    finally:
+        gc.callbacks.remove(callback)
+    return spent[0] / calls
 
 
 def _forwards(workload: str, inputs: dict) -> tuple[Callable, Callable, Callable]:
@@ -117,18 +151,20 @@ def phases(workload: str, size: str) -> None:
         with cr.no_grad():
             return forward()
 
-    t_raw = _median_time(raw)
-    t_nograd = _median_time(nograd)
-    t_record = _median_time(forward)
-    t_step = _median_time(step)
+    floor = getattr(impl_numpy, workload)(data.make(workload, size))
+    t_raw, t_nograd, t_record, t_step, t_floor = _interleaved_best(
+        [raw, nograd, forward, step, floor]
+    )
+    t_gc = _gc_time(step)
     rows = [
         ("numpy forward (raw arrays)", t_raw),
         ("chainrule forward, no_grad", t_nograd),
         ("chainrule forward, recording", t_record),
         ("chainrule forward + backward", t_step),
+        ("hand-written NumPy forward + backward (the floor)", t_floor),
     ]
     print(f"{workload} ({size}): {nodes} recorded nodes per step\n")
-    print("| phase | median per step (µs) | per node (µs) |")
+    print("| phase | best CPU time per step (µs) | per node (µs) |")
     print("| --- | ---: | ---: |")
     for name, value in rows:
         print(f"| {name} | {value * 1e6:.1f} | {value * 1e6 / nodes:.2f} |")
@@ -140,6 +176,7 @@ def phases(workload: str, size: str) -> None:
         ("dispatch + Tensor creation (no_grad - numpy)", t_nograd - t_raw),
         ("recording: _record + Node (record - no_grad)", t_record - t_nograd),
         ("backward (step - record)", t_step - t_record),
+        ("of which in the cyclic GC (whole step)", t_gc),
     ]
     for name, value in parts:
         print(f"| {name} | {value * 1e6 / nodes:.2f} | {value / t_step:.0%} |")
