@@ -486,3 +486,17 @@ def test_docstring_examples():
 
     failures, tried = doctest.testmod(functional, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert failures == 0 and tried > 0
+
+
+def test_results_stay_differentiable_for_closed_over_parameters():
+    """A gradient penalty: grad with respect to x, then backward to the weights w."""
+    w = cr.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    x = np.array([3.0, 4.0])
+    g = cr.grad(lambda x: cr.sum(w * x**2))(x)  # 2 w x
+    cr.sum(g * g).backward()  # d/dw sum(4 w^2 x^2) = 8 w x^2
+    close(w.grad, 8 * np.array([1.0, 2.0]) * x**2)
+    jac = cr.jacrev(lambda x: w * x**2)(x)
+    assert jac.requires_grad
+    with cr.no_grad():
+        assert not cr.grad(lambda x: cr.sum(w * x**2))(x).requires_grad
+    assert not cr.grad(lambda x: cr.sum(x**2))(x).requires_grad

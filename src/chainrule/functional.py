@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .engine import gradients
+from .engine import Node, gradients
 from .forward import end_level, new_level, strip, tangent_of, with_tangent
 from .modes import state
 from .tensor import Tensor, is_differentiable_dtype, to_array
@@ -91,14 +91,15 @@ def _unflatten(treedef: Any, leaves: Iterator) -> Any:
 
 
 @contextlib.contextmanager
-def _reverse_transform() -> Iterator[bool]:
-    """Count running reverse transforms; yield whether an outer one is active."""
+def _reverse_transform() -> Iterator[tuple[bool, bool]]:
+    """Count running reverse transforms; yield whether an outer one is active and whether
+    the caller was recording."""
     outer = state.transform_depth > 0
     previous = state.grad_enabled
     state.transform_depth += 1
     state.grad_enabled = True  # a transform records even inside no_grad(), as in PyTorch
     try:
-        yield outer
+        yield outer, previous
     finally:
         state.transform_depth -= 1
         state.grad_enabled = previous
@@ -149,6 +150,34 @@ def _reverse_input(value: Any) -> Tensor:
         out = Tensor._wrap(value)
     out._rg = True
     return out
+
+
+def _needs_graph(outputs: list, inputs: list, recording: bool) -> bool:
+    """Whether the outputs also depend on tensors that require grad other than ``inputs``
+    (parameters the function closes over): then, when the caller records, the results stay
+    differentiable with respect to them, as ``torch.func`` does."""
+    if not recording:
+        return False
+    own = {id(tensor) for tensor in inputs}
+    seen: set = set()
+    stack = []
+    for output in outputs:
+        if output._node is not None:
+            stack.append(output._node)
+        elif output._rg and id(output) not in own:
+            return True
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if parent is None:
+                continue
+            if type(parent) is Node:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+            elif id(parent) not in own:
+                return True
+    return False
 
 
 def _finish(value: Any, keep_graph: bool) -> Any:
@@ -299,13 +328,14 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     (tensor([ 2., 40.]),)
     """
     argnums = tuple(range(len(primals)))
-    with _reverse_transform() as outer:
+    with _reverse_transform() as (outer, recording):
         leaves, treedefs, counts = _prepare(primals, argnums, "vjp")
         inputs = [_reverse_input(leaf) for leaf in leaves]
         create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
         out, aux = _split_aux(f(*_substitute(primals, argnums, treedefs, counts, inputs)),
                               has_aux, "vjp")
         outputs, out_treedef = _output_leaves(out, "vjp")
+        create_graph = create_graph or _needs_graph(outputs, inputs, recording)
 
     def vjp_fn(cotangent: Any) -> tuple:
         leaves_ct, ct_treedef = tree_flatten(cotangent)
@@ -341,7 +371,7 @@ def value_and_grad(
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
-        with _reverse_transform() as outer:
+        with _reverse_transform() as (outer, recording):
             leaves, treedefs, counts = _prepare(args, nums, "grad")
             inputs = [_reverse_input(leaf) for leaf in leaves]
             create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
@@ -359,6 +389,7 @@ def value_and_grad(
                 raise TypeError(
                     f"grad requires a floating-point output, got dtype {out.data.dtype}"
                 )
+            create_graph = create_graph or _needs_graph([out], inputs, recording)
             seed = np.ones(out.data.shape, dtype=out.data.dtype)
             grads = _pull([out], inputs, [seed], create_graph=create_graph,
                           retain_graph=create_graph)
@@ -407,13 +438,14 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
-        with _reverse_transform() as outer:
+        with _reverse_transform() as (outer, recording):
             leaves, treedefs, counts = _prepare(args, nums, "jacrev")
             inputs = [_reverse_input(leaf) for leaf in leaves]
             create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
             result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
             out, aux = _split_aux(result, has_aux, "jacrev")
             outputs, out_treedef = _output_leaves(out, "jacrev")
+            create_graph = create_graph or _needs_graph(outputs, inputs, recording)
             sizes = [o.data.size for o in outputs]
             total = sum(sizes)
             if len(outputs) == 1 and total == 1:
