@@ -30,7 +30,8 @@ def normalize_index(index) -> tuple:
 def _index_params(x, *values, index, ndim=None):
     if ndim is not None:
         return {"index": index, "ndim": ndim}
-    return {"index": normalize_index(index), "ndim": np.ndim(getattr(x, "data", x))}
+    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+    return {"index": normalize_index(index), "ndim": ndim}
 
 
 def _batched(index, value, ndim):

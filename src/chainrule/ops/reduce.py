@@ -101,7 +101,7 @@ amin.defrules(vjp=amax.vjps[0].fn, jvp=amax.jvps[0].fn)
 
 
 def _one_axis(x, axis=None, **params):
-    ndim = np.ndim(x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else x)
+    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
     axis = int(axis)
     if not -ndim <= axis < ndim:
         raise np.exceptions.AxisError(f"axis {axis} is out of bounds for dimension {ndim}")
