@@ -200,7 +200,7 @@ def _reshape(value: Tensor, shape: tuple) -> Tensor:
     if value.data.shape == shape:
         return value
     if _plain(value):
-        return Tensor._wrap(value.data.reshape(shape))
+        return Tensor._wrap(value.data.reshape(shape), None, type(value))
     return ops.reshape(value, shape=shape)
 
 
@@ -526,9 +526,10 @@ def _forward_outputs(out: Any, level: int, batch: tuple, name: str) -> tuple:
     for output in outputs:
         tangent = tangent_of(output, level)
         if tangent is None:
-            tangent = _zeros(batch + output.data.shape, output.data.dtype)
+            tangent = Tensor._wrap(np.zeros(batch + output.data.shape, output.data.dtype),
+                                   None, type(output))
         elif not isinstance(tangent, Tensor):
-            tangent = Tensor._wrap(tangent)
+            tangent = Tensor._wrap(tangent, None, type(output))
         primals_out.append(strip(output, level))
         tangents_out.append(tangent)
     return primals_out, tangents_out, out_treedef
@@ -608,7 +609,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             out_size = int(np.prod(out_shape))
             flat = _reshape(tangent, (total, out_size))
             if _plain(flat):
-                flat = Tensor._wrap(flat.data.T)
+                flat = Tensor._wrap(flat.data.T, None, type(flat))
             else:
                 flat = ops.transpose(flat, axes=(1, 0))
             row = []
