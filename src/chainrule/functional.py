@@ -586,14 +586,14 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
         leaves, treedefs, counts = _prepare(args, nums, "jacfwd")
-        sizes = [int(np.prod(np.shape(getattr(leaf, "data", leaf)))) for leaf in leaves]
+        datas = [leaf.data if isinstance(leaf, Tensor) else leaf for leaf in leaves]
+        sizes = [data.size for data in datas]
         total = sum(sizes)
         level = new_level()
         try:
             inputs = []
             start = 0
-            for leaf, size in zip(leaves, sizes, strict=True):
-                data = leaf.data if isinstance(leaf, Tensor) else leaf
+            for leaf, data, size in zip(leaves, datas, sizes, strict=True):
                 basis = np.eye(total, dtype=data.dtype)[:, start : start + size]
                 inputs.append(with_tangent(leaf, basis.reshape((total,) + data.shape), level))
                 start += size
@@ -614,12 +614,11 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                 flat = ops.transpose(flat, axes=(1, 0))
             row = []
             start = 0
-            for leaf, size in zip(leaves, sizes, strict=True):
+            for data, size in zip(datas, sizes, strict=True):
                 part = flat
                 if size != total:
                     part = ops.getitem(flat, index=(slice(None), slice(start, start + size)))
-                in_shape = np.shape(getattr(leaf, "data", leaf))
-                row.append(_reshape(part, out_shape + in_shape))
+                row.append(_reshape(part, out_shape + data.shape))
                 start += size
             rows.append(_regroup(row, single, treedefs, counts))
         jac = tree_unflatten(out_treedef, rows)
