@@ -41,7 +41,7 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     out_dtype = result.data.dtype
     out_ndim = len(out_shape)
     rules = prim.rules(prim.jvps, len(args))
-    pad = len(args) > 1 and _broadcasts(prim)
+    pad = len(args) > 1 and prim.broadcasting
     # Attached now: the rule of a higher level reads the output's lower-level tangents.
     tangents: dict[int, Any] = {}
     result._tangents = tangents
@@ -91,19 +91,6 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     node = result._node
     if node is not None and isinstance(node.ans, Tensor):
         node.ans._tangents = result._tangents
-
-
-_BROADCASTS: dict[str, bool] = {}
-
-
-def _broadcasts(prim: Any) -> bool:
-    """Whether ``prim`` broadcasts its inputs against each other (elementwise ops)."""
-    known = _BROADCASTS.get(prim.name)
-    if known is None:
-        module = getattr(prim.impl, "__module__", "") or ""
-        known = module.endswith(".elementwise")
-        _BROADCASTS[prim.name] = known
-    return known
 
 
 # Level numbers are never reused: a tensor that escapes a finished jvp (stored aside by the

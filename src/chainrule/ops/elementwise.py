@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .primitive import nondifferentiable, primitive
+from .primitive import elementwise, nondifferentiable
 
 # ---------------------------------------------------------------- arithmetic
 
 
-@primitive
+@elementwise
 def add(x, y):
     return np.add(x, y)
 
@@ -18,7 +18,7 @@ def add(x, y):
 add.defrules(vjp=(lambda g: g, lambda g: g), jvp=(lambda t: t, lambda t: t))
 
 
-@primitive
+@elementwise
 def subtract(x, y):
     return np.subtract(x, y)
 
@@ -26,7 +26,7 @@ def subtract(x, y):
 subtract.defrules(vjp=(lambda g: g, lambda g: -g), jvp=(lambda t: t, lambda t: -t))
 
 
-@primitive
+@elementwise
 def multiply(x, y):
     return np.multiply(x, y)
 
@@ -34,7 +34,7 @@ def multiply(x, y):
 multiply.defrules(vjp=(lambda g, y: g * y, lambda g, x: g * x), jvp=("linear", "linear"))
 
 
-@primitive
+@elementwise
 def true_divide(x, y):
     return np.true_divide(x, y)
 
@@ -45,7 +45,7 @@ true_divide.defrules(
 )
 
 
-@primitive
+@elementwise
 def negative(x):
     return np.negative(x)
 
@@ -58,7 +58,7 @@ def _safe_log(x):
     return log(where(x == 0, 1, x))
 
 
-@primitive
+@elementwise
 def power(x, y):
     return np.power(x, y)
 
@@ -69,7 +69,7 @@ power.defrules(
 )
 
 
-@primitive
+@elementwise
 def square(x):
     return np.square(x)
 
@@ -77,7 +77,7 @@ def square(x):
 square.defrules(vjp=lambda g, x: g * 2 * x, jvp=lambda t, x: t * 2 * x)
 
 
-@primitive
+@elementwise
 def reciprocal(x):
     return np.reciprocal(x)
 
@@ -85,7 +85,7 @@ def reciprocal(x):
 reciprocal.defrules(vjp=lambda g, ans: -g * ans * ans, jvp=lambda t, ans: -t * ans * ans)
 
 
-@primitive
+@elementwise
 def sqrt(x):
     return np.sqrt(x)
 
@@ -93,7 +93,7 @@ def sqrt(x):
 sqrt.defrules(vjp=lambda g, ans: g / (2 * ans), jvp=lambda t, ans: t / (2 * ans))
 
 
-@primitive
+@elementwise
 def absolute(x):
     return np.absolute(x)
 
@@ -103,7 +103,7 @@ absolute.defrules(vjp=lambda g, x: g * sign(x), jvp=lambda t, x: t * sign(x))
 # ---------------------------------------------------------------- exponentials and logarithms
 
 
-@primitive
+@elementwise
 def exp(x):
     return np.exp(x)
 
@@ -111,7 +111,7 @@ def exp(x):
 exp.defrules(vjp=lambda g, ans: g * ans, jvp=lambda t, ans: t * ans)
 
 
-@primitive
+@elementwise
 def expm1(x):
     return np.expm1(x)
 
@@ -119,7 +119,7 @@ def expm1(x):
 expm1.defrules(vjp=lambda g, ans: g * (ans + 1), jvp=lambda t, ans: t * (ans + 1))
 
 
-@primitive
+@elementwise
 def log(x):
     return np.log(x)
 
@@ -127,7 +127,7 @@ def log(x):
 log.defrules(vjp=lambda g, x: g / x, jvp=lambda t, x: t / x)
 
 
-@primitive
+@elementwise
 def log1p(x):
     return np.log1p(x)
 
@@ -135,7 +135,7 @@ def log1p(x):
 log1p.defrules(vjp=lambda g, x: g / (1 + x), jvp=lambda t, x: t / (1 + x))
 
 
-@primitive
+@elementwise
 def log2(x):
     return np.log2(x)
 
@@ -143,7 +143,7 @@ def log2(x):
 log2.defrules(vjp=lambda g, x: g / (x * np.log(2.0)), jvp=lambda t, x: t / (x * np.log(2.0)))
 
 
-@primitive
+@elementwise
 def log10(x):
     return np.log10(x)
 
@@ -153,7 +153,7 @@ log10.defrules(vjp=lambda g, x: g / (x * np.log(10.0)), jvp=lambda t, x: t / (x 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
 
 
-@primitive
+@elementwise
 def sin(x):
     return np.sin(x)
 
@@ -161,7 +161,7 @@ def sin(x):
 sin.defrules(vjp=lambda g, x: g * cos(x), jvp=lambda t, x: t * cos(x))
 
 
-@primitive
+@elementwise
 def cos(x):
     return np.cos(x)
 
@@ -169,7 +169,7 @@ def cos(x):
 cos.defrules(vjp=lambda g, x: -g * sin(x), jvp=lambda t, x: -t * sin(x))
 
 
-@primitive
+@elementwise
 def tan(x):
     return np.tan(x)
 
@@ -177,7 +177,7 @@ def tan(x):
 tan.defrules(vjp=lambda g, ans: g * (1 + ans * ans), jvp=lambda t, ans: t * (1 + ans * ans))
 
 
-@primitive
+@elementwise
 def arcsin(x):
     return np.arcsin(x)
 
@@ -187,7 +187,7 @@ arcsin.defrules(
 )
 
 
-@primitive
+@elementwise
 def arccos(x):
     return np.arccos(x)
 
@@ -197,7 +197,7 @@ arccos.defrules(
 )
 
 
-@primitive
+@elementwise
 def arctan(x):
     return np.arctan(x)
 
@@ -205,7 +205,7 @@ def arctan(x):
 arctan.defrules(vjp=lambda g, x: g / (1 + x * x), jvp=lambda t, x: t / (1 + x * x))
 
 
-@primitive
+@elementwise
 def arctan2(x, y):
     return np.arctan2(x, y)
 
@@ -216,7 +216,7 @@ arctan2.defrules(
 )
 
 
-@primitive
+@elementwise
 def sinh(x):
     return np.sinh(x)
 
@@ -224,7 +224,7 @@ def sinh(x):
 sinh.defrules(vjp=lambda g, x: g * cosh(x), jvp=lambda t, x: t * cosh(x))
 
 
-@primitive
+@elementwise
 def cosh(x):
     return np.cosh(x)
 
@@ -232,7 +232,7 @@ def cosh(x):
 cosh.defrules(vjp=lambda g, x: g * sinh(x), jvp=lambda t, x: t * sinh(x))
 
 
-@primitive
+@elementwise
 def tanh(x):
     return np.tanh(x)
 
@@ -242,7 +242,7 @@ tanh.defrules(vjp=lambda g, ans: g * (1 - ans * ans), jvp=lambda t, ans: t * (1 
 # ---------------------------------------------------------------- activations, piecewise
 
 
-@primitive
+@elementwise
 def sigmoid(x):
     # tanh form: no overflow warning for large |x|
     return 0.5 * (1 + np.tanh(0.5 * x))
@@ -251,7 +251,7 @@ def sigmoid(x):
 sigmoid.defrules(vjp=lambda g, ans: g * ans * (1 - ans), jvp=lambda t, ans: t * ans * (1 - ans))
 
 
-@primitive
+@elementwise
 def relu(x):
     return np.maximum(x, 0)
 
@@ -264,7 +264,7 @@ def _pick(x, y):
     return (x > y) + 0.5 * (x == y)
 
 
-@primitive
+@elementwise
 def maximum(x, y):
     return np.maximum(x, y)
 
@@ -275,7 +275,7 @@ maximum.defrules(
 )
 
 
-@primitive
+@elementwise
 def minimum(x, y):
     return np.minimum(x, y)
 
@@ -293,7 +293,7 @@ def _inside(x, low, high):
     return 1 - logical_or(below, above)
 
 
-@primitive
+@elementwise
 def clip(x, *, a_min=None, a_max=None):
     return np.clip(x, a_min, a_max)
 
@@ -304,7 +304,7 @@ clip.defrules(
 )
 
 
-@primitive
+@elementwise
 def where(condition, x, y):
     return np.where(condition, x, y)
 
@@ -321,7 +321,7 @@ where.defrules(
 # ---------------------------------------------------------------- identity-like
 
 
-@primitive
+@elementwise
 def identity(x):
     return x
 
@@ -329,7 +329,7 @@ def identity(x):
 identity.defrules(vjp=lambda g: g, jvp="linear")
 
 
-@primitive
+@elementwise
 def copy(x):
     return np.array(x, copy=True)
 
@@ -337,7 +337,7 @@ def copy(x):
 copy.defrules(vjp=lambda g: g, jvp="linear")
 
 
-@primitive
+@elementwise
 def astype(x, *, dtype):
     return x.astype(dtype) if isinstance(x, np.ndarray | np.generic) else np.asarray(x, dtype)
 
@@ -345,7 +345,7 @@ def astype(x, *, dtype):
 astype.defrules(vjp=lambda g: g, jvp="linear")
 
 
-@primitive
+@elementwise
 def real(x):
     return np.real(x)
 
@@ -353,7 +353,7 @@ def real(x):
 real.defrules(vjp=lambda g: g, jvp="linear")
 
 
-@primitive
+@elementwise
 def imag(x):
     return np.imag(x)
 
@@ -361,7 +361,7 @@ def imag(x):
 imag.defrules(vjp=lambda g: -1j * g, jvp="linear")
 
 
-@primitive
+@elementwise
 def conj(x):
     return np.conj(x)
 
@@ -391,7 +391,7 @@ rint = nondifferentiable(np.rint)
 floor_divide = nondifferentiable(np.floor_divide)
 
 
-@primitive
+@elementwise
 def remainder(x, y):
     return np.remainder(x, y)
 

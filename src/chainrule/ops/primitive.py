@@ -143,6 +143,7 @@ class Primitive:
         name: str | None = None,
         differentiable: bool = True,
         normalize: Callable | None = None,
+        broadcasting: bool = False,
     ) -> None:
         self.impl = impl
         self.name = name or impl.__name__
@@ -163,6 +164,8 @@ class Primitive:
         }
         self.differentiable = differentiable
         self.normalize = normalize
+        # Elementwise: inputs broadcast against each other (forward.py pads nested tangents).
+        self.broadcasting = broadcasting
         self.vjps: tuple = ()
         self.jvps: tuple = ()
         self._plans: dict[tuple, tuple] = {}
@@ -329,6 +332,11 @@ def primitive(impl: Callable | None = None, **options: Any) -> Any:
     if impl is None:
         return lambda fn: Primitive(fn, **options)
     return Primitive(impl, **options)
+
+
+def elementwise(impl: Callable) -> Primitive:
+    """A primitive that applies elementwise, broadcasting its inputs against each other."""
+    return Primitive(impl, broadcasting=True)
 
 
 def nondifferentiable(impl: Callable) -> Primitive:
