@@ -227,6 +227,13 @@ class Primitive:
             return Tensor._wrap(out, None, cls)
         node = None
         box = [0]
+        if type(out) is np.ndarray and out.base is not None:
+            # A view (reshape, slicing...) shares its base's version counter, so an in-place
+            # write through either one is seen by every node that saved the other.
+            for arg in args:
+                if isinstance(arg, Tensor) and np.may_share_memory(out, arg.data):
+                    box = arg._version
+                    break
         if grad_args and state.grad_enabled and (state.recording or not cls._record_only):
             node = self._record(args, raws, params, out, box, levels is not None)
         result = Tensor._wrap(out, node, cls)
@@ -270,7 +277,7 @@ class Primitive:
             else:
                 saved.append(raw)
         if keep_ans:
-            versions.append((box, 0))
+            versions.append((box, box[0]))
         parents = tuple(
             (arg._node or arg) if needed else None for arg, needed in zip(args, needs, strict=True)
         )
