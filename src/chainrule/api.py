@@ -19,7 +19,11 @@ from .tensor import Tensor, as_dtype, to_array
 
 
 def _tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._wrap(to_array(value))
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (list, tuple)) and builtins.any(isinstance(v, Tensor) for v in value):
+        return ops.stack([_tensor(v) for v in value])  # differentiable, unlike np.array
+    return Tensor._wrap(to_array(value))
 
 
 def _elementwise(prim: Callable, name: str) -> Callable:

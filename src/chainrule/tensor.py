@@ -189,7 +189,20 @@ class Tensor:
                     f"chainrule function instead, or detach() the tensor first"
                 )
             arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
-            return Tensor._wrap(getattr(ufunc, method)(*arrays, **kwargs))
+            out = kwargs.get("out")
+            if out is not None:  # NumPy writes into and returns the ``out`` arrays themselves
+                kwargs["out"] = tuple(o.data if isinstance(o, Tensor) else o for o in out)
+            result = getattr(ufunc, method)(*arrays, **kwargs)
+            if out is not None:
+                for target in out:
+                    if isinstance(target, Tensor):
+                        target._version[0] += 1
+                return out[0] if len(out) == 1 else out
+            if result is None:  # ufunc.at works in place
+                return None
+            if isinstance(result, tuple):
+                return tuple(Tensor._wrap(r) for r in result)
+            return Tensor._wrap(result)
         return op(*inputs)
 
     def __bool__(self) -> bool:
