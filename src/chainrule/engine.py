@@ -43,7 +43,7 @@ class Node:
 
     __slots__ = (
         "prim", "params", "parents", "saved", "ans", "shapes", "dtypes", "versions",
-        "ans_shape", "hooks", "__weakref__",
+        "ans_shape", "hooks", "tensor_mode", "__weakref__",
     )
 
     def __init__(
@@ -59,6 +59,9 @@ class Node:
         self.versions = versions
         self.ans_shape = ans_shape
         self.hooks = None
+        # Saved values are tensors carrying forward-mode tangents (see forward.py), so the
+        # rules must run on tensors even on the first-order path.
+        self.tensor_mode = False
 
     def __repr__(self) -> str:
         return f"<{self.prim.title}Backward>"
@@ -138,26 +141,35 @@ def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
     gshape = cotangent.shape
     if gshape[batch_ndim:] == shape:
         return cotangent
-    from .ops import broadcast_to, reshape
-    from .ops import sum as sum_
-
+    target = gshape[:batch_ndim] + shape
     lead = len(gshape) - batch_ndim - len(shape)
-    if lead < 0:  # a rule returned something smaller: broadcast it up
-        return broadcast_to(cotangent, shape=gshape[:batch_ndim] + shape)
     axes = tuple(range(batch_ndim, batch_ndim + lead))
     axes += tuple(
         batch_ndim + lead + i
         for i, size in enumerate(shape)
         if size == 1 and gshape[batch_ndim + lead + i] != 1
     )
+    if not isinstance(cotangent, Tensor):  # first order: NumPy directly, one reduction
+        if lead < 0:
+            return np.broadcast_to(cotangent, target)
+        return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
+    from .ops import broadcast_to, reshape
+    from .ops import sum as sum_
+
+    if lead < 0:  # a rule returned something smaller: broadcast it up
+        return broadcast_to(cotangent, shape=target)
     if axes:
         cotangent = sum_(cotangent, axis=axes)
-    return reshape(cotangent, shape=gshape[:batch_ndim] + shape)
+    return reshape(cotangent, shape=target)
 
 
 def _cast(cotangent: Any, dtype: np.dtype) -> Any:
     if cotangent.dtype == dtype:
         return cotangent
+    if not isinstance(cotangent, Tensor):  # first order: NumPy directly
+        if cotangent.dtype.kind == "c" and dtype.kind != "c":
+            cotangent = cotangent.real
+        return cotangent.astype(dtype)
     from .ops import astype, real
 
     if cotangent.dtype.kind == "c" and dtype.kind != "c":
@@ -245,25 +257,37 @@ def run(
     try:
         while ready:
             node = ready.pop()
+            parents = node.parents
             cotangent = pending.pop(node, None)
             if cotangent is not None:
                 if node.hooks:
                     cotangent = _run_hooks(node.hooks, cotangent, create_graph)
-                if node in capture:
+                if capture and node in capture:
                     captured[node] = cotangent
-                grads = node.prim.pullback(node, cotangent, create_graph)
-            else:
-                grads = None
-            parents = node.parents
+                prim = node.prim
+                saved = node.saved
+                ans = node.ans
+                if create_graph or node.tensor_mode:
+                    saved, ans = prim.link(node)
+                rules = prim.vjps * len(parents) if prim.variadic else prim.vjps
+                params = node.params
+                shapes = node.shapes
+                ans_shape = node.ans_shape
+                dtypes = node.dtypes
             if not retain_graph:
-                node.release()
+                node.saved = node.ans = None
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue
-                grad = grads[i] if grads is not None else None
-                if grad is not None:
-                    grad = unbroadcast(grad, node.shapes[i], batch_ndim)
-                    grad = _cast(grad, node.dtypes[i])
+                grad = None
+                if cotangent is not None:  # else a symbolic zero: only the counts move on
+                    grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
+                    if grad is not None:
+                        # Decision 2: broadcasting is undone here, and only here.
+                        if grad.shape != shapes[i] and grad.shape[batch_ndim:] != shapes[i]:
+                            grad = unbroadcast(grad, shapes[i], batch_ndim)
+                        if grad.dtype != dtypes[i]:
+                            grad = _cast(grad, dtypes[i])
                 if type(parent) is Node:
                     if grad is not None:
                         pending[parent] = pending[parent] + grad if parent in pending else grad

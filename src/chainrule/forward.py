@@ -66,7 +66,7 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
 
                     padded = lead + (1,) * (out_ndim - ndim) + shapes[index]
                     tangent = reshape(tangent, shape=padded)
-                part = rule(tangent, args, result, params, shapes, index, out_shape)
+                part = rule.call(tangent, args, result, params, shapes, index, out_shape)
                 if total is None:
                     total = part
                     batch = lead

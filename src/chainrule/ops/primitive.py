@@ -35,7 +35,7 @@ import numpy as np
 
 from ..engine import Node
 from ..modes import state
-from ..tensor import Tensor, is_differentiable_dtype
+from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
 
@@ -47,12 +47,16 @@ def batch_shape(flow: Any, ndim: int) -> tuple:
 
 
 class Rule:
-    """A derivative rule and where each of its parameters comes from."""
+    """A derivative rule, compiled once into a direct call that fetches its parameters."""
 
-    __slots__ = ("fn", "spec")
+    __slots__ = ("fn", "spec", "call")
 
-    # kinds of parameter sources
+    # kinds of parameter sources, and the expression that fetches each in ``call``
     INPUT, ANS, STATIC, SHAPE, ANS_SHAPE, INDEX, SHAPES, INPUTS = range(8)
+    _FETCH = (
+        "inputs[{key}]", "ans", "params[{key!r}]", "shapes[{key}]", "ans_shape", "index",
+        "shapes", "inputs",
+    )
 
     def __init__(self, fn: Callable, prim: Primitive) -> None:
         self.fn = fn
@@ -79,6 +83,16 @@ class Rule:
                     "or <input>_shape"
                 )
         self.spec = tuple(spec)
+        # Every backward step calls a rule, so resolving the names is done here, once: the
+        # generated ``call`` is e.g. ``return fn(flow, inputs[1])`` for multiply's first rule.
+        fetched = ", ".join(["flow"] + [Rule._FETCH[kind].format(key=key) for kind, key in spec])
+        namespace = {"fn": fn}
+        exec(  # noqa: S102 - source built above from a fixed template, no user input
+            "def call(flow, inputs, ans, params, shapes, index, ans_shape):\n"
+            f"    return fn({fetched})\n",
+            namespace,
+        )
+        self.call = namespace["call"]
 
     def reads(self, count: int) -> tuple[set, bool]:
         """The inputs (by position) and whether the output, that this rule reads."""
@@ -87,39 +101,19 @@ class Rule:
             inputs = set(range(count))
         return inputs, any(kind == Rule.ANS for kind, _ in self.spec)
 
-    def __call__(
-        self, flow: Any, inputs: tuple, ans: Any, params: dict, shapes: tuple, index: int,
-        ans_shape: tuple,
-    ) -> Any:
-        args = [flow]
-        for kind, key in self.spec:
-            if kind == 0:
-                args.append(inputs[key])
-            elif kind == 1:
-                args.append(ans)
-            elif kind == 2:
-                args.append(params[key])
-            elif kind == 3:
-                args.append(shapes[key])
-            elif kind == 4:
-                args.append(ans_shape)
-            elif kind == 5:
-                args.append(index)
-            elif kind == 6:
-                args.append(shapes)
-            else:
-                args.append(inputs)
-        return self.fn(*args)
+    def __call__(self, *args: Any) -> Any:
+        return self.call(*args)
 
 
 class _Linear:
     """jvp of an input the primitive is linear in: the primitive applied to the tangent."""
 
-    __slots__ = ("prim", "index")
+    __slots__ = ("prim", "index", "call")
 
     def __init__(self, prim: Primitive, index: int) -> None:
         self.prim = prim
         self.index = index
+        self.call = self.__call__
 
     def reads(self, count: int) -> tuple[set, bool]:
         return set(range(count)) - {self.index}, False
@@ -168,7 +162,8 @@ class Primitive:
         self.broadcasting = broadcasting
         self.vjps: tuple = ()
         self.jvps: tuple = ()
-        self._plans: dict[tuple, tuple] = {}
+        self._plans: dict[tuple, tuple] = {}  # (needs bitmask, input count) -> plan
+        self.nstatics = len(self.statics)
         self.__doc__ = impl.__doc__
         if self.name in REGISTRY:
             raise ValueError(f"primitive {self.name!r} is declared twice")
@@ -200,15 +195,16 @@ class Primitive:
         return self.impl(*args, **params)
 
     def apply(self, args: tuple, params: dict) -> Tensor:
+        # The per-op hot path: every recorded operation goes through here, so it is written
+        # as plain loops over the arguments, with no helper calls on the common path.
         if self.normalize is not None:
             params = self.normalize(*args, **params)
-        if len(params) < len(self.statics) and self.defaults:
+        if self.defaults and len(params) < self.nstatics:
             params = {**self.defaults, **params}
         raws = []
         cls = None
         grad_args = False
         levels = None
-        ceiling = state.ceiling
         for arg in args:
             if isinstance(arg, Tensor):
                 raws.append(arg.data)
@@ -217,15 +213,12 @@ class Primitive:
                 if arg._rg:
                     grad_args = True
                 if arg._tangents:
-                    for level in arg._tangents:
-                        if level < ceiling:
-                            levels = {level} if levels is None else levels | {level}
+                    levels = _visible_levels(arg, levels)
             else:
                 raws.append(arg)
         out = self.impl(*raws, **params)
-        if not self.differentiable or not is_differentiable_dtype(out.dtype):
+        if not self.differentiable or out.dtype.kind not in "fc":
             return Tensor._wrap(out, None, cls)
-        node = None
         box = [0]
         if type(out) is np.ndarray and out.base is not None:
             # A view (reshape, slicing...) shares its base's version counter, so an in-place
@@ -234,95 +227,119 @@ class Primitive:
                 if isinstance(arg, Tensor) and np.may_share_memory(out, arg.data):
                     box = arg._version
                     break
+        node = None
         if grad_args and state.grad_enabled and (state.recording or not cls._record_only):
             node = self._record(args, raws, params, out, box, levels is not None)
-        result = Tensor._wrap(out, node, cls)
+        result = object.__new__(cls)
+        result.data = out
+        result._rg = node is not None
+        result.grad = None
+        result._node = node
         result._version = box
+        result._tangents = None
+        result._grad_req = None
+        result._retains = False
         if levels is not None:
             from ..forward import push
 
             push(self, args, params, result, sorted(levels))
         return result
 
-    def _plan(self, needs: tuple) -> tuple:
-        """Which inputs and whether the output must be saved, for this set of needed grads."""
-        plan = self._plans.get(needs)
-        if plan is None:
-            inputs: set = set()
-            ans = False
-            for needed, rule in zip(needs, self.rules(self.vjps, len(needs)), strict=True):
-                if needed:
-                    rule_inputs, rule_ans = rule.reads(len(needs))
-                    inputs |= rule_inputs
-                    ans = ans or rule_ans
-            plan = self._plans[needs] = (tuple(i in inputs for i in range(len(needs))), ans)
+    def _plan(self, mask: int, count: int) -> tuple:
+        """What to save when the inputs in bitmask ``mask`` need gradients: the positions of
+        the inputs the rules read, and whether they read the output (cached per mask)."""
+        inputs: set = set()
+        ans = False
+        for index, rule in enumerate(self.rules(self.vjps, count)):
+            if mask >> index & 1:
+                rule_inputs, rule_ans = rule.reads(count)
+                inputs |= rule_inputs
+                ans = ans or rule_ans
+        plan = self._plans[mask, count] = (tuple(sorted(inputs)), ans)
         return plan
 
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
-        needs = tuple(
-            isinstance(arg, Tensor) and arg._rg and rule is not None
-            for arg, rule in zip(args, self.rules(self.vjps, len(args)), strict=True)
-        )
-        if True not in needs:
+        count = len(args)
+        rules = self.vjps * count if self.variadic else self.vjps
+        mask = 0
+        bit = 1
+        parents = []
+        dtypes = []
+        for arg, rule in zip(args, rules):
+            if rule is not None and isinstance(arg, Tensor) and arg._rg:
+                mask |= bit
+                parents.append(arg._node or arg)
+                dtypes.append(arg.data.dtype)
+            else:
+                parents.append(None)
+                dtypes.append(None)
+            bit <<= 1
+        if not mask:
             return None
-        keep, keep_ans = self._plan(needs)
-        saved = []
+        keep, keep_ans = self._plans.get((mask, count)) or self._plan(mask, count)
+        saved = [None] * count
         versions = []
-        for arg, raw, flag in zip(args, raws, keep, strict=True):
-            if not flag:
-                saved.append(None)
-            elif isinstance(arg, Tensor):
-                saved.append(arg if tensor_mode else raw)
+        for index in keep:
+            arg = args[index]
+            if isinstance(arg, Tensor):
+                saved[index] = arg if tensor_mode else raws[index]
                 versions.append((arg._version, arg._version[0]))
             else:
-                saved.append(raw)
+                saved[index] = raws[index]
         if keep_ans:
             versions.append((box, box[0]))
-        parents = tuple(
-            (arg._node or arg) if needed else None for arg, needed in zip(args, needs, strict=True)
+            # In tensor mode the output's tangents are filled in by forward.push afterwards.
+            ans = Tensor._wrap(out) if tensor_mode else out
+        else:
+            ans = None
+        node = Node(
+            self, params, tuple(parents), tuple(saved), ans,
+            tuple([getattr(raw, "shape", ()) for raw in raws]), tuple(dtypes), tuple(versions),
+            out.shape,
         )
-        shapes = tuple(np.shape(raw) for raw in raws)
-        dtypes = tuple(
-            arg.data.dtype if needed else None for arg, needed in zip(args, needs, strict=True)
-        )
-        # In tensor mode the output's tangents are filled in by forward.push afterwards.
-        ans = (Tensor._wrap(out) if tensor_mode else out) if keep_ans else None
-        return Node(
-            self, params, parents, tuple(saved), ans, shapes, dtypes, tuple(versions),
-            np.shape(out),
-        )
+        if tensor_mode:
+            node.tensor_mode = True
+        return node
 
     def rules(self, rules: tuple, count: int) -> tuple:
         """Per-input rules (a variadic primitive uses its one rule for every input)."""
         return rules * count if self.variadic else rules
 
     # ------------------------------------------------------------------ reverse rule
-    def pullback(self, node: Node, cotangent: Any, differentiable: bool) -> list:
-        """Apply the vjp rules of ``node``: one cotangent (or None) per input."""
-        saved = node.saved
+    def link(self, node: Node) -> tuple:
+        """The node's saved inputs and output as tensors connected to the graph, so that rules
+        run on them record (create_graph) and carry their tangents (forward over reverse)."""
+        saved = tuple([_linked(value, parent) for value, parent in zip(node.saved, node.parents)])
         ans = node.ans
-        parents = node.parents
-        if differentiable or isinstance(ans, Tensor):
-            saved = tuple(
-                _linked(value, parent) for value, parent in zip(saved, parents, strict=True)
+        if ans is not None:
+            linked = Tensor._wrap(ans.data if isinstance(ans, Tensor) else ans, node)
+            if isinstance(ans, Tensor):
+                linked._tangents = ans._tangents
+            ans = linked
+        return saved, ans
+
+    def pullback(self, node: Node, cotangent: Any, differentiable: bool) -> list:
+        """The vjp rules of ``node`` applied to ``cotangent``: one result (or None) per input,
+        in the output's shape (the engine's loop does this inline, then unbroadcasts)."""
+        saved, ans = node.saved, node.ans
+        if differentiable or node.tensor_mode:
+            saved, ans = self.link(node)
+        rules = self.rules(self.vjps, len(node.parents))
+        return [
+            None if parent is None else rule.call(
+                cotangent, saved, ans, node.params, node.shapes, index, node.ans_shape
             )
-            if ans is not None:
-                linked = Tensor._wrap(ans.data if isinstance(ans, Tensor) else ans, node)
-                if isinstance(ans, Tensor):
-                    linked._tangents = ans._tangents
-                ans = linked
-        params = node.params
-        shapes = node.shapes
-        ans_shape = node.ans_shape
-        grads = []
-        for index, (parent, rule) in enumerate(
-            zip(parents, self.rules(self.vjps, len(parents)), strict=True)
-        ):
-            if parent is None:
-                grads.append(None)
-            else:
-                grads.append(rule(cotangent, saved, ans, params, shapes, index, ans_shape))
-        return grads
+            for index, (parent, rule) in enumerate(zip(node.parents, rules))
+        ]
+
+
+def _visible_levels(arg: Tensor, levels: set | None) -> set | None:
+    """Add the forward-mode levels of ``arg`` that the current rule may see (forward.py)."""
+    ceiling = state.ceiling
+    for level in arg._tangents:
+        if level < ceiling:
+            levels = {level} if levels is None else levels | {level}
+    return levels
 
 
 def _linked(value: Any, parent: Any) -> Any:
