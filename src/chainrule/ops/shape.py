@@ -4,6 +4,7 @@ applied to a cotangent or tangent with extra leading batch axes it leaves those 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .primitive import primitive
 
@@ -158,13 +159,25 @@ concatenate.defrules(
 def expand_dims(x, axis):
     """Insert size-1 axes at ``axis`` (an int or a tuple, NumPy's meaning)."""
     shape = np.shape(_data(x))
-    return reshape(x, shape=np.expand_dims(np.empty(shape, dtype=bool), axis).shape)
+    if not isinstance(axis, (tuple, list)):
+        axis = normalize_axis_index(axis, len(shape) + 1)
+        return reshape(x, shape=shape[:axis] + (1,) + shape[axis:])
+    ndim = len(shape) + len(axis)
+    axes = normalize_axis_tuple(axis, ndim)
+    rest = iter(shape)
+    return reshape(x, shape=tuple(1 if a in axes else next(rest) for a in range(ndim)))
 
 
 def squeeze(x, axis=None):
     """Remove size-1 axes (all of them, or those in ``axis``)."""
     shape = np.shape(_data(x))
-    return reshape(x, shape=np.squeeze(np.empty(shape, dtype=bool), axis=axis).shape)
+    if axis is None:
+        return reshape(x, shape=tuple(size for size in shape if size != 1))
+    # NumPy lets a 0-d array squeeze its "axis" 0 (or -1) given as an int, not in a tuple
+    axes = normalize_axis_tuple(axis, len(shape) or int(not isinstance(axis, (tuple, list))))
+    if shape and any(shape[a] != 1 for a in axes):
+        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return reshape(x, shape=tuple(size for a, size in enumerate(shape) if a not in axes))
 
 
 def swapaxes(x, axis1, axis2):
