@@ -18,6 +18,8 @@ def _expand(g, axis, keepdims):
 
 def _spread(g, x_shape, axis, keepdims):
     """A reduction's cotangent broadcast back over the input's shape."""
+    if np.ndim(g) == 0:  # a whole reduction, unbatched: a scalar broadcasts as it is
+        return broadcast_to(g, shape=tuple(x_shape))
     g = _expand(g, axis, keepdims)
     return broadcast_to(g, shape=batch_shape(g, len(x_shape)) + tuple(x_shape))
 
