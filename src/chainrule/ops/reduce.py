@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .elementwise import equal, exp, log, sqrt, square, where
+from .elementwise import exp, log, sqrt, square, where
 from .primitive import batch_shape, nondifferentiable, primitive, reduce_axes
 from .shape import broadcast_to, expand_dims, flip, reshape, transpose
 
@@ -75,9 +75,18 @@ prod.defrules(
 
 
 def _argmax_mask(x, ans, axis, keepdims):
-    """Where ``x`` attains its extremum, each tie weighted equally."""
-    hits = equal(x, _expand(ans, axis, keepdims))
-    return hits / sum(hits, axis=axis, keepdims=True)
+    """Where ``x`` attains its extremum, each tie weighted equally, in ``x``'s dtype.
+
+    The mask is piecewise constant (no derivative), so it is a raw array at every order.
+    """
+    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    ans = ans.data if isinstance(ans, Tensor) else ans
+    hits = x == (ans if keepdims else np.expand_dims(ans, axis))
+    mask = hits.astype(x.dtype)
+    # one hit per slice (the usual case) needs no division; a NaN maximum has no hits at all
+    if np.count_nonzero(hits) != np.size(ans) or np.isnan(ans).any():
+        mask /= np.sum(hits, axis=axis, keepdims=True)
+    return mask
 
 
 @primitive(normalize=reduce_axes)
