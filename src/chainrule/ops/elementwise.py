@@ -7,6 +7,21 @@ import numpy as np
 
 from .primitive import elementwise, nondifferentiable
 
+
+def _times(flow, fresh):
+    """``flow * fresh``, where ``fresh`` is a temporary the rule has just made: on the raw path
+    the product is written into ``fresh`` (one array allocated, not two). ``flow`` and saved
+    values are never written: others may hold them."""
+    if (
+        type(fresh) is np.ndarray
+        and type(flow) is np.ndarray
+        and flow.shape == fresh.shape  # not a batched flow, which is larger
+        and flow.dtype == fresh.dtype
+    ):
+        return np.multiply(flow, fresh, out=fresh)
+    return flow * fresh
+
+
 # ---------------------------------------------------------------- arithmetic
 
 
@@ -237,7 +252,18 @@ def tanh(x):
     return np.tanh(x)
 
 
-tanh.defrules(vjp=lambda g, ans: g * (1 - ans * ans), jvp=lambda t, ans: t * (1 - ans * ans))
+def _one_minus_square(x):
+    """1 - x², computed in one fresh array on the raw path."""
+    if type(x) is np.ndarray and x.ndim:
+        out = np.multiply(x, x)
+        return np.subtract(1, out, out=out)
+    return 1 - x * x
+
+
+tanh.defrules(
+    vjp=lambda g, ans: _times(g, _one_minus_square(ans)),
+    jvp=lambda t, ans: _times(t, _one_minus_square(ans)),
+)
 
 # ---------------------------------------------------------------- activations, piecewise
 
