@@ -27,6 +27,8 @@ def _ndim(x) -> int:
 
 
 def _mT(x):  # noqa: N802
+    if type(x) is np.ndarray:  # a view, which matmul hands to BLAS as transposed: no copy
+        return x.swapaxes(-1, -2)
     return swapaxes(x, -1, -2)
 
 
@@ -57,6 +59,8 @@ def _matmul_flow(a, b, a_ndim: int, b_ndim: int):
 
 
 def _matmul_vjp_x(g, x, y):
+    if _ndim(x) == _ndim(y) == _ndim(g) == 2:  # matrices, unbatched flow: one product
+        return matmul(g, _mT(y))
     out_ndim = max(_ndim(x), _ndim(y)) if min(_ndim(x), _ndim(y)) > 1 else _ndim(x) + _ndim(y) - 2
     if _ndim(y) == 1:  # g has x's shape without its last axis
         return expand_dims(g, -1) * y
@@ -66,6 +70,8 @@ def _matmul_vjp_x(g, x, y):
 
 
 def _matmul_vjp_y(g, x, y):
+    if _ndim(x) == _ndim(y) == _ndim(g) == 2:  # matrices, unbatched flow: one product
+        return matmul(_mT(x), g)
     if _ndim(x) == 1 and _ndim(y) == 1:
         return expand_dims(g, -1) * x
     if _ndim(x) == 1:
