@@ -152,6 +152,12 @@ def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
     if not isinstance(cotangent, Tensor):  # first order: NumPy directly, one reduction
         if lead < 0:
             return np.broadcast_to(cotangent, target)
+        # The sum itself when it has the right shape, not a view of it, so that a leaf can
+        # adopt it as its .grad without a copy (_adopt)
+        if not lead:
+            return np.add.reduce(cotangent, axis=axes, keepdims=True)
+        if len(axes) == lead:
+            return np.add.reduce(cotangent, axis=axes)
         return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
     from .ops import broadcast_to, reshape
     from .ops import sum as sum_
