@@ -26,7 +26,7 @@ def _spread(g, x_shape, axis, keepdims):
 
 @primitive(normalize=reduce_axes)
 def sum(x, *, axis=None, keepdims=False):  # noqa: A001
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)  # np.sum without its wrapper
 
 
 sum.defrules(
@@ -37,7 +37,7 @@ sum.defrules(
 
 @primitive(normalize=reduce_axes)
 def prod(x, *, axis=None, keepdims=False):
-    return np.prod(x, axis=axis, keepdims=keepdims)
+    return np.multiply.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def _others_product(x, axis):
@@ -91,7 +91,7 @@ def _argmax_mask(x, ans, axis, keepdims):
 
 @primitive(normalize=reduce_axes)
 def amax(x, *, axis=None, keepdims=False):
-    return np.max(x, axis=axis, keepdims=keepdims)
+    return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 amax.defrules(
@@ -105,7 +105,7 @@ amax.defrules(
 
 @primitive(normalize=reduce_axes)
 def amin(x, *, axis=None, keepdims=False):
-    return np.min(x, axis=axis, keepdims=keepdims)
+    return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 
 amin.defrules(vjp=amax.vjps[0].fn, jvp=amax.jvps[0].fn)
