@@ -4,9 +4,14 @@ applied to a cotangent or tangent with extra leading batch axes it leaves those 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .primitive import primitive
+
+try:
+    from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
+except ImportError:  # NumPy 1.x
+    from numpy.core.multiarray import normalize_axis_index
+    from numpy.core.numeric import normalize_axis_tuple
 
 
 def _data(x):
