@@ -27,11 +27,14 @@ def _tensor(value: Any) -> Tensor:
 
 
 def _elementwise(prim: Callable, name: str) -> Callable:
+    apply = prim.apply
+
     @functools.wraps(prim)
     def function(*args: Any) -> Tensor:
-        if not builtins.any(isinstance(a, Tensor) for a in args):
-            args = tuple(_tensor(a) for a in args)
-        return prim(*args)
+        for arg in args:
+            if isinstance(arg, Tensor):
+                return apply(args, {})
+        return apply(tuple([_tensor(a) for a in args]), {})
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (

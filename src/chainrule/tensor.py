@@ -22,6 +22,8 @@ int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
 _GRAD_REQS = ("write", "add", "null")
+# Operators call the op table's ``apply`` directly with these (never mutated) parameters.
+_NO_PARAMS: dict = {}
 
 
 def as_dtype(dtype: Any) -> np.dtype | None:
@@ -493,7 +495,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- operators
     def __neg__(self) -> Tensor:
-        return negative(self)
+        return negative.apply((self,), _NO_PARAMS)
 
     def __pos__(self) -> Tensor:
         return self
@@ -502,40 +504,40 @@ class Tensor:
         return absolute(self)
 
     def __add__(self, other: Any) -> Tensor:
-        return add(self, other)
+        return add.apply((self, other), _NO_PARAMS)
 
     def __radd__(self, other: Any) -> Tensor:
-        return add(other, self)
+        return add.apply((other, self), _NO_PARAMS)
 
     def __sub__(self, other: Any) -> Tensor:
-        return subtract(self, other)
+        return subtract.apply((self, other), _NO_PARAMS)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return subtract(other, self)
+        return subtract.apply((other, self), _NO_PARAMS)
 
     def __mul__(self, other: Any) -> Tensor:
-        return multiply(self, other)
+        return multiply.apply((self, other), _NO_PARAMS)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return multiply(other, self)
+        return multiply.apply((other, self), _NO_PARAMS)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return true_divide(self, other)
+        return true_divide.apply((self, other), _NO_PARAMS)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return true_divide(other, self)
+        return true_divide.apply((other, self), _NO_PARAMS)
 
     def __pow__(self, other: Any) -> Tensor:
-        return power(self, other)
+        return power.apply((self, other), _NO_PARAMS)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return power(other, self)
+        return power.apply((other, self), _NO_PARAMS)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return matmul(self, other)
+        return matmul.apply((self, other), _NO_PARAMS)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return matmul(other, self)
+        return matmul.apply((other, self), _NO_PARAMS)
 
     def __floordiv__(self, other: Any) -> Tensor:
         return floor_divide(self, other)

@@ -38,6 +38,7 @@ from ..modes import state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+_PYTHON_SCALARS = (float, int, bool, complex)
 
 
 def batch_shape(flow: Any, ndim: int) -> tuple:
@@ -163,7 +164,7 @@ class Primitive:
         self.vjps: tuple = ()
         self.jvps: tuple = ()
         self._plans: dict[tuple, tuple] = {}  # (needs bitmask, input count) -> plan
-        self.nstatics = len(self.statics)
+        self.prepare = self._preparer()
         self.__doc__ = impl.__doc__
         if self.name in REGISTRY:
             raise ValueError(f"primitive {self.name!r} is declared twice")
@@ -171,6 +172,22 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+    def _preparer(self) -> Callable | None:
+        """What ``apply`` does to the static parameters first: normalize them, fill in the
+        defaults the caller left out (rules look them up by name); None when nothing to do."""
+        normalize, defaults, count = self.normalize, self.defaults, len(self.statics)
+        if normalize is None and not defaults:
+            return None
+
+        def prepare(args: tuple, params: dict) -> dict:
+            if normalize is not None:
+                params = normalize(*args, **params)
+            if defaults and len(params) < count:
+                params = {**defaults, **params}
+            return params
+
+        return prepare
 
     def defrules(self, *, vjp: Any, jvp: Any) -> Primitive:
         """Declare the reverse and tangent rules, one per input (a bare rule for one input)."""
@@ -197,10 +214,8 @@ class Primitive:
     def apply(self, args: tuple, params: dict) -> Tensor:
         # The per-op hot path: every recorded operation goes through here, so it is written
         # as plain loops over the arguments, with no helper calls on the common path.
-        if self.normalize is not None:
-            params = self.normalize(*args, **params)
-        if self.defaults and len(params) < self.nstatics:
-            params = {**self.defaults, **params}
+        if self.prepare is not None:
+            params = self.prepare(args, params)
         raws = []
         cls = None
         grad_args = False
@@ -247,7 +262,8 @@ class Primitive:
 
     def _plan(self, mask: int, count: int) -> tuple:
         """What to save when the inputs in bitmask ``mask`` need gradients: the positions of
-        the inputs the rules read, and whether they read the output (cached per mask)."""
+        the inputs the rules read, whether they read the output, and the saved tuple to use
+        when nothing is read (cached per mask)."""
         inputs: set = set()
         ans = False
         for index, rule in enumerate(self.rules(self.vjps, count)):
@@ -255,37 +271,50 @@ class Primitive:
                 rule_inputs, rule_ans = rule.reads(count)
                 inputs |= rule_inputs
                 ans = ans or rule_ans
-        plan = self._plans[mask, count] = (tuple(sorted(inputs)), ans)
+        plan = self._plans[mask, count] = (tuple(sorted(inputs)), ans, (None,) * count)
         return plan
 
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
         count = len(args)
+        if count == 1 and not self.variadic:
+            return self._record_unary(args[0], raws[0], params, out, box, tensor_mode)
         rules = self.vjps * count if self.variadic else self.vjps
         mask = 0
         bit = 1
         parents = []
+        shapes = []
         dtypes = []
-        for arg, rule in zip(args, rules):
-            if rule is not None and isinstance(arg, Tensor) and arg._rg:
-                mask |= bit
-                parents.append(arg._node or arg)
-                dtypes.append(arg.data.dtype)
+        for arg, raw, rule in zip(args, raws, rules):
+            if isinstance(arg, Tensor):
+                shapes.append(raw.shape)
+                if arg._rg and rule is not None:
+                    mask |= bit
+                    parents.append(arg._node or arg)
+                    dtypes.append(raw.dtype)
+                    bit <<= 1
+                    continue
             else:
-                parents.append(None)
-                dtypes.append(None)
+                shapes.append(() if type(raw) in _PYTHON_SCALARS else np.shape(raw))
+            parents.append(None)
+            dtypes.append(None)
             bit <<= 1
         if not mask:
             return None
-        keep, keep_ans = self._plans.get((mask, count)) or self._plan(mask, count)
-        saved = [None] * count
-        versions = []
-        for index in keep:
-            arg = args[index]
-            if isinstance(arg, Tensor):
-                saved[index] = arg if tensor_mode else raws[index]
-                versions.append((arg._version, arg._version[0]))
-            else:
-                saved[index] = raws[index]
+        keep, keep_ans, nothing = self._plans.get((mask, count)) or self._plan(mask, count)
+        if keep:
+            saved = list(nothing)
+            versions = []
+            for index in keep:
+                arg = args[index]
+                if isinstance(arg, Tensor):
+                    saved[index] = arg if tensor_mode else raws[index]
+                    versions.append((arg._version, arg._version[0]))
+                else:
+                    saved[index] = raws[index]
+            saved = tuple(saved)
+        else:
+            saved = nothing
+            versions = []
         if keep_ans:
             versions.append((box, box[0]))
             # In tensor mode the output's tangents are filled in by forward.push afterwards.
@@ -293,9 +322,32 @@ class Primitive:
         else:
             ans = None
         node = Node(
-            self, params, tuple(parents), tuple(saved), ans,
-            tuple([getattr(raw, "shape", ()) for raw in raws]), tuple(dtypes), tuple(versions),
-            out.shape,
+            self, params, tuple(parents), saved, ans, tuple(shapes), tuple(dtypes),
+            tuple(versions), out.shape,
+        )
+        if tensor_mode:
+            node.tensor_mode = True
+        return node
+
+    def _record_unary(self, arg, raw, params, out, box, tensor_mode) -> Node | None:
+        """``_record`` for one input, which ``apply`` has seen requires grad (most ops)."""
+        if self.vjps[0] is None:
+            return None
+        keep, keep_ans, nothing = self._plans.get((1, 1)) or self._plan(1, 1)
+        versions = []
+        if keep:
+            saved = (arg if tensor_mode else raw,)
+            versions.append((arg._version, arg._version[0]))
+        else:
+            saved = nothing
+        if keep_ans:
+            versions.append((box, box[0]))
+            ans = Tensor._wrap(out) if tensor_mode else out
+        else:
+            ans = None
+        node = Node(
+            self, params, (arg._node or arg,), saved, ans, (raw.shape,), (raw.dtype,),
+            tuple(versions), out.shape,
         )
         if tensor_mode:
             node.tensor_mode = True
