@@ -276,34 +276,42 @@ class Primitive:
 
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
         count = len(args)
-        if count == 1 and not self.variadic:
-            return self._record_unary(args[0], raws[0], params, out, box, tensor_mode)
-        rules = self.vjps * count if self.variadic else self.vjps
-        mask = 0
-        bit = 1
-        parents = []
-        shapes = []
-        dtypes = []
-        for arg, raw, rule in zip(args, raws, rules):
-            if isinstance(arg, Tensor):
-                shapes.append(raw.shape)
-                if arg._rg and rule is not None:
-                    mask |= bit
-                    parents.append(arg._node or arg)
-                    dtypes.append(raw.dtype)
-                    bit <<= 1
-                    continue
-            else:
-                shapes.append(() if type(raw) in _PYTHON_SCALARS else np.shape(raw))
-            parents.append(None)
-            dtypes.append(None)
-            bit <<= 1
-        if not mask:
-            return None
-        keep, keep_ans, nothing = self._plans.get((mask, count)) or self._plan(mask, count)
+        if count == 1 and not self.variadic:  # most ops: ``apply`` saw this input needs grad
+            if self.vjps[0] is None:
+                return None
+            arg, raw = args[0], raws[0]
+            mask = 1
+            parents = (arg._node or arg,)
+            shapes = (raw.shape,)
+            dtypes = (raw.dtype,)
+        else:
+            rules = self.vjps * count if self.variadic else self.vjps
+            mask = 0
+            bit = 1
+            parents = []
+            shapes = []
+            dtypes = []
+            for arg, raw, rule in zip(args, raws, rules):
+                if isinstance(arg, Tensor):
+                    shapes.append(raw.shape)
+                    if arg._rg and rule is not None:
+                        mask |= bit
+                        parents.append(arg._node or arg)
+                        dtypes.append(raw.dtype)
+                        bit <<= 1
+                        continue
+                else:
+                    shapes.append(() if type(raw) in _PYTHON_SCALARS else np.shape(raw))
+                parents.append(None)
+                dtypes.append(None)
+                bit <<= 1
+            if not mask:
+                return None
+            parents, shapes, dtypes = tuple(parents), tuple(shapes), tuple(dtypes)
+        keep, keep_ans, saved = self._plans.get((mask, count)) or self._plan(mask, count)
+        versions = []
         if keep:
-            saved = list(nothing)
-            versions = []
+            saved = list(saved)
             for index in keep:
                 arg = args[index]
                 if isinstance(arg, Tensor):
@@ -312,9 +320,6 @@ class Primitive:
                 else:
                     saved[index] = raws[index]
             saved = tuple(saved)
-        else:
-            saved = nothing
-            versions = []
         if keep_ans:
             versions.append((box, box[0]))
             # In tensor mode the output's tangents are filled in by forward.push afterwards.
@@ -322,32 +327,7 @@ class Primitive:
         else:
             ans = None
         node = Node(
-            self, params, tuple(parents), saved, ans, tuple(shapes), tuple(dtypes),
-            tuple(versions), out.shape,
-        )
-        if tensor_mode:
-            node.tensor_mode = True
-        return node
-
-    def _record_unary(self, arg, raw, params, out, box, tensor_mode) -> Node | None:
-        """``_record`` for one input, which ``apply`` has seen requires grad (most ops)."""
-        if self.vjps[0] is None:
-            return None
-        keep, keep_ans, nothing = self._plans.get((1, 1)) or self._plan(1, 1)
-        versions = []
-        if keep:
-            saved = (arg if tensor_mode else raw,)
-            versions.append((arg._version, arg._version[0]))
-        else:
-            saved = nothing
-        if keep_ans:
-            versions.append((box, box[0]))
-            ans = Tensor._wrap(out) if tensor_mode else out
-        else:
-            ans = None
-        node = Node(
-            self, params, (arg._node or arg,), saved, ans, (raw.shape,), (raw.dtype,),
-            tuple(versions), out.shape,
+            self, params, parents, saved, ans, shapes, dtypes, tuple(versions), out.shape
         )
         if tensor_mode:
             node.tensor_mode = True
