@@ -369,6 +369,15 @@ class Tensor:
         else:
             self._node.add_hook(hook)
 
+    def _as_class(self, cls: type) -> Tensor:
+        """This tensor (same data, history, version counter and tangents) as a ``cls``: how a
+        dialect hands back the core's results in its own tensor type."""
+        out = Tensor._wrap(self.data, self._node, cls)
+        out._rg = self._rg
+        out._version = self._version
+        out._tangents = self._tangents
+        return out
+
     def detach(self) -> Tensor:
         """A tensor with the same data (shared memory) and no history.
 

@@ -89,8 +89,4 @@ def _as(value: Any) -> Any:
         return type(value)(_as(v) for v in value)
     if not isinstance(value, cr.Tensor) or type(value) is ndarray:
         return value
-    out = ndarray._wrap(value.data, value._node, ndarray)
-    out._rg = value._rg
-    out._version = value._version
-    out._tangents = value._tangents
-    return out
+    return value._as_class(ndarray)

@@ -163,8 +163,4 @@ def _as(value: Any) -> Any:
         return {k: _as(v) for k, v in value.items()}
     if not isinstance(value, cr.Tensor) or type(value) in (Tensor, Variable):
         return value
-    out = Tensor._wrap(value.data, value._node, Tensor)
-    out._rg = value._rg
-    out._version = value._version
-    out._tangents = value._tangents
-    return out
+    return value._as_class(Tensor)
