@@ -8,6 +8,8 @@ to the op table in :mod:`chainrule.ops`; this module holds no derivative rules.
 # ruff: noqa: F405 - the op table's names are star-imported at the bottom (an import cycle)
 from __future__ import annotations
 
+import builtins
+import inspect
 from typing import Any
 
 import numpy as np
@@ -206,6 +208,35 @@ class Tensor:
                 return tuple(Tensor._wrap(r) for r in result)
             return Tensor._wrap(result)
         return op(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy's function protocol (NEP 18): ``np.dot(x, x)``, ``np.linalg.norm(x)``,
+        ``np.concatenate([a, b])``... run chainrule's function of the same name, so the result
+        is a recorded tensor; functions chainrule does not have (``np.allclose``,
+        ``np.array_equal``, ``np.argsort``...) run on the tensors' arrays and return NumPy's
+        result unchanged.
+
+        >>> import numpy as np, chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> np.dot(x, x).backward(); x.grad
+        tensor([2., 4.])
+        >>> np.allclose(x, [1.0, 2.0])
+        True
+        """
+        route = _array_function_route(func)
+        if route is not None:
+            try:
+                call_args, call_kwargs = route.translate(args, kwargs)
+            except TypeError as error:
+                method = route.method_call(args, kwargs)  # np.sum(t, dtype=...): t.sum(...)
+                if method is not None:
+                    return method()
+                if _carries_graph(args) or _carries_graph(kwargs):
+                    raise TypeError(route.message(args, kwargs, error)) from None
+                # Nothing to differentiate: NumPy's own function loses nothing.
+            else:
+                return route.target(*call_args, **call_kwargs)
+        return func(*_to_arrays(args), **_to_arrays(kwargs))
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -728,6 +759,189 @@ class Tensor:
 
 
 Tensor._op_class = Tensor
+
+# NumPy reductions that, on objects other than arrays, call the object's method of the same
+# name with NumPy's keywords: a call chainrule's function does not take (``np.sum(t,
+# dtype="float64")``) goes to the tensor's method, which honours ``dtype`` and refuses ``out``.
+_METHOD_REDUCTIONS = frozenset("sum mean prod max min var std cumsum argmax argmin".split())
+
+
+def _parameters(signature: inspect.Signature, *kinds: Any) -> list[str]:
+    return [p.name for p in signature.parameters.values() if p.kind in kinds]
+
+
+class _ArrayFunctionRoute:
+    """How a call to one NumPy function reaches chainrule's function of the same name.
+
+    Arguments are matched by NumPy's parameter names, not by position (``np.sum(t, 0,
+    "float64")`` passes a dtype third, ``cr.sum`` takes ``keepdims`` third), then passed to
+    chainrule's function by keyword; NumPy's name for the array argument (``m``, ``A``,
+    ``ary``...) becomes chainrule's (``a``). Functions with a variable number of arguments
+    (``einsum``) pass them on as they are.
+    """
+
+    __slots__ = ("numpy_name", "target", "signature", "numpy_signature", "rename",
+                 "var_keyword", "method_signature", "method_name", "fast")
+
+    def __init__(self, func: Any, target: Any, method_name: str | None) -> None:
+        self.numpy_name = f"{func.__module__}.{func.__name__}"
+        self.target = target
+        self.signature = inspect.signature(target)
+        try:
+            numpy_signature = inspect.signature(func)
+        except (TypeError, ValueError):  # a builtin without a text signature
+            numpy_signature = None
+        P = inspect.Parameter  # noqa: N806
+        self.numpy_signature = self.var_keyword = self.fast = None
+        self.rename: dict[str, str] = {}
+        if numpy_signature is not None and not (
+            _parameters(numpy_signature, P.VAR_POSITIONAL)
+            or _parameters(self.signature, P.VAR_POSITIONAL)
+        ):
+            self.numpy_signature = numpy_signature
+            kinds = (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)
+            numpy_first = _parameters(numpy_signature, *kinds)[:1]
+            own_first = _parameters(self.signature, *kinds)[:1]
+            if numpy_first and own_first:
+                self.rename = {numpy_first[0]: own_first[0]}
+            self.var_keyword = (_parameters(numpy_signature, P.VAR_KEYWORD) or [None])[0]
+            # The common case needs no binding: positional arguments where both functions
+            # have the same parameters in the same order, keywords both spell the same way.
+            numpy_positional = _parameters(numpy_signature, *kinds)
+            own_positional = _parameters(self.signature, *kinds)
+            same = 1 if numpy_positional and own_positional else 0
+            while (same < builtins.min(len(numpy_positional), len(own_positional))
+                   and numpy_positional[same] == own_positional[same]):
+                same += 1
+            required = builtins.sum(
+                1 for p in self.signature.parameters.values()
+                if p.kind in kinds and p.default is P.empty
+            )
+            keywords = frozenset(own_positional[1:]) & frozenset(numpy_signature.parameters)
+            keywords |= frozenset(_parameters(self.signature, P.KEYWORD_ONLY)) & frozenset(
+                _parameters(numpy_signature, P.KEYWORD_ONLY)
+            )
+            self.fast = (required, same, keywords)
+        self.method_name = method_name
+        self.method_signature = None
+        if method_name is not None and self.numpy_signature is not None:
+            self.method_signature = inspect.signature(getattr(Tensor, method_name))
+
+    def _named(self, args: tuple, kwargs: dict) -> dict:
+        """The call's arguments by NumPy's parameter names (only those given)."""
+        bound = self.numpy_signature.bind(*args, **kwargs).arguments
+        named = dict(bound.pop(self.var_keyword, None) or {})
+        for name, value in bound.items():
+            named[self.rename.get(name, name)] = value
+        return named
+
+    def translate(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """The arguments for chainrule's function; TypeError when it does not take them."""
+        if self.fast is not None:
+            required, same, keywords = self.fast
+            if required <= len(args) <= same and keywords.issuperset(kwargs):
+                return args, kwargs
+        if self.numpy_signature is None:
+            self.signature.bind(*args, **kwargs)
+            return args, kwargs
+        named = self._named(args, kwargs)
+        self.signature.bind(**named)
+        return (), named
+
+    def method_call(self, args: tuple, kwargs: dict) -> Any:
+        """``np.sum(t, 0, "float64")`` as ``t.sum(axis=0, dtype="float64")`` (by keyword, as
+        NumPy itself calls methods), or None when that is not a reduction the method takes."""
+        if self.method_signature is None:
+            return None
+        try:
+            named = self._named(args, kwargs)
+        except TypeError:
+            return None
+        first = next(iter(self.signature.parameters))
+        tensor = named.pop(first, None)
+        if not isinstance(tensor, Tensor):
+            return None
+        try:
+            self.method_signature.bind(tensor, **named)
+        except TypeError:
+            return None
+        return lambda: getattr(tensor, self.method_name)(**named)
+
+    def message(self, args: tuple, kwargs: dict, error: TypeError) -> str:
+        """Why the call cannot be differentiated, and what to do instead."""
+        try:
+            given = kwargs if self.numpy_signature is None else self._named(args, kwargs)
+        except TypeError:
+            given = kwargs
+        unknown = [name for name in given if name not in self.signature.parameters]
+        empty = inspect.Parameter.empty
+        signature = self.signature.replace(
+            parameters=[p.replace(annotation=empty) for p in self.signature.parameters.values()],
+            return_annotation=empty,
+        )
+        own_name = f"{self.target.__module__.replace('.api', '')}.{self.target.__name__}"
+        if unknown:
+            what = ", ".join(f"{name}=" for name in unknown)
+            problem, fix = f"does not accept {what}", f"call it without {what}"
+        else:
+            problem, fix = "does not accept these arguments", f"call it as {own_name}{signature}"
+        return (
+            f"{self.numpy_name} was called on a tensor that requires grad, so it runs "
+            f"{own_name}{signature} to keep the gradient, and that {problem} ({error}); "
+            f"{fix}, or call {self.numpy_name} on .detach()-ed tensors (or np.asarray(t)) if "
+            f"no gradient is needed"
+        )
+
+
+# NEP 18 dispatch: NumPy function -> its route to chainrule, or None when chainrule has no
+# function of that name; filled on first use of each function.
+_ARRAY_FUNCTIONS: dict[Any, _ArrayFunctionRoute | None] = {}
+
+
+def _array_function_route(func: Any) -> _ArrayFunctionRoute | None:
+    """The route to chainrule's function standing in for the NumPy function ``func``: the same
+    name in ``chainrule.api`` for ``numpy.*``, in ``chainrule.linalg`` for ``numpy.linalg.*``."""
+    try:
+        return _ARRAY_FUNCTIONS[func]
+    except KeyError:
+        pass
+    from . import api, linalg
+
+    namespace = {"numpy": api, "numpy.linalg": linalg}.get(getattr(func, "__module__", None))
+    name = getattr(func, "__name__", None)
+    route = None
+    if namespace is not None and name in namespace.__all__:
+        method = name if namespace is api and name in _METHOD_REDUCTIONS else None
+        route = _ArrayFunctionRoute(func, getattr(namespace, name), method)
+    _ARRAY_FUNCTIONS[func] = route
+    return route
+
+
+def _carries_graph(value: Any) -> bool:
+    """Whether a tensor that requires grad or carries tangents is in ``value`` (looking into
+    lists, tuples and dicts, as NumPy's sequence arguments)."""
+    if isinstance(value, Tensor):
+        return bool(value._rg or value._tangents)
+    if isinstance(value, (list, tuple)):
+        return any(_carries_graph(item) for item in value)
+    if isinstance(value, dict):
+        return any(_carries_graph(item) for item in value.values())
+    return False
+
+
+def _to_arrays(value: Any) -> Any:
+    """``value`` with every tensor (also inside lists, tuples and dicts) replaced by its
+    array."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        if not any(isinstance(item, (Tensor, list, tuple, dict)) for item in value):
+            return value
+        items = [_to_arrays(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {key: _to_arrays(item) for key, item in value.items()}
+    return value
 
 
 # The op table imports Tensor, so the names the methods above use are bound last.
