@@ -235,11 +235,14 @@ class Primitive:
         if not self.differentiable or out.dtype.kind not in "fc":
             return Tensor._wrap(out, None, cls)
         box = [0]
-        if type(out) is np.ndarray and out.base is not None:
-            # A view (reshape, slicing...) shares its base's version counter, so an in-place
-            # write through either one is seen by every node that saved the other.
+        if type(out) is np.ndarray:
+            # A view (reshape, slicing, identity...) shares its base's version counter, so an
+            # in-place write through either one is seen by every node that saved the other.
+            view = out.base is not None
             for arg in args:
-                if isinstance(arg, Tensor) and np.may_share_memory(out, arg.data):
+                if isinstance(arg, Tensor) and (
+                    arg.data is out or view and np.may_share_memory(out, arg.data)
+                ):
                     box = arg._version
                     break
         node = None
