@@ -236,7 +236,15 @@ class Tensor:
                 # Nothing to differentiate: NumPy's own function loses nothing.
             else:
                 return route.target(*call_args, **call_kwargs)
-        return func(*_to_arrays(args), **_to_arrays(kwargs))
+        result = func(*_to_arrays(args), **_to_arrays(kwargs))
+        if _floating(result) and (_carries_graph(args) or _carries_graph(kwargs)):
+            # np.sort, np.round, np.pad... would hand back plain numbers cut off from the graph
+            raise TypeError(
+                f"numpy.{func.__name__} has no chainrule version, so its result would carry no "
+                f"gradient; use chainrule's operations instead, or call it on x.detach() if "
+                f"you do not need the gradient"
+            )
+        return result
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -915,6 +923,15 @@ def _array_function_route(func: Any) -> _ArrayFunctionRoute | None:
         route = _ArrayFunctionRoute(func, getattr(namespace, name), method)
     _ARRAY_FUNCTIONS[func] = route
     return route
+
+
+def _floating(value: Any) -> bool:
+    """Whether a NumPy result holds floating-point numbers (which a gradient could follow)."""
+    if isinstance(value, (tuple, list)):
+        return any(_floating(v) for v in value)
+    return isinstance(value, (np.ndarray, np.floating, np.complexfloating)) and (
+        np.result_type(value).kind in "fc"
+    )
 
 
 def _carries_graph(value: Any) -> bool:
