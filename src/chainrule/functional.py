@@ -359,6 +359,21 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return result, vjp_fn
 
 
+def _trace_reverse(f, args, kwargs, nums, has_aux, outer, name) -> tuple:
+    """Run ``f`` with fresh reverse-mode inputs in place of the arguments ``nums``.
+
+    Returns ``(treedefs, counts, inputs, out, aux, create_graph)``; ``create_graph`` says
+    whether the gradients must stay differentiable (an outer transform is running, or an
+    argument itself requires grad).
+    """
+    leaves, treedefs, counts = _prepare(args, nums, name)
+    inputs = [_reverse_input(leaf) for leaf in leaves]
+    create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
+    result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
+    out, aux = _split_aux(result, has_aux, name)
+    return treedefs, counts, inputs, out, aux, create_graph
+
+
 def value_and_grad(
     f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
 ) -> Callable:
@@ -372,11 +387,9 @@ def value_and_grad(
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
         with _reverse_transform() as (outer, recording):
-            leaves, treedefs, counts = _prepare(args, nums, "grad")
-            inputs = [_reverse_input(leaf) for leaf in leaves]
-            create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
-            result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
-            out, aux = _split_aux(result, has_aux, "grad")
+            treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
+                f, args, kwargs, nums, has_aux, outer, "grad"
+            )
             if not isinstance(out, Tensor):
                 out = Tensor._wrap(to_array(out))
             if out.data.size != 1:
@@ -439,11 +452,9 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
         with _reverse_transform() as (outer, recording):
-            leaves, treedefs, counts = _prepare(args, nums, "jacrev")
-            inputs = [_reverse_input(leaf) for leaf in leaves]
-            create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
-            result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
-            out, aux = _split_aux(result, has_aux, "jacrev")
+            treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
+                f, args, kwargs, nums, has_aux, outer, "jacrev"
+            )
             outputs, out_treedef = _output_leaves(out, "jacrev")
             create_graph = create_graph or _needs_graph(outputs, inputs, recording)
             sizes = [o.data.size for o in outputs]
