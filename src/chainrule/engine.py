@@ -6,15 +6,16 @@ it, the leaf tensor itself, or None when no gradient flows there) and the raw ar
 derivative rules will read. It never holds its own output tensor, so graphs contain no reference
 cycles and die with the last tensor that points into them.
 
-Backward. ``run`` works in two passes, both iterative, so a graph a million nodes deep is fine.
-The first walks the graph from the roots, counts how many recorded consumers each node has, and
-checks that every saved value is still there and unchanged (version counters), and that every
-requested input is reachable, before any rule runs: a misuse raises having freed and written
-nothing. The second is Kahn's algorithm: a node runs once all its consumers have handed it
-their cotangents, which are summed in ``pending`` and dropped as soon as the node has run. Each
-rule's result is summed down to its input's shape here, in one place (DESIGN.md decision 2), and
-cast to its dtype. Leaf gradients are collected and written only at the end, so an error leaves
-every ``.grad`` as it was.
+Backward. ``run`` is one iterative pass, so a graph a million nodes deep is fine. Every node
+carries its creation number, and a node's consumers were all created after it, so taking the
+nodes that have received a cotangent latest-first (a heap) reaches each node only once all its
+consumers have handed it theirs: its cotangent, summed in ``pending``, is complete, and is
+dropped as soon as the node has run. No dependency counting, and nodes no cotangent reaches
+are never visited. Before a node's rules run, it checks that its saved values are still there
+and unchanged (version counters). Each rule's result is summed down to its input's shape here,
+in one place (DESIGN.md decision 2), and cast to its dtype. Leaf gradients are collected and
+written only at the end, so an error leaves every ``.grad`` as it was; ``gradients()`` that
+must refuse an unused input walks the graph first, so that refusal frees nothing.
 
 Writing ``.grad`` (decision 5). A later backward adds into the existing buffer in place, so a
 buffer must belong to its ``.grad`` alone: :func:`_adopt` takes the engine's own fresh arrays
@@ -28,6 +29,8 @@ chainrule's own ops, record a new graph: gradients of gradients come for free.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,13 +40,15 @@ import numpy as np
 from .modes import state
 from .tensor import Tensor
 
+_creation_order = itertools.count()
+
 
 class Node:
     """One recorded application of a primitive (the ``grad_fn`` of its output)."""
 
     __slots__ = (
         "prim", "params", "parents", "saved", "ans", "shapes", "dtypes", "versions",
-        "ans_shape", "hooks", "tensor_mode", "__weakref__",
+        "ans_shape", "hooks", "tensor_mode", "seq", "__weakref__",
     )
 
     def __init__(
@@ -58,6 +63,8 @@ class Node:
         self.dtypes = dtypes
         self.versions = versions
         self.ans_shape = ans_shape
+        # Creation order: a node's parents were all made before it (see ``run``).
+        self.seq = next(_creation_order)
         self.hooks = None
         # Saved values are tensors carrying forward-mode tangents (see forward.py), so the
         # rules must run on tensors even on the first-order path.
@@ -184,7 +191,8 @@ def _cast(cotangent: Any, dtype: np.dtype) -> Any:
 
 
 def _collect(roots: Sequence[Any]) -> dict:
-    """Count, for each node reachable from ``roots``, how many recorded edges point to it."""
+    """Count, for each node reachable from ``roots``, how many recorded edges point to it
+    (checking each one's saved values on the way)."""
     deps: dict[Node, int] = {}
     stack = []
     for node in roots:
@@ -242,7 +250,6 @@ def run(
     """
     pending: dict[Any, Any] = {}
     leaves: dict[int, list] = {}
-    starts = []
     for root, cotangent in zip(roots, cotangents, strict=True):
         node = root._node
         if node is None:
@@ -250,58 +257,58 @@ def run(
                 _add_leaf(leaves, root, cotangent)
             continue
         pending[node] = pending[node] + cotangent if node in pending else cotangent
-        starts.append(node)
-    deps = _collect(starts)
     if targets and not allow_unused:
-        _check_used(targets, roots, deps)
+        _check_used(targets, roots, _collect(list(pending)))
     capture = {t._node for t in targets if t._node is not None} if targets else ()
     captured: dict[Node, Any] = {}
-    ready = [node for node in dict.fromkeys(starts) if deps[node] == 0]
+    # Every consumer of a node was created after it, so taking nodes latest-first (a heap on
+    # creation order) reaches each one only once all of its consumers have run and its
+    # cotangent in ``pending`` is complete. A node no cotangent reaches is never visited.
+    heap = [(-node.seq, node) for node in pending]
+    heapq.heapify(heap)
 
     previous = state.grad_enabled
     state.grad_enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = heapq.heappop(heap)[1]
+            node.check()
+            cotangent = pending.pop(node)
+            if node.hooks:
+                cotangent = _run_hooks(node.hooks, cotangent, create_graph)
+            if capture and node in capture:
+                captured[node] = cotangent
+            prim = node.prim
             parents = node.parents
-            cotangent = pending.pop(node, None)
-            if cotangent is not None:
-                if node.hooks:
-                    cotangent = _run_hooks(node.hooks, cotangent, create_graph)
-                if capture and node in capture:
-                    captured[node] = cotangent
-                prim = node.prim
-                saved = node.saved
-                ans = node.ans
-                if create_graph or node.tensor_mode:
-                    saved, ans = prim.link(node)
-                rules = prim.vjps * len(parents) if prim.variadic else prim.vjps
-                params = node.params
-                shapes = node.shapes
-                ans_shape = node.ans_shape
-                dtypes = node.dtypes
+            saved = node.saved
+            ans = node.ans
+            if create_graph or node.tensor_mode:
+                saved, ans = prim.link(node)
+            rules = prim.vjps * len(parents) if prim.variadic else prim.vjps
+            params = node.params
+            shapes = node.shapes
+            ans_shape = node.ans_shape
+            dtypes = node.dtypes
             if not retain_graph:
                 node.saved = node.ans = None
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue
-                grad = None
-                if cotangent is not None:  # else a symbolic zero: only the counts move on
-                    grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
-                    if grad is not None:
-                        # Decision 2: broadcasting is undone here, and only here.
-                        if grad.shape != shapes[i] and grad.shape[batch_ndim:] != shapes[i]:
-                            grad = unbroadcast(grad, shapes[i], batch_ndim)
-                        if grad.dtype != dtypes[i]:
-                            grad = _cast(grad, dtypes[i])
+                grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
+                if grad is None:  # a symbolic zero
+                    continue
+                # Decision 2: broadcasting is undone here, and only here.
+                if grad.shape != shapes[i] and grad.shape[batch_ndim:] != shapes[i]:
+                    grad = unbroadcast(grad, shapes[i], batch_ndim)
+                if grad.dtype != dtypes[i]:
+                    grad = _cast(grad, dtypes[i])
                 if type(parent) is Node:
-                    if grad is not None:
-                        pending[parent] = pending[parent] + grad if parent in pending else grad
-                    count = deps[parent] - 1
-                    deps[parent] = count
-                    if count == 0:
-                        ready.append(parent)
-                elif grad is not None:
+                    if parent in pending:
+                        pending[parent] = pending[parent] + grad
+                    else:
+                        pending[parent] = grad
+                        heapq.heappush(heap, (-parent.seq, parent))
+                else:
                     _add_leaf(leaves, parent, grad)
     finally:
         state.grad_enabled = previous
