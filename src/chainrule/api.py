@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .tensor import Tensor, as_dtype, to_array
+from .tensor import _NO_PARAMS, Tensor, as_dtype, to_array
 
 
 def _tensor(value: Any) -> Tensor:
@@ -33,8 +33,8 @@ def _elementwise(prim: Callable, name: str) -> Callable:
     def function(*args: Any) -> Tensor:
         for arg in args:
             if isinstance(arg, Tensor):
-                return apply(args, {})
-        return apply(tuple([_tensor(a) for a in args]), {})
+                return apply(args, _NO_PARAMS)
+        return apply(tuple([_tensor(a) for a in args]), _NO_PARAMS)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (
