@@ -19,6 +19,7 @@ import chainrule.api
 import chainrule.linalg
 from chainrule import ops
 from chainrule.forward import end_level, new_level, tangent_of, with_tangent
+from chainrule.gradcheck import numeric_gradient
 from chainrule.ops.primitive import REGISTRY
 
 EPS = 1e-6
@@ -57,17 +58,7 @@ def _leaves(arrays: list[np.ndarray]) -> list[cr.Tensor]:
 
 def _numeric_gradient(scalar, arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Central differences of ``scalar(arrays)`` in every element of every array."""
-    grads = []
-    for k, array in enumerate(arrays):
-        grad = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            shifted = [a.copy() for a in arrays]
-            shifted[k][index] += EPS
-            plus = scalar(shifted)
-            shifted[k][index] -= 2 * EPS
-            grad[index] = (plus - scalar(shifted)) / (2 * EPS)
-        grads.append(grad)
-    return grads
+    return numeric_gradient(scalar, arrays, EPS)
 
 
 def _dense(grad, like: np.ndarray) -> np.ndarray:

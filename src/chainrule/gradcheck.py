@@ -22,6 +22,28 @@ def _as_inputs(inputs: Any) -> list[np.ndarray]:
     return [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
 
 
+def numeric_gradient(
+    scalar: Callable[[list[np.ndarray]], float], arrays: list[np.ndarray], eps: float = 1e-6
+) -> list[np.ndarray]:
+    """Central differences of ``scalar(arrays)`` in every element of every array.
+
+    >>> import numpy as np
+    >>> numeric_gradient(lambda a: float(np.sum(a[0] ** 2)), [np.array([1.0, 2.0])])[0].round(6)
+    array([2., 4.])
+    """
+    grads = []
+    for k, array in enumerate(arrays):
+        grad = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            shifted = [a.copy() for a in arrays]
+            shifted[k][index] += eps
+            plus = scalar(shifted)
+            shifted[k][index] -= 2 * eps
+            grad[index] = (plus - scalar(shifted)) / (2 * eps)
+        grads.append(grad)
+    return grads
+
+
 def gradcheck(
     f: Callable[..., Any],
     inputs: Sequence[Any] | Any,
@@ -53,15 +75,8 @@ def gradcheck(
             result = f(*[Tensor(v) for v in values])
         return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
 
-    for k, (array, grad) in enumerate(zip(arrays, analytic, strict=True)):
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            shifted = [a.copy() for a in arrays]
-            shifted[k][index] += eps
-            plus = projected(shifted)
-            shifted[k][index] -= 2 * eps
-            minus = projected(shifted)
-            numeric[index] = (plus - minus) / (2 * eps)
+    numerics = numeric_gradient(projected, arrays, eps)
+    for k, (array, grad, numeric) in enumerate(zip(arrays, analytic, numerics, strict=True)):
         computed = np.zeros_like(array) if grad is None else np.asarray(grad.data)
         if not np.allclose(computed, numeric, atol=atol, rtol=rtol):
             raise GradcheckError(
