@@ -117,10 +117,6 @@ class Node:
                     f"out-of-place form (y = y + 1 instead of y += 1), or .copy() first."
                 )
 
-    def release(self) -> None:
-        self.saved = None
-        self.ans = None
-
 
 def _adopt(array: Any, taken: set) -> np.ndarray:
     """``array`` itself if it may become a ``.grad`` buffer, else a copy (decision 5).
