@@ -433,11 +433,7 @@ def _as(tensor: Any) -> Tensor:
         return tensor
     if not isinstance(tensor, cr.Tensor):
         return Tensor._wrap(cr.tensor(tensor).data, cls=Tensor)
-    out = Tensor._wrap(tensor.data, tensor._node, Tensor)
-    out._rg = tensor._rg
-    out._version = tensor._version
-    out._tangents = tensor._tangents
-    return out
+    return tensor._as_class(Tensor)
 
 
 def _promoting(name: str, division: bool = False) -> Any:
