@@ -112,14 +112,13 @@ def end_level() -> None:
 def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:
     """A tensor sharing ``primal``'s data and history, carrying ``tangent`` at ``level``."""
     if isinstance(primal, Tensor):
-        out = Tensor._wrap(primal.data, primal._node, type(primal))
-        out._rg = primal._rg
-        out._version = primal._version
         if primal._node is None and primal._rg:
             # A leaf that requires grad: route gradients to it through an identity op.
             from .ops import identity
 
             out = identity(primal)
+        else:
+            out = primal._as_class(type(primal))
         out._tangents = dict(primal._tangents or {})
     else:
         out = Tensor._wrap(np.asarray(primal))
