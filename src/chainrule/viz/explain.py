@@ -70,31 +70,16 @@ def _local_derivatives(vertex: Vertex) -> list:
     seed = np.ones(node.ans_shape, dtype=np.asarray(vertex.value).dtype)
     with np.errstate(all="ignore"):
         grads = node.prim.pullback(node, seed, False)
-    out = []
-    for grad in grads:
-        out.append(None if grad is None else float(np.real(np.sum(np.asarray(
-            grad.data if isinstance(grad, Tensor) else grad)))))
-    return out
+    return [None if grad is None else float(np.real(np.sum(np.asarray(grad)))) for grad in grads]
 
 
 def _checks(function: Callable, x: float) -> tuple[float, float]:
-    from .. import forward
-    from ..engine import gradients
+    """f'(x) again, by chainrule's own forward mode (``jvp``) and reverse mode (``grad``)."""
+    from ..functional import grad, jvp
 
-    level = forward.new_level()
-    try:
-        out = function(forward.with_tangent(Tensor(np.float64(x)), np.float64(1.0), level))
-        tangent = forward.tangent_of(out, level)
-        tangent = 0.0 if tangent is None else float(np.asarray(
-            tangent.data if isinstance(tangent, Tensor) else tangent))
-    finally:
-        forward.end_level()
-    primal = Tensor(np.float64(x), requires_grad=True)
-    out = function(primal)
-    if not isinstance(out, Tensor) or not out._rg:
-        return tangent, 0.0
-    (grad,) = gradients(out, primal, allow_unused=True)
-    return tangent, 0.0 if grad is None else float(grad.data)
+    primal = np.float64(x)
+    _, tangent = jvp(function, (primal,), (np.float64(1.0),))
+    return float(tangent), float(grad(function)(primal))
 
 
 def explain(
@@ -115,12 +100,17 @@ def explain(
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"mode must be 'forward' or 'reverse', not {mode!r}")
-    function = _as_function(f)
+    user_function = _as_function(f)
+
+    def function(value: Any) -> Tensor:  # f's value as a floating tensor, whatever f returns
+        out = user_function(value)
+        if isinstance(out, Tensor) and out.dtype.kind in "fc":
+            return out
+        return Tensor(np.asarray(out, dtype=np.float64))
+
     x = float(x)
     primal = Tensor(np.float64(x), requires_grad=True)
     out = function(primal)
-    if not isinstance(out, Tensor):
-        out = Tensor(np.asarray(out, dtype=np.float64))
     if out.data.size != 1:
         raise ValueError(f"explain needs a scalar function; f(x) has shape {out.shape}")
     vertices = trace(out, {name: primal}) if out._rg else []
