@@ -181,6 +181,15 @@ def _check(node: ast.AST, variable: str, depth: int = 0) -> None:
     raise _refuse(description, node)
 
 
+def as_function(f: Any, caller: str) -> Callable:
+    """``f`` itself if it is callable, else the expression string ``f`` parsed (for ``caller``)."""
+    if isinstance(f, str):
+        return parse(f)
+    if not callable(f):
+        raise TypeError(f"{caller} needs a function (or an expression string), got {f!r}")
+    return f
+
+
 def parse(text: str, variable: str = "x") -> Expression:
     """Parse and check ``text``; raise :class:`ExpressionError` if anything is not allowed.
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ..expr import as_function
 from ..tensor import Tensor
 from .graph import Vertex, trace
 
@@ -52,16 +53,6 @@ class Explanation:
 
 def _num(value: Any) -> str:
     return f"{float(np.real(value)):.6g}"
-
-
-def _as_function(f: Any) -> Callable:
-    if isinstance(f, str):
-        from ..expr import parse
-
-        return parse(f)
-    if not callable(f):
-        raise TypeError(f"explain needs a function (or an expression string), got {f!r}")
-    return f
 
 
 def _local_derivatives(vertex: Vertex) -> list:
@@ -100,7 +91,7 @@ def explain(
     """
     if mode not in ("forward", "reverse"):
         raise ValueError(f"mode must be 'forward' or 'reverse', not {mode!r}")
-    user_function = _as_function(f)
+    user_function = as_function(f, "explain")
 
     def function(value: Any) -> Tensor:  # f's value as a floating tensor, whatever f returns
         out = user_function(value)

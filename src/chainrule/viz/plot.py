@@ -16,19 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..expr import as_function
 from ..tensor import Tensor
 
 _STYLES = ("-", "--", ":", "-.")
-
-
-def _as_function(f: Any) -> Callable:
-    if isinstance(f, str):
-        from ..expr import parse
-
-        return parse(f)
-    if not callable(f):
-        raise TypeError(f"plot needs a function (or an expression string), got {f!r}")
-    return f
 
 
 def _zeros_if_none(grad: Any, like: np.ndarray) -> Any:
@@ -74,7 +65,7 @@ def derivatives(f: Any, xs: Any, order: int = 1) -> list[np.ndarray]:
     >>> bool(np.allclose(df, np.cos([0.0, 1.0])))
     True
     """
-    function = _as_function(f)
+    function = as_function(f, "plot")
     xs = np.asarray(xs, dtype=np.float64).ravel()
     order = int(order)
     if order < 0:
@@ -113,7 +104,7 @@ def plot(
     >>> figure.axes[0].get_legend_handles_labels()[1]
     ['sin(x)', "sin'(x)"]
     """
-    function = _as_function(f)
+    function = as_function(f, "plot")
     if isinstance(x_range, tuple) and len(x_range) == 2 and np.ndim(x_range[0]) == 0:
         xs = np.linspace(float(x_range[0]), float(x_range[1]), int(num))
     else:
