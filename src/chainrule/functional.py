@@ -316,6 +316,21 @@ def _cotangent_array(value: Any, output: Tensor, index: int) -> Any:
 # ---------------------------------------------------------------------------- reverse mode
 
 
+def _trace_reverse(f, args, kwargs, nums, has_aux, outer, name) -> tuple:
+    """Run ``f`` with fresh reverse-mode inputs in place of the arguments ``nums``.
+
+    Returns ``(treedefs, counts, inputs, out, aux, create_graph)``; ``create_graph`` says
+    whether the gradients must stay differentiable (an outer transform is running, or an
+    argument itself requires grad).
+    """
+    leaves, treedefs, counts = _prepare(args, nums, name)
+    inputs = [_reverse_input(leaf) for leaf in leaves]
+    create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
+    result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
+    out, aux = _split_aux(result, has_aux, name)
+    return treedefs, counts, inputs, out, aux, create_graph
+
+
 def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """Evaluate ``f(*primals)`` and return ``(out, vjp_fn)`` (and ``aux`` with ``has_aux``).
 
@@ -329,11 +344,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """
     argnums = tuple(range(len(primals)))
     with _reverse_transform() as (outer, recording):
-        leaves, treedefs, counts = _prepare(primals, argnums, "vjp")
-        inputs = [_reverse_input(leaf) for leaf in leaves]
-        create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
-        out, aux = _split_aux(f(*_substitute(primals, argnums, treedefs, counts, inputs)),
-                              has_aux, "vjp")
+        treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
+            f, primals, {}, argnums, has_aux, outer, "vjp"
+        )
         outputs, out_treedef = _output_leaves(out, "vjp")
         create_graph = create_graph or _needs_graph(outputs, inputs, recording)
 
@@ -357,21 +370,6 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     if has_aux:
         return result, vjp_fn, aux
     return result, vjp_fn
-
-
-def _trace_reverse(f, args, kwargs, nums, has_aux, outer, name) -> tuple:
-    """Run ``f`` with fresh reverse-mode inputs in place of the arguments ``nums``.
-
-    Returns ``(treedefs, counts, inputs, out, aux, create_graph)``; ``create_graph`` says
-    whether the gradients must stay differentiable (an outer transform is running, or an
-    argument itself requires grad).
-    """
-    leaves, treedefs, counts = _prepare(args, nums, name)
-    inputs = [_reverse_input(leaf) for leaf in leaves]
-    create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
-    result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
-    out, aux = _split_aux(result, has_aux, name)
-    return treedefs, counts, inputs, out, aux, create_graph
 
 
 def value_and_grad(
