@@ -112,14 +112,9 @@ def _range(text: str) -> tuple[float, float]:
     return low, high
 
 
-def _label(order: int, variable: str, at: float) -> str:
-    primes = "'" * order if order <= 3 else f"^({order})"
-    return f"f{primes}({at:g})"
-
-
 def diff(args: argparse.Namespace) -> int:
     from .expr import ExpressionError, parse
-    from .viz.plot import derivatives
+    from .viz.plot import derivative_name, derivatives
 
     try:
         function = parse(args.expression, variable=args.wrt)
@@ -137,7 +132,7 @@ def diff(args: argparse.Namespace) -> int:
     for position, at in enumerate(points):
         print(f"at {args.wrt} = {at:g}:")
         for order, column in enumerate(columns):
-            print(f"  {_label(order, args.wrt, at)} = {float(column[position]) + 0.0:.15g}")
+            print(f"  {derivative_name('f', order)}({at:g}) = {float(column[position]) + 0.0:.15g}")
     if args.explain:
         import chainrule as cr
 

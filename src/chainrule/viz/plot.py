@@ -82,6 +82,11 @@ def derivatives(f: Any, xs: Any, order: int = 1) -> list[np.ndarray]:
     return results
 
 
+def derivative_name(name: str, order: int) -> str:
+    """``name`` with ``order`` primes (f, f', f'') or, from the fourth on, ``f^(4)``."""
+    return name + ("'" * order if order <= 3 else f"^({order})")
+
+
 def _name(function: Callable) -> str:
     if isinstance(getattr(function, "text", None), str):
         return function.text  # a parsed expression
@@ -124,11 +129,8 @@ def plot(
         figure = ax.figure
     name = _name(function)
     for k, values in enumerate(curves):
-        label = f"{name}(x)" if k == 0 else (
-            name + "'" * k + "(x)" if k <= 3 else f"{name}^({k})(x)"
-        )
         ax.plot(xs, values, _STYLES[k % len(_STYLES)], linewidth=2 if k == 0 else 1.6,
-                label=label)
+                label=f"{derivative_name(name, k)}(x)")
     ax.axhline(0.0, color="#999999", linewidth=0.6)
     ax.set_xlabel("x")
     ax.grid(True, alpha=0.3)
