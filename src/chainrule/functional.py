@@ -208,6 +208,20 @@ def _zeros(shape: tuple, dtype: np.dtype) -> Tensor:
     return Tensor._wrap(np.zeros(shape, dtype=dtype))
 
 
+def _basis(arrays: list) -> list:
+    """An identity over all the elements of ``arrays``, cut into one block per array, of shape
+    ``(total, *array.shape)``: seeds that push every basis vector at once (``jacrev``, ``jacfwd``).
+    """
+    total = sum(array.size for array in arrays)
+    blocks = []
+    start = 0
+    for array in arrays:
+        basis = np.eye(total, dtype=array.dtype)[:, start : start + array.size]
+        blocks.append(basis.reshape((total,) + array.shape))
+        start += array.size
+    return blocks
+
+
 def _prepare(
     args: tuple, argnums: tuple[int, ...], name: str
 ) -> tuple[list, list, list]:
@@ -463,12 +477,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                               retain_graph=create_graph)
                 rows = [[_reshape(g, outputs[0].data.shape + g.data.shape) for g in grads]]
             else:
-                seeds = []
-                start = 0
-                for output, size in zip(outputs, sizes, strict=True):
-                    basis = np.eye(total, dtype=output.data.dtype)[:, start : start + size]
-                    seeds.append(basis.reshape((total,) + output.data.shape))
-                    start += size
+                seeds = _basis([output.data for output in outputs])
                 grads = _pull(outputs, inputs, seeds, create_graph=create_graph,
                               retain_graph=create_graph, batch=1)
                 rows = []
@@ -600,12 +609,8 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         total = sum(sizes)
         level = new_level()
         try:
-            inputs = []
-            start = 0
-            for leaf, data, size in zip(leaves, datas, sizes, strict=True):
-                basis = np.eye(total, dtype=data.dtype)[:, start : start + size]
-                inputs.append(with_tangent(leaf, basis.reshape((total,) + data.shape), level))
-                start += size
+            inputs = [with_tangent(leaf, basis, level)
+                      for leaf, basis in zip(leaves, _basis(datas), strict=True)]
             result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
             out, aux = _split_aux(result, has_aux, "jacfwd")
             _, tangents_out, out_treedef = _forward_outputs(out, level, (total,), "jacfwd")
