@@ -113,6 +113,8 @@ def _range(text: str) -> tuple[float, float]:
 
 
 def diff(args: argparse.Namespace) -> int:
+    import chainrule as cr
+
     from .expr import ExpressionError, parse
     from .viz.plot import derivative_name, derivatives
 
@@ -126,37 +128,27 @@ def diff(args: argparse.Namespace) -> int:
     if args.range_ is not None and args.plot is None:
         raise UsageError("--range goes with --plot FILE")
     plot_range = _range(args.range_) if args.range_ is not None else (-5.0, 5.0)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # f may be inf or nan at some points: print it, no warning
         columns = derivatives(function, points, args.order)
-    print(f"f({args.wrt}) = {function.text}")
-    for position, at in enumerate(points):
-        print(f"at {args.wrt} = {at:g}:")
-        for order, column in enumerate(columns):
-            print(f"  {derivative_name('f', order)}({at:g}) = {float(column[position]) + 0.0:.15g}")
-    if args.explain:
-        import chainrule as cr
-
-        print()
-        with np.errstate(all="ignore"):
+        print(f"f({args.wrt}) = {function.text}")
+        for position, at in enumerate(points):
+            print(f"at {args.wrt} = {at:g}:")
+            for order, column in enumerate(columns):
+                value = float(column[position]) + 0.0
+                print(f"  {derivative_name('f', order)}({at:g}) = {value:.15g}")
+        if args.explain:
+            print()
             cr.explain(function, points[0], mode=args.explain, name=args.wrt)
-    if args.graph:
-        import chainrule as cr
-
-        with np.errstate(all="ignore"):
-            graph = cr.graph(function, points[0], names=None,
+        if args.graph:
+            x = cr.tensor(points[0], dtype="float64", requires_grad=True)
+            graph = cr.graph(function(x), names={args.wrt: x}, grads=True,
                              title=f"f({args.wrt}) = {function.text} at {args.wrt} = "
                                    f"{points[0]:g}")
-        for vertex in graph.vertices:
-            if vertex.kind == "input":
-                vertex.name = args.wrt
-        path = graph.save(args.graph)
-        print(f"graph written to {path}")
-    if args.plot:
-        import chainrule as cr
-
-        with np.errstate(all="ignore"):
+            path = graph.save(args.graph)
+            print(f"graph written to {path}")
+        if args.plot:
             cr.plot(function, plot_range, derivatives=args.order, path=args.plot)
-        print(f"plot written to {args.plot}")
+            print(f"plot written to {args.plot}")
     return 0
 
 
