@@ -183,10 +183,10 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
          name: Any = None) -> Tensor:
     """The Euclidean norm of all elements (or along ``axis``)."""
     tensor = _tensor(tensor)
-    if ord in ("euclidean", 2, 2.0) and (axis is None or isinstance(axis, int)):
-        return _as(cr.sqrt(cr.sum(cr.square(tensor), axis=axis, keepdims=builtins.bool(keepdims))))
-    ord_ = None if ord in ("euclidean", "fro") else ord
-    if axis is None:
+    # The 2-norm of all elements or of vectors along an int axis is the core's ord=None norm.
+    whole = ord in ("euclidean", 2, 2.0) and (axis is None or isinstance(axis, int))
+    ord_ = None if whole or ord in ("euclidean", "fro") else ord
+    if axis is None and not whole:
         tensor, axis = cr.reshape(tensor, (-1,)), 0
     return _as(cr.linalg.norm(tensor, ord=ord_, axis=axis, keepdims=builtins.bool(keepdims)))
 
