@@ -17,11 +17,14 @@ import ast
 import textwrap
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+
+from .engine import Node
+from .tensor import Tensor
 
 # ---------------------------------------------------------------------- the chapter's code
 NATIVE = '''
@@ -269,9 +272,8 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms"
 
 
-def _graph_size(tensor: Any) -> int:
-    from .engine import Node
-
+def _nodes(tensor: Tensor) -> Iterator[Node]:
+    """Each node of the graph recorded behind ``tensor``, once."""
     seen: set[int] = set()
     stack = [tensor._node] if tensor._node is not None else []
     while stack:
@@ -279,36 +281,25 @@ def _graph_size(tensor: Any) -> int:
         if id(node) in seen:
             continue
         seen.add(id(node))
+        yield node
         stack.extend(p for p in node.parents if type(p) is Node)
-    return len(seen)
 
 
-def cr_tensor() -> type:
-    from .tensor import Tensor
-
-    return Tensor
+def _graph_size(tensor: Tensor) -> int:
+    return sum(1 for _ in _nodes(tensor))
 
 
-def _saved_bytes(tensor: Any) -> int:
+def _saved_bytes(tensor: Tensor) -> int:
     """Bytes of the intermediate values (outputs of recorded operations) that the graph behind
     ``tensor`` keeps for its backward pass; inputs such as weights are not counted."""
-    from .engine import Node
-
-    seen: set[int] = set()
     arrays: dict[int, int] = {}
-    stack = [tensor._node] if tensor._node is not None else []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in _nodes(tensor):
         saved = node.saved or ()
         intermediates = [v for v, p in zip(saved, node.parents, strict=True) if type(p) is Node]
         for value in (*intermediates, node.ans):
-            data = value.data if isinstance(value, cr_tensor()) else value
+            data = value.data if isinstance(value, Tensor) else value
             if isinstance(data, np.ndarray):
                 arrays[id(data)] = data.nbytes
-        stack.extend(p for p in node.parents if type(p) is Node)
     return sum(arrays.values())
 
 
