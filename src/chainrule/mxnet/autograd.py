@@ -13,6 +13,7 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -56,21 +57,13 @@ def pause(train_mode: bool = False) -> _Scope:
     return _Scope(cr.pause, train_mode)
 
 
-class _Unchanged:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 def train_mode() -> _Scope:
     """Training behaviour (dropout...) without changing whether operations are recorded."""
-    return _Scope(_Unchanged, True)
+    return _Scope(contextlib.nullcontext, True)
 
 
 def predict_mode() -> _Scope:
-    return _Scope(_Unchanged, False)
+    return _Scope(contextlib.nullcontext, False)
 
 
 def is_recording() -> bool:
