@@ -18,6 +18,7 @@ import textwrap
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -315,19 +316,19 @@ def exercise_1(out: TextIO) -> None:
           "f(x) = sum(sin(x) * exp(x)) for x with 100,000 entries:", file=out)
     x = cr.tensor(np.linspace(-2, 2, 100_000), requires_grad=True)
 
-    def first() -> Any:
-        y = (cr.sin(x) * cr.exp(x)).sum()
-        return cr.gradients(y, x)[0]
+    def f() -> Any:
+        return (cr.sin(x) * cr.exp(x)).sum()
 
-    def second() -> Any:
-        y = (cr.sin(x) * cr.exp(x)).sum()
+    def first() -> Any:
+        return cr.gradients(f(), x)[0]
+
+    def second() -> tuple:
+        y = f()
         (dy,) = cr.gradients(y, x, create_graph=True)
-        return cr.gradients(dy.sum(), x)[0]
+        return y, dy, cr.gradients(dy.sum(), x)[0]
 
     t1, t2 = _best_time(first), _best_time(second)
-    y = (cr.sin(x) * cr.exp(x)).sum()
-    (dy,) = cr.gradients(y, x, create_graph=True)
-    d2 = cr.gradients(dy.sum(), x)[0]
+    y, dy, d2 = second()
     exact = 2 * np.cos(x.data) * np.exp(x.data)
     print(f"  f' (one backward pass):                  {_ms(t1)}", file=out)
     print(f"  f'' (backward with create_graph=True, then a backward through it): {_ms(t2)} "
@@ -461,7 +462,7 @@ def exercise_5(out: TextIO, directory: Path) -> list[Path]:
     import chainrule as cr
 
     x = cr.tensor(2.0, dtype="float64", requires_grad=True)
-    graph = cr.graph(cr.log(x ** 2) * cr.sin(x) + 1 / x, names={"x": x}, grads=True,
+    graph = cr.graph(exercise_f(x), names={"x": x}, grads=True,
                      title="f(x) = log(x**2) * sin(x) + 1/x at x = 2")
     print("cr.graph(cr.log(x ** 2) * cr.sin(x) + 1 / x): the dependency graph recorded from x\n"
           "to f, in evaluation order (value; grad = df/d(node), by one extra backward pass):",
@@ -522,7 +523,7 @@ def exercise_8(out: TextIO) -> None:
                 cr.jvp(f, (v0,), (np.eye(1, n, i)[0],))
 
         def reverse_loop(f: Callable = f, v0: np.ndarray = v0, m: int = m) -> None:
-            out_, pullback = cr.vjp(f, v0)
+            _, pullback = cr.vjp(f, v0)
             for i in range(m):
                 pullback(np.eye(1, m, i)[0])
 
@@ -530,10 +531,10 @@ def exercise_8(out: TextIO) -> None:
         t_rev = _best_time(lambda f=f, v0=v0: cr.jacrev(f)(v0), repeat=3)
         l_fwd = _timed(forward_loop)
         l_rev = _timed(reverse_loop)
-        rows.append((label, jf.shape, t_fwd, t_rev, l_fwd, l_rev, n, m))
+        rows.append((label, t_fwd, t_rev, l_fwd, l_rev, n, m))
     print(f"  {'Jacobian':<34} {'jacfwd':>10} {'jacrev':>10}   "
           f"{'one jvp per input':>20} {'one vjp per output':>20}", file=out)
-    for label, _shape, t_fwd, t_rev, l_fwd, l_rev, n, m in rows:
+    for label, t_fwd, t_rev, l_fwd, l_rev, n, m in rows:
         print(f"  {label:<34} {_ms(t_fwd):>10} {_ms(t_rev):>10}   "
               f"{_ms(l_fwd) + f' ({n})':>20} {_ms(l_rev) + f' ({m})':>20}", file=out)
     weights = [rng.standard_normal((500, 500)) / np.sqrt(500) for _ in range(10)]
@@ -556,22 +557,15 @@ def exercise_8(out: TextIO) -> None:
 
 
 # ---------------------------------------------------------------------- driver
-def _chapter(code: str) -> Callable[[TextIO], None]:
-    def section(out: TextIO) -> None:
-        transcript(code, out)
-
-    return section
-
-
 def sections(directory: Path) -> list[tuple[str, Callable[[TextIO], Any]]]:
     return [
-        ("The chapter in the native API (import chainrule as cr)", _chapter(NATIVE)),
+        ("The chapter in the native API (import chainrule as cr)", partial(transcript, NATIVE)),
         ("The chapter in the PyTorch dialect (import chainrule.torch as torch)",
-         _chapter(PYTORCH)),
+         partial(transcript, PYTORCH)),
         ("The chapter in the MXNet dialect (from chainrule.mxnet import autograd, np, npx)",
-         _chapter(MXNET)),
+         partial(transcript, MXNET)),
         ("The chapter in the TensorFlow dialect (import chainrule.tensorflow as tf)",
-         _chapter(TENSORFLOW)),
+         partial(transcript, TENSORFLOW)),
         ("Exercise 1: the cost of a second derivative", exercise_1),
         ("Exercise 2: running backward twice", exercise_2),
         ("Exercise 3: control flow with a vector or matrix a", exercise_3),
