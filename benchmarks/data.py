@@ -22,21 +22,17 @@ DESCRIPTIONS = {
     "seed": "the chapter's f(a) (doubling loop), 1000 float32",
 }
 
+_FULL = {
+    "chain": {"ops": 1000},
+    "mlp": {"batch": 256, "inputs": 784, "hidden": 256, "classes": 10},
+    "wide": {"n": 2**20, "rounds": 10},
+    "hess": {"n": 64},
+    "seed": {"n": 1000},
+}
 SIZES: dict[str, dict[str, dict[str, int]]] = {
-    "full": {
-        "chain": {"ops": 1000},
-        "mlp": {"batch": 256, "inputs": 784, "hidden": 256, "classes": 10},
-        "wide": {"n": 2**20, "rounds": 10},
-        "hess": {"n": 64},
-        "seed": {"n": 1000},
-    },
-    "quick": {
-        "chain": {"ops": 1000},
-        "mlp": {"batch": 64, "inputs": 784, "hidden": 256, "classes": 10},
-        "wide": {"n": 2**16, "rounds": 10},
-        "hess": {"n": 64},
-        "seed": {"n": 1000},
-    },
+    "full": _FULL,
+    # the full sizes, with a smaller batch and a shorter wide vector
+    "quick": {**_FULL, "mlp": {**_FULL["mlp"], "batch": 64}, "wide": {"n": 2**16, "rounds": 10}},
     "tiny": {
         "chain": {"ops": 10},
         "mlp": {"batch": 4, "inputs": 6, "hidden": 5, "classes": 3},
