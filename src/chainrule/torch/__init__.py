@@ -41,20 +41,7 @@ no_grad = cr.no_grad
 enable_grad = cr.enable_grad
 inference_mode = cr.no_grad
 is_grad_enabled = cr.is_grad_enabled
-
-
-class set_grad_enabled:  # noqa: N801 - PyTorch's name
-    """Switch recording on or off: a function call or a context manager."""
-
-    def __init__(self, mode: builtins.bool) -> None:
-        self._prev = cr.is_grad_enabled()
-        cr.set_grad_enabled(mode)
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        cr.set_grad_enabled(self._prev)
+set_grad_enabled = cr.set_grad_enabled
 
 
 # ---------------------------------------------------------------- creation
