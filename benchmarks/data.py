@@ -73,7 +73,3 @@ def make(workload: str, size: str = "full") -> dict[str, Any]:
     if workload == "seed":
         return {"a": rng.standard_normal(params["n"]).astype(np.float32)}
     raise KeyError(f"unknown workload {workload!r}; choose from {WORKLOADS}")
-
-
-class Pending(Exception):
-    """A workload that a framework cannot run yet (e.g. chainrule's hessian not landed)."""

@@ -26,8 +26,7 @@ How it measures (the machine is shared and noisy, so every number is a median):
 * ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (set on some machines of this workplace for old
   OpenBLAS builds) are removed from the workers' environment only.
 
-A framework that is not installed is reported as ``missing``; a workload a framework cannot
-run yet (chainrule's Hessian before ``cr.hessian`` lands) as ``pending``.
+A framework that is not installed is reported as ``missing``.
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.data import DESCRIPTIONS, WORKLOADS, Pending, make  # noqa: E402
+from benchmarks.data import DESCRIPTIONS, WORKLOADS, make  # noqa: E402
 
 FRAMEWORKS = ("chainrule", "torch", "autograd", "numpy")
 REFERENCE = "torch"
@@ -136,11 +135,8 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         module = importlib.import_module(f"benchmarks.impl_{framework}")
     except ImportError as error:
         return {"status": "missing", "message": str(error)}
-    try:
-        step = getattr(module, workload)(make(workload, size))
-        grads = step()
-    except Pending as pending:
-        return {"status": "pending", "message": str(pending)}
+    step = getattr(module, workload)(make(workload, size))
+    grads = step()
     result: dict[str, Any] = {"status": "ok", "grads": _fingerprint(grads)}
     del grads
     # warm up: at least 2 calls and 10% of the budget
@@ -273,7 +269,7 @@ def run(args: argparse.Namespace) -> dict:
             order = args.frameworks[shift:] + args.frameworks[:shift]
             for framework in order:
                 entry = samples.setdefault((workload, framework), {"rounds": []})
-                if entry.get("status") in ("missing", "pending", "error"):
+                if entry.get("status") in ("missing", "error"):
                     continue
                 memory = round_index == 0
                 out = _spawn(framework, workload, size, budget, memory, args.threads)
