@@ -9,7 +9,6 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 COMMAND = [sys.executable, "-m", "chainrule"]
@@ -293,4 +292,3 @@ def test_python_dash_m_and_entry_point_agree():
                             text=True, timeout=60)
     assert result.returncode == 0
     assert derivatives_printed(result.stdout)["f'(3)"] == 6.0
-    assert np.isfinite(6.0)
