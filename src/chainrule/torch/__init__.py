@@ -250,7 +250,7 @@ def equal(input: Any, other: Any) -> builtins.bool:  # noqa: A002
 
 
 def outer(input: Any, vec2: Any) -> Tensor:  # noqa: A002
-    return _as(input).reshape(-1, 1) * _as(vec2).reshape(1, -1)
+    return _as(cr.outer(input, vec2))
 
 
 dtype = _dtype  # the class torch.float32 and the others belong to
