@@ -114,11 +114,19 @@ def explain(
             )
     by_key = {v.key: v for v in vertices}
 
-    def operand(key: int) -> str:
-        vertex = by_key[key]
-        return vertex.name if vertex.kind == "constant" else vertex.label
+    def call_text(vertex: Vertex) -> str:
+        operands = (by_key[k].name if by_key[k].kind == "constant" else by_key[k].label
+                    for k in vertex.inputs)
+        return f"{vertex.name.split(' = ')[-1]}({', '.join(operands)})"
 
-    locals_ = {v.key: _local_derivatives(v) for v in steps if v.kind == "op"}
+    # For each operation, (input vertex, d(operation)/d(input)) along the edges a derivative
+    # flows through: constants and inputs without a gradient are left out.
+    links = {
+        v.key: [(by_key[key], local)
+                for key, local in zip(v.inputs, _local_derivatives(v), strict=True)
+                if local is not None and by_key[key].kind != "constant"]
+        for v in steps if v.kind == "op"
+    }
     lines = []
     rows = []
     title = f"f({_num(x)}) = {_num(out.data)}"
@@ -139,16 +147,12 @@ def explain(
                 tangent[vertex.key] = 1.0 if vertex.tensor is primal else 0.0
                 operation, local_text, flow = vertex.name, ["(input)"], _num(tangent[vertex.key])
             else:
-                operation = f"{vertex.name.split(' = ')[-1]}(" + ", ".join(
-                    operand(k) for k in vertex.inputs) + ")"
+                operation = call_text(vertex)
                 terms, total, local_text = [], 0.0, []
-                for key, local in zip(vertex.inputs, locals_[vertex.key], strict=True):
-                    if local is None or by_key[key].kind == "constant":
-                        continue
-                    source = by_key[key]
+                for source, local in links[vertex.key]:
                     local_text.append(f"d{vertex.label}/d{source.label} = {_num(local)}")
-                    terms.append(f"{_num(local)}*{_num(tangent[key])}")
-                    total += local * tangent[key]
+                    terms.append(f"{_num(local)}*{_num(tangent[source.key])}")
+                    total += local * tangent[source.key]
                 tangent[vertex.key] = total
                 flow = " + ".join(terms) + f" = {_num(total)}"
             rows.append({"node": vertex.label, "operation": operation,
@@ -169,9 +173,8 @@ def explain(
             if vertex.kind == "input":
                 lines.append(f"  {vertex.label:<5} {vertex.name:<24} {_num(vertex.value):>12}")
             else:
-                operation = f"{vertex.name.split(' = ')[-1]}(" + ", ".join(
-                    operand(k) for k in vertex.inputs) + ")"
-                lines.append(f"  {vertex.label:<5} {operation:<24} {_num(vertex.value):>12}")
+                lines.append(f"  {vertex.label:<5} {call_text(vertex):<24} "
+                             f"{_num(vertex.value):>12}")
         last = steps[-1]
         lines += [
             "",
@@ -186,15 +189,12 @@ def explain(
         for vertex in reversed(steps):
             shares = []
             if vertex.kind == "op":
-                for key, local in zip(vertex.inputs, locals_[vertex.key], strict=True):
-                    if local is None or by_key[key].kind == "constant":
-                        continue
-                    source = by_key[key]
+                for source, local in links[vertex.key]:
                     share = adjoint[vertex.key] * local
-                    adjoint[key] += share
+                    adjoint[source.key] += share
                     shares.append(
                         f"adjoint({source.label}) += {_num(adjoint[vertex.key])}*{_num(local)}"
-                        f" = {_num(share)} -> {_num(adjoint[key])}"
+                        f" = {_num(share)} -> {_num(adjoint[source.key])}"
                     )
             rows.append({"node": vertex.label, "operation": vertex.name,
                          "value": float(np.real(vertex.value)), "adjoint": adjoint[vertex.key]})
