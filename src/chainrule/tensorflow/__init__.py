@@ -103,7 +103,7 @@ def linspace(start: Any, stop: Any, num: int, name: Any = None, axis: int = 0) -
 
 
 def identity(input: Any, name: Any = None) -> Tensor:  # noqa: A002
-    return _as(cr.ops.copy(constant(input) if not isinstance(input, cr.Tensor) else input))
+    return _as(cr.ops.copy(_tensor(input)))
 
 
 def stop_gradient(input: Any, name: Any = None) -> Tensor:  # noqa: A002
@@ -111,7 +111,7 @@ def stop_gradient(input: Any, name: Any = None) -> Tensor:  # noqa: A002
 
 
 def cast(x: Any, dtype: Any, name: Any = None) -> Tensor:
-    return _as(cr.astype(x if isinstance(x, cr.Tensor) else constant(x), dtype))
+    return _as(cr.astype(_tensor(x), dtype))
 
 
 # ---------------------------------------------------------------- math
