@@ -73,7 +73,8 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",  # noqa: A00
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` (N, C) against class indices (N,) or class
     probabilities (N, C)."""
-    log_probs = _as(cr.log_softmax(input, axis=1 if np.ndim(input) > 1 else 0))
+    axis = 1 if np.ndim(input) > 1 else 0
+    log_probs = _as(cr.log_softmax(input, axis=axis))
     classes = log_probs.shape[-1]
     if isinstance(target, cr.Tensor) and target.dtype.kind == "f":
         probs = target
@@ -83,7 +84,6 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",  # noqa: A00
         return nll_loss(log_probs, target, reduction)
     if label_smoothing:
         probs = probs * (1 - label_smoothing) + label_smoothing / classes
-    axis = 1 if log_probs.ndim > 1 else 0
     return _reduce(-(probs * log_probs).sum(axis), reduction)
 
 
