@@ -22,10 +22,6 @@ from ..tensor import Tensor
 _STYLES = ("-", "--", ":", "-.")
 
 
-def _zeros_if_none(grad: Any, like: np.ndarray) -> Any:
-    return Tensor(np.zeros_like(like)) if grad is None else grad
-
-
 def _derivatives_at(function: Callable, xs: np.ndarray, order: int) -> list[np.ndarray]:
     """[f(xs), f'(xs), ..., f^(order)(xs)], treating f as elementwise."""
     from ..engine import gradients
@@ -43,11 +39,10 @@ def _derivatives_at(function: Callable, xs: np.ndarray, order: int) -> list[np.n
         results = [np.array(out.data, dtype=np.float64)]
         current = out
         for k in range(1, order + 1):
+            grad = None  # f^(k-1) does not depend on x: f^(k) is zero
             if current._rg:
                 (grad,) = gradients(current.sum(), x, create_graph=k < order, allow_unused=True)
-                current = _zeros_if_none(grad, x.data)
-            else:
-                current = Tensor(np.zeros_like(x.data))
+            current = Tensor(np.zeros_like(x.data)) if grad is None else grad
             results.append(np.array(current.data, dtype=np.float64))
     return results
 
