@@ -61,9 +61,7 @@ DTYPES = {np.dtype(name): dtype(name) for name in (
     "complex64", "complex128")}
 
 
-values_indices = {
-    name: namedtuple(name, ["values", "indices"]) for name in ("max", "min", "sort", "topk")
-}
+values_indices = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
 
 
 def _axis(dim: Any) -> Any:
