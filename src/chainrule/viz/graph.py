@@ -37,6 +37,12 @@ _SYMBOLS = {
 }
 
 
+# One palette for the three renderers (Graphviz, the SVG writer, matplotlib).
+_INPUT_FILL, _INPUT_LINE = "#dbeafe", "#1d4ed8"
+_OP_FILL, _ROOT_FILL, _OP_LINE = "#f3f4f6", "#fde68a", "#374151"
+_TEXT, _CONSTANT_TEXT, _EDGE = "#111827", "#6b7280", "#555555"
+
+
 @dataclass(eq=False)
 class Vertex:
     """One vertex of a traced graph: an input, a constant or an operation."""
@@ -307,6 +313,10 @@ class Graph:
                 lines.append(f"grad {format_value(grad)}")
         return lines
 
+    def op_fill(self, key: int) -> str:
+        """The fill of an operation's box: the root (the last vertex) stands out."""
+        return _ROOT_FILL if self.vertices and key == self.vertices[-1].key else _OP_FILL
+
     def edges(self) -> list[tuple[int, int]]:
         return [(key, v.key) for v in self.vertices for key in v.inputs]
 
@@ -317,20 +327,19 @@ class Graph:
             "digraph chainrule {",
             '  rankdir=TB; nodesep=0.3; ranksep=0.4;',
             '  node [fontname="Helvetica", fontsize=11];',
-            '  edge [color="#555555", arrowsize=0.7];',
+            f'  edge [color="{_EDGE}", arrowsize=0.7];',
         ]
         if self.title:
             out.append(f'  labelloc=t; label="{_dot_escape(self.title)}";')
-        root_key = self.vertices[-1].key if self.vertices else None
         for vertex in self.vertices:
             label = "\\n".join(_dot_escape(line) for line in self.lines(vertex))
             if vertex.kind == "input":
-                style = 'shape=ellipse, style=filled, fillcolor="#dbeafe", color="#1d4ed8"'
+                style = (f'shape=ellipse, style=filled, fillcolor="{_INPUT_FILL}", '
+                         f'color="{_INPUT_LINE}"')
             elif vertex.kind == "constant":
-                style = 'shape=plaintext, fontcolor="#6b7280"'
+                style = f'shape=plaintext, fontcolor="{_CONSTANT_TEXT}"'
             else:
-                fill = "#fde68a" if vertex.key == root_key else "#f3f4f6"
-                style = f'shape=box, style="rounded,filled", fillcolor="{fill}"'
+                style = f'shape=box, style="rounded,filled", fillcolor="{self.op_fill(vertex.key)}"'
             out.append(f'  {ids[vertex.key]} [label="{label}", {style}];')
         for source, target in self.edges():
             out.append(f"  {ids[source]} -> {ids[target]};")
@@ -539,14 +548,13 @@ def _path(points: list[tuple[float, float]]) -> str:
 
 def _svg(graph: Graph, plan: Layout) -> str:
     kinds = {v.key: v.kind for v in graph.vertices}
-    root_key = graph.vertices[-1].key if graph.vertices else None
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{plan.width:.0f}" '
         f'height="{plan.height:.0f}" viewBox="0 0 {plan.width:.1f} {plan.height:.1f}" '
         f'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="{FONT:.0f}">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        'fill="#555555"/></marker></defs>',
+        f'fill="{_EDGE}"/></marker></defs>',
         f'<rect width="{plan.width:.1f}" height="{plan.height:.1f}" fill="white"/>',
     ]
     if graph.title:
@@ -556,7 +564,7 @@ def _svg(graph: Graph, plan: Layout) -> str:
         )
     for _source, _target, points in plan.routes:
         out.append(
-            f'<path d="{_path(points)}" fill="none" stroke="#555555" stroke-width="1.2" '
+            f'<path d="{_path(points)}" fill="none" stroke="{_EDGE}" stroke-width="1.2" '
             'marker-end="url(#arrow)"/>'
         )
     for key, (cx, cy, width, height, lines) in plan.boxes.items():
@@ -565,15 +573,14 @@ def _svg(graph: Graph, plan: Layout) -> str:
         if kind == "input":
             out.append(
                 f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{width / 2:.1f}" '
-                f'ry="{height / 2:.1f}" fill="#dbeafe" stroke="#1d4ed8"/>'
+                f'ry="{height / 2:.1f}" fill="{_INPUT_FILL}" stroke="{_INPUT_LINE}"/>'
             )
         elif kind == "op":
-            fill = "#fde68a" if key == root_key else "#f3f4f6"
             out.append(
                 f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
-                f'rx="6" fill="{fill}" stroke="#374151"/>'
+                f'rx="6" fill="{graph.op_fill(key)}" stroke="{_OP_LINE}"/>'
             )
-        colour = "#6b7280" if kind == "constant" else "#111827"
+        colour = _CONSTANT_TEXT if kind == "constant" else _TEXT
         first = cy - (len(lines) - 1) * LINE / 2 + FONT * 0.35
         for i, line in enumerate(lines):
             weight = ' font-weight="bold"' if i == 0 and kind != "constant" else ""
@@ -592,7 +599,6 @@ def _figure(graph: Graph, plan: Layout) -> Any:
     from matplotlib.path import Path as MplPath
 
     kinds = {v.key: v.kind for v in graph.vertices}
-    root_key = graph.vertices[-1].key if graph.vertices else None
     scale = 100.0  # layout pixels per inch
     figure = Figure(figsize=(plan.width / scale, plan.height / scale))
     ax = figure.add_axes((0, 0, 1, 1))
@@ -613,20 +619,20 @@ def _figure(graph: Graph, plan: Layout) -> Any:
             codes += [MplPath.CURVE4] * 3
         ax.add_patch(FancyArrowPatch(
             path=MplPath(vertices, codes), arrowstyle="-|>", mutation_scale=10,
-            color="#555555", linewidth=1.0,
+            color=_EDGE, linewidth=1.0,
         ))
     for key, (cx, cy, width, height, lines) in plan.boxes.items():
         kind = kinds[key]
         if kind == "input":
-            ax.add_patch(Ellipse((cx, cy), width, height, facecolor="#dbeafe",
-                                 edgecolor="#1d4ed8"))
+            ax.add_patch(Ellipse((cx, cy), width, height, facecolor=_INPUT_FILL,
+                                 edgecolor=_INPUT_LINE))
         elif kind == "op":
-            fill = "#fde68a" if key == root_key else "#f3f4f6"
             ax.add_patch(FancyBboxPatch(
                 (cx - width / 2, cy - height / 2), width, height,
-                boxstyle="round,pad=0,rounding_size=6", facecolor=fill, edgecolor="#374151",
+                boxstyle="round,pad=0,rounding_size=6", facecolor=graph.op_fill(key),
+                edgecolor=_OP_LINE,
             ))
-        colour = "#6b7280" if kind == "constant" else "#111827"
+        colour = _CONSTANT_TEXT if kind == "constant" else _TEXT
         first = cy - (len(lines) - 1) * LINE / 2
         for i, line in enumerate(lines):
             weight = "bold" if i == 0 and kind != "constant" else "normal"
