@@ -132,8 +132,6 @@ class Tensor(cr.Tensor):
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
-    __str__ = __repr__
-
     # ---------------------------------------------------------------- sizes
     @property
     def dtype(self) -> dtype:  # type: ignore[override]
