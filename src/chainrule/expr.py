@@ -26,27 +26,17 @@ MAX_NODES = 500
 MAX_DEPTH = 60
 
 
-def _functions() -> dict[str, tuple[Callable, int]]:
-    import chainrule as cr
-
-    unary = (
-        "sin cos tan arcsin arccos arctan sinh cosh tanh exp expm1 log log1p log2 log10 sqrt "
-        "square abs sigmoid relu reciprocal"
-    ).split()
-    table: dict[str, tuple[Callable, int]] = {name: (getattr(cr, name), 1) for name in unary}
-    table.update({
-        "asin": (cr.arcsin, 1), "acos": (cr.arccos, 1), "atan": (cr.arctan, 1),
-        "ln": (cr.log, 1),
-        "pow": (cr.power, 2), "maximum": (cr.maximum, 2), "minimum": (cr.minimum, 2),
-        "arctan2": (cr.arctan2, 2), "atan2": (cr.arctan2, 2),
-    })
-    return table
-
-
-FUNCTION_NAMES = (
-    "sin cos tan arcsin arccos arctan asin acos atan sinh cosh tanh exp expm1 log ln log1p "
-    "log2 log10 sqrt square abs sigmoid relu reciprocal pow maximum minimum arctan2 atan2"
+_UNARY_FUNCTIONS = (
+    "sin cos tan arcsin arccos arctan sinh cosh tanh exp expm1 log log1p log2 log10 sqrt "
+    "square abs sigmoid relu reciprocal"
 ).split()
+# The functions an expression may call: its name -> (the chainrule function, number of arguments).
+FUNCTIONS: dict[str, tuple[str, int]] = {
+    **{name: (name, 1) for name in _UNARY_FUNCTIONS},
+    "asin": ("arcsin", 1), "acos": ("arccos", 1), "atan": ("arctan", 1), "ln": ("log", 1),
+    "pow": ("power", 2), "maximum": ("maximum", 2), "minimum": ("minimum", 2),
+    "arctan2": ("arctan2", 2), "atan2": ("arctan2", 2),
+}
 CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 
 _BINARY = {
@@ -87,7 +77,6 @@ class Expression:
         self.text = text
         self.tree = tree
         self.variable = variable
-        self._functions = _functions()
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r}, variable={self.variable!r})"
@@ -106,7 +95,9 @@ class Expression:
             left = self._eval(node.left, value)
             right = self._eval(node.right, value)
             return _BINARY[type(node.op)][1](left, right)
-        function, _ = self._functions[node.func.id]  # a checked ast.Call
+        import chainrule as cr
+
+        function = getattr(cr, FUNCTIONS[node.func.id][0])  # a checked ast.Call
         return function(*(self._eval(arg, value) for arg in node.args))
 
 
@@ -134,7 +125,7 @@ def _check(node: ast.AST, variable: str, depth: int = 0) -> None:
             return
         if node.id.startswith("_"):
             raise _refuse(f"the name {node.id!r} (names starting with '_')", node)
-        if node.id in FUNCTION_NAMES:
+        if node.id in FUNCTIONS:
             raise _refuse(f"{node.id!r} used without being called", node)
         raise _refuse(
             f"the unknown name {node.id!r} (the variable is {variable!r}; "
@@ -159,15 +150,15 @@ def _check(node: ast.AST, variable: str, depth: int = 0) -> None:
             if isinstance(func, ast.Attribute):
                 raise _refuse(f"attribute access '.{func.attr}'", func)
             raise _refuse("a call of something that is not a plain function name", node)
-        if func.id not in FUNCTION_NAMES:
+        if func.id not in FUNCTIONS:
             raise _refuse(
                 f"a call of the unknown function {func.id!r} (known: "
-                f"{', '.join(sorted(FUNCTION_NAMES))})",
+                f"{', '.join(sorted(FUNCTIONS))})",
                 node,
             )
         if node.keywords:
             raise _refuse(f"keyword arguments in the call of {func.id!r}", node)
-        arity = 2 if func.id in ("pow", "maximum", "minimum", "arctan2", "atan2") else 1
+        arity = FUNCTIONS[func.id][1]
         if len(node.args) != arity:
             raise _refuse(
                 f"{func.id}() with {len(node.args)} arguments (it takes {arity})", node
@@ -200,7 +191,7 @@ def parse(text: str, variable: str = "x") -> Expression:
     """
     if not variable.isidentifier() or variable.startswith("_") or variable in CONSTANTS:
         raise ExpressionError(f"refused the variable name {variable!r}")
-    if variable in FUNCTION_NAMES:
+    if variable in FUNCTIONS:
         raise ExpressionError(f"refused the variable name {variable!r} (a function name)")
     if not isinstance(text, str):
         raise ExpressionError("refused a non-string expression")
