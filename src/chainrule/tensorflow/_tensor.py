@@ -133,7 +133,7 @@ class Variable(Tensor):
 
     def _update(self, value: Any) -> Variable:
         with cr.no_grad():
-            self._assign(cr.tensor(to_array(value, self.data.dtype)))
+            self._assign(to_array(value, self.data.dtype))
         return self
 
     def assign(self, value: Any, use_locking: bool = False, name: Any = None,
