@@ -46,7 +46,7 @@ _SAME = (
     "std cumsum where clip reshape transpose swapaxes moveaxis expand_dims squeeze "
     "broadcast_to concatenate stack split flip tile ravel zeros_like ones_like full_like"
 ).split()
-globals().update({name: _lift(getattr(cr, name)) for name in _SAME if hasattr(cr, name)})
+globals().update({name: _lift(getattr(cr, name)) for name in _SAME})
 
 
 def array(object: Any, dtype: Any = None, ctx: Any = None) -> ndarray:  # noqa: A002
