@@ -13,19 +13,29 @@ def _leaf(array: Any) -> cr.Tensor:
     return cr.tensor(array, requires_grad=True)
 
 
+def _step(leaves: list[cr.Tensor], loss: Callable[[], cr.Tensor]) -> Callable:
+    """One step: fresh ``.grad``, ``loss().backward()``, the leaves' gradients as NumPy arrays."""
+
+    def step() -> tuple:
+        for leaf in leaves:
+            leaf.grad = None
+        loss().backward()
+        return tuple(leaf.grad.numpy() for leaf in leaves)
+
+    return step
+
+
 def chain(data: dict[str, Any]) -> Callable:
     x = _leaf(data["x"])
     ops = data["ops"]
 
-    def step() -> tuple:
-        x.grad = None
+    def loss() -> cr.Tensor:
         y = x
         for i in range(ops):
             y = y * 1.01 if i % 2 == 0 else cr.sin(y)
-        y.backward()
-        return (x.grad.numpy(),)
+        return y
 
-    return step
+    return _step([x], loss)
 
 
 def mlp(data: dict[str, Any]) -> Callable:
@@ -34,33 +44,27 @@ def mlp(data: dict[str, Any]) -> Callable:
     w1, b1, w2, b2 = params
     batch = x.shape[0]
 
-    def step() -> tuple:
-        for p in params:
-            p.grad = None
+    def loss() -> cr.Tensor:
         h = cr.tanh(x @ w1 + b1)
         z = h @ w2 + b2
         s = z - cr.max(z, axis=1, keepdims=True)
         logp = s - cr.log(cr.sum(cr.exp(s), axis=1, keepdims=True))
-        loss = -cr.sum(onehot * logp) / batch
-        loss.backward()
-        return tuple(p.grad.numpy() for p in params)
+        return -cr.sum(onehot * logp) / batch
 
-    return step
+    return _step(params, loss)
 
 
 def wide(data: dict[str, Any]) -> Callable:
     x = _leaf(data["x"])
     rounds = data["rounds"]
 
-    def step() -> tuple:
-        x.grad = None
+    def loss() -> cr.Tensor:
         y = x
         for _ in range(rounds):
             y = cr.sin(y) * 1.01
-        cr.sum(y).backward()
-        return (x.grad.numpy(),)
+        return cr.sum(y)
 
-    return step
+    return _step([x], loss)
 
 
 def hess(data: dict[str, Any]) -> Callable:
@@ -78,9 +82,4 @@ def seed(data: dict[str, Any]) -> Callable:
             b = b * 2
         return b if cr.sum(b) > 0 else 100 * b
 
-    def step() -> tuple:
-        a.grad = None
-        cr.sum(f(a)).backward()
-        return (a.grad.numpy(),)
-
-    return step
+    return _step([a], lambda: cr.sum(f(a)))

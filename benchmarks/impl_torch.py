@@ -14,19 +14,29 @@ def _leaf(array: Any) -> torch.Tensor:
     return torch.tensor(array, requires_grad=True)
 
 
+def _step(leaves: list[torch.Tensor], loss: Callable[[], torch.Tensor]) -> Callable:
+    """One step: fresh ``.grad``, ``loss().backward()``, the leaves' gradients as NumPy arrays."""
+
+    def step() -> tuple:
+        for leaf in leaves:
+            leaf.grad = None
+        loss().backward()
+        return tuple(leaf.grad.numpy() for leaf in leaves)
+
+    return step
+
+
 def chain(data: dict[str, Any]) -> Callable:
     x = _leaf(data["x"])
     ops = data["ops"]
 
-    def step() -> tuple:
-        x.grad = None
+    def loss() -> torch.Tensor:
         y = x
         for i in range(ops):
             y = y * 1.01 if i % 2 == 0 else torch.sin(y)
-        y.backward()
-        return (x.grad.numpy(),)
+        return y
 
-    return step
+    return _step([x], loss)
 
 
 def mlp(data: dict[str, Any]) -> Callable:
@@ -35,33 +45,27 @@ def mlp(data: dict[str, Any]) -> Callable:
     w1, b1, w2, b2 = params
     batch = x.shape[0]
 
-    def step() -> tuple:
-        for p in params:
-            p.grad = None
+    def loss() -> torch.Tensor:
         h = torch.tanh(x @ w1 + b1)
         z = h @ w2 + b2
         s = z - torch.amax(z, dim=1, keepdim=True)
         logp = s - torch.log(torch.sum(torch.exp(s), dim=1, keepdim=True))
-        loss = -torch.sum(onehot * logp) / batch
-        loss.backward()
-        return tuple(p.grad.numpy() for p in params)
+        return -torch.sum(onehot * logp) / batch
 
-    return step
+    return _step(params, loss)
 
 
 def wide(data: dict[str, Any]) -> Callable:
     x = _leaf(data["x"])
     rounds = data["rounds"]
 
-    def step() -> tuple:
-        x.grad = None
+    def loss() -> torch.Tensor:
         y = x
         for _ in range(rounds):
             y = torch.sin(y) * 1.01
-        torch.sum(y).backward()
-        return (x.grad.numpy(),)
+        return torch.sum(y)
 
-    return step
+    return _step([x], loss)
 
 
 def hess(data: dict[str, Any]) -> Callable:
@@ -79,9 +83,4 @@ def seed(data: dict[str, Any]) -> Callable:
             b = b * 2
         return b if b.sum() > 0 else 100 * b
 
-    def step() -> tuple:
-        a.grad = None
-        f(a).sum().backward()
-        return (a.grad.numpy(),)
-
-    return step
+    return _step([a], lambda: f(a).sum())
