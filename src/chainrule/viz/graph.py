@@ -74,11 +74,7 @@ def trace(root: Tensor, names: dict[str, Tensor] | None = None) -> list[Vertex]:
     order: list[Vertex] = []
     stack: list[tuple[Any, bool]] = [(start, False)]
     seen: set[int] = set()
-    next_constant = [-1]
-
-    def vertex_of(obj: Any) -> Vertex:
-        return vertices[id(obj)]
-
+    next_constant = -1  # constants get negative keys (they have no object of their own)
     while stack:
         obj, expanded = stack.pop()
         if expanded:
@@ -88,14 +84,14 @@ def trace(root: Tensor, names: dict[str, Tensor] | None = None) -> list[Vertex]:
                     if parent is None:
                         saved = obj.saved[index] if obj.saved is not None else None
                         constant = Vertex(
-                            next_constant[0], "constant", "constant", tuple(obj.shapes[index]),
+                            next_constant, "constant", "constant", tuple(obj.shapes[index]),
                             value=_raw(saved),
                         )
-                        next_constant[0] -= 1
+                        next_constant -= 1
                         order.append(constant)
                         inputs.append(constant.key)
                     else:
-                        inputs.append(vertex_of(parent).key)
+                        inputs.append(id(parent))  # the key of its vertex, made already
                 vertex = Vertex(
                     id(obj), "op", obj.prim.name, tuple(obj.ans_shape), inputs, node=obj,
                     value=_raw(obj.ans),
