@@ -161,3 +161,12 @@ def test_d2l_style_synthetic_data_and_float_index_arrays() -> None:
     assert features[batch_indices].tolist() == features.asnumpy()[[3, 1, 4]].tolist()
     p = np.array([[0.1, 0.9], [0.8, 0.2]])
     assert p[range(2), np.array([1, 0])].tolist() == pytest.approx([0.9, 0.8])
+
+
+def test_autograd_backward_of_several_heads_sums_them():
+    x = np.array([1.0, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        a, b = x * 2, x * 3
+    autograd.backward([a, b])
+    assert x.grad.tolist() == [5.0, 5.0]

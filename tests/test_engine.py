@@ -874,3 +874,19 @@ def test_in_place_change_of_the_base_is_seen_by_a_view_saved_for_backward():
     loss.backward()  # exp's saved output is untouched: fine
     with pytest.raises(RuntimeError, match="in-place"):
         loss2.backward()
+
+
+def test_backward_from_several_roots_is_one_pass():
+    x = cr.tensor([1.0, 2.0])
+    x.attach_grad()  # "write": one pass over both heads, so both contributions stay
+    with cr.record():
+        a, b = x * 2, x * 3
+    cr.engine.backward([a.sum(), b.sum()])
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_backward_from_several_roots_writes_nothing_when_one_fails():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        cr.engine.backward([(x * 2).sum(), x * 3])
+    assert x.grad is None

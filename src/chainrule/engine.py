@@ -389,22 +389,32 @@ def _check_roots(roots: Sequence[Tensor]) -> None:
 
 
 def backward(
-    root: Tensor,
-    gradient: Any = None,
+    roots: Tensor | Sequence[Tensor],
+    gradients: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
     inputs: Any = None,
 ) -> None:
-    """Backpropagate from ``root`` into the leaves' ``.grad`` (see ``Tensor.backward``)."""
-    _check_roots([root])
+    """Backpropagate from ``roots`` (one tensor, or several in one pass, their gradients
+    summed) into the leaves' ``.grad`` (see ``Tensor.backward``)."""
+    if isinstance(roots, Tensor):
+        roots, gradients = [roots], [gradients]
+    else:
+        roots = list(roots)
+        if gradients is None or isinstance(gradients, Tensor):
+            gradients = [gradients] * len(roots)
+    _check_roots(roots)
     if retain_graph is None:
         retain_graph = create_graph
-    cotangent = _root_cotangent(root, gradient, create_graph)
+    cotangents = [
+        _root_cotangent(root, gradient, create_graph)
+        for root, gradient in zip(roots, gradients, strict=True)
+    ]
     targets = None
     if inputs is not None:
         targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     leaves, captured = run(
-        [root], [cotangent], retain_graph=retain_graph, create_graph=create_graph,
+        roots, cotangents, retain_graph=retain_graph, create_graph=create_graph,
         targets=targets,
     )
     writes = [(leaf, _leaf_grad(leaf, grad, create_graph)) for leaf, grad in leaves.values()]

@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 import chainrule as cr
+from chainrule import engine
 from chainrule.modes import state
 
 from ._ndarray import _as
@@ -93,11 +94,8 @@ def mark_variables(variables: Any, gradients: Any, grad_reqs: Any = "write") -> 
 
 def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,
              train_mode: bool = True) -> None:
-    """Backpropagate from each head into the attached ``.grad`` buffers."""
-    heads = heads if isinstance(heads, (list, tuple)) else [heads]
-    head_grads = head_grads if isinstance(head_grads, (list, tuple)) else [head_grads] * len(heads)
-    for index, (head, head_grad) in enumerate(zip(heads, head_grads, strict=True)):
-        head.backward(head_grad, retain_graph=retain_graph or index < len(heads) - 1)
+    """Backpropagate from all heads in one pass into the attached ``.grad`` buffers."""
+    engine.backward(heads, head_grads, retain_graph)
 
 
 def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: bool | None = None,

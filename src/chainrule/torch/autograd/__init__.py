@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import chainrule as cr
+from chainrule import engine
 
 from . import functional  # noqa: F401
 
@@ -45,10 +46,5 @@ def backward(
     create_graph: bool = False,
     inputs: Any = None,
 ) -> None:
-    """``tensor.backward(gradient)`` for each of ``tensors``, accumulating into ``.grad``."""
-    tensors = [tensors] if isinstance(tensors, cr.Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, cr.Tensor):
-        grad_tensors = [grad_tensors] * len(tensors)
-    for index, (tensor, gradient) in enumerate(zip(tensors, grad_tensors, strict=True)):
-        keep = retain_graph or index < len(tensors) - 1
-        tensor.backward(gradient, retain_graph=keep, create_graph=create_graph, inputs=inputs)
+    """Backpropagate from all of ``tensors`` in one pass, accumulating into ``.grad``."""
+    engine.backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
