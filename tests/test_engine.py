@@ -561,8 +561,8 @@ def test_a_million_deep_graph_backpropagates():
     parent = x
     for _ in range(1_000_000):
         parent = Node(
-            template.prim, template.params, (parent,), template.saved, None, template.shapes,
-            template.dtypes, (), template.ans_shape,
+            template.prim, template.params, (parent,), template.saved, None, (),
+            template.ans_shape, template.ans_dtype,
         )
     y = cr.Tensor._wrap(np.array(3.0), parent)
     y.backward()

@@ -47,22 +47,25 @@ class Node:
     """One recorded application of a primitive (the ``grad_fn`` of its output)."""
 
     __slots__ = (
-        "prim", "params", "parents", "saved", "ans", "shapes", "dtypes", "versions",
-        "ans_shape", "hooks", "tensor_mode", "seq", "__weakref__",
+        "prim", "params", "parents", "saved", "ans", "versions", "ans_shape", "ans_dtype",
+        "shapes", "hooks", "tensor_mode", "seq", "__weakref__",
     )
 
     def __init__(
-        self, prim, params, parents, saved, ans, shapes, dtypes, versions, ans_shape
+        self, prim, params, parents, saved, ans, versions, ans_shape, ans_dtype, shapes=None
     ) -> None:
         self.prim = prim
         self.params = params
         self.parents = parents
         self.saved = saved
         self.ans = ans
-        self.shapes = shapes
-        self.dtypes = dtypes
+        # The counters and versions of the saved values, flat: (counter, version, ...).
         self.versions = versions
         self.ans_shape = ans_shape
+        self.ans_dtype = ans_dtype
+        # The inputs' shapes, only for primitives whose rules read them (``x_shape``). The
+        # engine sums and casts a rule's result to the shape and dtype of its parent's value.
+        self.shapes = shapes
         # Creation order: a node's parents were all made before it (see ``run``).
         self.seq = next(_creation_order)
         self.hooks = None
@@ -109,7 +112,9 @@ class Node:
                 f"{self!r} were freed by the first backward. Pass retain_graph=True to the "
                 f"first backward (or gradient/GradientTape call) if you need to run it twice."
             )
-        for box, version in self.versions:
+        versions = self.versions
+        for i in range(0, len(versions), 2):
+            box, version = versions[i], versions[i + 1]
             if box[0] != version:
                 raise RuntimeError(
                     f"a value saved by {self!r} for backward was modified by an in-place "
@@ -268,7 +273,12 @@ def run(
     try:
         while heap:
             node = heapq.heappop(heap)[1]
-            node.check()
+            versions = node.versions
+            # (inline for the commonest case, one saved value unchanged)
+            if node.saved is None or versions and (
+                len(versions) != 2 or versions[0][0] != versions[1]
+            ):
+                node.check()
             cotangent = pending.pop(node)
             if node.hooks:
                 cotangent = _run_hooks(node.hooks, cotangent, create_graph)
@@ -284,7 +294,6 @@ def run(
             params = node.params
             shapes = node.shapes
             ans_shape = node.ans_shape
-            dtypes = node.dtypes
             if not retain_graph:
                 node.saved = node.ans = None
             for i, parent in enumerate(parents):
@@ -293,11 +302,16 @@ def run(
                 grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
                 if grad is None:  # a symbolic zero
                     continue
+                # The parent's value: its shape and dtype are what the gradient must have.
+                if type(parent) is Node:
+                    shape, dtype = parent.ans_shape, parent.ans_dtype
+                else:
+                    shape, dtype = parent.data.shape, parent.data.dtype
                 # Decision 2: broadcasting is undone here, and only here.
-                if grad.shape != shapes[i] and grad.shape[batch_ndim:] != shapes[i]:
-                    grad = unbroadcast(grad, shapes[i], batch_ndim)
-                if grad.dtype != dtypes[i]:
-                    grad = _cast(grad, dtypes[i])
+                if grad.shape != shape and grad.shape[batch_ndim:] != shape:
+                    grad = unbroadcast(grad, shape, batch_ndim)
+                if grad.dtype != dtype:
+                    grad = _cast(grad, dtype)
                 if type(parent) is Node:
                     if parent in pending:
                         pending[parent] = pending[parent] + grad

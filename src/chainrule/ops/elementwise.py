@@ -87,174 +87,94 @@ power.defrules(
 )
 
 
-@elementwise
-def square(x):
-    return np.square(x)
-
-
+square = elementwise(np.square)
 square.defrules(vjp=lambda g, x: g * 2 * x, jvp=lambda t, x: t * 2 * x)
 
 
-@elementwise
-def reciprocal(x):
-    return np.reciprocal(x)
-
-
+reciprocal = elementwise(np.reciprocal)
 reciprocal.defrules(vjp=lambda g, ans: -g * ans * ans, jvp=lambda t, ans: -t * ans * ans)
 
 
-@elementwise
-def sqrt(x):
-    return np.sqrt(x)
-
-
+sqrt = elementwise(np.sqrt)
 sqrt.defrules(vjp=lambda g, ans: g / (2 * ans), jvp=lambda t, ans: t / (2 * ans))
 
 
-@elementwise
-def absolute(x):
-    return np.absolute(x)
-
-
+absolute = elementwise(np.absolute)
 absolute.defrules(vjp=lambda g, x: g * sign(x), jvp=lambda t, x: t * sign(x))
 
 # ---------------------------------------------------------------- exponentials and logarithms
 
 
-@elementwise
-def exp(x):
-    return np.exp(x)
-
-
+exp = elementwise(np.exp)
 exp.defrules(vjp=lambda g, ans: g * ans, jvp=lambda t, ans: t * ans)
 
 
-@elementwise
-def expm1(x):
-    return np.expm1(x)
-
-
+expm1 = elementwise(np.expm1)
 expm1.defrules(vjp=lambda g, ans: g * (ans + 1), jvp=lambda t, ans: t * (ans + 1))
 
 
-@elementwise
-def log(x):
-    return np.log(x)
-
-
+log = elementwise(np.log)
 log.defrules(vjp=lambda g, x: g / x, jvp=lambda t, x: t / x)
 
 
-@elementwise
-def log1p(x):
-    return np.log1p(x)
-
-
+log1p = elementwise(np.log1p)
 log1p.defrules(vjp=lambda g, x: g / (1 + x), jvp=lambda t, x: t / (1 + x))
 
 
-@elementwise
-def log2(x):
-    return np.log2(x)
-
-
+log2 = elementwise(np.log2)
 log2.defrules(vjp=lambda g, x: g / (x * np.log(2.0)), jvp=lambda t, x: t / (x * np.log(2.0)))
 
 
-@elementwise
-def log10(x):
-    return np.log10(x)
-
-
+log10 = elementwise(np.log10)
 log10.defrules(vjp=lambda g, x: g / (x * np.log(10.0)), jvp=lambda t, x: t / (x * np.log(10.0)))
 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
 
 
-@elementwise
-def sin(x):
-    return np.sin(x)
-
-
+sin = elementwise(np.sin)
 sin.defrules(vjp=lambda g, x: g * cos(x), jvp=lambda t, x: t * cos(x))
 
 
-@elementwise
-def cos(x):
-    return np.cos(x)
-
-
+cos = elementwise(np.cos)
 cos.defrules(vjp=lambda g, x: -g * sin(x), jvp=lambda t, x: -t * sin(x))
 
 
-@elementwise
-def tan(x):
-    return np.tan(x)
-
-
+tan = elementwise(np.tan)
 tan.defrules(vjp=lambda g, ans: g * (1 + ans * ans), jvp=lambda t, ans: t * (1 + ans * ans))
 
 
-@elementwise
-def arcsin(x):
-    return np.arcsin(x)
-
-
+arcsin = elementwise(np.arcsin)
 arcsin.defrules(
     vjp=lambda g, x: g / sqrt(1 - x * x), jvp=lambda t, x: t / sqrt(1 - x * x)
 )
 
 
-@elementwise
-def arccos(x):
-    return np.arccos(x)
-
-
+arccos = elementwise(np.arccos)
 arccos.defrules(
     vjp=lambda g, x: -g / sqrt(1 - x * x), jvp=lambda t, x: -t / sqrt(1 - x * x)
 )
 
 
-@elementwise
-def arctan(x):
-    return np.arctan(x)
-
-
+arctan = elementwise(np.arctan)
 arctan.defrules(vjp=lambda g, x: g / (1 + x * x), jvp=lambda t, x: t / (1 + x * x))
 
 
-@elementwise
-def arctan2(x, y):
-    return np.arctan2(x, y)
-
-
+arctan2 = elementwise(np.arctan2)
 arctan2.defrules(
     vjp=(lambda g, x, y: g * y / (x * x + y * y), lambda g, x, y: -g * x / (x * x + y * y)),
     jvp=(lambda t, x, y: t * y / (x * x + y * y), lambda t, x, y: -t * x / (x * x + y * y)),
 )
 
 
-@elementwise
-def sinh(x):
-    return np.sinh(x)
-
-
+sinh = elementwise(np.sinh)
 sinh.defrules(vjp=lambda g, x: g * cosh(x), jvp=lambda t, x: t * cosh(x))
 
 
-@elementwise
-def cosh(x):
-    return np.cosh(x)
-
-
+cosh = elementwise(np.cosh)
 cosh.defrules(vjp=lambda g, x: g * sinh(x), jvp=lambda t, x: t * sinh(x))
 
 
-@elementwise
-def tanh(x):
-    return np.tanh(x)
-
-
+tanh = elementwise(np.tanh)
 def _one_minus_square(x):
     """1 - x², computed in one fresh array on the raw path."""
     if type(x) is np.ndarray and x.ndim:
@@ -293,22 +213,14 @@ def _pick(x, y):
     return (x > y) + 0.5 * (x == y)
 
 
-@elementwise
-def maximum(x, y):
-    return np.maximum(x, y)
-
-
+maximum = elementwise(np.maximum)
 maximum.defrules(
     vjp=(lambda g, x, y: g * _pick(x, y), lambda g, x, y: g * _pick(y, x)),
     jvp=(lambda t, x, y: t * _pick(x, y), lambda t, x, y: t * _pick(y, x)),
 )
 
 
-@elementwise
-def minimum(x, y):
-    return np.minimum(x, y)
-
-
+minimum = elementwise(np.minimum)
 minimum.defrules(
     vjp=(lambda g, x, y: g * _pick(y, x), lambda g, x, y: g * _pick(x, y)),
     jvp=(lambda t, x, y: t * _pick(y, x), lambda t, x, y: t * _pick(x, y)),
@@ -420,11 +332,7 @@ rint = nondifferentiable(np.rint)
 floor_divide = nondifferentiable(np.floor_divide)
 
 
-@elementwise
-def remainder(x, y):
-    return np.remainder(x, y)
-
-
+remainder = elementwise(np.remainder)
 remainder.defrules(
     vjp=(lambda g: g, lambda g, x, y: -g * floor(x / y)),
     jvp=(lambda t: t, lambda t, x, y: -t * floor(x / y)),

@@ -38,6 +38,8 @@ from ..modes import state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+_UNREAD = (None,)  # the saved tuple of a one-input node whose rule reads nothing
+_UFUNC_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
 _PYTHON_SCALARS = (float, int, bool, complex)
 
 
@@ -143,7 +145,12 @@ class Primitive:
         self.impl = impl
         self.name = name or impl.__name__
         self.title = "".join(part.capitalize() for part in self.name.split("_"))
-        params = inspect.signature(impl).parameters.values()
+        # A NumPy ufunc is its own forward (no Python frame in between): its inputs are
+        # named x (and y), and it has no static parameters.
+        signature = inspect.signature(_UFUNC_SIGNATURES[impl.nin] if isinstance(
+            impl, np.ufunc
+        ) else impl)
+        params = signature.parameters.values()
         kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self.inputs = tuple(p.name for p in params if p.kind in kinds)
         # A variadic primitive (``def concatenate(*xs, axis)``) has one rule for all inputs,
@@ -163,7 +170,11 @@ class Primitive:
         self.broadcasting = broadcasting
         self.vjps: tuple = ()
         self.jvps: tuple = ()
-        self._plans: dict[tuple, tuple] = {}  # (needs bitmask, input count) -> plan
+        self._plans: dict = {}  # needs bitmask (and input count if variadic) -> plan
+        self.reads_shapes = False  # whether a reverse rule asks for the inputs' shapes
+        self._unary: tuple | None = None
+        self._rule_mask = 0  # bit i: input i has a reverse rule
+        self._recorders: dict[int, Callable] = {}  # needs bitmask -> compiled _record
         self.prepare = self._preparer()
         self.__doc__ = impl.__doc__
         if self.name in REGISTRY:
@@ -197,6 +208,15 @@ class Primitive:
         if len(vjps) != count or len(jvps) != count:
             raise TypeError(f"{self.name} has {count} inputs; give one vjp and one jvp for each")
         self.vjps = tuple(None if r is None else Rule(r, self) for r in vjps)
+        self._rule_mask = sum(1 << i for i, rule in enumerate(self.vjps) if rule is not None)
+        # One input: whether its rule reads it and the output (None: no rule).
+        self._unary = None
+        if self.vjps[0] is not None:
+            inputs, ans = self.vjps[0].reads(1)
+            self._unary = (bool(inputs), ans)
+        self.reads_shapes = any(
+            kind in (Rule.SHAPE, Rule.SHAPES) for rule in self.vjps if rule for kind, _ in rule.spec
+        )
         self.jvps = tuple(
             None if r is None else _Linear(self, i) if r == "linear" else Rule(r, self)
             for i, r in enumerate(jvps)
@@ -213,41 +233,84 @@ class Primitive:
 
     def apply(self, args: tuple, params: dict) -> Tensor:
         # The per-op hot path: every recorded operation goes through here, so it is written
-        # as plain loops over the arguments, with no helper calls on the common path.
+        # as plain code over the arguments, with no helper calls on the common path, and a
+        # straight line for the commonest case, one tensor input without forward-mode tangents.
         if self.prepare is not None:
             params = self.prepare(args, params)
-        raws = []
-        cls = None
-        grad_args = False
-        levels = None
-        for arg in args:
-            if isinstance(arg, Tensor):
-                raws.append(arg.data)
-                if cls is None:
-                    cls = arg._op_class
-                if arg._rg:
-                    grad_args = True
-                if arg._tangents:
-                    levels = _visible_levels(arg, levels)
-            else:
-                raws.append(arg)
-        out = self.impl(*raws, **params)
-        if not self.differentiable or out.dtype.kind not in "fc":
-            return Tensor._wrap(out, None, cls)
-        box = [0]
-        if type(out) is np.ndarray:
+        if len(args) == 1 and isinstance(args[0], Tensor) and not args[0]._tangents:
+            arg = args[0]
+            raw = arg.data
+            out = self.impl(raw, **params) if params else self.impl(raw)
+            cls = arg._op_class
+            if not self.differentiable or out.dtype.kind not in "fc":
+                return Tensor._wrap(out, None, cls)
             # A view (reshape, slicing, identity...) shares its base's version counter, so an
             # in-place write through either one is seen by every node that saved the other.
-            view = out.base is not None
+            if type(out) is np.ndarray and (
+                out is raw or out.base is not None and np.may_share_memory(out, raw)
+            ):
+                box = arg._version
+            else:
+                box = [0]
+            node = None
+            unary = self._unary
+            if (
+                arg._rg and unary is not None and (not cls._record_only or state.recording)
+                and state.grad_enabled
+            ):  # ``_record`` for one input, inline
+                saved, versions, ans = _UNREAD, (), None
+                if unary[0]:
+                    saved = (raw,)
+                    versions = (arg._version, arg._version[0])
+                if unary[1]:
+                    ans = out
+                    versions += (box, box[0])
+                node = Node(
+                    self, params, (arg._node or arg,), saved, ans, versions, out.shape,
+                    out.dtype, (raw.shape,) if self.reads_shapes else None,
+                )
+            levels = None
+        else:
+            raws = []
+            cls = None
+            mask = 0  # bit i: input i is a tensor that requires grad
+            bit = 1
+            levels = None
             for arg in args:
-                if isinstance(arg, Tensor) and (
-                    arg.data is out or view and np.may_share_memory(out, arg.data)
-                ):
-                    box = arg._version
-                    break
-        node = None
-        if grad_args and state.grad_enabled and (state.recording or not cls._record_only):
-            node = self._record(args, raws, params, out, box, levels is not None)
+                if isinstance(arg, Tensor):
+                    raws.append(arg.data)
+                    if cls is None:
+                        cls = arg._op_class
+                    if arg._rg:
+                        mask |= bit
+                    if arg._tangents:
+                        levels = _visible_levels(arg, levels)
+                else:
+                    raws.append(arg)
+                bit <<= 1
+            out = self.impl(*raws, **params)
+            if not self.differentiable or out.dtype.kind not in "fc":
+                return Tensor._wrap(out, None, cls)
+            box = None
+            if type(out) is np.ndarray:
+                view = out.base is not None
+                for arg in args:
+                    if isinstance(arg, Tensor) and (
+                        arg.data is out or view and np.may_share_memory(out, arg.data)
+                    ):
+                        box = arg._version
+                        break
+            if box is None:
+                box = [0]
+            node = None
+            if mask and (not cls._record_only or state.recording) and state.grad_enabled:
+                if self.variadic:
+                    node = self._record(args, raws, params, out, box, levels is not None)
+                else:
+                    mask &= self._rule_mask  # inputs without a rule get no gradient
+                    if mask:
+                        recorder = self._recorders.get(mask) or self._recorder(mask)
+                        node = recorder(self, args, raws, params, out, box, levels is not None)
         result = object.__new__(cls)
         result.data = out
         result._rg = node is not None
@@ -274,64 +337,122 @@ class Primitive:
                 rule_inputs, rule_ans = rule.reads(count)
                 inputs |= rule_inputs
                 ans = ans or rule_ans
-        plan = self._plans[mask, count] = (tuple(sorted(inputs)), ans, (None,) * count)
+        plan = (tuple(sorted(inputs)), ans, (None,) * count)
+        self._plans[mask if not self.variadic else (mask, count)] = plan
         return plan
 
+    def _recorder(self, mask: int) -> Callable:
+        """``_record`` for a primitive of fixed arity whose inputs in bitmask ``mask`` need
+        gradients, compiled once into straight-line code (as rules are, see :class:`Rule`):
+        which inputs become parents, which are saved (with their version counters) and
+        whether the output is. For ``multiply`` with only ``x`` needing a gradient::
+
+            a0 = args[0]
+            a1 = args[1]
+            parents = (a0._node or a0, None)
+            versions = ()
+            if isinstance(a1, Tensor):
+                s1 = a1 if tensor_mode else raws[1]
+                versions += (a1._version, a1._version[0])
+            else:
+                s1 = raws[1]
+            ...
+        """
+        count = len(self.inputs)
+        keep, keep_ans, _ = self._plan(mask, count)
+        used = sorted({i for i in range(count) if mask >> i & 1} | set(keep))
+        lines = [f"    a{i} = args[{i}]" for i in used]
+        parents = [f"a{i}._node or a{i}" if mask >> i & 1 else "None" for i in range(count)]
+        lines.append(f"    parents = ({', '.join(parents)},)")
+        lines.append("    versions = ()")
+        for i in keep:
+            save = [
+                f"s{i} = a{i} if tensor_mode else raws[{i}]",
+                f"versions += (a{i}._version, a{i}._version[0])",
+            ]
+            if mask >> i & 1:  # a tensor, known
+                lines += ["    " + line for line in save]
+            else:  # maybe a tensor, maybe a constant
+                lines.append(f"    if isinstance(a{i}, Tensor):")
+                lines += ["        " + line for line in save]
+                lines += ["    else:", f"        s{i} = raws[{i}]"]
+        saved = [f"s{i}" if i in keep else "None" for i in range(count)]
+        lines.append(f"    saved = ({', '.join(saved)},)")
+        if keep_ans:
+            # In tensor mode the output's tangents are filled in by forward.push afterwards.
+            lines.append("    versions += (box, box[0])")
+            lines.append("    ans = Tensor._wrap(out) if tensor_mode else out")
+        else:
+            lines.append("    ans = None")
+        shapes = "_shapes(raws)" if self.reads_shapes else "None"
+        lines += [
+            "    node = Node(prim, params, parents, saved, ans, versions, out.shape, out.dtype, "
+            f"{shapes})",
+            "    if tensor_mode:",
+            "        node.tensor_mode = True",
+            "    return node",
+        ]
+        namespace = {"Tensor": Tensor, "Node": Node, "_shapes": _shapes}
+        exec(  # noqa: S102 - source built above from a fixed template, no user input
+            "def record(prim, args, raws, params, out, box, tensor_mode):\n" + "\n".join(lines),
+            namespace,
+        )
+        recorder = self._recorders[mask] = namespace["record"]
+        return recorder
+
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
+        """The node of one application: which inputs need gradients (the parents), and what
+        the rules of those will read (saved inputs and output, with their versions)."""
         count = len(args)
-        if count == 1 and not self.variadic:  # most ops: ``apply`` saw this input needs grad
+        if count == 1:  # most ops: ``apply`` saw that this input needs a gradient
             if self.vjps[0] is None:
                 return None
-            arg, raw = args[0], raws[0]
+            arg = args[0]
             mask = 1
             parents = (arg._node or arg,)
-            shapes = (raw.shape,)
-            dtypes = (raw.dtype,)
         else:
             rules = self.vjps * count if self.variadic else self.vjps
             mask = 0
             bit = 1
             parents = []
-            shapes = []
-            dtypes = []
-            for arg, raw, rule in zip(args, raws, rules):
-                if isinstance(arg, Tensor):
-                    shapes.append(raw.shape)
-                    if arg._rg and rule is not None:
-                        mask |= bit
-                        parents.append(arg._node or arg)
-                        dtypes.append(raw.dtype)
-                        bit <<= 1
-                        continue
+            for arg, rule in zip(args, rules):
+                if isinstance(arg, Tensor) and arg._rg and rule is not None:
+                    mask |= bit
+                    parents.append(arg._node or arg)
                 else:
-                    shapes.append(() if type(raw) in _PYTHON_SCALARS else np.shape(raw))
-                parents.append(None)
-                dtypes.append(None)
+                    parents.append(None)
                 bit <<= 1
             if not mask:
                 return None
-            parents, shapes, dtypes = tuple(parents), tuple(shapes), tuple(dtypes)
-        keep, keep_ans, saved = self._plans.get((mask, count)) or self._plan(mask, count)
-        versions = []
+            parents = tuple(parents)
+        key = mask if not self.variadic else (mask, count)
+        keep, keep_ans, saved = self._plans.get(key) or self._plan(mask, count)
+        # The version counters of what is saved, flat: (counter, version, counter, version...)
+        versions = ()
         if keep:
-            saved = list(saved)
-            for index in keep:
-                arg = args[index]
-                if isinstance(arg, Tensor):
-                    saved[index] = arg if tensor_mode else raws[index]
-                    versions.append((arg._version, arg._version[0]))
-                else:
-                    saved[index] = raws[index]
-            saved = tuple(saved)
+            if count == 1:
+                saved = (arg if tensor_mode else raws[0],)
+                versions = (arg._version, arg._version[0])
+            else:
+                saved = list(saved)
+                versions = []
+                for index in keep:
+                    arg = args[index]
+                    if isinstance(arg, Tensor):
+                        saved[index] = arg if tensor_mode else raws[index]
+                        versions += (arg._version, arg._version[0])
+                    else:
+                        saved[index] = raws[index]
+                saved = tuple(saved)
+                versions = tuple(versions)
         if keep_ans:
-            versions.append((box, box[0]))
+            versions += (box, box[0])
             # In tensor mode the output's tangents are filled in by forward.push afterwards.
             ans = Tensor._wrap(out) if tensor_mode else out
         else:
             ans = None
-        node = Node(
-            self, params, parents, saved, ans, shapes, dtypes, tuple(versions), out.shape
-        )
+        shapes = _shapes(raws) if self.reads_shapes else None
+        node = Node(self, params, parents, saved, ans, versions, out.shape, out.dtype, shapes)
         if tensor_mode:
             node.tensor_mode = True
         return node
@@ -368,6 +489,11 @@ class Primitive:
         ]
 
 
+def _shapes(raws: Any) -> tuple:
+    """The shapes of a node's inputs (constants included), for rules that read them."""
+    return tuple([raw.shape if type(raw) is np.ndarray else np.shape(raw) for raw in raws])
+
+
 def _visible_levels(arg: Tensor, levels: set | None) -> set | None:
     """Add the forward-mode levels of ``arg`` that the current rule may see (forward.py)."""
     ceiling = state.ceiling
@@ -400,10 +526,6 @@ def elementwise(impl: Callable) -> Primitive:
 
 def nondifferentiable(impl: Callable) -> Primitive:
     """A primitive whose output never carries a gradient (comparisons, argmax, floor...)."""
-    if isinstance(impl, np.ufunc):  # ufuncs have no Python signature: give them one
-        ufunc = impl
-        impl = (lambda x: ufunc(x)) if ufunc.nin == 1 else (lambda x, y: ufunc(x, y))
-        impl.__name__ = ufunc.__name__
     return Primitive(impl, differentiable=False)
 
 

@@ -50,7 +50,7 @@ class Vertex:
     key: int
     kind: str  # "input", "constant" or "op"
     name: str
-    shape: tuple
+    shape: tuple | None  # None: a constant whose shape was not recorded
     inputs: list = field(default_factory=list)  # keys of the vertices this one reads
     value: Any = None
     grad: Any = None  # d(root)/d(this vertex), when known
@@ -83,9 +83,13 @@ def trace(root: Tensor, names: dict[str, Tensor] | None = None) -> list[Vertex]:
                 for index, parent in enumerate(obj.parents):
                     if parent is None:
                         saved = obj.saved[index] if obj.saved is not None else None
+                        # a constant's shape is known where it was saved or recorded
+                        if obj.shapes is not None:
+                            shape = tuple(obj.shapes[index])
+                        else:
+                            shape = None if saved is None else np.shape(_raw(saved))
                         constant = Vertex(
-                            next_constant, "constant", "constant", tuple(obj.shapes[index]),
-                            value=_raw(saved),
+                            next_constant, "constant", "constant", shape, value=_raw(saved)
                         )
                         next_constant -= 1
                         order.append(constant)
@@ -168,13 +172,17 @@ def _recover_constants(order: list[Vertex], by_key: dict) -> None:
                 continue
             with np.errstate(all="ignore"):
                 value = np.asarray(inverse(np.asarray(vertex.value), np.asarray(other)))
-            if value.shape != constant.shape:  # a broadcast constant: all entries must agree
-                if constant.shape != () or value.size == 0:
-                    continue
+            if value.shape != constant.shape:
+                # A broadcast constant (or one of unknown shape): read as a scalar when all
+                # its entries agree; an unknown shape is otherwise the recovered one.
                 flat = value.ravel()
-                if not np.allclose(flat, flat[0], rtol=1e-9, atol=1e-12):
+                if constant.shape not in ((), None) or value.size == 0:
                     continue
-                value = np.asarray(flat[0])
+                if np.allclose(flat, flat[0], rtol=1e-9, atol=1e-12):
+                    value = np.asarray(flat[0])
+                elif constant.shape == ():
+                    continue
+                constant.shape = value.shape
             if np.all(np.isfinite(value)):
                 rounded = np.round(value, 10)
                 constant.value = rounded if np.allclose(rounded, value, rtol=1e-12) else value
