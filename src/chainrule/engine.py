@@ -40,7 +40,7 @@ import numpy as np
 from .modes import state
 from .tensor import Tensor
 
-_creation_order = itertools.count()
+creation_order = itertools.count()  # Node.seq (recorders number nodes too)
 
 
 class Node:
@@ -67,7 +67,7 @@ class Node:
         # engine sums and casts a rule's result to the shape and dtype of its parent's value.
         self.shapes = shapes
         # Creation order: a node's parents were all made before it (see ``run``).
-        self.seq = next(_creation_order)
+        self.seq = next(creation_order)
         self.hooks = None
         # Saved values are tensors carrying forward-mode tangents (see forward.py), so the
         # rules must run on tensors even on the first-order path.
@@ -271,8 +271,14 @@ def run(
     previous = state.grad_enabled
     state.grad_enabled = create_graph
     try:
-        while heap:
-            node = heapq.heappop(heap)[1]
+        following = None  # the next node, when it is known without the heap (see below)
+        while True:
+            if following is not None:
+                node, following = following, None
+            elif heap:
+                node = heapq.heappop(heap)[1]
+            else:
+                break
             versions = node.versions
             # (inline for the commonest case, one saved value unchanged)
             if node.saved is None or versions and (
@@ -310,14 +316,22 @@ def run(
                 # Decision 2: broadcasting is undone here, and only here.
                 if grad.shape != shape and grad.shape[batch_ndim:] != shape:
                     grad = unbroadcast(grad, shape, batch_ndim)
-                if grad.dtype != dtype:
+                if grad.dtype is not dtype and grad.dtype != dtype:  # (NumPy's are singletons)
                     grad = _cast(grad, dtype)
                 if type(parent) is Node:
                     if parent in pending:
                         pending[parent] = pending[parent] + grad
                     else:
                         pending[parent] = grad
-                        heapq.heappush(heap, (-parent.seq, parent))
+                        # A chain (the heap empty, one new parent) needs no heap: this
+                        # parent is next. A second new parent sends both to the heap.
+                        if following is None and not heap:
+                            following = parent
+                        else:
+                            if following is not None:
+                                heapq.heappush(heap, (-following.seq, following))
+                                following = None
+                            heapq.heappush(heap, (-parent.seq, parent))
                 else:
                     _add_leaf(leaves, parent, grad)
     finally:

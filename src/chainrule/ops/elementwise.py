@@ -1,5 +1,9 @@
 """Elementwise primitives. Broadcasting is the engine's business: rules return cotangents in
-the output's shape and the engine sums them down to each input's shape."""
+the output's shape and the engine sums them down to each input's shape.
+
+Rules may call NumPy's ufuncs directly (``np.cos(x)``): on raw arrays that is NumPy with no
+Python in between, and on tensors NumPy hands the call to chainrule's primitive of the same
+name (``Tensor.__array_ufunc__``), so the rule still records under ``create_graph``."""
 
 from __future__ import annotations
 
@@ -100,7 +104,7 @@ sqrt.defrules(vjp=lambda g, ans: g / (2 * ans), jvp=lambda t, ans: t / (2 * ans)
 
 
 absolute = elementwise(np.absolute)
-absolute.defrules(vjp=lambda g, x: g * sign(x), jvp=lambda t, x: t * sign(x))
+absolute.defrules(vjp=lambda g, x: g * np.sign(x), jvp=lambda t, x: t * np.sign(x))
 
 # ---------------------------------------------------------------- exponentials and logarithms
 
@@ -132,11 +136,11 @@ log10.defrules(vjp=lambda g, x: g / (x * np.log(10.0)), jvp=lambda t, x: t / (x 
 
 
 sin = elementwise(np.sin)
-sin.defrules(vjp=lambda g, x: g * cos(x), jvp=lambda t, x: t * cos(x))
+sin.defrules(vjp=lambda g, x: g * np.cos(x), jvp=lambda t, x: t * np.cos(x))
 
 
 cos = elementwise(np.cos)
-cos.defrules(vjp=lambda g, x: -g * sin(x), jvp=lambda t, x: -t * sin(x))
+cos.defrules(vjp=lambda g, x: -g * np.sin(x), jvp=lambda t, x: -t * np.sin(x))
 
 
 tan = elementwise(np.tan)
@@ -145,13 +149,13 @@ tan.defrules(vjp=lambda g, ans: g * (1 + ans * ans), jvp=lambda t, ans: t * (1 +
 
 arcsin = elementwise(np.arcsin)
 arcsin.defrules(
-    vjp=lambda g, x: g / sqrt(1 - x * x), jvp=lambda t, x: t / sqrt(1 - x * x)
+    vjp=lambda g, x: g / np.sqrt(1 - x * x), jvp=lambda t, x: t / np.sqrt(1 - x * x)
 )
 
 
 arccos = elementwise(np.arccos)
 arccos.defrules(
-    vjp=lambda g, x: -g / sqrt(1 - x * x), jvp=lambda t, x: -t / sqrt(1 - x * x)
+    vjp=lambda g, x: -g / np.sqrt(1 - x * x), jvp=lambda t, x: -t / np.sqrt(1 - x * x)
 )
 
 
@@ -167,11 +171,11 @@ arctan2.defrules(
 
 
 sinh = elementwise(np.sinh)
-sinh.defrules(vjp=lambda g, x: g * cosh(x), jvp=lambda t, x: t * cosh(x))
+sinh.defrules(vjp=lambda g, x: g * np.cosh(x), jvp=lambda t, x: t * np.cosh(x))
 
 
 cosh = elementwise(np.cosh)
-cosh.defrules(vjp=lambda g, x: g * sinh(x), jvp=lambda t, x: t * sinh(x))
+cosh.defrules(vjp=lambda g, x: g * np.sinh(x), jvp=lambda t, x: t * np.sinh(x))
 
 
 tanh = elementwise(np.tanh)

@@ -33,12 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node
+from ..engine import Node, creation_order
 from ..modes import state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
-_UNREAD = (None,)  # the saved tuple of a one-input node whose rule reads nothing
 _UFUNC_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
 _PYTHON_SCALARS = (float, int, bool, complex)
 
@@ -172,7 +171,6 @@ class Primitive:
         self.jvps: tuple = ()
         self._plans: dict = {}  # needs bitmask (and input count if variadic) -> plan
         self.reads_shapes = False  # whether a reverse rule asks for the inputs' shapes
-        self._unary: tuple | None = None
         self._rule_mask = 0  # bit i: input i has a reverse rule
         self._recorders: dict[int, Callable] = {}  # needs bitmask -> compiled _record
         self.prepare = self._preparer()
@@ -209,11 +207,6 @@ class Primitive:
             raise TypeError(f"{self.name} has {count} inputs; give one vjp and one jvp for each")
         self.vjps = tuple(None if r is None else Rule(r, self) for r in vjps)
         self._rule_mask = sum(1 << i for i, rule in enumerate(self.vjps) if rule is not None)
-        # One input: whether its rule reads it and the output (None: no rule).
-        self._unary = None
-        if self.vjps[0] is not None:
-            inputs, ans = self.vjps[0].reads(1)
-            self._unary = (bool(inputs), ans)
         self.reads_shapes = any(
             kind in (Rule.SHAPE, Rule.SHAPES) for rule in self.vjps if rule for kind, _ in rule.spec
         )
@@ -253,22 +246,15 @@ class Primitive:
             else:
                 box = [0]
             node = None
-            unary = self._unary
             if (
-                arg._rg and unary is not None and (not cls._record_only or state.recording)
+                arg._rg and self._rule_mask and (not cls._record_only or state.recording)
                 and state.grad_enabled
-            ):  # ``_record`` for one input, inline
-                saved, versions, ans = _UNREAD, (), None
-                if unary[0]:
-                    saved = (raw,)
-                    versions = (arg._version, arg._version[0])
-                if unary[1]:
-                    ans = out
-                    versions += (box, box[0])
-                node = Node(
-                    self, params, (arg._node or arg,), saved, ans, versions, out.shape,
-                    out.dtype, (raw.shape,) if self.reads_shapes else None,
-                )
+            ):
+                if self.variadic:
+                    node = self._record(args, (raw,), params, out, box, False)
+                else:
+                    recorder = self._recorders.get(1) or self._recorder(1)
+                    node = recorder(self, args, (raw,), params, out, box, False)
             levels = None
         else:
             raws = []
@@ -384,15 +370,22 @@ class Primitive:
             lines.append("    ans = Tensor._wrap(out) if tensor_mode else out")
         else:
             lines.append("    ans = None")
-        shapes = "_shapes(raws)" if self.reads_shapes else "None"
-        lines += [
-            "    node = Node(prim, params, parents, saved, ans, versions, out.shape, out.dtype, "
-            f"{shapes})",
-            "    if tensor_mode:",
-            "        node.tensor_mode = True",
-            "    return node",
-        ]
-        namespace = {"Tensor": Tensor, "Node": Node, "_shapes": _shapes}
+        # The node is made field by field here rather than by calling Node(...): one Python
+        # call less per recorded op. Every slot is set, as Node.__init__ does.
+        fields = {
+            "prim": "prim", "params": "params", "parents": "parents", "saved": "saved",
+            "ans": "ans", "versions": "versions", "ans_shape": "out.shape",
+            "ans_dtype": "out.dtype", "shapes": "_shapes(raws)" if self.reads_shapes else "None",
+            "seq": "next(_order)", "hooks": "None", "tensor_mode": "tensor_mode",
+        }
+        assert set(fields) | {"__weakref__"} == set(Node.__slots__)
+        lines.append("    node = _new(Node)")
+        lines += [f"    node.{name} = {value}" for name, value in fields.items()]
+        lines.append("    return node")
+        namespace = {
+            "Tensor": Tensor, "Node": Node, "_shapes": _shapes, "_new": object.__new__,
+            "_order": creation_order,
+        }
         exec(  # noqa: S102 - source built above from a fixed template, no user input
             "def record(prim, args, raws, params, out, box, tensor_mode):\n" + "\n".join(lines),
             namespace,
@@ -401,60 +394,44 @@ class Primitive:
         return recorder
 
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
-        """The node of one application: which inputs need gradients (the parents), and what
-        the rules of those will read (saved inputs and output, with their versions)."""
+        """The node of one application of a variadic primitive (the others use compiled
+        recorders, see ``_recorder``): its parents, and what its rules will read."""
         count = len(args)
-        if count == 1:  # most ops: ``apply`` saw that this input needs a gradient
-            if self.vjps[0] is None:
-                return None
-            arg = args[0]
-            mask = 1
-            parents = (arg._node or arg,)
-        else:
-            rules = self.vjps * count if self.variadic else self.vjps
-            mask = 0
-            bit = 1
-            parents = []
-            for arg, rule in zip(args, rules):
-                if isinstance(arg, Tensor) and arg._rg and rule is not None:
-                    mask |= bit
-                    parents.append(arg._node or arg)
-                else:
-                    parents.append(None)
-                bit <<= 1
-            if not mask:
-                return None
-            parents = tuple(parents)
-        key = mask if not self.variadic else (mask, count)
-        keep, keep_ans, saved = self._plans.get(key) or self._plan(mask, count)
-        # The version counters of what is saved, flat: (counter, version, counter, version...)
-        versions = ()
-        if keep:
-            if count == 1:
-                saved = (arg if tensor_mode else raws[0],)
-                versions = (arg._version, arg._version[0])
+        rule = self.vjps[0]
+        mask = 0
+        bit = 1
+        parents = []
+        for arg in args:
+            if isinstance(arg, Tensor) and arg._rg and rule is not None:
+                mask |= bit
+                parents.append(arg._node or arg)
             else:
-                saved = list(saved)
-                versions = []
-                for index in keep:
-                    arg = args[index]
-                    if isinstance(arg, Tensor):
-                        saved[index] = arg if tensor_mode else raws[index]
-                        versions += (arg._version, arg._version[0])
-                    else:
-                        saved[index] = raws[index]
-                saved = tuple(saved)
-                versions = tuple(versions)
+                parents.append(None)
+            bit <<= 1
+        if not mask:
+            return None
+        keep, keep_ans, saved = self._plans.get((mask, count)) or self._plan(mask, count)
+        versions: tuple = ()
+        if keep:
+            saved = list(saved)
+            for index in keep:
+                arg = args[index]
+                if isinstance(arg, Tensor):
+                    saved[index] = arg if tensor_mode else raws[index]
+                    versions += (arg._version, arg._version[0])
+                else:
+                    saved[index] = raws[index]
+            saved = tuple(saved)
         if keep_ans:
             versions += (box, box[0])
-            # In tensor mode the output's tangents are filled in by forward.push afterwards.
             ans = Tensor._wrap(out) if tensor_mode else out
         else:
             ans = None
         shapes = _shapes(raws) if self.reads_shapes else None
-        node = Node(self, params, parents, saved, ans, versions, out.shape, out.dtype, shapes)
-        if tensor_mode:
-            node.tensor_mode = True
+        node = Node(
+            self, params, tuple(parents), saved, ans, versions, out.shape, out.dtype, shapes
+        )
+        node.tensor_mode = tensor_mode
         return node
 
     def rules(self, rules: tuple, count: int) -> tuple:
