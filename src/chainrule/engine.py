@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -302,10 +303,24 @@ def run(
             ans_shape = node.ans_shape
             if not retain_graph:
                 node.saved = node.ans = None
+            last = -1  # the last rule to run, which may overwrite what only the engine holds
+            if (
+                type(cotangent) is np.ndarray and cotangent.size >= DONATE_MIN
+                and not (create_graph or node.tensor_mode)
+            ):
+                last = len(parents) - 1
+                while parents[last] is None:
+                    last -= 1
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue
-                grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
+                if i == last and rules[i].donates:  # (read after the other rules have run)
+                    donated = _donatable(cotangent, saved, ans, retain_graph)
+                    grad = rules[i].call(
+                        cotangent, saved, ans, params, shapes, i, ans_shape, donated
+                    )
+                else:
+                    grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
                 if grad is None:  # a symbolic zero
                     continue
                 # The parent's value: its shape and dtype are what the gradient must have.
@@ -337,6 +352,48 @@ def run(
     finally:
         state.grad_enabled = previous
     return leaves, captured
+
+
+# Donation. A big array that only the engine holds may be overwritten by the last rule a node
+# runs (no later rule reads it), which spares NumPy an allocation (and the page faults of a
+# fresh buffer): the node's cotangent, and, once the graph is being freed, its saved inputs
+# and output. "Only the engine holds it" is read off the reference count, which for an array
+# passed to ``_donatable`` from a local of ``run`` is calibrated once, below; views and
+# read-only arrays are never donated. Small arrays are not worth the check.
+DONATE_MIN = 1 << 12
+
+
+def _refcount_of_argument(array: Any) -> int:
+    return sys.getrefcount(array)
+
+
+def _calibrate() -> int:
+    array = np.empty(1)  # held by this local only, as ``run`` holds a cotangent
+    return _refcount_of_argument(array)
+
+
+_SOLE = _calibrate()
+
+
+def _donatable(cotangent: np.ndarray, saved: tuple, ans: Any, retain_graph: bool) -> list:
+    """The ids of the arrays nobody but the engine holds (see DONATE_MIN)."""
+    donated = []
+    if sys.getrefcount(cotangent) <= _SOLE and cotangent.base is None:
+        if cotangent.flags.writeable:
+            donated.append(id(cotangent))
+    if not retain_graph:  # the node has let go of its saved values: ``run`` alone holds them
+        for value in saved:
+            if (
+                type(value) is np.ndarray and sys.getrefcount(value) <= _SOLE
+                and value.base is None and value.flags.writeable
+            ):
+                donated.append(id(value))
+        if (
+            type(ans) is np.ndarray and sys.getrefcount(ans) <= _SOLE and ans.base is None
+            and ans.flags.writeable
+        ):
+            donated.append(id(ans))
+    return donated
 
 
 def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:

@@ -12,18 +12,28 @@ import numpy as np
 from .primitive import elementwise, nondifferentiable
 
 
-def _times(flow, fresh):
-    """``flow * fresh``, where ``fresh`` is a temporary the rule has just made: on the raw path
-    the product is written into ``fresh`` (one array allocated, not two). ``flow`` and saved
-    values are never written: others may hold them."""
-    if (
-        type(fresh) is np.ndarray
-        and type(flow) is np.ndarray
-        and flow.shape == fresh.shape  # not a batched flow, which is larger
-        and flow.dtype == fresh.dtype
-    ):
-        return np.multiply(flow, fresh, out=fresh)
-    return flow * fresh
+def _times(flow, factor, donated=(), fresh=False):
+    """``flow * factor`` for arrays (rules multiply NumPy scalars directly). On the raw path the
+    product goes into an array nobody else needs when there is one of the right shape and
+    dtype: ``factor`` when the rule has just made it (``fresh``) or either one when the engine
+    donated it (``donated``, see engine.run). Otherwise, and always on tensors, a new array."""
+    if type(flow) is np.ndarray:
+        if type(factor) is np.ndarray:
+            same = factor.shape == flow.shape and factor.dtype == flow.dtype
+            if same and (fresh or id(factor) in donated):
+                return np.multiply(flow, factor, out=factor)
+        else:  # a Python number is weakly typed: the product keeps the flow's dtype
+            same = type(factor) is float or type(factor) is int
+        if same and id(flow) in donated:
+            return np.multiply(flow, factor, out=flow)
+    return flow * factor
+
+
+def _into(ufunc, x, donated):
+    """``ufunc(x)``, written over ``x`` when the engine donated it."""
+    if type(x) is np.ndarray and id(x) in donated:
+        return ufunc(x, out=x)
+    return ufunc(x)
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -53,7 +63,13 @@ def multiply(x, y):
     return x * y
 
 
-multiply.defrules(vjp=(lambda g, y: g * y, lambda g, x: g * x), jvp=("linear", "linear"))
+multiply.defrules(
+    vjp=(
+        lambda g, y, donated: _times(g, y, donated) if type(g) is np.ndarray else g * y,
+        lambda g, x, donated: _times(g, x, donated) if type(g) is np.ndarray else g * x,
+    ),
+    jvp=("linear", "linear"),
+)
 
 
 @elementwise
@@ -110,7 +126,10 @@ absolute.defrules(vjp=lambda g, x: g * np.sign(x), jvp=lambda t, x: t * np.sign(
 
 
 exp = elementwise(np.exp)
-exp.defrules(vjp=lambda g, ans: g * ans, jvp=lambda t, ans: t * ans)
+exp.defrules(
+    vjp=lambda g, ans, donated: _times(g, ans, donated) if type(g) is np.ndarray else g * ans,
+    jvp=lambda t, ans: t * ans,
+)
 
 
 expm1 = elementwise(np.expm1)
@@ -136,7 +155,11 @@ log10.defrules(vjp=lambda g, x: g / (x * np.log(10.0)), jvp=lambda t, x: t / (x 
 
 
 sin = elementwise(np.sin)
-sin.defrules(vjp=lambda g, x: g * np.cos(x), jvp=lambda t, x: t * np.cos(x))
+sin.defrules(
+    vjp=lambda g, x, donated: _times(g, _into(np.cos, x, donated), donated, fresh=True)
+    if type(g) is np.ndarray else g * np.cos(x),
+    jvp=lambda t, x: t * np.cos(x),
+)
 
 
 cos = elementwise(np.cos)
@@ -188,8 +211,8 @@ def _one_minus_square(x):
 
 
 tanh.defrules(
-    vjp=lambda g, ans: _times(g, _one_minus_square(ans)),
-    jvp=lambda t, ans: _times(t, _one_minus_square(ans)),
+    vjp=lambda g, ans, donated: _times(g, _one_minus_square(ans), donated, fresh=True),
+    jvp=lambda t, ans: _times(t, _one_minus_square(ans), fresh=True),
 )
 
 # ---------------------------------------------------------------- activations, piecewise

@@ -51,13 +51,13 @@ def batch_shape(flow: Any, ndim: int) -> tuple:
 class Rule:
     """A derivative rule, compiled once into a direct call that fetches its parameters."""
 
-    __slots__ = ("fn", "spec", "call")
+    __slots__ = ("fn", "spec", "call", "donates")
 
     # kinds of parameter sources, and the expression that fetches each in ``call``
-    INPUT, ANS, STATIC, SHAPE, ANS_SHAPE, INDEX, SHAPES, INPUTS = range(8)
+    INPUT, ANS, STATIC, SHAPE, ANS_SHAPE, INDEX, SHAPES, INPUTS, DONATED = range(9)
     _FETCH = (
         "inputs[{key}]", "ans", "params[{key!r}]", "shapes[{key}]", "ans_shape", "index",
-        "shapes", "inputs",
+        "shapes", "inputs", "donated",
     )
 
     def __init__(self, fn: Callable, prim: Primitive) -> None:
@@ -75,22 +75,27 @@ class Rule:
                 spec.append((Rule.SHAPE, prim.inputs.index(name[:-6])))
             elif name == "ans_shape":
                 spec.append((Rule.ANS_SHAPE, None))
+            elif name == "donated":
+                spec.append((Rule.DONATED, None))
             elif prim.variadic and name in ("index", "shapes", prim.variadic):
                 kind = {"index": Rule.INDEX, "shapes": Rule.SHAPES}.get(name, Rule.INPUTS)
                 spec.append((kind, None))
             else:
                 raise TypeError(
                     f"rule of {prim.name} asks for {name!r}, which is not an input "
-                    f"{prim.inputs}, 'ans', 'ans_shape', a static parameter {prim.statics} "
-                    "or <input>_shape"
+                    f"{prim.inputs}, 'ans', 'ans_shape', 'donated', a static parameter "
+                    f"{prim.statics} or <input>_shape"
                 )
         self.spec = tuple(spec)
+        # A rule that asks for ``donated`` gets the ids of the arrays it may overwrite (the
+        # engine holds the only reference to them: see engine.run); every other caller gives ().
+        self.donates = any(kind == Rule.DONATED for kind, _ in spec)
         # Every backward step calls a rule, so resolving the names is done here, once: the
         # generated ``call`` is e.g. ``return fn(flow, inputs[1])`` for multiply's first rule.
         fetched = ", ".join(["flow"] + [Rule._FETCH[kind].format(key=key) for kind, key in spec])
         namespace = {"fn": fn}
         exec(  # noqa: S102 - source built above from a fixed template, no user input
-            "def call(flow, inputs, ans, params, shapes, index, ans_shape):\n"
+            "def call(flow, inputs, ans, params, shapes, index, ans_shape, donated=()):\n"
             f"    return fn({fetched})\n",
             namespace,
         )
