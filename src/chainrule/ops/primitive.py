@@ -279,7 +279,7 @@ class Primitive:
                 else:
                     raws.append(arg)
                 bit <<= 1
-            out = self.impl(*raws, **params)
+            out = self.impl(*raws, **params) if params else self.impl(*raws)
             if not self.differentiable or out.dtype.kind not in "fc":
                 return Tensor._wrap(out, None, cls)
             box = None
