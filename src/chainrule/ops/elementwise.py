@@ -202,16 +202,16 @@ cosh.defrules(vjp=lambda g, x: g * np.sinh(x), jvp=lambda t, x: t * np.sinh(x))
 
 
 tanh = elementwise(np.tanh)
-def _one_minus_square(x):
-    """1 - x², computed in one fresh array on the raw path."""
+def _one_minus_square(x, donated=()):
+    """1 - x², computed in one fresh array on the raw path (in ``x`` itself if donated)."""
     if type(x) is np.ndarray and x.ndim:
-        out = np.multiply(x, x)
+        out = np.multiply(x, x, out=x if id(x) in donated else None)
         return np.subtract(1, out, out=out)
     return 1 - x * x
 
 
 tanh.defrules(
-    vjp=lambda g, ans, donated: _times(g, _one_minus_square(ans), donated, fresh=True),
+    vjp=lambda g, ans, donated: _times(g, _one_minus_square(ans, donated), donated, fresh=True),
     jvp=lambda t, ans: _times(t, _one_minus_square(ans), fresh=True),
 )
 
