@@ -28,6 +28,7 @@ normalize ``axis`` to negative integers) and build shapes with :func:`batch_shap
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ from ..modes import state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
-_UFUNC_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
+_BUILTIN_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
 _PYTHON_SCALARS = (float, int, bool, complex)
 
 
@@ -149,11 +150,15 @@ class Primitive:
         self.impl = impl
         self.name = name or impl.__name__
         self.title = "".join(part.capitalize() for part in self.name.split("_"))
-        # A NumPy ufunc is its own forward (no Python frame in between): its inputs are
-        # named x (and y), and it has no static parameters.
-        signature = inspect.signature(_UFUNC_SIGNATURES[impl.nin] if isinstance(
-            impl, np.ufunc
-        ) else impl)
+        # A NumPy ufunc or an ``operator`` function is its own forward (no Python frame in
+        # between): its inputs are named x (and y), and it has no static parameters.
+        if isinstance(impl, np.ufunc):
+            signature = inspect.signature(_BUILTIN_SIGNATURES[impl.nin])
+        elif isinstance(impl, types.BuiltinFunctionType):
+            count = len(inspect.signature(impl).parameters)
+            signature = inspect.signature(_BUILTIN_SIGNATURES[count])
+        else:
+            signature = inspect.signature(impl)
         params = signature.parameters.values()
         kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         self.inputs = tuple(p.name for p in params if p.kind in kinds)
@@ -501,9 +506,9 @@ def primitive(impl: Callable | None = None, **options: Any) -> Any:
     return Primitive(impl, **options)
 
 
-def elementwise(impl: Callable) -> Primitive:
+def elementwise(impl: Callable, name: str | None = None) -> Primitive:
     """A primitive that applies elementwise, broadcasting its inputs against each other."""
-    return Primitive(impl, broadcasting=True)
+    return Primitive(impl, name=name, broadcasting=True)
 
 
 def nondifferentiable(impl: Callable) -> Primitive:
