@@ -224,6 +224,8 @@ class Primitive:
             None if r is None else _Linear(self, i) if r == "linear" else Rule(r, self)
             for i, r in enumerate(jvps)
         )
+        if not self.variadic and self.differentiable and 1 <= len(self.inputs) <= 3:
+            self._compile_apply()
         return self
 
     # ------------------------------------------------------------------ application
@@ -235,78 +237,56 @@ class Primitive:
         return self.impl(*args, **params)
 
     def apply(self, args: tuple, params: dict) -> Tensor:
-        # The per-op hot path: every recorded operation goes through here, so it is written
-        # as plain code over the arguments, with no helper calls on the common path, and a
-        # straight line for the commonest case, one tensor input without forward-mode tangents.
+        """Apply to arguments of which at least one is a tensor: the tensor result, recorded.
+
+        The general form, for every primitive and argument. Primitives of fixed arity replace
+        it (``self.apply``) by straight-line code compiled for their arity (``_compile``),
+        which comes back here for what it does not handle: forward-mode tangents.
+        """
         if self.prepare is not None:
             params = self.prepare(args, params)
-        if len(args) == 1 and isinstance(args[0], Tensor) and not args[0]._tangents:
-            arg = args[0]
-            raw = arg.data
-            out = self.impl(raw, **params) if params else self.impl(raw)
-            cls = arg._op_class
-            if not self.differentiable or out.dtype.kind not in "fc":
-                return Tensor._wrap(out, None, cls)
-            # A view (reshape, slicing, identity...) shares its base's version counter, so an
-            # in-place write through either one is seen by every node that saved the other.
-            if type(out) is np.ndarray and (
-                out is raw or out.base is not None and np.may_share_memory(out, raw)
-            ):
-                box = arg._version
+        raws = []
+        cls = None
+        mask = 0  # bit i: input i is a tensor that requires grad
+        bit = 1
+        levels = None
+        for arg in args:
+            if isinstance(arg, Tensor):
+                raws.append(arg.data)
+                if cls is None:
+                    cls = arg._op_class
+                if arg._rg:
+                    mask |= bit
+                if arg._tangents:
+                    levels = _visible_levels(arg, levels)
             else:
-                box = [0]
-            node = None
-            if (
-                arg._rg and self._rule_mask and (not cls._record_only or state.recording)
-                and state.grad_enabled
-            ):
-                if self.variadic:
-                    node = self._record(args, (raw,), params, out, box, False)
-                else:
-                    recorder = self._recorders.get(1) or self._recorder(1)
-                    node = recorder(self, args, (raw,), params, out, box, False)
-            levels = None
-        else:
-            raws = []
-            cls = None
-            mask = 0  # bit i: input i is a tensor that requires grad
-            bit = 1
-            levels = None
+                raws.append(arg)
+            bit <<= 1
+        out = self.impl(*raws, **params) if params else self.impl(*raws)
+        if not self.differentiable or out.dtype.kind not in "fc":
+            return Tensor._wrap(out, None, cls)
+        # A view (reshape, slicing, identity...) shares its base's version counter, so an
+        # in-place write through either one is seen by every node that saved the other.
+        box = None
+        if type(out) is np.ndarray:
+            view = out.base is not None
             for arg in args:
-                if isinstance(arg, Tensor):
-                    raws.append(arg.data)
-                    if cls is None:
-                        cls = arg._op_class
-                    if arg._rg:
-                        mask |= bit
-                    if arg._tangents:
-                        levels = _visible_levels(arg, levels)
-                else:
-                    raws.append(arg)
-                bit <<= 1
-            out = self.impl(*raws, **params) if params else self.impl(*raws)
-            if not self.differentiable or out.dtype.kind not in "fc":
-                return Tensor._wrap(out, None, cls)
-            box = None
-            if type(out) is np.ndarray:
-                view = out.base is not None
-                for arg in args:
-                    if isinstance(arg, Tensor) and (
-                        arg.data is out or view and np.may_share_memory(out, arg.data)
-                    ):
-                        box = arg._version
-                        break
-            if box is None:
-                box = [0]
-            node = None
-            if mask and (not cls._record_only or state.recording) and state.grad_enabled:
-                if self.variadic:
-                    node = self._record(args, raws, params, out, box, levels is not None)
-                else:
-                    mask &= self._rule_mask  # inputs without a rule get no gradient
-                    if mask:
-                        recorder = self._recorders.get(mask) or self._recorder(mask)
-                        node = recorder(self, args, raws, params, out, box, levels is not None)
+                if isinstance(arg, Tensor) and (
+                    arg.data is out or view and np.may_share_memory(out, arg.data)
+                ):
+                    box = arg._version
+                    break
+        if box is None:
+            box = [0]
+        node = None
+        if mask and (not cls._record_only or state.recording) and state.grad_enabled:
+            if self.variadic:
+                node = self._record(args, raws, params, out, box, levels is not None)
+            else:
+                mask &= self._rule_mask  # inputs without a rule get no gradient
+                if mask:
+                    recorder = self._recorders.get(mask) or self._recorder(mask)
+                    node = recorder(self, args, raws, params, out, box, levels is not None)
         result = object.__new__(cls)
         result.data = out
         result._rg = node is not None
@@ -337,71 +317,170 @@ class Primitive:
         self._plans[mask if not self.variadic else (mask, count)] = plan
         return plan
 
-    def _recorder(self, mask: int) -> Callable:
-        """``_record`` for a primitive of fixed arity whose inputs in bitmask ``mask`` need
-        gradients, compiled once into straight-line code (as rules are, see :class:`Rule`):
-        which inputs become parents, which are saved (with their version counters) and
-        whether the output is. For ``multiply`` with only ``x`` needing a gradient::
+    def _record_source(self, mask: int, tensor_mode: bool | None) -> list[str]:
+        """Straight-line code that records one application whose inputs in bitmask ``mask``
+        need gradients: it reads the locals ``a0, a1...`` (arguments), ``r0, r1...`` (their
+        raw values), ``out``, ``box`` and ``params`` and sets ``node``. ``tensor_mode`` None
+        reads it from a local of that name. For ``multiply`` with only ``x`` needing a
+        gradient, on raw values::
 
-            a0 = args[0]
-            a1 = args[1]
             parents = (a0._node or a0, None)
             versions = ()
             if isinstance(a1, Tensor):
-                s1 = a1 if tensor_mode else raws[1]
+                s1 = r1
                 versions += (a1._version, a1._version[0])
             else:
-                s1 = raws[1]
+                s1 = r1
+            saved = (None, s1)
+            ans = None
+            node = _new(Node)
+            node.prim = prim
             ...
         """
         count = len(self.inputs)
         keep, keep_ans, _ = self._plan(mask, count)
-        used = sorted({i for i in range(count) if mask >> i & 1} | set(keep))
-        lines = [f"    a{i} = args[{i}]" for i in used]
         parents = [f"a{i}._node or a{i}" if mask >> i & 1 else "None" for i in range(count)]
-        lines.append(f"    parents = ({', '.join(parents)},)")
-        lines.append("    versions = ()")
+        lines = [f"parents = ({', '.join(parents)},)", "versions = ()"]
         for i in keep:
+            value = {None: f"a{i} if tensor_mode else r{i}", True: f"a{i}", False: f"r{i}"}
             save = [
-                f"s{i} = a{i} if tensor_mode else raws[{i}]",
-                f"versions += (a{i}._version, a{i}._version[0])",
+                f"s{i} = {value[tensor_mode]}", f"versions += (a{i}._version, a{i}._version[0])"
             ]
             if mask >> i & 1:  # a tensor, known
-                lines += ["    " + line for line in save]
+                lines += save
             else:  # maybe a tensor, maybe a constant
-                lines.append(f"    if isinstance(a{i}, Tensor):")
-                lines += ["        " + line for line in save]
-                lines += ["    else:", f"        s{i} = raws[{i}]"]
+                lines.append(f"if isinstance(a{i}, Tensor):")
+                lines += ["    " + line for line in save]
+                lines += ["else:", f"    s{i} = r{i}"]
         saved = [f"s{i}" if i in keep else "None" for i in range(count)]
-        lines.append(f"    saved = ({', '.join(saved)},)")
+        lines.append(f"saved = ({', '.join(saved)},)")
         if keep_ans:
             # In tensor mode the output's tangents are filled in by forward.push afterwards.
-            lines.append("    versions += (box, box[0])")
-            lines.append("    ans = Tensor._wrap(out) if tensor_mode else out")
+            lines.append("versions += (box, box[0])")
+            ans = {None: "Tensor._wrap(out) if tensor_mode else out", True: "Tensor._wrap(out)"}
+            lines.append(f"ans = {ans.get(tensor_mode, 'out')}")
         else:
-            lines.append("    ans = None")
-        # The node is made field by field here rather than by calling Node(...): one Python
-        # call less per recorded op. Every slot is set, as Node.__init__ does.
+            lines.append("ans = None")
+        raws = ", ".join(f"r{i}" for i in range(count))
+        # The node is made field by field rather than by calling Node(...): one Python call
+        # less per recorded op. Every slot is set, as Node.__init__ does.
         fields = {
             "prim": "prim", "params": "params", "parents": "parents", "saved": "saved",
             "ans": "ans", "versions": "versions", "ans_shape": "out.shape",
-            "ans_dtype": "out.dtype", "shapes": "_shapes(raws)" if self.reads_shapes else "None",
-            "seq": "next(_order)", "hooks": "None", "tensor_mode": "tensor_mode",
+            "ans_dtype": "out.dtype",
+            "shapes": f"_shapes(({raws},))" if self.reads_shapes else "None",
+            "seq": "next(_order)", "hooks": "None",
+            "tensor_mode": "tensor_mode" if tensor_mode is None else str(tensor_mode),
         }
         assert set(fields) | {"__weakref__"} == set(Node.__slots__)
-        lines.append("    node = _new(Node)")
-        lines += [f"    node.{name} = {value}" for name, value in fields.items()]
-        lines.append("    return node")
-        namespace = {
-            "Tensor": Tensor, "Node": Node, "_shapes": _shapes, "_new": object.__new__,
-            "_order": creation_order,
-        }
-        exec(  # noqa: S102 - source built above from a fixed template, no user input
-            "def record(prim, args, raws, params, out, box, tensor_mode):\n" + "\n".join(lines),
-            namespace,
+        lines.append("node = _new(Node)")
+        lines += [f"node.{name} = {value}" for name, value in fields.items()]
+        return lines
+
+    def _recorder(self, mask: int) -> Callable:
+        """``_record`` for a primitive of fixed arity whose inputs in bitmask ``mask`` need
+        gradients, compiled once (as rules are, see :class:`Rule`) from ``_record_source``."""
+        count = len(self.inputs)
+        lines = [f"a{i} = args[{i}]" for i in range(count)]
+        lines += [f"r{i} = raws[{i}]" for i in range(count)]
+        lines += self._record_source(mask, None)
+        lines.append("return node")
+        recorder = self._recorders[mask] = _compile(
+            "record(prim, args, raws, params, out, box, tensor_mode)", lines
         )
-        recorder = self._recorders[mask] = namespace["record"]
         return recorder
+
+    def _compile_apply(self) -> None:
+        """Replace ``apply`` by straight-line code for this primitive's arity: the arguments
+        unpacked, the forward called directly, and for each set of inputs that may need
+        gradients the recording inline (``_record_source``). Forward-mode tangents go to the
+        general ``apply``. For ``sin``::
+
+            def apply(args, params):
+                if len(args) != 1:
+                    return general(args, params)
+                a0, = args
+                cls = None
+                mask = 0
+                if isinstance(a0, Tensor):
+                    if a0._tangents:
+                        return general(args, params)
+                    r0 = a0.data
+                    ...
+                out = impl(r0)
+                ...
+                if mask and (not cls._record_only or state.recording) and state.grad_enabled:
+                    if mask == 1:
+                        parents = (a0._node or a0,)
+                        ...
+                result = _new(cls)
+                ...
+        """
+        count = len(self.inputs)
+        names = ", ".join(f"a{i}" for i in range(count))
+        raws = ", ".join(f"r{i}" for i in range(count))
+        lines = [f"if len(args) != {count}:", "    return general(args, params)"]
+        if self.prepare is not None:
+            lines.append("params = prepare(args, params)")
+        lines += [f"{names}, = args", "cls = None", "mask = 0"]
+        for i in range(count):
+            lines += [
+                f"if isinstance(a{i}, Tensor):",
+                f"    if a{i}._tangents:",
+                "        return general(args, params)",
+                f"    r{i} = a{i}.data",
+            ]
+            lines += ["    cls = a0._op_class"] if i == 0 else [
+                "    if cls is None:", f"        cls = a{i}._op_class"
+            ]
+            lines += [f"    if a{i}._rg:", f"        mask |= {1 << i}", "else:", f"    r{i} = a{i}"]
+        lines.append(f"out = impl({raws}, **params)" if self.statics else f"out = impl({raws})")
+        lines += [
+            'if out.dtype.kind not in "fc":',
+            "    return Tensor._wrap(out, None, cls)",
+            "box = None",
+            "if type(out) is ndarray:",  # a view shares its base's version counter
+            "    view = out.base is not None",
+        ]
+        for i in range(count):
+            lines += [
+                f"    {'if' if i == 0 else 'elif'} isinstance(a{i}, Tensor) and "
+                f"(r{i} is out or view and may_share_memory(out, r{i})):",
+                f"        box = a{i}._version",
+            ]
+        lines += [
+            "if box is None:",
+            "    box = [0]",
+            "node = None",
+            f"mask &= {self._rule_mask}",
+            "if mask and (not cls._record_only or state.recording) and state.grad_enabled:",
+        ]
+        masks = [m for m in range(1, 1 << count) if m & self._rule_mask == m]
+        if not masks:  # no input has a rule: nothing is ever recorded
+            lines.append("    pass")
+        for number, mask in enumerate(masks):
+            body = self._record_source(mask, False)
+            if len(masks) == 1:  # (one input, one possibility)
+                lines += ["    " + line for line in body]
+                break
+            if number == len(masks) - 1:
+                lines.append("    else:")
+            else:
+                lines.append(f"    {'if' if number == 0 else 'elif'} mask == {mask}:")
+            lines += ["        " + line for line in body]
+        fields = {
+            "data": "out", "_rg": "node is not None", "grad": "None", "_node": "node",
+            "_version": "box", "_tangents": "None", "_grad_req": "None", "_retains": "False",
+        }
+        assert set(fields) | {"__weakref__"} == set(Tensor.__slots__)
+        lines.append("result = _new(cls)")
+        lines += [f"result.{name} = {value}" for name, value in fields.items()]
+        lines.append("return result")
+        self.apply = _compile(
+            "apply(args, params)", lines,
+            prim=self, general=Primitive.apply.__get__(self), prepare=self.prepare,
+            impl=self.impl,
+        )
 
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
         """The node of one application of a variadic primitive (the others use compiled
@@ -474,6 +553,18 @@ class Primitive:
             )
             for index, (parent, rule) in enumerate(zip(node.parents, rules))
         ]
+
+
+def _compile(signature: str, lines: list[str], **names: Any) -> Callable:
+    """A function compiled from generated source lines (``Rule``, recorders, ``apply``)."""
+    namespace = {
+        "Tensor": Tensor, "Node": Node, "_shapes": _shapes, "_new": object.__new__,
+        "_order": creation_order, "state": state, "ndarray": np.ndarray,
+        "may_share_memory": np.may_share_memory, **names,
+    }
+    source = f"def {signature}:\n" + "\n".join("    " + line for line in lines)
+    exec(source, namespace)  # noqa: S102 - built from fixed templates, no user input
+    return namespace[signature.split("(")[0]]
 
 
 def _shapes(raws: Any) -> tuple:
