@@ -349,6 +349,8 @@ def run(
                             heapq.heappush(heap, (-parent.seq, parent))
                 else:
                     _add_leaf(leaves, parent, grad)
+            # Let go of this node's arrays, so that the next node may be given them (donation)
+            grad = cotangent = saved = ans = None
     finally:
         state.grad_enabled = previous
     return leaves, captured
