@@ -12,8 +12,9 @@ one reverse rule (vjp) and one tangent rule (jvp) per input::
                  jvp=lambda t, x: t * cos(x))
 
 A rule's first parameter receives the cotangent (vjp) or tangent (jvp); the others are looked up
-*by name*: an input name (``x``), ``ans`` (the output), a static parameter (``axis``), or
-``<input>_shape``. Naming is how the engine knows what to save: ``multiply`` keeps ``y`` only if
+*by name*: an input name (``x``), ``ans`` (the output), a static parameter (``axis``),
+``<input>_shape``, or ``donated`` (the ids of the arrays a reverse rule may overwrite, see
+engine.run). Naming is how the engine knows what to save: ``multiply`` keeps ``y`` only if
 ``x`` needs a gradient. ``None`` marks an input without a derivative; ``"linear"`` as a jvp
 reuses the primitive itself with the tangent in that input's place (right for linear and
 bilinear ops: ``sum``, ``reshape``, ``multiply``, ``matmul``).
@@ -23,6 +24,11 @@ well as tensors (recorded, for higher orders). They must also accept *batched* c
 tangents: extra leading axes in front of the value's own shape, which is how ``jacrev`` and
 ``jacfwd`` push a whole identity through at once. So rules index axes from the end (reductions
 normalize ``axis`` to negative integers) and build shapes with :func:`batch_shape`.
+
+Speed. Every recorded op runs ``apply``, so what can be decided once is: rules are compiled into
+direct calls (:class:`Rule`), and a primitive of fixed arity gets an ``apply`` compiled for it
+(``_compile_apply``): straight-line code with the recording for each set of inputs that need
+gradients written out, so that an op costs about one Python call beyond its NumPy work.
 """
 
 from __future__ import annotations
