@@ -978,3 +978,19 @@ def test_an_input_used_twice_is_not_donated_to_one_of_its_uses():
     h = cr.sin(x) * 1.0  # an intermediate nobody holds after the line below
     cr.sum(h * h).backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.sin(x0) * np.cos(x0), rtol=1e-12)
+
+
+def test_compiled_apply_refuses_what_it_does_not_take_and_leaves_tensors_alone():
+    from chainrule import ops
+
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    before = snapshot(x)
+    with pytest.raises(TypeError, match="bogus"):
+        ops.sin(x, bogus=1)
+    assert_unchanged(before, x)
+    # and the compiled path records exactly what the general one does
+    general = type(ops.sin).apply.__get__(ops.sin)
+    y, z = ops.sin.apply((x,), {}), general((x,), {})
+    assert y.grad_fn.saved == z.grad_fn.saved and y.grad_fn.versions == z.grad_fn.versions
+    (y * z).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.sin([0.5, 1.0]) * np.cos([0.5, 1.0]))

@@ -425,7 +425,10 @@ class Primitive:
         count = len(self.inputs)
         names = ", ".join(f"a{i}" for i in range(count))
         raws = ", ".join(f"r{i}" for i in range(count))
-        lines = [f"if len(args) != {count}:", "    return general(args, params)"]
+        if self.statics:
+            lines = [f"if len(args) != {count}:", "    return general(args, params)"]
+        else:  # keywords it does not take are the general path's to refuse
+            lines = [f"if len(args) != {count} or params:", "    return general(args, params)"]
         if self.prepare is not None:
             lines.append("params = prepare(args, params)")
         lines += [f"{names}, = args", "cls = None", "mask = 0"]
