@@ -245,9 +245,10 @@ class Primitive:
     def apply(self, args: tuple, params: dict) -> Tensor:
         """Apply to arguments of which at least one is a tensor: the tensor result, recorded.
 
-        The general form, for every primitive and argument. Primitives of fixed arity replace
-        it (``self.apply``) by straight-line code compiled for their arity (``_compile``),
-        which comes back here for what it does not handle: forward-mode tangents.
+        The general form: for variadic and non-differentiable primitives, and for arguments
+        that carry forward-mode tangents. Differentiable primitives of fixed arity replace it
+        (``self.apply``) by straight-line code compiled for their arity (``_compile_apply``),
+        which comes back here for those tangents.
         """
         if self.prepare is not None:
             params = self.prepare(args, params)
