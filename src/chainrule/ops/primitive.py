@@ -190,10 +190,13 @@ class Primitive:
         self._rule_mask = 0  # bit i: input i has a reverse rule
         self._recorders: dict[int, Callable] = {}  # needs bitmask -> compiled _record
         self.prepare = self._preparer()
+        self._general = Primitive.apply.__get__(self)  # the general apply, bound
         self.__doc__ = impl.__doc__
         if self.name in REGISTRY:
             raise ValueError(f"primitive {self.name!r} is declared twice")
         REGISTRY[self.name] = self
+        if not differentiable and not self.variadic and 1 <= len(self.inputs) <= 3:
+            self._compile_apply()  # (differentiable ones once their rules are declared)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -445,6 +448,13 @@ class Primitive:
             ]
             lines += [f"    if a{i}._rg:", f"        mask |= {1 << i}", "else:", f"    r{i} = a{i}"]
         lines.append(f"out = impl({raws}, **params)" if self.statics else f"out = impl({raws})")
+        if not self.differentiable:  # comparisons, floor...: a constant, whatever the inputs
+            lines.append("return Tensor._wrap(out, None, cls)")
+            self.apply = _compile(
+                "apply(args, params)", lines, general=self._general, prepare=self.prepare,
+                impl=self.impl,
+            )
+            return
         lines += [
             'if out.dtype.kind not in "fc":',
             "    return Tensor._wrap(out, None, cls)",
@@ -488,8 +498,7 @@ class Primitive:
         lines.append("return result")
         self.apply = _compile(
             "apply(args, params)", lines,
-            prim=self, general=Primitive.apply.__get__(self), prepare=self.prepare,
-            impl=self.impl,
+            prim=self, general=self._general, prepare=self.prepare, impl=self.impl,
         )
 
     def _record(self, args, raws, params, out, box, tensor_mode) -> Node | None:
