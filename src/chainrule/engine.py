@@ -13,7 +13,10 @@ consumers have handed it theirs: its cotangent, summed in ``pending``, is comple
 dropped as soon as the node has run. No dependency counting, and nodes no cotangent reaches
 are never visited. Before a node's rules run, it checks that its saved values are still there
 and unchanged (version counters). Each rule's result is summed down to its input's shape here,
-in one place (DESIGN.md decision 2), and cast to its dtype. Leaf gradients are collected and
+in one place (DESIGN.md decision 2), and cast to its dtype: the shape and dtype of the parent's
+value (its node's output, or the leaf's array), so nodes store none per input. A node's last
+rule may overwrite big arrays that only the engine holds (donation, below ``run``), so a long
+chain of elementwise ops on big arrays runs without new buffers. Leaf gradients are collected and
 written only at the end, so an error leaves every ``.grad`` as it was; ``gradients()`` that
 must refuse an unused input walks the graph first, so that refusal frees nothing.
 
