@@ -994,3 +994,22 @@ def test_compiled_apply_refuses_what_it_does_not_take_and_leaves_tensors_alone()
     assert y.grad_fn.saved == z.grad_fn.saved and y.grad_fn.versions == z.grad_fn.versions
     (y * z).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.sin([0.5, 1.0]) * np.cos([0.5, 1.0]))
+
+
+@pytest.mark.parametrize("size", [5, BIG])
+def test_fan_in_sums_in_place_only_what_the_engine_holds(size):
+    rng = np.random.default_rng(7)
+    x0 = rng.standard_normal(size)
+    x = cr.tensor(x0, requires_grad=True)
+    y = cr.sin(x)
+    seen = []
+    y.register_hook(lambda g: seen.append(g))  # the summed cotangent of y, kept by the user
+    cr.sum(y * y + y * 2.0 + cr.exp(y) + y).backward()
+    s = np.sin(x0)
+    g_y = 2 * s + 2.0 + np.exp(s) + 1.0
+    np.testing.assert_allclose(seen[0].numpy(), g_y, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), g_y * np.cos(x0), rtol=1e-12)
+    # x reached twice (two uses): its two contributions are summed into one buffer
+    w = cr.tensor(x0, requires_grad=True)
+    cr.sum(cr.sin(w) * 3.0 + cr.cos(w)).backward()
+    np.testing.assert_allclose(w.grad.numpy(), 3 * np.cos(x0) - np.sin(x0), rtol=1e-12)

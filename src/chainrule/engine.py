@@ -338,7 +338,7 @@ def run(
                     grad = _cast(grad, dtype)
                 if type(parent) is Node:
                     if parent in pending:
-                        pending[parent] = pending[parent] + grad
+                        pending[parent] = _sum_into(pending[parent], grad)
                     else:
                         pending[parent] = grad
                         # A chain (the heap empty, one new parent) needs no heap: this
@@ -401,6 +401,19 @@ def _donatable(cotangent: np.ndarray, saved: tuple, ans: Any, retain_graph: bool
     return donated
 
 
+def _sum_into(total: Any, grad: Any) -> Any:
+    """``total + grad``, added in place when only the engine holds ``total`` (a cotangent being
+    summed in ``pending``, or a leaf's): the same count as ``_donatable``'s, for an array held
+    by a dict instead of a local of ``run``."""
+    if (
+        type(total) is np.ndarray and type(grad) is np.ndarray
+        and sys.getrefcount(total) <= _SOLE and total.base is None and total.flags.writeable
+        and total.shape == grad.shape and total.dtype == grad.dtype
+    ):
+        return np.add(total, grad, out=total)
+    return total + grad
+
+
 def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:
     """Call each hook with the gradient as a tensor; a result that is not None replaces it.
 
@@ -440,7 +453,7 @@ def _add_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
     if entry is None:
         leaves[id(leaf)] = [leaf, grad]
     else:
-        entry[1] = entry[1] + grad
+        entry[1] = _sum_into(entry[1], grad)
 
 
 def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
