@@ -93,13 +93,31 @@ def _broadcast_params(x, *, shape, source=None):
     return {"shape": shape, "source": source}
 
 
+def _broadcast_view(x, shape):
+    """``np.broadcast_to(x, shape)``: a read-only view with zero strides on the broadcast axes.
+    Built directly over ``x``'s buffer when it has one (a tenth of NumPy's general path, which
+    every reduction's reverse rule pays), through NumPy otherwise and for its error message."""
+    if type(x) is np.ndarray and x.flags.c_contiguous or isinstance(x, np.generic):
+        source, strides = x.shape, x.strides  # (a NumPy scalar's are ())
+        lead = len(shape) - len(source)
+        if lead >= 0 and all(s in (1, t) for s, t in zip(source, shape[lead:])):
+            new = [0] * lead + [
+                stride if s == t else 0
+                for s, t, stride in zip(source, shape[lead:], strides)
+            ]
+            view = np.ndarray(shape, x.dtype, x, 0, tuple(new))
+            view.flags.writeable = False
+            return view
+    return np.broadcast_to(x, shape)
+
+
 @primitive(normalize=_broadcast_params)
 def broadcast_to(x, *, shape, source=None):
     if source is None:
-        return np.broadcast_to(x, shape)
+        return _broadcast_view(x, shape)
     lead = np.shape(x)[: np.ndim(x) - len(source)]
     aligned = np.reshape(x, lead + (1,) * (len(shape) - len(source)) + tuple(source))
-    return np.broadcast_to(aligned, lead + tuple(shape))
+    return _broadcast_view(aligned, lead + tuple(shape))
 
 
 # The engine sums the cotangent back down to the input's shape.
