@@ -46,7 +46,6 @@ from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
 _BUILTIN_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
-_PYTHON_SCALARS = (float, int, bool, complex)
 
 
 def batch_shape(flow: Any, ndim: int) -> tuple:
@@ -100,13 +99,10 @@ class Rule:
         # Every backward step calls a rule, so resolving the names is done here, once: the
         # generated ``call`` is e.g. ``return fn(flow, inputs[1])`` for multiply's first rule.
         fetched = ", ".join(["flow"] + [Rule._FETCH[kind].format(key=key) for kind, key in spec])
-        namespace = {"fn": fn}
-        exec(  # noqa: S102 - source built above from a fixed template, no user input
-            "def call(flow, inputs, ans, params, shapes, index, ans_shape, donated=()):\n"
-            f"    return fn({fetched})\n",
-            namespace,
+        self.call = _compile(
+            "call(flow, inputs, ans, params, shapes, index, ans_shape, donated=())",
+            [f"return fn({fetched})"], fn=fn,
         )
-        self.call = namespace["call"]
 
     def reads(self, count: int) -> tuple[set, bool]:
         """The inputs (by position) and whether the output, that this rule reads."""
@@ -248,10 +244,9 @@ class Primitive:
     def apply(self, args: tuple, params: dict) -> Tensor:
         """Apply to arguments of which at least one is a tensor: the tensor result, recorded.
 
-        The general form: for variadic and non-differentiable primitives, and for arguments
-        that carry forward-mode tangents. Differentiable primitives of fixed arity replace it
-        (``self.apply``) by straight-line code compiled for their arity (``_compile_apply``),
-        which comes back here for those tangents.
+        The general form: for variadic primitives, and for arguments that carry forward-mode
+        tangents. Primitives of fixed arity replace it (``self.apply``) by straight-line code
+        compiled for their arity (``_compile_apply``), which comes back here for those.
         """
         if self.prepare is not None:
             params = self.prepare(args, params)
@@ -297,15 +292,8 @@ class Primitive:
                 if mask:
                     recorder = self._recorders.get(mask) or self._recorder(mask)
                     node = recorder(self, args, raws, params, out, box, levels is not None)
-        result = object.__new__(cls)
-        result.data = out
-        result._rg = node is not None
-        result.grad = None
-        result._node = node
+        result = Tensor._wrap(out, node, cls)
         result._version = box
-        result._tangents = None
-        result._grad_req = None
-        result._retains = False
         if levels is not None:
             from ..forward import push
 
@@ -435,20 +423,21 @@ class Primitive:
             lines = [f"if len(args) != {count} or params:", "    return general(args, params)"]
         if self.prepare is not None:
             lines.append("params = prepare(args, params)")
-        lines += [f"{names}, = args", "cls = None", "mask = 0"]
+        differentiable = self.differentiable
+        lines += [f"{names}, = args", "cls = None"] + (["mask = 0"] if differentiable else [])
         for i in range(count):
-            lines += [
-                f"if isinstance(a{i}, Tensor):",
-                f"    if a{i}._tangents:",
-                "        return general(args, params)",
-                f"    r{i} = a{i}.data",
-            ]
+            lines.append(f"if isinstance(a{i}, Tensor):")
+            if differentiable:
+                lines += [f"    if a{i}._tangents:", "        return general(args, params)"]
+            lines.append(f"    r{i} = a{i}.data")
             lines += ["    cls = a0._op_class"] if i == 0 else [
                 "    if cls is None:", f"        cls = a{i}._op_class"
             ]
-            lines += [f"    if a{i}._rg:", f"        mask |= {1 << i}", "else:", f"    r{i} = a{i}"]
+            if differentiable:
+                lines += [f"    if a{i}._rg:", f"        mask |= {1 << i}"]
+            lines += ["else:", f"    r{i} = a{i}"]
         lines.append(f"out = impl({raws}, **params)" if self.statics else f"out = impl({raws})")
-        if not self.differentiable:  # comparisons, floor...: a constant, whatever the inputs
+        if not differentiable:  # comparisons, floor...: a constant, whatever the inputs
             lines.append("return Tensor._wrap(out, None, cls)")
             self.apply = _compile(
                 "apply(args, params)", lines, general=self._general, prepare=self.prepare,
