@@ -306,6 +306,24 @@ def test_prod_gradient_is_exact_with_zeros():
     np.testing.assert_array_equal(x.grad.numpy(), [[6, 0, 0], [0, 0, 0], [8, 4, 2]])
 
 
+@pytest.mark.parametrize("axis", [None, 0, -1, 1, (0, 1), (1, -2), [0], [1, 0], np.int64(1)])
+def test_reduction_axes_spelled_any_way_match_numpy(axis):
+    # twice: the second call meets the normalized axes that the first one remembered
+    x = np.arange(6.0).reshape(2, 3)
+    expected = np.sum(x, axis=tuple(axis) if isinstance(axis, list) else axis)
+    for _ in range(2):
+        np.testing.assert_array_equal(cr.sum(cr.tensor(x), axis=axis).numpy(), expected)
+
+
+@pytest.mark.parametrize("axis", [2, -3, (0, 2)])
+def test_reduction_axis_out_of_bounds_raises_every_time(axis):
+    x = cr.ones((2, 3), requires_grad=True)
+    for _ in range(2):
+        with pytest.raises(np.exceptions.AxisError, match="out of bounds"):
+            cr.sum(x, axis=axis)
+    assert x.grad is None
+
+
 def test_repeated_integer_indices_accumulate():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()

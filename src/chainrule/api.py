@@ -82,8 +82,15 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
 
 
 def _reduction(prim: Callable, name: str, example: str) -> Callable:
-    def function(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return prim(_tensor(a), axis=axis, keepdims=keepdims)
+    if isinstance(prim, ops.Primitive):  # straight to its apply: the argument is a tensor
+        apply = prim.apply
+
+        def function(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+            return apply((_tensor(a),), {"axis": axis, "keepdims": keepdims})
+    else:  # a composite (mean)
+
+        def function(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+            return prim(_tensor(a), axis=axis, keepdims=keepdims)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (

@@ -23,7 +23,7 @@ def _raw(x):
 
 
 def _ndim(x) -> int:
-    return np.ndim(_raw(x))
+    return x.ndim if type(x) is np.ndarray else np.ndim(_raw(x))
 
 
 def _mT(x):  # noqa: N802

@@ -50,7 +50,7 @@ _BUILTIN_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
 
 def batch_shape(flow: Any, ndim: int) -> tuple:
     """The leading batch axes of a cotangent or tangent whose value has ``ndim`` dimensions."""
-    shape = np.shape(flow)
+    shape = flow.shape if isinstance(flow, (np.ndarray, np.generic, Tensor)) else np.shape(flow)
     return shape[: len(shape) - ndim]
 
 
@@ -615,21 +615,31 @@ def nondifferentiable(impl: Callable) -> Primitive:
     return Primitive(impl, differentiable=False)
 
 
+_AXES: dict[tuple, tuple] = {}  # (ndim, axis) -> normalized axes, for the hashable spellings
+
+
 def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
     """Normalize ``axis`` to a tuple of negative integers (batch-safe, see module docstring)."""
-    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
-    if axis is None:
-        axes = tuple(range(-ndim, 0))
-    else:
-        axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-        normalized = []
-        for a in axes:
-            a = int(a)
-            if not -ndim <= a < max(ndim, 1):
-                raise np.exceptions.AxisError(
-                    f"axis {a} is out of bounds for a tensor of dimension {ndim}"
-                )
-            normalized.append(a - ndim if a >= 0 else a)
-        axes = tuple(sorted(set(normalized)))
-    params["axis"] = axes
+    ndim = x.data.ndim if isinstance(x, Tensor) else np.ndim(x)
+    try:
+        params["axis"] = _AXES[ndim, axis]
+    except (KeyError, TypeError):  # not seen yet, or a list
+        params["axis"] = axes = _normalized_axes(ndim, axis)
+        if not isinstance(axis, list) and len(_AXES) < 1024:
+            _AXES[ndim, axis] = axes
     return params
+
+
+def _normalized_axes(ndim: int, axis: Any) -> tuple:
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    normalized = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(
+                f"axis {a} is out of bounds for a tensor of dimension {ndim}"
+            )
+        normalized.append(a - ndim if a >= 0 else a)
+    return tuple(sorted(set(normalized)))

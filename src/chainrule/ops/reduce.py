@@ -18,7 +18,8 @@ def _expand(g, axis, keepdims):
 
 def _spread(g, x_shape, axis, keepdims):
     """A reduction's cotangent broadcast back over the input's shape."""
-    if np.ndim(g) == 0:  # a whole reduction, unbatched: a scalar broadcasts as it is
+    # a whole reduction, unbatched: a scalar broadcasts as it is
+    if (g.ndim if isinstance(g, (np.ndarray, np.generic, Tensor)) else np.ndim(g)) == 0:
         return broadcast_to(g, shape=tuple(x_shape))
     g = _expand(g, axis, keepdims)
     return broadcast_to(g, shape=batch_shape(g, len(x_shape)) + tuple(x_shape))
@@ -80,11 +81,11 @@ def _argmax_mask(x, ans, axis, keepdims):
     The mask is piecewise constant (no derivative), so it is a raw array at every order.
     """
     x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    ans = ans.data if isinstance(ans, Tensor) else ans
+    ans = ans.data if isinstance(ans, Tensor) else np.asarray(ans)
     hits = x == (ans if keepdims else np.expand_dims(ans, axis))
     mask = hits.astype(x.dtype)
     # one hit per slice (the usual case) needs no division; a NaN maximum has no hits at all
-    if np.count_nonzero(hits) != np.size(ans) or np.isnan(ans).any():
+    if np.count_nonzero(hits) != ans.size or np.isnan(ans).any():
         mask /= np.sum(hits, axis=axis, keepdims=True)
     return mask
 
