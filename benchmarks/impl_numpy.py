@@ -65,6 +65,43 @@ def mlp(data: dict[str, Any]) -> Callable:
     return step
 
 
+def mlp_written(data: dict[str, Any]) -> Callable:
+    """``mlp`` with the backward of the graph as written: each op's own derivative in turn, no
+    algebra across ops (the max's path is followed, not cancelled). Not a framework of the
+    table: ``profile_ops.py mlp`` reports it, to show how much of ``mlp``'s distance to the floor
+    is the floor's shortcut rather than an autodiff's overhead."""
+    x, onehot = data["x"], data["onehot"]
+    w1, b1, w2, b2 = data["w1"], data["b1"], data["w2"], data["b2"]
+    batch = x.shape[0]
+
+    def step() -> tuple:
+        h = np.tanh(x @ w1 + b1)
+        z = h @ w2 + b2
+        m = z.max(axis=1, keepdims=True)
+        s = z - m
+        e = np.exp(s)
+        total = e.sum(axis=1, keepdims=True)
+        logp = s - np.log(total)
+        _loss = -(onehot * logp).sum() / batch
+        gs = onehot * np.float32(-1.0 / batch)  # through / batch, -, sum and * onehot
+        glog = -gs.sum(axis=1, keepdims=True)  # logp = s - log(total), total's side summed
+        gs += (glog / total) * e  # log, the sum's broadcast, exp: s's second use
+        gm = -gs.sum(axis=1, keepdims=True)  # s = z - m, m's side summed
+        gz = gs
+        gz += gm * (z == m)  # max: its cotangent where the maximum is (one hit per row here)
+        dw2 = h.T @ gz
+        db2 = gz.sum(axis=0)
+        dh = gz @ w2.T
+        h *= h
+        np.subtract(1, h, out=h)
+        dh *= h
+        dw1 = x.T @ dh
+        db1 = dh.sum(axis=0)
+        return dw1, db1, dw2, db2
+
+    return step
+
+
 def wide(data: dict[str, Any]) -> Callable:
     x0, rounds = data["x"], data["rounds"]
     scale = np.float32(1.01)

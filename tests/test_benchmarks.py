@@ -31,6 +31,14 @@ def test_chainrule_workload_matches_hand_written_numpy(workload):
         np.testing.assert_allclose(first, second, rtol=0, atol=0)
 
 
+def test_mlp_written_graph_backward_matches_the_floor():
+    inputs = data.make("mlp", "tiny")
+    written = impl_numpy.mlp_written(data.make("mlp", "tiny"))()
+    for grad, want in zip(written, impl_numpy.mlp(inputs)(), strict=True):
+        assert grad.dtype == want.dtype
+        np.testing.assert_allclose(grad, want, rtol=1e-4, atol=1e-6)
+
+
 def test_every_workload_has_all_sizes_and_versions():
     for size in ("full", "quick", "tiny"):
         assert set(data.SIZES[size]) == set(data.WORKLOADS)
