@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .kernels import sum_axes
 from .modes import state
 from .tensor import Tensor
 
@@ -167,9 +168,9 @@ def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
         # The sum itself when it has the right shape, not a view of it, so that a leaf can
         # adopt it as its .grad without a copy (_adopt)
         if not lead:
-            return np.add.reduce(cotangent, axis=axes, keepdims=True)
+            return sum_axes(cotangent, axes, True)
         if len(axes) == lead:
-            return np.add.reduce(cotangent, axis=axes)
+            return sum_axes(cotangent, axes, False)
         return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
     from .ops import broadcast_to, reshape
     from .ops import sum as sum_
