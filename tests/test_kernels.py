@@ -1,12 +1,12 @@
-"""``kernels.sum_axes`` gives ``np.add.reduce``'s result (values, shape, dtype) for every layout,
-dtype and set of axes, whether or not it takes the matrix-vector path."""
+"""``kernels.sum_axes`` and ``kernels.extremum`` give NumPy's reductions' results (values, shape,
+dtype) for every layout, dtype and set of axes, whether or not they take their faster path."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule.kernels import sum_axes
+from chainrule.kernels import extremum, sum_axes
 
 
 @st.composite
@@ -35,6 +35,36 @@ def test_sum_axes_is_numpys_sum(case):
     assert result.dtype == expected.dtype
     tol = 1e-5 if array.dtype == np.float32 else 1e-12
     np.testing.assert_allclose(result, expected, rtol=tol, atol=tol)
+
+
+@settings(max_examples=300, deadline=None)
+@given(reductions(), st.sampled_from([np.maximum, np.minimum]), st.booleans())
+def test_extremum_is_numpys_reduce(case, ufunc, with_nan):
+    array, axes, keepdims = case
+    if with_nan and array.dtype.kind == "f" and array.size:
+        array = array.copy()
+        array.flat[array.size // 2] = np.nan
+    try:
+        expected = ufunc.reduce(array, axis=axes, keepdims=keepdims)
+    except ValueError as error:  # an empty reduction
+        with pytest.raises(ValueError, match=str(error)[:20]):
+            extremum(ufunc, array, axes, keepdims)
+        return
+    result = extremum(ufunc, array, axes, keepdims)
+    assert result.shape == expected.shape and result.dtype == expected.dtype
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("shape", [(256, 10), (1000, 3), (64, 4, 2), (40, 10)])
+def test_extremum_transposed_path(shape):
+    array = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    array[3, 1] = np.nan
+    for keepdims in (False, True):
+        for axes in ((-1,), tuple(range(1, len(shape)))):
+            np.testing.assert_array_equal(
+                extremum(np.maximum, array, axes, keepdims),
+                np.maximum.reduce(array, axis=axes, keepdims=keepdims),
+            )
 
 
 @pytest.mark.parametrize(

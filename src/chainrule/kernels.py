@@ -1,14 +1,16 @@
-"""NumPy formulations that give NumPy's result faster than its generic path.
+"""NumPy formulations that give NumPy's own results faster than its generic reduction loop.
 
-``sum_axes`` sums a float array over a leading or a trailing block of its axes as a
-matrix-vector product with a vector of ones. BLAS does that two to four times faster than
-``np.add.reduce``'s loop on arrays of a few thousand elements to a few hundred thousand, which is
-what a bias gradient (the engine undoing a broadcast) or a softmax's sum over its last axis is.
-It is never slower. The summation stays simple accumulation:
+Both functions take reductions over a leading or trailing block of a contiguous array's axes;
+anything else goes to the ufunc's ``reduce``.
 
-* NumPy sums over a leading block in that order anyway.
-* A trailing block is taken this way only up to 128 elements, where NumPy's pairwise summation
-  is simple accumulation as well.
+* ``sum_axes``: a float sum as a matrix-vector product with ones. BLAS runs it two to four times
+  faster than ``np.add.reduce`` on arrays of a few thousand to a few hundred thousand elements,
+  and never slower. Those are a bias gradient (the engine undoing a broadcast) and a softmax's
+  sum over its last axis. The summation stays simple accumulation: NumPy sums a leading block
+  in that order anyway, and a trailing block is taken only up to 128 elements, below which
+  NumPy's pairwise summation is simple accumulation too.
+* ``extremum``: a maximum or minimum over a short trailing block, computed on a transposed
+  copy.
 """
 
 from __future__ import annotations
@@ -59,3 +61,29 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
                 out = np.matmul(a.reshape(-1, cols), _ones((cols,), a.dtype))
                 return out.reshape(kept + (1,) * count if keepdims else kept)
     return np.add.reduce(a, axis=axes, keepdims=keepdims)
+
+
+_SHORT = 32  # the longest trailing block ``extremum`` transposes (measured: even at 64 x 64)
+
+
+def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    """``ufunc.reduce(a, axis=axes, keepdims=keepdims)`` for ``np.maximum`` or ``np.minimum``.
+
+    Over a short trailing block (a softmax's max over ten classes) NumPy calls its inner loop
+    once per row, for a handful of elements each: 20 us for 256 x 10, 40 us for 1000 x 3.
+    Reducing the transposed copy over its leading axis runs the loop over whole rows instead,
+    five to fifteen times faster. Maximum and minimum are exact, so the order is free.
+    """
+    ndim = a.ndim
+    count = len(axes)
+    if 0 < count < ndim and a.flags.c_contiguous and a.dtype.kind in "fiub":
+        first = axes[0] % ndim
+        if first == ndim - count and axes[-1] % ndim == ndim - 1:
+            shape = a.shape
+            cols = math.prod(shape[first:])
+            rows = a.size // cols if cols else 0
+            if cols <= _SHORT and rows >= 4 * cols:
+                out = ufunc.reduce(np.ascontiguousarray(a.reshape(rows, cols).T), axis=0)
+                kept = shape[:first]
+                return out.reshape(kept + (1,) * count if keepdims else kept)
+    return ufunc.reduce(a, axis=axes, keepdims=keepdims)

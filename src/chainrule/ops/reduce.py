@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import sum_axes
+from ..kernels import extremum, sum_axes
 from ..tensor import Tensor
 from .elementwise import exp, log, sqrt, square, where
 from .primitive import batch_shape, nondifferentiable, primitive, reduce_axes
@@ -95,6 +95,8 @@ def _argmax_mask(x, ans, axis, keepdims):
 
 @primitive(normalize=reduce_axes)
 def amax(x, *, axis=None, keepdims=False):
+    if type(x) is np.ndarray:
+        return extremum(np.maximum, x, axis, keepdims)
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
@@ -109,6 +111,8 @@ amax.defrules(
 
 @primitive(normalize=reduce_axes)
 def amin(x, *, axis=None, keepdims=False):
+    if type(x) is np.ndarray:
+        return extremum(np.minimum, x, axis, keepdims)
     return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
 
 
