@@ -6,9 +6,9 @@ anything else goes to the ufunc's ``reduce``.
 * ``sum_axes``: a float sum as a matrix-vector product with ones. BLAS runs it two to four times
   faster than ``np.add.reduce`` on arrays of a few thousand to a few hundred thousand elements,
   and never slower. Those are a bias gradient (the engine undoing a broadcast) and a softmax's
-  sum over its last axis. The summation stays simple accumulation: NumPy sums a leading block
-  in that order anyway, and a trailing block is taken only up to 128 elements, below which
-  NumPy's pairwise summation is simple accumulation too.
+  sum over its last axis. The accuracy stays NumPy's on those shapes (an error growing linearly
+  with the length): NumPy adds a leading block row by row, and its pairwise summation only
+  starts recursing above 128 elements, the longest trailing block taken here.
 * ``extremum``: a maximum or minimum over a short trailing block, computed on a transposed
   copy.
 """
@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 _FLOATS = frozenset("fd")  # float32, float64: the dtypes BLAS takes
-_TRAILING_MAX = 128  # NumPy's pairwise summation starts above this (see the module docstring)
+_TRAILING_MAX = 128  # NumPy's pairwise summation recurses above this (module docstring)
 _ONES: dict[tuple, np.ndarray] = {}
 
 
