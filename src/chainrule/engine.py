@@ -465,7 +465,9 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 f"{root.shape}. Pass gradient= (grad_outputs= in cr.gradients), a tensor of that "
                 f"shape such as cr.ones_like(y), or reduce it first, e.g. y.sum().backward()"
             )
-        cotangent = np.ones(root.data.shape, dtype=root.data.dtype)
+        data = root.data
+        # (np.array is a quarter of np.ones's cost for the usual scalar loss)
+        cotangent = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)
     else:
         cotangent = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
         if cotangent.shape != root.shape:
