@@ -306,13 +306,23 @@ def test_prod_gradient_is_exact_with_zeros():
     np.testing.assert_array_equal(x.grad.numpy(), [[6, 0, 0], [0, 0, 0], [8, 4, 2]])
 
 
-@pytest.mark.parametrize("axis", [None, 0, -1, 1, (0, 1), (1, -2), [0], [1, 0], np.int64(1)])
+@pytest.mark.parametrize(
+    "axis", [None, 0, -1, 1, (0, 1), (1, -2), [0], [1, 0], np.int64(1), np.array(1), (np.int8(0),)]
+)
 def test_reduction_axes_spelled_any_way_match_numpy(axis):
     # twice: the second call meets the normalized axes that the first one remembered
     x = np.arange(6.0).reshape(2, 3)
     expected = np.sum(x, axis=tuple(axis) if isinstance(axis, list) else axis)
     for _ in range(2):
         np.testing.assert_array_equal(cr.sum(cr.tensor(x), axis=axis).numpy(), expected)
+
+
+def test_reduction_axis_given_as_a_tensor():
+    x = np.arange(6.0).reshape(2, 3)
+    for _ in range(2):
+        np.testing.assert_array_equal(
+            cr.sum(cr.tensor(x), axis=cr.tensor(1)).numpy(), np.sum(x, axis=1)
+        )
 
 
 @pytest.mark.parametrize("axis", [2, -3, (0, 2)])

@@ -35,28 +35,37 @@ def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     return ones
 
 
+def _block(ndim: int, axes: tuple) -> str | None:
+    """``"leading"`` or ``"trailing"`` when the sorted ``axes`` (all positive or all negative)
+    are such a block of ``ndim`` axes, short of all of them; else None."""
+    count = len(axes)
+    if 0 < count < ndim:
+        first, last = axes[0] % ndim, axes[-1] % ndim
+        if first == 0 and last == count - 1:
+            return "leading"
+        if first == ndim - count and last == ndim - 1:
+            return "trailing"
+    return None
+
+
 def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """``np.add.reduce(a, axis=axes, keepdims=keepdims)`` for an ndarray ``a`` and a sorted
     tuple of axes (all positive or all negative), as a product with ones where that is faster."""
-    ndim = a.ndim
-    count = len(axes)
-    if (
-        0 < count < ndim and a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size
-    ):
+    if a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
+        block = _block(a.ndim, axes)
+        count = len(axes)
         shape = a.shape
-        first = axes[0] % ndim
-        if first == 0 and axes[-1] % ndim == count - 1:  # a leading block
+        if block == "leading":
             rows = math.prod(shape[:count])
-            kept = shape[count:]
-            if ndim == 2:  # (rows,) @ (rows, n) is (n,); (1, rows) @ (rows, n) is (1, n)
+            if a.ndim == 2:  # (rows,) @ (rows, n) is (n,); (1, rows) @ (rows, n) is (1, n)
                 return np.matmul(_ones((1, rows) if keepdims else (rows,), a.dtype), a)
             out = np.matmul(_ones((rows,), a.dtype), a.reshape(rows, -1))
-            return out.reshape((1,) * count + kept if keepdims else kept)
-        if first == ndim - count and axes[-1] % ndim == ndim - 1:  # a trailing block
-            cols = math.prod(shape[first:])
+            return out.reshape((1,) * count + shape[count:] if keepdims else shape[count:])
+        if block == "trailing":
+            kept = shape[: a.ndim - count]
+            cols = a.size // math.prod(kept)
             if cols <= _TRAILING_MAX:
-                kept = shape[:first]
-                if ndim == 2:  # (m, cols) @ (cols, 1) is (m, 1); @ (cols,) is (m,)
+                if a.ndim == 2:  # (m, cols) @ (cols, 1) is (m, 1); @ (cols,) is (m,)
                     return np.matmul(a, _ones((cols, 1) if keepdims else (cols,), a.dtype))
                 out = np.matmul(a.reshape(-1, cols), _ones((cols,), a.dtype))
                 return out.reshape(kept + (1,) * count if keepdims else kept)
@@ -74,16 +83,11 @@ def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.
     Reducing the transposed copy over its leading axis runs the loop over whole rows instead,
     five to fifteen times faster. Maximum and minimum are exact, so the order is free.
     """
-    ndim = a.ndim
-    count = len(axes)
-    if 0 < count < ndim and a.flags.c_contiguous and a.dtype.kind in "fiub":
-        first = axes[0] % ndim
-        if first == ndim - count and axes[-1] % ndim == ndim - 1:
-            shape = a.shape
-            cols = math.prod(shape[first:])
-            rows = a.size // cols if cols else 0
-            if cols <= _SHORT and rows >= 4 * cols:
-                out = ufunc.reduce(np.ascontiguousarray(a.reshape(rows, cols).T), axis=0)
-                kept = shape[:first]
-                return out.reshape(kept + (1,) * count if keepdims else kept)
+    if a.dtype.kind in "fiub" and a.flags.c_contiguous and _block(a.ndim, axes) == "trailing":
+        kept = a.shape[: a.ndim - len(axes)]
+        rows = math.prod(kept)
+        cols = a.size // rows if rows else 0
+        if 0 < cols <= _SHORT and rows >= 4 * cols:
+            out = ufunc.reduce(np.ascontiguousarray(a.reshape(rows, cols).T), axis=0)
+            return out.reshape(kept + (1,) * len(axes) if keepdims else kept)
     return ufunc.reduce(a, axis=axes, keepdims=keepdims)

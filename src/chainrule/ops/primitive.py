@@ -615,7 +615,7 @@ def nondifferentiable(impl: Callable) -> Primitive:
     return Primitive(impl, differentiable=False)
 
 
-_AXES: dict[tuple, tuple] = {}  # (ndim, axis) -> normalized axes, for the hashable spellings
+_AXES: dict[tuple, tuple] = {}  # (ndim, axis) -> normalized axes, for None and Python ints
 
 
 def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
@@ -623,9 +623,12 @@ def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
     ndim = x.data.ndim if isinstance(x, Tensor) else np.ndim(x)
     try:
         params["axis"] = _AXES[ndim, axis]
-    except (KeyError, TypeError):  # not seen yet, or a list
+    except (KeyError, TypeError):  # not seen yet, or unhashable (a list, an array)
         params["axis"] = axes = _normalized_axes(ndim, axis)
-        if not isinstance(axis, list) and len(_AXES) < 1024:
+        plain = axis is None or type(axis) is int or (
+            type(axis) is tuple and all(type(a) is int for a in axis)
+        )
+        if plain and len(_AXES) < 1024:
             _AXES[ndim, axis] = axes
     return params
 
