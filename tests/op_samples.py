@@ -376,6 +376,12 @@ public("linalg.norm", lambda x: cr.linalg.norm(x, "fro", keepdims=True), normal(
 for _ord in (1, 2, 3, np.inf, -np.inf, 0.5):
     public("linalg.norm", lambda x, o=_ord: cr.linalg.norm(x, o, axis=1), distinct(2, 3) + 0.05,
            label=f"ord {_ord}", ref=lambda x, o=_ord: np.linalg.norm(x, o, axis=1))
+for _ord in (1, -1, np.inf, -np.inf):
+    public("linalg.norm", lambda x, o=_ord: cr.linalg.norm(x, o), distinct(3, 4),
+           label=f"matrix ord {_ord}", ref=lambda x, o=_ord: np.linalg.norm(x, o))
+    public("linalg.norm", lambda x, o=_ord: cr.linalg.norm(x, o, axis=(2, 0), keepdims=True),
+           distinct(3, 2, 4), label=f"matrix ord {_ord} axes (2, 0) keepdims",
+           ref=lambda x, o=_ord: np.linalg.norm(x, o, axis=(2, 0), keepdims=True))
 public("linalg.norm", lambda x: cr.linalg.norm(x, axis=(0, 2)), normal(2, 2, 3),
        label="axis pair", ref=lambda x: np.linalg.norm(x, axis=(0, 2)))
 public("linalg.inv", cr.linalg.inv, well_conditioned(3, 3), ref=np.linalg.inv)

@@ -334,6 +334,18 @@ def test_reduction_axis_out_of_bounds_raises_every_time(axis):
     assert x.grad is None
 
 
+def test_norm_refuses_orders_numpy_refuses_and_says_what_is_missing():
+    vector, matrix = cr.ones(3, requires_grad=True), cr.ones((2, 2), requires_grad=True)
+    with pytest.raises(ValueError, match="Invalid norm order 'fro' for vectors"):
+        cr.linalg.norm(vector, "fro")
+    with pytest.raises(ValueError, match="Invalid norm order for matrices"):
+        cr.linalg.norm(matrix, 3)
+    for ord_ in (2, -2, "nuc"):
+        with pytest.raises(NotImplementedError, match="singular values"):
+            cr.linalg.norm(matrix, ord_)
+    assert vector.grad is None and matrix.grad is None
+
+
 def test_repeated_integer_indices_accumulate():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()

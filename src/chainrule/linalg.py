@@ -18,13 +18,17 @@ __all__ = ["cholesky", "det", "inv", "norm", "slogdet", "solve"]
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     """Vector norms (``ord`` None/2, 1, inf, -inf, 0 or any p, over an int ``axis`` or a 1-D
-    tensor) and the Frobenius norm (``ord`` None or ``"fro"``), as ``numpy.linalg.norm``.
+    tensor) and matrix norms (``ord`` None/``"fro"``, 1, -1, inf, -inf, over a matrix or a pair
+    of axes), as ``numpy.linalg.norm``. The matrix ``ord`` 2, -2 and ``"nuc"`` (singular values)
+    raise ``NotImplementedError``.
 
     >>> import chainrule as cr
     >>> cr.linalg.norm(cr.ones((2, 2)))
     tensor(2.)
     >>> cr.linalg.norm(cr.tensor([[3.0, -4.0]]), ord=1, axis=1)
     tensor([7.])
+    >>> cr.linalg.norm(cr.tensor([[1.0, -2.0], [3.0, 4.0]]), ord=1)  # the largest column sum
+    tensor(6.)
     """
     return ops.norm(_tensor(x), ord=ord, axis=axis, keepdims=keepdims)
 

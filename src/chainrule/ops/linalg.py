@@ -396,26 +396,40 @@ cholesky.defrules(vjp=_cholesky_vjp, jvp=_cholesky_jvp)
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     """Vector norms (``ord`` None/2, 1, inf, -inf, 0 or p; over ``axis`` or a whole vector)
-    and the Frobenius norm (``ord`` None/"fro" over a matrix or a pair of axes)."""
+    and matrix norms (``ord`` None/"fro", 1, -1, inf, -inf; over a matrix or a pair of axes),
+    as ``numpy.linalg.norm``."""
     ndim = _ndim(x)
     if axis is None and ord is not None and ndim > 2:
         raise ValueError("improper number of dimensions to norm")
     vector = isinstance(axis, (int, np.integer)) or (axis is None and ndim == 1)
     if isinstance(axis, (tuple, list)) and len(axis) == 1:
         axis, vector = axis[0], True
-    axis_ = axis
     if ord is None or (ord == "fro" and not vector) or (ord == 2 and vector):
-        return sqrt(sum(x * x, axis=axis_, keepdims=keepdims))
-    if vector and ord == 1:
-        return sum(absolute(x), axis=axis_, keepdims=keepdims)
-    if vector and ord in (np.inf, -np.inf):
+        return sqrt(sum(x * x, axis=axis, keepdims=keepdims))
+    if vector:
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order {ord!r} for vectors")
+        if ord == 1:
+            return sum(absolute(x), axis=axis, keepdims=keepdims)
+        if ord in (np.inf, -np.inf):
+            pick = amax if ord > 0 else amin
+            return pick(absolute(x), axis=axis, keepdims=keepdims)
+        if ord == 0:
+            return sum(where(x != 0, 1.0, 0.0), axis=axis, keepdims=keepdims)
+        return sum(absolute(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    rows, cols = (a % ndim for a in (axis if axis is not None else (-2, -1)))
+    if ord in (1, -1, np.inf, -np.inf):
+        # 1: the largest column sum of |x| (over rows); inf: the largest row sum (over columns)
+        summed, picked = (rows, cols) if ord in (1, -1) else (cols, rows)
         pick = amax if ord > 0 else amin
-        return pick(absolute(x), axis=axis_, keepdims=keepdims)
-    if vector and ord == 0:
-        return sum(where(x != 0, 1.0, 0.0), axis=axis_, keepdims=keepdims)
-    if vector and isinstance(ord, (int, float)):
-        return sum(absolute(x) ** ord, axis=axis_, keepdims=keepdims) ** (1.0 / ord)
-    raise NotImplementedError(f"norm with ord={ord!r} and axis={axis!r} is not supported yet")
+        out = pick(sum(absolute(x), axis=summed, keepdims=True), axis=picked, keepdims=True)
+        return out if keepdims else squeeze(out, axis=(rows, cols))
+    if ord in (2, -2, "nuc"):
+        raise NotImplementedError(
+            f"the matrix norm ord={ord!r} is a function of the singular values, which chainrule "
+            f"does not differentiate yet; the Frobenius (ord=None) and 1/inf norms are available"
+        )
+    raise ValueError("Invalid norm order for matrices.")
 
 
 __all__ = [
