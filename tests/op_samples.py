@@ -352,6 +352,9 @@ public("api.tensordot", lambda x, y: cr.tensordot(x, y, axes=0), normal(2), norm
        label="outer", ref=lambda x, y: np.tensordot(x, y, axes=0))
 public("api.einsum", lambda x, y: cr.einsum("...ij,...j->...i", x, y), normal(2, 2, 3),
        normal(3), ref=lambda x, y: np.einsum("...ij,...j->...i", x, y))
+public("api.einsum", lambda x, y: cr.einsum(x, [Ellipsis, 0, 1], y, [1], [Ellipsis, 0]),
+       normal(2, 2, 3), normal(3), label="interleaved",
+       ref=lambda x, y: np.einsum(x, [Ellipsis, 0, 1], y, [1], [Ellipsis, 0]))
 public("api.diagonal", cr.diagonal, normal(3, 3), ref=np.diagonal)
 public("api.diagonal", lambda x: cr.diagonal(x, 1, 2, 0), normal(3, 2, 4), label="offset axes",
        ref=lambda x: np.diagonal(x, 1, 2, 0))

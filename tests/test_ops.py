@@ -352,6 +352,14 @@ def test_repeated_integer_indices_accumulate():
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 1.0])
 
 
+def test_einsum_interleaved_form_rejects_bad_sublists():
+    a = cr.ones((2, 2))
+    with pytest.raises(ValueError, match=r"not an int in \[0, 52\)"):
+        cr.einsum(a, [0, 52])
+    with pytest.raises(TypeError, match="interleaved form"):
+        cr.einsum(a, "ij")
+
+
 def test_einsum_rejects_a_wrong_number_of_operands():
     with pytest.raises(ValueError, match="operands"):
         cr.einsum("ij,jk->ik", cr.ones((2, 2)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import string
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -379,9 +380,10 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     return ops.tensordot(_tensor(a), b, axes=axes)
 
 
-def einsum(subscripts: str, *operands: Any) -> Tensor:
-    """Einstein summation (``numpy.einsum``'s string form, with ``...`` and implicit output);
-    its derivatives are einsums too, so any order works.
+def einsum(subscripts: Any, *operands: Any) -> Tensor:
+    """Einstein summation, as ``numpy.einsum``: the string form (with ``...`` and an implicit
+    output) or the interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Its derivatives
+    are einsums too, so any order works.
 
     >>> import chainrule as cr
     >>> a = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
@@ -389,10 +391,45 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     tensor([ 5., 25.])
     >>> cr.einsum("ii", a)
     tensor(5.)
+    >>> cr.einsum(a, [0, 1], a, [1, 2], [0, 2])  # a @ a
+    tensor([[ 7., 10.],
+            [15., 22.]])
     """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _interleaved_subscripts((subscripts,) + operands)
     if not builtins.any(isinstance(x, Tensor) for x in operands):
         operands = tuple(_tensor(x) for x in operands)
     return ops.einsum(*operands, subscripts=subscripts)
+
+
+def _interleaved_subscripts(args: tuple) -> tuple[str, tuple]:
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` as ``("ab,bc->ac", (a, b))``."""
+    output = args[-1] if len(args) % 2 else None
+    pairs = args[: len(args) - 1] if output is not None else args
+    operands, sublists = pairs[0::2], pairs[1::2]
+
+    def letters(sublist: Any) -> str:
+        if isinstance(sublist, str) or not isinstance(sublist, (list, tuple)):
+            raise TypeError(
+                f"einsum's interleaved form takes operand, sublist, operand, sublist, ... "
+                f"[, output sublist], each sublist a list of ints or Ellipsis; got {sublist!r}"
+            )
+        out = []
+        for item in sublist:
+            if item is Ellipsis:
+                out.append("...")
+            elif isinstance(item, (int, np.integer)) and 0 <= item < 52:
+                out.append(string.ascii_letters[item])
+            else:
+                raise ValueError(
+                    f"einsum subscript {item!r} is not an int in [0, 52) or Ellipsis"
+                )
+        return "".join(out)
+
+    subscripts = ",".join(letters(sublist) for sublist in sublists)
+    if output is not None:
+        subscripts += "->" + letters(output)
+    return subscripts, operands
 
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
