@@ -146,6 +146,11 @@ prim("amax", distinct(2, 3), axis=1, ref=lambda x: np.max(x, axis=1))
 prim("amax", distinct(2, 3, 2), axis=(0, 2), keepdims=True, label="tuple",
      ref=lambda x: np.max(x, axis=(0, 2), keepdims=True))
 prim("amin", distinct(2, 3), axis=None, ref=lambda x: np.min(x))
+prim("vector_norm", normal(2, 3), axis=None, ref=lambda x: np.linalg.norm(x))
+prim("vector_norm", normal(2, 3, 2), axis=(0, 2), keepdims=True, label="axis pair keepdims",
+     ref=lambda x: np.sqrt(np.sum(x * x, axis=(0, 2), keepdims=True)))
+prim("vector_norm", normal(2, 3), axis=-1, label="last axis",
+     ref=lambda x: np.linalg.norm(x, axis=-1))
 prim("cumsum", normal(2, 3), axis=1)
 prim("cumsum", normal(3, 2), axis=0, label="axis 0")
 prim("argmax", distinct(2, 3), axis=1)

@@ -12,9 +12,9 @@ import string
 
 import numpy as np
 
-from .elementwise import absolute, multiply, sqrt, where
+from .elementwise import absolute, multiply, where
 from .primitive import nondifferentiable, primitive
-from .reduce import amax, amin, sum
+from .reduce import amax, amin, sum, vector_norm
 from .shape import expand_dims, reshape, squeeze, swapaxes, transpose
 
 
@@ -405,7 +405,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     if isinstance(axis, (tuple, list)) and len(axis) == 1:
         axis, vector = axis[0], True
     if ord is None or (ord == "fro" and not vector) or (ord == 2 and vector):
-        return sqrt(sum(x * x, axis=axis, keepdims=keepdims))
+        return vector_norm(x, axis=axis, keepdims=keepdims)
     if vector:
         if isinstance(ord, str):
             raise ValueError(f"Invalid norm order {ord!r} for vectors")
