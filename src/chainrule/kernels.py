@@ -51,7 +51,7 @@ def _block(ndim: int, axes: tuple) -> str | None:
 def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """``np.add.reduce(a, axis=axes, keepdims=keepdims)`` for an ndarray ``a`` and a sorted
     tuple of axes (all positive or all negative), as a product with ones where that is faster."""
-    if a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
+    if len(axes) < a.ndim and a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
         block = _block(a.ndim, axes)
         count = len(axes)
         shape = a.shape
@@ -83,7 +83,10 @@ def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.
     Reducing the transposed copy over its leading axis runs the loop over whole rows instead,
     five to fifteen times faster. Maximum and minimum are exact, so the order is free.
     """
-    if a.dtype.kind in "fiub" and a.flags.c_contiguous and _block(a.ndim, axes) == "trailing":
+    if (
+        len(axes) < a.ndim and a.dtype.kind in "fiub" and a.flags.c_contiguous
+        and _block(a.ndim, axes) == "trailing"
+    ):
         kept = a.shape[: a.ndim - len(axes)]
         rows = math.prod(kept)
         cols = a.size // rows if rows else 0
