@@ -35,32 +35,45 @@ def chain(data: dict[str, Any]) -> Callable:
     return step
 
 
+def _mlp_forward(x, onehot, w1, b1, w2, b2) -> tuple:
+    """The forward of both hand-written ``mlp`` versions, loss included; returns what their
+    backwards read."""
+    h = np.tanh(x @ w1 + b1)
+    z = h @ w2 + b2
+    m = z.max(axis=1, keepdims=True)
+    s = z - m
+    e = np.exp(s)
+    total = e.sum(axis=1, keepdims=True)
+    logp = s - np.log(total)
+    _loss = -(onehot * logp).sum() / x.shape[0]
+    return h, z, m, e, total
+
+
+def _mlp_backward_from_z(x, h, w2, dz) -> tuple:
+    """From ``d loss / d z`` down to the four parameters (``h`` is overwritten)."""
+    dw2 = h.T @ dz
+    db2 = dz.sum(axis=0)
+    dh = dz @ w2.T
+    h *= h
+    np.subtract(1, h, out=h)
+    dh *= h
+    dw1 = x.T @ dh
+    db1 = dh.sum(axis=0)
+    return dw1, db1, dw2, db2
+
+
 def mlp(data: dict[str, Any]) -> Callable:
     x, onehot = data["x"], data["onehot"]
     w1, b1, w2, b2 = data["w1"], data["b1"], data["w2"], data["b2"]
     batch = x.shape[0]
 
     def step() -> tuple:
-        h = np.tanh(x @ w1 + b1)
-        z = h @ w2 + b2
-        s = z - z.max(axis=1, keepdims=True)
-        e = np.exp(s)
-        total = e.sum(axis=1, keepdims=True)
-        logp = s - np.log(total)
-        _loss = -(onehot * logp).sum() / batch
-        # backward: d loss / d z = (softmax - onehot) / batch; the max cancels exactly
+        h, _z, _m, e, total = _mlp_forward(x, onehot, w1, b1, w2, b2)
+        # d loss / d z = (softmax - onehot) / batch; the max cancels exactly
         dz = e / total
         dz -= onehot
         dz /= batch
-        dw2 = h.T @ dz
-        db2 = dz.sum(axis=0)
-        dh = dz @ w2.T
-        h *= h
-        np.subtract(1, h, out=h)
-        dh *= h
-        dw1 = x.T @ dh
-        db1 = dh.sum(axis=0)
-        return dw1, db1, dw2, db2
+        return _mlp_backward_from_z(x, h, w2, dz)
 
     return step
 
@@ -75,29 +88,14 @@ def mlp_written(data: dict[str, Any]) -> Callable:
     batch = x.shape[0]
 
     def step() -> tuple:
-        h = np.tanh(x @ w1 + b1)
-        z = h @ w2 + b2
-        m = z.max(axis=1, keepdims=True)
-        s = z - m
-        e = np.exp(s)
-        total = e.sum(axis=1, keepdims=True)
-        logp = s - np.log(total)
-        _loss = -(onehot * logp).sum() / batch
+        h, z, m, e, total = _mlp_forward(x, onehot, w1, b1, w2, b2)
         gs = onehot * np.float32(-1.0 / batch)  # through / batch, -, sum and * onehot
         glog = -gs.sum(axis=1, keepdims=True)  # logp = s - log(total), total's side summed
         gs += (glog / total) * e  # log, the sum's broadcast, exp: s's second use
         gm = -gs.sum(axis=1, keepdims=True)  # s = z - m, m's side summed
         gz = gs
         gz += gm * (z == m)  # max: its cotangent where the maximum is (one hit per row here)
-        dw2 = h.T @ gz
-        db2 = gz.sum(axis=0)
-        dh = gz @ w2.T
-        h *= h
-        np.subtract(1, h, out=h)
-        dh *= h
-        dw1 = x.T @ dh
-        db1 = dh.sum(axis=0)
-        return dw1, db1, dw2, db2
+        return _mlp_backward_from_z(x, h, w2, gz)
 
     return step
 
