@@ -343,6 +343,12 @@ def test_norm_refuses_orders_numpy_refuses_and_says_what_is_missing():
     for ord_ in (2, -2, "nuc"):
         with pytest.raises(NotImplementedError, match="singular values"):
             cr.linalg.norm(matrix, ord_)
+    with pytest.raises(ValueError, match="Duplicate axes given"):
+        cr.linalg.norm(matrix, 1, axis=(0, -2))
+    with pytest.raises(np.exceptions.AxisError):
+        cr.linalg.norm(matrix, 1, axis=(0, 2))
+    with pytest.raises(ValueError, match="Improper number of dimensions"):
+        cr.linalg.norm(cr.ones((2, 2, 2)), 1, axis=(0, 1, 2))
     assert vector.grad is None and matrix.grad is None
 
 

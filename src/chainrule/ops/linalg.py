@@ -15,7 +15,7 @@ import numpy as np
 from .elementwise import absolute, multiply, where
 from .primitive import nondifferentiable, primitive
 from .reduce import amax, amin, sum, vector_norm
-from .shape import expand_dims, reshape, squeeze, swapaxes, transpose
+from .shape import expand_dims, normalize_axis_tuple, reshape, squeeze, swapaxes, transpose
 
 
 def _raw(x):
@@ -417,7 +417,12 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
         if ord == 0:
             return sum(where(x != 0, 1.0, 0.0), axis=axis, keepdims=keepdims)
         return sum(absolute(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
-    rows, cols = (a % ndim for a in (axis if axis is not None else (-2, -1)))
+    pair = tuple(axis) if axis is not None else (-2, -1)
+    if len(pair) != 2:
+        raise ValueError("Improper number of dimensions to norm.")
+    rows, cols = normalize_axis_tuple(pair, ndim, allow_duplicate=True)  # AxisError if outside
+    if rows == cols:
+        raise ValueError("Duplicate axes given.")
     if ord in (1, -1, np.inf, -np.inf):
         # 1: the largest column sum of |x| (over rows); inf: the largest row sum (over columns)
         summed, picked = (rows, cols) if ord in (1, -1) else (cols, rows)
