@@ -352,6 +352,19 @@ def test_norm_refuses_orders_numpy_refuses_and_says_what_is_missing():
     assert vector.grad is None and matrix.grad is None
 
 
+def test_norm_of_complex_values_is_real_as_numpys():
+    z = np.array([[1 + 1j, 2.0], [0.5j, -3.0]])
+    np.testing.assert_allclose(cr.linalg.norm(cr.tensor(z)).numpy(), np.linalg.norm(z))
+    np.testing.assert_allclose(
+        cr.linalg.norm(cr.tensor(z), axis=1).numpy(), np.linalg.norm(z, axis=1)
+    )
+    # one element: the norm is the absolute value, and so is its gradient
+    a, b = cr.tensor([3 - 4j], requires_grad=True), cr.tensor([3 - 4j], requires_grad=True)
+    cr.linalg.norm(a).backward()
+    cr.abs(b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+
+
 def test_repeated_integer_indices_accumulate():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..kernels import extremum, sum_axes
 from ..tensor import Tensor
-from .elementwise import exp, log, sqrt, square, where
+from .elementwise import conj, exp, log, real, sqrt, square, where
 from .primitive import batch_shape, nondifferentiable, primitive, reduce_axes
 from .shape import broadcast_to, expand_dims, flip, reshape, transpose
 
@@ -44,13 +44,20 @@ def vector_norm(x, *, axis=None, keepdims=False):
     """The 2-norm over ``axis`` (the Frobenius norm over a pair): ``sqrt(sum(x * x))`` fused
     into one primitive, a third of the recorded nodes of the composite (``linalg.norm``'s
     default, called in loops like the chapter's ``while norm(b) < 1000``)."""
-    return np.sqrt(sum.impl(x * x, axis=axis, keepdims=keepdims))
+    squares = x.real * x.real + x.imag * x.imag if np.iscomplexobj(x) else x * x
+    return np.sqrt(sum.impl(squares, axis=axis, keepdims=keepdims))
 
 
-vector_norm.defrules(
+def _real_product(t, x):
+    """Re(conj(x) t): the tangent of |x|² / 2 (t * x for real values)."""
+    return real(conj(x) * t) if x.dtype.kind == "c" else t * x
+
+
+vector_norm.defrules(  # (complex inputs: the convention of absolute's rules, x / |x|)
     vjp=lambda g, x, ans, axis, keepdims: _expand(g, axis, keepdims) * x
     / _expand(ans, axis, keepdims),
-    jvp=lambda t, x, ans, axis, keepdims: sum(t * x, axis=axis, keepdims=keepdims) / ans,
+    jvp=lambda t, x, ans, axis, keepdims: sum(_real_product(t, x), axis=axis, keepdims=keepdims)
+    / ans,
 )
 
 
