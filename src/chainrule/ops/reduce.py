@@ -44,7 +44,8 @@ def vector_norm(x, *, axis=None, keepdims=False):
     """The 2-norm over ``axis`` (the Frobenius norm over a pair): ``sqrt(sum(x * x))`` fused
     into one primitive, a third of the recorded nodes of the composite (``linalg.norm``'s
     default, called in loops like the chapter's ``while norm(b) < 1000``)."""
-    squares = x.real * x.real + x.imag * x.imag if np.iscomplexobj(x) else x * x
+    x = np.asarray(x)  # (itself for an array: no copy)
+    squares = x.real * x.real + x.imag * x.imag if x.dtype.kind == "c" else x * x
     return np.sqrt(sum.impl(squares, axis=axis, keepdims=keepdims))
 
 
