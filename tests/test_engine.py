@@ -2,6 +2,7 @@
 hooks, higher orders, and DESIGN.md decisions 2-6 and 9."""
 
 import gc
+import sys
 import threading
 import time
 import tracemalloc
@@ -1013,3 +1014,19 @@ def test_fan_in_sums_in_place_only_what_the_engine_holds(size):
     w = cr.tensor(x0, requires_grad=True)
     cr.sum(cr.sin(w) * 3.0 + cr.cos(w)).backward()
     np.testing.assert_allclose(w.grad.numpy(), 3 * np.cos(x0) - np.sin(x0), rtol=1e-12)
+
+
+def test_donation_is_calibrated_on_this_interpreter_and_spares_the_users_arrays():
+    # The calibration found a count for every way the engine holds an array (or switched
+    # donation off on an interpreter without a GIL): it is never a number written for one
+    # Python. The issue's example, which overwrote ``a`` on Python 3.10:
+    if getattr(sys, "_is_gil_enabled", lambda: True)():
+        assert None not in engine._SOLE
+    a0 = np.random.default_rng(8).standard_normal(BIG)
+    a = cr.tensor(a0.copy(), requires_grad=True)
+    cr.sum(cr.exp(cr.sin(a) * 1.01)).backward()
+    np.testing.assert_array_equal(a.numpy(), a0)
+    assert not np.shares_memory(a.numpy(), a.grad.numpy())
+    np.testing.assert_allclose(
+        a.grad.numpy(), np.exp(np.sin(a0) * 1.01) * 1.01 * np.cos(a0), rtol=1e-12
+    )

@@ -363,56 +363,102 @@ def run(
 # Donation. A big array that only the engine holds may be overwritten by the last rule a node
 # runs (no later rule reads it), which spares NumPy an allocation (and the page faults of a
 # fresh buffer): the node's cotangent, and, once the graph is being freed, its saved inputs
-# and output. "Only the engine holds it" is read off the reference count, which for an array
-# passed to ``_donatable`` from a local of ``run`` is calibrated once, below; views and
-# read-only arrays are never donated. Small arrays are not worth the check.
+# and output. Only the reference count sees every way a user can hold an array (a tensor, a
+# view, ``t.numpy()``, a hook's argument kept aside...), so "only the engine holds it" is read
+# off ``sys.getrefcount``. How many references the engine's own frames add depends on the
+# interpreter (Python 3.10 keeps call arguments on the caller's stack, 3.11+ moves them), so
+# no number is written here: at import, ``_calibrate`` runs the very functions below on probe
+# arrays held exactly as ``run`` holds its arrays, finds the count at which each is sole, and
+# checks that one reference more is refused. If that check fails (an interpreter whose counts
+# do not behave, or one without a GIL), donation is switched off. Views and read-only arrays
+# are never donated; small arrays are not worth the check.
 DONATE_MIN = 1 << 12
 
-
-def _refcount_of_argument(array: Any) -> int:
-    return sys.getrefcount(array)
-
-
-def _calibrate() -> int:
-    array = np.empty(1)  # held by this local only, as ``run`` holds a cotangent
-    return _refcount_of_argument(array)
+# The highest reference count at which an array is the engine's alone, for each way the
+# engine holds one: (a node's cotangent, a saved input, a node's output, a running sum).
+# None until calibrated (nothing is donated then).
+_SOLE: list = [None, None, None, None]
 
 
-_SOLE = _calibrate()
+def _yours(array: Any, count: int, sole: Any) -> bool:
+    return count <= sole and array.base is None and array.flags.writeable
 
 
 def _donatable(cotangent: np.ndarray, saved: tuple, ans: Any, retain_graph: bool) -> list:
     """The ids of the arrays nobody but the engine holds (see DONATE_MIN)."""
+    sole = _SOLE
+    if sole[0] is None:
+        return []
     donated = []
-    if sys.getrefcount(cotangent) <= _SOLE and cotangent.base is None:
-        if cotangent.flags.writeable:
-            donated.append(id(cotangent))
+    if _yours(cotangent, sys.getrefcount(cotangent), sole[0]):
+        donated.append(id(cotangent))
     if not retain_graph:  # the node has let go of its saved values: ``run`` alone holds them
         for value in saved:
-            if (
-                type(value) is np.ndarray and sys.getrefcount(value) <= _SOLE
-                and value.base is None and value.flags.writeable
-            ):
+            if type(value) is np.ndarray and _yours(value, sys.getrefcount(value), sole[1]):
                 donated.append(id(value))
-        if (
-            type(ans) is np.ndarray and sys.getrefcount(ans) <= _SOLE and ans.base is None
-            and ans.flags.writeable
-        ):
+        if type(ans) is np.ndarray and _yours(ans, sys.getrefcount(ans), sole[2]):
             donated.append(id(ans))
     return donated
 
 
 def _sum_into(total: Any, grad: Any) -> Any:
     """``total + grad``, added in place when only the engine holds ``total`` (a cotangent being
-    summed in ``pending``, or a leaf's): the same count as ``_donatable``'s, for an array held
-    by a dict instead of a local of ``run``."""
+    summed in ``pending``, or a leaf's in ``leaves``)."""
     if (
-        type(total) is np.ndarray and type(grad) is np.ndarray
-        and sys.getrefcount(total) <= _SOLE and total.base is None and total.flags.writeable
+        type(total) is np.ndarray and type(grad) is np.ndarray and _SOLE[3] is not None
+        and _yours(total, sys.getrefcount(total), _SOLE[3])
         and total.shape == grad.shape and total.dtype == grad.dtype
     ):
         return np.add(total, grad, out=total)
     return total + grad
+
+
+def _probe() -> np.ndarray:
+    return np.zeros(2)
+
+
+def _calibrate() -> None:
+    """Set ``_SOLE`` by running ``_donatable`` and ``_sum_into`` on probes held as ``run`` holds
+    its arrays (a local cotangent, output and tuple of saved values; a running sum in a dict or
+    a list), or leave donation off if one reference more is not told apart."""
+    if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
+        return  # free-threaded: counts are split between threads, do not rely on them
+    found: list = [None, None, None, None]
+    for limit in range(1, 32):
+        _SOLE[:] = [limit] * 4
+        cotangent, saved, ans = _probe(), (_probe(),), _probe()
+        donated = _donatable(cotangent, saved, ans, False)
+        for slot, array in enumerate((cotangent, saved[0], ans)):
+            if found[slot] is None and id(array) in donated:
+                found[slot] = limit
+        pending = {0: _probe()}
+        if found[3] is None and _sum_into(pending[0], pending[0] * 0) is pending[0]:
+            found[3] = limit
+        if None not in found:
+            break
+    _SOLE[:] = found
+    if None in found or not _refuses_one_more():
+        _SOLE[:] = [None, None, None, None]
+
+
+def _refuses_one_more() -> bool:
+    """Whether arrays the calibrated counts call sole are, and one more reference is seen."""
+    cotangent, saved, ans = _probe(), (_probe(),), _probe()
+    if len(_donatable(cotangent, saved, ans, False)) != 3:
+        return False
+    kept = [_probe(), _probe(), _probe()]
+    cotangent, saved, ans = kept[0], (kept[1],), kept[2]
+    if _donatable(cotangent, saved, ans, False):
+        return False
+    leaves = {0: [None, _probe()]}
+    entry = leaves[0]
+    if _sum_into(entry[1], entry[1] * 0) is not entry[1]:  # held by a list, sole
+        return False
+    kept_sum = entry[1]
+    return _sum_into(entry[1], kept_sum * 0) is not kept_sum
+
+
+_calibrate()
 
 
 def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:
