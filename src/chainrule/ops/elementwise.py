@@ -77,10 +77,21 @@ def _safe_log(x):
     return log(where(x == 0, 1, x))
 
 
+def _power_slope(x, y):
+    """d(x**y)/dx = y * x**(y - 1), which is 0 where y == 0 (as PyTorch and JAX give), also at
+    x == 0, where the formula is 0 * inf = NaN (and would make the derivatives of x**0, x**1,
+    x**2... NaN there at the next order). Only there is the exponent replaced (by 1: the value
+    stays 0, and so do its derivatives in x); elsewhere the formula is exact, derivatives in
+    y included (d/dy at y == 0 is 1/x)."""
+    if isinstance(y, (int, float)):  # a constant exponent
+        return y * x ** (y - 1) if y != 0 else 0 * x
+    return y * x ** where(logical_and(y == 0, x == 0), 1, y - 1)
+
+
 power = elementwise(operator.pow, name="power")
 power.defrules(
-    vjp=(lambda g, x, y: g * y * x ** (y - 1), lambda g, x, ans: g * ans * _safe_log(x)),
-    jvp=(lambda t, x, y: t * y * x ** (y - 1), lambda t, x, ans: t * ans * _safe_log(x)),
+    vjp=(lambda g, x, y: g * _power_slope(x, y), lambda g, x, ans: g * ans * _safe_log(x)),
+    jvp=(lambda t, x, y: t * _power_slope(x, y), lambda t, x, ans: t * ans * _safe_log(x)),
 )
 
 
