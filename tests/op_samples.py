@@ -113,10 +113,14 @@ prim("sigmoid", normal(2, 3), ref=lambda x: 1 / (1 + np.exp(-x)))
 prim("relu", away(2, 3), ref=lambda x: np.maximum(x, 0))
 prim("maximum", distinct(2, 3), distinct(3))
 prim("minimum", distinct(2, 3), distinct(2, 3))
-prim("clip", np.array([-1.0, -0.3, 0.2, 0.45, 0.7, 2.0]), a_min=-0.5, a_max=0.5,
-     ref=lambda x: np.clip(x, -0.5, 0.5))
-prim("clip", np.array([-1.0, -0.3, 0.2, 0.7]), a_min=None, a_max=0.5, label="upper only",
-     ref=lambda x: np.clip(x, None, 0.5))
+prim("clip", np.array([-1.0, -0.3, 0.2, 0.45, 0.7, 2.0]), np.float64(-0.5), np.float64(0.5),
+     ref=np.clip)
+prim("clip", np.array([-1.0, -0.3, 0.2, 0.7]), None, np.float64(0.5), label="upper only",
+     ref=lambda x, lo, hi: np.clip(x, None, hi))
+prim("clip", np.array([[-1.0, 0.3, 0.9], [0.1, -0.2, 2.0]]), np.array([-0.5, 0.0, 0.5]),
+     np.array([[0.5], [1.0]]), label="tensor bounds broadcast", ref=np.clip)
+prim("clip", np.array([-1.0, 0.3, 2.0]), np.array([0.8, 0.6, 0.7]), np.array([0.2, 0.1, 0.4]),
+     label="crossed bounds", ref=np.clip)
 _condition = np.array([[True, False, True], [False, False, True]])
 prim("where", _condition, normal(2, 3), normal(3))
 prim("remainder", uniform(0.2, 1.3, 2, 3), uniform(1.5, 2.0, 3))
@@ -271,6 +275,8 @@ public("api.where", lambda x: cr.where(_condition, x, 0.0), normal(2, 3), label=
        ref=lambda x: np.where(_condition, x, 0.0))
 public("api.clip", lambda x: cr.clip(x, -0.5, 0.5), np.array([-1.0, 0.2, 0.7]),
        ref=lambda x: np.clip(x, -0.5, 0.5))
+public("api.clip", cr.clip, np.array([-1.0, 0.2, 0.7]), np.array([-0.5, 0.5, 0.0]),
+       np.array(0.6), label="tensor bounds", ref=np.clip)
 for _name, _ref in (("sum", np.sum), ("prod", np.prod), ("max", np.max), ("min", np.min),
                     ("mean", np.mean)):
     _f = getattr(cr, _name)

@@ -50,3 +50,26 @@ def test_power_derivative_in_the_exponent_at_zero_exponent_is_exact():
     x, y = np.float64(0.5), np.float64(0.0)
     mixed = cr.grad(cr.grad(lambda x, y: x ** y, argnums=0), argnums=1)(x, y)
     np.testing.assert_allclose(mixed.item(), 1 / 0.5)
+
+
+# ---------------------------------------------------------------- clip with tensor bounds
+
+
+def test_clip_with_tensor_bounds_gives_each_its_gradient():
+    x = cr.tensor([0.0, 1.0, 2.0, 3.0], requires_grad=True)
+    low = cr.tensor(1.0, requires_grad=True)  # x == low at 1.0: x keeps it, as in PyTorch
+    high = cr.tensor([2.5, 2.5, 2.5, 2.5], requires_grad=True)
+    out = cr.clip(x, low, high)
+    np.testing.assert_array_equal(out.detach().numpy(), [1.0, 1.0, 2.0, 2.5])
+    (out * cr.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2.0, 3.0, 0.0])
+    assert low.grad.item() == 1.0
+    np.testing.assert_array_equal(high.grad.numpy(), [0.0, 0.0, 0.0, 4.0])
+    # the method and the dialect's clamp take tensors too
+    import chainrule.torch as torch
+
+    t = torch.tensor([0.0, 3.0], requires_grad=True)
+    t.clamp(torch.tensor(1.0), torch.tensor(2.0)).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [0.0, 0.0])
+    with pytest.raises(ValueError, match="a_min or a_max"):
+        cr.clip(x, None, None)

@@ -73,13 +73,16 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Tensor:
-    """Limit values to ``[a_min, a_max]``; the gradient is 1 inside, 0 outside.
+    """Limit values to ``[a_min, a_max]`` (numbers, arrays or tensors, or None for no bound).
+    The gradient goes to whichever of ``a``, ``a_min``, ``a_max`` each element takes.
 
     >>> import chainrule as cr
     >>> cr.clip(cr.tensor([-1.0, 0.5, 2.0]), 0, 1)
     tensor([0. , 0.5, 1. ])
     """
-    return ops.clip(_tensor(a), a_min=a_min, a_max=a_max)
+    if a_min is None and a_max is None:
+        raise ValueError("clip needs a_min or a_max (or both); got neither")
+    return ops.clip(_tensor(a), a_min, a_max)
 
 
 def _reduction(prim: Callable, name: str, example: str) -> Callable:

@@ -725,7 +725,7 @@ class Tensor:
         return dot(self, other)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return clip(self, a_min=min, a_max=max)
+        return clip(self, min, max)
 
     def sin(self) -> Tensor:
         return sin(self)

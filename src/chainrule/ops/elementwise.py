@@ -242,21 +242,37 @@ minimum.defrules(
 )
 
 
-def _inside(x, low, high):
-    """1 where ``x`` lies within the clip bounds (the derivative of clip), else 0."""
-    below = (x < low) if low is not None else False
-    above = (x > high) if high is not None else False
-    return 1 - logical_or(below, above)
+def _clip_winners(x, a_min, a_max):
+    """Which of x, a_min, a_max each element of clip(x, a_min, a_max) = min(max(x, a_min), a_max)
+    takes (a bound that is None never wins; x wins its ties with the bounds, as in PyTorch)."""
+    high = None
+    if a_max is not None:
+        high = x > a_max
+        if a_min is not None:
+            high = logical_or(high, a_min > a_max)  # crossed bounds: a_max, as NumPy
+    low = None
+    if a_min is not None:
+        low = x < a_min if high is None else logical_and(x < a_min, logical_not(high))
+    outside = high if low is None else low if high is None else logical_or(low, high)
+    return logical_not(outside), low, high
 
 
 @elementwise
-def clip(x, *, a_min=None, a_max=None):
+def clip(x, a_min, a_max):
     return np.clip(x, a_min, a_max)
 
 
 clip.defrules(
-    vjp=lambda g, x, a_min, a_max: g * _inside(x, a_min, a_max),
-    jvp=lambda t, x, a_min, a_max: t * _inside(x, a_min, a_max),
+    vjp=(
+        lambda g, x, a_min, a_max: g * _clip_winners(x, a_min, a_max)[0],
+        lambda g, x, a_min, a_max: g * _clip_winners(x, a_min, a_max)[1],
+        lambda g, x, a_min, a_max: g * _clip_winners(x, a_min, a_max)[2],
+    ),
+    jvp=(
+        lambda t, x, a_min, a_max: t * _clip_winners(x, a_min, a_max)[0],
+        lambda t, x, a_min, a_max: t * _clip_winners(x, a_min, a_max)[1],
+        lambda t, x, a_min, a_max: t * _clip_winners(x, a_min, a_max)[2],
+    ),
 )
 
 
