@@ -245,6 +245,10 @@ for _subscripts, _shapes in _EINSUMS.items():
 
 prim("inv", well_conditioned(3, 3), ref=np.linalg.inv)
 prim("inv", well_conditioned(2, 2, 2), label="stack", ref=np.linalg.inv)
+prim("adjugate", well_conditioned(3, 3), ref=lambda a: np.linalg.det(a) * np.linalg.inv(a))
+prim("adjugate", well_conditioned(2, 2, 2), label="stack",
+     ref=lambda a: np.linalg.det(a)[:, None, None] * np.linalg.inv(a))
+prim("adjugate", normal(1, 1), label="1x1", ref=lambda a: np.ones((1, 1)))
 prim("det", well_conditioned(3, 3), ref=np.linalg.det)
 prim("det", well_conditioned(2, 2, 2), label="stack", ref=np.linalg.det)
 prim("logabsdet", -well_conditioned(3, 3), ref=lambda a: np.linalg.slogdet(a)[1])

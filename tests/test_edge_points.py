@@ -73,3 +73,58 @@ def test_clip_with_tensor_bounds_gives_each_its_gradient():
     np.testing.assert_array_equal(t.grad.numpy(), [0.0, 0.0])
     with pytest.raises(ValueError, match="a_min or a_max"):
         cr.clip(x, None, None)
+
+
+# ---------------------------------------------------------------- det at singular matrices
+
+
+def _cofactor_transpose(a):
+    """adj(a)^T by minors, the textbook definition (what det's gradient is)."""
+    n = a.shape[0]
+    out = np.zeros_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, 0), j, 1)
+            out[i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if minor.size else 1.0)
+    return out
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        [[1.0, 2.0], [2.0, 4.0]],  # rank 1 of 2
+        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],  # rank 2 of 3
+        [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]],  # rank 1 of 3: gradient 0
+        [[0.0, 0.0], [0.0, 0.0]],
+        [[2.0, 1.0], [1.0, 3.0]],  # invertible, for comparison
+    ],
+)
+def test_det_gradient_is_the_cofactor_matrix_also_when_singular(matrix):
+    a = np.array(matrix)
+    x = cr.tensor(a, requires_grad=True)
+    cr.linalg.det(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), _cofactor_transpose(a), atol=1e-12)
+    # forward mode agrees: d det = <adj^T, t>
+    t = np.arange(a.size, dtype=np.float64).reshape(a.shape)
+    _, tangent = cr.jvp(cr.linalg.det, (a,), (t,))
+    np.testing.assert_allclose(tangent.item(), np.sum(_cofactor_transpose(a) * t), atol=1e-10)
+
+
+def test_det_gradient_of_a_singular_stack_and_float32():
+    a = np.array([[[1.0, 2.0], [2.0, 4.0]], [[2.0, 0.0], [0.0, 3.0]]], dtype=np.float32)
+    x = cr.tensor(a, requires_grad=True)
+    cr.linalg.det(x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(
+        x.grad.numpy(), [[[4.0, -2.0], [-2.0, 1.0]], [[3.0, 0.0], [0.0, 2.0]]], atol=1e-5
+    )
+
+
+def test_what_does_not_exist_at_a_singular_matrix_raises_clearly():
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    x = cr.tensor(a, requires_grad=True)
+    with pytest.raises(np.linalg.LinAlgError, match=r"gradient of log\|det x\| does not exist"):
+        cr.linalg.slogdet(x)[1].backward()
+    assert x.grad is None
+    with pytest.raises(np.linalg.LinAlgError, match="second derivative of det"):
+        cr.hessian(cr.linalg.det)(a)

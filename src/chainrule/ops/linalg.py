@@ -301,14 +301,75 @@ def _scalar_to_matrix(flow):
     return expand_dims(expand_dims(flow, -1), -1)
 
 
+def _inverse(x, what):
+    """inv(x) for a rule that needs it, with a message naming what does not exist when x is
+    singular (instead of NumPy's bare "Singular matrix" from inside the rule)."""
+    try:
+        return inv(x)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            f"{what} does not exist at a singular matrix (it needs the inverse, which does "
+            f"not); perturb the matrix (e.g. add eps * I) or differentiate a function that is "
+            f"smooth there"
+        ) from None
+
+
+def _others_product(s):
+    """For each of the last axis' entries, the product of the others (no division: exact
+    when some are 0)."""
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return before * after
+
+
+@primitive
+def adjugate(x):
+    """The adjugate of a (stack of) square matrices: det(x) inv(x) where x is invertible, and
+    defined at singular matrices too, where det's gradient still exists. Through the SVD
+    x = u diag(s) vh: adj(x) = det(u) det(vh) vh^H diag(products of the other s) u^H."""
+    x = np.asarray(x)
+    if x.shape[-1] == 0:
+        return np.zeros_like(x)
+    u, s, vh = np.linalg.svd(x)
+    scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
+    out = (np.conj(np.swapaxes(vh, -1, -2)) * _others_product(s)[..., None, :]) @ np.conj(
+        np.swapaxes(u, -1, -2)
+    )
+    return (out * scale).astype(x.dtype, copy=False)
+
+
+def _adjugate_jvp(t, x, ans):
+    # d adj(x) = tr(x^-1 dx) adj(x) - x^-1 dx adj(x), from adj(x) = det(x) x^-1
+    inverse = _inverse(x, "the derivative of the adjugate (a second derivative of det)")
+    moved = matmul(inverse, t)
+    return _scalar_to_matrix(_trace_last(moved)) * ans - matmul(moved, ans)
+
+
+def _adjugate_vjp(g, x, ans):
+    inverse_t = _mT(_inverse(x, "the derivative of the adjugate (a second derivative of det)"))
+    return _scalar_to_matrix(sum(g * ans, axis=(-2, -1))) * inverse_t - matmul(
+        matmul(inverse_t, g), _mT(ans)
+    )
+
+
+def _trace_last(x):
+    """The trace over the last two axes (batch-safe)."""
+    return sum(x * np.eye(np.shape(_raw(x))[-1], dtype=np.result_type(_raw(x))), axis=(-2, -1))
+
+
+adjugate.defrules(vjp=_adjugate_vjp, jvp=_adjugate_jvp)
+
+
 @primitive
 def det(x):
     return np.linalg.det(x)
 
 
+# d det(x) = tr(adj(x) dx): the adjugate, not det(x) inv(x), so that singular matrices work
 det.defrules(
-    vjp=lambda g, x, ans: _scalar_to_matrix(g * ans) * _mT(inv(x)),
-    jvp=lambda t, x, ans: ans * sum(_mT(inv(x)) * t, axis=(-2, -1)),
+    vjp=lambda g, x: _scalar_to_matrix(g) * _mT(adjugate(x)),
+    jvp=lambda t, x: sum(_mT(adjugate(x)) * t, axis=(-2, -1)),
 )
 
 
@@ -319,8 +380,8 @@ def logabsdet(x):
 
 
 logabsdet.defrules(
-    vjp=lambda g, x: _scalar_to_matrix(g) * _mT(inv(x)),
-    jvp=lambda t, x: sum(_mT(inv(x)) * t, axis=(-2, -1)),
+    vjp=lambda g, x: _scalar_to_matrix(g) * _mT(_inverse(x, "the gradient of log|det x|")),
+    jvp=lambda t, x: sum(_mT(_inverse(x, "the derivative of log|det x|")) * t, axis=(-2, -1)),
 )
 
 
@@ -439,6 +500,6 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
 
 __all__ = [
     "matmul", "einsum", "dot", "vdot", "inner", "outer", "tensordot", "diagonal", "trace",
-    "diag", "inv", "det", "logabsdet", "det_sign", "slogdet", "solve_matrix", "solve",
-    "cholesky", "norm",
+    "diag", "inv", "adjugate", "det", "logabsdet", "det_sign", "slogdet", "solve_matrix",
+    "solve", "cholesky", "norm",
 ]
