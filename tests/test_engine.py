@@ -1030,3 +1030,67 @@ def test_donation_is_calibrated_on_this_interpreter_and_spares_the_users_arrays(
     np.testing.assert_allclose(
         a.grad.numpy(), np.exp(np.sin(a0) * 1.01) * 1.01 * np.cos(a0), rtol=1e-12
     )
+
+
+# ---------------------------------------------------------------------------- nothing vanishes
+
+
+def test_copy_and_fill_carry_the_gradient_of_what_they_write():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.zeros(2)
+    y.copy_(w * 3)
+    (y * cr.tensor([1.0, 10.0])).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 30.0])
+    w.grad = None
+    z = cr.zeros((2, 2), dtype="float64")  # broadcast and cast to z's dtype, recorded
+    z.copy_(w)
+    assert z.dtype == np.float64 and z.grad_fn is not None
+    z.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])
+    assert w.grad.dtype == np.float32
+    w.grad = None
+    f = cr.zeros(3)
+    f.fill_(w[1])
+    f.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 3.0])
+    with pytest.raises(ValueError, match="0-d tensor"):
+        f.fill_(w)
+
+
+def test_masked_fill_with_a_tensor_value_carries_its_gradient():
+    import chainrule.torch as torch
+
+    w = torch.tensor(2.0, requires_grad=True)
+    y = torch.zeros(3).masked_fill(torch.tensor([True, False, True]), w)
+    y.sum().backward()
+    assert w.grad.item() == 2.0
+
+
+def test_a_leaf_that_stopped_requiring_grad_gets_no_grad():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.requires_grad_(False)
+    y.backward()
+    assert x.grad is None
+
+
+def test_inputs_named_twice_are_written_once():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    (h * h).sum().backward(inputs=[h, h, x, x])
+    np.testing.assert_array_equal(h.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_argnums_named_twice_give_the_gradient_twice():
+    f = lambda x, y: (x * x * y).sum()  # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array(3.0)
+    gx, gy, gx2 = cr.grad(f, argnums=(0, 1, 0))(x, y)
+    np.testing.assert_array_equal(gx.numpy(), [6.0, 12.0])
+    np.testing.assert_array_equal(gx2.numpy(), [6.0, 12.0])
+    assert gy.item() == 5.0
+    jx, jx2 = cr.jacfwd(lambda x: x * x, argnums=(0, 0))(x)
+    np.testing.assert_array_equal(jx.numpy(), jx2.numpy())
+    jx, jx2 = cr.jacrev(lambda x: x * x, argnums=(0, -1))(x)
+    np.testing.assert_array_equal(jx.numpy(), np.diag([2.0, 4.0]))
+    np.testing.assert_array_equal(jx2.numpy(), np.diag([2.0, 4.0]))

@@ -565,6 +565,7 @@ def backward(
     targets = None
     if inputs is not None:
         targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        targets = list({id(target): target for target in targets}.values())  # each once
     leaves, captured = run(
         roots, cotangents, retain_graph=retain_graph, create_graph=create_graph,
         targets=targets,
@@ -584,7 +585,7 @@ def backward(
 def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None:
     """Write one backward's gradient into ``leaf.grad`` by the leaf's ``grad_req``."""
     req = leaf._grad_req
-    if req == "null":
+    if req == "null" or not leaf._rg:  # (requires_grad_(False) since the graph was made)
         return
     if create_graph or isinstance(grad, Tensor):
         grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad, cls=leaf._op_class)

@@ -105,7 +105,10 @@ def _reverse_transform() -> Iterator[tuple[bool, bool]]:
         state.grad_enabled = previous
 
 
-def _argnums(argnums: int | Sequence[int], count: int) -> tuple[tuple[int, ...], bool]:
+def _argnums(argnums: int | Sequence[int], count: int) -> tuple[tuple[int, ...], Any]:
+    """The arguments to differentiate, each once, and how to lay the results out: None for a
+    single int ``argnums`` (one result), else the position in the first tuple of each requested
+    argument (``argnums=(0, 0)`` gives the same gradient twice, as in JAX)."""
     single = isinstance(argnums, (int, np.integer))
     nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
     if not nums:
@@ -118,7 +121,8 @@ def _argnums(argnums: int | Sequence[int], count: int) -> tuple[tuple[int, ...],
                 f"with {count} positional argument(s)"
             )
         resolved.append(num % count)
-    return tuple(resolved), single
+    unique = tuple(dict.fromkeys(resolved))
+    return unique, None if single else tuple(unique.index(num) for num in resolved)
 
 
 def _float_array(value: Any, what: str) -> Any:
@@ -248,14 +252,15 @@ def _substitute(args: tuple, argnums: tuple, treedefs: list, counts: list, leave
     return new_args
 
 
-def _regroup(values: list, single: bool, treedefs: list, counts: list) -> Any:
-    """Per-leaf results back into one pytree per differentiated argument."""
+def _regroup(values: list, layout: Any, treedefs: list, counts: list) -> Any:
+    """Per-leaf results back into one pytree per differentiated argument, laid out as
+    ``_argnums`` says (``layout``: None for one result, else positions)."""
     groups = []
     start = 0
     for treedef, count in zip(treedefs, counts, strict=True):
         groups.append(tree_unflatten(treedef, values[start : start + count]))
         start += count
-    return groups[0] if single else tuple(groups)
+    return groups[0] if layout is None else tuple(groups[i] for i in layout)
 
 
 def _split_aux(result: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
@@ -378,7 +383,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             grads = _pull(outputs, inputs, seeds, create_graph=differentiable,
                           retain_graph=True)
         grads = [_finish(g, differentiable) for g in grads]
-        return tuple(_regroup(grads, False, treedefs, counts))
+        return tuple(_regroup(grads, tuple(range(len(counts))), treedefs, counts))
 
     result = tree_unflatten(out_treedef, [_finish(o, create_graph) for o in outputs])
     if has_aux:
@@ -397,7 +402,7 @@ def value_and_grad(
     """
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> Any:
-        nums, single = _argnums(argnums, len(args))
+        nums, layout = _argnums(argnums, len(args))
         with _reverse_transform() as (outer, recording):
             treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
                 f, args, kwargs, nums, has_aux, outer, "grad"
@@ -420,7 +425,7 @@ def value_and_grad(
                           retain_graph=create_graph)
         grads = [_finish(g, create_graph) for g in grads]
         value = _finish(out, create_graph)
-        grad_tree = _regroup(grads, single, treedefs, counts)
+        grad_tree = _regroup(grads, layout, treedefs, counts)
         return ((value, aux) if has_aux else value), grad_tree
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
@@ -462,7 +467,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     """
 
     def jacrev_f(*args: Any, **kwargs: Any) -> Any:
-        nums, single = _argnums(argnums, len(args))
+        nums, layout = _argnums(argnums, len(args))
         with _reverse_transform() as (outer, recording):
             treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
                 f, args, kwargs, nums, has_aux, outer, "jacrev"
@@ -494,7 +499,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                     start += size
         jac = tree_unflatten(
             out_treedef,
-            [_regroup([_finish(g, create_graph) for g in row], single, treedefs, counts)
+            [_regroup([_finish(g, create_graph) for g in row], layout, treedefs, counts)
              for row in rows],
         )
         return (jac, aux) if has_aux else jac
@@ -602,7 +607,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
     """
 
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
-        nums, single = _argnums(argnums, len(args))
+        nums, layout = _argnums(argnums, len(args))
         leaves, treedefs, counts = _prepare(args, nums, "jacfwd")
         datas = [leaf.data if isinstance(leaf, Tensor) else leaf for leaf in leaves]
         sizes = [data.size for data in datas]
@@ -634,7 +639,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                     part = ops.getitem(flat, index=(slice(None), slice(start, start + size)))
                 row.append(_reshape(part, out_shape + data.shape))
                 start += size
-            rows.append(_regroup(row, single, treedefs, counts))
+            rows.append(_regroup(row, layout, treedefs, counts))
         jac = tree_unflatten(out_treedef, rows)
         return (jac, aux) if has_aux else jac
 

@@ -489,6 +489,8 @@ class Tensor:
         else:
             self.data = np.array(new, dtype=data.dtype)
         self._version[0] += 1
+        if result._node is not None and result.data.dtype != data.dtype:
+            result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
         if result._node is not None:
             self._node = result._node  # the recorded update is now this tensor's history
             self._rg = result._rg
@@ -530,12 +532,25 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        """Set every element to ``value`` in place (the same buffer)."""
+        """Set every element to ``value`` (a number or a 0-d tensor, whose gradient flows) in
+        place (the same buffer)."""
+        if isinstance(value, Tensor):
+            if value.data.ndim:
+                raise ValueError(
+                    f"fill_ takes a number or a 0-d tensor, got a tensor of shape "
+                    f"{value.shape}; use copy_ to write a tensor that broadcasts"
+                )
+            return self.copy_(value)
         return self._assign(Tensor._wrap(np.full_like(self.data, value)))
 
     def copy_(self, src: Any) -> Tensor:
-        src_data = src.data if isinstance(src, Tensor) else np.asarray(src)
-        return self._assign(Tensor._wrap(np.broadcast_to(src_data, self.data.shape)))
+        """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor's buffer;
+        the gradient flows to ``src``."""
+        if not isinstance(src, Tensor):
+            src = Tensor._wrap(np.asarray(src))
+        if src.data.shape != self.data.shape:
+            src = broadcast_to(src, shape=self.data.shape)
+        return self._assign(src)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_in_place()

@@ -343,6 +343,8 @@ class Tensor(cr.Tensor):
                           for axis in range(self.data.ndim))]
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        if isinstance(value, cr.Tensor):  # a tensor's gradient flows (PyTorch: 0-d only)
+            return cr.where(mask, value.astype(self.dtype), self)
         return cr.where(mask, cr.tensor(value, dtype=self.dtype), self)
 
     def split(self, split_size: Any, dim: int = 0) -> list:
