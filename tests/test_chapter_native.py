@@ -23,7 +23,7 @@ def test_gradients_accumulate_after_requires_grad():
     x = cr.arange(4.0, requires_grad=True)
     (2 * cr.dot(x, x)).backward()
     x.sum().backward()  # no reset: added to 4x
-    np.testing.assert_array_equal(x.grad.numpy(), 4 * x.numpy() + 1)
+    np.testing.assert_array_equal(x.grad.numpy(), 4 * x.detach().numpy() + 1)
     x.grad.zero_()  # the chapter's reset
     x.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0, 1.0])
@@ -36,7 +36,7 @@ def test_gradients_are_overwritten_after_attach_grad():
     with cr.record():
         y = 2 * cr.dot(x, x)
     y.backward()
-    np.testing.assert_array_equal(x.grad.numpy(), 4 * x.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), 4 * x.detach().numpy())
     with cr.record():
         y = x.sum()
     y.backward()
@@ -49,10 +49,10 @@ def test_backward_for_non_scalar_variables():
     with pytest.raises(RuntimeError, match="only for scalar outputs"):
         y.backward()
     y.backward(gradient=cr.ones(len(y)))
-    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.detach().numpy())
     x.grad.zero_()
     (x * x).sum().backward()  # the same thing, as MXNet and TensorFlow do it
-    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.detach().numpy())
 
 
 def test_detaching_computation():
@@ -89,7 +89,7 @@ def test_gradients_through_python_control_flow(shape, seed):
     else:
         d.backward()
     assert a.grad.shape == a.shape and a.grad.dtype == cr.float32
-    np.testing.assert_allclose(a.grad.numpy(), (d / a).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy(), (d / a).detach().numpy(), rtol=1e-6)
 
 
 def test_control_flow_with_attach_grad_and_record():

@@ -92,7 +92,7 @@ def _grads(call, arrays):
     assert out.requires_grad
     weights = np.random.default_rng(1).normal(size=out.shape)
     loss = (out * weights).sum()
-    return out.numpy(), [g.numpy() for g in cr.gradients(loss, inputs)]
+    return out.detach().numpy(), [g.detach().numpy() for g in cr.gradients(loss, inputs)]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -159,7 +159,7 @@ def test_dialect_tensors_dispatch_too():
         lambda t, a: np.shape(t),
         lambda t, a: np.count_nonzero(t > 0),
         lambda t, a: np.nonzero(t > 0),
-        lambda t, a: np.isclose([t, t], [a, a]),
+        lambda t, a: np.isclose([np.asarray(t.data)] * 2, [a, a]),
     ],
     ids=["allclose", "isclose", "array_equal", "argsort", "shape", "count_nonzero",
          "nonzero", "isclose_lists"],
@@ -195,11 +195,49 @@ def test_unmapped_functions_refuse_to_drop_a_gradient(call):
 
 
 def test_numpy_testing_on_tensors():
-    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    t = cr.tensor([1.0, 2.0])
     np.testing.assert_allclose(t, [1.0, 2.0])
     np.testing.assert_array_equal(t, np.array([1.0, 2.0], dtype=np.float32))
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(t, [1.0, 3.0])
+    # NumPy's testing converts its arguments: refused for a tensor that requires grad, as
+    # PyTorch refuses, and allowed for its detached values or under no_grad
+    r = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        np.testing.assert_allclose(r, [1.0, 2.0])
+    np.testing.assert_allclose(r.detach(), [1.0, 2.0])
+    with cr.no_grad():
+        np.testing.assert_allclose(r, [1.0, 2.0])
+
+
+def test_converting_a_tensor_that_requires_grad_while_recording_is_refused():
+    # the example: NumPy would compute x**2 without its gradient
+    f = lambda x: np.sum(np.asarray(x) ** 2) + x[2]  # noqa: E731
+    with pytest.raises(RuntimeError, match="can't call np.asarray"):
+        cr.grad(f)(np.array([1.0, 2.0, 3.0]))
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for convert in (np.asarray, np.array, lambda t: t.numpy(), lambda t: (t * 2).numpy()):
+        with pytest.raises(RuntimeError, match="detach"):
+            convert(x)
+    buffer = np.zeros((2, 3))
+    with pytest.raises(RuntimeError, match="detach"):
+        buffer[0] = x * 2  # a row: through __array__
+    with pytest.warns(UserWarning, match=r"buffer\[i\] = t"):
+        buffer[0, 0] = x[0] * 2  # one element: NumPy calls float(), which warns as PyTorch's
+    np.testing.assert_array_equal(buffer, [[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    assert x.grad is None
+    # what converts freely: detached tensors, results of transforms, tensors without grad,
+    # and anything under no_grad
+    np.testing.assert_array_equal(np.asarray(x.detach()), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(cr.grad(lambda v: (v * v).sum())(x.detach())),
+                                  [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(np.asarray(cr.tensor([1.0]) * 2), [2.0])
+    with cr.no_grad():
+        np.testing.assert_array_equal(np.asarray(x), [1.0, 2.0, 3.0])
+    # inside a jvp the tangent would be lost: refused too
+    with pytest.raises(RuntimeError, match="tangents"):
+        cr.jvp(lambda v: np.asarray(v) * v, (np.ones(2),), (np.ones(2),))
+    assert float(cr.jvp(cr.sin, (np.float64(0.0),), (np.float64(1.0),))[1]) == 1.0
 
 
 @pytest.mark.parametrize(
@@ -265,7 +303,7 @@ def test_arguments_are_matched_by_numpy_names():
     # NumPy's third positional argument of var is dtype, chainrule's is ddof
     assert np.var(x, 0, None, None, 1).tolist() == [2.0, 2.0]
     # NumPy's names for the array argument
-    np.testing.assert_array_equal(np.flip(m=x, axis=0), [[3.0, 4.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(np.flip(m=x, axis=0).detach(), [[3.0, 4.0], [1.0, 2.0]])
     assert np.tile(A=x, reps=2).shape == (2, 4)
     assert [p.shape for p in np.split(ary=x, indices_or_sections=2)] == [(1, 2), (1, 2)]
     y = np.broadcast_to(array=x[0], shape=(3, 2))

@@ -83,7 +83,7 @@ def _jvp(sample: Sample, arrays: list[np.ndarray], tangents: list) -> tuple:
         out = _call(sample, values)
         tangent = tangent_of(out, level)
     finally:
-        end_level()
+        end_level(level)
     return out, tangent
 
 
@@ -407,7 +407,7 @@ def test_forward_over_reverse_matches_finite_differences(sample):
         computed = [_dense_tangent(tangent_of(g, level), a.shape)
                     for g, a in zip(grads, arrays, strict=True)]
     finally:
-        end_level()
+        end_level(level)
     plus = _vjp(sample, [a + EPS * v for a, v in zip(arrays, directions, strict=True)], cotangent)
     minus = _vjp(sample, [a - EPS * v for a, v in zip(arrays, directions, strict=True)], cotangent)
     for got, hi, lo in zip(computed, plus, minus, strict=True):

@@ -148,7 +148,8 @@ def test_chapter_has_twelve_cells_per_tab() -> None:
 @pytest.mark.parametrize("tab", list(SWAPS))
 def test_chapter_cells_print_what_the_framework_prints(tab: str, seed: int) -> None:
     values, namespace = run_tab(tab, seed)
-    a = float(np.asarray(namespace["a"]))
+    a = namespace["a"]
+    a = float(np.asarray(a.detach() if hasattr(a, "detach") else a))
     scale, ratio = control_flow_ratio(a)
     for index, (value, expected) in enumerate(zip(values, EXPECTED[tab], strict=True)):
         if expected is None:

@@ -467,12 +467,13 @@ def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:
     On the fast path the hooks see a tensor around the flowing array, which the user may keep:
     what flows on is therefore a copy, so a later in-place accumulation cannot reach it.
     """
-    grad = cotangent if isinstance(cotangent, Tensor) else Tensor._wrap(cotangent)
+    flowing = isinstance(cotangent, Tensor)  # recorded, or carrying tangents: keep it whole
+    grad = cotangent if flowing else Tensor._wrap(cotangent)
     for hook in hooks:
         result = hook(grad)
         if result is not None:
             grad = result if isinstance(result, Tensor) else Tensor._wrap(np.asarray(result))
-    if create_graph:
+    if flowing or create_graph:  # (a tensor is never summed into in place)
         return grad
     return np.array(grad.data)
 
@@ -521,7 +522,8 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 f"gradient has shape {cotangent.shape} but the output has shape {root.shape}; "
                 f"they must match"
             )
-        if create_graph and isinstance(gradient, Tensor):
+        if isinstance(gradient, Tensor) and (create_graph or gradient._tangents):
+            # recorded, or carrying forward-mode tangents (jvp of a vjp): it flows as a tensor
             return gradient if gradient.dtype == root.dtype else gradient.astype(root.dtype)
         # A copy: the caller keeps ``gradient``, and it may flow unchanged into a ``.grad``.
         cotangent = np.array(cotangent, dtype=root.data.dtype)

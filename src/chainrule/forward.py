@@ -100,13 +100,16 @@ _level_ids = itertools.count(1)
 
 
 def new_level() -> int:
-    """Open a forward-mode level (``state.jvp_level`` counts the open ones)."""
-    state.jvp_level += 1
-    return next(_level_ids)
+    """Open a forward-mode level (``state.live_levels`` holds the open ones)."""
+    level = next(_level_ids)
+    state.live_levels.add(level)
+    return level
 
 
-def end_level() -> None:
-    state.jvp_level -= 1
+def end_level(level: int) -> None:
+    state.live_levels.discard(level)
+
+
 
 
 def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:

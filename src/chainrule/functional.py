@@ -28,7 +28,7 @@ import numpy as np
 from . import ops
 from .engine import Node, gradients
 from .forward import end_level, new_level, strip, tangent_of, with_tangent
-from .modes import state
+from .modes import live, state
 from .tensor import Tensor, is_differentiable_dtype, to_array
 
 __all__ = [
@@ -185,14 +185,28 @@ def _needs_graph(outputs: list, inputs: list, recording: bool) -> bool:
 
 
 def _finish(value: Any, keep_graph: bool) -> Any:
-    """A result as a tensor; without ``keep_graph`` cut from the graph (tangents stay)."""
+    """A result as a tensor; without ``keep_graph`` cut from the graph. Tangents stay, but for
+    those of finished jvps (``forward.live``)."""
     if not isinstance(value, Tensor):
         return Tensor._wrap(np.asarray(value))
+    tangents = live(value._tangents)
     if keep_graph or (value._node is None and not value._rg):
-        return value
-    out = Tensor._wrap(value.data, None, type(value))
-    out._tangents = value._tangents
+        if tangents is value._tangents:
+            return value
+        out = value._as_class(type(value))
+    else:
+        out = Tensor._wrap(value.data, None, type(value))
+    out._tangents = tangents
     return out
+
+
+def _finish_tree(tree: Any, keep_graph: bool) -> Any:
+    """``_finish`` for the tensors of a pytree (``aux`` outputs); other leaves as they are."""
+    leaves, treedef = tree_flatten(tree)
+    return tree_unflatten(
+        treedef, [_finish(leaf, keep_graph) if isinstance(leaf, Tensor) else leaf
+                  for leaf in leaves]
+    )
 
 
 def _plain(value: Tensor) -> bool:
@@ -327,7 +341,7 @@ def _cotangent_array(value: Any, output: Tensor, index: int) -> Any:
             f"vjp: cotangent {index} has dtype {value.dtype} but the output has dtype "
             f"{output.data.dtype}; they must match"
         )
-    if isinstance(value, Tensor) and not value._rg:
+    if isinstance(value, Tensor) and not value._rg and not value._tangents:
         return value.data
     return value
 
@@ -378,7 +392,8 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             )
         pairs = enumerate(zip(leaves_ct, outputs, strict=True))
         seeds = [_cotangent_array(c, o, i) for i, (c, o) in pairs]
-        differentiable = create_graph or any(isinstance(s, Tensor) for s in seeds)
+        # (a cotangent carrying only tangents flows as a tensor; the results keep the tangents)
+        differentiable = create_graph or any(isinstance(s, Tensor) and s._rg for s in seeds)
         with _reverse_transform():
             grads = _pull(outputs, inputs, seeds, create_graph=differentiable,
                           retain_graph=True)
@@ -387,7 +402,7 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
     result = tree_unflatten(out_treedef, [_finish(o, create_graph) for o in outputs])
     if has_aux:
-        return result, vjp_fn, aux
+        return result, vjp_fn, _finish_tree(aux, create_graph)
     return result, vjp_fn
 
 
@@ -426,7 +441,9 @@ def value_and_grad(
         grads = [_finish(g, create_graph) for g in grads]
         value = _finish(out, create_graph)
         grad_tree = _regroup(grads, layout, treedefs, counts)
-        return ((value, aux) if has_aux else value), grad_tree
+        if has_aux:
+            return (value, _finish_tree(aux, create_graph)), grad_tree
+        return value, grad_tree
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_grad_f
@@ -502,7 +519,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             [_regroup([_finish(g, create_graph) for g in row], layout, treedefs, counts)
              for row in rows],
         )
-        return (jac, aux) if has_aux else jac
+        return (jac, _finish_tree(aux, create_graph)) if has_aux else jac
 
     jacrev_f.__name__ = f"jacrev({getattr(f, '__name__', 'f')})"
     return jacrev_f
@@ -589,7 +606,7 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
         primals_out, tangents_out, out_treedef = _forward_outputs(out, level, (), "jvp")
         aux = _strip_tree(aux, level)
     finally:
-        end_level()
+        end_level(level)
     result = (tree_unflatten(out_treedef, primals_out), tree_unflatten(out_treedef, tangents_out))
     return (*result, aux) if has_aux else result
 
@@ -621,7 +638,7 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             _, tangents_out, out_treedef = _forward_outputs(out, level, (total,), "jacfwd")
             aux = _strip_tree(aux, level)
         finally:
-            end_level()
+            end_level(level)
         rows = []
         for tangent in tangents_out:
             out_shape = tangent.data.shape[1:]

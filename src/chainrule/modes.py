@@ -23,14 +23,28 @@ class _State(threading.local):
         self.recording = False
         # Forward mode: tangents at levels >= ceiling are invisible (see forward.py).
         self.ceiling = 1 << 30
-        # Active forward-mode levels; the innermost jvp owns the highest number.
-        self.jvp_level = 0
+        # The forward-mode levels of the running jvps (the innermost owns the highest number).
+        self.live_levels: set[int] = set()
         # How many functional transforms (grad, vjp, ...) are running: nested ones must
         # build differentiable gradients.
         self.transform_depth = 0
 
 
 state = _State()
+
+
+def live(tangents: dict | None) -> dict | None:
+    """``tangents`` without those of finished jvps (None when nothing is left). A tensor made
+    inside a jvp and returned or kept past its end carries a tangent at that dead level: no
+    later jvp mistakes it for its own (levels are never reused), but it is dropped where
+    results leave a transform, and never makes a conversion to NumPy refuse."""
+    if not tangents:
+        return None
+    alive = state.live_levels
+    if all(level in alive for level in tangents):
+        return tangents
+    kept = {level: tangent for level, tangent in tangents.items() if level in alive}
+    return kept or None
 
 
 class _GradMode:

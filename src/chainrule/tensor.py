@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .modes import state
+from .modes import live, state
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
@@ -92,6 +93,9 @@ class Tensor:
     _implicit_sum = False
     # MXNet records operations only inside ``record()``, not whenever grad mode is on.
     _record_only = False
+    # TensorFlow and MXNet hand a recorded tensor's values to NumPy (losing the derivative, as
+    # those frameworks do); PyTorch and the native API refuse while recording.
+    _converts_freely = False
     # The class that results of operations on this tensor take: its own class unless a
     # subclass names another (a TensorFlow variable makes plain tensors).
     _op_class: type
@@ -160,10 +164,39 @@ class Tensor:
 
     # ---------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        """The data as a NumPy array, sharing memory with the tensor (no history)."""
+        """The data as a NumPy array, sharing memory with the tensor (no history).
+
+        Refused for a tensor that requires grad while operations are recorded, or that carries
+        forward-mode tangents (as PyTorch's ``numpy()``): NumPy's result would silently lose
+        the derivative. ``x.detach().numpy()`` says that this is meant.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.detach().numpy()
+        array([1., 2.], dtype=float32)
+        """
+        if self._rg or self._tangents:
+            self._check_convertible("numpy()")
         return np.asarray(self.data)
 
     asnumpy = numpy
+
+    def _loses_derivative(self) -> bool:
+        """Whether NumPy's copy of this tensor would silently lose a derivative: it requires
+        grad and operations on it are recorded now, or it carries tangents of a running jvp."""
+        return bool(live(self._tangents)) or (
+            self._rg and self._recording() and not self._converts_freely
+        )
+
+    def _check_convertible(self, what: str) -> None:
+        if self._loses_derivative():
+            raise RuntimeError(
+                f"can't call {what} on a tensor that requires grad (or carries forward-mode "
+                f"tangents): NumPy's result would not carry its derivative. Use chainrule's "
+                f"functions on the tensor (cr.stack instead of filling a NumPy buffer), or "
+                f"tensor.detach().numpy() if no derivative is needed (inside cr.no_grad() "
+                f"conversion is allowed)"
+            )
 
     def item(self) -> Any:
         if self.data.size != 1:
@@ -178,7 +211,9 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """NumPy's conversion protocol: ``np.asarray(t)`` shares memory, ``np.array(t)``
-        copies (NumPy passes ``copy=True``)."""
+        copies (NumPy passes ``copy=True``). Refused as :meth:`numpy` is."""
+        if self._rg or self._tangents:
+            self._check_convertible("np.asarray() (or another NumPy conversion)")
         array = np.asarray(self.data)
         if dtype is not None and array.dtype != np.dtype(dtype):
             return array.astype(dtype)
@@ -255,6 +290,18 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
+        # float() is also how NumPy stores a tensor into one element of an array (``buffer[i]
+        # = t``), which loses the gradient. Python code calls float() for plain numbers too
+        # (logging a loss), so, as PyTorch does, this warns instead of refusing: ``t.item()``
+        # says that a plain number is meant.
+        if (self._rg or self._tangents) and self._loses_derivative():
+            warnings.warn(
+                "converting a tensor that requires grad (or carries tangents) to a Python float "
+                "drops its derivative; this is also what storing it into a NumPy array element "
+                "(buffer[i] = t) does. Use t.item() if a plain number is meant, or keep tensors "
+                "(cr.stack instead of a NumPy buffer)",
+                UserWarning, stacklevel=2,
+            )
         return float(self.item())
 
     def __int__(self) -> int:

@@ -30,6 +30,7 @@ class ndarray(cr.Tensor):  # noqa: N801 - MXNet's name
 
     __slots__ = ()
     _record_only = True
+    _converts_freely = True  # as TensorFlow and MXNet hand values to NumPy while recording
     _implicit_sum = True
 
     def __repr__(self) -> str:

@@ -61,6 +61,7 @@ class Tensor(cr.Tensor):
     __slots__ = ()
     # Operations are recorded only while a GradientTape is recording (a core option).
     _record_only = True
+    _converts_freely = True  # as TensorFlow and MXNet hand values to NumPy while recording
 
     def __repr__(self) -> str:
         data = onp.asarray(self.data)
