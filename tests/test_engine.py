@@ -1095,3 +1095,116 @@ def test_argnums_named_twice_give_the_gradient_twice():
     jx, jx2 = cr.jacrev(lambda x: x * x, argnums=(0, -1))(x)
     np.testing.assert_array_equal(jx.detach().numpy(), np.diag([2.0, 4.0]))
     np.testing.assert_array_equal(jx2.detach().numpy(), np.diag([2.0, 4.0]))
+
+
+# ---------------------------------------------------------------------------- hooks and .grad
+
+
+def test_a_hook_that_changes_the_shape_or_kind_is_refused_and_nothing_is_written():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = cr.tensor([5.0, 5.0])
+    before = snapshot(x)
+    for bad, error, message in (
+        (lambda g: cr.ones(3), RuntimeError, "has changed the size of value"),
+        (lambda g: g.astype("complex64"), RuntimeError, "has changed the type of value"),
+        (lambda g: (g > 0), RuntimeError, "has changed the type of value"),
+        (lambda g: [1.0, 2.0], TypeError, "returned a list"),
+    ):
+        y = x * 2
+        h = y * 1
+        h.retain_grad()
+        y.register_hook(bad)
+        with pytest.raises(error, match=message):
+            (h * h).sum().backward()
+        assert_unchanged(before, x)
+        assert h.grad is None  # retained gradients are written with the others, or not at all
+    # another floating precision is cast to the gradient's dtype
+    y = x * 2
+    y.register_hook(lambda g: g.astype("float64") * 10)
+    x.grad = None
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [20.0, 20.0])
+
+
+def test_a_failing_leaf_hook_leaves_every_grad_as_it_was():
+    a = cr.tensor([1.0, 2.0], requires_grad=True)
+    b = cr.tensor([3.0, 4.0], requires_grad=True)
+    a.grad, b.grad = cr.zeros(2), cr.zeros(2)
+    h = a * b
+    h.retain_grad()
+
+    def bad(grad):
+        raise ValueError("boom")
+
+    b.register_hook(bad)
+    with pytest.raises(ValueError, match="boom"):
+        (h.sum() + b.sum()).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 0.0])
+    assert h.grad is None
+
+
+def test_assigning_grad_checks_type_shape_and_dtype():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(3,\) to a tensor of shape \(2,\)"):
+        x.grad = cr.ones(3)
+    with pytest.raises(RuntimeError, match="dtype float64 to a tensor of dtype float32"):
+        x.grad = cr.ones(2, dtype="float64")
+    with pytest.raises(TypeError, match="tensor or None"):
+        x.grad = [1.0, 2.0]
+    assert x.grad is None
+    x.grad = cr.ones(2)
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
+    x.grad = None
+    assert x.grad is None
+
+
+def test_concurrent_backward_into_one_leaf_loses_no_addition():
+    n = 2_000_000
+    w = cr.tensor(np.zeros(n), requires_grad=True)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(5):
+                (w * 1.0).sum().backward()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(n, 20.0))
+
+
+def test_a_leaf_hook_that_refers_to_its_owner_dies_with_it():
+    class Model:
+        def __init__(self):
+            self.w = cr.tensor([1.0, 2.0], requires_grad=True)
+            self.w.register_hook(self.scale)
+
+        def scale(self, grad):
+            return grad * 2
+
+    model = Model()
+    (model.w * model.w).sum().backward()
+    np.testing.assert_array_equal(model.w.grad.numpy(), [4.0, 8.0])
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def test_variadic_plans_are_bounded():
+    from chainrule import ops
+
+    parts = [cr.tensor([1.0], requires_grad=True) for _ in range(16)]
+    for i in range(3000):
+        mixed = [p if i >> k & 1 else p.detach() for k, p in enumerate(parts)]
+        cr.concatenate(mixed)
+    assert len(ops.concatenate._plans) <= 256

@@ -35,6 +35,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -95,19 +96,11 @@ class Node:
             self.hooks = []
         self.hooks.append(hook)
         # As in PyTorch, ``retain_grad`` keeps the gradient after every other hook has run.
-        self.hooks.sort(key=lambda h: getattr(h, "retains_grad", False))
+        self.hooks.sort(key=lambda h: type(h) is Retain)
 
     def retain(self, tensor: Tensor) -> None:
-        ref = weakref.ref(tensor)
+        self.add_hook(Retain(tensor))
 
-        def keep(grad: Any) -> None:
-            owner = ref()
-            if owner is not None:
-                value = grad if isinstance(grad, Tensor) else Tensor._wrap(np.array(grad))
-                owner.grad = value if owner.grad is None else owner.grad + value
-
-        keep.retains_grad = True
-        self.add_hook(keep)
 
     def check(self) -> None:
         """Raise if the saved values were freed or changed in place since recording."""
@@ -126,6 +119,17 @@ class Node:
                     f"operation (its version is now {box[0]}, expected {version}). Use the "
                     f"out-of-place form (y = y + 1 instead of y += 1), or .copy() first."
                 )
+
+
+class Retain:
+    """The hook ``retain_grad`` adds to a node: the gradient its tensor receives (after the
+    other hooks) is written into that tensor's ``.grad`` when the pass commits, with the
+    leaves' gradients, so that a pass that fails writes nothing."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.ref = weakref.ref(tensor)
 
 
 def _adopt(array: Any, taken: set) -> np.ndarray:
@@ -251,11 +255,14 @@ def run(
     """Backpropagate ``cotangents`` from ``roots``.
 
     With ``allow_unused=False`` a target the roots do not depend on raises before anything runs.
-    Returns ``(leaf_grads, captured)``: summed cotangents of the leaves reached (keyed by
-    ``id``, with the leaf), and, for each non-leaf target tensor, the cotangent of its node.
+    Returns ``(leaf_grads, captured, retained)``: summed cotangents of the leaves reached
+    (keyed by ``id``, with the leaf); for each non-leaf target tensor, the cotangent of its
+    node; and the ``(tensor ref, gradient)`` pairs of tensors that ``retain_grad`` (written by
+    :func:`commit`).
     """
     pending: dict[Any, Any] = {}
     leaves: dict[int, list] = {}
+    retained: list = []
     for root, cotangent in zip(roots, cotangents, strict=True):
         node = root._node
         if node is None:
@@ -292,7 +299,7 @@ def run(
                 node.check()
             cotangent = pending.pop(node)
             if node.hooks:
-                cotangent = _run_hooks(node.hooks, cotangent, create_graph)
+                cotangent = _run_hooks(node.hooks, cotangent, create_graph, retained)
             if capture and node in capture:
                 captured[node] = cotangent
             prim = node.prim
@@ -357,7 +364,7 @@ def run(
             grad = cotangent = saved = ans = None
     finally:
         state.grad_enabled = previous
-    return leaves, captured
+    return leaves, captured, retained
 
 
 # Donation. A big array that only the engine holds may be overwritten by the last rule a node
@@ -461,8 +468,12 @@ def _refuses_one_more() -> bool:
 _calibrate()
 
 
-def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:
-    """Call each hook with the gradient as a tensor; a result that is not None replaces it.
+def _run_hooks(
+    hooks: list, cotangent: Any, create_graph: bool, retained: list | None = None
+) -> Any:
+    """Call each hook with the gradient as a tensor; a result that is not None replaces it
+    (checked: same shape, a floating dtype cast to the gradient's). ``retain_grad``'s hook
+    (:class:`Retain`, last) puts the gradient in ``retained`` instead.
 
     On the fast path the hooks see a tensor around the flowing array, which the user may keep:
     what flows on is therefore a copy, so a later in-place accumulation cannot reach it.
@@ -470,29 +481,50 @@ def _run_hooks(hooks: list, cotangent: Any, create_graph: bool) -> Any:
     flowing = isinstance(cotangent, Tensor)  # recorded, or carrying tangents: keep it whole
     grad = cotangent if flowing else Tensor._wrap(cotangent)
     for hook in hooks:
+        if type(hook) is Retain:
+            if retained is not None:
+                retained.append((hook.ref, grad))
+            continue
         result = hook(grad)
         if result is not None:
-            grad = result if isinstance(result, Tensor) else Tensor._wrap(np.asarray(result))
+            grad = _hook_result(hook, grad, result)
     if flowing or create_graph:  # (a tensor is never summed into in place)
         return grad
     return np.array(grad.data)
 
 
-# Hooks registered on leaf tensors, by id; an entry goes when its tensor dies.
-_leaf_hooks: dict[int, list] = {}
-
-
-def add_leaf_hook(leaf: Tensor, hook: Callable) -> None:
-    """Call ``hook(grad)`` before a backward writes ``leaf``'s gradient (PyTorch's leaf hooks)."""
-    key = id(leaf)
-    if key not in _leaf_hooks:
-        _leaf_hooks[key] = []
-        weakref.finalize(leaf, _leaf_hooks.pop, key, None)
-    _leaf_hooks[key].append(hook)
+def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:
+    """What a hook returned, as the gradient that flows on: refused if it is not an array of
+    the gradient's shape and kind (real or complex floating); another precision is cast."""
+    name = getattr(hook, "__qualname__", None) or repr(hook)
+    if not isinstance(result, Tensor):
+        if not isinstance(result, (np.ndarray, np.generic)):
+            raise TypeError(
+                f"hook '{name}' returned a {type(result).__name__}; a hook returns a tensor of "
+                f"the gradient's shape, or None to leave the gradient as it is"
+            )
+        result = Tensor._wrap(np.asarray(result))
+    if result.data.shape != grad.data.shape:
+        raise RuntimeError(
+            f"hook '{name}' has changed the size of value: the gradient has shape "
+            f"{grad.data.shape} and the hook returned shape {result.data.shape}; a hook must "
+            f"return a gradient of the same shape (or None)"
+        )
+    dtype = grad.data.dtype
+    if result.data.dtype != dtype:
+        kind = result.data.dtype.kind
+        if kind not in "fc" or (kind == "c") != (dtype.kind == "c"):
+            raise RuntimeError(
+                f"hook '{name}' has changed the type of value from {dtype} to "
+                f"{result.data.dtype}; a hook must return a {dtype} gradient (another "
+                f"floating precision is cast to it)"
+            )
+        result = result.astype(dtype)
+    return result
 
 
 def _leaf_grad(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
-    hooks = _leaf_hooks.get(id(leaf))
+    hooks = leaf._hooks
     return _run_hooks(hooks, grad, create_graph) if hooks else grad
 
 
@@ -568,10 +600,11 @@ def backward(
     if inputs is not None:
         targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         targets = list({id(target): target for target in targets}.values())  # each once
-    leaves, captured = run(
+    leaves, captured, retained = run(
         roots, cotangents, retain_graph=retain_graph, create_graph=create_graph,
         targets=targets,
     )
+    # Every hook runs before anything is written: a hook that raises leaves every .grad alone.
     writes = [(leaf, _leaf_grad(leaf, grad, create_graph)) for leaf, grad in leaves.values()]
     if targets is not None:
         allowed = {id(t) for t in targets if t._node is None}
@@ -579,9 +612,27 @@ def backward(
         for target in targets:
             if target._node is not None and target._node in captured:
                 writes.append((target, captured[target._node]))
+    commit(writes, retained, create_graph)
+
+
+# Writing gradients into ``.grad``: one backward's writes happen together under this lock, so
+# that threads running backward into the same leaves lose no addition (np.add releases the GIL).
+_GRAD_LOCK = threading.Lock()
+
+
+def commit(writes: list, retained: list, create_graph: bool) -> None:
+    """Write a finished pass's gradients: ``writes`` (tensor, gradient) by each tensor's
+    ``grad_req``, and the gradients of tensors that ``retain_grad`` (summed into their
+    ``.grad``). Nothing here can fail once the pass has run (``.grad`` is checked when
+    assigned), so a backward writes all of its gradients or none."""
     taken: set = set()
-    for leaf, grad in writes:
-        _accumulate(leaf, grad, create_graph, taken)
+    with _GRAD_LOCK:
+        for tensor, grad in writes:
+            _accumulate(tensor, grad, create_graph, taken)
+        for ref, grad in retained:
+            owner = ref()
+            if owner is not None:
+                owner._grad = grad if owner._grad is None else owner._grad + grad
 
 
 def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None:
@@ -589,16 +640,13 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
     req = leaf._grad_req
     if req == "null" or not leaf._rg:  # (requires_grad_(False) since the graph was made)
         return
+    current = leaf._grad
     if create_graph or isinstance(grad, Tensor):
         grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad, cls=leaf._op_class)
-        if req == "write" or leaf.grad is None:
-            leaf.grad = grad
-        else:
-            leaf.grad = leaf.grad + grad
+        leaf._grad = grad if req == "write" or current is None else current + grad
         return
-    current = leaf.grad
-    if current is None or current.shape != leaf.shape:
-        leaf.grad = Tensor._wrap(_adopt(grad, taken), cls=leaf._op_class)
+    if current is None:
+        leaf._grad = Tensor._wrap(_adopt(grad, taken), cls=leaf._op_class)
         return
     buffer = current.data
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
@@ -659,7 +707,7 @@ def gradients(
             _root_cotangent(output, gradient, create_graph)
             for output, gradient in zip(outputs, grad_outputs, strict=True)
         ]
-    leaves, captured = run(
+    leaves, captured, retained = run(
         outputs, cotangents, retain_graph=retain_graph, create_graph=create_graph,
         targets=inputs_list, batch_ndim=batch_ndim, allow_unused=allow_unused,
     )
@@ -680,4 +728,5 @@ def gradients(
             # Two inputs may receive the same array (``add`` passes it through): one each.
             grad = Tensor._wrap(_adopt(grad, taken), cls=tensor._op_class)
         results.append(grad)
+    commit([], retained, create_graph)  # (as PyTorch, retain_grad sees this pass too)
     return tuple(results)

@@ -84,7 +84,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "_rg", "grad", "_node", "_version", "_tangents", "_grad_req", "_retains",
+        "data", "_rg", "_grad", "_node", "_version", "_tangents", "_grad_req", "_hooks",
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -108,12 +108,12 @@ class Tensor:
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self.data = to_array(data, dtype)
         self._rg = False
-        self.grad = None
+        self._grad = None
         self._node = None
         self._version = [0]
         self._tangents = None
         self._grad_req = None
-        self._retains = False
+        self._hooks = None  # a leaf's hooks (a result's are its node's)
         if requires_grad:
             self.requires_grad = True
 
@@ -339,13 +339,38 @@ class Tensor:
         tensor = object.__new__(cls or Tensor)
         tensor.data = data
         tensor._rg = node is not None
-        tensor.grad = None
+        tensor._grad = None
         tensor._node = node
         tensor._version = [0]
         tensor._tangents = None
         tensor._grad_req = None
-        tensor._retains = False
+        tensor._hooks = None
         return tensor
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward (None until then); assigning checks that it
+        is a tensor of this tensor's shape and dtype (or None)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad must be a tensor or None, got {type(value).__name__}"
+                )
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of shape {value.data.shape} to a tensor "
+                    f"of shape {self.data.shape}; they must be the same shape"
+                )
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of dtype {value.data.dtype} to a tensor "
+                    f"of dtype {self.data.dtype}; cast it first (g.astype(x.dtype))"
+                )
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -400,7 +425,7 @@ class Tensor:
         self._node = None
         self._rg = True
         self._grad_req = grad_req
-        self.grad = Tensor._wrap(np.zeros_like(self.data), cls=self._op_class)
+        self._grad = Tensor._wrap(np.zeros_like(self.data), cls=self._op_class)
 
     @property
     def is_leaf(self) -> bool:
@@ -423,15 +448,17 @@ class Tensor:
         >>> (h * h).sum().backward(); h.grad
         tensor([ 6., 12.])
         """
-        if self._node is None or self._retains:
+        if self._node is None or self.retains_grad:
             return
-        self._retains = True
         self._node.retain(self)
 
     @property
     def retains_grad(self) -> bool:
         """Whether ``retain_grad()`` was called on this non-leaf tensor."""
-        return self._retains
+        from .engine import Retain
+
+        hooks = self._node.hooks if self._node is not None else None
+        return bool(hooks) and any(type(h) is Retain and h.ref() is self for h in hooks)
 
     def register_hook(self, hook) -> None:
         """Call ``hook(grad)`` with this tensor's gradient (a tensor) during backward; a result
@@ -448,10 +475,8 @@ class Tensor:
                 "cannot register a hook on a tensor that does not require grad; call "
                 "x.requires_grad_() first"
             )
-        if self._node is None:
-            from .engine import add_leaf_hook
-
-            add_leaf_hook(self, hook)
+        if self._node is None:  # kept on the tensor: a hook that refers to it dies with it
+            self._hooks = [*(self._hooks or ()), hook]
         else:
             self._node.add_hook(hook)
 

@@ -45,6 +45,7 @@ from ..modes import state
 from ..tensor import Tensor
 
 REGISTRY: dict[str, Primitive] = {}
+_PLANS_KEPT = 256  # plans remembered per primitive
 _BUILTIN_SIGNATURES = {1: lambda x: None, 2: lambda x, y: None}
 
 
@@ -312,7 +313,9 @@ class Primitive:
                 inputs |= rule_inputs
                 ans = ans or rule_ans
         plan = (tuple(sorted(inputs)), ans, (None,) * count)
-        self._plans[mask if not self.variadic else (mask, count)] = plan
+        # (a variadic primitive has a mask per subset of its inputs: remember only so many)
+        if len(self._plans) < _PLANS_KEPT:
+            self._plans[mask if not self.variadic else (mask, count)] = plan
         return plan
 
     def _record_source(self, mask: int, tensor_mode: bool | None) -> list[str]:
@@ -478,8 +481,8 @@ class Primitive:
                 lines.append(f"    {'if' if number == 0 else 'elif'} mask == {mask}:")
             lines += ["        " + line for line in body]
         fields = {
-            "data": "out", "_rg": "node is not None", "grad": "None", "_node": "node",
-            "_version": "box", "_tangents": "None", "_grad_req": "None", "_retains": "False",
+            "data": "out", "_rg": "node is not None", "_grad": "None", "_node": "node",
+            "_version": "box", "_tangents": "None", "_grad_req": "None", "_hooks": "None",
         }
         assert set(fields) | {"__weakref__"} == set(Tensor.__slots__)
         lines.append("result = _new(cls)")
