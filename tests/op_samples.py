@@ -445,3 +445,121 @@ def by_name() -> dict[str, list[Sample]]:
     for sample in SAMPLES:
         table.setdefault(sample.name, []).append(sample)
     return table
+
+
+# ---------------------------------------------------------------- complex samples
+# Every primitive that takes complex values, on complex128 inputs (the differentiated ones),
+# checked by tests/test_complex.py in PyTorch's convention. Inputs keep away from branch cuts
+# (the negative real axis for log, sqrt and powers; |Re z| > 1 on the real axis for arcsin,
+# arccos) and from 0 where |z| has its kink.
+
+COMPLEX_SAMPLES: list[Sample] = []
+# Primitives that are defined on real numbers only (orderings, kinks, real linear algebra).
+REAL_ONLY = {
+    "amax", "amin", "maximum", "minimum", "clip", "relu", "arctan2", "remainder", "cholesky",
+}
+
+
+def cnormal(*shape):
+    return normal(*shape) + 1j * normal(*shape)
+
+
+def cright(*shape):
+    """Complex values with real part in [0.5, 1.5]: away from the negative real axis and 0."""
+    return uniform(0.5, 1.5, *shape) + 1j * uniform(-1.0, 1.0, *shape)
+
+
+def csmall(*shape):
+    return 0.5 * (uniform(-1.0, 1.0, *shape) + 1j * uniform(-1.0, 1.0, *shape))
+
+
+def cwell_conditioned(*shape):
+    return np.eye(shape[-1]) * 2.0 + 0.3 * cnormal(*shape)
+
+
+def cprim(name, *args, ref=None, label="", **params):
+    """A complex sample of the primitive ``name``."""
+    primitive = REGISTRY[name]
+    reference = ref if ref is not None else (lambda *xs: getattr(np, name)(*xs, **params))
+    COMPLEX_SAMPLES.append(Sample(
+        name, lambda *xs: primitive(*xs, **params), args, reference, f"complex {label}".strip(),
+    ))
+
+
+def cpublic(name, fn, *args, ref, label=""):
+    COMPLEX_SAMPLES.append(Sample(name, fn, args, ref, f"complex {label}".strip()))
+
+
+cprim("add", cnormal(2, 3), cnormal(3))
+cprim("add", cnormal(2, 3), normal(3), label="real and complex")
+cprim("subtract", cnormal(3), cnormal(2, 1))
+cprim("multiply", cnormal(2, 3), cnormal(2, 3))
+cprim("multiply", normal(2, 3), cnormal(3), label="real times complex")
+cprim("true_divide", cnormal(2, 3), cright(3))
+cprim("negative", cnormal(2, 2))
+cprim("power", cright(2, 3), normal(3), label="real exponent")
+cprim("power", cright(2, 3), csmall(2, 3), label="complex exponent")
+for _name in ("square", "exp", "expm1", "sin", "cos", "sinh", "cosh", "identity", "copy",
+              "real", "imag", "conj"):
+    cprim(_name, cnormal(2, 3), ref=(lambda x: x) if _name == "identity" else None)
+for _name in ("reciprocal", "sqrt", "log", "log1p", "log2", "log10", "absolute"):
+    cprim(_name, cright(2, 3))
+for _name in ("tan", "tanh", "arcsin", "arccos", "arctan"):
+    cprim(_name, csmall(2, 3))
+cprim("sigmoid", csmall(2, 3), ref=lambda x: 1 / (1 + np.exp(-x)))
+cprim("where", _condition, cnormal(2, 3), cnormal(3))
+cprim("astype", normal(2, 3), dtype=np.complex128, label="real to complex",
+      ref=lambda x: x.astype(np.complex128))
+cprim("astype", cnormal(2, 3), dtype=np.complex128, ref=lambda x: x)
+cprim("sum", cnormal(2, 3), axis=(0,), keepdims=True, ref=lambda x: np.sum(x, 0, keepdims=True))
+cprim("prod", cright(2, 3), axis=1, ref=lambda x: np.prod(x, 1))
+cprim("vector_norm", cnormal(2, 3), axis=None, ref=lambda x: np.linalg.norm(x))
+cprim("vector_norm", cnormal(2, 3), axis=-1, label="last axis",
+      ref=lambda x: np.linalg.norm(x, axis=-1))
+cprim("cumsum", cnormal(2, 3), axis=1)
+cprim("reshape", cnormal(2, 3), shape=(3, -1), ref=lambda x: x.reshape(3, -1))
+cprim("transpose", cnormal(2, 3), axes=None, ref=lambda x: x.T)
+cprim("broadcast_to", cnormal(3, 1), shape=(2, 3, 2), ref=lambda x: np.broadcast_to(x, (2, 3, 2)))
+cprim("flip", cnormal(2, 3), axis=1)
+cprim("concatenate", cnormal(2, 1), normal(2, 3), axis=1,
+      ref=lambda x, y: np.concatenate([x, y], axis=1))
+cprim("getitem", cnormal(3, 3), index=(np.array([0, 2, 0]), slice(1, None)),
+      ref=lambda x: x[np.array([0, 2, 0]), 1:])
+cprim("setitem", cnormal(3, 3), cnormal(2, 3), index=(slice(0, 2),),
+      ref=lambda x, v: _set(x, v, (slice(0, 2),)))
+cprim("scatter_add", cnormal(4), index=(np.array([0, 2, 0, 0]),), shape=(3,),
+      ref=lambda g: _scatter_1d(g, [0, 2, 0, 0], 3))
+
+
+def _scatter_1d(g, index, size):
+    out = np.zeros(size, dtype=g.dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+
+cprim("matmul", cnormal(2, 3), cnormal(3, 2))
+cprim("matmul", cnormal(3), normal(2, 3, 2), label="vector stack real")
+cprim("einsum", cnormal(2, 3), cnormal(3, 2), subscripts="ij,jk->ik",
+      ref=lambda x, y: np.einsum("ij,jk->ik", x, y))
+cprim("inv", cwell_conditioned(3, 3), ref=np.linalg.inv)
+cprim("adjugate", cwell_conditioned(3, 3), ref=lambda a: np.linalg.det(a) * np.linalg.inv(a))
+cprim("det", cwell_conditioned(3, 3), ref=np.linalg.det)
+cprim("logabsdet", cwell_conditioned(3, 3), ref=lambda a: np.linalg.slogdet(a)[1])
+cprim("solve_matrix", cwell_conditioned(3, 3), cnormal(3, 2), ref=np.linalg.solve)
+cpublic("api.mean", lambda x: cr.mean(x, axis=0), cnormal(2, 3), ref=lambda x: np.mean(x, 0))
+cpublic("api.var", cr.var, cnormal(2, 3), ref=np.var)
+cpublic("api.std", lambda x: cr.std(x, axis=1), cnormal(2, 3), ref=lambda x: np.std(x, axis=1))
+cpublic("api.vdot", cr.vdot, cnormal(2, 3), cnormal(2, 3), ref=np.vdot)
+cpublic("api.dot", cr.dot, cnormal(3), cnormal(3), ref=np.dot)
+cpublic("api.inner", cr.inner, cnormal(2, 3), cnormal(2, 3), ref=np.inner)
+cpublic("api.outer", cr.outer, cnormal(3), cnormal(2), ref=np.outer)
+cpublic("api.tensordot", cr.tensordot, cnormal(2, 3, 2), cnormal(3, 2, 2), ref=np.tensordot)
+cpublic("api.trace", cr.trace, cnormal(3, 3), ref=np.trace)
+cpublic("linalg.norm", lambda x: cr.linalg.norm(x, 1, axis=1), cright(2, 3), label="ord 1",
+        ref=lambda x: np.linalg.norm(x, 1, axis=1))
+cpublic("linalg.norm", lambda x: cr.linalg.norm(x, 3), cright(4), label="ord 3",
+        ref=lambda x: np.linalg.norm(x, 3))
+cpublic("operator.abs squared", lambda z: abs(z) ** 2, cright(3), ref=lambda z: abs(z) ** 2)
+cpublic("operator.z conj z", lambda z: cr.real(z * cr.conj(z)), cnormal(3),
+        ref=lambda z: np.real(z * np.conj(z)))

@@ -299,7 +299,7 @@ def run(
                 node.check()
             cotangent = pending.pop(node)
             if node.hooks:
-                cotangent = _run_hooks(node.hooks, cotangent, create_graph, retained)
+                cotangent = _node_hooks(node.hooks, cotangent, create_graph, retained)
             if capture and node in capture:
                 captured[node] = cotangent
             prim = node.prim
@@ -468,18 +468,24 @@ def _refuses_one_more() -> bool:
 _calibrate()
 
 
-def _run_hooks(
-    hooks: list, cotangent: Any, create_graph: bool, retained: list | None = None
-) -> Any:
-    """Call each hook with the gradient as a tensor; a result that is not None replaces it
-    (checked: same shape, a floating dtype cast to the gradient's). ``retain_grad``'s hook
-    (:class:`Retain`, last) puts the gradient in ``retained`` instead.
+def _node_hooks(hooks: list, cotangent: Any, create_graph: bool, retained: list) -> Any:
+    """A node's hooks on its cotangent, which they see (and return) in the user's convention.
 
     On the fast path the hooks see a tensor around the flowing array, which the user may keep:
     what flows on is therefore a copy, so a later in-place accumulation cannot reach it.
     """
     flowing = isinstance(cotangent, Tensor)  # recorded, or carrying tangents: keep it whole
-    grad = cotangent if flowing else Tensor._wrap(cotangent)
+    grad = _flip(cotangent if flowing else Tensor._wrap(cotangent))
+    grad = _flip(_run_hooks(hooks, grad, retained))
+    if flowing or create_graph:  # (a tensor is never summed into in place)
+        return grad
+    return np.array(grad.data)
+
+
+def _run_hooks(hooks: list, grad: Tensor, retained: list | None) -> Tensor:
+    """Call each hook with the gradient; a result that is not None replaces it (checked: same
+    shape, a floating dtype cast to the gradient's). ``retain_grad``'s hook (:class:`Retain`,
+    last) puts the gradient in ``retained`` instead."""
     for hook in hooks:
         if type(hook) is Retain:
             if retained is not None:
@@ -488,9 +494,7 @@ def _run_hooks(
         result = hook(grad)
         if result is not None:
             grad = _hook_result(hook, grad, result)
-    if flowing or create_graph:  # (a tensor is never summed into in place)
-        return grad
-    return np.array(grad.data)
+    return grad
 
 
 def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:
@@ -524,8 +528,32 @@ def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:
 
 
 def _leaf_grad(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
+    """A leaf's gradient in the user's convention, after the leaf's hooks."""
+    grad = _flip(grad)
     hooks = leaf._hooks
-    return _run_hooks(hooks, grad, create_graph) if hooks else grad
+    if not hooks:
+        return grad
+    if isinstance(grad, Tensor):
+        return _run_hooks(hooks, grad, None)
+    grad = _run_hooks(hooks, Tensor._wrap(grad), None)
+    return grad if create_graph else np.array(grad.data)
+
+
+def _flip(value: Any) -> Any:
+    """Between the engine's convention for complex cotangents and the user's: the conjugate.
+
+    Rules are transposes of their tangent rules (``g * f'(z)``, as JAX's and HIPS autograd's),
+    with no conjugates to get wrong; the user sees PyTorch's convention (for a real loss L,
+    the gradient of z is dL/dRe z + i dL/dIm z, so that ``z -= lr * z.grad`` descends), which
+    is the conjugate. Cotangents are conjugated where they enter (``gradient=``) and leave
+    (``.grad``, ``gradients``, hooks). Real values are their own conjugates."""
+    if value.dtype.kind != "c":
+        return value
+    if isinstance(value, Tensor):
+        from .ops import conj
+
+        return conj(value)
+    return np.conj(value)
 
 
 def _add_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
@@ -537,12 +565,19 @@ def _add_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
 
 
 def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
+    """The cotangent a root starts with, in the engine's convention (see ``_flip``)."""
     if gradient is None:
         if root.data.size != 1 and not root._implicit_sum:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{root.shape}. Pass gradient= (grad_outputs= in cr.gradients), a tensor of that "
                 f"shape such as cr.ones_like(y), or reduce it first, e.g. y.sum().backward()"
+            )
+        if root.data.dtype.kind == "c":
+            raise RuntimeError(
+                f"grad can be implicitly created only for real scalar outputs; this output is "
+                f"{root.data.dtype}. Differentiate a real loss (e.g. cr.abs(y) ** 2 or y.real), "
+                f"or pass gradient= to say which combination of its real and imaginary parts"
             )
         data = root.data
         # (np.array is a quarter of np.ones's cost for the usual scalar loss)
@@ -556,9 +591,11 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
             )
         if isinstance(gradient, Tensor) and (create_graph or gradient._tangents):
             # recorded, or carrying forward-mode tangents (jvp of a vjp): it flows as a tensor
-            return gradient if gradient.dtype == root.dtype else gradient.astype(root.dtype)
+            if gradient.dtype != root.dtype:
+                gradient = gradient.astype(root.dtype)
+            return _flip(gradient)
         # A copy: the caller keeps ``gradient``, and it may flow unchanged into a ``.grad``.
-        cotangent = np.array(cotangent, dtype=root.data.dtype)
+        cotangent = _flip(np.array(cotangent, dtype=root.data.dtype))
     return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 
@@ -611,7 +648,7 @@ def backward(
         writes = [(leaf, grad) for leaf, grad in writes if id(leaf) in allowed]
         for target in targets:
             if target._node is not None and target._node in captured:
-                writes.append((target, captured[target._node]))
+                writes.append((target, _flip(captured[target._node])))
     commit(writes, retained, create_graph)
 
 
@@ -701,7 +738,7 @@ def gradients(
     if retain_graph is None:
         retain_graph = create_graph
     if batch_ndim:
-        cotangents = list(grad_outputs)
+        cotangents = [_flip(cotangent) for cotangent in grad_outputs]
     else:
         cotangents = [
             _root_cotangent(output, gradient, create_graph)
@@ -719,6 +756,7 @@ def gradients(
             grad = _leaf_grad(tensor, entry[1], create_graph) if entry is not None else None
         else:
             grad = captured.get(tensor._node)
+            grad = None if grad is None else _flip(grad)
         if grad is None:
             if not allow_unused:
                 raise RuntimeError(_UNUSED)

@@ -79,8 +79,10 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
 
                 total = broadcast_to(total, shape=batch + out_shape)
             if total.dtype != out_dtype:
-                from .ops import astype
+                from .ops import astype, real
 
+                if total.dtype.kind == "c" and out_dtype.kind != "c":
+                    total = real(total)  # a real output's tangent is real
                 total = astype(total, dtype=out_dtype)
             tangents[level] = total
     finally:

@@ -346,6 +346,39 @@ def _cotangent_array(value: Any, output: Tensor, index: int) -> Any:
     return value
 
 
+def _check_complex(name: str, holomorphic: bool, inputs: list, outputs: list, side: str) -> None:
+    """JAX's rule for complex numbers in ``grad``, ``jacrev`` and ``jacfwd``: the values a
+    transform's basis runs over (outputs for reverse mode, inputs for forward mode) must be
+    real, since one pass per real basis vector misses the imaginary directions, unless the
+    function is holomorphic (``holomorphic=True``: complex inputs and outputs, and the result
+    is the complex derivative f'(z)). For real losses of complex inputs, ``grad`` gives
+    PyTorch's convention, dL/dRe z + i dL/dIm z (see the README's "Complex numbers")."""
+    kinds = {"inputs": inputs, "outputs": outputs}
+    if holomorphic:
+        for what, values in kinds.items():
+            for value in values:
+                if value.dtype.kind != "c":
+                    raise TypeError(
+                        f"{name} with holomorphic=True requires {what} with complex dtype, but "
+                        f"got {value.dtype}; make them complex (x.astype('complex128'))"
+                    )
+        return
+    for value in kinds[side]:
+        if value.dtype.kind == "c":
+            other = "cr.vjp" if side == "outputs" else "cr.jvp"
+            raise TypeError(
+                f"{name} requires real-valued {side}, but got {value.dtype}. For holomorphic "
+                f"differentiation, pass holomorphic=True. For differentiating non-holomorphic "
+                f"functions involving complex {side}, use {other} directly (or a real loss, "
+                f"such as cr.abs(y) ** 2)"
+            )
+
+
+def _holomorphic(values: list, holomorphic: bool) -> list:
+    """Reverse results as f'(z) for ``holomorphic=True``: the conjugates of PyTorch's."""
+    return [ops.conj(value) for value in values] if holomorphic else values
+
+
 # ---------------------------------------------------------------------------- reverse mode
 
 
@@ -407,9 +440,11 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
 
 def value_and_grad(
-    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable:
     """A function returning ``(f(*args), grad)``; ``((value, aux), grad)`` with ``has_aux``.
+    A complex output needs ``holomorphic=True`` (then the gradient is f'(z)), as in JAX.
 
     >>> import chainrule as cr
     >>> cr.value_and_grad(lambda x: (x ** 3).sum())(cr.tensor([1.0, 2.0]))
@@ -434,10 +469,12 @@ def value_and_grad(
                 raise TypeError(
                     f"grad requires a floating-point output, got dtype {out.data.dtype}"
                 )
+            _check_complex("grad", holomorphic, inputs, [out], "outputs")
             create_graph = create_graph or _needs_graph([out], inputs, recording)
             seed = np.ones(out.data.shape, dtype=out.data.dtype)
             grads = _pull([out], inputs, [seed], create_graph=create_graph,
                           retain_graph=create_graph)
+            grads = _holomorphic(grads, holomorphic)
         grads = [_finish(g, create_graph) for g in grads]
         value = _finish(out, create_graph)
         grad_tree = _regroup(grads, layout, treedefs, counts)
@@ -449,18 +486,24 @@ def value_and_grad(
     return value_and_grad_f
 
 
-def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def grad(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """The gradient of a scalar function, as a function (``(grad, aux)`` with ``has_aux``).
 
     ``argnums`` selects the differentiated arguments: an int gives one gradient, a tuple a
-    tuple of gradients. Compose freely: ``grad(grad(f))``, ``jvp(grad(f), ...)``.
+    tuple of gradients. Compose freely: ``grad(grad(f))``, ``jvp(grad(f), ...)``. The output
+    must be real (for complex inputs the gradient is dL/dRe z + i dL/dIm z, PyTorch's
+    convention), unless ``holomorphic=True``: then inputs and output are complex and the
+    result is the complex derivative f'(z), as JAX's.
 
     >>> import chainrule as cr
     >>> df = cr.grad(lambda x: x ** 3)
     >>> df(2.0), cr.grad(df)(2.0)
     (tensor(12.), tensor(12.))
     """
-    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+    value_and_grad_f = value_and_grad(f, argnums, has_aux, holomorphic)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         value, grads = value_and_grad_f(*args, **kwargs)
@@ -470,8 +513,12 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     return grad_f
 
 
-def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacrev(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """The Jacobian by reverse mode: one backward pass with a whole identity as cotangent.
+    Complex outputs need ``holomorphic=True``, as in JAX (see :func:`grad`).
 
     The Jacobian of an output of shape ``S`` with respect to an input of shape ``T`` has shape
     ``S + T``. Cost: one forward and one batched backward pass, whatever the sizes; cheap
@@ -490,6 +537,7 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                 f, args, kwargs, nums, has_aux, outer, "jacrev"
             )
             outputs, out_treedef = _output_leaves(out, "jacrev")
+            _check_complex("jacrev", holomorphic, inputs, outputs, "outputs")
             create_graph = create_graph or _needs_graph(outputs, inputs, recording)
             sizes = [o.data.size for o in outputs]
             total = sum(sizes)
@@ -497,11 +545,13 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
                 seed = np.ones(outputs[0].data.shape, dtype=outputs[0].data.dtype)
                 grads = _pull(outputs, inputs, [seed], create_graph=create_graph,
                               retain_graph=create_graph)
+                grads = _holomorphic(grads, holomorphic)
                 rows = [[_reshape(g, outputs[0].data.shape + g.data.shape) for g in grads]]
             else:
                 seeds = _basis([output.data for output in outputs])
                 grads = _pull(outputs, inputs, seeds, create_graph=create_graph,
                               retain_graph=create_graph, batch=1)
+                grads = _holomorphic(grads, holomorphic)
                 rows = []
                 start = 0
                 for output, size in zip(outputs, sizes, strict=True):
@@ -611,8 +661,12 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fals
     return (*result, aux) if has_aux else result
 
 
-def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacfwd(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """The Jacobian by forward mode: one forward pass with a whole identity as tangent.
+    Complex inputs need ``holomorphic=True``, as in JAX (see :func:`grad`).
 
     Same layout as :func:`jacrev` (output shape, then input shape). Cheap when there are few
     inputs.
@@ -627,6 +681,8 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
         nums, layout = _argnums(argnums, len(args))
         leaves, treedefs, counts = _prepare(args, nums, "jacfwd")
         datas = [leaf.data if isinstance(leaf, Tensor) else leaf for leaf in leaves]
+        if not holomorphic:
+            _check_complex("jacfwd", False, datas, [], "inputs")
         sizes = [data.size for data in datas]
         total = sum(sizes)
         level = new_level()
@@ -636,6 +692,8 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
             result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
             out, aux = _split_aux(result, has_aux, "jacfwd")
             _, tangents_out, out_treedef = _forward_outputs(out, level, (total,), "jacfwd")
+            if holomorphic:
+                _check_complex("jacfwd", True, datas, tangents_out, "inputs")
             aux = _strip_tree(aux, level)
         finally:
             end_level(level)
@@ -667,7 +725,10 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False)
 # ---------------------------------------------------------------------------- second order
 
 
-def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def hessian(
+    f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
+    holomorphic: bool = False,
+) -> Callable:
     """The Hessian, forward over reverse: ``jacfwd(jacrev(f))``.
 
     One forward pass carrying an identity's worth of tangents, one backward pass whose rules
@@ -678,7 +739,7 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
-    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def hvp(f: Callable, primals: Sequence, tangents: Sequence) -> Any:

@@ -1,4 +1,4 @@
-"""Checking gradients against central finite differences."""
+"""Checking derivatives against central finite differences, in both modes."""
 
 from __future__ import annotations
 
@@ -13,33 +13,44 @@ from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """Reverse-mode gradients and finite differences disagree."""
+    """Derivatives and finite differences disagree."""
 
 
 def _as_inputs(inputs: Any) -> list[np.ndarray]:
+    """float64 copies of the inputs (complex128 for complex ones: never cast to real)."""
     if isinstance(inputs, (Tensor, np.ndarray)) or np.isscalar(inputs):
         inputs = (inputs,)
-    return [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+    arrays = []
+    for x in inputs:
+        array = np.asarray(x.data if isinstance(x, Tensor) else x)
+        arrays.append(np.array(array, dtype=np.complex128 if array.dtype.kind == "c" else
+                               np.float64))
+    return arrays
 
 
 def numeric_gradient(
     scalar: Callable[[list[np.ndarray]], float], arrays: list[np.ndarray], eps: float = 1e-6
 ) -> list[np.ndarray]:
-    """Central differences of ``scalar(arrays)`` in every element of every array.
+    """Central differences of the real ``scalar(arrays)`` in every element of every array; for
+    a complex array, dL/dRe z + i dL/dIm z (the gradient's convention, PyTorch's).
 
     >>> import numpy as np
     >>> numeric_gradient(lambda a: float(np.sum(a[0] ** 2)), [np.array([1.0, 2.0])])[0].round(6)
     array([2., 4.])
+    >>> numeric_gradient(lambda a: float(np.abs(a[0]) ** 2), [np.array(1 + 2j)])[0].round(6)
+    np.complex128(2+4j)
     """
     grads = []
     for k, array in enumerate(arrays):
         grad = np.zeros_like(array)
+        steps = (eps, 1j * eps) if array.dtype.kind == "c" else (eps,)
         for index in np.ndindex(array.shape):
-            shifted = [a.copy() for a in arrays]
-            shifted[k][index] += eps
-            plus = scalar(shifted)
-            shifted[k][index] -= 2 * eps
-            grad[index] = (plus - scalar(shifted)) / (2 * eps)
+            for step in steps:
+                shifted = [a.copy() for a in arrays]
+                shifted[k][index] += step
+                plus = scalar(shifted)
+                shifted[k][index] -= 2 * step
+                grad[index] += (plus - scalar(shifted)) / (2 * eps) * (step / eps)
         grads.append(grad)
     return grads
 
@@ -51,29 +62,56 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    modes: Sequence[str] = ("rev", "fwd"),
 ) -> bool:
-    """Compare the gradient of ``<u, f(*inputs)>`` for a random ``u`` (``u = 1`` for a scalar
-    output) with central finite differences, in float64. Returns True, or raises
-    :class:`GradcheckError` (an ``AssertionError``) showing both.
+    """Check ``f``'s derivatives against central finite differences, in float64 (complex128
+    for complex inputs): reverse mode, the gradient of ``Re <u, f(*inputs)>`` for a random
+    ``u`` (``u = 1`` for a real scalar output), and forward mode, the derivative along a random
+    direction. Returns True, or raises :class:`GradcheckError` (an ``AssertionError``)
+    showing both numbers.
 
     >>> import chainrule as cr
     >>> cr.gradcheck(lambda x: cr.sin(x) * x, [cr.tensor([0.5, 1.0], dtype="float64")])
     True
+    >>> cr.gradcheck(lambda z: cr.abs(z) ** 2 + cr.real(z * z), [cr.tensor([1 + 2j, -0.5j])])
+    True
     """
+    unknown = set(modes) - {"rev", "fwd"}
+    if unknown:
+        raise ValueError(f"modes are 'rev' and 'fwd', got {sorted(unknown)}")
     arrays = _as_inputs(inputs)
     rng = np.random.default_rng(seed)
-    tensors = [Tensor(a, requires_grad=True) for a in arrays]
-    out = f(*tensors)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"f must return a tensor, got {type(out).__name__}")
-    # A scalar output is checked as is, so that an error shows the gradients themselves.
-    weights = np.ones(out.shape) if out.size == 1 else rng.standard_normal(out.shape)
-    analytic = gradients(out, tensors, Tensor(weights), allow_unused=True)
 
-    def projected(values: list[np.ndarray]) -> float:
+    def evaluate(values: list[np.ndarray]) -> np.ndarray:
         with no_grad():
             result = f(*[Tensor(v) for v in values])
-        return float(np.sum(np.asarray(result.data, dtype=np.float64) * weights))
+        if not isinstance(result, Tensor):
+            raise TypeError(f"f must return a tensor, got {type(result).__name__}")
+        return np.asarray(result.data)
+
+    value = evaluate(arrays)
+    complex_out = value.dtype.kind == "c"
+    if value.size == 1 and not complex_out:
+        weights = np.ones(value.shape)  # a scalar is checked as is: errors show the gradient
+    else:
+        weights = rng.standard_normal(value.shape)
+        if complex_out:
+            weights = weights + 1j * rng.standard_normal(value.shape)
+    if "rev" in modes:
+        _check_reverse(f, arrays, weights, evaluate, eps, atol, rtol)
+    if "fwd" in modes:
+        _check_forward(f, arrays, rng, evaluate, eps, atol, rtol)
+    return True
+
+
+def _check_reverse(f, arrays, weights, evaluate, eps, atol, rtol) -> None:
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    out = f(*tensors)
+    analytic = gradients(out, tensors, Tensor(weights.astype(out.dtype)), allow_unused=True)
+
+    def projected(values: list[np.ndarray]) -> float:
+        # Re <u, f>: the real loss whose gradient is what backward(gradient=u) computes
+        return float(np.sum(np.real(np.conj(weights) * evaluate(values))))
 
     numerics = numeric_gradient(projected, arrays, eps)
     for k, (array, grad, numeric) in enumerate(zip(arrays, analytic, numerics, strict=True)):
@@ -83,4 +121,24 @@ def gradcheck(
                 f"gradient of input {k} does not match finite differences:\n"
                 f"reverse mode:\n{computed}\nfinite differences:\n{numeric}"
             )
-    return True
+
+
+def _check_forward(f, arrays, rng, evaluate, eps, atol, rtol) -> None:
+    from .functional import jvp
+
+    directions = []
+    for array in arrays:
+        direction = rng.standard_normal(array.shape)
+        if array.dtype.kind == "c":
+            direction = direction + 1j * rng.standard_normal(array.shape)
+        directions.append(direction)
+    _, tangent = jvp(f, tuple(arrays), tuple(directions))
+    computed = np.asarray(tangent.data)
+    plus = evaluate([a + eps * d for a, d in zip(arrays, directions, strict=True)])
+    minus = evaluate([a - eps * d for a, d in zip(arrays, directions, strict=True)])
+    numeric = (plus - minus) / (2 * eps)
+    if not np.allclose(computed, numeric, atol=atol, rtol=rtol):
+        raise GradcheckError(
+            f"the derivative along a random direction does not match finite differences:\n"
+            f"forward mode:\n{computed}\nfinite differences:\n{numeric}"
+        )

@@ -107,8 +107,26 @@ sqrt = elementwise(np.sqrt)
 sqrt.defrules(vjp=lambda g, ans: g / (2 * ans), jvp=lambda t, ans: t / (2 * ans))
 
 
+def _unit(z):
+    """z / |z| (0 at 0) for complex z, differentiable (unlike sign, it varies with z)."""
+    safe = where(z == 0, 1, z)
+    return where(z == 0, 0, safe / absolute(safe))
+
+
+def _abs_vjp(g, x):
+    if x.dtype.kind != "c":
+        return g * np.sign(x)
+    return g * conj(_unit(x))
+
+
+def _abs_jvp(t, x):
+    if x.dtype.kind != "c":
+        return t * np.sign(x)
+    return real(conj(_unit(x)) * t)  # d|z| = Re(conj(z) dz) / |z|
+
+
 absolute = elementwise(np.absolute)
-absolute.defrules(vjp=lambda g, x: g * np.sign(x), jvp=lambda t, x: t * np.sign(x))
+absolute.defrules(vjp=_abs_vjp, jvp=_abs_jvp)
 
 # ---------------------------------------------------------------- exponentials and logarithms
 

@@ -12,7 +12,7 @@ import string
 
 import numpy as np
 
-from .elementwise import absolute, multiply, where
+from .elementwise import absolute, conj, multiply, real, where
 from .primitive import nondifferentiable, primitive
 from .reduce import amax, amin, sum, vector_norm
 from .shape import expand_dims, normalize_axis_tuple, reshape, squeeze, swapaxes, transpose
@@ -197,7 +197,9 @@ def dot(x, y):
 
 
 def vdot(x, y):
-    """Dot product of two flattened tensors."""
+    """Dot product of two flattened tensors, the first conjugated (NumPy's ``vdot``)."""
+    if np.result_type(_raw(x)).kind == "c":
+        x = conj(x)
     return matmul(reshape(x, shape=(-1,)), reshape(y, shape=(-1,)))
 
 
@@ -379,9 +381,15 @@ def logabsdet(x):
     return np.linalg.slogdet(x)[1]
 
 
+def _logabsdet_jvp(t, x):
+    # d log|det x| = Re tr(x^-1 dx)
+    out = sum(_mT(_inverse(x, "the derivative of log|det x|")) * t, axis=(-2, -1))
+    return real(out) if np.result_type(_raw(out)).kind == "c" else out
+
+
 logabsdet.defrules(
     vjp=lambda g, x: _scalar_to_matrix(g) * _mT(_inverse(x, "the gradient of log|det x|")),
-    jvp=lambda t, x: sum(_mT(_inverse(x, "the derivative of log|det x|")) * t, axis=(-2, -1)),
+    jvp=_logabsdet_jvp,
 )
 
 
@@ -445,6 +453,21 @@ def _cholesky_jvp(t, ans):
     return matmul(ans, _phi(_mT(solve_matrix(ans, _mT(left))), n))  # L Φ(L⁻¹ ṫ L⁻ᵀ)
 
 
+def _real_only(what):
+    """A rule for real matrices only (complex ones would need conjugate transposes)."""
+
+    def rule(flow, ans):
+        if np.result_type(_raw(ans)).kind == "c":
+            raise NotImplementedError(
+                f"the {what} of cholesky is implemented for real matrices only; for a complex "
+                f"Hermitian matrix, differentiate its real and imaginary parts as a real "
+                f"symmetric block matrix [[A.real, -A.imag], [A.imag, A.real]]"
+            )
+        return (_cholesky_vjp if what == "gradient" else _cholesky_jvp)(flow, ans)
+
+    return rule
+
+
 @primitive
 def cholesky(x):
     """Lower Cholesky factor. Derivatives treat ``x`` as symmetric (the symmetric part of a
@@ -452,7 +475,7 @@ def cholesky(x):
     return np.linalg.cholesky(x)
 
 
-cholesky.defrules(vjp=_cholesky_vjp, jvp=_cholesky_jvp)
+cholesky.defrules(vjp=_real_only("gradient"), jvp=_real_only("derivative"))
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002

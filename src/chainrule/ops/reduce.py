@@ -54,9 +54,9 @@ def _real_product(t, x):
     return real(conj(x) * t) if x.dtype.kind == "c" else t * x
 
 
-vector_norm.defrules(  # (complex inputs: the convention of absolute's rules, x / |x|)
-    vjp=lambda g, x, ans, axis, keepdims: _expand(g, axis, keepdims) * x
-    / _expand(ans, axis, keepdims),
+vector_norm.defrules(  # (complex inputs: conj(x) / |x|, as absolute's rule)
+    vjp=lambda g, x, ans, axis, keepdims: _expand(g, axis, keepdims)
+    * (conj(x) if x.dtype.kind == "c" else x) / _expand(ans, axis, keepdims),
     jvp=lambda t, x, ans, axis, keepdims: sum(_real_product(t, x), axis=axis, keepdims=keepdims)
     / ans,
 )
@@ -189,9 +189,12 @@ def mean(x, axis=None, keepdims=False):
 
 
 def var(x, axis=None, ddof=0, keepdims=False):
-    """Variance along ``axis``; ``ddof=1`` for the unbiased estimate (PyTorch's default)."""
+    """Variance along ``axis``; ``ddof=1`` for the unbiased estimate (PyTorch's default).
+    Real for complex ``x`` (the mean of |x - mean|², as NumPy's)."""
     centered = x - mean(x, axis=axis, keepdims=True)
-    return sum(square(centered), axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+    dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    squares = real(centered * conj(centered)) if dtype.kind == "c" else square(centered)
+    return sum(squares, axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
 
 
 def std(x, axis=None, ddof=0, keepdims=False):
