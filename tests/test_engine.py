@@ -464,12 +464,36 @@ def test_in_place_on_an_intermediate_is_recorded():
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 9.0 - 2.0, 9.0 - 4.0])
 
 
-def test_in_place_on_a_value_the_same_operation_saves_is_caught():
+def test_an_in_place_update_keeps_the_values_it_overwrites_for_backward():
+    # y *= x saves the old y (for x's gradient) and then overwrites it: the node keeps a copy,
+    # as PyTorch keeps the original of an in-place operation's input. (PyTorch refuses y *= y,
+    # where it saves y twice; here both are the copy, and the gradient is right.)
     x = cr.arange(3.0, requires_grad=True)
     y = x * 2
-    y *= y  # multiply saved the old y, which the write then overwrote (as in PyTorch)
+    y *= x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 4 * np.arange(3.0))
+    x.grad = None
+    y = x * 2
+    y *= y
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 8 * np.arange(3.0))
+
+
+def test_a_value_overwritten_after_it_was_saved_is_still_caught():
+    x = cr.arange(3.0, requires_grad=True)
+    y = x * 2
+    z = y * y  # saves y
+    y.add_(1)  # overwritten since
     with pytest.raises(RuntimeError, match="MultiplyBackward"):
-        y.sum().backward()
+        z.sum().backward()
+    w = x * 2
+    z = w * w
+    with cr.no_grad():
+        w.add_(1)
+    w.copy_(z)  # z's node saved w, changed since: not silently copied now
+    with pytest.raises(RuntimeError, match="MultiplyBackward"):
+        w.sum().backward()
 
 
 def test_setitem_records_both_sides():

@@ -84,7 +84,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "_rg", "_grad", "_node", "_version", "_tangents", "_grad_req", "_hooks",
+        "data", "_rg", "_grad", "_node", "_version", "_tangents", "_grad_req", "_hooks", "_view",
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -114,6 +114,7 @@ class Tensor:
         self._tangents = None
         self._grad_req = None
         self._hooks = None  # a leaf's hooks (a result's are its node's)
+        self._view = None  # how a view is made from its base (views.py)
         if requires_grad:
             self.requires_grad = True
 
@@ -146,9 +147,17 @@ class Tensor:
     def real(self) -> Tensor:
         return real(self)
 
+    @real.setter
+    def real(self, value: Any) -> None:  # (z.real *= 2 and z.real = t write the real part)
+        real(self).copy_(value)
+
     @property
     def imag(self) -> Tensor:
         return imag(self)
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        imag(self).copy_(value)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -228,14 +237,32 @@ class Tensor:
                     f"chainrule function instead, or detach() the tensor first"
                 )
             arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
+            # What NumPy writes in place (``out=`` tensors, ``ufunc.at``'s first argument) is
+            # computed into a copy, then written as an in-place update of the tensor (checked,
+            # versioned, its history made constant while recording, as ``fill_``).
+            writes = []
             out = kwargs.get("out")
-            if out is not None:  # NumPy writes into and returns the ``out`` arrays themselves
-                kwargs["out"] = tuple(o.data if isinstance(o, Tensor) else o for o in out)
-            result = getattr(ufunc, method)(*arrays, **kwargs)
             if out is not None:
-                for target in out:
-                    if isinstance(target, Tensor):
-                        target._version[0] += 1
+                copies = [np.array(o.data) if isinstance(o, Tensor) else o for o in out]
+                writes = [(o, c) for o, c in zip(out, copies) if isinstance(o, Tensor)]
+                kwargs["out"] = tuple(copies)
+            if method == "at" and isinstance(inputs[0], Tensor):
+                arrays[0] = np.array(arrays[0])
+                writes = [(inputs[0], arrays[0])]
+            for target, _ in writes:
+                target._check_in_place()
+                if target._rg and target._recording() and (
+                    "where" in kwargs or method == "at"
+                ):  # part of it would keep values whose history NumPy cannot follow
+                    raise TypeError(
+                        f"numpy.{ufunc.__name__}{'.at' if method == 'at' else ''} would "
+                        f"write into part of a tensor that has a history; use chainrule's "
+                        f"operations (cr.where, x[index] = ...) or detach() it first"
+                    )
+            result = getattr(ufunc, method)(*arrays, **kwargs)
+            for target, values in writes:
+                target._assign(Tensor._wrap(values))
+            if out is not None:  # NumPy returns the ``out`` arguments themselves
                 return out[0] if len(out) == 1 else out
             if result is None:  # ufunc.at works in place
                 return None
@@ -345,6 +372,7 @@ class Tensor:
         tensor._tangents = None
         tensor._grad_req = None
         tensor._hooks = None
+        tensor._view = None
         return tensor
 
     @property
@@ -487,6 +515,10 @@ class Tensor:
         out._rg = self._rg
         out._version = self._version
         out._tangents = self._tangents
+        if self._view is not None:
+            from .views import alias
+
+            alias(self, out)
         return out
 
     def detach(self) -> Tensor:
@@ -533,18 +565,34 @@ class Tensor:
         return state.grad_enabled and (state.recording or not self._record_only)
 
     def _check_in_place(self) -> None:
-        """Refuse to overwrite a leaf that requires grad while recording (PyTorch's rule)."""
-        if self._node is None and self._rg and self._recording():
+        """Refuse to overwrite a leaf that requires grad, or a view of one, while recording
+        (PyTorch's rule), and a write through a view that cannot be followed back."""
+        if self._view is not None and not (
+            isinstance(self.data, np.ndarray) and self.data.flags.writeable
+        ):
+            raise ValueError(
+                "this tensor is a read-only view (broadcast_to, or read-only memory), and "
+                "writing into it would change several elements at once; write into a copy "
+                "(y = y.copy()) instead"
+            )
+        if not self._recording():
+            return
+        if self._node is None and self._rg and self._view is None:
             raise RuntimeError(
                 "a leaf tensor that requires grad is being used in an in-place operation; "
                 "wrap the update in `with cr.no_grad():` (as optimizers do) or work on a copy"
             )
+        if self._view is not None:
+            from .views import check_writable
+
+            check_writable(self)
 
     def _assign(self, result: Any) -> Tensor:
         """Write ``result`` into this tensor's own buffer and take over its history.
 
         The buffer is the same object before and after, and the version counter goes up, so
-        that a recorded operation that saved the old values refuses to backpropagate.
+        that a recorded operation that saved the old values refuses to backpropagate. Written
+        into a view while recording, the history rewritten is the base's (views.py).
         """
         if not isinstance(result, Tensor):
             result = Tensor._wrap(np.asarray(result))
@@ -556,23 +604,45 @@ class Tensor:
                 f"in-place operation would change the shape from {data.shape} to "
                 f"{np.shape(new)}; use the out-of-place form instead"
             )
-        if isinstance(data, np.ndarray) and data.flags.writeable:
+        writable = isinstance(data, np.ndarray) and data.flags.writeable
+        if not np.can_cast(np.result_type(new), data.dtype, casting="same_kind"):
+            raise TypeError(
+                f"in-place operation would write {np.result_type(new)} values into a "
+                f"{data.dtype} tensor; use the out-of-place form, or cast the values first"
+            )
+        recording = self._recording()
+        if (result._rg or result._tangents) and result.data.dtype != data.dtype:
+            result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
+        if recording and result._rg and result._node is None:
+            result = identity(result)  # a leaf written here: its gradient goes through a node
+        if recording and result._node is not None:
+            _keep_what_is_overwritten(result._node, self)
+        base = None
+        if self._view is not None:
+            from .views import write_through
+
+            base = self._view.base
+            carried = base._tangents or result._tangents
+            if (base._rg or result._rg or carried) and (recording or carried):
+                base_value = write_through(self, result, recording)  # (before any write)
+            else:
+                base = None  # nothing to follow: constants in and out, or not recording
+        if writable:
             np.copyto(data, new, casting="same_kind")
         else:
             self.data = np.array(new, dtype=data.dtype)
         self._version[0] += 1
-        if result._node is not None and result.data.dtype != data.dtype:
-            result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
-        if result._node is not None:
-            self._node = result._node  # the recorded update is now this tensor's history
-            self._rg = result._rg
-        elif self._node is not None and self._recording():
-            # Overwritten while recording by something with no history (fill_, copy_ of a
-            # constant): from now on a constant. Under no_grad an update is invisible to
-            # autograd and the history stays, as in PyTorch.
-            self._node = None
-            self._rg = False
-        self._tangents = result._tangents
+        if base is not None:  # the base takes the history; this view is made again from it
+            if recording:
+                base._node, base._rg = base_value._node, base_value._rg
+            base._tangents = base_value._tangents
+        elif self._view is None:
+            if recording:
+                # the recorded update is now this tensor's history; something without one
+                # (fill_, copy_ of a constant) makes it a constant from now on. Under no_grad
+                # an update is invisible to autograd and the history stays, as in PyTorch.
+                self._node, self._rg = result._node, result._rg
+            self._tangents = result._tangents
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -854,6 +924,46 @@ class Tensor:
 
 
 Tensor._op_class = Tensor
+
+
+def _keep_what_is_overwritten(node: Any, target: Tensor) -> None:
+    """An in-place update records the out-of-place operation, whose node may have saved the
+    very values the update is about to overwrite (``y *= x`` saves ``y`` for ``x``'s
+    gradient): those are replaced by copies, as PyTorch saves the original of what an
+    in-place operation overwrites. Saved values that are not overwritten keep their check."""
+    saved = node.saved
+    box, pairs = target._version, node.versions
+    if not saved or any(
+        pairs[i] is box and pairs[i + 1] != box[0] for i in range(0, len(pairs), 2)
+    ):
+        return  # (already overwritten since: the version check will say so)
+    data = target.data
+    values = []
+    copied = False
+    for value in saved:
+        raw = value.data if isinstance(value, Tensor) else value
+        if type(raw) is np.ndarray and np.may_share_memory(raw, data):
+            copied = True
+            if isinstance(value, Tensor):
+                kept = Tensor._wrap(raw.copy(), value._node, value._op_class)
+                kept._rg, kept._tangents = value._rg, value._tangents
+                value = kept
+            else:
+                value = raw.copy()
+        values.append(value)
+    if not copied:
+        return
+    node.saved = tuple(values)
+    # The version check of the written memory stays only for saved values still in it.
+    storage = target._view.base.data if target._view is not None else data
+    if not any(
+        type(raw) is np.ndarray and np.may_share_memory(raw, storage)
+        for raw in (v.data if isinstance(v, Tensor) else v for v in values)
+    ):
+        node.versions = tuple(
+            item for i in range(0, len(pairs), 2) if pairs[i] is not box
+            for item in pairs[i : i + 2]
+        )
 
 # NumPy reductions that, on objects other than arrays, call the object's method of the same
 # name with NumPy's keywords: a call chainrule's function does not take (``np.sum(t,

@@ -317,6 +317,7 @@ def identity(x):
 
 
 identity.defrules(vjp=lambda g: g, jvp="linear")
+identity.defview(lambda base, value: value)
 
 
 @elementwise
@@ -341,6 +342,8 @@ def real(x):
 
 
 real.defrules(vjp=lambda g: g, jvp="linear")
+# (NumPy's real and imag of a complex array are views; of a real one, real is the array)
+real.defview(lambda base, value: value + 1j * imag(base) if base.dtype.kind == "c" else value)
 
 
 @elementwise
@@ -349,6 +352,7 @@ def imag(x):
 
 
 imag.defrules(vjp=lambda g: -1j * g, jvp="linear")
+imag.defview(lambda base, value: real(base) + 1j * value)
 
 
 @elementwise

@@ -55,6 +55,7 @@ getitem.defrules(
     vjp=lambda g, x_shape, index, ndim: scatter_add(g, index=index, shape=x_shape),
     jvp="linear",
 )
+getitem.defview(lambda base, value, index, ndim: setitem(base, value, index=index, ndim=ndim))
 
 
 def _scatter_params(g, *, index, shape):

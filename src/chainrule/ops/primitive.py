@@ -43,6 +43,7 @@ import numpy as np
 from ..engine import Node, creation_order
 from ..modes import state
 from ..tensor import Tensor
+from ..views import make_view
 
 REGISTRY: dict[str, Primitive] = {}
 _PLANS_KEPT = 256  # plans remembered per primitive
@@ -182,6 +183,9 @@ class Primitive:
         self.broadcasting = broadcasting
         self.vjps: tuple = ()
         self.jvps: tuple = ()
+        # For a primitive whose output may share memory with its input (a view): the base
+        # with new values written in the view's place, ``unview(base, value, **params)``.
+        self.unview: Callable | None = None
         self._plans: dict = {}  # needs bitmask (and input count if variadic) -> plan
         self.reads_shapes = False  # whether a reverse rule asks for the inputs' shapes
         self._rule_mask = 0  # bit i: input i has a reverse rule
@@ -234,6 +238,13 @@ class Primitive:
             self._compile_apply()
         return self
 
+    def defview(self, unview: Callable) -> Primitive:
+        """Declare how a write into this view primitive's output goes back to its input:
+        ``unview(base, value, **params)`` is ``base`` with ``value`` in the view's place
+        (see :mod:`chainrule.views`)."""
+        self.unview = unview
+        return self
+
     # ------------------------------------------------------------------ application
     def __call__(self, *args: Any, **params: Any) -> Any:
         """Apply to raw arrays (raw result) or tensors (tensor result, recorded)."""
@@ -273,14 +284,14 @@ class Primitive:
             return Tensor._wrap(out, None, cls)
         # A view (reshape, slicing, identity...) shares its base's version counter, so an
         # in-place write through either one is seen by every node that saved the other.
-        box = None
+        box = viewed = None
         if type(out) is np.ndarray:
             view = out.base is not None
-            for arg in args:
+            for index, arg in enumerate(args):
                 if isinstance(arg, Tensor) and (
                     arg.data is out or view and np.may_share_memory(out, arg.data)
                 ):
-                    box = arg._version
+                    box, viewed = arg._version, index
                     break
         if box is None:
             box = [0]
@@ -295,6 +306,8 @@ class Primitive:
                     node = recorder(self, args, raws, params, out, box, levels is not None)
         result = Tensor._wrap(out, node, cls)
         result._version = box
+        if viewed is not None:
+            make_view(result, self, params, args, viewed)
         if levels is not None:
             from ..forward import push
 
@@ -450,7 +463,7 @@ class Primitive:
         lines += [
             'if out.dtype.kind not in "fc":',
             "    return Tensor._wrap(out, None, cls)",
-            "box = None",
+            "box = viewed = None",
             "if type(out) is ndarray:",  # a view shares its base's version counter
             "    view = out.base is not None",
         ]
@@ -458,7 +471,7 @@ class Primitive:
             lines += [
                 f"    {'if' if i == 0 else 'elif'} isinstance(a{i}, Tensor) and "
                 f"(r{i} is out or view and may_share_memory(out, r{i})):",
-                f"        box = a{i}._version",
+                f"        box, viewed = a{i}._version, {i}",
             ]
         lines += [
             "if box is None:",
@@ -483,10 +496,12 @@ class Primitive:
         fields = {
             "data": "out", "_rg": "node is not None", "_grad": "None", "_node": "node",
             "_version": "box", "_tangents": "None", "_grad_req": "None", "_hooks": "None",
+            "_view": "None",
         }
         assert set(fields) | {"__weakref__"} == set(Tensor.__slots__)
         lines.append("result = _new(cls)")
         lines += [f"result.{name} = {value}" for name, value in fields.items()]
+        lines += ["if viewed is not None:", "    make_view(result, prim, params, args, viewed)"]
         lines.append("return result")
         self.apply = _compile(
             "apply(args, params)", lines,
@@ -571,7 +586,7 @@ def _compile(signature: str, lines: list[str], **names: Any) -> Callable:
     namespace = {
         "Tensor": Tensor, "Node": Node, "_shapes": _shapes, "_new": object.__new__,
         "_order": creation_order, "state": state, "ndarray": np.ndarray,
-        "may_share_memory": np.may_share_memory, **names,
+        "may_share_memory": np.may_share_memory, "make_view": make_view, **names,
     }
     source = f"def {signature}:\n" + "\n".join("    " + line for line in lines)
     exec(source, namespace)  # noqa: S102 - built from fixed templates, no user input

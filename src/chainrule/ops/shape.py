@@ -51,6 +51,7 @@ def reshape(x, *, shape, source=None):
 reshape.defrules(
     vjp=lambda g, shape, source: reshape(g, shape=source, source=shape), jvp="linear"
 )
+reshape.defview(lambda base, value, shape, source: reshape(value, shape=source, source=shape))
 
 
 def _transpose_params(x, *, axes=None):
@@ -82,6 +83,7 @@ def _inverse_perm(axes):
 transpose.defrules(
     vjp=lambda g, axes: transpose(g, axes=_inverse_perm(axes)), jvp="linear"
 )
+transpose.defview(lambda base, value, axes: transpose(value, axes=_inverse_perm(axes)))
 
 
 def _broadcast_params(x, *, shape, source=None):
@@ -136,6 +138,7 @@ def flip(x, *, axis=None):
 
 
 flip.defrules(vjp=lambda g, axis: flip(g, axis=axis), jvp="linear")
+flip.defview(lambda base, value, axis: flip(value, axis=axis))
 
 
 def _concat_params(*xs, axis=0):
