@@ -4,7 +4,8 @@
 tangents, and forward over reverse. Here: the other second-order compositions (forward over
 forward, reverse over forward) through ``cr.jvp``/``cr.vjp``/``cr.grad``, Jacobians from
 ``jacfwd``/``jacrev`` (one batched pass) against loops of single products, and Hessians from all
-four nestings of ``jacfwd``/``jacrev``, where two batch axes (one per level) meet in every rule.
+four nestings of ``jacfwd``/``jacrev``, where two batch axes (one per level) meet in every rule;
+and third derivatives with forward or reverse mode in each of the three positions.
 """
 
 from __future__ import annotations
@@ -138,3 +139,52 @@ def test_second_jacobians_of_vector_functions(sample):
     for outer, inner in ((cr.jacfwd, cr.jacrev), (cr.jacfwd, cr.jacfwd), (cr.jacrev, cr.jacfwd)):
         np.testing.assert_allclose(np.asarray(outer(inner(g))(primal)), reference,
                                    rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------------- third order, every mix
+
+
+def _directional(mode: str, g, direction: tuple):
+    """x -> g'(x)[direction] for a scalar function g of several arrays, by forward mode
+    (``jvp``) or by reverse mode (``<grad g(x), direction>``)."""
+    if mode == "F":
+        return lambda *xs: cr.jvp(g, xs, direction)[1]
+    argnums = tuple(range(len(direction)))
+    return lambda *xs: sum(
+        cr.sum(grad * d) for grad, d in zip(cr.grad(g, argnums)(*xs), direction, strict=True)
+    )
+
+
+_MODES = ("FFF", "FFR", "FRF", "FRR", "RFF", "RFR", "RRF", "RRR")
+
+
+@pytest.mark.parametrize(
+    "sample", DIFFERENTIABLE, ids=lambda s: s.id
+)
+def test_third_order_in_every_mix_of_modes(sample):
+    """D3 <c, f>[u, v, w] with forward or reverse mode in each of the three positions: all
+    eight agree, and with finite differences of the second order."""
+    f, primals = _function(sample)
+    rng = _rng(sample)
+    weights = rng.standard_normal(np.shape(cr.jvp(f, tuple(primals),
+                                                  tuple(np.zeros_like(p) for p in primals))[0]))
+    u, v, w = (tuple(rng.standard_normal(p.shape) for p in primals) for _ in range(3))
+
+    def scalar(*xs):
+        return cr.sum(f(*xs) * weights)
+
+    results = {}
+    for modes in _MODES:
+        g = scalar
+        for mode, direction in zip(modes, (u, v, w), strict=True):
+            g = _directional(mode, g, direction)
+        results[modes] = float(np.asarray(g(*primals)))
+    second = _directional("R", _directional("R", scalar, u), v)
+    eps = 1e-4
+    plus = second(*[p + eps * d for p, d in zip(primals, w, strict=True)])
+    minus = second(*[p - eps * d for p, d in zip(primals, w, strict=True)])
+    numeric = (float(np.asarray(plus)) - float(np.asarray(minus))) / (2 * eps)
+    scale = max(1.0, abs(results["RRR"]))
+    for modes, value in results.items():
+        assert abs(value - results["RRR"]) <= 1e-8 * scale, (modes, value, results["RRR"])
+    assert abs(results["RRR"] - numeric) <= 1e-5 * scale, (results["RRR"], numeric)
