@@ -884,6 +884,11 @@ class Tensor:
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return clip(self, min, max)
 
+    def conj(self) -> Tensor:
+        return conj(self)
+
+    conjugate = conj
+
     def sin(self) -> Tensor:
         return sin(self)
 
