@@ -212,7 +212,7 @@ def _number(value: Any) -> str:
     if isinstance(value, complex):
         return f"{value:.4g}"
     value = float(value)
-    if value == int(value) and abs(value) < 1e6:
+    if np.isfinite(value) and value == int(value) and abs(value) < 1e6:
         return str(int(value))
     return f"{value:.4g}"
 
