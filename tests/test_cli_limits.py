@@ -328,3 +328,30 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(capsys, monkeypatch):
     status, out, err, _ = run_main(capsys, "diff", "x")
     assert status == 1 and out == ""
     assert err.strip() == "chainrule diff: internal error, please report it: KeyError: 'boom'"
+
+
+# ---------------------------------------------------------------------- long expressions, drawn
+def test_the_plot_of_a_long_expression_stays_readable(capsys, monkeypatch, tmp_path):
+    import matplotlib.image
+
+    monkeypatch.chdir(tmp_path)
+    expression = HOSTILE["balanced, 1,900 characters"]
+    status, out, err, _ = run_main(capsys, "diff", expression, "--order", "2", "--plot",
+                                   "p.png")
+    assert status == 0, err
+    height, width = matplotlib.image.imread(tmp_path / "p.png").shape[:2]
+    assert width < 2000 and height < 1000  # the legend says f, f', f'' (was 29,000 wide)
+
+
+def test_a_wide_graph_is_written_at_a_lower_resolution(monkeypatch, tmp_path):
+    import matplotlib.image
+
+    import chainrule as cr
+
+    graph_module = sys.modules["chainrule.viz.graph"]  # (chainrule.viz.graph is the function)
+    monkeypatch.setattr(graph_module, "PNG_MAX_WIDTH", 600)
+    monkeypatch.setattr(graph_module.Graph, "_use_dot", lambda self: False)
+    x = cr.tensor(1.3, dtype="float64", requires_grad=True)
+    drawn = cr.graph(cr.sin(x) + cr.cos(x) + cr.exp(x) + cr.tanh(x), names={"x": x})
+    drawn.save(tmp_path / "g.png")
+    assert matplotlib.image.imread(tmp_path / "g.png").shape[1] <= 600

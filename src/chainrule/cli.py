@@ -247,9 +247,9 @@ def diff(args: argparse.Namespace) -> int:
                     f"depend on {name}, so no operation was recorded; give an expression of "
                     f"{name}, or leave out --graph"
                 )
+            text = function.text if len(function.text) <= 80 else function.text[:77] + "..."
             graph = cr.graph(y, names={name: x}, grads=True,
-                             title=f"f({name}) = {function.text} at {name} = "
-                                   f"{points[0]:g}")
+                             title=f"f({name}) = {text} at {name} = {points[0]:g}")
         try:
             columns = derivatives(function, xs, args.order, max_operations=limit)
         except WorkLimitError as error:

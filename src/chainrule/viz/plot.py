@@ -29,6 +29,7 @@ from ..expr import Expression, as_function
 from ..tensor import Tensor
 
 _STYLES = ("-", "--", ":", "-.")
+_LONG_NAME = 40
 # The graph of f^(k+1) is estimated at GROWTH times the graph of f^(k) before it is recorded.
 # Measured on nested expressions of every function chainrule diff accepts: 2 to 3.4 for graphs
 # of a thousand operations or more, up to 12 for graphs of a few operations (where it costs
@@ -227,19 +228,25 @@ def plot_curves(
             ax = figure.add_subplot()
     else:
         figure = ax.figure
+    # A long name (an expression's text) is f in the legend and written out, cut, in the title:
+    # drawn in full it made a 1,500-character expression's figure 29,000 pixels wide.
+    short = name if len(name) <= _LONG_NAME else "f"
     for k, values in enumerate(curves):
         ax.plot(xs, values, _STYLES[k % len(_STYLES)], linewidth=2 if k == 0 else 1.6,
-                label=f"{derivative_name(name, k)}(x)")
+                label=f"{derivative_name(short, k)}(x)")
     ax.axhline(0.0, color="#999999", linewidth=0.6)
     ax.set_xlabel("x")
     ax.grid(True, alpha=0.3)
     ax.legend()
     if title is None:
         count = len(curves) - 1
-        title = f"{name} and its derivative" if count == 1 else (
-            f"{name} and its first {count} derivatives" if count > 1 else name
+        title = f"{short} and its derivative" if count == 1 else (
+            f"{short} and its first {count} derivatives" if count > 1 else short
         )
         title += " (computed by chainrule)" if count else ""
+        if short != name:
+            cut = name if len(name) <= 2 * _LONG_NAME else name[:2 * _LONG_NAME - 3] + "..."
+            title += f"\nf(x) = {cut}"
     ax.set_title(title)
     if path is not None:
         figure.savefig(path, dpi=150, bbox_inches="tight")
