@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -189,6 +190,10 @@ def parse(text: str, variable: str = "x") -> Expression:
     ...
     chainrule.expr.ExpressionError: refused attribute access '.__class__' at column 1
     """
+    if not isinstance(variable, str):
+        raise ExpressionError("refused a non-string variable name")
+    # Python reads identifiers in NFKC form (a fullwidth x is x): so must the variable's name.
+    variable = unicodedata.normalize("NFKC", variable)
     if not variable.isidentifier() or variable.startswith("_") or variable in CONSTANTS:
         raise ExpressionError(f"refused the variable name {variable!r}")
     if variable in FUNCTIONS:

@@ -3,17 +3,34 @@
 A tape is a recording scope plus a list of what to differentiate with respect to. Inside
 ``with GradientTape() as tape:`` grad mode is on and so is ``record()`` mode, so tensors of a
 record-only class (``Tensor._record_only``: TensorFlow's and MXNet's) are recorded only there;
-tensors that already require grad (TensorFlow's
-variables) are watched as they are used, and ``tape.watch(x)`` makes any floating tensor a
-source. ``tape.gradient(target, sources)`` then runs the engine once (``gradients`` with
+tensors that already require grad (TensorFlow's variables) are watched as they are used, and
+``tape.watch(x)`` makes any floating tensor a source.
+
+Watching is scoped, as in TensorFlow, where ``watch`` does not change the tensor. A watched leaf
+that did not require grad is lent ``requires_grad`` while a tape that watches it is open (the
+engine records only what requires grad) and given it back when the last such tape closes: after
+the block it is the constant it was, with no ``.grad`` written and no history, and work done with
+it outside the tapes is not recorded. ``gradient`` and ``jacobian`` lend it again for their own
+pass, so a persistent tape works after its block.
+
+A tape differentiates only what it recorded. Every node carries its creation number, so the
+nodes a tape recorded are those made while it was open (its windows, between ``__enter__`` and
+``__exit__``). For one ``gradient`` call, the walk from the target stops at nodes made outside
+those windows (work done before the tape, or recorded by another tape): each is replaced, in its
+consumers' ``parents`` and only for the call, by a stand-in leaf holding its value, so the engine
+sends no cotangent past it and frees none of its saved values. A result computed before the tape
+is thus a constant to it, as in TensorFlow, and one tape's ``gradient`` never frees another's
+graph. When the gradient is itself recorded (nested tapes: ``gradient`` called while another tape
+is recording, which is how second derivatives are taken), the new nodes that read a stand-in are
+linked back to the node it stood for, so the outer tape still sees the dependency.
+
+``tape.gradient(target, sources)`` then runs the engine once (``gradients`` with
 ``allow_unused``): a non-scalar target is differentiated as its sum, a source the target does not
 depend on, or that the tape does not watch, gets ``None``. A tape is single-use unless
-``persistent=True``; the non-persistent one frees the graph as it goes. Called while a tape is
-recording (nested tapes), ``gradient`` builds a differentiable result, which is how second
-derivatives are taken.
-
-Native tensors record whenever grad mode is on, so with them a tape also follows work done
-before it opened; TensorFlow's tensors are record-only and stop at the tape's start.
+``persistent=True``; the non-persistent one frees its graph as it goes, unless another tape was
+open at the same time (nested tapes record the same nodes, and the outer one may still need
+them). ``gradient`` builds a differentiable result while another tape records or a transform
+such as ``cr.grad`` runs.
 """
 
 from __future__ import annotations
@@ -26,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import gradients
+from .engine import Node, creation_order, gradients
 from .modes import pause, record, state
 from .tensor import Tensor, is_differentiable_dtype
 
@@ -42,8 +59,52 @@ class _Tapes(threading.local):
 
 
 _tapes = _Tapes()
-# Leaves that require grad only because a tape watched them: they are not variables.
-_made_by_watch: weakref.WeakSet = weakref.WeakSet()
+# Every tape that has been opened and is still alive (its windows may hold nodes another tape
+# recorded too: nested tapes share what both recorded).
+_live: weakref.WeakSet = weakref.WeakSet()
+
+
+class _Lent:
+    """Leaves that require grad only because open tapes watch them: id -> [tensor, count]."""
+
+    def __init__(self) -> None:
+        self.leaves: dict[int, list] = {}
+        self.lock = threading.Lock()
+
+    def lend(self, tensor: Tensor) -> bool:
+        """Make ``tensor`` require grad for one more tape; False if it is not ours to lend."""
+        with self.lock:
+            entry = self.leaves.get(id(tensor))
+            if entry is not None:
+                entry[1] += 1
+                return True
+            if tensor._node is not None or tensor._rg:
+                return False  # a variable, or a result: it requires grad in its own right
+            tensor.requires_grad = True
+            self.leaves[id(tensor)] = [tensor, 1]
+            return True
+
+    def give_back(self, tensor: Tensor) -> None:
+        with self.lock:
+            entry = self.leaves.get(id(tensor))
+            if entry is None:
+                return
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self.leaves[id(tensor)]
+                if tensor._node is None:
+                    tensor.requires_grad = False
+
+    def __contains__(self, tensor: Tensor) -> bool:
+        return id(tensor) in self.leaves
+
+
+_lent = _Lent()
+
+
+def _now() -> int:
+    """A number above the creation number of every node made so far, below any made later."""
+    return next(creation_order)
 
 
 def _flatten(structure: Any) -> list:
@@ -62,6 +123,99 @@ def _rebuild(structure: Any, values: Iterator) -> Any:
     return next(values)
 
 
+def _checked_sources(sources: Any) -> list:
+    """The sources, flat, checked before the tape counts as used (a refusal costs nothing)."""
+    flat = _flatten(sources)
+    for source in flat:
+        if not isinstance(source, Tensor):
+            raise ValueError(f"sources must be tensors, got {type(source).__name__}")
+    return flat
+
+
+def _raw(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+class _Cut:
+    """For one engine pass: the tape's nodes read the nodes it did not record as stand-ins.
+
+    ``cut(roots)`` walks the tape's nodes from the roots and replaces, in their ``parents``,
+    each node made outside the tape's windows by a stand-in leaf that holds its value (one per
+    such node). ``restore()`` puts the parents back; ``relink(results, since)`` makes the nodes
+    the pass recorded (created after ``since``) read the original nodes instead of the
+    stand-ins.
+    """
+
+    def __init__(self, inside: Any, cls: type) -> None:
+        self.inside = inside
+        self.cls = cls
+        self.changed: list[tuple[Node, tuple]] = []
+        self.standins: dict[Node, Tensor] = {}
+        self.stood_for: dict[int, Node] = {}  # id(stand-in) -> node
+        self.placeholders: set[int] = set()  # stand-ins that know only a shape and dtype
+
+    def _standin(self, node: Node, consumer: Node, index: int) -> Tensor:
+        saved = consumer.saved[index] if consumer.saved is not None else None
+        value = _raw(saved) if saved is not None else _raw(node.ans)
+        standin = self.standins.get(node)
+        if standin is None:
+            placeholder = value is None
+            if placeholder:  # no rule reads it (so far): only its shape and dtype matter
+                value = np.broadcast_to(np.zeros((), node.ans_dtype), node.ans_shape)
+            standin = Tensor._wrap(value, cls=self.cls)
+            standin._rg = True
+            self.standins[node] = standin
+            self.stood_for[id(standin)] = node
+            if placeholder:
+                self.placeholders.add(id(standin))
+        elif value is not None and id(standin) in self.placeholders:
+            standin.data = value  # this consumer's rule reads the value
+            self.placeholders.discard(id(standin))
+        return standin
+
+    def cut(self, roots: list[Tensor]) -> None:
+        stack = [r._node for r in roots if r._node is not None and self.inside(r._node)]
+        seen = {id(node) for node in stack}
+        while stack:
+            node = stack.pop()
+            parents = None
+            for index, parent in enumerate(node.parents):
+                if type(parent) is not Node:
+                    continue
+                if self.inside(parent):
+                    if id(parent) not in seen:
+                        seen.add(id(parent))
+                        stack.append(parent)
+                    continue
+                if parents is None:
+                    parents = list(node.parents)
+                parents[index] = self._standin(parent, node, index)
+            if parents is not None:
+                self.changed.append((node, node.parents))
+                node.parents = tuple(parents)
+
+    def restore(self) -> None:
+        for node, parents in reversed(self.changed):
+            node.parents = parents
+        self.changed.clear()
+
+    def relink(self, results: list, since: int) -> None:
+        if not self.standins:
+            return
+        stack = [r._node for r in results
+                 if isinstance(r, Tensor) and r._node is not None and r._node.seq > since]
+        seen = {id(node) for node in stack}
+        while stack:
+            node = stack.pop()
+            if any(id(parent) in self.stood_for for parent in node.parents):
+                node.parents = tuple(self.stood_for.get(id(parent), parent)
+                                     for parent in node.parents)
+            for parent in node.parents:
+                if type(parent) is Node and parent.seq > since and id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+
+
 class GradientTape:
     """Record operations, then differentiate a target with respect to watched sources.
 
@@ -72,12 +226,16 @@ class GradientTape:
     ...     y = x * x
     >>> tape.gradient(y, x)
     tensor(6.)
+    >>> x.requires_grad  # watching did not change x
+    False
     """
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
         self._watched: dict[int, Tensor] = {}
+        self._lent: dict[int, Tensor] = {}  # watched leaves lent requires_grad while open
+        self._windows: list[list] = []  # [start, end or None] of each time it was open
         self._used = False
         self._mode: record | None = None
 
@@ -86,14 +244,33 @@ class GradientTape:
         self._mode = record()
         self._mode.__enter__()
         _tapes.recording.append(self)
+        self._windows.append([_now(), None])
+        _live.add(self)
+        for tensor in self._watched.values():
+            self._lend(tensor)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self in _tapes.recording:
             _tapes.recording.remove(self)
+        if self._windows and self._windows[-1][1] is None:
+            self._windows[-1][1] = _now()
+        self._give_back()
         if self._mode is not None:
             self._mode.__exit__(*exc)
             self._mode = None
+
+    def _open(self) -> bool:
+        return bool(self._windows) and self._windows[-1][1] is None
+
+    def _lend(self, tensor: Tensor) -> None:
+        if id(tensor) not in self._lent and _lent.lend(tensor):
+            self._lent[id(tensor)] = tensor
+
+    def _give_back(self) -> None:
+        for tensor in self._lent.values():
+            _lent.give_back(tensor)
+        self._lent.clear()
 
     @contextlib.contextmanager
     def stop_recording(self) -> Iterator[None]:
@@ -108,49 +285,131 @@ class GradientTape:
             _tapes.recording.append(self)
 
     def watch(self, tensor: Any) -> None:
-        """Differentiate with respect to ``tensor`` (a tensor or a nested list of them)."""
-        for item in _flatten(tensor):
+        """Differentiate with respect to ``tensor`` (a tensor or a nested list of them).
+
+        The tensor itself is not changed: a constant is a source of this tape only, and only
+        while the tape is open (and for its ``gradient`` calls).
+        """
+        items = _flatten(tensor)
+        for item in items:  # all checked before any is watched
             if not isinstance(item, Tensor):
                 raise ValueError(f"can only watch tensors, got {type(item).__name__}")
+        for item in items:
             if not is_differentiable_dtype(item.dtype):
                 continue  # TensorFlow warns and ignores integer tensors
-            if item._node is None and not item._rg:
-                item.requires_grad = True
-                _made_by_watch.add(item)
             self._watched[id(item)] = item
+            if self._open():
+                self._lend(item)
 
     def watched_variables(self) -> tuple:
         return tuple(self._watched.values())
 
     def reset(self) -> None:
-        """Forget what was watched (operations already recorded stay recorded)."""
+        """Forget what was recorded and watched, as if the tape were closed and opened anew."""
+        self._give_back()
         self._watched.clear()
+        self._windows = [[_now(), None]] if self._open() else []
 
     # ---------------------------------------------------------------- differentiating
+    def _inside(self, node: Node) -> bool:
+        """Whether this tape recorded ``node`` (made while it was open)."""
+        seq = node.seq
+        for start, end in self._windows:
+            if start < seq and (end is None or seq < end):
+                return True
+        return False
+
     def _watches(self, source: Tensor) -> bool:
-        if id(source) in self._watched or source._node is not None:
+        if id(source) in self._watched:
             return True
-        return (
-            self._watch_accessed_variables and source._rg and source not in _made_by_watch
-        )
+        if source._node is not None:  # a result: of this tape's work, or a constant to it
+            return self._inside(source._node)
+        return self._watch_accessed_variables and source._rg and source not in _lent
 
     def _start(self) -> tuple[bool, bool]:
-        """Check the tape may be used again; say whether to retain and to build a graph."""
+        """Check the tape may be used (again); say whether to retain and to build a graph."""
         if self._used and not self._persistent:
             raise RuntimeError(_NON_PERSISTENT_USED)
-        self._used = True
-        create_graph = bool(_tapes.recording) and state.grad_enabled
-        return self._persistent or create_graph, create_graph
+        # The gradient is itself differentiated when another tape is recording (nested tapes)
+        # or a transform runs (cr.grad of a function that uses a tape).
+        create_graph = bool(_tapes.recording or state.transform_depth) and state.grad_enabled
+        # A non-persistent tape frees its graph as it goes, unless another live tape was open
+        # at the same time and may have recorded the same nodes (an outer tape still needs them).
+        retain_graph = self._persistent or create_graph or self._overlaps_another()
+        return retain_graph, create_graph
 
-    def _sources(self, sources: Any) -> tuple[list, list]:
-        flat = _flatten(sources)
-        for source in flat:
-            if not isinstance(source, Tensor):
-                raise ValueError(f"sources must be tensors, got {type(source).__name__}")
-        usable = [
-            s for s in flat if s._rg and is_differentiable_dtype(s.dtype) and self._watches(s)
-        ]
-        return flat, usable
+    def _overlaps_another(self) -> bool:
+        def overlap(a: list, b: list) -> bool:
+            return (a[1] is None or b[0] < a[1]) and (b[1] is None or a[0] < b[1])
+
+        return any(
+            overlap(mine, theirs)
+            for tape in list(_live) if tape is not self
+            for mine in self._windows for theirs in tape._windows
+        )
+
+    @contextlib.contextmanager
+    def _lending(self) -> Iterator[None]:
+        """The watched leaves require grad for the length of one engine pass."""
+        lent = [t for t in self._watched.values() if t._node is None and not t._rg]
+        for tensor in lent:
+            tensor._rg = True
+        try:
+            yield
+        finally:
+            for tensor in lent:
+                tensor._rg = False
+
+    def _differentiate(
+        self, targets: list, cotangents: list, sources: list, retain_graph: bool,
+        create_graph: bool, batch_ndim: int = 0,
+    ) -> dict:
+        """Run the engine once on what this tape recorded; {id(source): gradient or None}."""
+        with self._lending():
+            usable = [s for s in sources
+                      if s._rg and is_differentiable_dtype(s.dtype) and self._watches(s)]
+            # A target this tape did not record (made before it, or by another tape) is a
+            # constant to it.
+            roots = [(t, c) for t, c in zip(targets, cotangents, strict=True)
+                     if isinstance(t, Tensor) and t._rg
+                     and (t._node is None or self._inside(t._node))]
+            if not roots or not usable:
+                return {}
+            cls = roots[0][0]._op_class
+            cut = _Cut(self._inside, cls)
+            since = _now()
+            try:
+                cut.cut([t for t, _ in roots])
+                inputs = {}  # what the engine differentiates with respect to, per source
+                for source in usable:
+                    node = source._node
+                    if node is None or self._inside(node):
+                        inputs[id(source)] = source
+                    elif node in cut.standins:
+                        inputs[id(source)] = cut.standins[node]
+                if not inputs:
+                    return {}
+                engine_inputs = list({id(t): t for t in inputs.values()}.values())
+                grads = gradients(
+                    [t for t, _ in roots], engine_inputs,
+                    [Tensor._wrap(c, cls=cls) if create_graph and not isinstance(c, Tensor)
+                     else c for _, c in roots],
+                    retain_graph=retain_graph, create_graph=create_graph, allow_unused=True,
+                    batch_ndim=batch_ndim,
+                )
+                by_input = {id(t): g for t, g in zip(engine_inputs, grads, strict=True)}
+                if create_graph:
+                    cut.relink(list(grads), since)
+            finally:
+                cut.restore()
+        found = {}
+        for source in usable:
+            engine_input = inputs.get(id(source))
+            grad = None if engine_input is None else by_input.get(id(engine_input))
+            if grad is not None and type(grad) is not source._op_class:
+                grad = Tensor._wrap(grad.data, grad._node, cls=source._op_class)
+            found[id(source)] = grad
+        return found
 
     def gradient(
         self,
@@ -165,25 +424,18 @@ class GradientTape:
         structure, with ``None`` for a source the target does not depend on (or zeros with
         ``unconnected_gradients="zero"``).
         """
+        flat = _checked_sources(sources)
         retain_graph, create_graph = self._start()
         targets = _flatten(target)
         weights = _flatten(output_gradients) if output_gradients is not None else None
-        flat, usable = self._sources(sources)
-        outputs, cotangents = [], []
+        cotangents = []
         for index, item in enumerate(targets):
-            if isinstance(item, Tensor) and item._rg:
-                outputs.append(item)
-                weight = weights[index] if weights is not None else None
-                if weight is None:
-                    weight = np.ones(item.shape, dtype=item.dtype)
-                cotangents.append(weight)
-        found: dict[int, Any] = {}
-        if outputs and usable:
-            grads = gradients(
-                outputs, usable, cotangents, retain_graph=retain_graph,
-                create_graph=create_graph, allow_unused=True,
-            )
-            found = {id(s): g for s, g in zip(usable, grads, strict=True)}
+            weight = weights[index] if weights is not None else None
+            if weight is None and isinstance(item, Tensor):
+                weight = np.ones(item.shape, dtype=item.dtype)
+            cotangents.append(weight)
+        found = self._differentiate(targets, cotangents, flat, retain_graph, create_graph)
+        self._used = True  # (only once it worked: a refused call leaves the tape usable)
         return _rebuild(sources, iter(self._fill(s, found.get(id(s)), unconnected_gradients)
                                       for s in flat))
 
@@ -206,25 +458,21 @@ class GradientTape:
         tensor([[2., 0.],
                 [0., 4.]])
         """
+        flat = _checked_sources(sources)
         retain_graph, create_graph = self._start()
-        flat, usable = self._sources(sources)
         found: dict[int, Any] = {}
-        if isinstance(target, Tensor) and target._rg and usable:
+        if isinstance(target, Tensor):
             count = target.size
             seeds = np.eye(count, dtype=target.dtype).reshape((count, *target.shape))
-            grads = gradients(
-                [target], usable, [Tensor._wrap(seeds) if create_graph else seeds],
-                retain_graph=retain_graph, create_graph=create_graph, allow_unused=True,
-                batch_ndim=1,
-            )
-            found = {
-                id(s): None if g is None else g.reshape(*target.shape, *s.shape)
-                for s, g in zip(usable, grads, strict=True)
-            }
+            found = self._differentiate([target], [seeds], flat, retain_graph, create_graph,
+                                        batch_ndim=1)
+        self._used = True
         results = []
         for source in flat:
             grad = found.get(id(source))
-            if grad is None and unconnected_gradients == "zero":
+            if grad is not None:
+                grad = grad.reshape(*target.shape, *source.shape)
+            elif unconnected_gradients == "zero":
                 grad = Tensor._wrap(
                     np.zeros(target.shape + source.shape, dtype=source.dtype),
                     cls=source._op_class,
