@@ -35,7 +35,7 @@ def api(request: pytest.FixtureRequest) -> SimpleNamespace:
 
 def value(tensor):
     assert tensor is not None
-    return onp.asarray(tensor.numpy()).tolist()
+    return onp.asarray(tensor.detach().numpy()).tolist()
 
 
 def assert_untouched(x) -> None:
