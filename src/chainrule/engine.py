@@ -251,10 +251,14 @@ def run(
     targets: Sequence[Tensor] | None = None,
     batch_ndim: int = 0,
     allow_unused: bool = True,
+    constant: Callable[[Node], bool] | None = None,
 ) -> tuple[dict, dict]:
     """Backpropagate ``cotangents`` from ``roots``.
 
     With ``allow_unused=False`` a target the roots do not depend on raises before anything runs.
+    ``constant(node)`` true makes a node a constant to this pass: its cotangent is captured if
+    it is a target's, but its rules do not run and its saved values are neither checked nor
+    freed (a ``GradientTape`` differentiates only the nodes it recorded).
     Returns ``(leaf_grads, captured, retained)``: summed cotangents of the leaves reached
     (keyed by ``id``, with the leaf); for each non-leaf target tensor, the cotangent of its
     node; and the ``(tensor ref, gradient)`` pairs of tensors that ``retain_grad`` (written by
@@ -291,6 +295,11 @@ def run(
                 node = heapq.heappop(heap)[1]
             else:
                 break
+            if constant is not None and constant(node):
+                cotangent = pending.pop(node)
+                if capture and node in capture:
+                    captured[node] = cotangent
+                continue
             versions = node.versions
             # (inline for the commonest case, one saved value unchanged)
             if node.saved is None or versions and (
@@ -705,6 +714,7 @@ def gradients(
     create_graph: bool = False,
     allow_unused: bool = False,
     batch_ndim: int = 0,
+    constant: Callable[[Node], bool] | None = None,
 ) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
 
@@ -747,6 +757,7 @@ def gradients(
     leaves, captured, retained = run(
         outputs, cotangents, retain_graph=retain_graph, create_graph=create_graph,
         targets=inputs_list, batch_ndim=batch_ndim, allow_unused=allow_unused,
+        constant=constant,
     )
     results = []
     taken: set = set()

@@ -15,14 +15,13 @@ pass, so a persistent tape works after its block.
 
 A tape differentiates only what it recorded. Every node carries its creation number, so the
 nodes a tape recorded are those made while it was open (its windows, between ``__enter__`` and
-``__exit__``). For one ``gradient`` call, the walk from the target stops at nodes made outside
-those windows (work done before the tape, or recorded by another tape): each is replaced, in its
-consumers' ``parents`` and only for the call, by a stand-in leaf holding its value, so the engine
-sends no cotangent past it and frees none of its saved values. A result computed before the tape
-is thus a constant to it, as in TensorFlow, and one tape's ``gradient`` never frees another's
+``__exit__``). ``gradient`` runs the engine with the other nodes (work done before the tape, or
+recorded by another tape) as constants (``gradients(..., constant=)``): no cotangent goes past
+them and none of their saved values is checked or freed. A result computed before the tape is
+thus a constant to it, as in TensorFlow, and one tape's ``gradient`` never frees another's
 graph. When the gradient is itself recorded (nested tapes: ``gradient`` called while another tape
-is recording, which is how second derivatives are taken), the new nodes that read a stand-in are
-linked back to the node it stood for, so the outer tape still sees the dependency.
+is recording, which is how second derivatives are taken), the rules read those nodes' values
+linked to them, so the outer tape still sees the dependency.
 
 ``tape.gradient(target, sources)`` then runs the engine once (``gradients`` with
 ``allow_unused``): a non-scalar target is differentiated as its sum, a source the target does not
@@ -130,90 +129,6 @@ def _checked_sources(sources: Any) -> list:
         if not isinstance(source, Tensor):
             raise ValueError(f"sources must be tensors, got {type(source).__name__}")
     return flat
-
-
-def _raw(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
-
-
-class _Cut:
-    """For one engine pass: the tape's nodes read the nodes it did not record as stand-ins.
-
-    ``cut(roots)`` walks the tape's nodes from the roots and replaces, in their ``parents``,
-    each node made outside the tape's windows by a stand-in leaf that holds its value (one per
-    such node). ``restore()`` puts the parents back; ``relink(results, since)`` makes the nodes
-    the pass recorded (created after ``since``) read the original nodes instead of the
-    stand-ins.
-    """
-
-    def __init__(self, inside: Any, cls: type) -> None:
-        self.inside = inside
-        self.cls = cls
-        self.changed: list[tuple[Node, tuple]] = []
-        self.standins: dict[Node, Tensor] = {}
-        self.stood_for: dict[int, Node] = {}  # id(stand-in) -> node
-        self.placeholders: set[int] = set()  # stand-ins that know only a shape and dtype
-
-    def _standin(self, node: Node, consumer: Node, index: int) -> Tensor:
-        saved = consumer.saved[index] if consumer.saved is not None else None
-        value = _raw(saved) if saved is not None else _raw(node.ans)
-        standin = self.standins.get(node)
-        if standin is None:
-            placeholder = value is None
-            if placeholder:  # no rule reads it (so far): only its shape and dtype matter
-                value = np.broadcast_to(np.zeros((), node.ans_dtype), node.ans_shape)
-            standin = Tensor._wrap(value, cls=self.cls)
-            standin._rg = True
-            self.standins[node] = standin
-            self.stood_for[id(standin)] = node
-            if placeholder:
-                self.placeholders.add(id(standin))
-        elif value is not None and id(standin) in self.placeholders:
-            standin.data = value  # this consumer's rule reads the value
-            self.placeholders.discard(id(standin))
-        return standin
-
-    def cut(self, roots: list[Tensor]) -> None:
-        stack = [r._node for r in roots if r._node is not None and self.inside(r._node)]
-        seen = {id(node) for node in stack}
-        while stack:
-            node = stack.pop()
-            parents = None
-            for index, parent in enumerate(node.parents):
-                if type(parent) is not Node:
-                    continue
-                if self.inside(parent):
-                    if id(parent) not in seen:
-                        seen.add(id(parent))
-                        stack.append(parent)
-                    continue
-                if parents is None:
-                    parents = list(node.parents)
-                parents[index] = self._standin(parent, node, index)
-            if parents is not None:
-                self.changed.append((node, node.parents))
-                node.parents = tuple(parents)
-
-    def restore(self) -> None:
-        for node, parents in reversed(self.changed):
-            node.parents = parents
-        self.changed.clear()
-
-    def relink(self, results: list, since: int) -> None:
-        if not self.standins:
-            return
-        stack = [r._node for r in results
-                 if isinstance(r, Tensor) and r._node is not None and r._node.seq > since]
-        seen = {id(node) for node in stack}
-        while stack:
-            node = stack.pop()
-            if any(id(parent) in self.stood_for for parent in node.parents):
-                node.parents = tuple(self.stood_for.get(id(parent), parent)
-                                     for parent in node.parents)
-            for parent in node.parents:
-                if type(parent) is Node and parent.seq > since and id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append(parent)
 
 
 class GradientTape:
@@ -376,36 +291,20 @@ class GradientTape:
             if not roots or not usable:
                 return {}
             cls = roots[0][0]._op_class
-            cut = _Cut(self._inside, cls)
-            since = _now()
-            try:
-                cut.cut([t for t, _ in roots])
-                inputs = {}  # what the engine differentiates with respect to, per source
-                for source in usable:
-                    node = source._node
-                    if node is None or self._inside(node):
-                        inputs[id(source)] = source
-                    elif node in cut.standins:
-                        inputs[id(source)] = cut.standins[node]
-                if not inputs:
-                    return {}
-                engine_inputs = list({id(t): t for t in inputs.values()}.values())
-                grads = gradients(
-                    [t for t, _ in roots], engine_inputs,
-                    [Tensor._wrap(c, cls=cls) if create_graph and not isinstance(c, Tensor)
-                     else c for _, c in roots],
-                    retain_graph=retain_graph, create_graph=create_graph, allow_unused=True,
-                    batch_ndim=batch_ndim,
-                )
-                by_input = {id(t): g for t, g in zip(engine_inputs, grads, strict=True)}
-                if create_graph:
-                    cut.relink(list(grads), since)
-            finally:
-                cut.restore()
+            # The engine passes no cotangent beyond the nodes this tape did not record (its
+            # rules see them as constants); run with create_graph, the rules still read their
+            # values linked to them, so an outer tape sees through (nested tapes).
+            grads = gradients(
+                [t for t, _ in roots], usable,
+                [Tensor._wrap(c, cls=cls) if create_graph and not isinstance(c, Tensor)
+                 else c for _, c in roots],
+                retain_graph=retain_graph, create_graph=create_graph, allow_unused=True,
+                batch_ndim=batch_ndim, constant=lambda node: not self._inside(node),
+            )
+            by_input = {id(s): g for s, g in zip(usable, grads, strict=True)}
         found = {}
         for source in usable:
-            engine_input = inputs.get(id(source))
-            grad = None if engine_input is None else by_input.get(id(engine_input))
+            grad = by_input.get(id(source))
             if grad is not None and type(grad) is not source._op_class:
                 grad = Tensor._wrap(grad.data, grad._node, cls=source._op_class)
             found[id(source)] = grad
