@@ -170,3 +170,33 @@ def test_autograd_backward_of_several_heads_sums_them():
         a, b = x * 2, x * 3
     autograd.backward([a, b])
     assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_mark_variables_uses_the_given_buffers_and_each_grad_req() -> None:
+    x, y = np.array([1.0, 2.0]), np.array([3.0])
+    x_grad, y_grad = np.ones(2), np.zeros(1)
+    autograd.mark_variables([x, y], [x_grad, y_grad], ["add", "write"])
+    assert x.grad is x_grad and y.grad is y_grad
+    for _ in range(2):
+        with autograd.record():
+            z = (x * x).sum() * y
+        z.backward()
+    # "add" accumulates onto what the buffer held, "write" overwrites: both in those arrays
+    assert x_grad.tolist() == [13.0, 25.0] and y_grad.tolist() == [5.0]
+    assert x.grad_req == "add" and y.grad_req == "write"
+    w = np.array([1.0])
+    autograd.mark_variables(w, np.zeros(1), "null")
+    with autograd.record():
+        (w * 2).backward()
+    assert w.grad.tolist() == [0.0]
+
+
+def test_mark_variables_refuses_mismatched_arguments_before_changing_anything() -> None:
+    x, y = np.array([1.0, 2.0]), np.array([3.0])
+    with pytest.raises(ValueError, match="one gradient buffer and one grad_req per variable"):
+        autograd.mark_variables([x, y], [np.zeros(2)])
+    with pytest.raises(ValueError, match=r"must be an array of its shape \(2,\)"):
+        autograd.mark_variables([x, y], [np.zeros(3), np.zeros(1)])
+    with pytest.raises(ValueError, match="grad_req must be"):
+        autograd.mark_variables([x], [np.zeros(2)], ["sometimes"])
+    assert x.grad is None and y.grad is None and x.grad_req is None
