@@ -200,3 +200,56 @@ def test_mark_variables_refuses_mismatched_arguments_before_changing_anything() 
     with pytest.raises(ValueError, match="grad_req must be"):
         autograd.mark_variables([x], [np.zeros(2)], ["sometimes"])
     assert x.grad is None and y.grad is None and x.grad_req is None
+
+
+# ---------------------------------------------------------------- MXNet's type promotion
+# MXNet's own rules (src/operator/numpy: type_promotion, NumpyBinaryScalarType,
+# TrueDivideType, MixedUnaryOpType), written out.
+MXNET_DTYPES = [
+    ("np.array([1, 2], dtype='int64') + np.array([0.5, 1.5])", "float32"),  # NumPy: float64
+    ("np.array([1, 2], dtype='int32') * np.array([1, 2], dtype='float16')", "float16"),
+    ("np.array([1.0]) + np.array([1.0], dtype='float64')", "float64"),
+    ("np.array([1], dtype='int32') + np.array([1], dtype='int64')", "int64"),
+    ("np.array([True]) + np.array([True])", "bool"),
+    ("np.array([True]) * np.array([2], dtype='int32')", "int32"),
+    ("np.array([1], dtype='int32') + 1", "int32"), ("np.array([1.0]) + 1.5", "float32"),
+    ("np.array([1.0]) * onp.float64(2)", "float32"), ("onp.float64(2) * np.array([1.0])",
+                                                      "float32"),
+    ("np.array([1, 2], dtype='int32') + 1.5", "float64"),
+    ("np.array([1, 2], dtype='int32') ** 0.5", "float64"),
+    ("np.array([True]) + 1", "int64"), ("np.array([True]) * 2.5", "float64"),
+    ("np.array([1, 2], dtype='int32') / np.array([1, 2], dtype='int32')", "float32"),
+    ("np.array([1, 2], dtype='int32') / 2", "float32"), ("1 / np.array([1, 2], dtype='int64')",
+                                                         "float32"),
+    ("np.array([1, 2], dtype='int32') / np.array([2.0], dtype='float64')", "float64"),
+    ("np.divide(np.array([1], dtype='int64'), np.array([2], dtype='int64'))", "float32"),
+    ("np.array([1.0], dtype='float16') / 2", "float16"),
+    ("np.sqrt(np.array([1, 4], dtype='int32'))", "float32"),
+    ("np.exp(np.array([1], dtype='int64'))", "float32"),
+    ("np.log(np.array([1], dtype='uint8'))", "float16"),
+    ("np.sin(np.array([True]))", "float16"), ("np.floor(np.array([1], dtype='int64'))", "float32"),
+    ("np.tanh(np.array([1.0], dtype='float64'))", "float64"),
+    ("onp.exp(np.array([1], dtype='int32'))", "float32"),
+    ("np.add(np.array([1], dtype='int64'), np.array([1.0]))", "float32"),
+    ("np.maximum(np.array([1], dtype='int64'), np.array([1.0]))", "float32"),
+    ("np.array([1, 2], dtype='int32') < 1.5", "bool"),
+]
+
+
+@pytest.mark.parametrize("expression, dtype", MXNET_DTYPES)
+def test_dtypes_follow_mxnet(expression, dtype) -> None:
+    out = eval(expression, {"np": np, "onp": onp})
+    assert isinstance(out, ndarray) and out.dtype == onp.dtype(dtype)
+
+
+def test_promotion_casts_are_recorded_and_gradients_keep_each_dtype() -> None:
+    x = np.array([1.0, 2.0], dtype="float64")
+    w = np.array([3.0, 4.0])  # float32
+    x.attach_grad()
+    w.attach_grad()
+    with autograd.record():
+        y = (x * w) / np.array([1, 2], dtype="int32")
+    assert y.dtype == np.float64
+    y.backward()
+    assert x.grad.dtype == np.float64 and w.grad.dtype == np.float32
+    assert x.grad.tolist() == [3.0, 2.0] and w.grad.tolist() == [1.0, 1.0]
