@@ -96,15 +96,14 @@ def _binary(prim: Any, reflected: bool = False, divide: bool = False) -> Callabl
     """``self <op> other`` (``other <op> self`` if ``reflected``) with MXNet's promotion; a
     fast path when the operands already share the result's dtype."""
     apply = prim.apply
+    keeps = {float: "f", int: "f" if divide else "iuf"}
 
     def operator(self: ndarray, other: Any) -> Any:
         data = self.data
-        kind = data.dtype.kind
         if isinstance(other, cr.Tensor):
-            same = other.data.dtype is data.dtype and (kind == "f" or not divide)
+            same = other.data.dtype is data.dtype and (not divide or data.dtype.kind == "f")
         else:  # a number of the array's kind leaves its dtype as it is (NumPy 1 and 2 agree)
-            same = data.ndim and kind in {float: "f", int: "f" if divide else "iuf"}.get(
-                type(other), "")
+            same = data.ndim and data.dtype.kind in keeps.get(type(other), "")
         operands = (other, self) if reflected else (self, other)
         return apply(operands if same else promoted(operands, divide), _NO_PARAMS)
 

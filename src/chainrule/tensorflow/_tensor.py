@@ -233,6 +233,9 @@ def matched(operands: Any, op_name: str) -> tuple:
                   for operand in operands])
 
 
+_KEEPS = {float: "fc", int: "iufc"}
+
+
 def _binary(prim: Any, op_name: str, reflected: bool = False) -> Callable:
     """``self <op> other`` by TensorFlow's rules, with no work when the dtypes agree."""
     apply = prim.apply
@@ -242,10 +245,10 @@ def _binary(prim: Any, op_name: str, reflected: bool = False) -> Callable:
         if isinstance(other, cr.Tensor):
             same = other.data.dtype is data.dtype
         else:  # a number that keeps the tensor's dtype (with NumPy 1's rules as with 2's)
-            same = data.ndim and data.dtype.kind in {float: "fc", int: "iufc"}.get(type(other),
-                                                                                   "")
+            same = data.ndim and data.dtype.kind in _KEEPS.get(type(other), "")
         operands = (other, self) if reflected else (self, other)
-        return _as(apply(operands if same else matched(operands, op_name), _NO_PARAMS))
+        # (the result takes the class of its first tensor operand: a TensorFlow tensor)
+        return apply(operands if same else matched(operands, op_name), _NO_PARAMS)
 
     return operator
 
