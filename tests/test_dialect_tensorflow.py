@@ -304,3 +304,12 @@ def test_refusals_leave_variables_as_they_were_and_casting_works() -> None:
         y = tf.reduce_sum(v * tf.cast(tf.constant([1, 2]), tf.float32))
     assert v.numpy().tolist() == [1.0, 2.0]
     assert tape.gradient(y, v).numpy().tolist() == [1.0, 2.0]
+
+
+def test_a_tensor_combined_with_a_pandas_object_holds_numpy_data() -> None:
+    pd = pytest.importorskip("pandas")
+    series = pd.Series([1.0, 3.0])
+    x = tf.constant([2.0, 2.0], tf.float64)
+    for out in (x + series, x < series, tf.add(x, series), tf.sqrt(series)):
+        assert isinstance(out, tf.Tensor) and type(out.data) is onp.ndarray
+    assert (tf.constant([2.0, 2.0]) * series).dtype == tf.float32  # converted to the tensor's

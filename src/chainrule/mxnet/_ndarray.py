@@ -139,6 +139,11 @@ for _name, _prim in _ARITHMETIC.items():
     setattr(ndarray, f"__r{_name}__", _binary(_prim, reflected=True))
 ndarray.__truediv__ = _binary(ops.true_divide, divide=True)
 ndarray.__rtruediv__ = _binary(ops.true_divide, reflected=True, divide=True)
+_COMPARISONS = {"eq": ops.equal, "ne": ops.not_equal, "lt": ops.less, "le": ops.less_equal,
+                "gt": ops.greater, "ge": ops.greater_equal}
+for _name, _prim in _COMPARISONS.items():
+    setattr(ndarray, f"__{_name}__", _binary(_prim))
+ndarray.__hash__ = cr.Tensor.__hash__
 
 # NumPy's ufuncs on MXNet arrays (``onp.float64(2) * x``, ``onp.exp(x)``) are MXNet's, as MXNet
 # arrays dispatch them to ``mxnet.np``.
@@ -147,7 +152,9 @@ UFUNCS = {getattr(onp, name): floating(getattr(ops, name)) for name in _FLOATING
 UFUNCS.update({getattr(onp, name): binary(prim) for name, prim in {
     "add": ops.add, "subtract": ops.subtract, "multiply": ops.multiply, "power": ops.power,
     "floor_divide": ops.floor_divide, "remainder": ops.remainder, "maximum": ops.maximum,
-    "minimum": ops.minimum}.items()})
+    "minimum": ops.minimum, "equal": ops.equal, "not_equal": ops.not_equal, "less": ops.less,
+    "less_equal": ops.less_equal, "greater": ops.greater,
+    "greater_equal": ops.greater_equal}.items()})
 UFUNCS[onp.true_divide] = binary(ops.true_divide, divide=True)
 
 

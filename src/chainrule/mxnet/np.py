@@ -40,17 +40,19 @@ def _lift(function: Callable) -> Callable:
 
 # NumPy names the core already provides with NumPy's signatures
 _SAME = (
-    "negative square abs absolute equal not_equal less less_equal greater greater_equal "
-    "logical_not sign dot matmul vdot tensordot einsum sum mean prod max min amax amin "
-    "argmax argmin var std cumsum where clip reshape transpose swapaxes moveaxis expand_dims "
-    "squeeze broadcast_to concatenate stack split flip tile ravel zeros_like ones_like "
-    "full_like"
+    "negative square abs absolute logical_not sign dot matmul vdot tensordot einsum sum mean "
+    "prod max min amax amin argmax argmin var std cumsum where clip reshape transpose swapaxes "
+    "moveaxis expand_dims squeeze broadcast_to concatenate stack split flip tile ravel "
+    "zeros_like ones_like full_like"
 ).split()
 globals().update({name: _lift(getattr(cr, name)) for name in _SAME})
 # Arithmetic and the floating functions promote as MXNet (see _promotion).
 _ARITHMETIC = {"add": ops.add, "subtract": ops.subtract, "multiply": ops.multiply,
                "power": ops.power, "floor_divide": ops.floor_divide, "mod": ops.remainder,
-               "remainder": ops.remainder, "maximum": ops.maximum, "minimum": ops.minimum}
+               "remainder": ops.remainder, "maximum": ops.maximum, "minimum": ops.minimum,
+               "equal": ops.equal, "not_equal": ops.not_equal, "less": ops.less,
+               "less_equal": ops.less_equal, "greater": ops.greater,
+               "greater_equal": ops.greater_equal}
 globals().update({name: binary(prim) for name, prim in _ARITHMETIC.items()})
 divide = true_divide = binary(ops.true_divide, divide=True)
 _FLOATING = ("sqrt exp expm1 log log1p log2 log10 sin cos tan arcsin arccos arctan sinh cosh "
