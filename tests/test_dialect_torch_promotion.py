@@ -409,7 +409,14 @@ EXCEPTIONS = [
     ("torch.ones(2, device='cuda')", AssertionError, "not compiled with CUDA"),
     ("torch.ones(2).to('cuda')", AssertionError, "not compiled with CUDA"),
     ("torch.ones(2).div(2, rounding_mode='round')", RuntimeError, "rounding_mode"),
+    ("torch.ones(2) + None", TypeError, "unsupported operand"),
+    ("torch.ones(2) < None", TypeError, "not supported between"),
+    ("torch.ones(2) - [1.0, 2.0]", TypeError, "unsupported operand"),
 ]
+
+
+def test_comparing_with_none_is_false_as_in_pytorch() -> None:
+    assert (torch.ones(2) == None) is False and (torch.ones(2) != None) is True  # noqa: E711
 
 
 @pytest.mark.parametrize("expression, error, message", EXCEPTIONS)

@@ -774,6 +774,8 @@ _FLOATING = {
 # needs no promotion.
 _KEEPS = {float: "fc", int: "iufc"}
 _KEEPS_FLOAT = {float: "fc", int: "fc"}
+# What PyTorch's operators refuse as an operand (a list is not a tensor there).
+_NOT_OPERANDS = (str, bytes, list, tuple, dict, set)
 
 
 def _promote(op: _Op, operands: tuple) -> tuple:
@@ -816,6 +818,8 @@ def _binary(op: _Op, reflected: bool = False) -> Callable:
             same = data.ndim and data.dtype.kind in keeps.get(type(other), "")
         operands = (other, self) if reflected else (self, other)
         if not same:
+            if other is None or isinstance(other, _NOT_OPERANDS):
+                return NotImplemented  # Python's TypeError, as PyTorch's (x == None is False)
             operands = _promote(op, operands)
         try:
             return apply(operands, _NO_PARAMS)
