@@ -253,3 +253,14 @@ def test_promotion_casts_are_recorded_and_gradients_keep_each_dtype() -> None:
     y.backward()
     assert x.grad.dtype == np.float64 and w.grad.dtype == np.float32
     assert x.grad.tolist() == [3.0, 2.0] and w.grad.tolist() == [1.0, 1.0]
+
+
+def test_an_array_combined_with_a_pandas_object_holds_numpy_data() -> None:
+    pd = pytest.importorskip("pandas")
+    series = pd.Series([1.0, 3.0])
+    x = np.array([2.0, 2.0])
+    for out in (x + series, x < series, np.maximum(x, series), np.less(x, series),
+                np.sin(series), np.add(series, 2)):
+        assert isinstance(out, ndarray) and type(out.data) is onp.ndarray
+    assert (x < series).tolist() == [False, True] and (x + series).dtype == np.float64
+    assert isinstance(series + x, pd.Series)  # pandas on the left computes it, as for NumPy

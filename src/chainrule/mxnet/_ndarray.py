@@ -115,7 +115,7 @@ def binary(prim: Any, divide: bool = False) -> Callable:
 
     def function(x1: Any, x2: Any) -> Any:
         if not isinstance(x1, cr.Tensor) and not isinstance(x2, cr.Tensor):
-            return _as(prim(cr.tensor(x1), x2))
+            x1 = cr.tensor(x1)
         return _as(prim.apply(promoted((x1, x2), divide), _NO_PARAMS))
 
     return function
