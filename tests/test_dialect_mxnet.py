@@ -170,3 +170,97 @@ def test_autograd_backward_of_several_heads_sums_them():
         a, b = x * 2, x * 3
     autograd.backward([a, b])
     assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_mark_variables_uses_the_given_buffers_and_each_grad_req() -> None:
+    x, y = np.array([1.0, 2.0]), np.array([3.0])
+    x_grad, y_grad = np.ones(2), np.zeros(1)
+    autograd.mark_variables([x, y], [x_grad, y_grad], ["add", "write"])
+    assert x.grad is x_grad and y.grad is y_grad
+    for _ in range(2):
+        with autograd.record():
+            z = (x * x).sum() * y
+        z.backward()
+    # "add" accumulates onto what the buffer held, "write" overwrites: both in those arrays
+    assert x_grad.tolist() == [13.0, 25.0] and y_grad.tolist() == [5.0]
+    assert x.grad_req == "add" and y.grad_req == "write"
+    w = np.array([1.0])
+    autograd.mark_variables(w, np.zeros(1), "null")
+    with autograd.record():
+        (w * 2).backward()
+    assert w.grad.tolist() == [0.0]
+
+
+def test_mark_variables_refuses_mismatched_arguments_before_changing_anything() -> None:
+    x, y = np.array([1.0, 2.0]), np.array([3.0])
+    with pytest.raises(ValueError, match="one gradient buffer and one grad_req per variable"):
+        autograd.mark_variables([x, y], [np.zeros(2)])
+    with pytest.raises(ValueError, match=r"must be an array of its shape \(2,\)"):
+        autograd.mark_variables([x, y], [np.zeros(3), np.zeros(1)])
+    with pytest.raises(ValueError, match="grad_req must be"):
+        autograd.mark_variables([x], [np.zeros(2)], ["sometimes"])
+    assert x.grad is None and y.grad is None and x.grad_req is None
+
+
+# ---------------------------------------------------------------- MXNet's type promotion
+# MXNet's own rules (src/operator/numpy: type_promotion, NumpyBinaryScalarType,
+# TrueDivideType, MixedUnaryOpType), written out.
+MXNET_DTYPES = [
+    ("np.array([1, 2], dtype='int64') + np.array([0.5, 1.5])", "float32"),  # NumPy: float64
+    ("np.array([1, 2], dtype='int32') * np.array([1, 2], dtype='float16')", "float16"),
+    ("np.array([1.0]) + np.array([1.0], dtype='float64')", "float64"),
+    ("np.array([1], dtype='int32') + np.array([1], dtype='int64')", "int64"),
+    ("np.array([True]) + np.array([True])", "bool"),
+    ("np.array([True]) * np.array([2], dtype='int32')", "int32"),
+    ("np.array([1], dtype='int32') + 1", "int32"), ("np.array([1.0]) + 1.5", "float32"),
+    ("np.array([1.0]) * onp.float64(2)", "float32"), ("onp.float64(2) * np.array([1.0])",
+                                                      "float32"),
+    ("np.array([1, 2], dtype='int32') + 1.5", "float64"),
+    ("np.array([1, 2], dtype='int32') ** 0.5", "float64"),
+    ("np.array([True]) + 1", "int64"), ("np.array([True]) * 2.5", "float64"),
+    ("np.array([1, 2], dtype='int32') / np.array([1, 2], dtype='int32')", "float32"),
+    ("np.array([1, 2], dtype='int32') / 2", "float32"), ("1 / np.array([1, 2], dtype='int64')",
+                                                         "float32"),
+    ("np.array([1, 2], dtype='int32') / np.array([2.0], dtype='float64')", "float64"),
+    ("np.divide(np.array([1], dtype='int64'), np.array([2], dtype='int64'))", "float32"),
+    ("np.array([1.0], dtype='float16') / 2", "float16"),
+    ("np.sqrt(np.array([1, 4], dtype='int32'))", "float32"),
+    ("np.exp(np.array([1], dtype='int64'))", "float32"),
+    ("np.log(np.array([1], dtype='uint8'))", "float16"),
+    ("np.sin(np.array([True]))", "float16"), ("np.floor(np.array([1], dtype='int64'))", "float32"),
+    ("np.tanh(np.array([1.0], dtype='float64'))", "float64"),
+    ("onp.exp(np.array([1], dtype='int32'))", "float32"),
+    ("np.add(np.array([1], dtype='int64'), np.array([1.0]))", "float32"),
+    ("np.maximum(np.array([1], dtype='int64'), np.array([1.0]))", "float32"),
+    ("np.array([1, 2], dtype='int32') < 1.5", "bool"),
+]
+
+
+@pytest.mark.parametrize("expression, dtype", MXNET_DTYPES)
+def test_dtypes_follow_mxnet(expression, dtype) -> None:
+    out = eval(expression, {"np": np, "onp": onp})
+    assert isinstance(out, ndarray) and out.dtype == onp.dtype(dtype)
+
+
+def test_promotion_casts_are_recorded_and_gradients_keep_each_dtype() -> None:
+    x = np.array([1.0, 2.0], dtype="float64")
+    w = np.array([3.0, 4.0])  # float32
+    x.attach_grad()
+    w.attach_grad()
+    with autograd.record():
+        y = (x * w) / np.array([1, 2], dtype="int32")
+    assert y.dtype == np.float64
+    y.backward()
+    assert x.grad.dtype == np.float64 and w.grad.dtype == np.float32
+    assert x.grad.tolist() == [3.0, 2.0] and w.grad.tolist() == [1.0, 1.0]
+
+
+def test_an_array_combined_with_a_pandas_object_holds_numpy_data() -> None:
+    pd = pytest.importorskip("pandas")
+    series = pd.Series([1.0, 3.0])
+    x = np.array([2.0, 2.0])
+    for out in (x + series, x < series, np.maximum(x, series), np.less(x, series),
+                np.sin(series), np.add(series, 2)):
+        assert isinstance(out, ndarray) and type(out.data) is onp.ndarray
+    assert (x < series).tolist() == [False, True] and (x + series).dtype == np.float64
+    assert isinstance(series + x, pd.Series)  # pandas on the left computes it, as for NumPy

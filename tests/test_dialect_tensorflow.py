@@ -227,3 +227,92 @@ def test_core_tape_options() -> None:
     assert t.gradient([y, twice], x).tolist() == pytest.approx((3 * onp.cos([1.0, 2.0])).tolist())
     # y * 2 computed after the block was not recorded by the tape: a constant to it
     assert t.gradient([y, y * 2], x).tolist() == pytest.approx(onp.cos([1.0, 2.0]).tolist())
+
+
+# ---------------------------------------------------------------- TensorFlow refuses mixed dtypes
+MIXED = [
+    "tf.constant(1.0) + tf.constant(1, tf.int32)",
+    "tf.constant([1.0], tf.float64) * tf.constant([1.0])",
+    "tf.constant([1.0]) - tf.Variable([1.0], dtype=tf.float64)",
+    "tf.add(tf.constant([1]), tf.constant([1], tf.int64))",
+    "tf.maximum(tf.constant([1.0]), tf.constant([1]))",
+    "tf.matmul(tf.constant([[1.0]]), tf.constant([[1]]))",
+    "tf.tensordot(tf.constant([1.0]), tf.constant([1]), axes=1)",
+    "tf.where(tf.constant([True]), tf.constant([1.0]), tf.constant([1]))",
+    "tf.concat([tf.constant([1.0]), tf.constant([1])], 0)",
+    "tf.stack([tf.constant([1.0]), tf.constant([1])])",
+    "tf.constant([1.0]) < tf.constant([1])", "tf.constant([1.0]) ** tf.constant([2])",
+    "tf.sqrt(tf.constant([1, 4]))", "tf.exp(tf.constant([1]))", "tf.nn.sigmoid(tf.constant([1]))",
+    "tf.math.log(tf.constant([1]))",
+]
+
+
+@pytest.mark.parametrize("expression", MIXED)
+def test_mixed_dtypes_raise_invalid_argument_error(expression) -> None:
+    with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+        eval(expression, {"tf": tf})
+    message = str(caught.value)
+    assert ("expected to be a" in message or "not in the list of allowed values" in message)
+    assert "tf.cast" in message  # how to fix it
+    assert isinstance(caught.value, tf.errors.OpError)
+
+
+@pytest.mark.parametrize("expression", [
+    "tf.constant([1, 2]) + 1.5", "2.5 * tf.constant([1, 2])", "tf.constant([1, 2]) < 1.5",
+    "tf.add(tf.constant([1]), 1.5)", "tf.constant([1.0]) + 1j",
+    "tf.constant([1, 2]) + onp.array([0.5, 1.5])",
+])
+def test_a_value_that_cannot_take_the_tensors_dtype_raises_type_error(expression) -> None:
+    with pytest.raises(TypeError, match="Cannot convert .* to EagerTensor of dtype"):
+        eval(expression, {"tf": tf, "onp": onp})
+
+
+@pytest.mark.parametrize("expression, dtype", [
+    ("tf.constant([1.0]) + 1", "float32"), ("2 * tf.constant([1.0], tf.float64)", "float64"),
+    ("tf.constant([1.0]) * 2.5", "float32"), ("tf.constant([2]) ** 2", "int32"),
+    ("tf.constant([1.0]) + onp.array([1.0])", "float32"),  # converted to the tensor's dtype
+    ("tf.constant([1.0]) * onp.float64(2.0)", "float32"),
+    ("onp.float64(2.0) * tf.constant([1.0])", "float32"),
+    ("tf.constant([1, 2]) + onp.array([1, 2])", "int32"),
+    ("tf.constant([1.0]) + tf.Variable([2.0])", "float32"),
+    ("tf.constant([1, 2], tf.int32) // 2", "int32"),
+    ("tf.constant([1, 2]) / tf.constant([2, 2])", "float64"),  # int32 divides in float64
+    ("tf.constant([1, 2]) / 2", "float64"),
+    ("tf.constant([1, 2], tf.int8) / tf.constant([2, 2], tf.int8)", "float32"),
+    ("tf.constant([1.0]) / 2", "float32"), ("1 / tf.constant([2.0], tf.float64)", "float64"),
+    ("tf.reduce_sum(tf.constant([1, 2]))", "int32"),
+    ("tf.reduce_mean(tf.constant([1, 2]))", "int32"),  # an integer mean, as TensorFlow's
+    ("tf.constant([1, 2]) < 2", "bool"),
+])
+def test_dtypes_follow_tensorflow(expression, dtype) -> None:
+    out = eval(expression, {"tf": tf, "onp": onp})
+    assert isinstance(out, tf.Tensor) and out.dtype == onp.dtype(dtype)
+
+
+def test_integer_division_and_mean_values() -> None:
+    assert tf.reduce_mean(tf.constant([1, 2])).numpy() == 1
+    assert (tf.constant([1, 2]) / 2).numpy().tolist() == [0.5, 1.0]
+    with pytest.raises(TypeError, match="`x` and `y` must have the same dtype"):
+        tf.constant([1, 2]) / tf.constant([1.0, 2.0])
+    with pytest.raises(TypeError, match="`x` and `y` must have the same dtype"):
+        tf.constant([1, 2]) / 2.5
+    assert (tf.constant([1]) == None) is False and (tf.constant([1]) != None) is True  # noqa: E711
+
+
+def test_refusals_leave_variables_as_they_were_and_casting_works() -> None:
+    v = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            v * tf.constant([1, 2])
+        y = tf.reduce_sum(v * tf.cast(tf.constant([1, 2]), tf.float32))
+    assert v.numpy().tolist() == [1.0, 2.0]
+    assert tape.gradient(y, v).numpy().tolist() == [1.0, 2.0]
+
+
+def test_a_tensor_combined_with_a_pandas_object_holds_numpy_data() -> None:
+    pd = pytest.importorskip("pandas")
+    series = pd.Series([1.0, 3.0])
+    x = tf.constant([2.0, 2.0], tf.float64)
+    for out in (x + series, x < series, tf.add(x, series), tf.sqrt(series)):
+        assert isinstance(out, tf.Tensor) and type(out.data) is onp.ndarray
+    assert (tf.constant([2.0, 2.0]) * series).dtype == tf.float32  # converted to the tensor's

@@ -87,9 +87,42 @@ def set_training(train_mode: bool) -> bool:  # noqa: FBT001
 
 
 def mark_variables(variables: Any, gradients: Any, grad_reqs: Any = "write") -> None:
-    variables = variables if isinstance(variables, (list, tuple)) else [variables]
-    for variable in variables:
-        variable.attach_grad(grad_reqs if isinstance(grad_reqs, str) else grad_reqs[0])
+    """Attach ``gradients[i]`` as the gradient buffer of ``variables[i]``, with ``grad_reqs[i]``
+    (one string for all): backward writes (or adds) into those very arrays.
+
+    >>> from chainrule.mxnet import autograd, np
+    >>> x, buffer = np.array([1.0, 2.0]), np.zeros(2)
+    >>> autograd.mark_variables([x], [buffer], "write")
+    >>> with autograd.record():
+    ...     y = (x * x).sum()
+    >>> y.backward()
+    >>> buffer
+    array([2., 4.])
+    """
+    single = isinstance(variables, cr.Tensor)
+    variables = [variables] if single else list(variables)
+    gradients = [gradients] if isinstance(gradients, cr.Tensor) else list(gradients)
+    reqs = [grad_reqs] * len(variables) if isinstance(grad_reqs, str) else list(grad_reqs)
+    if not len(variables) == len(gradients) == len(reqs):
+        raise ValueError(
+            f"mark_variables needs one gradient buffer and one grad_req per variable, got "
+            f"{len(variables)} variables, {len(gradients)} gradients and {len(reqs)} grad_reqs"
+        )
+    for index, (variable, gradient, req) in enumerate(zip(variables, gradients, reqs,
+                                                          strict=True)):
+        if not isinstance(gradient, cr.Tensor) or gradient.shape != variable.shape or (
+                gradient.dtype != variable.dtype):
+            raise ValueError(
+                f"the gradient buffer of variable {index} must be an array of its shape "
+                f"{tuple(variable.shape)} and dtype {variable.dtype}, got "
+                f"{getattr(gradient, 'shape', type(gradient).__name__)} "
+                f"{getattr(gradient, 'dtype', '')}; make it with np.zeros_like(variable)"
+            )
+        if req not in ("write", "add", "null"):
+            raise ValueError(f"grad_req must be 'write', 'add' or 'null', got {req!r}")
+    for variable, gradient, req in zip(variables, gradients, reqs, strict=True):
+        variable.attach_grad(req)
+        variable.grad = _as(gradient)
 
 
 def backward(heads: Any, head_grads: Any = None, retain_graph: bool = False,

@@ -19,7 +19,8 @@ import numpy as onp
 
 import chainrule as cr
 
-from ._ndarray import _as, ndarray
+from .. import ops
+from ._ndarray import _as, binary, floating, ndarray
 
 float16, float32, float64 = cr.float16, cr.float32, cr.float64
 int8, int32, int64, uint8, bool_ = (onp.dtype(t) for t in ("int8", "int32", "int64", "uint8",
@@ -39,14 +40,24 @@ def _lift(function: Callable) -> Callable:
 
 # NumPy names the core already provides with NumPy's signatures
 _SAME = (
-    "add subtract multiply divide true_divide power negative square sqrt abs absolute exp "
-    "expm1 log log1p log2 log10 sin cos tan arcsin arccos arctan sinh cosh tanh maximum "
-    "minimum equal not_equal less less_equal greater greater_equal logical_not sign floor "
-    "ceil dot matmul vdot tensordot einsum sum mean prod max min amax amin argmax argmin var "
-    "std cumsum where clip reshape transpose swapaxes moveaxis expand_dims squeeze "
-    "broadcast_to concatenate stack split flip tile ravel zeros_like ones_like full_like"
+    "negative square abs absolute logical_not sign dot matmul vdot tensordot einsum sum mean "
+    "prod max min amax amin argmax argmin var std cumsum where clip reshape transpose swapaxes "
+    "moveaxis expand_dims squeeze broadcast_to concatenate stack split flip tile ravel "
+    "zeros_like ones_like full_like"
 ).split()
 globals().update({name: _lift(getattr(cr, name)) for name in _SAME})
+# Arithmetic and the floating functions promote as MXNet (see _promotion).
+_ARITHMETIC = {"add": ops.add, "subtract": ops.subtract, "multiply": ops.multiply,
+               "power": ops.power, "floor_divide": ops.floor_divide, "mod": ops.remainder,
+               "remainder": ops.remainder, "maximum": ops.maximum, "minimum": ops.minimum,
+               "equal": ops.equal, "not_equal": ops.not_equal, "less": ops.less,
+               "less_equal": ops.less_equal, "greater": ops.greater,
+               "greater_equal": ops.greater_equal}
+globals().update({name: binary(prim) for name, prim in _ARITHMETIC.items()})
+divide = true_divide = binary(ops.true_divide, divide=True)
+_FLOATING = ("sqrt exp expm1 log log1p log2 log10 sin cos tan arcsin arccos arctan sinh cosh "
+             "tanh floor ceil trunc rint").split()
+globals().update({name: floating(getattr(ops, name)) for name in _FLOATING})
 
 
 def array(object: Any, dtype: Any = None, ctx: Any = None) -> ndarray:  # noqa: A002

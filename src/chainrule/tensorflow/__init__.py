@@ -1,9 +1,11 @@
 """TensorFlow spelling: ``import chainrule.tensorflow as tf``.
 
 A dictionary from TensorFlow's names to chainrule's. Python floats become float32 and Python
-ints int32; ``tf.Variable`` is a trainable leaf; ``tf.GradientTape`` is the core's tape
-(:class:`chainrule.GradientTape`), so a non-scalar target is differentiated as its sum, an
-unconnected source gets ``None``, and a non-persistent tape works once.
+ints int32, and operations refuse mixed dtypes as TensorFlow does
+(``tf.errors.InvalidArgumentError``; ``tf.cast`` converts); ``tf.Variable`` is a trainable
+leaf; ``tf.GradientTape`` is the core's tape (:class:`chainrule.GradientTape`), so a
+non-scalar target is differentiated as its sum, an unconnected source gets ``None``, and a
+non-persistent tape works once.
 
 >>> import chainrule.tensorflow as tf
 >>> x = tf.Variable(tf.range(4, dtype=tf.float32))
@@ -25,7 +27,19 @@ import numpy as onp
 
 import chainrule as cr
 
-from ._tensor import Tensor, TensorShape, Variable, _as, to_array
+from .. import ops as _ops
+from . import errors  # noqa: F401
+from ._tensor import (
+    Tensor,
+    TensorShape,
+    Variable,
+    _as,
+    binary,
+    floating,
+    matched,
+    to_array,
+    true_divide,
+)
 
 float16, float32, float64 = cr.float16, cr.float32, cr.float64
 int8, int32, int64, uint8 = (onp.dtype(t) for t in ("int8", "int32", "int64", "uint8"))
@@ -119,7 +133,12 @@ def _reduction(function: Callable, name: str) -> Callable:
     def reduce(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: Any = None) -> Tensor:
         axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
-        return _as(function(_tensor(input_tensor), axis=axis, keepdims=keepdims))
+        x = _tensor(input_tensor)
+        out = function(x, axis=axis, keepdims=keepdims)
+        if x.data.dtype.kind in "iu" and out.data.dtype != x.data.dtype:
+            # TensorFlow keeps an integer tensor's dtype: sums in it, means truncated
+            out = cr.astype(cr.trunc(out) if out.data.dtype.kind == "f" else out, x.data.dtype)
+        return _as(out)
 
     reduce.__name__ = reduce.__qualname__ = name
     reduce.__doc__ = f"``tf.{name}(input_tensor, axis=None, keepdims=False)``."
@@ -142,16 +161,24 @@ reduce_all = _reduction(lambda x, axis, keepdims: x.all(axis, keepdims), "reduce
 reduce_any = _reduction(lambda x, axis, keepdims: x.any(axis, keepdims), "reduce_any")
 
 _ELEMENTWISE = {
-    "abs": cr.abs, "exp": cr.exp, "log": cr.log, "log1p": cr.log1p, "sqrt": cr.sqrt,
-    "square": cr.square, "sin": cr.sin, "cos": cr.cos, "tan": cr.tan, "tanh": cr.tanh,
-    "sigmoid": cr.sigmoid, "negative": cr.negative, "sign": cr.sign, "floor": cr.floor,
-    "add": cr.add, "subtract": cr.subtract, "multiply": cr.multiply, "divide": cr.divide,
-    "truediv": cr.divide, "pow": cr.power, "maximum": cr.maximum, "minimum": cr.minimum,
-    "equal": cr.equal, "not_equal": cr.not_equal, "less": cr.less, "less_equal": cr.less_equal,
-    "greater": cr.greater, "greater_equal": cr.greater_equal, "logical_and": cr.logical_and,
-    "logical_or": cr.logical_or, "logical_not": cr.logical_not,
+    "abs": cr.abs, "square": cr.square, "negative": cr.negative, "sign": cr.sign,
+    "floor": cr.floor, "logical_not": cr.logical_not,
 }
 _ELEMENTWISE = {name: _lifted(function, name) for name, function in _ELEMENTWISE.items()}
+# Functions with TensorFlow's dtype rules: floating kernels only, or operands of one dtype.
+_ELEMENTWISE.update({name: floating(getattr(_ops, name), op) for name, op in {
+    "exp": "Exp", "log": "Log", "log1p": "Log1p", "sqrt": "Sqrt", "sin": "Sin", "cos": "Cos",
+    "tan": "Tan", "tanh": "Tanh", "sigmoid": "Sigmoid"}.items()})
+_ELEMENTWISE.update({name: binary(getattr(_ops, function), op) for name, (function, op) in {
+    "add": ("add", "AddV2"), "subtract": ("subtract", "Sub"), "multiply": ("multiply", "Mul"),
+    "pow": ("power", "Pow"), "maximum": ("maximum", "Maximum"),
+    "minimum": ("minimum", "Minimum"), "equal": ("equal", "Equal"),
+    "not_equal": ("not_equal", "NotEqual"), "less": ("less", "Less"),
+    "less_equal": ("less_equal", "LessEqual"), "greater": ("greater", "Greater"),
+    "greater_equal": ("greater_equal", "GreaterEqual"),
+    "logical_and": ("logical_and", "LogicalAnd"), "logical_or": ("logical_or", "LogicalOr"),
+}.items()})
+_ELEMENTWISE["divide"] = _ELEMENTWISE["truediv"] = true_divide
 globals().update({name: f for name, f in _ELEMENTWISE.items() if name not in ("log",)})
 
 
@@ -171,12 +198,12 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
         a = cr.swapaxes(a, -1, -2)
     if transpose_b:
         b = cr.swapaxes(b, -1, -2)
-    return _as(cr.matmul(a, b))
+    return _as(cr.matmul(*matched((a, b), "MatMul")))
 
 
 def tensordot(a: Any, b: Any, axes: Any, name: Any = None) -> Tensor:
     """``axes=1`` contracts the last axis of ``a`` with the first of ``b``."""
-    return _as(cr.tensordot(_tensor(a), _tensor(b), axes=axes))
+    return _as(cr.tensordot(*matched((_tensor(a), _tensor(b)), "MatMul"), axes=axes))
 
 
 def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool | None = None,  # noqa: A002
@@ -200,11 +227,12 @@ def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: Any = Non
 
 
 def concat(values: Sequence[Any], axis: int, name: Any = None) -> Tensor:
-    return _as(cr.concatenate([_tensor(v) for v in values], axis=axis))
+    return _as(cr.concatenate(list(matched([_tensor(v) for v in values], "ConcatV2")),
+                              axis=axis))
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: Any = None) -> Tensor:
-    return _as(cr.stack([_tensor(v) for v in values], axis=axis))
+    return _as(cr.stack(list(matched([_tensor(v) for v in values], "Pack")), axis=axis))
 
 
 def squeeze(input: Any, axis: Any = None, name: Any = None) -> Tensor:  # noqa: A002
@@ -222,7 +250,7 @@ def tile(input: Any, multiples: Any, name: Any = None) -> Tensor:  # noqa: A002
 def where(condition: Any, x: Any = None, y: Any = None, name: Any = None) -> Tensor:
     if x is None and y is None:
         return constant(onp.argwhere(onp.asarray(condition)).astype(onp.int64))
-    return _as(cr.where(condition, x, y))
+    return _as(cr.where(condition, *matched((x, y), "SelectV2")))
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: Any = None) -> Tensor:
@@ -332,5 +360,7 @@ class GradientTape(cr.GradientTape):
 
 __all__ = [
     name for name in dir()
-    if not name.startswith("_") and name not in ("builtins", "functools", "types", "onp", "cr")
+    if not name.startswith("_") and name not in (
+        "builtins", "functools", "types", "onp", "cr", "binary", "floating", "matched",
+        "to_array", "true_divide")
 ] + ["Tensor", "TensorShape", "Variable"]

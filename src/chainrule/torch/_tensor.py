@@ -1,21 +1,32 @@
 """``chainrule.torch.Tensor``: the core tensor with PyTorch's method names and defaults.
 
-Every method is a translation: ``dim``/``keepdim`` become ``axis``/``keepdims``, ``var`` and
-``std`` default to the unbiased estimate, ``max(dim)`` returns ``(values, indices)``. The
-semantics (accumulating ``.grad``, the scalar-only ``backward``) are the core's defaults.
+Every method is a translation: ``dim``/``keepdim`` become ``axis``/``keepdims`` (and, as in
+PyTorch, NumPy's ``axis``/``keepdims`` are accepted too), ``var`` and ``std`` default to the
+unbiased estimate, ``max(dim)`` returns ``(values, indices)``. The semantics (accumulating
+``.grad``, the scalar-only ``backward``) are the core's defaults.
+
+Two things are converted at this boundary rather than left to the core: dtypes, which follow
+PyTorch's promotion (:mod:`._promotion`: operands are cast to PyTorch's result dtype before the
+core op runs), and exceptions, which are the classes PyTorch raises (``RuntimeError`` where
+NumPy raises ``ValueError``), so that code catching them keeps working.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 from collections import namedtuple
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
 import chainrule as cr
 
 from .. import ops
+from ..tensor import as_dtype
+from ._promotion import DEFAULT_FLOAT, can_cast, cast, promoted, result_type
 
 
 class Size(tuple):
@@ -55,6 +66,14 @@ class dtype:  # noqa: N801 - PyTorch's name
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
+    @property
+    def is_complex(self) -> bool:
+        return self.dtype.kind == "c"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.dtype.kind in "ifc"
+
 
 DTYPES = {np.dtype(name): dtype(name) for name in (
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
@@ -62,6 +81,63 @@ DTYPES = {np.dtype(name): dtype(name) for name in (
 
 
 values_indices = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """``torch.device``: where a tensor lives; here always the CPU.
+
+    >>> import chainrule.torch as torch
+    >>> torch.device("cpu"), torch.zeros(2).device == "cpu"
+    (device(type='cpu'), True)
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index  # noqa: A001
+        name, _, number = str(type).partition(":")
+        self.type = name
+        self.index = builtins.int(number) if number else index
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def check_device(where: Any) -> None:
+    """Accept ``device=None``, ``"cpu"`` or ``torch.device("cpu")``; refuse the others as a
+    PyTorch built without CUDA does."""
+    if where is None or where is CPU:
+        return
+    kind = device(where).type
+    if kind == "cpu":
+        return
+    if kind == "cuda":
+        raise AssertionError(
+            "Torch not compiled with CUDA enabled: chainrule computes on the CPU only; use "
+            "device='cpu' (or leave device out), and test torch.cuda.is_available() first"
+        )
+    raise RuntimeError(
+        f"device {str(where)!r} is not available: chainrule computes on the CPU only; use "
+        "device='cpu' (or leave device out)"
+    )
 
 
 def _axis(dim: Any) -> Any:
@@ -153,10 +229,18 @@ class Tensor(cr.Tensor):
     ndimension = dim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return False
 
     def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        check_device("cuda")
         return self
 
     def contiguous(self) -> Tensor:
@@ -165,7 +249,51 @@ class Tensor(cr.Tensor):
     def is_contiguous(self) -> bool:
         return True
 
+    # ---------------------------------------------------------------- autograd state
+    @property
+    def requires_grad(self) -> builtins.bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: builtins.bool) -> None:
+        if value and self._node is None and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"Only Tensors of floating point and complex dtype can require gradients, this "
+                f"one is {self.dtype}; create it with a floating dtype (e.g. "
+                f"torch.tensor(data, dtype=torch.float32)) or convert it with .float()"
+            )
+        cr.Tensor.requires_grad.fset(self, value)
+
     # ---------------------------------------------------------------- conversion
+    def __bool__(self) -> builtins.bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (this one has "
+                f"{self.data.size}); use .any() or .all()"
+            )
+        return builtins.bool(self.data)
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self._scalar())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self._scalar())
+
+    def _scalar(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"only one element tensors can be converted to Python scalars, this one has "
+                f"{self.data.size}; index it or reduce it first"
+            )
+        return self.data.item()
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy's binary ufuncs on PyTorch tensors promote as PyTorch's operators do."""
+        route = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
+        if route is None:
+            return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
+        return _apply(route, inputs)
+
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._rg and not force:
             raise RuntimeError(
@@ -178,11 +306,17 @@ class Tensor(cr.Tensor):
         return cr.ops.copy(self)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``x.to(torch.float64)``, ``x.to("cpu")``, ``x.to(other)``, ``x.to(device, dtype)``."""
         dtype = kwargs.get("dtype")
+        check_device(kwargs.get("device"))
         for arg in args:
-            if not isinstance(arg, str):
+            if isinstance(arg, (str, device)):
+                check_device(arg)
+            elif isinstance(arg, cr.Tensor):
+                dtype = arg.data.dtype
+            else:
                 dtype = arg
-        return self if dtype is None else cr.astype(self, dtype)
+        return self if dtype is None or self.data.dtype == dtype else cr.astype(self, dtype)
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
@@ -205,17 +339,33 @@ class Tensor(cr.Tensor):
         return cr.astype(self, "bool")
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
-            axis: Any = None) -> Tensor:
-        out = cr.sum(self, axis=_axis(dim if axis is None else axis), keepdims=keepdim)
-        return out if dtype is None else cr.astype(out, dtype)
+    def _accumulating(self, dtype: Any) -> Tensor:
+        """The input of a sum or product: in ``dtype`` if given, else integers and booleans
+        in int64 (PyTorch's accumulation type; NumPy would keep uint8 as uint64)."""
+        if dtype is not None:
+            return _cast(self, dtype)
+        return self if self.data.dtype.kind in "fc" else _cast(self, "int64")
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
-             axis: Any = None) -> Tensor:
-        return cr.mean(self, axis=_axis(dim if axis is None else axis), keepdims=keepdim)
+    def _floating_only(self, name: str, dtype: Any = None) -> Tensor:
+        """The input of a reduction that PyTorch computes for floating dtypes only."""
+        if dtype is not None:
+            return _cast(self, dtype)
+        if self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"{name}(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {_scalar_name(self.data.dtype)} (convert the "
+                f"tensor first, e.g. x.float().{name}(), or pass dtype=torch.float32)"
+            )
+        return self
 
-    def prod(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return cr.prod(self, axis=dim, keepdims=keepdim)
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return cr.sum(self._accumulating(dtype), axis=_axis(dim), keepdims=keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return cr.mean(self._floating_only("mean", dtype), axis=_axis(dim), keepdims=keepdim)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return cr.prod(self._accumulating(dtype), axis=dim, keepdims=keepdim)
 
     def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
         if isinstance(dim, cr.Tensor):
@@ -242,11 +392,11 @@ class Tensor(cr.Tensor):
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return cr.min(self, axis=_axis(dim), keepdims=keepdim)
 
-    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
-        return _as(cr.argmax(self, axis=dim if axis is None else axis, keepdims=keepdim))
+    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _as(cr.argmax(self, axis=dim, keepdims=keepdim))
 
-    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
-        return _as(cr.argmin(self, axis=dim if axis is None else axis, keepdims=keepdim))
+    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _as(cr.argmin(self, axis=dim, keepdims=keepdim))
 
     def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
             correction: Any = None) -> Tensor:
@@ -254,25 +404,27 @@ class Tensor(cr.Tensor):
         if isinstance(dim, bool):
             dim, unbiased = None, dim
         ddof = (1 if unbiased else 0) if correction is None else correction
-        return cr.var(self, axis=_axis(dim), ddof=ddof, keepdims=keepdim)
+        return cr.var(self._floating_only("var"), axis=_axis(dim), ddof=ddof, keepdims=keepdim)
 
     def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
             correction: Any = None) -> Tensor:
+        self._floating_only("std")
         return cr.sqrt(self.var(dim, unbiased, keepdim, correction=correction))
 
     def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:  # type: ignore[override]
         """The 2-norm of all elements (or ``p``-norm, along ``dim``)."""
-        x = self
+        x = self._floating_only("norm")
         if dim is None and p not in ("fro", 2, 2.0):
-            x, dim = cr.reshape(self, (-1,)), 0
+            x, dim = cr.reshape(x, (-1,)), 0
         ord_ = None if p in ("fro", 2, 2.0) else p
         return ops.norm(x, ord=ord_, axis=_axis(dim), keepdims=keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return cr.logsumexp(self, axis=_axis(dim), keepdims=keepdim)
+        x = self if self.data.dtype.kind in "fc" else _cast(self, DEFAULT_FLOAT)
+        return cr.logsumexp(x, axis=_axis(dim), keepdims=keepdim)
 
-    def cumsum(self, dim: int) -> Tensor:  # type: ignore[override]
-        return cr.cumsum(self, axis=dim)
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:  # type: ignore[override]
+        return cr.cumsum(self._accumulating(dtype), axis=dim)
 
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:  # type: ignore[override]
         return _as(cr.Tensor.all(self, dim, keepdim))
@@ -282,13 +434,19 @@ class Tensor(cr.Tensor):
 
     # ---------------------------------------------------------------- shapes
     def view(self, *shape: Any) -> Tensor:
-        return cr.reshape(self, _sizes(shape))
+        shape = _sizes(shape)
+        try:
+            return cr.reshape(self, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"shape '{list(shape)}' is invalid for input of size {self.data.size} (the "
+                f"tensor has shape {list(self.data.shape)}; at most one size may be -1)"
+            ) from None
 
-    def reshape(self, *shape: Any) -> Tensor:
-        return cr.reshape(self, _sizes(shape))
+    reshape = view
 
     def view_as(self, other: cr.Tensor) -> Tensor:
-        return cr.reshape(self, other.data.shape)
+        return self.view(other.data.shape)
 
     reshape_as = view_as
 
@@ -308,7 +466,14 @@ class Tensor(cr.Tensor):
         return cr.squeeze(self, dim)
 
     def permute(self, *dims: Any) -> Tensor:
-        return cr.transpose(self, _sizes(dims))
+        dims = _sizes(dims)
+        if len(dims) != self.data.ndim:
+            raise RuntimeError(
+                f"permute(): number of dimensions in the tensor input does not match the length "
+                f"of the desired ordering of dimensions i.e. input.dim() = {self.data.ndim} is "
+                f"not equal to len(dims) = {len(dims)}"
+            )
+        return _runtime_errors(cr.transpose)(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:  # type: ignore[override]
         return cr.swapaxes(self, dim0, dim1)
@@ -321,9 +486,22 @@ class Tensor(cr.Tensor):
 
     def expand(self, *sizes: Any) -> Tensor:
         sizes = _sizes(sizes)
+        if len(sizes) < self.data.ndim:
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+                f"to the number of dimensions in the tensor ({self.data.ndim})"
+            )
         shape = (1,) * (len(sizes) - self.data.ndim) + self.data.shape
-        return cr.broadcast_to(self, tuple(s if n == -1 else n for n, s in zip(sizes, shape,
-                                                                               strict=True)))
+        target = tuple(s if n == -1 else n for n, s in zip(sizes, shape, strict=True))
+        for position, (old, new) in enumerate(zip(shape, target, strict=True)):
+            if old != 1 and old != new:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({new}) must match the existing size "
+                    f"({old}) at non-singleton dimension {position}.  Target sizes: "
+                    f"{list(sizes)}.  Tensor sizes: {list(self.data.shape)} (only dimensions "
+                    "of size 1 can be expanded)"
+                )
+        return cr.broadcast_to(self, target)
 
     def expand_as(self, other: cr.Tensor) -> Tensor:
         return cr.broadcast_to(self, other.data.shape)
@@ -343,9 +521,8 @@ class Tensor(cr.Tensor):
                           for axis in range(self.data.ndim))]
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        if isinstance(value, cr.Tensor):  # a tensor's gradient flows (PyTorch: 0-d only)
-            return cr.where(mask, value.astype(self.dtype), self)
-        return cr.where(mask, cr.tensor(value, dtype=self.dtype), self)
+        """``value`` where ``mask`` holds, in this tensor's dtype (as PyTorch)."""
+        return cr.where(mask, _cast(value, self.data.dtype), self)
 
     def split(self, split_size: Any, dim: int = 0) -> list:
         size = self.data.shape[dim]
@@ -357,24 +534,49 @@ class Tensor(cr.Tensor):
 
     # ---------------------------------------------------------------- elementwise
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return cr.clip(self, min, max)
+        """Values limited to ``[min, max]``, in the promoted dtype of the three."""
+        x, low, high = _promote(_CLAMP, (self, min, max))
+        numbers = [bound for bound in (min, max) if not isinstance(bound, (cr.Tensor, type(None)))]
+        if x.data.dtype.kind == "b" and numbers:
+            raise NotImplementedError(  # (PyTorch has tensor bounds for bool tensors only)
+                "clamp with a number as a bound is not implemented for 'Bool' tensors; pass "
+                "the bounds as tensors, or convert the tensor first (e.g. with .int())"
+            )
+        return cr.clip(x, _raw(low), _raw(high))
 
     clip = clamp
 
     def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
-        return cr.clip(self, min, None)
+        return self.clamp(min, None)
 
-    def softmax(self, dim: int) -> Tensor:
-        return cr.softmax(self, axis=dim)
+    def _float_input(self, name: str, dtype: Any) -> Tensor:
+        if dtype is not None:
+            return _cast(self, dtype)
+        if self.data.dtype.kind not in "fc":
+            raise NotImplementedError(  # (PyTorch's class here, a RuntimeError)
+                f"{name}() is computed for floating tensors only, this one is "
+                f"{self.dtype}; convert it first (x.float()) or pass dtype=torch.float32"
+            )
+        return self
 
-    def log_softmax(self, dim: int) -> Tensor:
-        return cr.log_softmax(self, axis=dim)
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return cr.softmax(self._float_input("softmax", dtype), axis=dim)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return cr.log_softmax(self._float_input("log_softmax", dtype), axis=dim)
 
     def pow(self, exponent: Any) -> Tensor:
         return self ** exponent
 
     def neg(self) -> Tensor:
-        return -self
+        if self.data.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return ops.negative.apply((self,), _NO_PARAMS)
+
+    __neg__ = negative = neg
 
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
         return self + (other if alpha == 1 else other * alpha)
@@ -382,40 +584,124 @@ class Tensor(cr.Tensor):
     def sub(self, other: Any, alpha: Any = 1) -> Tensor:
         return self - (other if alpha == 1 else other * alpha)
 
+    subtract = sub
+
     def mul(self, other: Any) -> Tensor:
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        return self / other
+    multiply = mul
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """True division, or with ``rounding_mode`` "floor" or "trunc" rounded in the
+        promoted dtype."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            x, y = promoted((self, other))
+            quotient = cr.trunc(_apply(_OPS["truediv"], (x, y)))
+            return _cast(quotient, x.data.dtype)
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"{rounding_mode!r}"
+        )
+
+    divide = true_divide = div
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return self // other
+
+    def remainder(self, other: Any) -> Tensor:
+        return self % other
 
     def matmul(self, other: Any) -> Tensor:
-        return cr.matmul(self, other)
+        """Matrix product; PyTorch refuses operands of different dtypes here."""
+        if not isinstance(other, cr.Tensor):
+            other = np.asarray(other)
+        other_dtype = _raw(other).dtype
+        if other_dtype != self.data.dtype:
+            raise RuntimeError(
+                f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != "
+                f"{DTYPES.get(other_dtype, other_dtype)} (PyTorch does not promote in matrix "
+                "products; convert one of them, e.g. with .float())"
+            )
+        try:
+            return ops.matmul.apply((self, other), _NO_PARAMS)
+        except ValueError:
+            shapes = (list(self.data.shape), list(np.shape(_raw(other))))
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({shapes[0]} and {shapes[1]}): the "
+                "last dimension of the first must equal the first (or second-to-last) of the "
+                "second"
+            ) from None
 
-    mm = mv = matmul
+    __matmul__ = mm = mv = bmm = matmul
 
-    def eq(self, other: Any) -> Tensor:
-        return self == other
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _as(other).matmul(self)
 
-    def ne(self, other: Any) -> Tensor:
-        return self != other
-
-    def lt(self, other: Any) -> Tensor:
-        return self < other
-
-    def le(self, other: Any) -> Tensor:
-        return self <= other
-
-    def gt(self, other: Any) -> Tensor:
-        return self > other
-
-    def ge(self, other: Any) -> Tensor:
-        return self >= other
-
-    def log1p(self) -> Tensor:
-        return cr.log1p(self)
+    def dot(self, other: Any) -> Tensor:
+        """Inner product of two 1-D tensors."""
+        if self.data.ndim != 1 or np.ndim(_raw(other)) != 1:
+            raise RuntimeError(
+                f"1D tensors expected, but got {self.data.ndim}D and {np.ndim(_raw(other))}D "
+                "tensors"
+            )
+        if self.data.shape != np.shape(_raw(other)):
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{self.data.shape[0]}] and src "
+                f"[{np.shape(_raw(other))[0]}] to have the same number of elements"
+            )
+        return self.matmul(other)
 
     def sign(self) -> Tensor:
         return cr.sign(self)
+
+    def conj(self) -> Tensor:
+        return cr.conj(self) if self.data.dtype.kind == "c" else self
+
+    # ---------------------------------------------------------------- in place
+    def _in_place(self, result: cr.Tensor) -> Tensor:
+        """Write ``result`` into this tensor, in its dtype: PyTorch refuses a result of a higher
+        category (a float into an integer tensor), before anything is written."""
+        dtype = self.data.dtype
+        if result.data.dtype != dtype:
+            if not can_cast(result.data.dtype, dtype):
+                raise RuntimeError(
+                    f"result type {_scalar_name(result.data.dtype)} can't be cast to the "
+                    f"desired output type {_scalar_name(dtype)} (an in-place operation keeps "
+                    "the tensor's dtype; use the out-of-place form, e.g. x = x + y)"
+                )
+            result = cr.astype(result, dtype)
+        return self._assign(result)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(self + other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(self - other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(self * other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(self / other)
+
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._in_place(self.add(other, alpha))
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return self._in_place(self.sub(other, alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._in_place(self * other)
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return self._in_place(self.div(other, rounding_mode=rounding_mode))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self._in_place(self.clamp(min, max))
 
     def item(self) -> Any:
         if self.data.size != 1:
@@ -423,6 +709,18 @@ class Tensor(cr.Tensor):
                 f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
             )
         return self.data.item()
+
+
+def _raw(value: Any) -> Any:
+    return value.data if isinstance(value, cr.Tensor) else value
+
+
+def _cast(value: Any, dtype: Any) -> Any:
+    """A tensor (recorded) or a value in ``dtype``, unchanged if it has it already."""
+    dtype = as_dtype(dtype)
+    if isinstance(value, cr.Tensor):
+        return value if value.data.dtype == dtype else cr.astype(value, dtype)
+    return np.asarray(value, dtype)
 
 
 def _as(tensor: Any) -> Tensor:
@@ -434,22 +732,230 @@ def _as(tensor: Any) -> Tensor:
     return tensor._as_class(Tensor)
 
 
-def _promoting(name: str, division: bool = False) -> Any:
-    """PyTorch's type promotion: an integer tensor meeting a Python float, or divided, gives the
-    default float dtype (float32), where NumPy would give float64."""
-    operator = getattr(cr.Tensor, name)
-
-    def method(self: Tensor, other: Any) -> Any:
-        if self.data.dtype.kind in "biu" and (division or isinstance(other, float)):
-            return operator(cr.astype(self, "float32"), other)
-        return operator(self, other)
-
-    method.__name__ = name
-    return method
+# ---------------------------------------------------------------- PyTorch's promotion
+# Operators, methods and ``torch.*`` functions all come here: the operands are cast to
+# PyTorch's result dtype (see _promotion), then the core's primitive runs on them.
+_NO_PARAMS: dict = {}
 
 
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__pow__",
-              "__rpow__"):
-    setattr(Tensor, _name, _promoting(_name))
-for _name in ("__truediv__", "__rtruediv__"):
-    setattr(Tensor, _name, _promoting(_name, division=True))
+class _Op(NamedTuple):
+    """How PyTorch computes an elementwise operation: its primitive, the kinds of result dtype
+    it has a kernel for (it refuses the others), whether the result is at least the default
+    float dtype (true division, the floating functions), and its name in messages."""
+
+    prim: Any
+    kinds: str = "biufc"
+    floating: bool = False
+    name: str = ""
+
+
+_OPS = {
+    "add": _Op(ops.add), "sub": _Op(ops.subtract), "mul": _Op(ops.multiply),
+    "truediv": _Op(ops.true_divide, "fc", True, "div"), "pow": _Op(ops.power, "iufc"),
+    "floordiv": _Op(ops.floor_divide, "iuf", name="div_floor"),
+    "mod": _Op(ops.remainder, "iuf", name="remainder"),
+    "eq": _Op(ops.equal), "ne": _Op(ops.not_equal), "lt": _Op(ops.less, "biuf"),
+    "le": _Op(ops.less_equal, "biuf"), "gt": _Op(ops.greater, "biuf"),
+    "ge": _Op(ops.greater_equal, "biuf"), "maximum": _Op(ops.maximum, "biuf"),
+    "minimum": _Op(ops.minimum, "biuf"),
+}
+# The floating functions (``torch.exp`` is the method, see __init__).
+_FLOATING = {
+    name: _Op(prim, "fc", True, name) for name, prim in {
+        "exp": ops.exp, "expm1": ops.expm1, "log": ops.log, "log1p": ops.log1p,
+        "log2": ops.log2, "log10": ops.log10, "sqrt": ops.sqrt, "reciprocal": ops.reciprocal,
+        "sin": ops.sin, "cos": ops.cos, "tan": ops.tan, "asin": ops.arcsin,
+        "acos": ops.arccos, "atan": ops.arctan, "sinh": ops.sinh, "cosh": ops.cosh,
+        "tanh": ops.tanh, "sigmoid": ops.sigmoid,
+    }.items()
+}
+# Whether a Python number leaves a dimensioned tensor's dtype as it is, by the tensor's kind
+# (with NumPy 1's value-based casting as with NumPy 2's weak scalars): the common case, which
+# needs no promotion.
+_KEEPS = {float: "fc", int: "iufc"}
+_KEEPS_FLOAT = {float: "fc", int: "fc"}
+# What PyTorch's operators refuse as an operand (a list is not a tensor there).
+_NOT_OPERANDS = (str, bytes, list, tuple, dict, set)
+
+
+def _promote(op: _Op, operands: tuple) -> tuple:
+    """``operands`` cast to the dtype PyTorch computes ``op`` in, or PyTorch's refusal."""
+    if op.prim is ops.subtract and builtins.any(_is_bool(operand) for operand in operands):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    dtype = result_type(*operands)
+    if op.floating and dtype.kind not in "fc":
+        dtype = DEFAULT_FLOAT
+    if dtype.kind not in op.kinds:
+        raise NotImplementedError(  # (a RuntimeError, as PyTorch's)
+            f'"{op.name}" not implemented for \'{_scalar_name(dtype)}\': PyTorch has no kernel '
+            f"for it in {dtype}; convert the operands first (e.g. with .float())"
+        )
+    return tuple([cast(operand, dtype) for operand in operands])
+
+
+def _is_bool(value: Any) -> builtins.bool:
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return True
+    dtype = getattr(_raw(value), "dtype", None)
+    return dtype is not None and dtype.kind == "b"
+
+
+def _binary(op: _Op, reflected: bool = False) -> Callable:
+    """``self <op> other`` (``other <op> self`` if ``reflected``) with PyTorch's promotion."""
+    apply = op.prim.apply
+    fast_kinds = "fc" if op.floating else op.kinds.replace("b", "")
+    keeps = {kind: "".join(k for k in kinds if k in fast_kinds)
+             for kind, kinds in (_KEEPS_FLOAT if op.floating else _KEEPS).items()}
+
+    def operator(self: Tensor, other: Any) -> Tensor:
+        data = self.data
+        if isinstance(other, cr.Tensor):  # the fast path: operands of the same dtype
+            same = other.data.dtype is data.dtype and data.dtype.kind in fast_kinds
+        else:
+            same = data.ndim and data.dtype.kind in keeps.get(type(other), "")
+        operands = (other, self) if reflected else (self, other)
+        if not same:
+            if other is None or isinstance(other, _NOT_OPERANDS):
+                return NotImplemented  # Python's TypeError, as PyTorch's (x == None is False)
+            operands = _promote(op, operands)
+        try:
+            return apply(operands, _NO_PARAMS)
+        except (ValueError, TypeError) as error:
+            raise _runtime_error(error, operands) from None
+
+    return operator
+
+
+def _apply(op: _Op, operands: tuple) -> Tensor:
+    """The general form of :func:`_binary`, for any number of operands in any order."""
+    operands = _promote(op, operands)
+    try:
+        return _as(op.prim.apply(operands, _NO_PARAMS))
+    except (ValueError, TypeError) as error:
+        raise _runtime_error(error, operands) from None
+
+
+def _floating(op: _Op) -> Callable:
+    """A floating function (``exp``, ``sqrt``...): integers and booleans become the default
+    float dtype first, as in PyTorch (NumPy would give float64)."""
+    apply = op.prim.apply
+
+    def function(self: Tensor) -> Tensor:
+        if self.data.dtype.kind not in "fc":
+            self = cr.astype(self, DEFAULT_FLOAT)
+        return apply((self,), _NO_PARAMS)
+
+    function.__name__ = op.name
+    return function
+
+
+def _shape_of(value: Any) -> tuple:
+    return tuple(np.shape(value.data if isinstance(value, cr.Tensor) else value))
+
+
+def _runtime_error(error: Exception, operands: tuple = ()) -> Exception:
+    """PyTorch's exception for what NumPy reports as a ValueError or a TypeError (no loop for
+    these dtypes): a RuntimeError, with PyTorch's wording for shapes that do not broadcast. (An
+    ``AxisError`` is also an IndexError, PyTorch's class for a dimension out of range: it is
+    kept.)"""
+    if isinstance(error, IndexError):
+        return error
+    shapes = [_shape_of(operand) for operand in operands if operand is not None]
+    ndim = builtins.max((len(shape) for shape in shapes), default=0)
+    for position in range(1, ndim + 1):
+        sizes = [shape[-position] for shape in shapes if len(shape) >= position]
+        sizes = [size for size in sizes if size != 1]
+        if len(set(sizes)) > 1:
+            return RuntimeError(
+                f"The size of tensor a ({sizes[0]}) must match the size of tensor b "
+                f"({sizes[1]}) at non-singleton dimension {ndim - position}; the shapes "
+                f"{' and '.join(str(list(shape)) for shape in shapes)} do not broadcast "
+                "(reshape or unsqueeze one of them)"
+            )
+    return RuntimeError(str(error))
+
+
+def _runtime_errors(method: Callable) -> Callable:
+    """``method`` raising RuntimeError where the core raises ValueError (as PyTorch does)."""
+
+    @functools.wraps(method)
+    def converted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ValueError as error:
+            raise _runtime_error(error) from None
+
+    return converted
+
+
+# PyTorch's names for the dtypes in its messages ("result type Float can't be cast...").
+_SCALAR_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}
+
+
+def _scalar_name(dtype: np.dtype) -> str:
+    return _SCALAR_NAMES.get(dtype.name, dtype.name)
+
+
+for _name, _op in _OPS.items():
+    _op = _op._replace(name=_op.name or _name)
+    _OPS[_name] = _op
+    if _name in ("maximum", "minimum"):
+        setattr(Tensor, _name, _binary(_op))
+        continue
+    setattr(Tensor, f"__{_name}__", _binary(_op))
+    if _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        setattr(Tensor, _name, _binary(_op))
+    else:
+        setattr(Tensor, f"__r{_name}__", _binary(_op, reflected=True))
+Tensor.__hash__ = cr.Tensor.__hash__  # (defining __eq__ drops it)
+for _name, _op in _FLOATING.items():
+    setattr(Tensor, _name, _floating(_op))
+Tensor.arcsin, Tensor.arccos, Tensor.arctan = Tensor.asin, Tensor.acos, Tensor.atan
+
+_CLAMP = _Op(ops.clip, "biuf", name="clamp")
+# A NumPy number on the left of an operator (``np.float64(2) * x``) reaches the tensor as a
+# ufunc: binary ufuncs promote as PyTorch's operators do. (Unary ones keep NumPy's rules, as
+# PyTorch's tensors do: ``np.exp`` of an integer tensor is float64 there too.)
+_UFUNCS = {
+    getattr(np, name): _OPS[op] for name, op in {
+        "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "truediv",
+        "power": "pow", "floor_divide": "floordiv", "remainder": "mod", "maximum": "maximum",
+        "minimum": "minimum", "equal": "eq", "not_equal": "ne", "less": "lt",
+        "less_equal": "le", "greater": "gt", "greater_equal": "ge",
+    }.items()
+}
+
+
+def _accepts_numpy_names(method: Callable) -> Callable:
+    """``method`` also taking NumPy's ``axis`` and ``keepdims`` for ``dim`` and ``keepdim``, as
+    PyTorch's functions do (``x.sum(axis=0, keepdims=True)``)."""
+    parameters = inspect.signature(method).parameters
+    aliases = tuple((numpy_name, name) for numpy_name, name in (("axis", "dim"),
+                                                                 ("keepdims", "keepdim"))
+                    if name in parameters and numpy_name not in parameters)
+    if not aliases:
+        return method
+
+    @functools.wraps(method)
+    def aliased(*args: Any, **kwargs: Any) -> Any:
+        for numpy_name, name in aliases:
+            if numpy_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{method.__name__}() got both {name}= and {numpy_name}=, "
+                                    f"which are the same argument; pass one of them")
+                kwargs[name] = kwargs.pop(numpy_name)
+        return method(*args, **kwargs)
+
+    return aliased
+
+
+for _name, _method in list(vars(Tensor).items()):
+    if inspect.isfunction(_method) and not _name.startswith("__"):
+        setattr(Tensor, _name, _accepts_numpy_names(_method))

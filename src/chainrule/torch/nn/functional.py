@@ -33,24 +33,37 @@ def relu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def sigmoid(input: Any) -> Tensor:  # noqa: A002
-    return _as(cr.sigmoid(input))
+    return _as(input).sigmoid()
 
 
 def tanh(input: Any) -> Tensor:  # noqa: A002
-    return _as(cr.tanh(input))
+    return _as(input).tanh()
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
-    return _as(cr.softmax(input, axis=-1 if dim is None else dim))
+    return _as(input).softmax(-1 if dim is None else dim, dtype)
 
 
 def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
-    return _as(cr.log_softmax(input, axis=-1 if dim is None else dim))
+    return _as(input).log_softmax(-1 if dim is None else dim, dtype)
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
-    out = cr.matmul(input, cr.swapaxes(weight, -1, -2) if np.ndim(weight) > 1 else weight)
-    return _as(out if bias is None else out + bias)
+    """``input @ weight.T + bias``; as in PyTorch, all three must have one dtype."""
+    weight = _as(weight)
+    out = _as(input).matmul(weight.mT if weight.ndim > 1 else weight)
+    if bias is None:
+        return out
+    _same_dtype(_as(bias), out)
+    return out + bias
+
+
+def _same_dtype(value: Tensor, expected: Tensor) -> None:
+    if value.dtype != expected.dtype:
+        raise RuntimeError(
+            f"Found dtype {value.dtype} but expected {expected.dtype} (this function does not "
+            "promote; convert one of the tensors, e.g. with .float())"
+        )
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -88,15 +101,16 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",  # noqa: A00
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    return _reduce(_as(cr.square(cr.subtract(input, target))), reduction)
+    return _reduce((_as(input) - target).square(), reduction)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    return _reduce(_as(cr.abs(cr.subtract(input, target))), reduction)
+    return _reduce((_as(input) - target).abs(), reduction)
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """PyTorch clamps the logarithms at -100."""
+    """PyTorch clamps the logarithms at -100 (and wants ``target`` in ``input``'s dtype)."""
+    _same_dtype(_as(target), _as(input))
     log_p = cr.clip(cr.log(input), -100, None)
     log_q = cr.clip(cr.log(1 - _as(input)), -100, None)
     return _reduce(_as(-(target * log_p + (1 - _as(target)) * log_q)), reduction)
