@@ -5,6 +5,7 @@ with real PyTorch, where a CPU-only torch wheel can be installed.
     make matrix                          # installs nox into .venv-nox, runs every session
     make matrix NOX_ARGS=-l              # lists the sessions
     make matrix NOX_ARGS="-s tests-3.12" # runs one
+    make matrix NOX_ARGS="-j auto"       # one session per core at a time (.ci/run does this)
 
 The Pythons (the classifiers), the NumPy floor and the test dependencies come from
 pyproject.toml. The interpreters are found on PATH as python3.X; where those are pyenv shims,
@@ -26,6 +27,7 @@ from packaging.version import Version
 nox.options.sessions = ["tests", "oldest_numpy", "oracles"]
 nox.options.error_on_missing_interpreters = True
 nox.options.download_python = "never"
+nox.options.allow_parallel = True  # each session has its own venv: nox -j 2 runs two at once
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 # The supported Pythons are the ones pyproject.toml's classifiers name, the oldest its
