@@ -29,7 +29,7 @@ test: $(VENV)/.installed
 
 $(NOX_VENV)/.installed:
 	$(PY) -m venv $(NOX_VENV)
-	$(NOX_VENV)/bin/python -m pip install -q "nox==2026.10.20"
+	$(NOX_VENV)/bin/python -m pip install -q "nox[uv]==2026.10.20"
 	touch $@
 
 # The whole suite on every supported Python and NumPy (noxfile.py); one session:
