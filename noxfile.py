@@ -101,6 +101,7 @@ def oracles(session: nox.Session) -> None:
     """The tests that compare with real PyTorch (they skip where torch is not installed)."""
     # PyPI's torch wheel pulls in CUDA (gigabytes): use a CPU-only build or none.
     report = Path(session.create_tmp()) / "torch.json"
+    report.unlink(missing_ok=True)
     session.run("python", "-m", "pip", "install", "-q", "--dry-run", "--report", str(report),
                 TORCH, silent=True, success_codes=[0, 1])
     plan = json.loads(report.read_text())["install"] if report.exists() else []
