@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 BENCH_VENV := .venv-bench
 BENCH_BIN := $(BENCH_VENV)/bin
 BENCH_ARGS ?=
+# nox runs the supported-platform matrix (noxfile.py) from a small venv of its own.
+NOX_VENV := .venv-nox
+NOX_ARGS ?=
 
-.PHONY: tour test bench lint clean
+.PHONY: tour test matrix bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,8 +24,18 @@ tour: $(VENV)/.installed
 	$(BIN)/chainrule tour
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks noxfile.py
 	$(BIN)/python -m pytest
+
+$(NOX_VENV)/.installed:
+	$(PY) -m venv $(NOX_VENV)
+	$(NOX_VENV)/bin/python -m pip install -q "nox[uv]==2026.10.20"
+	touch $@
+
+# The whole suite on every supported Python and NumPy (noxfile.py); one session:
+# make matrix NOX_ARGS="-s tests-3.12", the list: make matrix NOX_ARGS=-l
+matrix: $(NOX_VENV)/.installed
+	$(NOX_VENV)/bin/nox $(NOX_ARGS)
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(BENCH_VENV)
@@ -35,7 +48,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks noxfile.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) .nox build src/*.egg-info .pytest_cache
