@@ -1046,6 +1046,9 @@ def _keep_what_is_overwritten(node: Any, target: Tensor) -> None:
 _METHOD_REDUCTIONS = frozenset("sum mean prod max min var std cumsum argmax argmin".split())
 
 
+_NUMPY_RENAMED = {"newshape": "shape"}
+
+
 def _parameters(signature: inspect.Signature, *kinds: Any) -> list[str]:
     return [p.name for p in signature.parameters.values() if p.kind in kinds]
 
@@ -1084,6 +1087,11 @@ class _ArrayFunctionRoute:
             own_first = _parameters(self.signature, *kinds)[:1]
             if numpy_first and own_first:
                 self.rename = {numpy_first[0]: own_first[0]}
+            # Names NumPy has since changed (reshape's ``newshape`` until NumPy 2.1).
+            self.rename.update(
+                (old, new) for old, new in _NUMPY_RENAMED.items()
+                if old in numpy_signature.parameters and new in self.signature.parameters
+            )
             self.var_keyword = (_parameters(numpy_signature, P.VAR_KEYWORD) or [None])[0]
             # The common case needs no binding: positional arguments where both functions
             # have the same parameters in the same order, keywords both spell the same way.
@@ -1091,7 +1099,8 @@ class _ArrayFunctionRoute:
             own_positional = _parameters(self.signature, *kinds)
             same = 1 if numpy_positional and own_positional else 0
             while (same < builtins.min(len(numpy_positional), len(own_positional))
-                   and numpy_positional[same] == own_positional[same]):
+                   and self.rename.get(numpy_positional[same], numpy_positional[same])
+                   == own_positional[same]):
                 same += 1
             required = builtins.sum(
                 1 for p in self.signature.parameters.values()
