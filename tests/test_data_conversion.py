@@ -67,22 +67,23 @@ def test_pandas_values_keep_their_dtype() -> None:
         cr.tensor(pd.DataFrame({"a": [1.0], "name": ["x"]}))
 
 
-def test_a_pandas_object_on_the_left_of_a_tensor_gives_a_pandas_result() -> None:
-    """pandas handles ``series + t`` itself (through ``np.asarray(t)``): a Series, not a tensor
-    wrapping one."""
+def test_a_pandas_object_on_the_left_of_a_tensor_hands_the_operation_to_it() -> None:
+    """``series + t``: pandas defers to the tensor (``__pandas_priority__``), which converts
+    the Series, so the result is a tensor of NumPy data that keeps the gradient."""
     pd = pytest.importorskip("pandas")
     series = pd.Series([1.0, 2.0])
-    out = series + cr.tensor([10.0, 20.0])
-    assert isinstance(out, pd.Series) and out.tolist() == [11.0, 22.0]
+    t = cr.tensor([10.0, 20.0], requires_grad=True)
+    out = series * t
+    assert isinstance(out, cr.Tensor) and type(out.data) is np.ndarray
+    assert out.dtype == np.float64  # a Series is float64 data
+    out.sum().backward()
+    assert t.grad.tolist() == [1.0, 2.0] and t.grad.dtype == np.float32
 
 
-@pytest.mark.xfail(strict=True, reason="needs core conversion of array-likes")
 @pytest.mark.parametrize("op", ["add", "multiply", "maximum"])
 def test_a_tensor_combined_with_a_pandas_object_holds_a_numpy_array(op) -> None:
-    """The core's op application (ops/primitive.py) passes a pandas object to NumPy's operator
-    as it is, and ``ndarray + Series`` is a Series: ``t + series`` is a tensor wrapping a
-    pandas object. The core must convert array-likes that are not NumPy arrays with
-    ``np.asarray`` before the forward runs."""
+    """NumPy's operators hand ``ndarray + Series`` to pandas; the core converts constants
+    that are array-likes of another kind (not arrays, not array-API libraries) first."""
     pd = pytest.importorskip("pandas")
     t = cr.tensor([1.0, 2.0], requires_grad=True)
     out = getattr(cr, op)(t, pd.Series([10.0, 20.0]))

@@ -158,6 +158,9 @@ class Tensor:
         "__weakref__",
     )
     __array_priority__ = 1000
+    # pandas hands ``series + t`` to the tensor (which converts the Series) instead of
+    # converting the tensor itself, which would drop its gradient.
+    __pandas_priority__ = 5000
     # Options that dialects select (DESIGN.md decision 8): MXNet sums a non-scalar output
     # implicitly before backward; PyTorch and the native API ask for ``gradient``.
     _implicit_sum = False

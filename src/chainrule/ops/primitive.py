@@ -277,7 +277,7 @@ class Primitive:
                 if arg._tangents:
                     levels = _visible_levels(arg, levels)
             else:
-                raws.append(arg)
+                raws.append(arg if type(arg) is float or type(arg) is int else _constant(arg))
             bit <<= 1
         out = self.impl(*raws, **params) if params else self.impl(*raws)
         if not self.differentiable or out.dtype.kind not in "fc":
@@ -451,7 +451,10 @@ class Primitive:
             ]
             if differentiable:
                 lines += [f"    if a{i}._rg:", f"        mask |= {1 << i}"]
-            lines += ["else:", f"    r{i} = a{i}"]
+            lines += [
+                "else:",  # (Python numbers as they are: the common constants, checked first)
+                f"    r{i} = a{i} if type(a{i}) is float or type(a{i}) is int else constant(a{i})",
+            ]
         lines.append(f"out = impl({raws}, **params)" if self.statics else f"out = impl({raws})")
         if not differentiable:  # comparisons, floor...: a constant, whatever the inputs
             lines.append("return Tensor._wrap(out, None, cls)")
@@ -586,11 +589,25 @@ def _compile(signature: str, lines: list[str], **names: Any) -> Callable:
     namespace = {
         "Tensor": Tensor, "Node": Node, "_shapes": _shapes, "_new": object.__new__,
         "_order": creation_order, "state": state, "ndarray": np.ndarray,
-        "may_share_memory": np.may_share_memory, "make_view": make_view, **names,
+        "may_share_memory": np.may_share_memory, "make_view": make_view,
+        "constant": _constant, **names,
     }
     source = f"def {signature}:\n" + "\n".join("    " + line for line in lines)
     exec(source, namespace)  # noqa: S102 - built from fixed templates, no user input
     return namespace[signature.split("(")[0]]
+
+
+def _constant(value: Any) -> Any:
+    """A constant argument as the forward reads it: an array-like that is not an array of its
+    own library (a pandas Series or DataFrame, which NumPy's operators would hand the result
+    to) becomes a NumPy array; arrays, NumPy scalars and libraries with the array API
+    (``__array_namespace__``) pass as they are."""
+    if (
+        isinstance(value, (np.ndarray, np.generic)) or not hasattr(value, "__array__")
+        or hasattr(value, "__array_namespace__")
+    ):
+        return value
+    return np.asarray(value)
 
 
 def _shapes(raws: Any) -> tuple:
