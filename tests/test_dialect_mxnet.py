@@ -263,4 +263,5 @@ def test_an_array_combined_with_a_pandas_object_holds_numpy_data() -> None:
                 np.sin(series), np.add(series, 2)):
         assert isinstance(out, ndarray) and type(out.data) is onp.ndarray
     assert (x < series).tolist() == [False, True] and (x + series).dtype == np.float64
-    assert isinstance(series + x, pd.Series)  # pandas on the left computes it, as for NumPy
+    # pandas on the left hands the operation to the array (__pandas_priority__)
+    assert isinstance(series + x, ndarray) and type((series + x).data) is onp.ndarray

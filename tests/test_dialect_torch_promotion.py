@@ -351,10 +351,10 @@ def test_in_place_operations_keep_the_tensors_dtype() -> None:
 ])
 def test_refused_in_place_operations_raise_runtime_error_and_change_nothing(update) -> None:
     t = torch.tensor([1, 2])
-    buffer = t.data
+    buffer = t._array
     with pytest.raises(RuntimeError, match="can't be cast|must match the size"):
         update(t)
-    assert t.tolist() == [1, 2] and t.dtype == torch.int64 and t.data is buffer
+    assert t.tolist() == [1, 2] and t.dtype == torch.int64 and t._array is buffer
 
 
 def test_in_place_refusals_agree_with_pytorch(real) -> None:
@@ -481,12 +481,20 @@ def test_device_arguments_accept_the_cpu() -> None:
     assert not torch.cuda.is_available() and torch.cuda.device_count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="needs a core hook: the core keeps the raw array in .data")
 def test_grad_data_zero_as_in_old_pytorch_code() -> None:
     x = torch.ones(3, requires_grad=True)
     (x * x).sum().backward()
     x.grad.data.zero_()
     assert x.grad.tolist() == [0.0] * 3
+    # .data: the same memory, no history, a version counter of its own (as PyTorch's)
+    y = x * 2
+    d = y.data
+    assert isinstance(d, torch.Tensor) and d.grad_fn is None and not d.requires_grad
+    d.mul_(10)
+    assert y.tolist() == [20.0] * 3 and y._version == [0]
+    with torch.no_grad():
+        x.data = torch.zeros(3)  # replaces the values (PyTorch's x.data = t)
+    assert x.tolist() == [0.0] * 3 and x.requires_grad
 
 
 def test_a_tensor_combined_with_a_pandas_object_gives_a_tensor_of_numpy_data() -> None:
@@ -494,7 +502,7 @@ def test_a_tensor_combined_with_a_pandas_object_gives_a_tensor_of_numpy_data() -
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     series = pd.Series([10.0, 20.0])
     for out in (x + series, x * series, torch.maximum(x, series), torch.where(x > 1, x, series)):
-        assert isinstance(out, torch.Tensor) and type(out.data) is np.ndarray
+        assert isinstance(out, torch.Tensor) and type(out._array) is np.ndarray
         assert out.dtype == torch.float64  # a Series is a float64 array to PyTorch
     (x * series).sum().backward()
     assert x.grad.tolist() == [10.0, 20.0] and x.grad.dtype == torch.float32

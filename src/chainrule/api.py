@@ -66,7 +66,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     >>> cr.where(cr.tensor([True, False]), cr.tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _tensor(x)
     return ops.where(condition, x, y)

@@ -112,7 +112,7 @@ def linspace(
 
 def _like(fill: Any) -> Any:
     def like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        base = x.data if isinstance(x, Tensor) else np.asarray(x)
+        base = x._array if isinstance(x, Tensor) else np.asarray(x)
         return _make(np.full(np.shape(base), fill, dtype=as_dtype(dtype) or base.dtype), None,
                      requires_grad)
 

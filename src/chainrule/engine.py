@@ -347,7 +347,7 @@ def run(
                 if type(parent) is Node:
                     shape, dtype = parent.ans_shape, parent.ans_dtype
                 else:
-                    shape, dtype = parent.data.shape, parent.data.dtype
+                    shape, dtype = parent._array.shape, parent._array.dtype
                 # Decision 2: broadcasting is undone here, and only here.
                 if grad.shape != shape and grad.shape[batch_ndim:] != shape:
                     grad = unbroadcast(grad, shape, batch_ndim)
@@ -488,7 +488,7 @@ def _node_hooks(hooks: list, cotangent: Any, create_graph: bool, retained: list)
     grad = _flip(_run_hooks(hooks, grad, retained))
     if flowing or create_graph:  # (a tensor is never summed into in place)
         return grad
-    return np.array(grad.data)
+    return np.array(grad._array)
 
 
 def _run_hooks(hooks: list, grad: Tensor, retained: list | None) -> Tensor:
@@ -517,19 +517,19 @@ def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:
                 f"the gradient's shape, or None to leave the gradient as it is"
             )
         result = Tensor._wrap(np.asarray(result))
-    if result.data.shape != grad.data.shape:
+    if result._array.shape != grad._array.shape:
         raise RuntimeError(
             f"hook '{name}' has changed the size of value: the gradient has shape "
-            f"{grad.data.shape} and the hook returned shape {result.data.shape}; a hook must "
+            f"{grad._array.shape} and the hook returned shape {result._array.shape}; a hook must "
             f"return a gradient of the same shape (or None)"
         )
-    dtype = grad.data.dtype
-    if result.data.dtype != dtype:
-        kind = result.data.dtype.kind
+    dtype = grad._array.dtype
+    if result._array.dtype != dtype:
+        kind = result._array.dtype.kind
         if kind not in "fc" or (kind == "c") != (dtype.kind == "c"):
             raise RuntimeError(
                 f"hook '{name}' has changed the type of value from {dtype} to "
-                f"{result.data.dtype}; a hook must return a {dtype} gradient (another "
+                f"{result._array.dtype}; a hook must return a {dtype} gradient (another "
                 f"floating precision is cast to it)"
             )
         result = result.astype(dtype)
@@ -545,7 +545,7 @@ def _leaf_grad(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
     if isinstance(grad, Tensor):
         return _run_hooks(hooks, grad, None)
     grad = _run_hooks(hooks, Tensor._wrap(grad), None)
-    return grad if create_graph else np.array(grad.data)
+    return grad if create_graph else np.array(grad._array)
 
 
 def _flip(value: Any) -> Any:
@@ -576,23 +576,23 @@ def _add_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
 def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     """The cotangent a root starts with, in the engine's convention (see ``_flip``)."""
     if gradient is None:
-        if root.data.size != 1 and not root._implicit_sum:
+        if root._array.size != 1 and not root._implicit_sum:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{root.shape}. Pass gradient= (grad_outputs= in cr.gradients), a tensor of that "
                 f"shape such as cr.ones_like(y), or reduce it first, e.g. y.sum().backward()"
             )
-        if root.data.dtype.kind == "c":
+        if root._array.dtype.kind == "c":
             raise RuntimeError(
                 f"grad can be implicitly created only for real scalar outputs; this output is "
-                f"{root.data.dtype}. Differentiate a real loss (e.g. cr.abs(y) ** 2 or y.real), "
+                f"{root._array.dtype}. Differentiate a real loss (e.g. cr.abs(y) ** 2 or y.real), "
                 f"or pass gradient= to say which combination of its real and imaginary parts"
             )
-        data = root.data
+        data = root._array
         # (np.array is a quarter of np.ones's cost for the usual scalar loss)
         cotangent = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)
     else:
-        cotangent = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        cotangent = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
         if cotangent.shape != root.shape:
             raise RuntimeError(
                 f"gradient has shape {cotangent.shape} but the output has shape {root.shape}; "
@@ -604,7 +604,7 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 gradient = gradient.astype(root.dtype)
             return _flip(gradient)
         # A copy: the caller keeps ``gradient``, and it may flow unchanged into a ``.grad``.
-        cotangent = _flip(np.array(cotangent, dtype=root.data.dtype))
+        cotangent = _flip(np.array(cotangent, dtype=root._array.dtype))
     return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 
@@ -694,9 +694,9 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
     if current is None:
         leaf._grad = Tensor._wrap(_adopt(grad, taken), cls=leaf._op_class)
         return
-    buffer = current.data
+    buffer = current._array
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
-        current.data = buffer = np.array(buffer)
+        current._array = buffer = np.array(buffer)
     # Decision 5: reuse the buffer the user already has (and may hold references to).
     if req == "write":
         np.copyto(buffer, grad)

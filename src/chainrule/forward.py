@@ -36,9 +36,9 @@ from .tensor import Tensor
 
 def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]) -> None:
     """Fill ``result._tangents`` from the tangents of ``args`` (ascending levels)."""
-    shapes = tuple(a.data.shape if isinstance(a, Tensor) else np.shape(a) for a in args)
-    out_shape = result.data.shape
-    out_dtype = result.data.dtype
+    shapes = tuple(a._array.shape if isinstance(a, Tensor) else np.shape(a) for a in args)
+    out_shape = result._array.shape
+    out_dtype = result._array.dtype
     out_ndim = len(out_shape)
     rules = prim.rules(prim.jvps, len(args))
     pad = len(args) > 1 and prim.broadcasting
@@ -148,7 +148,7 @@ def strip(value: Any, level: int) -> Any:
 
         out = identity(value)  # keep gradients flowing to the leaf
     else:
-        out = Tensor._wrap(value.data, value._node, type(value))
+        out = Tensor._wrap(value._array, value._node, type(value))
         out._rg = value._rg
         out._version = value._version
     rest = {k: v for k, v in value._tangents.items() if k != level}

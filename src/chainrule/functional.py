@@ -128,7 +128,7 @@ def _argnums(argnums: int | Sequence[int], count: int) -> tuple[tuple[int, ...],
 def _float_array(value: Any, what: str) -> Any:
     """``value`` as a tensor or array, checked to have a floating (differentiable) dtype."""
     if isinstance(value, Tensor):
-        dtype = value.data.dtype
+        dtype = value._array.dtype
     else:
         value = to_array(value)
         dtype = value.dtype
@@ -148,7 +148,7 @@ def _reverse_input(value: Any) -> Tensor:
             out = ops.identity(value)
             out.retain_grad()  # so that a backward() inside the function fills out.grad
             return out
-        out = Tensor._wrap(value.data, None, type(value))
+        out = Tensor._wrap(value._array, None, type(value))
         out._tangents = dict(value._tangents) if value._tangents else None
     else:
         out = Tensor._wrap(value)
@@ -195,7 +195,7 @@ def _finish(value: Any, keep_graph: bool) -> Any:
             return value
         out = value._as_class(type(value))
     else:
-        out = Tensor._wrap(value.data, None, type(value))
+        out = Tensor._wrap(value._array, None, type(value))
     out._tangents = tangents
     return out
 
@@ -215,10 +215,10 @@ def _plain(value: Tensor) -> bool:
 
 
 def _reshape(value: Tensor, shape: tuple) -> Tensor:
-    if value.data.shape == shape:
+    if value._array.shape == shape:
         return value
     if _plain(value):
-        return Tensor._wrap(value.data.reshape(shape), None, type(value))
+        return Tensor._wrap(value._array.reshape(shape), None, type(value))
     return ops.reshape(value, shape=shape)
 
 
@@ -291,9 +291,9 @@ def _output_leaves(out: Any, name: str) -> tuple[list, Any]:
     for leaf in leaves:
         if not isinstance(leaf, Tensor):
             leaf = Tensor._wrap(to_array(leaf))
-        if not is_differentiable_dtype(leaf.data.dtype):
+        if not is_differentiable_dtype(leaf._array.dtype):
             raise TypeError(
-                f"{name}: the function returned a tensor of dtype {leaf.data.dtype}; "
+                f"{name}: the function returned a tensor of dtype {leaf._array.dtype}; "
                 f"only floating-point outputs can be differentiated"
             )
         converted.append(leaf)
@@ -323,26 +323,26 @@ def _pull(
     lead = np.shape(cotangents[0])[:batch] if cotangents else ()
     for tensor, gradient in zip(inputs, grads, strict=True):
         if gradient is None:
-            gradient = _zeros(lead + tensor.data.shape, tensor.data.dtype)
+            gradient = _zeros(lead + tensor._array.shape, tensor._array.dtype)
         results.append(gradient)
     return results
 
 
 def _cotangent_array(value: Any, output: Tensor, index: int) -> Any:
     if not isinstance(value, Tensor):
-        value = np.asarray(value, dtype=output.data.dtype)
-    if value.shape != output.data.shape:
+        value = np.asarray(value, dtype=output._array.dtype)
+    if value.shape != output._array.shape:
         raise ValueError(
             f"vjp: cotangent {index} has shape {value.shape} but the output has shape "
-            f"{output.data.shape}; they must match"
+            f"{output._array.shape}; they must match"
         )
-    if value.dtype != output.data.dtype:
+    if value.dtype != output._array.dtype:
         raise TypeError(
             f"vjp: cotangent {index} has dtype {value.dtype} but the output has dtype "
-            f"{output.data.dtype}; they must match"
+            f"{output._array.dtype}; they must match"
         )
     if isinstance(value, Tensor) and not value._rg and not value._tangents:
-        return value.data
+        return value._array
     return value
 
 
@@ -459,19 +459,19 @@ def value_and_grad(
             )
             if not isinstance(out, Tensor):
                 out = Tensor._wrap(to_array(out))
-            if out.data.size != 1:
+            if out._array.size != 1:
                 raise TypeError(
                     f"grad requires a function with a scalar output, but it returned shape "
-                    f"{out.data.shape}; use cr.vjp for a vector-Jacobian product, cr.jacrev for "
+                    f"{out._array.shape}; use cr.vjp for a vector-Jacobian product, cr.jacrev for "
                     f"the whole Jacobian, or reduce the output first (e.g. .sum())"
                 )
-            if not is_differentiable_dtype(out.data.dtype):
+            if not is_differentiable_dtype(out._array.dtype):
                 raise TypeError(
-                    f"grad requires a floating-point output, got dtype {out.data.dtype}"
+                    f"grad requires a floating-point output, got dtype {out._array.dtype}"
                 )
             _check_complex("grad", holomorphic, inputs, [out], "outputs")
             create_graph = create_graph or _needs_graph([out], inputs, recording)
-            seed = np.ones(out.data.shape, dtype=out.data.dtype)
+            seed = np.ones(out._array.shape, dtype=out._array.dtype)
             grads = _pull([out], inputs, [seed], create_graph=create_graph,
                           retain_graph=create_graph)
             grads = _holomorphic(grads, holomorphic)
@@ -539,16 +539,16 @@ def jacrev(
             outputs, out_treedef = _output_leaves(out, "jacrev")
             _check_complex("jacrev", holomorphic, inputs, outputs, "outputs")
             create_graph = create_graph or _needs_graph(outputs, inputs, recording)
-            sizes = [o.data.size for o in outputs]
+            sizes = [o._array.size for o in outputs]
             total = sum(sizes)
             if len(outputs) == 1 and total == 1:
-                seed = np.ones(outputs[0].data.shape, dtype=outputs[0].data.dtype)
+                seed = np.ones(outputs[0]._array.shape, dtype=outputs[0]._array.dtype)
                 grads = _pull(outputs, inputs, [seed], create_graph=create_graph,
                               retain_graph=create_graph)
                 grads = _holomorphic(grads, holomorphic)
-                rows = [[_reshape(g, outputs[0].data.shape + g.data.shape) for g in grads]]
+                rows = [[_reshape(g, outputs[0]._array.shape + g._array.shape) for g in grads]]
             else:
-                seeds = _basis([output.data for output in outputs])
+                seeds = _basis([output._array for output in outputs])
                 grads = _pull(outputs, inputs, seeds, create_graph=create_graph,
                               retain_graph=create_graph, batch=1)
                 grads = _holomorphic(grads, holomorphic)
@@ -560,7 +560,7 @@ def jacrev(
                         part = gradient
                         if size != total:
                             part = ops.getitem(gradient, index=slice(start, start + size))
-                        shape = output.data.shape + tensor.data.shape
+                        shape = output._array.shape + tensor._array.shape
                         row.append(_reshape(part, shape))
                     rows.append(row)
                     start += size
@@ -583,8 +583,8 @@ jacobian = jacrev
 
 def _tangent_array(tangent: Any, primal: Any, index: int) -> Any:
     """Check a tangent against its primal: same shape, same dtype."""
-    primal_dtype = primal.data.dtype if isinstance(primal, Tensor) else primal.dtype
-    primal_shape = primal.data.shape if isinstance(primal, Tensor) else primal.shape
+    primal_dtype = primal._array.dtype if isinstance(primal, Tensor) else primal.dtype
+    primal_shape = primal._array.shape if isinstance(primal, Tensor) else primal.shape
     if isinstance(tangent, (Tensor, np.ndarray, np.generic)):
         dtype = tangent.dtype
         if dtype != primal_dtype:
@@ -616,7 +616,7 @@ def _forward_outputs(out: Any, level: int, batch: tuple, name: str) -> tuple:
     for output in outputs:
         tangent = tangent_of(output, level)
         if tangent is None:
-            tangent = Tensor._wrap(np.zeros(batch + output.data.shape, output.data.dtype),
+            tangent = Tensor._wrap(np.zeros(batch + output._array.shape, output._array.dtype),
                                    None, type(output))
         elif not isinstance(tangent, Tensor):
             tangent = Tensor._wrap(tangent, None, type(output))
@@ -680,7 +680,7 @@ def jacfwd(
     def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
         nums, layout = _argnums(argnums, len(args))
         leaves, treedefs, counts = _prepare(args, nums, "jacfwd")
-        datas = [leaf.data if isinstance(leaf, Tensor) else leaf for leaf in leaves]
+        datas = [leaf._array if isinstance(leaf, Tensor) else leaf for leaf in leaves]
         if not holomorphic:
             _check_complex("jacfwd", False, datas, [], "inputs")
         sizes = [data.size for data in datas]
@@ -699,11 +699,11 @@ def jacfwd(
             end_level(level)
         rows = []
         for tangent in tangents_out:
-            out_shape = tangent.data.shape[1:]
+            out_shape = tangent._array.shape[1:]
             out_size = int(np.prod(out_shape))
             flat = _reshape(tangent, (total, out_size))
             if _plain(flat):
-                flat = Tensor._wrap(flat.data.T, None, type(flat))
+                flat = Tensor._wrap(flat._array.T, None, type(flat))
             else:
                 flat = ops.transpose(flat, axes=(1, 0))
             row = []

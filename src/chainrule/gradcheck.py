@@ -22,7 +22,7 @@ def _as_inputs(inputs: Any) -> list[np.ndarray]:
         inputs = (inputs,)
     arrays = []
     for x in inputs:
-        array = np.asarray(x.data if isinstance(x, Tensor) else x)
+        array = np.asarray(x._array if isinstance(x, Tensor) else x)
         arrays.append(np.array(array, dtype=np.complex128 if array.dtype.kind == "c" else
                                np.float64))
     return arrays
@@ -87,7 +87,7 @@ def gradcheck(
             result = f(*[Tensor(v) for v in values])
         if not isinstance(result, Tensor):
             raise TypeError(f"f must return a tensor, got {type(result).__name__}")
-        return np.asarray(result.data)
+        return np.asarray(result._array)
 
     value = evaluate(arrays)
     complex_out = value.dtype.kind == "c"
@@ -115,7 +115,7 @@ def _check_reverse(f, arrays, weights, evaluate, eps, atol, rtol) -> None:
 
     numerics = numeric_gradient(projected, arrays, eps)
     for k, (array, grad, numeric) in enumerate(zip(arrays, analytic, numerics, strict=True)):
-        computed = np.zeros_like(array) if grad is None else np.asarray(grad.data)
+        computed = np.zeros_like(array) if grad is None else np.asarray(grad._array)
         if not np.allclose(computed, numeric, atol=atol, rtol=rtol):
             raise GradcheckError(
                 f"gradient of input {k} does not match finite differences:\n"
@@ -133,7 +133,7 @@ def _check_forward(f, arrays, rng, evaluate, eps, atol, rtol) -> None:
             direction = direction + 1j * rng.standard_normal(array.shape)
         directions.append(direction)
     _, tangent = jvp(f, tuple(arrays), tuple(directions))
-    computed = np.asarray(tangent.data)
+    computed = np.asarray(tangent._array)
     plus = evaluate([a + eps * d for a, d in zip(arrays, directions, strict=True)])
     minus = evaluate([a - eps * d for a, d in zip(arrays, directions, strict=True)])
     numeric = (plus - minus) / (2 * eps)

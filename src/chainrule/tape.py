@@ -306,7 +306,7 @@ class GradientTape:
         for source in usable:
             grad = by_input.get(id(source))
             if grad is not None and type(grad) is not source._op_class:
-                grad = Tensor._wrap(grad.data, grad._node, cls=source._op_class)
+                grad = Tensor._wrap(grad._array, grad._node, cls=source._op_class)
             found[id(source)] = grad
         return found
 
@@ -382,5 +382,5 @@ class GradientTape:
     @staticmethod
     def _fill(source: Tensor, grad: Any, unconnected: str) -> Any:
         if grad is None and unconnected == "zero":
-            return Tensor._wrap(np.zeros_like(source.data), cls=source._op_class)
+            return Tensor._wrap(np.zeros_like(source._array), cls=source._op_class)
         return grad

@@ -63,7 +63,7 @@ def to_array(data: Any, dtype: Any = None, promote_types: Any = np.promote_types
     """
     dtype = as_dtype(dtype)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._array
         return np.array(data, dtype=dtype) if dtype is not None else np.array(data)
     default = _PYTHON_NUMBERS.get(type(data))
     if default is not None:  # a Python number (the common case, kept fast)
@@ -154,7 +154,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "_rg", "_grad", "_node", "_version", "_tangents", "_grad_req", "_hooks", "_view",
+        "_array", "_rg", "_grad", "_node", "_version", "_tangents", "_grad_req", "_hooks", "_view",
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -179,7 +179,7 @@ class Tensor:
             cls._op_class = cls
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = to_array(data, dtype)
+        self._array = to_array(data, dtype)
         self._rg = False
         self._grad = None
         self._node = None
@@ -193,20 +193,30 @@ class Tensor:
 
     # ---------------------------------------------------------------- attributes
     @property
+    def data(self) -> Any:
+        """The array this tensor wraps (shared memory, no history); assigning replaces it.
+        (The core reads it as ``_array``; PyTorch's dialect gives a detached tensor here.)"""
+        return self._array
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._array.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def T(self) -> Tensor:  # noqa: N802
@@ -233,14 +243,14 @@ class Tensor:
         imag(self).copy_(value)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._array.shape[0]))
 
     __hash__ = object.__hash__
 
@@ -259,7 +269,7 @@ class Tensor:
         """
         if self._rg or self._tangents:
             self._check_convertible("numpy()")
-        return np.asarray(self.data)
+        return np.asarray(self._array)
 
     asnumpy = numpy
 
@@ -281,22 +291,22 @@ class Tensor:
             )
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(
                 f"item() needs a tensor with exactly one element, this one has shape "
                 f"{self.shape}; index it or reduce it first"
             )
-        return self.data.item()
+        return self._array.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """NumPy's conversion protocol: ``np.asarray(t)`` shares memory, ``np.array(t)``
         copies (NumPy passes ``copy=True``). Refused as :meth:`numpy` is."""
         if self._rg or self._tangents:
             self._check_convertible("np.asarray() (or another NumPy conversion)")
-        array = np.asarray(self.data)
+        array = np.asarray(self._array)
         if dtype is not None and array.dtype != np.dtype(dtype):
             return array.astype(dtype)
         return array.copy() if copy else array
@@ -309,14 +319,14 @@ class Tensor:
                     f"numpy.{ufunc.__name__} has no derivative rule in chainrule; call the "
                     f"chainrule function instead, or detach() the tensor first"
                 )
-            arrays = [a.data if isinstance(a, Tensor) else a for a in inputs]
+            arrays = [a._array if isinstance(a, Tensor) else a for a in inputs]
             # What NumPy writes in place (``out=`` tensors, ``ufunc.at``'s first argument) is
             # computed into a copy, then written as an in-place update of the tensor (checked,
             # versioned, its history made constant while recording, as ``fill_``).
             writes = []
             out = kwargs.get("out")
             if out is not None:
-                copies = [np.array(o.data) if isinstance(o, Tensor) else o for o in out]
+                copies = [np.array(o._array) if isinstance(o, Tensor) else o for o in out]
                 writes = [(o, c) for o, c in zip(out, copies) if isinstance(o, Tensor)]
                 kwargs["out"] = tuple(copies)
             if method == "at" and isinstance(inputs[0], Tensor):
@@ -382,12 +392,12 @@ class Tensor:
         return result
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"the truth value of a tensor with {self._array.size} elements is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._array)
 
     def __float__(self) -> float:
         # float() is also how NumPy stores a tensor into one element of an array (``buffer[i]
@@ -408,12 +418,12 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.ndim != 0:
+        if self._array.dtype.kind not in "iub" or self._array.ndim != 0:
             raise TypeError("only 0-d integer tensors can be used as an index")
-        return int(self.data)
+        return int(self._array)
 
     def __repr__(self) -> str:
-        data = np.asarray(self.data)
+        data = np.asarray(self._array)
         body = np.array2string(data, separator=", ", prefix="tensor(")
         extras = []
         if data.dtype not in (float32, int64, bool_):
@@ -428,7 +438,7 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec: str) -> str:
-        if spec and self.data.size == 1:
+        if spec and self._array.size == 1:
             return format(self.item(), spec)
         return str(self)
 
@@ -437,7 +447,7 @@ class Tensor:
     def _wrap(data: Any, node: Any = None, cls: type | None = None) -> Tensor:
         """Make a tensor around an existing array without copying or checking it."""
         tensor = object.__new__(cls or Tensor)
-        tensor.data = data
+        tensor._array = data
         tensor._rg = node is not None
         tensor._grad = None
         tensor._node = node
@@ -461,15 +471,15 @@ class Tensor:
                 raise TypeError(
                     f"assigned grad must be a tensor or None, got {type(value).__name__}"
                 )
-            if value.data.shape != self.data.shape:
+            if value._array.shape != self._array.shape:
                 raise RuntimeError(
-                    f"attempting to assign a gradient of shape {value.data.shape} to a tensor "
-                    f"of shape {self.data.shape}; they must be the same shape"
+                    f"attempting to assign a gradient of shape {value._array.shape} to a tensor "
+                    f"of shape {self._array.shape}; they must be the same shape"
                 )
-            if value.data.dtype != self.data.dtype:
+            if value._array.dtype != self._array.dtype:
                 raise RuntimeError(
-                    f"attempting to assign a gradient of dtype {value.data.dtype} to a tensor "
-                    f"of dtype {self.data.dtype}; cast it first (g.astype(x.dtype))"
+                    f"attempting to assign a gradient of dtype {value._array.dtype} to a tensor "
+                    f"of dtype {self._array.dtype}; cast it first (g.astype(x.dtype))"
                 )
         self._grad = value
 
@@ -488,10 +498,10 @@ class Tensor:
                     "history."
                 )
             return
-        if value and not is_differentiable_dtype(self.data.dtype):
+        if value and not is_differentiable_dtype(self._array.dtype):
             raise TypeError(
                 f"only floating-point and complex tensors can require gradients, this one has "
-                f"dtype {self.data.dtype}; convert it first, e.g. x.astype('float32')"
+                f"dtype {self._array.dtype}; convert it first, e.g. x.astype('float32')"
             )
         self._rg = value
 
@@ -518,15 +528,15 @@ class Tensor:
         """
         if grad_req not in _GRAD_REQS:
             raise ValueError(f"grad_req must be one of {_GRAD_REQS}, got {grad_req!r}")
-        if not is_differentiable_dtype(self.data.dtype):
+        if not is_differentiable_dtype(self._array.dtype):
             raise TypeError(
                 f"only floating-point tensors can have gradients, this one has dtype "
-                f"{self.data.dtype}; create it with a float dtype (e.g. arange(4.0))"
+                f"{self._array.dtype}; create it with a float dtype (e.g. arange(4.0))"
             )
         self._node = None
         self._rg = True
         self._grad_req = grad_req
-        self._grad = Tensor._wrap(np.zeros_like(self.data), cls=self._op_class)
+        self._grad = Tensor._wrap(np.zeros_like(self._array), cls=self._op_class)
 
     @property
     def is_leaf(self) -> bool:
@@ -584,7 +594,7 @@ class Tensor:
     def _as_class(self, cls: type) -> Tensor:
         """This tensor (same data, history, version counter and tangents) as a ``cls``: how a
         dialect hands back the core's results in its own tensor type."""
-        out = Tensor._wrap(self.data, self._node, cls)
+        out = Tensor._wrap(self._array, self._node, cls)
         out._rg = self._rg
         out._version = self._version
         out._tangents = self._tangents
@@ -602,7 +612,7 @@ class Tensor:
         >>> (x * 2).detach().requires_grad
         False
         """
-        out = Tensor._wrap(self.data, cls=self._op_class)
+        out = Tensor._wrap(self._array, cls=self._op_class)
         out._version = self._version
         return out
 
@@ -641,7 +651,7 @@ class Tensor:
         """Refuse to overwrite a leaf that requires grad, or a view of one, while recording
         (PyTorch's rule), and a write through a view that cannot be followed back."""
         if self._view is not None and not (
-            isinstance(self.data, np.ndarray) and self.data.flags.writeable
+            isinstance(self._array, np.ndarray) and self._array.flags.writeable
         ):
             raise ValueError(
                 "this tensor is a read-only view (broadcast_to, or read-only memory), and "
@@ -670,8 +680,8 @@ class Tensor:
         if not isinstance(result, Tensor):
             result = Tensor._wrap(np.asarray(result))
         self._check_in_place()
-        data = self.data
-        new = result.data
+        data = self._array
+        new = result._array
         if np.shape(new) != data.shape:
             raise ValueError(
                 f"in-place operation would change the shape from {data.shape} to "
@@ -684,7 +694,7 @@ class Tensor:
                 f"{data.dtype} tensor; use the out-of-place form, or cast the values first"
             )
         recording = self._recording()
-        if (result._rg or result._tangents) and result.data.dtype != data.dtype:
+        if (result._rg or result._tangents) and result._array.dtype != data.dtype:
             result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
         if recording and result._rg and result._node is None:
             result = identity(result)  # a leaf written here: its gradient goes through a node
@@ -703,7 +713,7 @@ class Tensor:
         if writable:
             np.copyto(data, new, casting="same_kind")
         else:
-            self.data = np.array(new, dtype=data.dtype)
+            self._array = np.array(new, dtype=data.dtype)
         self._version[0] += 1
         if base is not None:  # the base takes the history; this view is made again from it
             if recording:
@@ -750,21 +760,21 @@ class Tensor:
         """Set every element to ``value`` (a number or a 0-d tensor, whose gradient flows) in
         place (the same buffer)."""
         if isinstance(value, Tensor):
-            if value.data.ndim:
+            if value._array.ndim:
                 raise ValueError(
                     f"fill_ takes a number or a 0-d tensor, got a tensor of shape "
                     f"{value.shape}; use copy_ to write a tensor that broadcasts"
                 )
             return self.copy_(value)
-        return self._assign(Tensor._wrap(np.full_like(self.data, value)))
+        return self._assign(Tensor._wrap(np.full_like(self._array, value)))
 
     def copy_(self, src: Any) -> Tensor:
         """Write ``src`` (broadcast to this shape, cast to this dtype) into this tensor's buffer;
         the gradient flows to ``src``."""
         if not isinstance(src, Tensor):
             src = Tensor._wrap(np.asarray(src))
-        if src.data.shape != self.data.shape:
-            src = broadcast_to(src, shape=self.data.shape)
+        if src._array.shape != self._array.shape:
+            src = broadcast_to(src, shape=self._array.shape)
         return self._assign(src)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -945,11 +955,11 @@ class Tensor:
 
     def any(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
         self._for_numpy(None, out)
-        return Tensor._wrap(np.any(self.data, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(np.any(self._array, axis=axis, keepdims=keepdims))
 
     def all(self, axis: Any = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
         self._for_numpy(None, out)
-        return Tensor._wrap(np.all(self.data, axis=axis, keepdims=keepdims))
+        return Tensor._wrap(np.all(self._array, axis=axis, keepdims=keepdims))
 
     def dot(self, other: Any) -> Tensor:
         return dot(self, other)
@@ -1015,11 +1025,11 @@ def _keep_what_is_overwritten(node: Any, target: Tensor) -> None:
         pairs[i] is box and pairs[i + 1] != box[0] for i in range(0, len(pairs), 2)
     ):
         return  # (already overwritten since: the version check will say so)
-    data = target.data
+    data = target._array
     values = []
     copied = False
     for value in saved:
-        raw = value.data if isinstance(value, Tensor) else value
+        raw = value._array if isinstance(value, Tensor) else value
         if type(raw) is np.ndarray and np.may_share_memory(raw, data):
             copied = True
             if isinstance(value, Tensor):
@@ -1033,10 +1043,10 @@ def _keep_what_is_overwritten(node: Any, target: Tensor) -> None:
         return
     node.saved = tuple(values)
     # The version check of the written memory stays only for saved values still in it.
-    storage = target._view.base.data if target._view is not None else data
+    storage = target._view.base._array if target._view is not None else data
     if not any(
         type(raw) is np.ndarray and np.may_share_memory(raw, storage)
-        for raw in (v.data if isinstance(v, Tensor) else v for v in values)
+        for raw in (v._array if isinstance(v, Tensor) else v for v in values)
     ):
         node.versions = tuple(
             item for i in range(0, len(pairs), 2) if pairs[i] is not box
@@ -1234,7 +1244,7 @@ def _to_arrays(value: Any) -> Any:
     """``value`` with every tensor (also inside lists, tuples and dicts) replaced by its
     array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     if isinstance(value, (list, tuple)):
         if not any(isinstance(item, (Tensor, list, tuple, dict)) for item in value):
             return value

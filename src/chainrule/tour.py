@@ -298,7 +298,7 @@ def _saved_bytes(tensor: Tensor) -> int:
         saved = node.saved or ()
         intermediates = [v for v, p in zip(saved, node.parents, strict=True) if type(p) is Node]
         for value in (*intermediates, node.ans):
-            data = value.data if isinstance(value, Tensor) else value
+            data = value._array if isinstance(value, Tensor) else value
             if isinstance(data, np.ndarray):
                 arrays[id(data)] = data.nbytes
     return sum(arrays.values())
@@ -329,13 +329,13 @@ def exercise_1(out: TextIO) -> None:
 
     t1, t2 = _best_time(first), _best_time(second)
     y, dy, d2 = second()
-    exact = 2 * np.cos(x.data) * np.exp(x.data)
+    exact = 2 * np.cos(x._array) * np.exp(x._array)
     print(f"  f' (one backward pass):                  {_ms(t1)}", file=out)
     print(f"  f'' (backward with create_graph=True, then a backward through it): {_ms(t2)} "
           f"= {t2 / t1:.1f}x", file=out)
     print(f"  graph of f: {_graph_size(y)} nodes; graph of f' (recorded by the first backward): "
           f"{_graph_size(dy)} nodes", file=out)
-    print(f"  f'' matches 2 cos(x) exp(x) to {np.abs(d2.data - exact).max():.1e}", file=out)
+    print(f"  f'' matches 2 cos(x) exp(x) to {np.abs(d2._array - exact).max():.1e}", file=out)
     print("  Why: the first backward must itself be recorded (create_graph=True): every rule\n"
           "  runs as recorded tensor ops instead of raw NumPy, the saved values are kept, and\n"
           "  the second pass goes through that larger graph. For a full Hessian of n inputs it\n"
@@ -372,7 +372,7 @@ def exercise_2(out: TextIO) -> None:
     y.backward()
     print(f"  y.backward(retain_graph=True); y.backward() -> x.grad = {x.grad} "
           "(accumulated: 2 * 4x, PyTorch semantics)", file=out)
-    assert np.array_equal(x.grad.data, 8 * x.data)
+    assert np.array_equal(x.grad._array, 8 * x._array)
     x = cr.arange(4.0)
     x.attach_grad()
     with cr.record():
@@ -381,7 +381,7 @@ def exercise_2(out: TextIO) -> None:
     y.backward()
     print(f"  with attach_grad() (MXNet's grad_req='write'): x.grad = {x.grad} (overwritten)",
           file=out)
-    assert np.array_equal(x.grad.data, 4 * x.data)
+    assert np.array_equal(x.grad._array, 4 * x._array)
     x = cr.arange(4.0, requires_grad=True)
     with cr.GradientTape() as tape:
         y = 2 * cr.dot(x, x)
@@ -425,11 +425,11 @@ def exercise_3(out: TextIO) -> None:
         else:
             raise AssertionError("backward of a non-scalar should ask for gradient=")
         d.sum().backward()  # what MXNet does implicitly; gradient=ones in PyTorch
-        k = (d / a).data
-        print(f"  d.sum().backward(): a.grad = {a.grad.data.round(3).tolist()}", file=out)
-        print(f"    = d / a everywhere: {bool(np.allclose(a.grad.data, k))} (k = {k.flat[0]:g}); "
+        k = (d / a)._array
+        print(f"  d.sum().backward(): a.grad = {a.grad._array.round(3).tolist()}", file=out)
+        print(f"    = d / a everywhere: {bool(np.allclose(a.grad._array, k))} (k = {k.flat[0]:g}); "
               "the gradient of sum(d), i.e. the Jacobian's column sums", file=out)
-        assert np.allclose(a.grad.data, k)
+        assert np.allclose(a.grad._array, k)
         jacobian = np.asarray(cr.jacrev(_control_flow)(a.detach()))
         diagonal = np.allclose(jacobian.reshape(a.size, a.size), k.flat[0] * np.eye(a.size))
         print(f"    the full Jacobian (cr.jacrev) has shape {jacobian.shape} and is k * identity: "

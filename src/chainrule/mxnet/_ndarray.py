@@ -39,11 +39,11 @@ class ndarray(cr.Tensor):  # noqa: N801 - MXNet's name
     _implicit_sum = True
 
     def __repr__(self) -> str:
-        text = repr(onp.asarray(self.data))
+        text = repr(onp.asarray(self._array))
         return text.replace(", dtype=float32)", ")")
 
     def __str__(self) -> str:
-        return str(onp.asarray(self.data))
+        return str(onp.asarray(self._array))
 
     def __getitem__(self, index: Any) -> Any:
         """MXNet indexes with float32 arrays too (its default dtype): they are cast to int."""
@@ -55,7 +55,7 @@ class ndarray(cr.Tensor):  # noqa: N801 - MXNet's name
 
     def asnumpy(self) -> onp.ndarray:
         """A NumPy copy of the data."""
-        return onp.array(self.data)
+        return onp.array(self._array)
 
     def asscalar(self) -> Any:
         return self.item()
@@ -100,9 +100,9 @@ def _binary(prim: Any, reflected: bool = False, divide: bool = False) -> Callabl
     keeps = {float: "f", int: "f" if divide else "iuf"}
 
     def operator(self: ndarray, other: Any) -> Any:
-        data = self.data
+        data = self._array
         if isinstance(other, cr.Tensor):
-            same = other.data.dtype is data.dtype and (not divide or data.dtype.kind == "f")
+            same = other._array.dtype is data.dtype and (not divide or data.dtype.kind == "f")
         else:  # a number of the array's kind leaves its dtype as it is (NumPy 1 and 2 agree)
             same = data.ndim and data.dtype.kind in keeps.get(type(other), "")
         operands = (other, self) if reflected else (self, other)
@@ -128,7 +128,7 @@ def floating(prim: Any) -> Callable:
 
     def function(x: Any) -> Any:
         x = x if isinstance(x, cr.Tensor) else cr.tensor(x)
-        return _as(prim.apply((cast(x, floating_dtype(x.data.dtype)),), _NO_PARAMS))
+        return _as(prim.apply((cast(x, floating_dtype(x._array.dtype)),), _NO_PARAMS))
 
     return function
 
@@ -170,8 +170,8 @@ ndarray.__array_ufunc__ = _array_ufunc
 
 
 def _integral(item: Any) -> Any:
-    if isinstance(item, cr.Tensor) and item.data.dtype.kind == "f":
-        return item.data.astype(onp.int64)
+    if isinstance(item, cr.Tensor) and item._array.dtype.kind == "f":
+        return item._array.astype(onp.int64)
     return item
 
 

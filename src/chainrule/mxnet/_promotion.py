@@ -49,7 +49,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _array_dtype(value: Any) -> onp.dtype:
-    return value.data.dtype if isinstance(value, cr.Tensor) else onp.asarray(value).dtype
+    return value._array.dtype if isinstance(value, cr.Tensor) else onp.asarray(value).dtype
 
 
 def result_type(first: Any, second: Any, divide: bool = False) -> onp.dtype:
@@ -87,5 +87,5 @@ def floating_dtype(dtype: onp.dtype) -> onp.dtype:
 def cast(value: Any, dtype: onp.dtype) -> Any:
     """A tensor through the core's recorded ``astype``; anything else as a NumPy array."""
     if isinstance(value, cr.Tensor):
-        return value if value.data.dtype == dtype else cr.astype(value, dtype)
+        return value if value._array.dtype == dtype else cr.astype(value, dtype)
     return onp.asarray(value, dtype)

@@ -47,7 +47,7 @@ def log_softmax(data: Any, axis: int = -1) -> ndarray:
 
 def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False) -> ndarray:
     """``data[i, index[i]]`` along ``axis`` (MXNet's ``pick``)."""
-    labels = onp.asarray(getattr(index, "data", index)).astype(onp.int64)
+    labels = onp.asarray(getattr(index, "_array", index)).astype(onp.int64)
     axis = axis % data.ndim
     labels = onp.expand_dims(labels, axis)
     grid = onp.indices(labels.shape, sparse=True)
@@ -56,7 +56,7 @@ def pick(data: Any, index: Any, axis: int = -1, keepdims: bool = False) -> ndarr
 
 
 def one_hot(data: Any, depth: int, dtype: Any = "float32") -> ndarray:
-    labels = onp.asarray(getattr(data, "data", data)).astype(onp.int64)
+    labels = onp.asarray(getattr(data, "_array", data)).astype(onp.int64)
     return _as(cr.tensor((labels[..., None] == onp.arange(depth)).astype(dtype)))
 
 

@@ -33,7 +33,7 @@ def stop_gradient(x):
 
 def raw(x):
     """The array behind a tensor (or the value itself)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._array if isinstance(x, Tensor) else x
 
 
 pow = power  # noqa: A001, F405

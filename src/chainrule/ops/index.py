@@ -14,9 +14,9 @@ from .primitive import primitive
 
 def _plain(item):
     if isinstance(item, Tensor):
-        return np.asarray(item.data)
+        return np.asarray(item._array)
     if isinstance(item, list):
-        return np.asarray([np.asarray(i.data) if isinstance(i, Tensor) else i for i in item])
+        return np.asarray([np.asarray(i._array) if isinstance(i, Tensor) else i for i in item])
     if isinstance(item, range):
         return np.arange(item.start, item.stop, item.step)
     return item
@@ -30,7 +30,7 @@ def normalize_index(index) -> tuple:
 def _index_params(x, *values, index, ndim=None):
     if ndim is not None:
         return {"index": index, "ndim": ndim}
-    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+    ndim = np.ndim(x._array if isinstance(x, Tensor) else x)
     return {"index": normalize_index(index), "ndim": ndim}
 
 

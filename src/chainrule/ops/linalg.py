@@ -19,7 +19,7 @@ from .shape import expand_dims, normalize_axis_tuple, reshape, squeeze, swapaxes
 
 
 def _raw(x):
-    return x if isinstance(x, (np.ndarray, np.generic)) else getattr(x, "data", x)
+    return x if isinstance(x, (np.ndarray, np.generic)) else getattr(x, "_array", x)
 
 
 def _ndim(x) -> int:

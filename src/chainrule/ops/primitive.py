@@ -269,7 +269,7 @@ class Primitive:
         levels = None
         for arg in args:
             if isinstance(arg, Tensor):
-                raws.append(arg.data)
+                raws.append(arg._array)
                 if cls is None:
                     cls = arg._op_class
                 if arg._rg:
@@ -289,7 +289,7 @@ class Primitive:
             view = out.base is not None
             for index, arg in enumerate(args):
                 if isinstance(arg, Tensor) and (
-                    arg.data is out or view and np.may_share_memory(out, arg.data)
+                    arg._array is out or view and np.may_share_memory(out, arg._array)
                 ):
                     box, viewed = arg._version, index
                     break
@@ -419,7 +419,7 @@ class Primitive:
                 if isinstance(a0, Tensor):
                     if a0._tangents:
                         return general(args, params)
-                    r0 = a0.data
+                    r0 = a0._array
                     ...
                 out = impl(r0)
                 ...
@@ -445,7 +445,7 @@ class Primitive:
             lines.append(f"if isinstance(a{i}, Tensor):")
             if differentiable:
                 lines += [f"    if a{i}._tangents:", "        return general(args, params)"]
-            lines.append(f"    r{i} = a{i}.data")
+            lines.append(f"    r{i} = a{i}._array")
             lines += ["    cls = a0._op_class"] if i == 0 else [
                 "    if cls is None:", f"        cls = a{i}._op_class"
             ]
@@ -497,7 +497,7 @@ class Primitive:
                 lines.append(f"    {'if' if number == 0 else 'elif'} mask == {mask}:")
             lines += ["        " + line for line in body]
         fields = {
-            "data": "out", "_rg": "node is not None", "_grad": "None", "_node": "node",
+            "_array": "out", "_rg": "node is not None", "_grad": "None", "_node": "node",
             "_version": "box", "_tangents": "None", "_grad_req": "None", "_hooks": "None",
             "_view": "None",
         }
@@ -563,7 +563,7 @@ class Primitive:
         saved = tuple([_linked(value, parent) for value, parent in zip(node.saved, node.parents)])
         ans = node.ans
         if ans is not None:
-            linked = Tensor._wrap(ans.data if isinstance(ans, Tensor) else ans, node)
+            linked = Tensor._wrap(ans._array if isinstance(ans, Tensor) else ans, node)
             if isinstance(ans, Tensor):
                 linked._tangents = ans._tangents
             ans = linked
@@ -655,7 +655,7 @@ _AXES: dict[tuple, tuple] = {}  # (ndim, axis) -> normalized axes, for None and 
 
 def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
     """Normalize ``axis`` to a tuple of negative integers (batch-safe, see module docstring)."""
-    ndim = x.data.ndim if isinstance(x, Tensor) else np.ndim(x)
+    ndim = x._array.ndim if isinstance(x, Tensor) else np.ndim(x)
     try:
         params["axis"] = _AXES[ndim, axis]
     except (KeyError, TypeError):  # not seen yet, or unhashable (a list, an array)

@@ -70,7 +70,7 @@ def prod(x, *, axis=None, keepdims=False):
 def _others_product(x, axis):
     """For each element of ``x``, the product of the others in its slice along ``axis``:
     ``prod / x`` when there are no zeros, exact when there are."""
-    raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    raw = x._array if isinstance(x, Tensor) else np.asarray(x)
     zeros = raw == 0
     if not zeros.any():
         return prod(x, axis=axis, keepdims=True) / x
@@ -106,8 +106,8 @@ def _argmax_mask(x, ans, axis, keepdims):
 
     The mask is piecewise constant (no derivative), so it is a raw array at every order.
     """
-    x = x.data if isinstance(x, Tensor) else np.asarray(x)
-    ans = ans.data if isinstance(ans, Tensor) else np.asarray(ans)
+    x = x._array if isinstance(x, Tensor) else np.asarray(x)
+    ans = ans._array if isinstance(ans, Tensor) else np.asarray(ans)
     hits = x == (ans if keepdims else np.expand_dims(ans, axis))
     mask = hits.astype(x.dtype)
     # one hit per slice (the usual case) needs no division; a NaN maximum has no hits at all
@@ -143,7 +143,7 @@ amin.defrules(vjp=amax.vjps[0].fn, jvp=amax.jvps[0].fn)
 
 
 def _one_axis(x, axis=None, **params):
-    ndim = np.ndim(x.data if isinstance(x, Tensor) else x)
+    ndim = np.ndim(x._array if isinstance(x, Tensor) else x)
     axis = int(axis)
     if not -ndim <= axis < ndim:
         raise np.exceptions.AxisError(f"axis {axis} is out of bounds for dimension {ndim}")
@@ -176,7 +176,7 @@ def argmin(x, *, axis=None, keepdims=False):
 
 
 def _count(x, axis):
-    shape = np.shape(x.data if hasattr(x, "_rg") else x)
+    shape = np.shape(x._array if hasattr(x, "_rg") else x)
     if axis is None:
         return int(np.prod(shape))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)

@@ -15,7 +15,7 @@ except ImportError:  # NumPy 1.x
 
 
 def _data(x):
-    return getattr(x, "data", x) if not isinstance(x, (np.ndarray, np.generic)) else x
+    return getattr(x, "_array", x) if not isinstance(x, (np.ndarray, np.generic)) else x
 
 
 def _resolve_shape(size: int, shape) -> tuple:

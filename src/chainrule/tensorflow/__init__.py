@@ -135,9 +135,9 @@ def _reduction(function: Callable, name: str) -> Callable:
         axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
         x = _tensor(input_tensor)
         out = function(x, axis=axis, keepdims=keepdims)
-        if x.data.dtype.kind in "iu" and out.data.dtype != x.data.dtype:
+        if x._array.dtype.kind in "iu" and out._array.dtype != x._array.dtype:
             # TensorFlow keeps an integer tensor's dtype: sums in it, means truncated
-            out = cr.astype(cr.trunc(out) if out.data.dtype.kind == "f" else out, x.data.dtype)
+            out = cr.astype(cr.trunc(out) if out._array.dtype.kind == "f" else out, x._array.dtype)
         return _as(out)
 
     reduce.__name__ = reduce.__qualname__ = name
@@ -323,13 +323,13 @@ nn = types.SimpleNamespace(
 
 def _random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = float32,
                    seed: Any = None, name: Any = None) -> Tensor:
-    return constant(cr.random.normal(mean, stddev, size=tuple(shape), dtype=dtype).data)
+    return constant(cr.random.normal(mean, stddev, size=tuple(shape), dtype=dtype)._array)
 
 
 def _random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = float32,
                     seed: Any = None, name: Any = None) -> Tensor:
     high = 1 if maxval is None else maxval
-    return constant(cr.random.uniform(minval, high, size=tuple(shape), dtype=dtype).data)
+    return constant(cr.random.uniform(minval, high, size=tuple(shape), dtype=dtype)._array)
 
 
 random = types.SimpleNamespace(normal=_random_normal, uniform=_random_uniform,

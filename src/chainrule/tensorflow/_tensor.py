@@ -28,11 +28,11 @@ from .errors import InvalidArgumentError
 def to_array(value: Any, dtype: Any = None) -> onp.ndarray:
     """TensorFlow's conversions: Python floats to float32, Python ints to int32."""
     if isinstance(value, cr.Tensor):
-        array = onp.array(value.data)
+        array = onp.array(value._array)
     elif isinstance(value, (onp.ndarray, onp.generic)):
         array = onp.array(value)
     else:
-        array = cr.tensor(value).data
+        array = cr.tensor(value)._array
         if array.dtype == onp.int64:
             array = array.astype(onp.int32)
     return array if dtype is None else array.astype(cr.tensor(0, dtype).dtype)
@@ -75,27 +75,27 @@ class Tensor(cr.Tensor):
     _converts_freely = True  # as TensorFlow and MXNet hand values to NumPy while recording
 
     def __repr__(self) -> str:
-        data = onp.asarray(self.data)
+        data = onp.asarray(self._array)
         return (f"<tf.Tensor: shape={data.shape}, dtype={data.dtype}, "
                 f"numpy={_numpy_repr(data)}>")
 
     def __str__(self) -> str:
-        data = onp.asarray(self.data)
+        data = onp.asarray(self._array)
         return f"tf.Tensor({data}, shape={data.shape}, dtype={data.dtype})"
 
     @property
     def shape(self) -> TensorShape:
-        return TensorShape(self.data.shape)
+        return TensorShape(self._array.shape)
 
     def get_shape(self) -> TensorShape:
         return self.shape
 
     def numpy(self) -> Any:
-        data = onp.asarray(self.data)
+        data = onp.asarray(self._array)
         return data[()] if data.ndim == 0 else data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> onp.ndarray:
-        array = onp.asarray(self.data)
+        array = onp.asarray(self._array)
         return array.astype(dtype) if dtype is not None else array
 
     def __hash__(self) -> int:
@@ -135,17 +135,17 @@ class Variable(Tensor):
         super().__init__(to_array(initial_value, dtype))
         self.name = f"{name or 'Variable'}:0"
         self.trainable = trainable
-        if trainable and self.data.dtype.kind in "fc":
+        if trainable and self._array.dtype.kind in "fc":
             self.requires_grad = True
 
     def __repr__(self) -> str:
-        data = onp.asarray(self.data)
+        data = onp.asarray(self._array)
         return (f"<tf.Variable '{self.name}' shape={data.shape} dtype={data.dtype}, "
                 f"numpy={_numpy_repr(data)}>")
 
     def _update(self, value: Any) -> Variable:
         with cr.no_grad():
-            self._assign(to_array(value, self.data.dtype))
+            self._assign(to_array(value, self._array.dtype))
         return self
 
     def assign(self, value: Any, use_locking: bool = False, name: Any = None,
@@ -155,11 +155,11 @@ class Variable(Tensor):
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: Any = None,
                    read_value: bool = True) -> Variable:
-        return self._update(self.data + to_array(delta, self.data.dtype))
+        return self._update(self._array + to_array(delta, self._array.dtype))
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: Any = None,
                    read_value: bool = True) -> Variable:
-        return self._update(self.data - to_array(delta, self.data.dtype))
+        return self._update(self._array - to_array(delta, self._array.dtype))
 
     def read_value(self) -> Tensor:
         return _as(cr.ops.copy(self))
@@ -220,11 +220,11 @@ def matched(operands: Any, op_name: str) -> tuple:
     for position, operand in enumerate(operands):
         if isinstance(operand, cr.Tensor):
             if dtype is None:
-                dtype = operand.data.dtype
-            elif operand.data.dtype != dtype:
+                dtype = operand._array.dtype
+            elif operand._array.dtype != dtype:
                 raise InvalidArgumentError(None, None, (
                     f"cannot compute {op_name} as input #{position}(zero-based) was expected to "
-                    f"be a {_tf_name(dtype)} tensor but is a {_tf_name(operand.data.dtype)} "
+                    f"be a {_tf_name(dtype)} tensor but is a {_tf_name(operand._array.dtype)} "
                     f"tensor [Op:{op_name}] (TensorFlow does not promote dtypes: tf.cast one "
                     f"of them first)"
                 ))
@@ -242,9 +242,9 @@ def _binary(prim: Any, op_name: str, reflected: bool = False) -> Callable:
     apply = prim.apply
 
     def operator(self: Tensor, other: Any) -> Any:
-        data = self.data
+        data = self._array
         if isinstance(other, cr.Tensor):
-            same = other.data.dtype is data.dtype
+            same = other._array.dtype is data.dtype
         else:  # a number that keeps the tensor's dtype (with NumPy 1's rules as with 2's)
             same = data.ndim and data.dtype.kind in _KEEPS.get(type(other), "")
         operands = (other, self) if reflected else (self, other)
@@ -274,13 +274,13 @@ def true_divide(x: Any, y: Any, name: Any = None) -> Any:
     try:
         x, y = matched((x, y), "RealDiv")
     except (InvalidArgumentError, TypeError):
-        dtypes = [_tf_name(to_array(v).dtype if not isinstance(v, cr.Tensor) else v.data.dtype)
+        dtypes = [_tf_name(to_array(v).dtype if not isinstance(v, cr.Tensor) else v._array.dtype)
                   for v in (x, y)]
         raise TypeError(
             f"`x` and `y` must have the same dtype, got tf.{dtypes[0]} != tf.{dtypes[1]} "
             "(TensorFlow does not promote: tf.cast one of them first)"
         ) from None
-    dtype = (x if isinstance(x, cr.Tensor) else y).data.dtype
+    dtype = (x if isinstance(x, cr.Tensor) else y)._array.dtype
     if dtype.kind == "b":
         raise TypeError("Invalid dtype <dtype: 'bool'> in __truediv__: cast to a number first")
     target = _TRUEDIV.get(dtype.name)
@@ -295,9 +295,9 @@ def floating(prim: Any, op_name: str) -> Callable:
 
     def function(x: Any, name: Any = None) -> Any:
         x = x if isinstance(x, cr.Tensor) else Tensor._wrap(to_array(x), cls=Tensor)
-        if x.data.dtype.kind not in "fc":
+        if x._array.dtype.kind not in "fc":
             raise InvalidArgumentError(None, None, (
-                f"Value for attr 'T' of {_tf_name(x.data.dtype)} is not in the list of allowed "
+                f"Value for attr 'T' of {_tf_name(x._array.dtype)} is not in the list of allowed "
                 f"values: bfloat16, half, float, double, complex64, complex128 [Op:{op_name}] "
                 "(tf.cast the tensor to a float first)"
             ))

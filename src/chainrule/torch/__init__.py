@@ -82,11 +82,11 @@ def can_cast(from_: Any, to: Any) -> builtins.bool:
 
 
 def is_floating_point(input: Any) -> builtins.bool:  # noqa: A002
-    return _as(input).data.dtype.kind == "f"
+    return _as(input)._array.dtype.kind == "f"
 
 
 def is_complex(input: Any) -> builtins.bool:  # noqa: A002
-    return _as(input).data.dtype.kind == "c"
+    return _as(input)._array.dtype.kind == "c"
 
 
 cuda = types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
@@ -130,7 +130,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: builtins.bool = False,
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     check_device(device)
-    if isinstance(data, cr.Tensor) and (dtype is None or data.data.dtype == dtype):
+    if isinstance(data, cr.Tensor) and (dtype is None or data._array.dtype == dtype):
         return _as(data)
     return tensor(data, dtype)
 
@@ -302,12 +302,12 @@ def cat(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim`` (promoting their dtypes)."""
     tensors = _joined(tensors, "cat")
     for position, t in enumerate(tensors):
-        if not t.data.ndim:
+        if not t._array.ndim:
             raise RuntimeError(
                 f"zero-dimensional tensor (at position {position}) cannot be concatenated; "
                 "use torch.stack, or unsqueeze it first"
             )
-    shapes = [t.data.shape for t in tensors]
+    shapes = [t._array.shape for t in tensors]
     for number, shape in enumerate(shapes[1:], 1):
         for axis, (expected, got) in enumerate(zip(shapes[0], shape)):
             if axis != dim % len(shape) and expected != got and len(shape) == len(shapes[0]):
@@ -326,10 +326,10 @@ def stack(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
     """Join tensors of one shape along a new dimension ``dim`` (promoting their dtypes)."""
     tensors = _joined(tensors, "stack")
     for entry, t in enumerate(tensors[1:], 1):
-        if t.data.shape != tensors[0].data.shape:
+        if t._array.shape != tensors[0]._array.shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got "
-                f"{list(tensors[0].data.shape)} at entry 0 and {list(t.data.shape)} at entry "
+                f"{list(tensors[0]._array.shape)} at entry 0 and {list(t._array.shape)} at entry "
                 f"{entry}"
             )
     return _as(_runtime_errors(cr.stack)(tensors, axis=dim))

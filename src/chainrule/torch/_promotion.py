@@ -104,7 +104,7 @@ def result_type(*operands: Any) -> np.dtype:
     dimensioned = zero_dim = numbers = None
     for operand in operands:
         if isinstance(operand, cr.Tensor):
-            data = operand.data
+            data = operand._array
             if data.ndim:
                 dimensioned = _promote(dimensioned, data.dtype)
             else:
@@ -138,7 +138,7 @@ def cast(value: Any, dtype: np.dtype) -> Any:
     """``value`` in ``dtype``: a tensor through the core's recorded ``astype`` (its gradient
     comes back in the tensor's own dtype), anything else as a NumPy array."""
     if isinstance(value, cr.Tensor):
-        data = value.data
+        data = value._array
         return value if data.dtype == dtype else cr.astype(value, dtype)
     if value is None:
         return None

@@ -187,8 +187,18 @@ class Tensor(cr.Tensor):
 
     __slots__ = ()
 
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's ``.data``: a tensor sharing this one's memory, with no history and a
+        version counter of its own (so ``x.grad.data.zero_()`` works, and is not tracked)."""
+        return Tensor._wrap(self._array, cls=type(self)._op_class)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._array = value._array if isinstance(value, cr.Tensor) else np.asarray(value)
+
     def __repr__(self) -> str:
-        data = np.asarray(self.data)
+        data = np.asarray(self._array)
         if data.dtype.kind == "b":
             formatter = {"bool": lambda v: str(v).rjust(5 if data.size > 1 and not data.all()
                                                         else 0)}
@@ -211,20 +221,20 @@ class Tensor(cr.Tensor):
     # ---------------------------------------------------------------- sizes
     @property
     def dtype(self) -> dtype:  # type: ignore[override]
-        return DTYPES.get(self.data.dtype) or dtype(self.data.dtype)
+        return DTYPES.get(self._array.dtype) or dtype(self._array.dtype)
 
     @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self._array.shape)
 
     def size(self, dim: int | None = None) -> Any:  # type: ignore[override]
-        return Size(self.data.shape) if dim is None else self.data.shape[dim]
+        return Size(self._array.shape) if dim is None else self._array.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     ndimension = dim
 
@@ -256,7 +266,7 @@ class Tensor(cr.Tensor):
 
     @requires_grad.setter
     def requires_grad(self, value: builtins.bool) -> None:
-        if value and self._node is None and self.data.dtype.kind not in "fc":
+        if value and self._node is None and self._array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"Only Tensors of floating point and complex dtype can require gradients, this "
                 f"one is {self.dtype}; create it with a floating dtype (e.g. "
@@ -266,12 +276,12 @@ class Tensor(cr.Tensor):
 
     # ---------------------------------------------------------------- conversion
     def __bool__(self) -> builtins.bool:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(
                 f"Boolean value of Tensor with more than one value is ambiguous (this one has "
-                f"{self.data.size}); use .any() or .all()"
+                f"{self._array.size}); use .any() or .all()"
             )
-        return builtins.bool(self.data)
+        return builtins.bool(self._array)
 
     def __float__(self) -> builtins.float:
         return builtins.float(self._scalar())
@@ -280,12 +290,12 @@ class Tensor(cr.Tensor):
         return builtins.int(self._scalar())
 
     def _scalar(self) -> Any:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(
                 f"only one element tensors can be converted to Python scalars, this one has "
-                f"{self.data.size}; index it or reduce it first"
+                f"{self._array.size}; index it or reduce it first"
             )
-        return self.data.item()
+        return self._array.item()
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy's binary ufuncs on PyTorch tensors promote as PyTorch's operators do."""
@@ -300,7 +310,7 @@ class Tensor(cr.Tensor):
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        return np.asarray(self.data)
+        return np.asarray(self._array)
 
     def clone(self) -> Tensor:
         return cr.ops.copy(self)
@@ -313,14 +323,14 @@ class Tensor(cr.Tensor):
             if isinstance(arg, (str, device)):
                 check_device(arg)
             elif isinstance(arg, cr.Tensor):
-                dtype = arg.data.dtype
+                dtype = arg._array.dtype
             else:
                 dtype = arg
-        return self if dtype is None or self.data.dtype == dtype else cr.astype(self, dtype)
+        return self if dtype is None or self._array.dtype == dtype else cr.astype(self, dtype)
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return f"torch.{self.data.dtype}"
+            return f"torch.{self._array.dtype}"
         return cr.astype(self, dtype)
 
     def float(self) -> Tensor:
@@ -344,16 +354,16 @@ class Tensor(cr.Tensor):
         in int64 (PyTorch's accumulation type; NumPy would keep uint8 as uint64)."""
         if dtype is not None:
             return _cast(self, dtype)
-        return self if self.data.dtype.kind in "fc" else _cast(self, "int64")
+        return self if self._array.dtype.kind in "fc" else _cast(self, "int64")
 
     def _floating_only(self, name: str, dtype: Any = None) -> Tensor:
         """The input of a reduction that PyTorch computes for floating dtypes only."""
         if dtype is not None:
             return _cast(self, dtype)
-        if self.data.dtype.kind not in "fc":
+        if self._array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"{name}(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_scalar_name(self.data.dtype)} (convert the "
+                f"point or complex dtype. Got: {_scalar_name(self._array.dtype)} (convert the "
                 f"tensor first, e.g. x.float().{name}(), or pass dtype=torch.float32)"
             )
         return self
@@ -420,7 +430,7 @@ class Tensor(cr.Tensor):
         return ops.norm(x, ord=ord_, axis=_axis(dim), keepdims=keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        x = self if self.data.dtype.kind in "fc" else _cast(self, DEFAULT_FLOAT)
+        x = self if self._array.dtype.kind in "fc" else _cast(self, DEFAULT_FLOAT)
         return cr.logsumexp(x, axis=_axis(dim), keepdims=keepdim)
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:  # type: ignore[override]
@@ -439,38 +449,38 @@ class Tensor(cr.Tensor):
             return cr.reshape(self, shape)
         except ValueError:
             raise RuntimeError(
-                f"shape '{list(shape)}' is invalid for input of size {self.data.size} (the "
-                f"tensor has shape {list(self.data.shape)}; at most one size may be -1)"
+                f"shape '{list(shape)}' is invalid for input of size {self._array.size} (the "
+                f"tensor has shape {list(self._array.shape)}; at most one size may be -1)"
             ) from None
 
     reshape = view
 
     def view_as(self, other: cr.Tensor) -> Tensor:
-        return self.view(other.data.shape)
+        return self.view(other._array.shape)
 
     reshape_as = view_as
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # type: ignore[override]
-        shape = self.data.shape
+        shape = self._array.shape
         if not shape:
             return cr.reshape(self, (1,))
         start, end = start_dim % len(shape), end_dim % len(shape)
         return cr.reshape(self, shape[:start] + (-1,) + shape[end + 1:])
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return cr.expand_dims(self, dim if dim >= 0 else dim + self.data.ndim + 1)
+        return cr.expand_dims(self, dim if dim >= 0 else dim + self._array.ndim + 1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        if dim is not None and self.data.shape[dim] != 1:
+        if dim is not None and self._array.shape[dim] != 1:
             return self  # PyTorch leaves a dimension that is not of size 1
         return cr.squeeze(self, dim)
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _sizes(dims)
-        if len(dims) != self.data.ndim:
+        if len(dims) != self._array.ndim:
             raise RuntimeError(
                 f"permute(): number of dimensions in the tensor input does not match the length "
-                f"of the desired ordering of dimensions i.e. input.dim() = {self.data.ndim} is "
+                f"of the desired ordering of dimensions i.e. input.dim() = {self._array.ndim} is "
                 f"not equal to len(dims) = {len(dims)}"
             )
         return _runtime_errors(cr.transpose)(self, dims)
@@ -479,32 +489,32 @@ class Tensor(cr.Tensor):
         return cr.swapaxes(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        if self.data.ndim > 2:
+        if self._array.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self.data.ndim}D")
+                               f"{self._array.ndim}D")
         return cr.transpose(self)
 
     def expand(self, *sizes: Any) -> Tensor:
         sizes = _sizes(sizes)
-        if len(sizes) < self.data.ndim:
+        if len(sizes) < self._array.ndim:
             raise RuntimeError(
                 f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
-                f"to the number of dimensions in the tensor ({self.data.ndim})"
+                f"to the number of dimensions in the tensor ({self._array.ndim})"
             )
-        shape = (1,) * (len(sizes) - self.data.ndim) + self.data.shape
+        shape = (1,) * (len(sizes) - self._array.ndim) + self._array.shape
         target = tuple(s if n == -1 else n for n, s in zip(sizes, shape, strict=True))
         for position, (old, new) in enumerate(zip(shape, target, strict=True)):
             if old != 1 and old != new:
                 raise RuntimeError(
                     f"The expanded size of the tensor ({new}) must match the existing size "
                     f"({old}) at non-singleton dimension {position}.  Target sizes: "
-                    f"{list(sizes)}.  Tensor sizes: {list(self.data.shape)} (only dimensions "
+                    f"{list(sizes)}.  Tensor sizes: {list(self._array.shape)} (only dimensions "
                     "of size 1 can be expanded)"
                 )
         return cr.broadcast_to(self, target)
 
     def expand_as(self, other: cr.Tensor) -> Tensor:
-        return cr.broadcast_to(self, other.data.shape)
+        return cr.broadcast_to(self, other._array.shape)
 
     def repeat(self, *sizes: Any) -> Tensor:
         return cr.tile(self, _sizes(sizes))
@@ -514,18 +524,18 @@ class Tensor(cr.Tensor):
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` for ``dim=1`` (PyTorch's ``gather``)."""
-        index = np.asarray(getattr(index, "data", index))
-        dim = dim % self.data.ndim
+        index = np.asarray(getattr(index, "_array", index))
+        dim = dim % self._array.ndim
         grid = np.indices(index.shape, sparse=True)
         return self[tuple(index if axis == dim else grid[axis]
-                          for axis in range(self.data.ndim))]
+                          for axis in range(self._array.ndim))]
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` where ``mask`` holds, in this tensor's dtype (as PyTorch)."""
-        return cr.where(mask, _cast(value, self.data.dtype), self)
+        return cr.where(mask, _cast(value, self._array.dtype), self)
 
     def split(self, split_size: Any, dim: int = 0) -> list:
-        size = self.data.shape[dim]
+        size = self._array.shape[dim]
         if isinstance(split_size, int):
             edges = list(range(split_size, size, split_size))
         else:
@@ -537,7 +547,7 @@ class Tensor(cr.Tensor):
         """Values limited to ``[min, max]``, in the promoted dtype of the three."""
         x, low, high = _promote(_CLAMP, (self, min, max))
         numbers = [bound for bound in (min, max) if not isinstance(bound, (cr.Tensor, type(None)))]
-        if x.data.dtype.kind == "b" and numbers:
+        if x._array.dtype.kind == "b" and numbers:
             raise NotImplementedError(  # (PyTorch has tensor bounds for bool tensors only)
                 "clamp with a number as a bound is not implemented for 'Bool' tensors; pass "
                 "the bounds as tensors, or convert the tensor first (e.g. with .int())"
@@ -552,7 +562,7 @@ class Tensor(cr.Tensor):
     def _float_input(self, name: str, dtype: Any) -> Tensor:
         if dtype is not None:
             return _cast(self, dtype)
-        if self.data.dtype.kind not in "fc":
+        if self._array.dtype.kind not in "fc":
             raise NotImplementedError(  # (PyTorch's class here, a RuntimeError)
                 f"{name}() is computed for floating tensors only, this one is "
                 f"{self.dtype}; convert it first (x.float()) or pass dtype=torch.float32"
@@ -569,7 +579,7 @@ class Tensor(cr.Tensor):
         return self ** exponent
 
     def neg(self) -> Tensor:
-        if self.data.dtype.kind == "b":
+        if self._array.dtype.kind == "b":
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are "
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -601,7 +611,7 @@ class Tensor(cr.Tensor):
         if rounding_mode == "trunc":
             x, y = promoted((self, other))
             quotient = cr.trunc(_apply(_OPS["truediv"], (x, y)))
-            return _cast(quotient, x.data.dtype)
+            return _cast(quotient, x._array.dtype)
         raise RuntimeError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
             f"{rounding_mode!r}"
@@ -620,7 +630,7 @@ class Tensor(cr.Tensor):
         if not isinstance(other, cr.Tensor):
             other = np.asarray(other)
         other_dtype = _raw(other).dtype
-        if other_dtype != self.data.dtype:
+        if other_dtype != self._array.dtype:
             raise RuntimeError(
                 f"expected m1 and m2 to have the same dtype, but got: {self.dtype} != "
                 f"{DTYPES.get(other_dtype, other_dtype)} (PyTorch does not promote in matrix "
@@ -629,7 +639,7 @@ class Tensor(cr.Tensor):
         try:
             return ops.matmul.apply((self, other), _NO_PARAMS)
         except ValueError:
-            shapes = (list(self.data.shape), list(np.shape(_raw(other))))
+            shapes = (list(self._array.shape), list(np.shape(_raw(other))))
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied ({shapes[0]} and {shapes[1]}): the "
                 "last dimension of the first must equal the first (or second-to-last) of the "
@@ -643,14 +653,14 @@ class Tensor(cr.Tensor):
 
     def dot(self, other: Any) -> Tensor:
         """Inner product of two 1-D tensors."""
-        if self.data.ndim != 1 or np.ndim(_raw(other)) != 1:
+        if self._array.ndim != 1 or np.ndim(_raw(other)) != 1:
             raise RuntimeError(
-                f"1D tensors expected, but got {self.data.ndim}D and {np.ndim(_raw(other))}D "
+                f"1D tensors expected, but got {self._array.ndim}D and {np.ndim(_raw(other))}D "
                 "tensors"
             )
-        if self.data.shape != np.shape(_raw(other)):
+        if self._array.shape != np.shape(_raw(other)):
             raise RuntimeError(
-                f"inconsistent tensor size, expected tensor [{self.data.shape[0]}] and src "
+                f"inconsistent tensor size, expected tensor [{self._array.shape[0]}] and src "
                 f"[{np.shape(_raw(other))[0]}] to have the same number of elements"
             )
         return self.matmul(other)
@@ -659,17 +669,17 @@ class Tensor(cr.Tensor):
         return cr.sign(self)
 
     def conj(self) -> Tensor:
-        return cr.conj(self) if self.data.dtype.kind == "c" else self
+        return cr.conj(self) if self._array.dtype.kind == "c" else self
 
     # ---------------------------------------------------------------- in place
     def _in_place(self, result: cr.Tensor) -> Tensor:
         """Write ``result`` into this tensor, in its dtype: PyTorch refuses a result of a higher
         category (a float into an integer tensor), before anything is written."""
-        dtype = self.data.dtype
-        if result.data.dtype != dtype:
-            if not can_cast(result.data.dtype, dtype):
+        dtype = self._array.dtype
+        if result._array.dtype != dtype:
+            if not can_cast(result._array.dtype, dtype):
                 raise RuntimeError(
-                    f"result type {_scalar_name(result.data.dtype)} can't be cast to the "
+                    f"result type {_scalar_name(result._array.dtype)} can't be cast to the "
                     f"desired output type {_scalar_name(dtype)} (an in-place operation keeps "
                     "the tensor's dtype; use the out-of-place form, e.g. x = x + y)"
                 )
@@ -704,22 +714,22 @@ class Tensor(cr.Tensor):
         return self._in_place(self.clamp(min, max))
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(
-                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+                f"a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
-        return self.data.item()
+        return self._array.item()
 
 
 def _raw(value: Any) -> Any:
-    return value.data if isinstance(value, cr.Tensor) else value
+    return value._array if isinstance(value, cr.Tensor) else value
 
 
 def _cast(value: Any, dtype: Any) -> Any:
     """A tensor (recorded) or a value in ``dtype``, unchanged if it has it already."""
     dtype = as_dtype(dtype)
     if isinstance(value, cr.Tensor):
-        return value if value.data.dtype == dtype else cr.astype(value, dtype)
+        return value if value._array.dtype == dtype else cr.astype(value, dtype)
     return np.asarray(value, dtype)
 
 
@@ -728,7 +738,7 @@ def _as(tensor: Any) -> Tensor:
     if type(tensor) is Tensor:
         return tensor
     if not isinstance(tensor, cr.Tensor):
-        return Tensor._wrap(cr.tensor(tensor).data, cls=Tensor)
+        return Tensor._wrap(cr.tensor(tensor)._array, cls=Tensor)
     return tensor._as_class(Tensor)
 
 
@@ -811,9 +821,9 @@ def _binary(op: _Op, reflected: bool = False) -> Callable:
              for kind, kinds in (_KEEPS_FLOAT if op.floating else _KEEPS).items()}
 
     def operator(self: Tensor, other: Any) -> Tensor:
-        data = self.data
+        data = self._array
         if isinstance(other, cr.Tensor):  # the fast path: operands of the same dtype
-            same = other.data.dtype is data.dtype and data.dtype.kind in fast_kinds
+            same = other._array.dtype is data.dtype and data.dtype.kind in fast_kinds
         else:
             same = data.ndim and data.dtype.kind in keeps.get(type(other), "")
         operands = (other, self) if reflected else (self, other)
@@ -844,7 +854,7 @@ def _floating(op: _Op) -> Callable:
     apply = op.prim.apply
 
     def function(self: Tensor) -> Tensor:
-        if self.data.dtype.kind not in "fc":
+        if self._array.dtype.kind not in "fc":
             self = cr.astype(self, DEFAULT_FLOAT)
         return apply((self,), _NO_PARAMS)
 
@@ -853,7 +863,7 @@ def _floating(op: _Op) -> Callable:
 
 
 def _shape_of(value: Any) -> tuple:
-    return tuple(np.shape(value.data if isinstance(value, cr.Tensor) else value))
+    return tuple(np.shape(value._array if isinstance(value, cr.Tensor) else value))
 
 
 def _runtime_error(error: Exception, operands: tuple = ()) -> Exception:

@@ -102,7 +102,7 @@ def explain(
     x = float(x)
     primal = Tensor(np.float64(x), requires_grad=True)
     out = function(primal)
-    if out.data.size != 1:
+    if out._array.size != 1:
         raise ValueError(f"explain needs a scalar function; f(x) has shape {out.shape}")
     vertices = trace(out, {name: primal}) if out._rg else []
     steps = [v for v in vertices if v.kind != "constant"]
@@ -129,7 +129,7 @@ def explain(
     }
     lines = []
     rows = []
-    title = f"f({_num(x)}) = {_num(out.data)}"
+    title = f"f({_num(x)}) = {_num(out._array)}"
     if not steps:
         derivative = 0.0
         lines.append(f"{title}: f does not depend on {name}, so f'({_num(x)}) = 0")
@@ -218,5 +218,5 @@ def explain(
         file = sys.stdout  # looked up now: it may have been redirected since import
     if file is not None:
         print(text, file=file)
-    return Explanation(mode, x, float(np.real(out.data)), float(derivative), rows,
+    return Explanation(mode, x, float(np.real(out._array)), float(derivative), rows,
                        forward_check, reverse_check, text)

@@ -61,7 +61,7 @@ class Vertex:
 
 def _raw(value: Any) -> Any:
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     return value
 
 
@@ -101,7 +101,7 @@ def trace(root: Tensor, names: dict[str, Tensor] | None = None) -> list[Vertex]:
                     value=_raw(obj.ans),
                 )
             else:
-                vertex = Vertex(id(obj), "input", "", tuple(obj.shape), value=obj.data,
+                vertex = Vertex(id(obj), "input", "", tuple(obj.shape), value=obj._array,
                                 tensor=obj)
             vertices[id(obj)] = vertex
             order.append(vertex)
@@ -124,7 +124,7 @@ def trace(root: Tensor, names: dict[str, Tensor] | None = None) -> list[Vertex]:
         for key, saved in zip(vertex.inputs, node.saved, strict=True):
             if saved is not None and by_key[key].value is None:
                 by_key[key].value = _raw(saved)
-    by_key[id(start)].value = root.data
+    by_key[id(start)].value = root._array
     # Whatever is still missing, recompute from the inputs (evaluation order: inputs first).
     for vertex in order:
         if vertex.value is None and vertex.kind == "op":
@@ -235,7 +235,7 @@ def _adjoints(root: Tensor, order: list[Vertex]) -> bool:
     """
     from ..engine import gradients
 
-    if root.data.size != 1 or not root._rg:
+    if root._array.size != 1 or not root._rg:
         return False
     nodes = [v for v in order if v.node is not None]
     leaves = [v for v in order if v.kind == "input" and v.tensor._rg]
@@ -261,7 +261,7 @@ def _adjoints(root: Tensor, order: list[Vertex]) -> bool:
         for node, hooks in saved_hooks:
             node.hooks = hooks
     for vertex, grad in zip(leaves, grads, strict=True):
-        vertex.grad = None if grad is None else np.array(grad.data)
+        vertex.grad = None if grad is None else np.array(grad._array)
     return True
 
 
@@ -312,7 +312,7 @@ class Graph:
         if self.show_grads:
             grad = vertex.grad
             if grad is None and vertex.tensor is not None and vertex.tensor.grad is not None:
-                grad = vertex.tensor.grad.data  # after the user's backward
+                grad = vertex.tensor.grad._array  # after the user's backward
             if grad is not None:
                 lines.append(f"grad {format_value(grad)}")
         return lines

@@ -102,11 +102,11 @@ def _derivatives_at(
         if not isinstance(out, Tensor):
             out = Tensor(np.broadcast_to(np.asarray(out, dtype=np.float64), x.shape).copy())
         if out.shape != x.shape:
-            if out.data.size == 1 and x.data.size == 1:
+            if out._array.size == 1 and x._array.size == 1:
                 out = out.reshape(x.shape)
             else:
                 raise ValueError(f"f(x) has shape {out.shape}, x has shape {x.shape}")
-        results = [np.array(out.data, dtype=np.float64)]
+        results = [np.array(out._array, dtype=np.float64)]
         current = out
         for k in range(1, order + 1):
             record = k < order  # f^(k) is differentiated again: keep its graph
@@ -119,12 +119,12 @@ def _derivatives_at(
             grad = None  # f^(k-1) does not depend on x: f^(k) is zero
             if current._rg:
                 (grad,) = gradients(current.sum(), x, create_graph=record, allow_unused=True)
-            current = Tensor(np.zeros_like(x.data)) if grad is None else grad
+            current = Tensor(np.zeros_like(x._array)) if grad is None else grad
             if record and max_operations is not None:
                 recorded = count_operations(current)
                 if recorded > max_operations:
                     raise WorkLimitError(k + 1, recorded, max_operations)
-            results.append(np.array(current.data, dtype=np.float64))
+            results.append(np.array(current._array, dtype=np.float64))
     return results
 
 
