@@ -480,11 +480,13 @@ _calibrate()
 def _node_hooks(hooks: list, cotangent: Any, create_graph: bool, retained: list) -> Any:
     """A node's hooks on its cotangent, which they see (and return) in the user's convention.
 
-    On the fast path the hooks see a tensor around the flowing array, which the user may keep:
-    what flows on is therefore a copy, so a later in-place accumulation cannot reach it.
+    On the fast path what flows on is a copy of what the hooks saw, which the user may keep, so
+    that a later in-place accumulation cannot reach it.
     """
     flowing = isinstance(cotangent, Tensor)  # recorded, or carrying tangents: keep it whole
-    grad = _flip(cotangent if flowing else Tensor._wrap(cotangent))
+    # The hooks get an array of their own: one may change it in place, and the engine's may be
+    # on its way to other inputs too (``add`` hands the same cotangent to both).
+    grad = _flip(cotangent if flowing else Tensor._wrap(np.array(cotangent)))
     grad = _flip(_run_hooks(hooks, grad, retained))
     if flowing or create_graph:  # (a tensor is never summed into in place)
         return grad
@@ -544,7 +546,7 @@ def _leaf_grad(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
         return grad
     if isinstance(grad, Tensor):
         return _run_hooks(hooks, grad, None)
-    grad = _run_hooks(hooks, Tensor._wrap(grad), None)
+    grad = _run_hooks(hooks, Tensor._wrap(np.array(grad)), None)  # (their own, as above)
     return grad if create_graph else np.array(grad._array)
 
 

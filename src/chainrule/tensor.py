@@ -381,6 +381,9 @@ class Tensor:
                 # Nothing to differentiate: NumPy's own function loses nothing.
             else:
                 return route.target(*call_args, **call_kwargs)
+        writes = _numpy_writes(func, args, kwargs)
+        if writes is not None:  # (np.copyto, np.put..., out=): in-place updates, checked
+            return _numpy_write(func, args, kwargs, writes)
         result = func(*_to_arrays(args), **_to_arrays(kwargs))
         if _floating(result) and (_carries_graph(args) or _carries_graph(kwargs)):
             # np.sort, np.round, np.pad... would hand back plain numbers cut off from the graph
@@ -504,6 +507,8 @@ class Tensor:
                 f"dtype {self._array.dtype}; convert it first, e.g. x.astype('float32')"
             )
         self._rg = value
+        if value:
+            self._view = None  # a leaf of its own now: its history is no longer its base's
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Make this leaf record operations; ``.grad`` starts as None and accumulates.
@@ -535,6 +540,7 @@ class Tensor:
             )
         self._node = None
         self._rg = True
+        self._view = None  # a leaf of its own (see requires_grad)
         self._grad_req = grad_req
         self._grad = Tensor._wrap(np.zeros_like(self._array), cls=self._op_class)
 
@@ -1217,6 +1223,77 @@ def _array_function_route(func: Any) -> _ArrayFunctionRoute | None:
         route = _ArrayFunctionRoute(func, getattr(namespace, name), method)
     _ARRAY_FUNCTIONS[func] = route
     return route
+
+
+# NumPy functions that write into one of their arguments (besides ``out=``), by its name.
+_NUMPY_WRITERS = {
+    np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a",
+    np.put_along_axis: "arr", np.fill_diagonal: "a",
+}
+
+
+def _numpy_writes(func: Any, args: tuple, kwargs: dict) -> list | None:
+    """The tensors a NumPy function would write into (its ``out=`` and the argument it writes,
+    for the functions that do), or None when it writes nothing."""
+    targets = []
+    out = kwargs.get("out")
+    for item in out if isinstance(out, tuple) else (out,):
+        if item is not None:
+            targets.append(item)
+    name = _NUMPY_WRITERS.get(func)
+    if name is not None:
+        try:
+            targets.append(inspect.signature(func).bind(*args, **kwargs).arguments[name])
+        except (TypeError, ValueError, KeyError):  # (NumPy's own call reports a bad call)
+            pass
+    return targets if targets else None
+
+
+def _numpy_write(func: Any, args: tuple, kwargs: dict, targets: list) -> Any:
+    """Run a NumPy function that writes into ``targets``: what it writes into a tensor goes
+    through a copy and then the tensor's in-place update (checked, versioned); values of a
+    tensor that requires grad are not written anywhere while recording (their gradient would
+    be lost), nor is part of a tensor that has a history overwritten (the rest would keep a
+    history NumPy cannot follow)."""
+    written = [t for t in targets if isinstance(t, Tensor)]
+    for tensor in written:
+        tensor._check_in_place()
+        if tensor._rg and tensor._recording():
+            raise TypeError(
+                f"numpy.{func.__name__} would write into a tensor that has a history, which "
+                f"chainrule cannot follow; use chainrule's operations (x.copy_(v), x[index] = v, "
+                f"cr.where) or work on x.detach()"
+            )
+    sources = [a for a in (*args, *kwargs.values()) if not any(a is t for t in written)]
+    for source in sources:
+        for tensor in _tensors_in(source):
+            tensor._check_convertible(f"numpy.{func.__name__}")
+    copies = {id(t): np.array(t._array) for t in written}
+
+    def raw(value: Any) -> Any:
+        if isinstance(value, Tensor) and id(value) in copies:
+            return copies[id(value)]
+        if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+            return tuple(raw(v) for v in value)
+        return _to_arrays(value)
+
+    result = func(*[raw(a) for a in args], **{k: raw(v) for k, v in kwargs.items()})
+    for tensor in written:
+        tensor._assign(Tensor._wrap(copies[id(tensor)]))
+    out = kwargs.get("out")
+    if out is not None:  # NumPy returns the out= arguments themselves
+        return out
+    return result
+
+
+def _tensors_in(value: Any) -> list:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _tensors_in(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _tensors_in(item)]
+    return []
 
 
 def _floating(value: Any) -> bool:

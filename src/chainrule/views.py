@@ -49,10 +49,7 @@ class View:
         value = self.replay()
         _NODE.__set__(view, value._node)
         _RG.__set__(view, value._rg)
-        own = _TANGENTS.__get__(view)
-        made = value._tangents
-        # (a tangent put on the view itself, by a jvp, stays unless the base has one there)
-        _TANGENTS.__set__(view, {**own, **made} if own and made else made or own)
+        _TANGENTS.__set__(view, value._tangents)
 
     def replay(self, upto: int | None = None, record_it: bool = True) -> Tensor:
         """The base through the first ``upto`` steps (all of them by default), recorded (a

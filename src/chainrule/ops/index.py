@@ -48,7 +48,13 @@ def _advanced(index) -> bool:
 
 @primitive(normalize=_index_params)
 def getitem(x, *, index, ndim=None):
-    return x[_batched(index, x, ndim)]
+    index = _batched(index, x, ndim)
+    out = x[index]
+    if isinstance(out, np.generic) and isinstance(x, np.ndarray):
+        # One element: a 0-d view of it (as x[1, ...] gives), not NumPy's copy, so that an
+        # in-place write into it reaches x, as a tensor's element does in PyTorch.
+        out = x[(*index, Ellipsis)] if not any(i is Ellipsis for i in index) else out
+    return out
 
 
 getitem.defrules(
