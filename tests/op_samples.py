@@ -133,7 +133,8 @@ prim("conj", normal(2, 3))
 for _name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
               "logical_and", "logical_or", "logical_xor", "floor_divide"):
     prim(_name, np.array([-1.0, 0.0, 2.0, 2.5]), np.array([1.0, 0.5, 2.0, -2.0]))
-for _name in ("logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc",
+prim("sign", away(2, 3))  # (a zero derivative for real values; z / |z| for complex ones)
+for _name in ("logical_not", "isnan", "isinf", "isfinite", "floor", "ceil", "trunc",
               "rint"):
     prim(_name, np.array([-1.5, 0.0, 0.4, 2.5, np.inf]))
 
@@ -407,7 +408,7 @@ public("linalg.det", cr.linalg.det, well_conditioned(3, 3), ref=np.linalg.det)
 public("linalg.slogdet", lambda x: cr.linalg.slogdet(x)[1], -well_conditioned(3, 3),
        ref=lambda x: np.linalg.slogdet(x)[1])
 public("linalg.slogdet", lambda x: cr.linalg.slogdet(x)[0], -well_conditioned(3, 3),
-       label="sign", ref=lambda x: np.linalg.slogdet(x)[0], differentiable=False)
+       label="sign", ref=lambda x: np.linalg.slogdet(x)[0])
 public("linalg.solve", cr.linalg.solve, well_conditioned(3, 3), normal(3), ref=np.linalg.solve)
 public("linalg.solve", cr.linalg.solve, well_conditioned(2, 3, 3), normal(2, 3, 2),
        label="stacks", ref=np.linalg.solve)
@@ -546,6 +547,8 @@ cprim("inv", cwell_conditioned(3, 3), ref=np.linalg.inv)
 cprim("adjugate", cwell_conditioned(3, 3), ref=lambda a: np.linalg.det(a) * np.linalg.inv(a))
 cprim("det", cwell_conditioned(3, 3), ref=np.linalg.det)
 cprim("logabsdet", cwell_conditioned(3, 3), ref=lambda a: np.linalg.slogdet(a)[1])
+cprim("det_sign", cwell_conditioned(3, 3), ref=lambda a: np.linalg.slogdet(a)[0])
+cprim("sign", cright(2, 3))
 cprim("solve_matrix", cwell_conditioned(3, 3), cnormal(3, 2), ref=np.linalg.solve)
 cpublic("api.mean", lambda x: cr.mean(x, axis=0), cnormal(2, 3), ref=lambda x: np.mean(x, 0))
 cpublic("api.var", cr.var, cnormal(2, 3), ref=np.var)

@@ -146,9 +146,6 @@ def test_torch_dialect_in_place_on_an_element_writes_into_the_base():
     assert w.grad.tolist() == [20.0, 2.0, 2.0]  # chainrule: [2, 2, 2]
 
 
-@xfail("chainrule.torch's Tensor.contiguous() returns self even for a non-contiguous view "
-       "(and is_contiguous() is always True): writes into x.t().contiguous() change x, where "
-       "PyTorch's contiguous() copies")
 def test_torch_dialect_contiguous_of_a_transpose_is_a_copy():
     import chainrule.torch as torch
 
@@ -159,8 +156,6 @@ def test_torch_dialect_contiguous_of_a_transpose_is_a_copy():
     assert not x.t().is_contiguous()
 
 
-@xfail("complex slogdet: the sign (a unit complex number, a smooth function of the matrix) "
-       "is returned without history, so a loss that uses it gets a wrong gradient")
 def test_complex_slogdet_sign_is_differentiable():
     rs = np.random.RandomState(1)
     m = rs.randn(3, 3) + 1j * rs.randn(3, 3)
@@ -180,8 +175,6 @@ def test_complex_slogdet_sign_is_differentiable():
     np.testing.assert_allclose(x.grad.numpy(), expected, atol=1e-6)
 
 
-@xfail("cr.sign of a complex tensor is z/|z| (NumPy 2), a differentiable function, but sign is "
-       "a nondifferentiable primitive: the gradient is silently dropped (torch.sgn has one)")
 def test_sign_of_complex_values_has_a_gradient():
     z = cr.tensor(np.array([1.0 + 1.0j, -2.0 + 0.5j]), requires_grad=True)
     s = cr.sign(z)
@@ -400,9 +393,6 @@ def test_complex_gradient_for_a_real_output_is_refused():
             y.backward(gradient=cr.tensor([1 + 1j, 2 + 0j]))
 
 
-@xfail("chainrule.torch's view() of a non-contiguous tensor silently returns a copy (it is "
-       "cr.reshape), so writes into it do not reach the base; PyTorch's view() refuses "
-       "('view size is not compatible with input tensor's size and stride')")
 def test_torch_dialect_view_of_a_transpose_aliases_or_refuses():
     import chainrule.torch as torch
 

@@ -67,6 +67,8 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
                     padded = lead + (1,) * (out_ndim - ndim) + shapes[index]
                     tangent = reshape(tangent, shape=padded)
                 part = rule.call(tangent, args, result, params, shapes, index, out_shape)
+                if part is None:  # a symbolic zero (sign's tangent for real values, say)
+                    continue
                 if total is None:
                     total = part
                     batch = lead

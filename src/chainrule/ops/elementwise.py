@@ -322,7 +322,7 @@ identity.defview(lambda base, value: value)
 
 @elementwise
 def copy(x):
-    return np.array(x, copy=True)
+    return np.array(x, copy=True, order="C")  # (as ndarray.copy: row-major)
 
 
 copy.defrules(vjp=lambda g: g, jvp="linear")
@@ -343,7 +343,8 @@ def real(x):
 
 real.defrules(vjp=lambda g: g, jvp="linear")
 # (NumPy's real and imag of a complex array are views; of a real one, real is the array)
-real.defview(lambda base, value: value + 1j * imag(base) if base.dtype.kind == "c" else value)
+# (a Python complex on the left of a NumPy scalar gives a Python complex: the array goes first)
+real.defview(lambda base, value: value + imag(base) * 1j if base.dtype.kind == "c" else value)
 
 
 @elementwise
@@ -351,8 +352,8 @@ def imag(x):
     return np.imag(x)
 
 
-imag.defrules(vjp=lambda g: -1j * g, jvp="linear")
-imag.defview(lambda base, value: real(base) + 1j * value)
+imag.defrules(vjp=lambda g: g * -1j, jvp="linear")
+imag.defview(lambda base, value: real(base) + value * 1j)
 
 
 @elementwise
@@ -361,6 +362,24 @@ def conj(x):
 
 
 conj.defrules(vjp=lambda g: conj(g), jvp="linear")
+
+def _sign_rule(flow, x, ans, reverse):
+    """sign is piecewise constant on real numbers (a zero derivative: None), and z / |z| on
+    complex ones: d s = (dz - s^2 conj(dz)) / (2|z|), whose transpose is
+    (g - conj(g) conj(s)^2) / (2|z|) (0 at z == 0, as PyTorch's sgn)."""
+    if x.dtype.kind != "c":
+        return None
+    size = absolute(where(x == 0, 1, x))
+    if reverse:
+        return where(x == 0, 0, (flow - conj(flow) * conj(ans) ** 2) / (2 * size))
+    return where(x == 0, 0, (flow - ans**2 * conj(flow)) / (2 * size))
+
+
+sign = elementwise(np.sign)
+sign.defrules(
+    vjp=lambda g, x, ans: _sign_rule(g, x, ans, True),
+    jvp=lambda t, x, ans: _sign_rule(t, x, ans, False),
+)
 
 # ---------------------------------------------------------------- no derivative
 
@@ -377,7 +396,6 @@ logical_xor = nondifferentiable(np.logical_xor)
 isnan = nondifferentiable(np.isnan)
 isinf = nondifferentiable(np.isinf)
 isfinite = nondifferentiable(np.isfinite)
-sign = nondifferentiable(np.sign)
 floor = nondifferentiable(np.floor)
 ceil = nondifferentiable(np.ceil)
 trunc = nondifferentiable(np.trunc)

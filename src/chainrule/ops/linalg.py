@@ -12,8 +12,8 @@ import string
 
 import numpy as np
 
-from .elementwise import absolute, conj, multiply, real, where
-from .primitive import nondifferentiable, primitive
+from .elementwise import absolute, conj, imag, multiply, real, where
+from .primitive import primitive
 from .reduce import amax, amin, sum, vector_norm
 from .shape import expand_dims, normalize_axis_tuple, reshape, squeeze, swapaxes, transpose
 
@@ -393,14 +393,31 @@ logabsdet.defrules(
 )
 
 
-@nondifferentiable
+@primitive
 def det_sign(x):
-    """The sign of det x (the piecewise-constant half of ``slogdet``)."""
+    """The sign of det x: piecewise constant for real matrices, and for complex ones the unit
+    number det / |det|, whose derivative is s * i * Im tr(x^-1 dx)."""
     return np.linalg.slogdet(x)[0]
 
 
+def _det_sign_rule(flow, x, ans, reverse):
+    if np.result_type(_raw(x)).kind != "c":
+        return None  # real: a constant (symbolic zero)
+    inverse_t = _mT(_inverse(x, "the derivative of the sign of det x"))
+    if reverse:  # the transpose of the tangent map below: i Im(g s) x^-T
+        return _scalar_to_matrix(imag(flow * ans) * 1j) * inverse_t
+    return ans * (imag(sum(inverse_t * flow, axis=(-2, -1))) * 1j)
+
+
+det_sign.defrules(
+    vjp=lambda g, x, ans: _det_sign_rule(g, x, ans, True),
+    jvp=lambda t, x, ans: _det_sign_rule(t, x, ans, False),
+)
+
+
 def slogdet(x):
-    """``(sign, log|det x|)`` as ``numpy.linalg.slogdet``; only the second is differentiable."""
+    """``(sign, log|det x|)`` as ``numpy.linalg.slogdet`` (the sign has a derivative for
+    complex matrices only)."""
     return det_sign(x), logabsdet(x)
 
 

@@ -254,10 +254,12 @@ class Tensor(cr.Tensor):
         return self
 
     def contiguous(self) -> Tensor:
-        return self
+        """This tensor if its memory is in row-major order, else a row-major copy (recorded),
+        as PyTorch's."""
+        return self if self._array.flags.c_contiguous else _as(self.copy())
 
     def is_contiguous(self) -> bool:
-        return True
+        return bool(self._array.flags.c_contiguous)
 
     # ---------------------------------------------------------------- autograd state
     @property
@@ -443,7 +445,9 @@ class Tensor(cr.Tensor):
         return _as(cr.Tensor.any(self, dim, keepdim))
 
     # ---------------------------------------------------------------- shapes
-    def view(self, *shape: Any) -> Tensor:
+    def reshape(self, *shape: Any) -> Tensor:
+        """A tensor of the same elements in ``shape``: a view when the memory allows, else a
+        copy (PyTorch's ``reshape``)."""
         shape = _sizes(shape)
         try:
             return cr.reshape(self, shape)
@@ -453,7 +457,16 @@ class Tensor(cr.Tensor):
                 f"tensor has shape {list(self._array.shape)}; at most one size may be -1)"
             ) from None
 
-    reshape = view
+    def view(self, *shape: Any) -> Tensor:
+        """Always a view of this tensor's memory (PyTorch's ``view``): refused where only a
+        copy can have ``shape`` (a transpose flattened, say)."""
+        out = self.reshape(*shape)
+        if out._array.size and not np.shares_memory(out._array, self._array):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return out
 
     def view_as(self, other: cr.Tensor) -> Tensor:
         return self.view(other._array.shape)
