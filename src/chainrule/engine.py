@@ -101,6 +101,13 @@ class Node:
     def retain(self, tensor: Tensor) -> None:
         self.add_hook(Retain(tensor))
 
+    def release(self, tensor: Tensor) -> bool:
+        """Stop retaining ``tensor``'s gradient here; whether it was retained."""
+        kept = [h for h in self.hooks if not (type(h) is Retain and h.ref() is tensor)]
+        released = len(kept) != len(self.hooks)
+        self.hooks = kept or None
+        return released
+
 
     def check(self) -> None:
         """Raise if the saved values were freed or changed in place since recording."""
@@ -595,6 +602,11 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
         cotangent = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)
     else:
         cotangent = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if cotangent.dtype.kind == "c" and root._array.dtype.kind != "c":
+            raise RuntimeError(
+                f"gradient is complex ({cotangent.dtype}) but the output is real "
+                f"({root._array.dtype}); a real output's gradient is real: pass its real part"
+            )
         if cotangent.shape != root.shape:
             raise RuntimeError(
                 f"gradient has shape {cotangent.shape} but the output has shape {root.shape}; "
@@ -779,5 +791,6 @@ def gradients(
             # Two inputs may receive the same array (``add`` passes it through): one each.
             grad = Tensor._wrap(_adopt(grad, taken), cls=tensor._op_class)
         results.append(grad)
-    commit([], retained, create_graph)  # (as PyTorch, retain_grad sees this pass too)
+    if not batch_ndim:  # (as PyTorch, retain_grad sees this pass too, unless batched)
+        commit([], retained, create_graph)
     return tuple(results)

@@ -382,16 +382,17 @@ def _holomorphic(values: list, holomorphic: bool) -> list:
 # ---------------------------------------------------------------------------- reverse mode
 
 
-def _trace_reverse(f, args, kwargs, nums, has_aux, outer, name) -> tuple:
+def _trace_reverse(f, args, kwargs, nums, has_aux, name) -> tuple:
     """Run ``f`` with fresh reverse-mode inputs in place of the arguments ``nums``.
 
     Returns ``(treedefs, counts, inputs, out, aux, create_graph)``; ``create_graph`` says
-    whether the gradients must stay differentiable (an outer transform is running, or an
-    argument itself requires grad).
+    whether the gradients must stay differentiable because an argument itself requires grad
+    (callers add ``_needs_graph``: the outputs depend on other tensors that do, an outer
+    transform's among them).
     """
     leaves, treedefs, counts = _prepare(args, nums, name)
     inputs = [_reverse_input(leaf) for leaf in leaves]
-    create_graph = outer or any(isinstance(v, Tensor) and v._rg for v in leaves)
+    create_graph = any(isinstance(v, Tensor) and v._rg for v in leaves)
     result = f(*_substitute(args, nums, treedefs, counts, inputs), **kwargs)
     out, aux = _split_aux(result, has_aux, name)
     return treedefs, counts, inputs, out, aux, create_graph
@@ -411,10 +412,10 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     argnums = tuple(range(len(primals)))
     with _reverse_transform() as (outer, recording):
         treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
-            f, primals, {}, argnums, has_aux, outer, "vjp"
+            f, primals, {}, argnums, has_aux, "vjp"
         )
         outputs, out_treedef = _output_leaves(out, "vjp")
-        create_graph = create_graph or _needs_graph(outputs, inputs, recording)
+        create_graph = create_graph or _needs_graph(outputs, inputs, recording or outer)
 
     def vjp_fn(cotangent: Any) -> tuple:
         leaves_ct, ct_treedef = tree_flatten(cotangent)
@@ -455,7 +456,7 @@ def value_and_grad(
         nums, layout = _argnums(argnums, len(args))
         with _reverse_transform() as (outer, recording):
             treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
-                f, args, kwargs, nums, has_aux, outer, "grad"
+                f, args, kwargs, nums, has_aux, "grad"
             )
             if not isinstance(out, Tensor):
                 out = Tensor._wrap(to_array(out))
@@ -470,7 +471,7 @@ def value_and_grad(
                     f"grad requires a floating-point output, got dtype {out._array.dtype}"
                 )
             _check_complex("grad", holomorphic, inputs, [out], "outputs")
-            create_graph = create_graph or _needs_graph([out], inputs, recording)
+            create_graph = create_graph or _needs_graph([out], inputs, recording or outer)
             seed = np.ones(out._array.shape, dtype=out._array.dtype)
             grads = _pull([out], inputs, [seed], create_graph=create_graph,
                           retain_graph=create_graph)
@@ -534,11 +535,11 @@ def jacrev(
         nums, layout = _argnums(argnums, len(args))
         with _reverse_transform() as (outer, recording):
             treedefs, counts, inputs, out, aux, create_graph = _trace_reverse(
-                f, args, kwargs, nums, has_aux, outer, "jacrev"
+                f, args, kwargs, nums, has_aux, "jacrev"
             )
             outputs, out_treedef = _output_leaves(out, "jacrev")
             _check_complex("jacrev", holomorphic, inputs, outputs, "outputs")
-            create_graph = create_graph or _needs_graph(outputs, inputs, recording)
+            create_graph = create_graph or _needs_graph(outputs, inputs, recording or outer)
             sizes = [o._array.size for o in outputs]
             total = sum(sizes)
             if len(outputs) == 1 and total == 1:

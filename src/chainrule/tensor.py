@@ -169,6 +169,8 @@ class Tensor:
     # TensorFlow and MXNet hand a recorded tensor's values to NumPy (losing the derivative, as
     # those frameworks do); PyTorch and the native API refuse while recording.
     _converts_freely = False
+    # Whether this is the class of views of another (views.view_class).
+    _view_of = False
     # The class that results of operations on this tensor take: its own class unless a
     # subclass names another (a TensorFlow variable makes plain tensors).
     _op_class: type
@@ -253,6 +255,19 @@ class Tensor:
         return (self[i] for i in range(self._array.shape[0]))
 
     __hash__ = object.__hash__
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        """Pickling (and ``copy.deepcopy``) keeps the values, ``requires_grad`` and ``.grad``
+        of a tensor in its own class; a view comes back as a tensor of its own. A result that
+        requires grad is refused, as in PyTorch: its history cannot cross a process."""
+        if self._node is not None:
+            raise RuntimeError(
+                "can't pickle (or deepcopy) a tensor that requires grad and is the result of "
+                "an operation: its history does not cross process boundaries; call detach() "
+                "on it first if the values are what you need"
+            )
+        return (_rebuild, (self._op_class if type(self)._view_of else type(self),
+                           self._array, self._rg, self._grad, self._grad_req))
 
     # ---------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
@@ -704,8 +719,8 @@ class Tensor:
             result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
         if recording and result._rg and result._node is None:
             result = identity(result)  # a leaf written here: its gradient goes through a node
-        if recording and result._node is not None:
-            _keep_what_is_overwritten(result._node, self)
+        if recording:
+            _keep_what_is_overwritten(result, self)
         base = None
         if self._view is not None:
             from .views import write_through
@@ -723,16 +738,23 @@ class Tensor:
         self._version[0] += 1
         if base is not None:  # the base takes the history; this view is made again from it
             if recording:
-                base._node, base._rg = base_value._node, base_value._rg
+                base._move_history(base_value._node, base_value._rg)
             base._tangents = base_value._tangents
         elif self._view is None:
             if recording:
                 # the recorded update is now this tensor's history; something without one
                 # (fill_, copy_ of a constant) makes it a constant from now on. Under no_grad
                 # an update is invisible to autograd and the history stays, as in PyTorch.
-                self._node, self._rg = result._node, result._rg
+                self._move_history(result._node, result._rg)
             self._tangents = result._tangents
         return self
+
+    def _move_history(self, node: Any, rg: bool) -> None:
+        """Give this tensor a new history (an in-place update): ``retain_grad`` follows it."""
+        old = self._node
+        if old is not None and old.hooks and old.release(self) and node is not None:
+            node.retain(self)
+        self._node, self._rg = node, rg
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._assign(add(self, other))
@@ -1020,11 +1042,40 @@ class Tensor:
 Tensor._op_class = Tensor
 
 
-def _keep_what_is_overwritten(node: Any, target: Tensor) -> None:
+def _rebuild(cls: type, array: Any, requires_grad: bool, grad: Any, grad_req: Any) -> Tensor:
+    """A pickled tensor (``Tensor.__reduce_ex__``)."""
+    tensor = Tensor._wrap(array, cls=cls)
+    tensor._rg, tensor._grad, tensor._grad_req = requires_grad, grad, grad_req
+    return tensor
+
+
+def _keep_what_is_overwritten(result: Tensor, target: Tensor) -> None:
     """An in-place update records the out-of-place operation, whose node may have saved the
     very values the update is about to overwrite (``y *= x`` saves ``y`` for ``x``'s
-    gradient): those are replaced by copies, as PyTorch saves the original of what an
-    in-place operation overwrites. Saved values that are not overwritten keep their check."""
+    gradient), and so may the nodes that computed its tangents (reverse over forward): those
+    values are replaced by copies, as PyTorch saves the original of what an in-place operation
+    overwrites. Saved values that are not overwritten keep their check."""
+    nodes = [result._node] if result._node is not None else []
+    if result._tangents:
+        # the nodes recorded while the tangents were computed, made after the result's
+        from .engine import Node
+
+        floor = result._node.seq if result._node is not None else -1
+        stack = [t._node for t in result._tangents.values()
+                 if isinstance(t, Tensor) and t._node is not None and t._node.seq > floor]
+        seen = set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            nodes.append(node)
+            stack += [p for p in node.parents if type(p) is Node and p.seq > floor]
+    for node in nodes:
+        _keep_saved_values(node, target)
+
+
+def _keep_saved_values(node: Any, target: Tensor) -> None:
     saved = node.saved
     box, pairs = target._version, node.versions
     if not saved or any(

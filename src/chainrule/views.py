@@ -45,10 +45,9 @@ class View:
 
     def sync(self, view: Tensor) -> None:
         """Make ``view``'s history again from its base's current one."""
-        self.seen = view._version[0]
+        self.seen = view._version[0]  # (first: reading the view below needs no sync)
         value = self.replay()
-        _NODE.__set__(view, value._node)
-        _RG.__set__(view, value._rg)
+        view._move_history(value._node, value._rg)
         _TANGENTS.__set__(view, value._tangents)
 
     def replay(self, upto: int | None = None, record_it: bool = True) -> Tensor:
@@ -156,7 +155,7 @@ def view_class(cls: type) -> type:
     if view is None:
         view = _VIEW_CLASSES[cls] = type(cls.__name__, (cls,), {
             "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__, "_op_class": cls._op_class,
+            "__doc__": cls.__doc__, "_op_class": cls._op_class, "_view_of": True,
             "_node": _synced(_NODE), "_rg": _synced(_RG), "_tangents": _synced(_TANGENTS),
         })
     return view

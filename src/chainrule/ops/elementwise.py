@@ -72,9 +72,12 @@ negative = elementwise(operator.neg, name="negative")
 negative.defrules(vjp=lambda g: -g, jvp="linear")
 
 
-def _safe_log(x):
-    """log(x), with 0 where x == 0 (the derivative of x**y in y is 0 there by convention)."""
-    return log(where(x == 0, 1, x))
+def _log_base(x, y):
+    """log(x) for d(x**y)/dy = x**y log(x): 0 where x == 0 and y >= 0 (there x**y is 0 or 1 and
+    the derivative is 0 by convention, as PyTorch's), -inf where x == 0 and y < 0 (so the
+    derivative is -inf there, not 0 * inf)."""
+    exponent = real(y) if np.result_type(getattr(y, "_array", y)).kind == "c" else y
+    return log(where(logical_and(x == 0, exponent >= 0), 1, x))
 
 
 def _power_slope(x, y):
@@ -90,8 +93,8 @@ def _power_slope(x, y):
 
 power = elementwise(operator.pow, name="power")
 power.defrules(
-    vjp=(lambda g, x, y: g * _power_slope(x, y), lambda g, x, ans: g * ans * _safe_log(x)),
-    jvp=(lambda t, x, y: t * _power_slope(x, y), lambda t, x, ans: t * ans * _safe_log(x)),
+    vjp=(lambda g, x, y: g * _power_slope(x, y), lambda g, x, y, ans: g * ans * _log_base(x, y)),
+    jvp=(lambda t, x, y: t * _power_slope(x, y), lambda t, x, y, ans: t * ans * _log_base(x, y)),
 )
 
 
@@ -193,9 +196,17 @@ arctan.defrules(vjp=lambda g, x: g / (1 + x * x), jvp=lambda t, x: t / (1 + x * 
 
 
 arctan2 = elementwise(np.arctan2)
+def _squared_radius(x, y):
+    """x² + y², as 1 at the origin, where arctan2's derivatives are taken as 0 (PyTorch's)."""
+    radius = x * x + y * y
+    return where(radius == 0, 1, radius)
+
+
 arctan2.defrules(
-    vjp=(lambda g, x, y: g * y / (x * x + y * y), lambda g, x, y: -g * x / (x * x + y * y)),
-    jvp=(lambda t, x, y: t * y / (x * x + y * y), lambda t, x, y: -t * x / (x * x + y * y)),
+    vjp=(lambda g, x, y: g * y / _squared_radius(x, y),
+         lambda g, x, y: -g * x / _squared_radius(x, y)),
+    jvp=(lambda t, x, y: t * y / _squared_radius(x, y),
+         lambda t, x, y: -t * x / _squared_radius(x, y)),
 )
 
 

@@ -57,10 +57,14 @@ def getitem(x, *, index, ndim=None):
     return out
 
 
-getitem.defrules(
-    vjp=lambda g, x_shape, index, ndim: scatter_add(g, index=index, shape=x_shape),
-    jvp="linear",
-)
+def _getitem_vjp(g, x_shape, index, ndim):
+    # x itself may have leading batch axes (getitem applied to a batched flow in a rule): the
+    # index skips them, as the forward's did
+    lead = len(x_shape) - ndim if ndim is not None else 0
+    return scatter_add(g, index=(slice(None),) * lead + index, shape=x_shape)
+
+
+getitem.defrules(vjp=_getitem_vjp, jvp="linear")
 getitem.defview(lambda base, value, index, ndim: setitem(base, value, index=index, ndim=ndim))
 
 
@@ -116,6 +120,7 @@ def _written(g, x_shape, index, ndim):
     picked = getitem(g, index=index, ndim=ndim)
     if not _advanced(index):
         return picked
+    x_shape = x_shape[len(x_shape) - ndim:] if ndim is not None else x_shape  # (x's own axes)
     target = np.empty(x_shape, dtype=bool)[index].shape
     order = np.full(x_shape, -1)
     order[index] = np.arange(int(np.prod(target))).reshape(target)

@@ -54,11 +54,16 @@ def _real_product(t, x):
     return real(conj(x) * t) if x.dtype.kind == "c" else t * x
 
 
+def _nonzero(norm):
+    """The norm as a divisor: 1 where it is 0, where its gradient is taken as 0 (PyTorch's)."""
+    return where(norm == 0, 1, norm)
+
+
 vector_norm.defrules(  # (complex inputs: conj(x) / |x|, as absolute's rule)
     vjp=lambda g, x, ans, axis, keepdims: _expand(g, axis, keepdims)
-    * (conj(x) if x.dtype.kind == "c" else x) / _expand(ans, axis, keepdims),
+    * (conj(x) if x.dtype.kind == "c" else x) / _expand(_nonzero(ans), axis, keepdims),
     jvp=lambda t, x, ans, axis, keepdims: sum(_real_product(t, x), axis=axis, keepdims=keepdims)
-    / ans,
+    / _nonzero(ans),
 )
 
 
@@ -198,8 +203,10 @@ def var(x, axis=None, ddof=0, keepdims=False):
 
 
 def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation along ``axis``."""
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    """Standard deviation along ``axis``; its gradient is 0 where the values are all equal (the
+    square root's derivative is infinite at 0, but var's is 0 there), as PyTorch's."""
+    variance = var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return where(variance == 0, 0, sqrt(where(variance == 0, 1, variance)))
 
 
 def logsumexp(x, axis=None, keepdims=False):

@@ -144,8 +144,17 @@ class Variable(Tensor):
                 f"numpy={_numpy_repr(data)}>")
 
     def _update(self, value: Any) -> Variable:
-        with cr.no_grad():
-            self._assign(to_array(value, self._array.dtype))
+        """A TensorFlow variable holds a value, and reading it gives that value: an assignment
+        gives the variable a new buffer (what was read before, a slice or the values a tape
+        saved, keeps the old one), as TensorFlow's do."""
+        new = to_array(value, self._array.dtype)
+        if new.shape != self._array.shape:
+            raise ValueError(
+                f"Cannot assign value to variable ' {self.name}': Shape mismatch. The variable "
+                f"shape {self._array.shape}, and the assigned value shape {new.shape} are "
+                f"incompatible."
+            )
+        self._array = new if new is not value else new.copy()
         return self
 
     def assign(self, value: Any, use_locking: bool = False, name: Any = None,

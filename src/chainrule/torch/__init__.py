@@ -338,7 +338,7 @@ def stack(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
     """``input`` where ``condition`` holds, else ``other`` (in their promoted dtype)."""
     if input is None and other is None:
-        return tuple(_as(i) for i in np.nonzero(np.asarray(condition)))
+        return tuple(_as(i) for i in np.nonzero(_values(condition)))
     input, other = _promotion.promoted((input, other))  # noqa: A001
     return _as(_runtime_errors(cr.where)(condition, input, other))
 
@@ -351,13 +351,18 @@ def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _apply(_OPS["minimum"], (input, other))
 
 
+def _values(value: Any) -> Any:
+    """The values of a tensor (for a comparison, whose result has no gradient to lose)."""
+    return value._array if isinstance(value, cr.Tensor) else np.asarray(value)
+
+
 def allclose(input: Any, other: Any, rtol: builtins.float = 1e-5,  # noqa: A002
              atol: builtins.float = 1e-8) -> builtins.bool:
-    return builtins.bool(np.allclose(np.asarray(input), np.asarray(other), rtol, atol))
+    return builtins.bool(np.allclose(_values(input), _values(other), rtol, atol))
 
 
 def equal(input: Any, other: Any) -> builtins.bool:  # noqa: A002
-    return builtins.bool(np.array_equal(np.asarray(input), np.asarray(other)))
+    return builtins.bool(np.array_equal(_values(input), _values(other)))
 
 
 def outer(input: Any, vec2: Any) -> Tensor:  # noqa: A002

@@ -652,6 +652,12 @@ def _figure(graph: Graph, plan: Layout) -> Any:
 
 
 # ---------------------------------------------------------------------- public function
+def _float_array(value: Any) -> np.ndarray:
+    """A number or array as float64, or complex128 if it is complex (never cast to real)."""
+    array = np.asarray(value)
+    return array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)
+
+
 def graph(
     y: Any, *args: Any, names: dict[str, Tensor] | None = None, values: bool = True,
     grads: bool | None = None, engine: str = "auto", title: str | None = None,
@@ -659,11 +665,12 @@ def graph(
     """The graph recorded for ``y``, to draw (``.svg()``, ``.save(path)``, Jupyter display).
 
     ``y`` is a tensor computed from inputs that require grad, or a function, called on ``args``
-    (numbers or arrays become float64 tensors that require grad, named after the function's
-    parameters). Vertices show the operation, the shape, the value (``values=True``) and, with
-    ``grads=True`` (the default for a function), the gradient d y / d vertex of every vertex,
-    computed by one extra backward pass that keeps the graph and writes no ``.grad``. Without
-    it, inputs show their ``.grad`` once you have run ``backward`` yourself.
+    (numbers or arrays become float64, or complex128, tensors that require grad, named after
+    the function's parameters). Vertices show the operation, the shape, the value
+    (``values=True``) and, with ``grads=True`` (the default for a function), the gradient
+    d y / d vertex of every vertex, computed by one extra backward pass that keeps the graph
+    and writes no ``.grad``. Without it, inputs show their ``.grad`` once you have run
+    ``backward`` yourself.
 
     Inputs are named by ``names`` (``{"x": x}``), else by the caller's variables.
 
@@ -679,8 +686,7 @@ def graph(
         except (TypeError, ValueError):
             parameters = []
         tensors = [
-            a if isinstance(a, Tensor) else Tensor(np.asarray(a, dtype=np.float64),
-                                                   requires_grad=True)
+            a if isinstance(a, Tensor) else Tensor(_float_array(a), requires_grad=True)
             for a in args
         ]
         names = dict(names or {})
