@@ -1232,3 +1232,23 @@ def test_variadic_plans_are_bounded():
         mixed = [p if i >> k & 1 else p.detach() for k, p in enumerate(parts)]
         cr.concatenate(mixed)
     assert len(ops.concatenate._plans) <= 256
+
+
+def test_a_backward_that_meets_an_in_place_change_writes_nothing_and_frees_what_it_ran():
+    # As PyTorch: the check is made as backward reaches the node, after the nodes before it
+    # have run; no .grad is written, and with retain_graph=True nothing is freed either.
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = x * 2
+    b = a * a
+    loss = (cr.sin(b) * 3).sum()
+    a += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward(retain_graph=True)
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    assert x.grad is None

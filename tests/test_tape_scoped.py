@@ -450,11 +450,6 @@ def test_a_tape_inside_a_transformed_function_gives_differentiable_gradients():
     assert float(out) == 12.0 and float(tangent) == 12.0
 
 
-# ---------------------------------------------------------------------- needs a core change
-@pytest.mark.xfail(strict=True, reason=(
-    "core: engine.run backpropagates past a non-leaf input (it only needs the nodes between "
-    "the outputs and the inputs) and frees those nodes' saved values, so the input's own "
-    "history cannot be differentiated afterwards; PyTorch's autograd.grad leaves it alone"))
 def test_gradients_with_respect_to_an_intermediate_leave_its_history_alone():
     x = cr.tensor(3.0, requires_grad=True)
     y = x * x

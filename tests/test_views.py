@@ -173,7 +173,7 @@ def test_a_view_of_a_leaf_that_requires_grad_is_not_written_while_recording():
 def test_a_read_only_view_is_not_written():
     y = cr.tensor([1.0, 2.0]) * 1
     b = cr.broadcast_to(y, (3, 2))
-    with pytest.raises(ValueError, match="read-only view"):
+    with pytest.raises(ValueError, match="read-only"):
         b += 1
     np.testing.assert_array_equal(y.numpy(), [1.0, 2.0])
 

@@ -284,6 +284,16 @@ def run(
     if targets and not allow_unused:
         _check_used(targets, roots, _collect(list(pending)))
     capture = {t._node for t in targets if t._node is not None} if targets else ()
+    if capture and len(capture) == len(targets):
+        # Only intermediates are wanted: nothing made before the earliest of them can be on
+        # a path from the roots to one (a node's consumers come after it), so those nodes,
+        # and the earliest itself, are constants to this pass: their rules do not run, their
+        # hooks do not fire and their saved values stay, as torch.autograd.grad stops there.
+        floor = min(node.seq for node in capture)
+        below = constant
+        constant = (lambda node: node.seq <= floor) if below is None else (
+            lambda node: node.seq <= floor or below(node)
+        )
     captured: dict[Node, Any] = {}
     # Every consumer of a node was created after it, so taking nodes latest-first (a heap on
     # creation order) reaches each one only once all of its consumers have run and its

@@ -671,13 +671,11 @@ class Tensor:
     def _check_in_place(self) -> None:
         """Refuse to overwrite a leaf that requires grad, or a view of one, while recording
         (PyTorch's rule), and a write through a view that cannot be followed back."""
-        if self._view is not None and not (
-            isinstance(self._array, np.ndarray) and self._array.flags.writeable
-        ):
+        if isinstance(self._array, np.ndarray) and not self._array.flags.writeable:
             raise ValueError(
-                "this tensor is a read-only view (broadcast_to, or read-only memory), and "
-                "writing into it would change several elements at once; write into a copy "
-                "(y = y.copy()) instead"
+                "this tensor's memory is read-only (a view from broadcast_to or diagonal, as "
+                "NumPy's, or read-only memory it was made from), so it cannot be written in "
+                "place; write into a copy (y = y.copy()) instead"
             )
         if not self._recording():
             return

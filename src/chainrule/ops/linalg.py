@@ -263,7 +263,11 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     moved = moveaxis(x, (axis1, axis2), (-2, -1))
     shape = np.shape(_raw(moved))
     rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
-    return getitem(moved, index=(Ellipsis, rows, cols))
+    out = getitem(moved, index=(Ellipsis, rows, cols))
+    array = _raw(out)
+    if isinstance(array, np.ndarray):  # as NumPy's diagonal: not to be written in place
+        array.flags.writeable = False
+    return out
 
 
 def trace(x, offset=0, axis1=0, axis2=1):
