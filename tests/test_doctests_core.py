@@ -1,4 +1,4 @@
-"""The docstring examples of the core modules run and print what they say."""
+"""The docstring examples of the core modules and the dialects run and print what they say."""
 
 import doctest
 import importlib
@@ -8,6 +8,12 @@ import pytest
 MODULES = [
     "chainrule", "chainrule.tensor", "chainrule.engine", "chainrule.modes", "chainrule.creation",
     "chainrule.random", "chainrule.gradcheck",
+    # the dialects
+    "chainrule.torch", "chainrule.torch._tensor", "chainrule.torch._promotion",
+    "chainrule.torch.autograd", "chainrule.torch.autograd.functional",
+    "chainrule.torch.nn.functional", "chainrule.tensorflow", "chainrule.tensorflow._tensor",
+    "chainrule.mxnet", "chainrule.mxnet._ndarray", "chainrule.mxnet.autograd",
+    "chainrule.mxnet.np", "chainrule.mxnet.npx",
 ]
 
 

@@ -171,6 +171,9 @@ class Tensor:
     _converts_freely = False
     # Whether this is the class of views of another (views.view_class).
     _view_of = False
+    # NumPy ufunc -> the function a dialect calls for it, on the inputs (``np.add(t, u)``
+    # promotes as the dialect's ``t + u`` does); the core's own are found by name.
+    _ufunc_routes: dict = {}
     # The class that results of operations on this tensor take: its own class unless a
     # subclass names another (a TensorFlow variable makes plain tensors).
     _op_class: type
@@ -327,7 +330,12 @@ class Tensor:
         return array.copy() if copy else array
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        op = None
+        if method == "__call__" and not kwargs:
+            route = self._ufunc_routes.get(ufunc)
+            if route is not None:  # a dialect's (its type promotion first)
+                return route(*inputs)
+            op = _UFUNCS.get(ufunc.__name__)
         if op is None:
             if any(isinstance(a, Tensor) and (a._rg or a._tangents) for a in inputs):
                 raise TypeError(

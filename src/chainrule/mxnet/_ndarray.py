@@ -159,14 +159,7 @@ UFUNCS.update({getattr(onp, name): binary(prim) for name, prim in {
 UFUNCS[onp.true_divide] = binary(ops.true_divide, divide=True)
 
 
-def _array_ufunc(self: ndarray, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-    route = UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
-    if route is None:
-        return cr.Tensor.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
-    return route(*inputs)
-
-
-ndarray.__array_ufunc__ = _array_ufunc
+ndarray._ufunc_routes = UFUNCS  # (NumPy's ufuncs promote as MXNet's operators)
 
 
 def _integral(item: Any) -> Any:

@@ -348,11 +348,4 @@ _UFUNCS = {getattr(onp, name): binary(getattr(ops, name), op) for name, op in {
 _UFUNCS[onp.true_divide] = true_divide
 
 
-def _array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-    route = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
-    if route is None:
-        return cr.Tensor.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
-    return route(*inputs)
-
-
-Tensor.__array_ufunc__ = _array_ufunc
+Tensor._ufunc_routes = _UFUNCS  # (NumPy's ufuncs refuse mixed dtypes as TensorFlow's ops)

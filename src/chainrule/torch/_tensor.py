@@ -299,13 +299,6 @@ class Tensor(cr.Tensor):
             )
         return self._array.item()
 
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """NumPy's binary ufuncs on PyTorch tensors promote as PyTorch's operators do."""
-        route = _UFUNCS.get(ufunc) if method == "__call__" and not kwargs else None
-        if route is None:
-            return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
-        return _apply(route, inputs)
-
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._rg and not force:
             raise RuntimeError(
@@ -946,8 +939,9 @@ _CLAMP = _Op(ops.clip, "biuf", name="clamp")
 # A NumPy number on the left of an operator (``np.float64(2) * x``) reaches the tensor as a
 # ufunc: binary ufuncs promote as PyTorch's operators do. (Unary ones keep NumPy's rules, as
 # PyTorch's tensors do: ``np.exp`` of an integer tensor is float64 there too.)
-_UFUNCS = {
-    getattr(np, name): _OPS[op] for name, op in {
+# NumPy's binary ufuncs on PyTorch tensors promote as PyTorch's operators do.
+Tensor._ufunc_routes = {
+    getattr(np, name): (lambda *inputs, op=_OPS[op]: _apply(op, inputs)) for name, op in {
         "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "truediv",
         "power": "pow", "floor_divide": "floordiv", "remainder": "mod", "maximum": "maximum",
         "minimum": "minimum", "equal": "eq", "not_equal": "ne", "less": "lt",
