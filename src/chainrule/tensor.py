@@ -1282,10 +1282,11 @@ def _array_function_route(func: Any) -> _ArrayFunctionRoute | None:
     return route
 
 
-# NumPy functions that write into one of their arguments (besides ``out=``), by its name.
+# NumPy functions that write into one of their arguments (besides ``out=``): its position and
+# name (some are C functions without a signature to bind against, in NumPy < 2.3).
 _NUMPY_WRITERS = {
-    np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a",
-    np.put_along_axis: "arr", np.fill_diagonal: "a",
+    np.copyto: (0, "dst"), np.put: (0, "a"), np.place: (0, "arr"), np.putmask: (0, "a"),
+    np.put_along_axis: (0, "arr"), np.fill_diagonal: (0, "a"),
 }
 
 
@@ -1297,12 +1298,12 @@ def _numpy_writes(func: Any, args: tuple, kwargs: dict) -> list | None:
     for item in out if isinstance(out, tuple) else (out,):
         if item is not None:
             targets.append(item)
-    name = _NUMPY_WRITERS.get(func)
-    if name is not None:
-        try:
-            targets.append(inspect.signature(func).bind(*args, **kwargs).arguments[name])
-        except (TypeError, ValueError, KeyError):  # (NumPy's own call reports a bad call)
-            pass
+    written = _NUMPY_WRITERS.get(func)
+    if written is not None:
+        position, name = written
+        target = args[position] if len(args) > position else kwargs.get(name)
+        if target is not None:
+            targets.append(target)
     return targets if targets else None
 
 
