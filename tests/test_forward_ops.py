@@ -10,6 +10,8 @@ and third derivatives with forward or reverse mode in each of the three position
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 from op_samples import SAMPLES, Sample
@@ -37,7 +39,8 @@ def _function(sample: Sample):
 
 
 def _rng(sample: Sample) -> np.random.Generator:
-    return np.random.default_rng(abs(hash(sample.id)) % 2**32)
+    # (crc32, not hash(): Python salts string hashes per process, and a test must not vary)
+    return np.random.default_rng(zlib.crc32(sample.id.encode()))
 
 
 def _dense(value, shape) -> np.ndarray:
@@ -180,7 +183,7 @@ def test_third_order_in_every_mix_of_modes(sample):
             g = _directional(mode, g, direction)
         results[modes] = float(np.asarray(g(*primals)))
     second = _directional("R", _directional("R", scalar, u), v)
-    eps = 1e-4
+    eps = 1e-5
     plus = second(*[p + eps * d for p, d in zip(primals, w, strict=True)])
     minus = second(*[p - eps * d for p, d in zip(primals, w, strict=True)])
     numeric = (float(np.asarray(plus)) - float(np.asarray(minus))) / (2 * eps)

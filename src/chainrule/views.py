@@ -149,7 +149,7 @@ _VIEW_CLASSES: dict[type, type] = {}
 def view_class(cls: type) -> type:
     """The class of views of tensors of class ``cls``: the same class, but for reading
     ``_node``, ``_rg`` and ``_tangents`` (see the module docstring)."""
-    if cls in _VIEW_CLASSES.values():
+    if cls._view_of:
         return cls
     view = _VIEW_CLASSES.get(cls)
     if view is None:
