@@ -277,7 +277,7 @@ class Primitive:
                 if arg._tangents:
                     levels = _visible_levels(arg, levels)
             else:
-                raws.append(arg if type(arg) is float or type(arg) is int else _constant(arg))
+                raws.append(arg if type(arg) in _PLAIN else _constant(arg))
             bit <<= 1
         out = self.impl(*raws, **params) if params else self.impl(*raws)
         if not self.differentiable or out.dtype.kind not in "fc":
@@ -452,8 +452,8 @@ class Primitive:
             if differentiable:
                 lines += [f"    if a{i}._rg:", f"        mask |= {1 << i}"]
             lines += [
-                "else:",  # (Python numbers as they are: the common constants, checked first)
-                f"    r{i} = a{i} if type(a{i}) is float or type(a{i}) is int else constant(a{i})",
+                "else:",  # (numbers and arrays as they are: the common constants, checked first)
+                f"    r{i} = a{i} if type(a{i}) in plain else constant(a{i})",
             ]
         lines.append(f"out = impl({raws}, **params)" if self.statics else f"out = impl({raws})")
         if not differentiable:  # comparisons, floor...: a constant, whatever the inputs
@@ -590,11 +590,18 @@ def _compile(signature: str, lines: list[str], **names: Any) -> Callable:
         "Tensor": Tensor, "Node": Node, "_shapes": _shapes, "_new": object.__new__,
         "_order": creation_order, "state": state, "ndarray": np.ndarray,
         "may_share_memory": np.may_share_memory, "make_view": make_view,
-        "constant": _constant, **names,
+        "constant": _constant, "plain": _PLAIN, **names,
     }
     source = f"def {signature}:\n" + "\n".join("    " + line for line in lines)
     exec(source, namespace)  # noqa: S102 - built from fixed templates, no user input
     return namespace[signature.split("(")[0]]
+
+
+# Constants that need no look (see _constant): Python numbers, NumPy arrays and scalars.
+_PLAIN = frozenset({
+    float, int, bool, complex, np.ndarray, np.float64, np.float32, np.float16, np.int64,
+    np.int32, np.complex128, np.complex64, np.bool_,
+})
 
 
 def _constant(value: Any) -> Any:
