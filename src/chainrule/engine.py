@@ -259,7 +259,7 @@ def run(
     batch_ndim: int = 0,
     allow_unused: bool = True,
     constant: Callable[[Node], bool] | None = None,
-) -> tuple[dict, dict]:
+) -> tuple[dict, dict, list]:
     """Backpropagate ``cotangents`` from ``roots``.
 
     With ``allow_unused=False`` a target the roots do not depend on raises before anything runs.

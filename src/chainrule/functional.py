@@ -186,7 +186,7 @@ def _needs_graph(outputs: list, inputs: list, recording: bool) -> bool:
 
 def _finish(value: Any, keep_graph: bool) -> Any:
     """A result as a tensor; without ``keep_graph`` cut from the graph. Tangents stay, but for
-    those of finished jvps (``forward.live``)."""
+    those of finished jvps (``modes.live``)."""
     if not isinstance(value, Tensor):
         return Tensor._wrap(np.asarray(value))
     tangents = live(value._tangents)

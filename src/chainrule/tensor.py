@@ -343,31 +343,22 @@ class Tensor:
                     f"chainrule function instead, or detach() the tensor first"
                 )
             arrays = [a._array if isinstance(a, Tensor) else a for a in inputs]
-            # What NumPy writes in place (``out=`` tensors, ``ufunc.at``'s first argument) is
-            # computed into a copy, then written as an in-place update of the tensor (checked,
-            # versioned, its history made constant while recording, as ``fill_``).
-            writes = []
             out = kwargs.get("out")
-            if out is not None:
-                copies = [np.array(o._array) if isinstance(o, Tensor) else o for o in out]
-                writes = [(o, c) for o, c in zip(out, copies) if isinstance(o, Tensor)]
-                kwargs["out"] = tuple(copies)
+            targets = [o for o in out or () if isinstance(o, Tensor)]
             if method == "at" and isinstance(inputs[0], Tensor):
-                arrays[0] = np.array(arrays[0])
-                writes = [(inputs[0], arrays[0])]
-            for target, _ in writes:
-                target._check_in_place()
-                if target._rg and target._recording() and (
-                    "where" in kwargs or method == "at"
-                ):  # part of it would keep values whose history NumPy cannot follow
-                    raise TypeError(
-                        f"numpy.{ufunc.__name__}{'.at' if method == 'at' else ''} would "
-                        f"write into part of a tensor that has a history; use chainrule's "
-                        f"operations (cr.where, x[index] = ...) or detach() it first"
-                    )
-            result = getattr(ufunc, method)(*arrays, **kwargs)
-            for target, values in writes:
-                target._assign(Tensor._wrap(values))
+                targets.append(inputs[0])
+            if targets:  # what NumPy writes in place: checked in-place updates of tensors
+                name = f"numpy.{ufunc.__name__}{'.at' if method == 'at' else ''}"
+
+                def call(copies: dict) -> Any:
+                    raw = [copies.get(id(a), r) for a, r in zip(inputs, arrays)]
+                    if out is not None:
+                        kwargs["out"] = tuple(copies.get(id(o), o) for o in out)
+                    return getattr(ufunc, method)(*raw, **kwargs)
+
+                result = _write_numpy(name, targets, "where" in kwargs or method == "at", call)
+            else:
+                result = getattr(ufunc, method)(*arrays, **kwargs)
             if out is not None:  # NumPy returns the ``out`` arguments themselves
                 return out[0] if len(out) == 1 else out
             if result is None:  # ufunc.at works in place
@@ -714,7 +705,6 @@ class Tensor:
                 f"in-place operation would change the shape from {data.shape} to "
                 f"{np.shape(new)}; use the out-of-place form instead"
             )
-        writable = isinstance(data, np.ndarray) and data.flags.writeable
         if not np.can_cast(np.result_type(new), data.dtype, casting="same_kind"):
             raise TypeError(
                 f"in-place operation would write {np.result_type(new)} values into a "
@@ -737,9 +727,9 @@ class Tensor:
                 base_value = write_through(self, result, recording)  # (before any write)
             else:
                 base = None  # nothing to follow: constants in and out, or not recording
-        if writable:
+        if isinstance(data, np.ndarray):  # (writable: _check_in_place said so)
             np.copyto(data, new, casting="same_kind")
-        else:
+        else:  # a NumPy scalar, immutable: replaced
             self._array = np.array(new, dtype=data.dtype)
         self._version[0] += 1
         if base is not None:  # the base takes the history; this view is made again from it
@@ -1308,39 +1298,49 @@ def _numpy_writes(func: Any, args: tuple, kwargs: dict) -> list | None:
 
 
 def _numpy_write(func: Any, args: tuple, kwargs: dict, targets: list) -> Any:
-    """Run a NumPy function that writes into ``targets``: what it writes into a tensor goes
-    through a copy and then the tensor's in-place update (checked, versioned); values of a
-    tensor that requires grad are not written anywhere while recording (their gradient would
-    be lost), nor is part of a tensor that has a history overwritten (the rest would keep a
-    history NumPy cannot follow)."""
+    """Run a NumPy function that writes into ``targets`` (``_write_numpy``); values of a tensor
+    that requires grad are not written anywhere while recording (their gradient would be lost).
+    """
     written = [t for t in targets if isinstance(t, Tensor)]
-    for tensor in written:
+    name = f"numpy.{func.__name__}"
+    for source in (*args, *kwargs.values()):
+        if not any(source is t for t in written):
+            for tensor in _tensors_in(source):
+                tensor._check_convertible(name)
+
+    def call(copies: dict) -> Any:
+        def raw(value: Any) -> Any:
+            if isinstance(value, Tensor) and id(value) in copies:
+                return copies[id(value)]
+            if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
+                return tuple(raw(v) for v in value)
+            return _to_arrays(value)
+
+        return func(*[raw(a) for a in args], **{k: raw(v) for k, v in kwargs.items()})
+
+    result = _write_numpy(name, written, True, call)
+    out = kwargs.get("out")
+    return out if out is not None else result  # (NumPy returns the out= arguments themselves)
+
+
+def _write_numpy(name: str, targets: list, partial: bool, call: Any) -> Any:
+    """Run a NumPy call that writes into the tensors ``targets``: ``call(copies)`` writes into
+    copies of their arrays (by id), then each copy is the tensor's in-place update (checked,
+    versioned, its history made constant while recording, as ``fill_``). A ``partial`` write
+    into a tensor that has a history is refused while recording: the values it keeps would
+    keep a history NumPy cannot follow."""
+    for tensor in targets:
         tensor._check_in_place()
-        if tensor._rg and tensor._recording():
+        if partial and tensor._rg and tensor._recording():
             raise TypeError(
-                f"numpy.{func.__name__} would write into a tensor that has a history, which "
-                f"chainrule cannot follow; use chainrule's operations (x.copy_(v), x[index] = v, "
+                f"{name} would write into part of a tensor that has a history, which chainrule "
+                f"cannot follow; use chainrule's operations (x.copy_(v), x[index] = v, "
                 f"cr.where) or work on x.detach()"
             )
-    sources = [a for a in (*args, *kwargs.values()) if not any(a is t for t in written)]
-    for source in sources:
-        for tensor in _tensors_in(source):
-            tensor._check_convertible(f"numpy.{func.__name__}")
-    copies = {id(t): np.array(t._array) for t in written}
-
-    def raw(value: Any) -> Any:
-        if isinstance(value, Tensor) and id(value) in copies:
-            return copies[id(value)]
-        if isinstance(value, tuple) and any(isinstance(v, Tensor) for v in value):
-            return tuple(raw(v) for v in value)
-        return _to_arrays(value)
-
-    result = func(*[raw(a) for a in args], **{k: raw(v) for k, v in kwargs.items()})
-    for tensor in written:
+    copies = {id(t): np.array(t._array) for t in targets}
+    result = call(copies)
+    for tensor in targets:
         tensor._assign(Tensor._wrap(copies[id(tensor)]))
-    out = kwargs.get("out")
-    if out is not None:  # NumPy returns the out= arguments themselves
-        return out
     return result
 
 

@@ -22,6 +22,8 @@ values would change under its own gradient), as in PyTorch.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from .modes import state
@@ -46,22 +48,29 @@ class View:
     def sync(self, view: Tensor) -> None:
         """Make ``view``'s history again from its base's current one."""
         self.seen = view._version[0]  # (first: reading the view below needs no sync)
-        value = self.replay()
+        with _recorded(True):  # (a view's history is recorded, whatever the mode)
+            value = self.replay()[-1]
         view._move_history(value._node, value._rg)
         _TANGENTS.__set__(view, value._tangents)
 
-    def replay(self, upto: int | None = None, record_it: bool = True) -> Tensor:
-        """The base through the first ``upto`` steps (all of them by default), recorded (a
-        view's history is, whatever the mode) unless ``record_it`` is False."""
-        previous = state.grad_enabled, state.recording
-        state.grad_enabled = state.recording = record_it
-        try:
-            value = self.base
-            for step in self.steps[:upto]:
-                value = _apply_step(step, value)
-            return value
-        finally:
-            state.grad_enabled, state.recording = previous
+    def replay(self) -> list:
+        """The base, then what each step makes of the one before, from the base's current
+        history (the last is the view)."""
+        values = [self.base]
+        for step in self.steps:
+            values.append(_apply_step(step, values[-1]))
+        return values
+
+
+@contextlib.contextmanager
+def _recorded(flag: bool) -> Iterator[None]:
+    """Record (or not) whatever the mode and the tensors' class (MXNet's record-only ones)."""
+    previous = state.grad_enabled, state.recording
+    state.grad_enabled = state.recording = flag
+    try:
+        yield
+    finally:
+        state.grad_enabled, state.recording = previous
 
 
 def _apply_step(step: tuple, value: Tensor) -> Tensor:
@@ -117,16 +126,11 @@ def write_through(view: Tensor, value: Tensor, record_it: bool) -> Tensor:
     """The base's new value, with ``value`` written in ``view``'s place, from the base's
     current history (``value`` has the view's shape and dtype); recorded if ``record_it``
     (tangents are carried either way)."""
-    record = view._view
-    steps = record.steps
-    below = [record.replay(upto, record_it) for upto in range(len(steps))]
-    previous = state.grad_enabled, state.recording
-    state.grad_enabled = state.recording = record_it
-    try:
+    steps = view._view.steps
+    with _recorded(record_it):
+        below = view._view.replay()[:-1]  # the base, and each view the steps make of it
         for (prim, params, _, _), inner in zip(reversed(steps), reversed(below), strict=True):
             value = prim.unview(inner, value, **params)
-    finally:
-        state.grad_enabled, state.recording = previous
     return value
 
 
