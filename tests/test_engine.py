@@ -15,8 +15,8 @@ from hypothesis.extra import numpy as hnp
 
 import chainrule as cr
 from chainrule import engine
-from chainrule.engine import Node
 from chainrule.gradcheck import numeric_gradient
+from chainrule.node import Node
 
 
 def snapshot(*tensors):

@@ -19,7 +19,8 @@ from .creation import (
     arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, tensor, zeros,
     zeros_like,
 )
-from .engine import Node, gradients
+from .engine import gradients
+from .node import Node
 from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled

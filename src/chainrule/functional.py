@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .engine import Node, gradients
+from .engine import gradients
 from .forward import end_level, new_level, strip, tangent_of, with_tangent
 from .modes import live, state
+from .node import Node
 from .tensor import Tensor, is_differentiable_dtype, to_array
 
 __all__ = [

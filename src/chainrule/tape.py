@@ -42,8 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Node, creation_order, gradients
+from .engine import gradients
 from .modes import pause, record, state
+from .node import Node, creation_order
 from .tensor import Tensor, is_differentiable_dtype
 
 _NON_PERSISTENT_USED = (

@@ -1,7 +1,7 @@
 """The Tensor: a NumPy array plus what autograd needs to know about it.
 
 A tensor is a leaf (created by the user) or the output of a recorded operation, in which case
-``grad_fn`` is the :class:`~chainrule.engine.Node` that made it. Operators and methods delegate
+``grad_fn`` is the :class:`~chainrule.node.Node` that made it. Operators and methods delegate
 to the op table in :mod:`chainrule.ops`; this module holds no derivative rules.
 """
 
@@ -586,7 +586,7 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         """Whether ``retain_grad()`` was called on this non-leaf tensor."""
-        from .engine import Retain
+        from .node import Retain
 
         hooks = self._node.hooks if self._node is not None else None
         return bool(hooks) and any(type(h) is Retain and h.ref() is self for h in hooks)
@@ -1054,7 +1054,7 @@ def _keep_what_is_overwritten(result: Tensor, target: Tensor) -> None:
     nodes = [result._node] if result._node is not None else []
     if result._tangents:
         # the nodes recorded while the tangents were computed, made after the result's
-        from .engine import Node
+        from .node import Node
 
         floor = result._node.seq if result._node is not None else -1
         stack = [t._node for t in result._tangents.values()

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .engine import Node
+from .node import Node
 from .tensor import Tensor
 
 # ---------------------------------------------------------------------- the chapter's code

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node, creation_order
 from ..modes import state
+from ..node import Node, creation_order
 from ..tensor import Tensor
 from ..views import make_view
 

@@ -1,6 +1,6 @@
 """Drawing the graph autograd recorded: ``cr.graph(y)``.
 
-A tensor's ``grad_fn`` is the last :class:`~chainrule.engine.Node` of the computation; its
+A tensor's ``grad_fn`` is the last :class:`~chainrule.node.Node` of the computation; its
 ``parents`` lead back to the leaves. :func:`trace` walks that graph once (iteratively) and lists
 its vertices in evaluation order, the order the forward pass ran them: inputs, constants and
 operations, each with its shape and, where the graph still knows it, its value. Nodes do not keep
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node
+from ..node import Node
 from ..tensor import Tensor
 
 _SYMBOLS = {

@@ -57,7 +57,7 @@ class WorkLimitError(ValueError):
 
 def count_operations(tensor: Any) -> int:
     """The number of recorded operations (graph nodes) that ``tensor`` depends on."""
-    from ..engine import Node
+    from ..node import Node
 
     start = getattr(tensor, "_node", None)
     if start is None:

@@ -1,0 +1,104 @@
+"""The recorded graph's node: one application of a primitive (the ``grad_fn`` of its output).
+
+This module is the bottom layer: it imports nothing of chainrule. The op table makes nodes
+(``ops/primitive.py``), the engine runs them (``engine.py``), the drawing tools read them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+creation_order = itertools.count()  # Node.seq (recorders number nodes too)
+
+
+class Node:
+    """One recorded application of a primitive (the ``grad_fn`` of its output)."""
+
+    __slots__ = (
+        "prim", "params", "parents", "saved", "ans", "versions", "ans_shape", "ans_dtype",
+        "shapes", "hooks", "tensor_mode", "seq", "__weakref__",
+    )
+
+    def __init__(
+        self, prim, params, parents, saved, ans, versions, ans_shape, ans_dtype, shapes=None
+    ) -> None:
+        self.prim = prim
+        self.params = params
+        self.parents = parents
+        self.saved = saved
+        self.ans = ans
+        # The counters and versions of the saved values, flat: (counter, version, ...).
+        self.versions = versions
+        self.ans_shape = ans_shape
+        self.ans_dtype = ans_dtype
+        # The inputs' shapes, only for primitives whose rules read them (``x_shape``). The
+        # engine sums and casts a rule's result to the shape and dtype of its parent's value.
+        self.shapes = shapes
+        # Creation order: a node's parents were all made before it (see ``run``).
+        self.seq = next(creation_order)
+        self.hooks = None
+        # Saved values are tensors carrying forward-mode tangents (see forward.py), so the
+        # rules must run on tensors even on the first-order path.
+        self.tensor_mode = False
+
+    def __repr__(self) -> str:
+        return f"<{self.prim.title}Backward>"
+
+    @property
+    def name(self) -> str:
+        return self.prim.name
+
+    @property
+    def next_functions(self) -> tuple:
+        """The parents, as PyTorch names them: nodes, leaf tensors, or None."""
+        return self.parents
+
+    def add_hook(self, hook: Callable) -> None:
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+        # As in PyTorch, ``retain_grad`` keeps the gradient after every other hook has run.
+        self.hooks.sort(key=lambda h: type(h) is Retain)
+
+    def retain(self, tensor: Any) -> None:
+        self.add_hook(Retain(tensor))
+
+    def release(self, tensor: Any) -> bool:
+        """Stop retaining ``tensor``'s gradient here; whether it was retained."""
+        kept = [h for h in self.hooks if not (type(h) is Retain and h.ref() is tensor)]
+        released = len(kept) != len(self.hooks)
+        self.hooks = kept or None
+        return released
+
+
+    def check(self) -> None:
+        """Raise if the saved values were freed or changed in place since recording."""
+        if self.saved is None:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time: the values saved by "
+                f"{self!r} were freed by the first backward. Pass retain_graph=True to the "
+                f"first backward (or gradient/GradientTape call) if you need to run it twice."
+            )
+        versions = self.versions
+        for i in range(0, len(versions), 2):
+            box, version = versions[i], versions[i + 1]
+            if box[0] != version:
+                raise RuntimeError(
+                    f"a value saved by {self!r} for backward was modified by an in-place "
+                    f"operation (its version is now {box[0]}, expected {version}). Use the "
+                    f"out-of-place form (y = y + 1 instead of y += 1), or .copy() first."
+                )
+
+
+class Retain:
+    """The hook ``retain_grad`` adds to a node: the gradient its tensor receives (after the
+    other hooks) is written into that tensor's ``.grad`` when the pass commits, with the
+    leaves' gradients, so that a pass that fails writes nothing."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, tensor: Any) -> None:
+        self.ref = weakref.ref(tensor)
