@@ -1,257 +1,20 @@
-"""The guided tour (``chainrule tour``, ``make tour``): the chapter end to end, then its exercises.
-
-The chapter's code runs as a transcript: each statement is printed as at a Python prompt, run,
-and its value shown, first in the native API, then in each dialect exactly as the chapter writes
-it for MXNet, PyTorch and TensorFlow (only the import line differs). ``assert`` lines check each
-result. The exercises are answered with computations: measured costs, the errors chainrule
-raises, the plot of sin and sin', the graph of exercise 5, the chain rule on it forward and
-backward, and forward versus reverse mode on tall and wide Jacobians.
-
-A section that fails is reported (with its error) and the tour goes on; the exit status is then
-1, so a missing feature cannot go unnoticed.
-"""
+"""The tour's exercises, each answered with a computation: measured costs, the errors
+chainrule raises, the plot of sin and sin', the graph of exercise 5, the chain rule on it
+forward and backward, and forward versus reverse mode on tall and wide Jacobians."""
 
 from __future__ import annotations
 
-import ast
-import textwrap
 import time
-import traceback
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from .node import Node
-from .tensor import Tensor
-
-# ---------------------------------------------------------------------- the chapter's code
-NATIVE = '''
-import chainrule as cr
-x = cr.arange(4.0)
-x
-x.requires_grad_(True)  # or create it with cr.arange(4.0, requires_grad=True)
-x.grad                  # None until a backward pass writes it
-y = 2 * cr.dot(x, x)
-y
-y.backward()
-x.grad
-x.grad == 4 * x
-assert (x.grad == 4 * x).all()
-x.grad.zero_()          # the native API accumulates, as PyTorch does
-y = x.sum()
-y.backward()
-x.grad
-assert (x.grad == 1).all()
-x.grad.zero_()
-y = x * x
-y.backward(gradient=cr.ones(len(y)))  # faster: y.sum().backward()
-x.grad
-assert (x.grad == 2 * x).all()
-x.grad.zero_()
-y = x * x
-u = y.detach()
-z = u * x
-z.sum().backward()
-x.grad == u
-assert (x.grad == u).all()
-x.grad.zero_()
-y.sum().backward()
-x.grad == 2 * x
-assert (x.grad == 2 * x).all()
-def f(a):
-    b = a * 2
-    while cr.linalg.norm(b) < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-cr.random.seed(0)
-a = cr.random.randn(size=(), requires_grad=True)
-d = f(a)
-d.backward()
-a.grad == d / a
-assert abs(a.grad.item() - (d / a).item()) <= 1e-5 * abs((d / a).item())  # float32 rounding
-'''
-
-PYTORCH = '''
-import chainrule.torch as torch
-x = torch.arange(4.0)
-x
-x.requires_grad_(True)
-x.grad
-y = 2 * torch.dot(x, x)
-y
-y.backward()
-x.grad
-x.grad == 4 * x
-assert (x.grad == 4 * x).all()
-x.grad.zero_()
-y = x.sum()
-y.backward()
-x.grad
-assert (x.grad == 1).all()
-x.grad.zero_()
-y = x * x
-y.backward(gradient=torch.ones(len(y)))
-x.grad
-assert (x.grad == 2 * x).all()
-x.grad.zero_()
-y = x * x
-u = y.detach()
-z = u * x
-z.sum().backward()
-x.grad == u
-assert (x.grad == u).all()
-x.grad.zero_()
-y.sum().backward()
-x.grad == 2 * x
-assert (x.grad == 2 * x).all()
-def f(a):
-    b = a * 2
-    while b.norm() < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-a = torch.randn(size=(), requires_grad=True)
-d = f(a)
-d.backward()
-a.grad == d / a
-assert abs(a.grad.item() - (d / a).item()) <= 1e-5 * abs((d / a).item())  # float32 rounding
-'''
-
-MXNET = '''
-from chainrule.mxnet import autograd, np, npx
-npx.set_np()
-x = np.arange(4.0)
-x
-x.attach_grad()
-x.grad                  # zeros: MXNet allocates the buffer
-with autograd.record():
-    y = 2 * np.dot(x, x)
-y
-y.backward()
-x.grad
-x.grad == 4 * x
-assert (x.grad == 4 * x).all()
-with autograd.record():
-    y = x.sum()
-y.backward()
-x.grad                  # overwritten, not accumulated
-assert (x.grad == 1).all()
-with autograd.record():
-    y = x * x
-y.backward()            # a non-scalar y is summed first
-x.grad
-assert (x.grad == 2 * x).all()
-with autograd.record():
-    y = x * x
-    u = y.detach()
-    z = u * x
-z.backward()
-x.grad == u
-assert (x.grad == u).all()
-y.backward()
-x.grad == 2 * x
-assert (x.grad == 2 * x).all()
-def f(a):
-    b = a * 2
-    while np.linalg.norm(b) < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-a = np.random.normal()
-a.attach_grad()
-with autograd.record():
-    d = f(a)
-d.backward()
-a.grad == d / a
-assert abs(a.grad.item() - (d / a).item()) <= 1e-5 * abs((d / a).item())  # float32 rounding
-'''
-
-TENSORFLOW = '''
-import chainrule.tensorflow as tf
-x = tf.range(4, dtype=tf.float32)
-x
-x = tf.Variable(x)
-with tf.GradientTape() as t:
-    y = 2 * tf.tensordot(x, x, axes=1)
-y
-x_grad = t.gradient(y, x)
-x_grad
-x_grad == 4 * x
-assert bool(tf.reduce_all(x_grad == 4 * x))
-with tf.GradientTape() as t:
-    y = tf.reduce_sum(x)
-x_grad = t.gradient(y, x)
-x_grad                  # a new tensor each time
-assert bool(tf.reduce_all(x_grad == 1))
-with tf.GradientTape() as t:
-    y = x * x
-x_grad = t.gradient(y, x)
-x_grad                  # same as y = tf.reduce_sum(x * x)
-assert bool(tf.reduce_all(x_grad == 2 * x))
-with tf.GradientTape(persistent=True) as t:
-    y = x * x
-    u = tf.stop_gradient(y)
-    z = u * x
-x_grad = t.gradient(z, x)
-x_grad == u
-assert bool(tf.reduce_all(x_grad == u))
-t.gradient(y, x) == 2 * x
-assert bool(tf.reduce_all(t.gradient(y, x) == 2 * x))
-def f(a):
-    b = a * 2
-    while tf.norm(b) < 1000:
-        b = b * 2
-    if tf.reduce_sum(b) > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-a = tf.Variable(tf.random.normal(shape=()))
-with tf.GradientTape() as t:
-    d = f(a)
-d_grad = t.gradient(d, a)
-d_grad
-d_grad == d / a
-assert abs(float(d_grad) - float(d / a)) <= 1e-5 * abs(float(d / a))  # float32 rounding
-'''
+from ..node import Node
+from ..tensor import Tensor
 
 
-def transcript(code: str, out: TextIO, namespace: dict | None = None) -> dict:
-    """Run ``code`` statement by statement, printing each with its value, as at a prompt."""
-    namespace = {} if namespace is None else namespace
-    source = textwrap.dedent(code).strip("\n")
-    lines = source.splitlines()
-    tree = ast.parse(source)
-    for statement in tree.body:
-        text = lines[statement.lineno - 1: statement.end_lineno]
-        print(">>> " + text[0], file=out)
-        for line in text[1:]:
-            print("... " + line, file=out)
-        if isinstance(statement, ast.Expr):
-            code_object = compile(ast.Expression(statement.value), "<tour>", "eval")
-            value = eval(code_object, namespace)  # noqa: S307 - the tour's own code
-            if value is not None or not isinstance(statement.value, ast.Call):
-                print(textwrap.indent(repr(value), "    "), file=out)  # x.grad: None, shown
-        else:
-            module = ast.Module(body=[statement], type_ignores=[])
-            exec(compile(module, "<tour>", "exec"), namespace)  # noqa: S102 - the tour's own code
-    return namespace
-
-
-# ---------------------------------------------------------------------- helpers
 def _best_time(function: Callable, repeat: int = 5) -> float:
     """The best wall time of ``repeat`` calls (after one warm-up), in seconds."""
     function()
@@ -304,7 +67,8 @@ def _saved_bytes(tensor: Tensor) -> int:
     return sum(arrays.values())
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """An error's type and the first line of its message: a one-line report."""
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
@@ -359,7 +123,7 @@ def exercise_2(out: TextIO) -> None:
     try:
         y.backward()
     except RuntimeError as error:
-        print(f"  second y.backward() raises {_first_line(error)}", file=out)
+        print(f"  second y.backward() raises {first_line(error)}", file=out)
         print(f"  ... and x.grad is unchanged: {x.grad}", file=out)
     else:
         raise AssertionError("a second backward without retain_graph should have raised")
@@ -389,7 +153,7 @@ def exercise_2(out: TextIO) -> None:
     try:
         tape.gradient(y, x)
     except RuntimeError as error:
-        print(f"  a non-persistent GradientTape used twice raises {_first_line(error)}",
+        print(f"  a non-persistent GradientTape used twice raises {first_line(error)}",
               file=out)
     else:
         raise AssertionError("a non-persistent tape used twice should have raised")
@@ -421,7 +185,7 @@ def exercise_3(out: TextIO) -> None:
         try:
             d.backward()
         except RuntimeError as error:
-            print(f"  a of shape {shape}: d.backward() raises {_first_line(error)}", file=out)
+            print(f"  a of shape {shape}: d.backward() raises {first_line(error)}", file=out)
         else:
             raise AssertionError("backward of a non-scalar should ask for gradient=")
         d.sum().backward()  # what MXNet does implicitly; gradient=ones in PyTorch
@@ -555,59 +319,3 @@ def exercise_8(out: TextIO) -> None:
           "  of parameters costs one backward pass, which is why deep learning trains with\n"
           "  backpropagation.", file=out)
 
-
-# ---------------------------------------------------------------------- driver
-def sections(directory: Path) -> list[tuple[str, Callable[[TextIO], Any]]]:
-    return [
-        ("The chapter in the native API (import chainrule as cr)", partial(transcript, NATIVE)),
-        ("The chapter in the PyTorch dialect (import chainrule.torch as torch)",
-         partial(transcript, PYTORCH)),
-        ("The chapter in the MXNet dialect (from chainrule.mxnet import autograd, np, npx)",
-         partial(transcript, MXNET)),
-        ("The chapter in the TensorFlow dialect (import chainrule.tensorflow as tf)",
-         partial(transcript, TENSORFLOW)),
-        ("Exercise 1: the cost of a second derivative", exercise_1),
-        ("Exercise 2: running backward twice", exercise_2),
-        ("Exercise 3: control flow with a vector or matrix a", exercise_3),
-        ("Exercise 4: plot sin and its derivative", lambda out: exercise_4(out, directory)),
-        ("Exercise 5: the dependency graph of f(x) = log(x**2) sin(x) + 1/x",
-         lambda out: exercise_5(out, directory)),
-        ("Exercises 6 and 7: the chain rule on that graph, forward and reverse", exercises_6_7),
-        ("Exercise 8: forward or reverse mode?", exercise_8),
-    ]
-
-
-def run(directory: str | Path = "tour-output", out: TextIO | None = None,
-        only: list[int] | None = None) -> int:
-    """Run the tour, writing its images into ``directory``; return the exit status."""
-    import sys
-
-    out = sys.stdout if out is None else out
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    chosen = sections(directory)
-    failures = []
-    start = time.perf_counter()
-    for number, (title, section) in enumerate(chosen, 1):
-        if only and number not in only:
-            continue
-        print(f"\n[{number}/{len(chosen)}] {title}", file=out)
-        print("-" * min(100, len(title) + 8), file=out)
-        began = time.perf_counter()
-        try:
-            section(out)
-        except Exception as error:  # report it, keep going, fail at the end
-            failures.append((number, title, error))
-            print(f"!! section {number} FAILED: {_first_line(error)}", file=out)
-            print(textwrap.indent("".join(traceback.format_exception(error)[-3:]), "   "),
-                  file=out)
-        print(f"   ({time.perf_counter() - began:.2f} s)", file=out)
-        out.flush()
-    elapsed = time.perf_counter() - start
-    print(file=out)
-    if failures:
-        print(f"tour finished in {elapsed:.1f} s with {len(failures)} failed section(s): "
-              + ", ".join(str(number) for number, _, _ in failures), file=out)
-        return 1
-    print(f"tour finished in {elapsed:.1f} s; images in {directory}/", file=out)
-    return 0
