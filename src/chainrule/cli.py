@@ -14,10 +14,14 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES
+from .expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES, Expression
+
+if TYPE_CHECKING:
+    from .viz.graph import Graph
 
 _DIFF_OPTIONS = ("--at", "--wrt", "--order", "--plot", "--range", "--graph", "--explain")
 
@@ -210,7 +214,7 @@ def diff(args: argparse.Namespace) -> int:
     import chainrule as cr
 
     from .expr import ExpressionError, parse
-    from .viz.plot import WorkLimitError, derivative_name, derivatives, plot_curves
+    from .viz.plot import plot_curves
 
     # Everything is checked before anything is printed or computed at length: a refusal is one
     # line on stderr and exit status 2, with nothing else on the screen.
@@ -220,12 +224,7 @@ def diff(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     name = function.variable  # as Python reads it (NFKC)
     points = _numbers(args.at, "--at")
-    if not 0 <= args.order <= MAX_ORDER:
-        raise UsageError(
-            f"refused --order {args.order}: the order must be between 0 and {MAX_ORDER} (each "
-            "order re-differentiates the graph of the one before, so the work grows "
-            "geometrically)"
-        )
+    _check_order(args.order)
     if args.range_ is not None and args.plot is None:
         raise UsageError("--range goes with --plot FILE")
     plot_range = _range(args.range_) if args.range_ is not None else (-5.0, 5.0)
@@ -235,40 +234,10 @@ def diff(args: argparse.Namespace) -> int:
         _output(args.plot, "--plot", _plot_suffixes())
     grid = np.linspace(*plot_range, PLOT_POINTS) if args.plot is not None else np.empty(0)
     xs = np.concatenate([np.asarray(points, dtype=np.float64), grid])
-    limit = operation_limit(len(xs))
     with np.errstate(all="ignore"):  # f may be inf or nan at some points: print it, no warning
-        graph = None
-        if args.graph is not None:
-            x = cr.tensor(points[0], dtype="float64", requires_grad=True)
-            y = function(x)
-            if not (isinstance(y, cr.Tensor) and y.requires_grad):
-                raise UsageError(
-                    f"--graph has nothing to draw: f({name}) = {function.text} does not "
-                    f"depend on {name}, so no operation was recorded; give an expression of "
-                    f"{name}, or leave out --graph"
-                )
-            text = function.text if len(function.text) <= 80 else function.text[:77] + "..."
-            graph = cr.graph(y, names={name: x}, grads=True,
-                             title=f"f({name}) = {text} at {name} = {points[0]:g}")
-        try:
-            columns = derivatives(function, xs, args.order, max_operations=limit)
-        except WorkLimitError as error:
-            count = f"{len(xs)} points" if len(xs) > 1 else "one point"
-            if args.plot is not None:
-                count += f" (--plot adds {PLOT_POINTS})"
-            raise UsageError(
-                f"refused --order {args.order}: the {_ordinal(error.order)} derivative of this "
-                f"expression needs a recorded graph of about {error.operations:,} operations, "
-                f"over the limit of {limit:,} for {count} (graphs grow 2-4x per order); use "
-                f"--order {error.highest} or less{', fewer points' if len(xs) > 1 else ''}, "
-                "or a shorter expression"
-            ) from None
-        print(f"f({name}) = {function.text}")
-        for position, at in enumerate(points):
-            print(f"at {name} = {at:g}:")
-            for order, column in enumerate(columns):
-                value = float(column[position]) + 0.0
-                print(f"  {derivative_name('f', order)}({at:g}) = {value:.15g}")
+        graph = _graph(function, points[0]) if args.graph is not None else None
+        columns = _derivatives(function, xs, args.order, plotted=args.plot is not None)
+        _print_derivatives(function, points, columns)
         if args.explain:
             print()
             cr.explain(function, points[0], mode=args.explain, name=name)
@@ -280,6 +249,67 @@ def diff(args: argparse.Namespace) -> int:
             plot_curves(grid, curves, function.text, path=args.plot)
             print(f"plot written to {args.plot}")
     return 0
+
+
+def _check_order(order: int) -> None:
+    if not 0 <= order <= MAX_ORDER:
+        raise UsageError(
+            f"refused --order {order}: the order must be between 0 and {MAX_ORDER} (each "
+            "order re-differentiates the graph of the one before, so the work grows "
+            "geometrically)"
+        )
+
+
+def _graph(function: Expression, point: float) -> Graph:
+    """The graph ``function`` records at ``point``, to draw for --graph; refused when it
+    records nothing."""
+    import chainrule as cr
+
+    name = function.variable
+    x = cr.tensor(point, dtype="float64", requires_grad=True)
+    y = function(x)
+    if not (isinstance(y, cr.Tensor) and y.requires_grad):
+        raise UsageError(
+            f"--graph has nothing to draw: f({name}) = {function.text} does not "
+            f"depend on {name}, so no operation was recorded; give an expression of "
+            f"{name}, or leave out --graph"
+        )
+    text = function.text if len(function.text) <= 80 else function.text[:77] + "..."
+    return cr.graph(y, names={name: x}, grads=True,
+                    title=f"f({name}) = {text} at {name} = {point:g}")
+
+
+def _derivatives(function: Expression, xs: np.ndarray, order: int, *, plotted: bool) -> list:
+    """f and its derivatives up to ``order`` at ``xs``, within the work limit for so many
+    points (refused, with what would fit, over it)."""
+    from .viz.plot import WorkLimitError, derivatives
+
+    limit = operation_limit(len(xs))
+    try:
+        return derivatives(function, xs, order, max_operations=limit)
+    except WorkLimitError as error:
+        count = f"{len(xs)} points" if len(xs) > 1 else "one point"
+        if plotted:
+            count += f" (--plot adds {PLOT_POINTS})"
+        raise UsageError(
+            f"refused --order {order}: the {_ordinal(error.order)} derivative of this "
+            f"expression needs a recorded graph of about {error.operations:,} operations, "
+            f"over the limit of {limit:,} for {count} (graphs grow 2-4x per order); use "
+            f"--order {error.highest} or less{', fewer points' if len(xs) > 1 else ''}, "
+            "or a shorter expression"
+        ) from None
+
+
+def _print_derivatives(function: Expression, points: list[float], columns: list) -> None:
+    from .viz.plot import derivative_name
+
+    name = function.variable
+    print(f"f({name}) = {function.text}")
+    for position, at in enumerate(points):
+        print(f"at {name} = {at:g}:")
+        for order, column in enumerate(columns):
+            value = float(column[position]) + 0.0
+            print(f"  {derivative_name('f', order)}({at:g}) = {value:.15g}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
