@@ -9,7 +9,7 @@ profiler attached; NumPy's BLAS is pinned to one thread so that thread time is a
 
 * ``numpy``: the same forward on raw arrays (what the NumPy calls themselves cost);
 * ``no_grad``: chainrule's forward under ``cr.no_grad()`` (dispatch and Tensor creation);
-* ``record``: chainrule's forward recording the graph (adds ``_record`` and the Node);
+* ``record``: chainrule's forward recording the graph (adds the nodes and what they save);
 * ``step``: forward and backward, as the benchmark runs it; ``backward`` is step - record;
 * the time the cyclic garbage collector runs during a step (``gc.callbacks``).
 
