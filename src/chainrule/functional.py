@@ -2,8 +2,9 @@
 jacobian, hessian, hvp.
 
 A transform takes a function and returns a function. Arguments may be NumPy arrays, Python
-numbers, tensors, or nested tuples/lists/dicts of them (a *pytree*); results are tensors in the
-same structure.
+numbers, tensors, or pytrees of them (nested tuples, lists, dicts, and classes registered with
+:func:`chainrule.tree_util.register_pytree_node`); results are tensors in the same structure.
+Every transform lifts its arguments the same way (:func:`chainrule.lift.lift`).
 
 Reverse transforms (``grad``, ``vjp``, ``jacrev``) run the function on fresh tensors that require
 grad and call the engine's :func:`~chainrule.engine.gradients`. Inside another reverse transform

@@ -197,7 +197,8 @@ class GradientTape:
             _tapes.recording.append(self)
 
     def watch(self, tensor: Any) -> None:
-        """Differentiate with respect to ``tensor`` (a tensor or a nested list of them).
+        """Differentiate with respect to ``tensor`` (a tensor or a pytree of them, see
+        :mod:`chainrule.tree_util`).
 
         The tensor itself is not changed: a constant is a source of this tape only, and only
         while the tape is open (and for its ``gradient`` calls).
@@ -316,8 +317,9 @@ class GradientTape:
     ) -> Any:
         """Gradient of the sum of ``target`` with respect to each of ``sources``.
 
-        ``sources`` may be a tensor or a nested list/tuple/dict of them; the result has the same
-        structure, with ``None`` for a source the target does not depend on (or zeros with
+        ``sources`` may be a tensor or a pytree of them (lists, tuples, dicts, registered
+        classes: see :mod:`chainrule.tree_util`); the result has the same structure, with
+        ``None`` for a source the target does not depend on (or zeros with
         ``unconnected_gradients="zero"``).
         """
         flat, structure = _checked_sources(sources)
