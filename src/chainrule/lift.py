@@ -15,7 +15,7 @@ dtypes) live here too, so that every transform words them the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -51,7 +51,7 @@ def _as_array(value: Any) -> tuple[Any, np.dtype]:
     return value, value.dtype
 
 
-class Lifted:
+class Lifted(NamedTuple):
     """One call's arguments, the differentiated ones (``nums``) flattened into ``leaves``:
     tensors or arrays (NumPy and Python values converted) of floating dtypes.
 
@@ -59,16 +59,11 @@ class Lifted:
     how results are handed back (see :func:`_argnums`).
     """
 
-    __slots__ = ("args", "nums", "layout", "treedef", "leaves")
-
-    def __init__(
-        self, args: tuple, nums: tuple, layout: Any, treedef: PyTreeDef, leaves: list
-    ) -> None:
-        self.args = args
-        self.nums = nums
-        self.layout = layout
-        self.treedef = treedef
-        self.leaves = leaves
+    args: tuple
+    nums: tuple
+    layout: Any
+    treedef: PyTreeDef
+    leaves: list
 
     def call(self, f: Callable, leaves: list, kwargs: dict) -> Any:
         """``f`` on the arguments with ``leaves`` in place of the differentiated leaves."""

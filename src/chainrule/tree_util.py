@@ -106,16 +106,19 @@ def _sorted_keys(mapping: dict) -> _DictKeys:
     return keys
 
 
+def _flatten_dict(mapping: dict) -> tuple[list, _DictKeys]:
+    keys = _sorted_keys(mapping)
+    return [mapping[key] for key in keys], keys
+
+
+def _items(keys: _DictKeys, children: list) -> Iterator[tuple]:
+    """A dict node's items, in the order of the dict that was flattened."""
+    values = dict(zip(keys, children, strict=True))
+    return ((key, values[key]) for key in keys.order)
+
+
 def _dict_node(cls: type) -> _NodeType:
-    def flatten(mapping: dict) -> tuple[list, _DictKeys]:
-        keys = _sorted_keys(mapping)
-        return [mapping[key] for key in keys], keys
-
-    def unflatten(keys: _DictKeys, children: list) -> Any:
-        values = dict(zip(keys, children, strict=True))
-        return cls((key, values[key]) for key in keys.order)
-
-    return _NodeType(flatten, unflatten)
+    return _NodeType(_flatten_dict, lambda keys, children: cls(_items(keys, children)))
 
 
 def _ordered_dict_node() -> _NodeType:
@@ -126,14 +129,15 @@ def _ordered_dict_node() -> _NodeType:
 
 
 def _defaultdict_node() -> _NodeType:
+    """A defaultdict's factory is part of its structure, as in JAX."""
+
     def flatten(mapping: collections.defaultdict) -> tuple[list, tuple]:
-        keys = _sorted_keys(mapping)
-        return [mapping[key] for key in keys], (mapping.default_factory, keys)
+        children, keys = _flatten_dict(mapping)
+        return children, (mapping.default_factory, keys)
 
     def unflatten(data: tuple, children: list) -> Any:
         factory, keys = data
-        values = dict(zip(keys, children, strict=True))
-        return collections.defaultdict(factory, ((key, values[key]) for key in keys.order))
+        return collections.defaultdict(factory, _items(keys, children))
 
     return _NodeType(flatten, unflatten)
 
