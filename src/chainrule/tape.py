@@ -46,6 +46,7 @@ from .engine import gradients
 from .modes import pause, record, state
 from .node import Node, creation_order
 from .tensor import Tensor, is_differentiable_dtype
+from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 _NON_PERSISTENT_USED = (
     "A non-persistent GradientTape can only be used to compute one set of gradients (or "
@@ -107,29 +108,24 @@ def _now() -> int:
     return next(creation_order)
 
 
-def _flatten(structure: Any) -> list:
-    if isinstance(structure, dict):
-        return [leaf for value in structure.values() for leaf in _flatten(value)]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for value in structure for leaf in _flatten(value)]
-    return [structure]
+def _flatten(structure: Any) -> tuple[list, PyTreeDef]:
+    """The tensors of a nest of them, and its structure; ``None`` is a leaf, as in
+    TensorFlow's ``nest`` (an output gradient of None for one of several targets)."""
+    return tree_flatten(structure, is_leaf=_is_none)
 
 
-def _rebuild(structure: Any, values: Iterator) -> Any:
-    if isinstance(structure, dict):
-        return {key: _rebuild(value, values) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_rebuild(value, values) for value in structure)
-    return next(values)
+def _is_none(value: Any) -> bool:
+    return value is None
 
 
-def _checked_sources(sources: Any) -> list:
-    """The sources, flat, checked before the tape counts as used (a refusal costs nothing)."""
-    flat = _flatten(sources)
+def _checked_sources(sources: Any) -> tuple[list, PyTreeDef]:
+    """The sources, flat, and their structure, checked before the tape counts as used (a
+    refusal costs nothing)."""
+    flat, structure = _flatten(sources)
     for source in flat:
         if not isinstance(source, Tensor):
             raise ValueError(f"sources must be tensors, got {type(source).__name__}")
-    return flat
+    return flat, structure
 
 
 class GradientTape:
@@ -201,12 +197,13 @@ class GradientTape:
             _tapes.recording.append(self)
 
     def watch(self, tensor: Any) -> None:
-        """Differentiate with respect to ``tensor`` (a tensor or a nested list of them).
+        """Differentiate with respect to ``tensor`` (a tensor or a pytree of them, see
+        :mod:`chainrule.tree_util`).
 
         The tensor itself is not changed: a constant is a source of this tape only, and only
         while the tape is open (and for its ``gradient`` calls).
         """
-        items = _flatten(tensor)
+        items, _ = _flatten(tensor)
         for item in items:  # all checked before any is watched
             if not isinstance(item, Tensor):
                 raise ValueError(f"can only watch tensors, got {type(item).__name__}")
@@ -320,14 +317,15 @@ class GradientTape:
     ) -> Any:
         """Gradient of the sum of ``target`` with respect to each of ``sources``.
 
-        ``sources`` may be a tensor or a nested list/tuple/dict of them; the result has the same
-        structure, with ``None`` for a source the target does not depend on (or zeros with
+        ``sources`` may be a tensor or a pytree of them (lists, tuples, dicts, registered
+        classes: see :mod:`chainrule.tree_util`); the result has the same structure, with
+        ``None`` for a source the target does not depend on (or zeros with
         ``unconnected_gradients="zero"``).
         """
-        flat = _checked_sources(sources)
+        flat, structure = _checked_sources(sources)
         retain_graph, create_graph = self._start()
-        targets = _flatten(target)
-        weights = _flatten(output_gradients) if output_gradients is not None else None
+        targets, _ = _flatten(target)
+        weights = _flatten(output_gradients)[0] if output_gradients is not None else None
         cotangents = []
         for index, item in enumerate(targets):
             weight = weights[index] if weights is not None else None
@@ -336,8 +334,9 @@ class GradientTape:
             cotangents.append(weight)
         found = self._differentiate(targets, cotangents, flat, retain_graph, create_graph)
         self._used = True  # (only once it worked: a refused call leaves the tape usable)
-        return _rebuild(sources, iter(self._fill(s, found.get(id(s)), unconnected_gradients)
-                                      for s in flat))
+        return tree_unflatten(
+            structure, [self._fill(s, found.get(id(s)), unconnected_gradients) for s in flat]
+        )
 
     def jacobian(
         self,
@@ -358,7 +357,7 @@ class GradientTape:
         tensor([[2., 0.],
                 [0., 4.]])
         """
-        flat = _checked_sources(sources)
+        flat, structure = _checked_sources(sources)
         retain_graph, create_graph = self._start()
         found: dict[int, Any] = {}
         if isinstance(target, Tensor):
@@ -378,7 +377,7 @@ class GradientTape:
                     cls=source._op_class,
                 )
             results.append(grad)
-        return _rebuild(sources, iter(results))
+        return tree_unflatten(structure, results)
 
     @staticmethod
     def _fill(source: Tensor, grad: Any, unconnected: str) -> Any:
