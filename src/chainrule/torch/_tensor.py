@@ -25,6 +25,7 @@ import numpy as np
 import chainrule as cr
 
 from .. import ops
+from ..in_place import assign
 from ..tensor import as_dtype
 from ._promotion import DEFAULT_FLOAT, can_cast, cast, promoted, result_type
 
@@ -690,7 +691,7 @@ class Tensor(cr.Tensor):
                     "the tensor's dtype; use the out-of-place form, e.g. x = x + y)"
                 )
             result = cr.astype(result, dtype)
-        return self._assign(result)
+        return assign(self, result)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._in_place(self + other)
