@@ -59,6 +59,11 @@ def to_array(data: Any, dtype: Any = None, promote_types: Any = np.promote_types
     return numbers_to_array(data, dtype, promote_types)
 
 
+def array_of(value: Any) -> Any:
+    """The array behind a tensor, or ``value`` itself (a number, an array)."""
+    return value._array if isinstance(value, Tensor) else value
+
+
 class Tensor(ConversionMethods, GradState):
     """An n-dimensional array that can record the operations applied to it.
 
@@ -221,7 +226,8 @@ class Tensor(ConversionMethods, GradState):
 
         Over this tensor's memory (``data`` None) it shares the version counter, so that the
         checks of either see a write through the other, and a view stays a view of its base;
-        over ``data`` (a copy of the values) it counts its own versions. ``cls`` is its class
+        over ``data`` (a copy of the values, or this memory counted apart, as PyTorch's
+        ``.data``) it counts its own versions. ``cls`` is its class
         (this tensor's by default). It keeps the history (``requires_grad`` and the node)
         unless ``history`` is False, and the tangents if ``tangents`` is True; None or a dict
         of tangents replaces them.

@@ -174,4 +174,4 @@ def _as(value: Any) -> Any:
         return type(value)(_as(v) for v in value)
     if not isinstance(value, cr.Tensor) or type(value) is ndarray:
         return value
-    return value._as_class(ndarray)
+    return value._derive(ndarray)
