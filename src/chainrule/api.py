@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .tensor import _NO_PARAMS, Tensor, as_dtype, to_array
+from .tensor import _NO_PARAMS, Tensor, array_of, as_dtype, to_array
 
 
 def _tensor(value: Any) -> Tensor:
@@ -111,7 +111,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     >>> cr.where(cr.tensor([True, False]), cr.tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
-    condition = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = np.asarray(array_of(condition))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _tensor(x)
     return ops.where(condition, x, y)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .node import Node
 from .ops import astype, identity
-from .tensor import Tensor
+from .tensor import Tensor, array_of
 from .views import check_writable, write_through
 
 
@@ -130,7 +130,7 @@ def _keep_saved_values(node: Any, target: Tensor) -> None:
     values = []
     copied = False
     for value in saved:
-        raw = value._array if isinstance(value, Tensor) else value
+        raw = array_of(value)
         if type(raw) is np.ndarray and np.may_share_memory(raw, data):
             copied = True
             if isinstance(value, Tensor):
@@ -145,7 +145,7 @@ def _keep_saved_values(node: Any, target: Tensor) -> None:
     storage = target._view.base._array if target._view is not None else data
     if not any(
         type(raw) is np.ndarray and np.may_share_memory(raw, storage)
-        for raw in (v._array if isinstance(v, Tensor) else v for v in values)
+        for raw in map(array_of, values)
     ):
         node.versions = tuple(
             item for i in range(0, len(pairs), 2) if pairs[i] is not box

@@ -18,7 +18,7 @@ import numpy as np
 from . import api, linalg
 from .in_place import assign, check_in_place
 from .ops import UFUNCS
-from .tensor import Tensor
+from .tensor import Tensor, array_of
 
 
 def array_ufunc(tensor: Tensor, ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
@@ -36,7 +36,7 @@ def array_ufunc(tensor: Tensor, ufunc: Any, method: str, inputs: tuple, kwargs: 
             f"numpy.{ufunc.__name__} has no derivative rule in chainrule; call the "
             f"chainrule function instead, or detach() the tensor first"
         )
-    arrays = [a._array if isinstance(a, Tensor) else a for a in inputs]
+    arrays = [array_of(a) for a in inputs]
     out = kwargs.get("out")
     targets = [o for o in out or () if isinstance(o, Tensor)]
     if method == "at" and isinstance(inputs[0], Tensor):
@@ -63,8 +63,19 @@ def array_ufunc(tensor: Tensor, ufunc: Any, method: str, inputs: tuple, kwargs: 
 
 
 def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
-    """``Tensor.__array_function__``: chainrule's function of ``func``'s name, or ``func`` on
-    the tensors' arrays when chainrule has none (refused where a derivative is lost)."""
+    """``Tensor.__array_function__`` (NEP 18): ``np.dot(x, x)``, ``np.linalg.norm(x)``,
+    ``np.concatenate([a, b])``... run chainrule's function of the same name, so the result
+    is a recorded tensor; functions chainrule does not have (``np.allclose``,
+    ``np.array_equal``, ``np.argsort``...) run on the tensors' arrays and return NumPy's
+    result unchanged.
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> np.dot(x, x).backward(); x.grad
+    tensor([2., 4.])
+    >>> np.allclose(x, [1.0, 2.0])
+    True
+    """
     route = _array_function_route(func)
     if route is not None:
         try:

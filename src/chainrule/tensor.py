@@ -4,13 +4,10 @@ A tensor is a leaf (created by the user) or the output of a recorded operation, 
 ``grad_fn`` is the :class:`~chainrule.node.Node` that made it. Operators and methods delegate
 to the op table in :mod:`chainrule.ops`; this module holds no derivative rules.
 
-The class is written in layers. Below it, with no use of the op table: ``dtypes.py`` (the
-arrays a tensor is made from), ``conversion.py`` (to NumPy and Python numbers) and
-``grad_state.py`` (``requires_grad``, ``.grad``, hooks, ``backward``), mixed in. Beside it, using
-both the class and the op table, and so imported at the end of this module: ``in_place.py``
-(in-place updates), ``numpy_protocol.py`` (NumPy's ufunc and function protocols) and
-``views.py``. What this module keeps is what a tensor is (construction, attributes, deriving one
-tensor from another) and the operators and methods that call the op table.
+Mixed in from below (modules that do not use the op table): ``conversion.py`` (to NumPy and
+Python numbers) and ``grad_state.py`` (``requires_grad``, ``.grad``, hooks, ``backward``).
+Imported at the end, as they use both the class and the op table: ``in_place.py``,
+``numpy_protocol.py`` (NumPy's ufunc and function protocols) and ``views.py``.
 """
 
 from __future__ import annotations
@@ -185,20 +182,8 @@ class Tensor(ConversionMethods, GradState):
         """NumPy's ufunc protocol: ``np.sin(t)`` and ``array * t`` run chainrule's op."""
         return array_ufunc(self, ufunc, method, inputs, kwargs)
 
-    def __array_function__(self, func, types, args, kwargs):
-        """NumPy's function protocol (NEP 18): ``np.dot(x, x)``, ``np.linalg.norm(x)``,
-        ``np.concatenate([a, b])``... run chainrule's function of the same name, so the result
-        is a recorded tensor; functions chainrule does not have (``np.allclose``,
-        ``np.array_equal``, ``np.argsort``...) run on the tensors' arrays and return NumPy's
-        result unchanged.
-
-        >>> import numpy as np, chainrule as cr
-        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
-        >>> np.dot(x, x).backward(); x.grad
-        tensor([2., 4.])
-        >>> np.allclose(x, [1.0, 2.0])
-        True
-        """
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """NumPy's function protocol (NEP 18): see numpy_protocol.array_function."""
         return array_function(func, args, kwargs)
 
     # ---------------------------------------------------------------- autograd state

@@ -23,6 +23,7 @@ import numpy as np
 
 import chainrule as cr
 
+from ..tensor import array_of as _array_of
 from ..tensor import to_array as _to_array
 from . import _promotion, autograd, nn, optim  # noqa: F401
 from ._elementwise import OPS, accepts_numpy_names, runtime_errors
@@ -345,7 +346,7 @@ def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 def _values(value: Any) -> Any:
     """The values of a tensor (for a comparison, whose result has no gradient to lose)."""
-    return value._array if isinstance(value, cr.Tensor) else np.asarray(value)
+    return np.asarray(_array_of(value))
 
 
 def allclose(input: Any, other: Any, rtol: builtins.float = 1e-5,  # noqa: A002
