@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .tensor import _NO_PARAMS, Tensor, array_of, as_dtype, to_array
+from .dtypes import as_dtype
+from .tensor import _NO_PARAMS, Tensor, array_of, to_array
 
 
 def _tensor(value: Any) -> Tensor:

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import float32
-from .tensor import Tensor, array_of, as_dtype, to_array
+from .dtypes import as_dtype, float32
+from .tensor import Tensor, array_of, to_array
 
 
 def _make(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:

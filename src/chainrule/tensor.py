@@ -17,15 +17,9 @@ from typing import Any
 import numpy as np
 
 from .conversion import ConversionMethods
-from .dtypes import (  # noqa: F401 (the dtypes are also read from here)
+from .dtypes import (
     as_dtype,
-    bool_,
-    float16,
-    float32,
-    float64,
-    int32,
-    int64,
-    is_differentiable_dtype,
+    is_differentiable_dtype,  # noqa: F401 (functional.py and tape.py read it here)
     numbers_to_array,
 )
 from .grad_state import GradState

@@ -22,8 +22,9 @@ import numpy as np
 import chainrule as cr
 
 from .. import ops
+from ..dtypes import as_dtype
 from ..in_place import assign
-from ..tensor import array_of, as_dtype
+from ..tensor import array_of
 from ._elementwise import (
     CLAMP,
     FLOATING,
