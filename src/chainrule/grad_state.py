@@ -183,8 +183,8 @@ class GradState:
         >>> x.grad
         tensor([ 0.,  4.,  8., 12.])
         """
-        # The engine is a layer above the tensor (it imports the op table, which imports this
-        # module): imported when backward runs.
+        # The engine is layers above (it imports the op table and Tensor, which mixes this
+        # class in): imported when backward runs.
         from .engine import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs)
