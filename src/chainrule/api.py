@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .tensor import _NO_PARAMS, Tensor, as_dtype, to_array
+from .dtypes import as_dtype
+from .tensor import _NO_PARAMS, Tensor, array_of, to_array
 
 
 def _tensor(value: Any) -> Tensor:
@@ -45,18 +46,63 @@ def _elementwise(prim: Callable, name: str) -> Callable:
     return function
 
 
-_ELEMENTWISE = (
-    "add subtract multiply true_divide power negative square reciprocal sqrt absolute exp "
-    "expm1 log log1p log2 log10 sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh "
-    "sigmoid relu maximum minimum remainder equal not_equal less less_equal greater "
-    "greater_equal logical_not logical_and logical_or logical_xor isnan isinf isfinite sign "
-    "floor ceil trunc rint floor_divide real imag conj"
-).split()
-
-globals().update({name: _elementwise(getattr(ops, name), name) for name in _ELEMENTWISE})
-divide = globals()["true_divide"]
-abs = globals()["absolute"]  # noqa: A001
-pow = globals()["power"]  # noqa: A001
+# NumPy's elementwise functions: the op of the same name, on raw inputs made tensors.
+add = _elementwise(ops.add, "add")
+subtract = _elementwise(ops.subtract, "subtract")
+multiply = _elementwise(ops.multiply, "multiply")
+true_divide = _elementwise(ops.true_divide, "true_divide")
+power = _elementwise(ops.power, "power")
+negative = _elementwise(ops.negative, "negative")
+square = _elementwise(ops.square, "square")
+reciprocal = _elementwise(ops.reciprocal, "reciprocal")
+sqrt = _elementwise(ops.sqrt, "sqrt")
+absolute = _elementwise(ops.absolute, "absolute")
+exp = _elementwise(ops.exp, "exp")
+expm1 = _elementwise(ops.expm1, "expm1")
+log = _elementwise(ops.log, "log")
+log1p = _elementwise(ops.log1p, "log1p")
+log2 = _elementwise(ops.log2, "log2")
+log10 = _elementwise(ops.log10, "log10")
+sin = _elementwise(ops.sin, "sin")
+cos = _elementwise(ops.cos, "cos")
+tan = _elementwise(ops.tan, "tan")
+arcsin = _elementwise(ops.arcsin, "arcsin")
+arccos = _elementwise(ops.arccos, "arccos")
+arctan = _elementwise(ops.arctan, "arctan")
+arctan2 = _elementwise(ops.arctan2, "arctan2")
+sinh = _elementwise(ops.sinh, "sinh")
+cosh = _elementwise(ops.cosh, "cosh")
+tanh = _elementwise(ops.tanh, "tanh")
+sigmoid = _elementwise(ops.sigmoid, "sigmoid")
+relu = _elementwise(ops.relu, "relu")
+maximum = _elementwise(ops.maximum, "maximum")
+minimum = _elementwise(ops.minimum, "minimum")
+remainder = _elementwise(ops.remainder, "remainder")
+equal = _elementwise(ops.equal, "equal")
+not_equal = _elementwise(ops.not_equal, "not_equal")
+less = _elementwise(ops.less, "less")
+less_equal = _elementwise(ops.less_equal, "less_equal")
+greater = _elementwise(ops.greater, "greater")
+greater_equal = _elementwise(ops.greater_equal, "greater_equal")
+logical_not = _elementwise(ops.logical_not, "logical_not")
+logical_and = _elementwise(ops.logical_and, "logical_and")
+logical_or = _elementwise(ops.logical_or, "logical_or")
+logical_xor = _elementwise(ops.logical_xor, "logical_xor")
+isnan = _elementwise(ops.isnan, "isnan")
+isinf = _elementwise(ops.isinf, "isinf")
+isfinite = _elementwise(ops.isfinite, "isfinite")
+sign = _elementwise(ops.sign, "sign")
+floor = _elementwise(ops.floor, "floor")
+ceil = _elementwise(ops.ceil, "ceil")
+trunc = _elementwise(ops.trunc, "trunc")
+rint = _elementwise(ops.rint, "rint")
+floor_divide = _elementwise(ops.floor_divide, "floor_divide")
+real = _elementwise(ops.real, "real")
+imag = _elementwise(ops.imag, "imag")
+conj = _elementwise(ops.conj, "conj")
+divide = true_divide
+abs = absolute  # noqa: A001
+pow = power  # noqa: A001
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -66,7 +112,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     >>> cr.where(cr.tensor([True, False]), cr.tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
-    condition = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = np.asarray(array_of(condition))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _tensor(x)
     return ops.where(condition, x, y)

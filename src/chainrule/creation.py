@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, as_dtype, float32, to_array
+from .dtypes import as_dtype, float32
+from .tensor import Tensor, array_of, to_array
 
 
 def _make(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
@@ -112,7 +113,7 @@ def linspace(
 
 def _like(fill: Any) -> Any:
     def like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        base = x._array if isinstance(x, Tensor) else np.asarray(x)
+        base = np.asarray(array_of(x))
         return _make(np.full(np.shape(base), fill, dtype=as_dtype(dtype) or base.dtype), None,
                      requires_grad)
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from . import api
+
 MAX_LENGTH = 2000
 MAX_NODES = 500
 MAX_DEPTH = 60
@@ -96,9 +98,7 @@ class Expression:
             left = self._eval(node.left, value)
             right = self._eval(node.right, value)
             return _BINARY[type(node.op)][1](left, right)
-        import chainrule as cr
-
-        function = getattr(cr, FUNCTIONS[node.func.id][0])  # a checked ast.Call
+        function = getattr(api, FUNCTIONS[node.func.id][0])  # a checked ast.Call
         return function(*(self._eval(arg, value) for arg in node.args))
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from .engine import gradients
+from .functional import jvp
 from .modes import no_grad
-from .tensor import Tensor
+from .tensor import Tensor, array_of
 
 
 class GradcheckError(AssertionError):
@@ -22,7 +23,7 @@ def _as_inputs(inputs: Any) -> list[np.ndarray]:
         inputs = (inputs,)
     arrays = []
     for x in inputs:
-        array = np.asarray(x._array if isinstance(x, Tensor) else x)
+        array = np.asarray(array_of(x))
         arrays.append(np.array(array, dtype=np.complex128 if array.dtype.kind == "c" else
                                np.float64))
     return arrays
@@ -127,8 +128,6 @@ def _check_reverse(f, arrays, weights, evaluate, eps, atol, rtol) -> None:
 
 
 def _check_forward(f, arrays, rng, evaluate, eps, atol, rtol) -> None:
-    from .functional import jvp
-
     directions = []
     for array in arrays:
         direction = rng.standard_normal(array.shape)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .creation import _make
-from .tensor import as_dtype, float32
+from .dtypes import as_dtype, float32
 
 _generator = np.random.default_rng()
 

@@ -94,7 +94,7 @@ def make_view(result: Tensor, prim: Any, params: dict, args: tuple, index: int) 
 
 
 def alias(view: Tensor, out: Tensor) -> Tensor:
-    """``out``, another tensor object over ``view``'s data and history (``_as_class``), as a
+    """``out``, another tensor object over ``view``'s data and history (``Tensor._derive``), as a
     view of the same base."""
     record = view._view
     out.__class__ = view_class(type(out))

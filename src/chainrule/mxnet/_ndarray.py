@@ -1,6 +1,6 @@
 """``mxnet.np.ndarray``: the core tensor with MXNet's semantics selected.
 
-Two core options make the difference (DESIGN.md decision 8): ``_record_only`` (operations are
+Two core options, which dialects select, make the difference: ``_record_only`` (operations are
 recorded only inside ``autograd.record()``) and ``_implicit_sum`` (``backward()`` on a
 non-scalar differentiates the sum of its elements). ``attach_grad()`` is the core's: ``.grad``
 starts as zeros and each backward overwrites it. Arithmetic promotes dtypes as MXNet does
@@ -174,4 +174,4 @@ def _as(value: Any) -> Any:
         return type(value)(_as(v) for v in value)
     if not isinstance(value, cr.Tensor) or type(value) is ndarray:
         return value
-    return value._as_class(ndarray)
+    return value._derive(ndarray)

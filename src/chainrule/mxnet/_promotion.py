@@ -1,6 +1,6 @@
-"""MXNet's type promotion (its NumPy interface, ``mxnet.np``), at the dialect's boundary
-(DESIGN.md decision 11): the dialect works out MXNet's result dtype and casts the operands with
-the core's recorded ``astype`` before the core op runs, so the core keeps NumPy's rules.
+"""MXNet's type promotion (its NumPy interface, ``mxnet.np``), at the dialect's boundary: the
+dialect works out MXNet's result dtype and casts the operands with the core's recorded
+``astype`` before the core op runs, so the core keeps NumPy's rules.
 
 MXNet's rules (``common::type_promotion`` and the type inference of its NumPy operators):
 

@@ -10,20 +10,128 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .elementwise import *  # noqa: F403
-from .elementwise import absolute, add, multiply, subtract, true_divide
-from .index import getitem, scatter_add, setitem  # noqa: F401
-from .linalg import *  # noqa: F403
-from .primitive import REGISTRY, Primitive, nondifferentiable, primitive  # noqa: F401
-from .reduce import *  # noqa: F403
-from .reduce import amax, amin
-from .shape import *  # noqa: F403
+from .elementwise import (
+    absolute,
+    add,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    astype,
+    ceil,
+    clip,
+    conj,
+    copy,
+    cos,
+    cosh,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    greater,
+    greater_equal,
+    identity,
+    imag,
+    isfinite,
+    isinf,
+    isnan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    real,
+    reciprocal,
+    relu,
+    remainder,
+    rint,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    true_divide,
+    trunc,
+    where,
+)
+from .index import getitem, scatter_add, setitem
+from .linalg import (
+    adjugate,
+    cholesky,
+    det,
+    det_sign,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    inv,
+    logabsdet,
+    matmul,
+    norm,
+    outer,
+    slogdet,
+    solve,
+    solve_matrix,
+    tensordot,
+    trace,
+    vdot,
+)
+from .primitive import REGISTRY, Primitive
+from .reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    mean,
+    prod,
+    softmax,
+    std,
+    sum,
+    var,
+    vector_norm,
+)
+from .shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flip,
+    moveaxis,
+    ravel,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    transpose,
+)
 
+# NumPy's other names for the same ops.
 max = amax  # noqa: A001
 min = amin  # noqa: A001
 abs = absolute  # noqa: A001
 divide = true_divide
-pow = None  # set below  # noqa: A001
+pow = power  # noqa: A001
 
 
 def stop_gradient(x):
@@ -31,21 +139,27 @@ def stop_gradient(x):
     return x.detach() if isinstance(x, Tensor) else x
 
 
-def raw(x):
-    """The array behind a tensor (or the value itself)."""
-    return x._array if isinstance(x, Tensor) else x
-
-
-pow = power  # noqa: A001, F405
-
-# ufuncs that NumPy hands to Tensor.__array_ufunc__ (``np.sin(t)``, ``array * t``)
-_UFUNCS = {
-    name: prim
-    for name, prim in REGISTRY.items()
-    if isinstance(getattr(np, name, None), np.ufunc)
+# The ops NumPy's ufuncs stand for, by the ufunc's name: Tensor.__array_ufunc__ runs them for
+# ``np.sin(t)`` and ``array * t``.
+UFUNCS = {
+    name: prim for name, prim in REGISTRY.items() if isinstance(getattr(np, name, None), np.ufunc)
 }
-_UFUNCS.update({"divide": true_divide, "absolute": absolute, "add": add,
-                "multiply": multiply, "subtract": subtract, "maximum": maximum,  # noqa: F405
-                "minimum": minimum})  # noqa: F405
+UFUNCS.update({"divide": true_divide, "absolute": absolute, "add": add, "multiply": multiply,
+               "subtract": subtract, "maximum": maximum, "minimum": minimum})
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["_UFUNCS"]
+__all__ = [
+    "REGISTRY", "Primitive", "UFUNCS", "abs", "absolute", "add", "adjugate", "amax", "amin",
+    "arccos", "arcsin", "arctan", "arctan2", "argmax", "argmin", "astype", "broadcast_to",
+    "ceil", "cholesky", "clip", "concatenate", "conj", "copy", "cos", "cosh", "cumsum", "det",
+    "det_sign", "diag", "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims",
+    "expm1", "flip", "floor", "floor_divide", "getitem", "greater", "greater_equal",
+    "identity", "imag", "inner", "inv", "isfinite", "isinf", "isnan", "less", "less_equal",
+    "log", "log10", "log1p", "log2", "log_softmax", "logabsdet", "logical_and", "logical_not",
+    "logical_or", "logical_xor", "logsumexp", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "moveaxis", "multiply", "negative", "norm", "not_equal", "outer", "pow",
+    "power", "prod", "ravel", "real", "reciprocal", "relu", "remainder", "reshape", "rint",
+    "scatter_add", "setitem", "sigmoid", "sign", "sin", "sinh", "slogdet", "softmax", "solve",
+    "solve_matrix", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient",
+    "subtract", "sum", "swapaxes", "tan", "tanh", "tensordot", "tile", "trace", "transpose",
+    "true_divide", "trunc", "var", "vdot", "vector_norm", "where",
+]

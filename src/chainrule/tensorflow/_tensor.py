@@ -184,7 +184,7 @@ def _as(value: Any) -> Any:
         return {k: _as(v) for k, v in value.items()}
     if not isinstance(value, cr.Tensor) or type(value) in (Tensor, Variable):
         return value
-    return value._as_class(Tensor)
+    return value._derive(Tensor)
 
 
 # ---------------------------------------------------------------- TensorFlow's dtype rules

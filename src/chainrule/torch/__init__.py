@@ -23,22 +23,15 @@ import numpy as np
 
 import chainrule as cr
 
+from ..tensor import array_of as _array_of
 from ..tensor import to_array as _to_array
 from . import _promotion, autograd, nn, optim  # noqa: F401
-from ._tensor import (  # noqa: F401
-    _OPS,
-    DTYPES,
-    Size,
-    Tensor,
-    _accepts_numpy_names,
-    _apply,
-    _as,
-    _runtime_errors,
-    _sizes,
-    check_device,
-)
-from ._tensor import device as _device
-from ._tensor import dtype as _dtype
+from ._elementwise import OPS, accepts_numpy_names, runtime_errors
+from ._shapes import sizes_of
+from ._tensor import Tensor, _apply, _as
+from ._types import DTYPES, Size, check_device  # noqa: F401 (torch.Size)
+from ._types import device as _device
+from ._types import dtype as _dtype
 
 # ---------------------------------------------------------------- dtypes (torch.float32 ...)
 float32, float64, float16 = DTYPES[cr.float32], DTYPES[cr.float64], DTYPES[cr.float16]
@@ -149,7 +142,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
 def _filled(maker: Any) -> Any:
     def make(*size: Any, dtype: Any = None, requires_grad: builtins.bool = False,
              device: Any = None) -> Tensor:
-        return _made(maker(_sizes(size), dtype=dtype), requires_grad, device)
+        return _made(maker(sizes_of(size), dtype=dtype), requires_grad, device)
 
     make.__name__ = maker.__name__
     return make
@@ -207,7 +200,7 @@ def randn(*sizes: Any, size: Any = None, dtype: Any = None,
 
 def _shape(sizes: tuple, size: Any) -> tuple:
     if size is None:
-        return _sizes(sizes)
+        return sizes_of(sizes)
     return tuple(size) if isinstance(size, (tuple, list)) else (size,)
 
 
@@ -297,7 +290,7 @@ def _joined(tensors: Sequence[Any], what: str) -> list:
     return list(_promotion.promoted(tuple(_as(t) for t in tensors)))
 
 
-@_accepts_numpy_names
+@accepts_numpy_names
 def cat(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim`` (promoting their dtypes)."""
     tensors = _joined(tensors, "cat")
@@ -315,13 +308,13 @@ def cat(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
                     f"Sizes of tensors must match except in dimension {dim}. Expected size "
                     f"{expected} but got size {got} for tensor number {number} in the list."
                 )
-    return _as(_runtime_errors(cr.concatenate)(tensors, axis=dim))
+    return _as(runtime_errors(cr.concatenate)(tensors, axis=dim))
 
 
 concat = concatenate = cat
 
 
-@_accepts_numpy_names
+@accepts_numpy_names
 def stack(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
     """Join tensors of one shape along a new dimension ``dim`` (promoting their dtypes)."""
     tensors = _joined(tensors, "stack")
@@ -332,7 +325,7 @@ def stack(tensors: Sequence[Any], dim: builtins.int = 0) -> Tensor:
                 f"{list(tensors[0]._array.shape)} at entry 0 and {list(t._array.shape)} at entry "
                 f"{entry}"
             )
-    return _as(_runtime_errors(cr.stack)(tensors, axis=dim))
+    return _as(runtime_errors(cr.stack)(tensors, axis=dim))
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
@@ -340,20 +333,20 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if input is None and other is None:
         return tuple(_as(i) for i in np.nonzero(_values(condition)))
     input, other = _promotion.promoted((input, other))  # noqa: A001
-    return _as(_runtime_errors(cr.where)(condition, input, other))
+    return _as(runtime_errors(cr.where)(condition, input, other))
 
 
 def maximum(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _apply(_OPS["maximum"], (input, other))
+    return _apply(OPS["maximum"], (input, other))
 
 
 def minimum(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _apply(_OPS["minimum"], (input, other))
+    return _apply(OPS["minimum"], (input, other))
 
 
 def _values(value: Any) -> Any:
     """The values of a tensor (for a comparison, whose result has no gradient to lose)."""
-    return value._array if isinstance(value, cr.Tensor) else np.asarray(value)
+    return np.asarray(_array_of(value))
 
 
 def allclose(input: Any, other: Any, rtol: builtins.float = 1e-5,  # noqa: A002

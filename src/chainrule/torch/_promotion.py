@@ -1,4 +1,4 @@
-"""PyTorch's type promotion, applied at the dialect's boundary (DESIGN.md decision 11).
+"""PyTorch's type promotion, applied at the dialect's boundary.
 
 The core computes with NumPy's rules. Before an operation the dialect works out the dtype that
 PyTorch gives (:func:`result_type`) and casts its operands to it with the core's recorded

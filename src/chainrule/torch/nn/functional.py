@@ -15,6 +15,7 @@ import numpy as np
 
 import chainrule as cr
 
+from ...tensor import array_of as _array_of
 from .._tensor import Tensor, _as
 
 
@@ -67,7 +68,7 @@ def _same_dtype(value: Tensor, expected: Tensor) -> None:
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
-    labels = np.asarray(tensor._array if isinstance(tensor, cr.Tensor) else tensor)
+    labels = np.asarray(_array_of(tensor))
     count = int(labels.max()) + 1 if num_classes == -1 else num_classes
     return _as(cr.tensor((labels[..., None] == np.arange(count)).astype(np.int64)))
 
@@ -75,7 +76,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``."""
     input = _as(input)  # noqa: A001
-    labels = np.asarray(target._array if isinstance(target, cr.Tensor) else target)
+    labels = np.asarray(_array_of(target))
     if input.ndim == 1:
         return _reduce(-input[labels], reduction)
     picked = input.gather(1, np.expand_dims(labels, 1))
