@@ -14,7 +14,7 @@ from .elementwise import *  # noqa: F403
 from .elementwise import absolute, add, multiply, subtract, true_divide
 from .index import getitem, scatter_add, setitem  # noqa: F401
 from .linalg import *  # noqa: F403
-from .primitive import REGISTRY, Primitive, nondifferentiable, primitive  # noqa: F401
+from .primitive import REGISTRY, Primitive, primitive  # noqa: F401
 from .reduce import *  # noqa: F403
 from .reduce import amax, amin
 from .shape import *  # noqa: F403
