@@ -28,6 +28,13 @@ def ndim_of(x: Any) -> int:
     return np.ndim(getattr(x, "_array", x))
 
 
+def shape_of(x: Any) -> tuple:
+    """The shape of a raw value or a tensor."""
+    if type(x) is np.ndarray:
+        return x.shape
+    return np.shape(getattr(x, "_array", x))
+
+
 def negative_axes(axis: Any, ndim: int, *, scalar_axis: bool = False) -> tuple:
     """``axis`` (an int or a sequence of ints, NumPy's meaning) as negative integers, in the
     order given; ``AxisError`` for one out of bounds. ``scalar_axis``: a 0-d value may name its

@@ -1,6 +1,12 @@
 """Elementwise primitives. Broadcasting is the engine's business: rules return cotangents in
 the output's shape and the engine sums them down to each input's shape.
 
+Most are declared by their local derivative (``tanh = elementwise(np.tanh, d=...)``), from which
+:func:`elementwise` builds both rules, ``g * d`` and ``t * d`` (the transpose convention: no
+conjugate, right for holomorphic ops), and the reverse rule's reuse of buffers. Ops whose rules
+are not a product with a derivative (selections, identities, complex-only terms) keep
+``defrules``.
+
 Rules may call NumPy's ufuncs directly (``np.cos(x)``): on raw arrays that is NumPy with no
 Python in between, and on tensors NumPy hands the call to chainrule's primitive of the same
 name (``Tensor.__array_ufunc__``), so the rule still records under ``create_graph``."""
@@ -23,10 +29,11 @@ def elementwise(
     """A primitive applied elementwise, its inputs broadcast against each other (the engine
     sums cotangents back down to their shapes). ``d`` is its local derivative, one per input (a
     tuple for several, None for an input without one): a function that asks for the op's
-    inputs by name and/or ``ans``, as rules do, or, for an op of one input, a NumPy ufunc
-    applied to that input. A derivative of one value may also take ``out``, an array it may
-    write into (ufuncs do). Both rules are built from it (:func:`_reverse_rule`,
-    :func:`_tangent_rule`). Used bare, or with ``name``/``d`` only, it decorates a forward."""
+    inputs by name and/or ``ans``, as rules do; for an op of one input, a NumPy ufunc applied
+    to that input; or the name of the one value it equals (``"ans"`` for ``exp``). A derivative
+    of one value may also take ``out``, an array it may write into (ufuncs do). Both rules
+    are built from it (:func:`_reverse_rule`, :func:`_tangent_rule`). Used bare, or with
+    ``name``/``d`` only, it decorates a forward."""
     if impl is None:
         return lambda forward: elementwise(forward, name, d=d)
     prim = Primitive(impl, name=name, broadcasting=True)
@@ -45,8 +52,10 @@ def nondifferentiable(impl: Callable) -> Primitive:
 
 
 def _asks_for(prim: Primitive, derivative: Any) -> tuple[tuple, bool]:
-    """The names a derivative reads (its parameters, or a ufunc's one input), and whether it
-    takes ``out``."""
+    """The names a derivative reads (its parameters, a ufunc's one input, or the value it
+    names), and whether it takes ``out``."""
+    if isinstance(derivative, str):
+        return (derivative,), False
     if isinstance(derivative, np.ufunc):
         return prim.inputs[:1], True
     names = tuple(inspect.signature(derivative).parameters)
@@ -69,28 +78,44 @@ def _reverse_rule(prim: Primitive, derivative: Any) -> Callable:
     """``cotangent * derivative``. On raw arrays (the first-order path) the product goes into an
     array nobody else holds when one has the result's shape and dtype (see :func:`_product`),
     and a derivative that takes ``out`` is computed into the value it reads when the engine
-    donates that value."""
+    donates that value. (A derivative of one value gets a rule of that one parameter: this is
+    every recorded op's backward step, and a ``*values`` call costs more.)"""
     names, writes = _asks_for(prim, derivative)
+    by_value = isinstance(derivative, str)  # the factor is the value itself: no call
 
-    def vjp(cotangent, donated, *values):
-        if type(cotangent) is not np.ndarray:
-            return cotangent * derivative(*values)
-        if writes and type(values[0]) is np.ndarray and id(values[0]) in donated:
-            factor = derivative(values[0], out=values[0])
+    def vjp(cotangent, donated, value):
+        if by_value:
+            factor = value
+        elif writes and type(value) is np.ndarray and id(value) in donated:
+            factor = derivative(value, out=value)
         else:
-            factor = derivative(*values)
+            factor = derivative(value)
+        if type(cotangent) is not np.ndarray:
+            return cotangent * factor
+        return _product(cotangent, factor, (value,), donated)
+
+    def vjp_of_values(cotangent, donated, *values):
+        factor = derivative(*values)
+        if type(cotangent) is not np.ndarray:
+            return cotangent * factor
         return _product(cotangent, factor, values, donated)
 
-    return _with_parameters(vjp, ("cotangent", "donated") + names)
+    rule = vjp if len(names) == 1 else vjp_of_values
+    return _with_parameters(rule, ("cotangent", "donated") + names)
 
 
 def _tangent_rule(prim: Primitive, derivative: Any) -> Callable:
     """``tangent * derivative``."""
+    names = _asks_for(prim, derivative)[0]
+    by_value = isinstance(derivative, str)
 
-    def jvp(tangent, *values):
+    def jvp(tangent, value):
+        return tangent * (value if by_value else derivative(value))
+
+    def jvp_of_values(tangent, *values):
         return tangent * derivative(*values)
 
-    return _with_parameters(jvp, ("tangent",) + _asks_for(prim, derivative)[0])
+    return _with_parameters(jvp if len(names) == 1 else jvp_of_values, ("tangent",) + names)
 
 
 def _product(cotangent: np.ndarray, factor: Any, values: tuple, donated: Any) -> Any:
@@ -139,7 +164,7 @@ subtract = elementwise(operator.sub, name="subtract")
 subtract.defrules(vjp=(_passed, _negated), jvp=(_passed, _negated))
 
 
-multiply = elementwise(operator.mul, name="multiply", d=(lambda y: y, lambda x: x))
+multiply = elementwise(operator.mul, name="multiply", d=("y", "x"))
 
 
 true_divide = elementwise(
@@ -202,7 +227,7 @@ absolute.defrules(vjp=_abs_vjp, jvp=_abs_jvp)
 # ---------------------------------------------------------------- exponentials and logarithms
 
 
-exp = elementwise(np.exp, d=lambda ans: ans)
+exp = elementwise(np.exp, d="ans")
 expm1 = elementwise(np.expm1, d=lambda ans: ans + 1)
 log = elementwise(np.log, d=lambda x: 1 / x)
 log1p = elementwise(np.log1p, d=lambda x: 1 / (1 + x))

@@ -32,7 +32,7 @@ def normalize_index(index) -> tuple:
 
 def _batched(index, value, ndim):
     """The index, shifted past the leading batch axes of ``value``."""
-    lead = np.ndim(value) - ndim
+    lead = ndim_of(value) - ndim
     return (slice(None),) * lead + index if lead else index
 
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from .axes import ndim_of, negative_axes
 from .elementwise import absolute, conj, imag, multiply, real, where
+from .index import getitem, scatter_add
 from .primitive import primitive
 from .reduce import amax, amin, sum, vector_norm
-from .shape import expand_dims, reshape, squeeze, swapaxes, transpose
+from .shape import expand_dims, moveaxis, reshape, squeeze, swapaxes, transpose
 
 
 def _raw(x):
@@ -222,8 +223,8 @@ def tensordot(x, y, axes=2):
         y_axes = list(range(axes))
     else:
         x_axes, y_axes = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
-    x_axes = [a % len(x_shape) for a in x_axes]
-    y_axes = [a % len(y_shape) for a in y_axes]
+    x_axes = [a + len(x_shape) for a in negative_axes(x_axes, len(x_shape))]
+    y_axes = [a + len(y_shape) for a in negative_axes(y_axes, len(y_shape))]
     if [x_shape[a] for a in x_axes] != [y_shape[a] for a in y_axes]:
         raise ValueError(f"shape mismatch for sum in tensordot: {x_shape} on axes {x_axes}, "
                          f"{y_shape} on axes {y_axes}")
@@ -255,9 +256,6 @@ def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
 
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal over ``axis1`` and ``axis2``, as a last axis (NumPy's ``diagonal``)."""
-    from .index import getitem
-    from .shape import moveaxis
-
     moved = moveaxis(x, (axis1, axis2), (-2, -1))
     shape = np.shape(_raw(moved))
     rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
@@ -276,8 +274,6 @@ def trace(x, offset=0, axis1=0, axis2=1):
 def diag(v, k=0):
     """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or the ``k``-th
     diagonal of a 2-D tensor (NumPy's ``diag``)."""
-    from .index import getitem, scatter_add
-
     if ndim_of(v) == 1:
         size = np.shape(_raw(v))[0] + abs(k)
         index = _diagonal_index(size, size, k)

@@ -8,9 +8,11 @@ check them against the whole value as NumPy does, and call the primitive."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .axes import ndim_of, negative_axes, permutation, reduce_axes
+from .axes import ndim_of, negative_axes, permutation, reduce_axes, shape_of
 from .primitive import primitive
 
 
@@ -19,7 +21,7 @@ def _resolve_shape(size: int, shape) -> tuple:
     shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
     if shape.count(-1) > 1:
         raise ValueError(f"only one dimension can be -1 in a shape, got {shape}")
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod([s for s in shape if s != -1])
     if -1 in shape:
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape a tensor of {size} elements into shape {shape}")
@@ -29,19 +31,15 @@ def _resolve_shape(size: int, shape) -> tuple:
     return shape
 
 
-def _shape_of(x) -> tuple:
-    return x.shape if type(x) is np.ndarray else np.shape(getattr(x, "_array", x))
-
-
 def _leading(x, source: tuple) -> tuple:
     """The batch axes of ``x`` in front of its last axes, of shape ``source``."""
-    shape = np.shape(x)
+    shape = shape_of(x)
     return shape[: len(shape) - len(source)]
 
 
 @primitive(name="reshape")
 def reshape_trailing(x, *, source, shape):
-    if np.ndim(x) == len(source):
+    if ndim_of(x) == len(source):
         return np.reshape(x, shape)
     return np.reshape(x, _leading(x, source) + shape)
 
@@ -56,15 +54,15 @@ reshape_trailing.defview(
 
 def reshape(x, shape):
     """NumPy's ``reshape`` (one entry of ``shape`` may be -1)."""
-    source = _shape_of(x)
-    shape = _resolve_shape(int(np.prod(source)), shape)
+    source = shape_of(x)
+    shape = _resolve_shape(math.prod(source), shape)
     return reshape_trailing(x, source=source, shape=shape)
 
 
 @primitive(name="transpose")
 def transpose_trailing(x, *, axes):
     count = len(axes)
-    lead = np.ndim(x) - count
+    lead = ndim_of(x) - count
     return np.transpose(x, tuple(range(lead)) + tuple(lead + count + a for a in axes))
 
 
@@ -108,7 +106,7 @@ def _broadcast_view(x, shape):
 
 @primitive(name="broadcast_to", broadcasting=True)
 def broadcast_trailing(x, *, source, shape):
-    if np.ndim(x) == len(source):
+    if ndim_of(x) == len(source):
         return _broadcast_view(x, shape)
     lead = _leading(x, source)
     aligned = np.reshape(x, lead + (1,) * (len(shape) - len(source)) + source)
@@ -121,7 +119,7 @@ broadcast_trailing.defrules(vjp=lambda g: g, jvp="linear")
 
 def broadcast_to(x, shape):
     """NumPy's ``broadcast_to``: a ValueError when ``shape`` is not one ``x`` broadcasts to."""
-    source = _shape_of(x)
+    source = shape_of(x)
     shape = tuple(int(s) for s in shape)
     np.broadcast_shapes(source, shape)  # raises a clear ValueError when incompatible
     return broadcast_trailing(x, source=source, shape=shape)
@@ -179,7 +177,7 @@ concatenate.defrules(
 
 def expand_dims(x, axis):
     """Insert size-1 axes at ``axis`` (an int or a tuple, NumPy's meaning)."""
-    shape = _shape_of(x)
+    shape = shape_of(x)
     ndim = len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
     new = _distinct(negative_axes(axis, ndim))
     rest = iter(shape)
@@ -194,7 +192,7 @@ def _distinct(axes: tuple) -> tuple:
 
 def squeeze(x, axis=None):
     """Remove size-1 axes (all of them, or those in ``axis``)."""
-    shape = _shape_of(x)
+    shape = shape_of(x)
     if axis is None:
         return reshape(x, tuple(size for size in shape if size != 1))
     if not shape and not isinstance(axis, (tuple, list)):
@@ -244,7 +242,7 @@ def split(x, indices_or_sections, axis=0):
     from .index import getitem
 
     axis = negative_axes(axis, ndim_of(x))[0]
-    size = _shape_of(x)[axis]
+    size = shape_of(x)[axis]
     if isinstance(indices_or_sections, int):
         if size % indices_or_sections:
             raise ValueError(
@@ -266,7 +264,7 @@ def split(x, indices_or_sections, axis=0):
 def tile(x, reps):
     """Repeat ``x`` by ``reps`` along each axis (NumPy's ``tile``)."""
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    shape = _shape_of(x)
+    shape = shape_of(x)
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + tuple(shape)
     reps = (1,) * (ndim - len(reps)) + reps
