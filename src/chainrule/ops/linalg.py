@@ -1,9 +1,11 @@
 """Products and linear algebra.
 
-Rules take cotangents and tangents with extra leading batch axes. ``matmul`` rules promote 1-D
-operands to matrices and line a batched flow's own axes up with the other operand's stack axes
-(:func:`_lift`), so the batch goes through ``matmul``'s broadcasting; ``einsum`` rules put the
-batch under a leading ``...``.
+Rules take cotangents and tangents with extra leading batch axes (the batching contract, see
+:mod:`chainrule.ops.axes`). ``matmul`` rules promote 1-D operands to matrices and line a batched
+flow's own axes up with the other operand's stack axes (:func:`_lift`), so the batch goes
+through ``matmul``'s broadcasting; ``einsum`` rules put the batch under a leading ``...``.
+``matmul`` and ``solve_matrix`` broadcast their stack axes, so their reverse rules may return a
+cotangent with more stack axes than an input has, which the engine sums away.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Reductions. ``axis`` arrives normalized to a tuple of negative integers, so the same rules
-serve cotangents and tangents with extra leading batch axes."""
+"""Reductions. ``axis`` arrives as a tuple of negative integers (:func:`.axes.reduce_axes`),
+so the same rules serve cotangents and tangents with extra leading batch axes (the batching
+contract, see :mod:`chainrule.ops.axes`)."""
 
 from __future__ import annotations
 
