@@ -147,3 +147,25 @@ def test_hessians_through_shape_ops_are_batched_right(name):
     np.testing.assert_allclose(
         np.asarray(cr.jacrev(cr.jacrev(loss))(x)), expected, rtol=1e-4, atol=1e-6
     )
+
+
+_PRIMITIVE_CALLS = {
+    "transpose": {"axes": (-1, -3, -2)},
+    "reshape": {"source": (2, 3, 4), "shape": (6, 4)},
+    "broadcast_to": {"source": (2, 3, 4), "shape": (5, 2, 3, 4)},
+    "getitem": {"index": (slice(1, None), np.array([0, 2])), "ndim": 3},
+    "sum": {"axis": (-3, -1), "keepdims": False},
+    "flip": {"axis": (-2,)},
+    "cumsum": {"axis": -3},
+}
+
+
+@pytest.mark.parametrize("name", list(_PRIMITIVE_CALLS))
+def test_a_primitive_acts_on_each_slice_of_a_batch(name):
+    """Given normalised parameters, a primitive leaves leading batch axes alone: applied to a
+    stack of values it gives the stack of its results (the contract rules rely on)."""
+    prim, params = REGISTRY[name], _PRIMITIVE_CALLS[name]
+    batch = np.random.default_rng(8).standard_normal((3, 2, 3, 4))
+    expected = np.stack([prim(value, **params) for value in batch])
+    np.testing.assert_array_equal(prim(batch, **params), expected)
+    np.testing.assert_array_equal(prim(cr.tensor(batch), **params).numpy(), expected)
