@@ -163,10 +163,12 @@ prim("argmin", distinct(2, 3), axis=None)
 
 # ---------------------------------------------------------------- shapes
 
-prim("reshape", normal(2, 3), shape=(3, -1), ref=lambda x: x.reshape(3, -1))
-prim("transpose", normal(2, 3, 2), axes=(1, 2, 0), ref=lambda x: x.transpose(1, 2, 0))
-prim("transpose", normal(2, 3), axes=None, label="reversed", ref=lambda x: x.T)
-prim("broadcast_to", normal(3, 1), shape=(2, 3, 2), ref=lambda x: np.broadcast_to(x, (2, 3, 2)))
+# (the shape and index primitives take normalised parameters: see chainrule.ops.axes)
+prim("reshape", normal(2, 3), source=(2, 3), shape=(3, 2), ref=lambda x: x.reshape(3, -1))
+prim("transpose", normal(2, 3, 2), axes=(-2, -1, -3), ref=lambda x: x.transpose(1, 2, 0))
+prim("transpose", normal(2, 3), axes=(-1, -2), label="reversed", ref=lambda x: x.T)
+prim("broadcast_to", normal(3, 1), source=(3, 1), shape=(2, 3, 2),
+     ref=lambda x: np.broadcast_to(x, (2, 3, 2)))
 prim("flip", normal(2, 3), axis=1)
 prim("flip", normal(2, 3), axis=None, label="all axes")
 prim("concatenate", normal(2, 1), normal(2, 3), axis=1,
@@ -185,10 +187,10 @@ _INDEXES = {
     "mask": (np.array([[True, False, True], [False, True, True], [True, False, False]]),),
 }
 for _label, _index in _INDEXES.items():
-    prim("getitem", normal(3, 3), index=_index, label=_label,
+    prim("getitem", normal(3, 3), index=_index, ndim=2, label=_label,
          ref=lambda x, i=_index: x[i])
     _shape = np.empty((3, 3))[_index].shape
-    prim("setitem", normal(3, 3), normal(*_shape), index=_index, label=_label,
+    prim("setitem", normal(3, 3), normal(*_shape), index=_index, ndim=2, label=_label,
          ref=lambda x, v, i=_index: _set(x, v, i))
     if _label != "repeated integers":  # NumPy writes each repeated index once, we accumulate
         prim("scatter_add", normal(*_shape), index=_index, shape=(3, 3), label=_label,
@@ -518,15 +520,16 @@ cprim("vector_norm", cnormal(2, 3), axis=None, ref=lambda x: np.linalg.norm(x))
 cprim("vector_norm", cnormal(2, 3), axis=-1, label="last axis",
       ref=lambda x: np.linalg.norm(x, axis=-1))
 cprim("cumsum", cnormal(2, 3), axis=1)
-cprim("reshape", cnormal(2, 3), shape=(3, -1), ref=lambda x: x.reshape(3, -1))
-cprim("transpose", cnormal(2, 3), axes=None, ref=lambda x: x.T)
-cprim("broadcast_to", cnormal(3, 1), shape=(2, 3, 2), ref=lambda x: np.broadcast_to(x, (2, 3, 2)))
+cprim("reshape", cnormal(2, 3), source=(2, 3), shape=(3, 2), ref=lambda x: x.reshape(3, -1))
+cprim("transpose", cnormal(2, 3), axes=(-1, -2), ref=lambda x: x.T)
+cprim("broadcast_to", cnormal(3, 1), source=(3, 1), shape=(2, 3, 2),
+      ref=lambda x: np.broadcast_to(x, (2, 3, 2)))
 cprim("flip", cnormal(2, 3), axis=1)
 cprim("concatenate", cnormal(2, 1), normal(2, 3), axis=1,
       ref=lambda x, y: np.concatenate([x, y], axis=1))
-cprim("getitem", cnormal(3, 3), index=(np.array([0, 2, 0]), slice(1, None)),
+cprim("getitem", cnormal(3, 3), index=(np.array([0, 2, 0]), slice(1, None)), ndim=2,
       ref=lambda x: x[np.array([0, 2, 0]), 1:])
-cprim("setitem", cnormal(3, 3), cnormal(2, 3), index=(slice(0, 2),),
+cprim("setitem", cnormal(3, 3), cnormal(2, 3), index=(slice(0, 2),), ndim=2,
       ref=lambda x, v: _set(x, v, (slice(0, 2),)))
 cprim("scatter_add", cnormal(4), index=(np.array([0, 2, 0, 0]),), shape=(3,),
       ref=lambda g: _scatter_1d(g, [0, 2, 0, 0], 3))

@@ -1,41 +1,144 @@
 """Elementwise primitives. Broadcasting is the engine's business: rules return cotangents in
 the output's shape and the engine sums them down to each input's shape.
 
+Most are declared by their local derivative (``tanh = elementwise(np.tanh, d=...)``), from which
+:func:`elementwise` builds both rules, ``g * d`` and ``t * d`` (the transpose convention: no
+conjugate, right for holomorphic ops), and the reverse rule's reuse of buffers. Ops whose rules
+are not a product with a derivative (selections, identities, complex-only terms) keep
+``defrules``.
+
 Rules may call NumPy's ufuncs directly (``np.cos(x)``): on raw arrays that is NumPy with no
 Python in between, and on tensors NumPy hands the call to chainrule's primitive of the same
 name (``Tensor.__array_ufunc__``), so the rule still records under ``create_graph``."""
 
 from __future__ import annotations
 
+import inspect
 import operator
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .primitive import elementwise, nondifferentiable
+from .primitive import Primitive
 
 
-def _times(flow, factor, donated=(), fresh=False):
-    """``flow * factor`` for arrays (rules multiply NumPy scalars directly). On the raw path the
-    product goes into an array nobody else needs when there is one of the right shape and
-    dtype: ``factor`` when the rule has just made it (``fresh``) or either one when the engine
-    donated it (``donated``, see engine.run). Otherwise, and always on tensors, a new array."""
-    if type(flow) is np.ndarray:
-        if type(factor) is np.ndarray:
-            same = factor.shape == flow.shape and factor.dtype == flow.dtype
-            if same and (fresh or id(factor) in donated):
-                return np.multiply(flow, factor, out=factor)
-        else:  # a Python number is weakly typed: the product keeps the flow's dtype
-            same = type(factor) is float or type(factor) is int
-        if same and id(flow) in donated:
-            return np.multiply(flow, factor, out=flow)
-    return flow * factor
+def elementwise(
+    impl: Callable | None = None, name: str | None = None, *, d: Any = None
+) -> Any:
+    """A primitive applied elementwise, its inputs broadcast against each other (the engine
+    sums cotangents back down to their shapes). ``d`` is its local derivative, one per input (a
+    tuple for several, None for an input without one): a function that asks for the op's
+    inputs by name and/or ``ans``, as rules do; for an op of one input, a NumPy ufunc applied
+    to that input; or the name of the one value it equals (``"ans"`` for ``exp``). A derivative
+    of one value may also take ``out``, an array it may write into (ufuncs do). Both rules
+    are built from it (:func:`_reverse_rule`, :func:`_tangent_rule`). Used bare, or with
+    ``name``/``d`` only, it decorates a forward."""
+    if impl is None:
+        return lambda forward: elementwise(forward, name, d=d)
+    prim = Primitive(impl, name=name, broadcasting=True)
+    if d is not None:
+        derivatives = d if isinstance(d, tuple) else (d,)
+        prim.defrules(
+            vjp=tuple(None if f is None else _reverse_rule(prim, f) for f in derivatives),
+            jvp=tuple(None if f is None else _tangent_rule(prim, f) for f in derivatives),
+        )
+    return prim
 
 
-def _into(ufunc, x, donated):
-    """``ufunc(x)``, written over ``x`` when the engine donated it."""
-    if type(x) is np.ndarray and id(x) in donated:
-        return ufunc(x, out=x)
-    return ufunc(x)
+def nondifferentiable(impl: Callable) -> Primitive:
+    """A primitive whose output never carries a gradient (comparisons, argmax, floor...)."""
+    return Primitive(impl, differentiable=False)
+
+
+def _asks_for(prim: Primitive, derivative: Any) -> tuple[tuple, bool]:
+    """The names a derivative reads (its parameters, a ufunc's one input, or the value it
+    names), and whether it takes ``out``."""
+    if isinstance(derivative, str):
+        return (derivative,), False
+    if isinstance(derivative, np.ufunc):
+        return prim.inputs[:1], True
+    names = tuple(inspect.signature(derivative).parameters)
+    if "out" not in names:
+        return names, False
+    names = tuple(name for name in names if name != "out")
+    if len(names) != 1:
+        raise TypeError(f"a derivative of {prim.name} that takes out= must read one value")
+    return names, True
+
+
+def _with_parameters(rule: Callable, names: tuple) -> Callable:
+    """``rule`` (which takes ``*values``) declared with the parameter names it is fetched by."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    rule.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names])
+    return rule
+
+
+def _reverse_rule(prim: Primitive, derivative: Any) -> Callable:
+    """``cotangent * derivative``. On raw arrays (the first-order path) the product goes into an
+    array nobody else holds when one has the result's shape and dtype (see :func:`_product`),
+    and a derivative that takes ``out`` is computed into the value it reads when the engine
+    donates that value. (A derivative of one value gets a rule of that one parameter: this is
+    every recorded op's backward step, and a ``*values`` call costs more.)"""
+    names, writes = _asks_for(prim, derivative)
+    by_value = isinstance(derivative, str)  # the factor is the value itself: no call
+
+    def vjp(cotangent, donated, value):
+        if by_value:
+            factor = value
+        elif writes and type(value) is np.ndarray and id(value) in donated:
+            factor = derivative(value, out=value)
+        else:
+            factor = derivative(value)
+        if type(cotangent) is not np.ndarray:
+            return cotangent * factor
+        return _product(cotangent, factor, (value,), donated)
+
+    def vjp_of_values(cotangent, donated, *values):
+        factor = derivative(*values)
+        if type(cotangent) is not np.ndarray:
+            return cotangent * factor
+        return _product(cotangent, factor, values, donated)
+
+    rule = vjp if len(names) == 1 else vjp_of_values
+    return _with_parameters(rule, ("cotangent", "donated") + names)
+
+
+def _tangent_rule(prim: Primitive, derivative: Any) -> Callable:
+    """``tangent * derivative``."""
+    names = _asks_for(prim, derivative)[0]
+    by_value = isinstance(derivative, str)
+
+    def jvp(tangent, value):
+        return tangent * (value if by_value else derivative(value))
+
+    def jvp_of_values(tangent, *values):
+        return tangent * derivative(*values)
+
+    return _with_parameters(jvp if len(names) == 1 else jvp_of_values, ("tangent",) + names)
+
+
+def _product(cotangent: np.ndarray, factor: Any, values: tuple, donated: Any) -> Any:
+    """``cotangent * factor``, written into ``factor`` when the derivative has just made it (an
+    array that is none of its arguments, nor a view) or the engine donated it, else into the
+    cotangent when donated (see engine.run); otherwise a new array. A derivative returns its
+    arguments or new arrays, never an array held elsewhere."""
+    if type(factor) is np.ndarray:
+        if factor.shape != cotangent.shape or factor.dtype != cotangent.dtype:
+            return cotangent * factor
+        if id(factor) in donated:
+            return np.multiply(cotangent, factor, out=factor)
+        if factor.base is None:
+            for value in values:
+                if factor is value:
+                    break
+            else:
+                return np.multiply(cotangent, factor, out=factor)
+    elif type(factor) is not float and type(factor) is not int:
+        return cotangent * factor  # (a Python number keeps the cotangent's dtype)
+    if id(cotangent) in donated:
+        return np.multiply(cotangent, factor, out=cotangent)
+    return cotangent * factor
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -43,28 +146,29 @@ def _into(ufunc, x, donated):
 # than the ufuncs: same results, but on NumPy scalars (0-d values, the chapter's scalar
 # examples) the operators' fast path costs a tenth of a ufunc call.
 
+# Rules that are the same in both modes (linear in the flow, but not a product with a local
+# derivative) are written once and given as both.
+def _passed(flow):
+    return flow
+
+
+def _negated(flow):
+    return -flow
+
+
 add = elementwise(operator.add)
-add.defrules(vjp=(lambda g: g, lambda g: g), jvp=(lambda t: t, lambda t: t))
+add.defrules(vjp=(_passed, _passed), jvp=(_passed, _passed))
 
 
 subtract = elementwise(operator.sub, name="subtract")
-subtract.defrules(vjp=(lambda g: g, lambda g: -g), jvp=(lambda t: t, lambda t: -t))
+subtract.defrules(vjp=(_passed, _negated), jvp=(_passed, _negated))
 
 
-multiply = elementwise(operator.mul, name="multiply")
-multiply.defrules(
-    vjp=(
-        lambda g, y, donated: _times(g, y, donated) if type(g) is np.ndarray else g * y,
-        lambda g, x, donated: _times(g, x, donated) if type(g) is np.ndarray else g * x,
-    ),
-    jvp=("linear", "linear"),
-)
+multiply = elementwise(operator.mul, name="multiply", d=("y", "x"))
 
 
-true_divide = elementwise(operator.truediv, name="true_divide")
-true_divide.defrules(
-    vjp=(lambda g, y: g / y, lambda g, y, ans: -g * ans / y),
-    jvp=(lambda t, y: t / y, lambda t, y, ans: -t * ans / y),
+true_divide = elementwise(
+    operator.truediv, name="true_divide", d=(lambda y: 1 / y, lambda y, ans: -ans / y)
 )
 
 
@@ -91,23 +195,12 @@ def _power_slope(x, y):
     return y * x ** where(logical_and(y == 0, x == 0), 1, y - 1)
 
 
-power = elementwise(operator.pow, name="power")
-power.defrules(
-    vjp=(lambda g, x, y: g * _power_slope(x, y), lambda g, x, y, ans: g * ans * _log_base(x, y)),
-    jvp=(lambda t, x, y: t * _power_slope(x, y), lambda t, x, y, ans: t * ans * _log_base(x, y)),
+power = elementwise(
+    operator.pow, name="power", d=(_power_slope, lambda x, y, ans: ans * _log_base(x, y))
 )
-
-
-square = elementwise(np.square)
-square.defrules(vjp=lambda g, x: g * 2 * x, jvp=lambda t, x: t * 2 * x)
-
-
-reciprocal = elementwise(np.reciprocal)
-reciprocal.defrules(vjp=lambda g, ans: -g * ans * ans, jvp=lambda t, ans: -t * ans * ans)
-
-
-sqrt = elementwise(np.sqrt)
-sqrt.defrules(vjp=lambda g, ans: g / (2 * ans), jvp=lambda t, ans: t / (2 * ans))
+square = elementwise(np.square, d=lambda x: 2 * x)
+reciprocal = elementwise(np.reciprocal, d=lambda ans: -ans * ans)
+sqrt = elementwise(np.sqrt, d=lambda ans: 0.5 / ans)
 
 
 def _unit(z):
@@ -134,122 +227,58 @@ absolute.defrules(vjp=_abs_vjp, jvp=_abs_jvp)
 # ---------------------------------------------------------------- exponentials and logarithms
 
 
-exp = elementwise(np.exp)
-exp.defrules(
-    vjp=lambda g, ans, donated: _times(g, ans, donated) if type(g) is np.ndarray else g * ans,
-    jvp=lambda t, ans: t * ans,
-)
-
-
-expm1 = elementwise(np.expm1)
-expm1.defrules(vjp=lambda g, ans: g * (ans + 1), jvp=lambda t, ans: t * (ans + 1))
-
-
-log = elementwise(np.log)
-log.defrules(vjp=lambda g, x: g / x, jvp=lambda t, x: t / x)
-
-
-log1p = elementwise(np.log1p)
-log1p.defrules(vjp=lambda g, x: g / (1 + x), jvp=lambda t, x: t / (1 + x))
-
-
-log2 = elementwise(np.log2)
-log2.defrules(vjp=lambda g, x: g / (x * np.log(2.0)), jvp=lambda t, x: t / (x * np.log(2.0)))
-
-
-log10 = elementwise(np.log10)
-log10.defrules(vjp=lambda g, x: g / (x * np.log(10.0)), jvp=lambda t, x: t / (x * np.log(10.0)))
+exp = elementwise(np.exp, d="ans")
+expm1 = elementwise(np.expm1, d=lambda ans: ans + 1)
+log = elementwise(np.log, d=lambda x: 1 / x)
+log1p = elementwise(np.log1p, d=lambda x: 1 / (1 + x))
+log2 = elementwise(np.log2, d=lambda x: 1 / (x * np.log(2.0)))
+log10 = elementwise(np.log10, d=lambda x: 1 / (x * np.log(10.0)))
 
 # ---------------------------------------------------------------- trigonometric and hyperbolic
 
 
-sin = elementwise(np.sin)
-sin.defrules(
-    vjp=lambda g, x, donated: _times(g, _into(np.cos, x, donated), donated, fresh=True)
-    if type(g) is np.ndarray else g * np.cos(x),
-    jvp=lambda t, x: t * np.cos(x),
-)
+sin = elementwise(np.sin, d=np.cos)
+cos = elementwise(np.cos, d=lambda x: -np.sin(x))
+tan = elementwise(np.tan, d=lambda ans: 1 + ans * ans)
+arcsin = elementwise(np.arcsin, d=lambda x: 1 / np.sqrt(1 - x * x))
+arccos = elementwise(np.arccos, d=lambda x: -1 / np.sqrt(1 - x * x))
+arctan = elementwise(np.arctan, d=lambda x: 1 / (1 + x * x))
 
 
-cos = elementwise(np.cos)
-cos.defrules(vjp=lambda g, x: -g * np.sin(x), jvp=lambda t, x: -t * np.sin(x))
-
-
-tan = elementwise(np.tan)
-tan.defrules(vjp=lambda g, ans: g * (1 + ans * ans), jvp=lambda t, ans: t * (1 + ans * ans))
-
-
-arcsin = elementwise(np.arcsin)
-arcsin.defrules(
-    vjp=lambda g, x: g / np.sqrt(1 - x * x), jvp=lambda t, x: t / np.sqrt(1 - x * x)
-)
-
-
-arccos = elementwise(np.arccos)
-arccos.defrules(
-    vjp=lambda g, x: -g / np.sqrt(1 - x * x), jvp=lambda t, x: -t / np.sqrt(1 - x * x)
-)
-
-
-arctan = elementwise(np.arctan)
-arctan.defrules(vjp=lambda g, x: g / (1 + x * x), jvp=lambda t, x: t / (1 + x * x))
-
-
-arctan2 = elementwise(np.arctan2)
 def _squared_radius(x, y):
     """x² + y², as 1 at the origin, where arctan2's derivatives are taken as 0 (PyTorch's)."""
     radius = x * x + y * y
     return where(radius == 0, 1, radius)
 
 
-arctan2.defrules(
-    vjp=(lambda g, x, y: g * y / _squared_radius(x, y),
-         lambda g, x, y: -g * x / _squared_radius(x, y)),
-    jvp=(lambda t, x, y: t * y / _squared_radius(x, y),
-         lambda t, x, y: -t * x / _squared_radius(x, y)),
+arctan2 = elementwise(
+    np.arctan2,
+    d=(lambda x, y: y / _squared_radius(x, y), lambda x, y: -x / _squared_radius(x, y)),
 )
+sinh = elementwise(np.sinh, d=np.cosh)
+cosh = elementwise(np.cosh, d=np.sinh)
+def _one_minus_square(ans, out=None):
+    """1 - ans², computed in ``out`` when given."""
+    if out is None:
+        return 1 - ans * ans
+    square = np.multiply(ans, ans, out=out)
+    return np.subtract(1, square, out=square)
 
 
-sinh = elementwise(np.sinh)
-sinh.defrules(vjp=lambda g, x: g * np.cosh(x), jvp=lambda t, x: t * np.cosh(x))
-
-
-cosh = elementwise(np.cosh)
-cosh.defrules(vjp=lambda g, x: g * np.sinh(x), jvp=lambda t, x: t * np.sinh(x))
-
-
-tanh = elementwise(np.tanh)
-def _one_minus_square(x, donated=()):
-    """1 - x², computed in one fresh array on the raw path (in ``x`` itself if donated)."""
-    if type(x) is np.ndarray and x.ndim:
-        out = np.multiply(x, x, out=x if id(x) in donated else None)
-        return np.subtract(1, out, out=out)
-    return 1 - x * x
-
-
-tanh.defrules(
-    vjp=lambda g, ans, donated: _times(g, _one_minus_square(ans, donated), donated, fresh=True),
-    jvp=lambda t, ans: _times(t, _one_minus_square(ans), fresh=True),
-)
+tanh = elementwise(np.tanh, d=_one_minus_square)
 
 # ---------------------------------------------------------------- activations, piecewise
 
 
-@elementwise
+@elementwise(d=lambda ans: ans * (1 - ans))
 def sigmoid(x):
     # tanh form: no overflow warning for large |x|
     return 0.5 * (1 + np.tanh(0.5 * x))
 
 
-sigmoid.defrules(vjp=lambda g, ans: g * ans * (1 - ans), jvp=lambda t, ans: t * ans * (1 - ans))
-
-
-@elementwise
+@elementwise(d=lambda x: x > 0)
 def relu(x):
     return np.maximum(x, 0)
-
-
-relu.defrules(vjp=lambda g, x: g * (x > 0), jvp=lambda t, x: t * (x > 0))
 
 
 def _pick(x, y):
@@ -257,18 +286,8 @@ def _pick(x, y):
     return (x > y) + 0.5 * (x == y)
 
 
-maximum = elementwise(np.maximum)
-maximum.defrules(
-    vjp=(lambda g, x, y: g * _pick(x, y), lambda g, x, y: g * _pick(y, x)),
-    jvp=(lambda t, x, y: t * _pick(x, y), lambda t, x, y: t * _pick(y, x)),
-)
-
-
-minimum = elementwise(np.minimum)
-minimum.defrules(
-    vjp=(lambda g, x, y: g * _pick(y, x), lambda g, x, y: g * _pick(x, y)),
-    jvp=(lambda t, x, y: t * _pick(y, x), lambda t, x, y: t * _pick(x, y)),
-)
+maximum = elementwise(np.maximum, d=(_pick, lambda x, y: _pick(y, x)))
+minimum = elementwise(np.minimum, d=(lambda x, y: _pick(y, x), _pick))
 
 
 def _clip_winners(x, a_min, a_max):
@@ -286,23 +305,13 @@ def _clip_winners(x, a_min, a_max):
     return logical_not(outside), low, high
 
 
-@elementwise
+@elementwise(d=(
+    lambda x, a_min, a_max: _clip_winners(x, a_min, a_max)[0],
+    lambda x, a_min, a_max: _clip_winners(x, a_min, a_max)[1],
+    lambda x, a_min, a_max: _clip_winners(x, a_min, a_max)[2],
+))
 def clip(x, a_min, a_max):
     return np.clip(x, a_min, a_max)
-
-
-clip.defrules(
-    vjp=(
-        lambda g, x, a_min, a_max: g * _clip_winners(x, a_min, a_max)[0],
-        lambda g, x, a_min, a_max: g * _clip_winners(x, a_min, a_max)[1],
-        lambda g, x, a_min, a_max: g * _clip_winners(x, a_min, a_max)[2],
-    ),
-    jvp=(
-        lambda t, x, a_min, a_max: t * _clip_winners(x, a_min, a_max)[0],
-        lambda t, x, a_min, a_max: t * _clip_winners(x, a_min, a_max)[1],
-        lambda t, x, a_min, a_max: t * _clip_winners(x, a_min, a_max)[2],
-    ),
-)
 
 
 @elementwise
@@ -310,14 +319,13 @@ def where(condition, x, y):
     return np.where(condition, x, y)
 
 
-where.defrules(
-    vjp=(None, lambda g, condition: where(condition, g, 0), lambda g, condition: where(
-        condition, 0, g
-    )),
-    jvp=(None, lambda t, condition: where(condition, t, 0), lambda t, condition: where(
-        condition, 0, t
-    )),
+# (a selection, not a product: an infinite cotangent where the other branch is taken stays 0)
+_where_rules = (
+    None,
+    lambda flow, condition: where(condition, flow, 0),
+    lambda flow, condition: where(condition, 0, flow),
 )
+where.defrules(vjp=_where_rules, jvp=_where_rules)
 
 # ---------------------------------------------------------------- identity-like
 
@@ -414,8 +422,9 @@ rint = nondifferentiable(np.rint)
 floor_divide = nondifferentiable(np.floor_divide)
 
 
+def _remainder_y(flow, x, y):
+    return -flow * floor(x / y)
+
+
 remainder = elementwise(np.remainder)
-remainder.defrules(
-    vjp=(lambda g: g, lambda g, x, y: -g * floor(x / y)),
-    jvp=(lambda t: t, lambda t, x, y: -t * floor(x / y)),
-)
+remainder.defrules(vjp=(_passed, _remainder_y), jvp=(_passed, _remainder_y))

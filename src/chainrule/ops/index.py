@@ -1,15 +1,18 @@
 """Indexing: basic slices, integers, None, Ellipsis, integer arrays and boolean masks.
 
-The index is a static parameter, normalized to a tuple of plain NumPy objects. ``ndim`` records
-the indexed value's own number of axes, so that applied to a batched cotangent or tangent the
-index skips the leading batch axes."""
+The index is a static parameter, normalized to a tuple of plain NumPy objects, and ``ndim`` the
+indexed value's own number of axes: the primitives address the last ``ndim`` axes and leave any
+leading batch axes alone (the batching contract, see :mod:`chainrule.ops.axes`). The public
+``getitem`` and ``setitem`` index the whole value, as NumPy does."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..tensor import Tensor
+from .axes import ndim_of
 from .primitive import primitive
+from .shape import reshape
 
 
 def _plain(item):
@@ -27,18 +30,9 @@ def normalize_index(index) -> tuple:
     return tuple(_plain(item) for item in index)
 
 
-def _index_params(x, *values, index, ndim=None):
-    if ndim is not None:
-        return {"index": index, "ndim": ndim}
-    ndim = np.ndim(x._array if isinstance(x, Tensor) else x)
-    return {"index": normalize_index(index), "ndim": ndim}
-
-
 def _batched(index, value, ndim):
     """The index, shifted past the leading batch axes of ``value``."""
-    if ndim is None:
-        return index
-    lead = np.ndim(value) - ndim
+    lead = ndim_of(value) - ndim
     return (slice(None),) * lead + index if lead else index
 
 
@@ -46,8 +40,8 @@ def _advanced(index) -> bool:
     return any(isinstance(item, np.ndarray) and item.ndim > 0 for item in index)
 
 
-@primitive(normalize=_index_params)
-def getitem(x, *, index, ndim=None):
+@primitive(name="getitem")
+def getitem_trailing(x, *, index, ndim):
     index = _batched(index, x, ndim)
     out = x[index]
     if isinstance(out, np.generic) and isinstance(x, np.ndarray):
@@ -60,12 +54,19 @@ def getitem(x, *, index, ndim=None):
 def _getitem_vjp(g, x_shape, index, ndim):
     # x itself may have leading batch axes (getitem applied to a batched flow in a rule): the
     # index skips them, as the forward's did
-    lead = len(x_shape) - ndim if ndim is not None else 0
+    lead = len(x_shape) - ndim
     return scatter_add(g, index=(slice(None),) * lead + index, shape=x_shape)
 
 
-getitem.defrules(vjp=_getitem_vjp, jvp="linear")
-getitem.defview(lambda base, value, index, ndim: setitem(base, value, index=index, ndim=ndim))
+getitem_trailing.defrules(vjp=_getitem_vjp, jvp="linear")
+getitem_trailing.defview(
+    lambda base, value, index, ndim: setitem_trailing(base, value, index=index, ndim=ndim)
+)
+
+
+def getitem(x, index):
+    """``x[index]``, NumPy's basic and advanced indexing."""
+    return getitem_trailing(x, index=normalize_index(index), ndim=ndim_of(x))
 
 
 def _scatter_params(g, *, index, shape):
@@ -87,13 +88,13 @@ def scatter_add(g, *, index, shape):
 
 
 scatter_add.defrules(
-    vjp=lambda g, index, shape: getitem(g, index=index, ndim=len(shape)),
+    vjp=lambda g, index, shape: getitem_trailing(g, index=index, ndim=len(shape)),
     jvp="linear",
 )
 
 
-@primitive(normalize=_index_params)
-def setitem(x, v, *, index, ndim=None):
+@primitive(name="setitem")
+def setitem_trailing(x, v, *, index, ndim):
     """A copy of ``x`` with ``v`` written at ``index`` (what ``x[index] = v`` records)."""
     out = np.array(x, dtype=np.result_type(x), copy=True)
     out[_batched(index, out, ndim)] = v
@@ -103,24 +104,18 @@ def setitem(x, v, *, index, ndim=None):
 def _tangent_into(t, x_shape, v_shape, index, ndim):
     lead = np.shape(t)[: np.ndim(t) - len(v_shape)]
     target = np.empty(x_shape, dtype=bool)[index].shape
-    aligned = reshape_raw_or_tensor(t, lead + (1,) * (len(target) - len(v_shape)) + v_shape)
+    aligned = reshape(t, lead + (1,) * (len(target) - len(v_shape)) + v_shape)
     zeros = np.zeros(lead + tuple(x_shape), dtype=np.result_type(t))
-    return setitem(zeros, aligned, index=index, ndim=ndim)
-
-
-def reshape_raw_or_tensor(value, shape):
-    from .shape import reshape
-
-    return reshape(value, shape=shape)
+    return setitem_trailing(zeros, aligned, index=index, ndim=ndim)
 
 
 def _written(g, x_shape, index, ndim):
     """The cotangent of the written value: ``g`` at ``index``, where a repeated index counts
     only its last write (the one NumPy keeps)."""
-    picked = getitem(g, index=index, ndim=ndim)
+    picked = getitem_trailing(g, index=index, ndim=ndim)
     if not _advanced(index):
         return picked
-    x_shape = x_shape[len(x_shape) - ndim:] if ndim is not None else x_shape  # (x's own axes)
+    x_shape = x_shape[len(x_shape) - ndim:]  # (x's own axes)
     target = np.empty(x_shape, dtype=bool)[index].shape
     order = np.full(x_shape, -1)
     order[index] = np.arange(int(np.prod(target))).reshape(target)
@@ -131,13 +126,18 @@ def _written(g, x_shape, index, ndim):
     return picked * kept.reshape(target).astype(np.result_type(getattr(g, "dtype", g)))
 
 
-setitem.defrules(
+setitem_trailing.defrules(
     vjp=(
-        lambda g, index, ndim: setitem(g, 0, index=index, ndim=ndim),
+        lambda g, index, ndim: setitem_trailing(g, 0, index=index, ndim=ndim),
         lambda g, x_shape, index, ndim: _written(g, x_shape, index, ndim),
     ),
     jvp=(
-        lambda t, index, ndim: setitem(t, 0, index=index, ndim=ndim),
+        lambda t, index, ndim: setitem_trailing(t, 0, index=index, ndim=ndim),
         lambda t, x_shape, v_shape, index, ndim: _tangent_into(t, x_shape, v_shape, index, ndim),
     ),
 )
+
+
+def setitem(x, v, index):
+    """A copy of ``x`` with ``v`` written at ``index`` (what ``x[index] = v`` records)."""
+    return setitem_trailing(x, v, index=normalize_index(index), ndim=ndim_of(x))

@@ -1,9 +1,11 @@
 """Products and linear algebra.
 
-Rules take cotangents and tangents with extra leading batch axes. ``matmul`` rules promote 1-D
-operands to matrices and line a batched flow's own axes up with the other operand's stack axes
-(:func:`_lift`), so the batch goes through ``matmul``'s broadcasting; ``einsum`` rules put the
-batch under a leading ``...``.
+Rules take cotangents and tangents with extra leading batch axes (the batching contract, see
+:mod:`chainrule.ops.axes`). ``matmul`` rules promote 1-D operands to matrices and line a batched
+flow's own axes up with the other operand's stack axes (:func:`_lift`), so the batch goes
+through ``matmul``'s broadcasting; ``einsum`` rules put the batch under a leading ``...``.
+``matmul`` and ``solve_matrix`` broadcast their stack axes, so their reverse rules may return a
+cotangent with more stack axes than an input has, which the engine sums away.
 """
 
 from __future__ import annotations
@@ -12,18 +14,16 @@ import string
 
 import numpy as np
 
+from .axes import ndim_of, negative_axes
 from .elementwise import absolute, conj, imag, multiply, real, where
+from .index import getitem, scatter_add
 from .primitive import primitive
 from .reduce import amax, amin, sum, vector_norm
-from .shape import expand_dims, normalize_axis_tuple, reshape, squeeze, swapaxes, transpose
+from .shape import expand_dims, moveaxis, reshape, squeeze, swapaxes, transpose
 
 
 def _raw(x):
     return x if isinstance(x, (np.ndarray, np.generic)) else getattr(x, "_array", x)
-
-
-def _ndim(x) -> int:
-    return x.ndim if type(x) is np.ndarray else np.ndim(_raw(x))
 
 
 def _mT(x):  # noqa: N802
@@ -59,29 +59,30 @@ def _matmul_flow(a, b, a_ndim: int, b_ndim: int):
 
 
 def _matmul_vjp_x(g, x, y):
-    if _ndim(x) == _ndim(y) == _ndim(g) == 2:  # matrices, unbatched flow: one product
+    if ndim_of(x) == ndim_of(y) == ndim_of(g) == 2:  # matrices, unbatched flow: one product
         return matmul(g, _mT(y))
-    out_ndim = max(_ndim(x), _ndim(y)) if min(_ndim(x), _ndim(y)) > 1 else _ndim(x) + _ndim(y) - 2
-    if _ndim(y) == 1:  # g has x's shape without its last axis
+    x_ndim, y_ndim = ndim_of(x), ndim_of(y)
+    out_ndim = max(x_ndim, y_ndim) if min(x_ndim, y_ndim) > 1 else x_ndim + y_ndim - 2
+    if ndim_of(y) == 1:  # g has x's shape without its last axis
         return expand_dims(g, -1) * y
-    if _ndim(x) == 1:
-        return squeeze(_matmul_flow(expand_dims(g, -2), _mT(y), out_ndim + 1, _ndim(y)), -2)
-    return _matmul_flow(g, _mT(y), out_ndim, _ndim(y))
+    if ndim_of(x) == 1:
+        return squeeze(_matmul_flow(expand_dims(g, -2), _mT(y), out_ndim + 1, ndim_of(y)), -2)
+    return _matmul_flow(g, _mT(y), out_ndim, ndim_of(y))
 
 
 def _matmul_vjp_y(g, x, y):
-    if _ndim(x) == _ndim(y) == _ndim(g) == 2:  # matrices, unbatched flow: one product
+    if ndim_of(x) == ndim_of(y) == ndim_of(g) == 2:  # matrices, unbatched flow: one product
         return matmul(_mT(x), g)
-    if _ndim(x) == 1 and _ndim(y) == 1:
+    if ndim_of(x) == 1 and ndim_of(y) == 1:
         return expand_dims(g, -1) * x
-    if _ndim(x) == 1:
+    if ndim_of(x) == 1:
         return expand_dims(x, -1) * expand_dims(g, -2)
-    out_ndim = max(_ndim(x), _ndim(y))
-    if _ndim(y) == 1 and _ndim(x) == 2:  # g (..., k) @ x (k, n): batch axes act as rows
+    out_ndim = max(ndim_of(x), ndim_of(y))
+    if ndim_of(y) == 1 and ndim_of(x) == 2:  # g (..., k) @ x (k, n): batch axes act as rows
         return matmul(g, x)
-    if _ndim(y) == 1:
-        return squeeze(_matmul_flow(_mT(x), expand_dims(g, -1), _ndim(x), _ndim(x)), -1)
-    return _matmul_flow(_mT(x), g, _ndim(x), out_ndim)
+    if ndim_of(y) == 1:
+        return squeeze(_matmul_flow(_mT(x), expand_dims(g, -1), ndim_of(x), ndim_of(x)), -1)
+    return _matmul_flow(_mT(x), g, ndim_of(x), out_ndim)
 
 
 @primitive
@@ -92,8 +93,8 @@ def matmul(x, y):
 matmul.defrules(
     vjp=(_matmul_vjp_x, _matmul_vjp_y),
     jvp=(
-        lambda t, x, y: _matmul_flow(t, y, _ndim(x), _ndim(y)),
-        lambda t, x, y: _matmul_flow(x, t, _ndim(x), _ndim(y)),
+        lambda t, x, y: _matmul_flow(t, y, ndim_of(x), ndim_of(y)),
+        lambda t, x, y: _matmul_flow(x, t, ndim_of(x), ndim_of(y)),
     ),
 )
 
@@ -135,7 +136,7 @@ def _parse_subscripts(subscripts: str, ndims: tuple) -> tuple[list, str]:
 
 
 def _einsum_params(*operands, subscripts):
-    terms, output = _parse_subscripts(subscripts, tuple(_ndim(x) for x in operands))
+    terms, output = _parse_subscripts(subscripts, tuple(ndim_of(x) for x in operands))
     return {"subscripts": ",".join(terms) + "->" + output}
 
 
@@ -189,9 +190,9 @@ einsum.defrules(vjp=_einsum_vjp, jvp=_einsum_jvp)
 
 def dot(x, y):
     """NumPy's ``dot``: products of scalars, vectors and matrices."""
-    if _ndim(x) == 0 or _ndim(y) == 0:
+    if ndim_of(x) == 0 or ndim_of(y) == 0:
         return multiply(x, y)
-    if _ndim(y) == 1 or (_ndim(x) <= 2 and _ndim(y) <= 2):
+    if ndim_of(y) == 1 or (ndim_of(x) <= 2 and ndim_of(y) <= 2):
         return matmul(x, y)
     return tensordot(x, y, axes=([-1], [-2]))
 
@@ -205,7 +206,7 @@ def vdot(x, y):
 
 def inner(x, y):
     """Sum product over the last axes (NumPy's ``inner``)."""
-    if _ndim(x) == 0 or _ndim(y) == 0:
+    if ndim_of(x) == 0 or ndim_of(y) == 0:
         return multiply(x, y)
     return tensordot(x, y, axes=([-1], [-1]))
 
@@ -224,8 +225,8 @@ def tensordot(x, y, axes=2):
         y_axes = list(range(axes))
     else:
         x_axes, y_axes = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
-    x_axes = [a % len(x_shape) for a in x_axes]
-    y_axes = [a % len(y_shape) for a in y_axes]
+    x_axes = [a + len(x_shape) for a in negative_axes(x_axes, len(x_shape))]
+    y_axes = [a + len(y_shape) for a in negative_axes(y_axes, len(y_shape))]
     if [x_shape[a] for a in x_axes] != [y_shape[a] for a in y_axes]:
         raise ValueError(f"shape mismatch for sum in tensordot: {x_shape} on axes {x_axes}, "
                          f"{y_shape} on axes {y_axes}")
@@ -257,9 +258,6 @@ def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
 
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal over ``axis1`` and ``axis2``, as a last axis (NumPy's ``diagonal``)."""
-    from .index import getitem
-    from .shape import moveaxis
-
     moved = moveaxis(x, (axis1, axis2), (-2, -1))
     shape = np.shape(_raw(moved))
     rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
@@ -278,13 +276,11 @@ def trace(x, offset=0, axis1=0, axis2=1):
 def diag(v, k=0):
     """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or the ``k``-th
     diagonal of a 2-D tensor (NumPy's ``diag``)."""
-    from .index import getitem, scatter_add
-
-    if _ndim(v) == 1:
+    if ndim_of(v) == 1:
         size = np.shape(_raw(v))[0] + abs(k)
         index = _diagonal_index(size, size, k)
         return scatter_add(v, index=index, shape=(size, size))
-    if _ndim(v) == 2:
+    if ndim_of(v) == 2:
         return getitem(v, index=_diagonal_index(*np.shape(_raw(v)), k))
     raise ValueError("diag takes a 1-D or 2-D tensor")
 
@@ -437,8 +433,8 @@ solve_matrix.defrules(
         lambda g, a: solve_matrix(_mT(a), g),
     ),
     jvp=(
-        lambda t, a, ans: -solve_matrix(a, matmul(_lift(t, _ndim(a), _ndim(ans)), ans)),
-        lambda t, a, b_shape, ans: solve_matrix(a, _lift(t, len(b_shape), _ndim(ans))),
+        lambda t, a, ans: -solve_matrix(a, matmul(_lift(t, ndim_of(a), ndim_of(ans)), ans)),
+        lambda t, a, b_shape, ans: solve_matrix(a, _lift(t, len(b_shape), ndim_of(ans))),
     ),
 )
 
@@ -446,7 +442,7 @@ solve_matrix.defrules(
 def solve(a, b):
     """Solve ``a x = b``; ``b`` a vector (n,) or a stack of matrices (..., n, k), as
     ``numpy.linalg.solve`` in NumPy 2."""
-    if _ndim(b) == 1:
+    if ndim_of(b) == 1:
         return squeeze(solve_matrix(a, expand_dims(b, -1)), -1)
     return solve_matrix(a, b)
 
@@ -503,7 +499,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     """Vector norms (``ord`` None/2, 1, inf, -inf, 0 or p; over ``axis`` or a whole vector)
     and matrix norms (``ord`` None/"fro", 1, -1, inf, -inf; over a matrix or a pair of axes),
     as ``numpy.linalg.norm``."""
-    ndim = _ndim(x)
+    ndim = ndim_of(x)
     if axis is None and ord is not None and ndim > 2:
         raise ValueError("improper number of dimensions to norm")
     vector = isinstance(axis, (int, np.integer)) or (axis is None and ndim == 1)
@@ -525,7 +521,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     pair = tuple(axis) if axis is not None else (-2, -1)
     if len(pair) != 2:
         raise ValueError("Improper number of dimensions to norm.")
-    rows, cols = normalize_axis_tuple(pair, ndim, allow_duplicate=True)  # AxisError if outside
+    rows, cols = negative_axes(pair, ndim)
     if rows == cols:
         raise ValueError("Duplicate axes given.")
     if ord in (1, -1, np.inf, -np.inf):

@@ -1,5 +1,6 @@
-"""Reductions. ``axis`` arrives normalized to a tuple of negative integers, so the same rules
-serve cotangents and tangents with extra leading batch axes."""
+"""Reductions. ``axis`` arrives as a tuple of negative integers (:func:`.axes.reduce_axes`),
+so the same rules serve cotangents and tangents with extra leading batch axes (the batching
+contract, see :mod:`chainrule.ops.axes`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,17 @@ import numpy as np
 
 from ..kernels import extremum, sum_axes
 from ..tensor import Tensor
-from .elementwise import conj, exp, log, real, sqrt, square, where
-from .primitive import batch_shape, nondifferentiable, primitive, reduce_axes
-from .shape import broadcast_to, expand_dims, flip, reshape, transpose
+from .axes import batch_shape, one_axis, reduce_axes
+from .elementwise import conj, exp, log, nondifferentiable, real, sqrt, square, where
+from .primitive import primitive
+from .shape import (
+    broadcast_to,
+    expand_dims,
+    flip,
+    inverse_permutation,
+    reshape,
+    transpose_trailing,
+)
 
 
 def _expand(g, axis, keepdims):
@@ -89,13 +98,13 @@ def _others_product(x, axis):
     ndim = raw.ndim
     kept = [a for a in range(-ndim, 0) if a not in axis]
     order = tuple(kept) + tuple(axis)
-    moved = transpose(x, axes=order)
+    moved = transpose_trailing(x, axes=order)
     moved_shape = moved.shape
     size = int(np.prod(moved_shape[len(kept):]))
     flat = reshape(moved, shape=moved_shape[: len(kept)] + (size,))
     copies = where(np.eye(size, dtype=bool), 1.0, expand_dims(flat, -2))
     others = reshape(prod(copies, axis=-1), shape=moved_shape)
-    return transpose(others, axes=tuple(int(a) for a in np.argsort(order)))
+    return transpose_trailing(others, axes=inverse_permutation(order))
 
 
 prod.defrules(
@@ -147,16 +156,7 @@ def amin(x, *, axis=None, keepdims=False):
 amin.defrules(vjp=amax.vjps[0].fn, jvp=amax.jvps[0].fn)
 
 
-def _one_axis(x, axis=None, **params):
-    ndim = np.ndim(x._array if isinstance(x, Tensor) else x)
-    axis = int(axis)
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for dimension {ndim}")
-    params["axis"] = axis - ndim if axis >= 0 else axis
-    return params
-
-
-@primitive(normalize=_one_axis)
+@primitive(normalize=one_axis)
 def cumsum(x, *, axis):
     return np.cumsum(x, axis=axis)
 

@@ -1,21 +1,19 @@
-"""Shape primitives. Each one's static parameters describe the trailing axes it acts on, so
-applied to a cotangent or tangent with extra leading batch axes it leaves those alone."""
+"""Shape primitives, and the NumPy-spelled functions that call them.
+
+Each primitive acts on its value's own trailing axes (the batching contract, see
+:mod:`chainrule.ops.axes`): ``transpose_trailing`` permutes the last ``len(axes)`` axes,
+``reshape_trailing`` and ``broadcast_trailing`` replace the last axes, of shape ``source``, by
+``shape``. The public ``transpose``, ``reshape`` and ``broadcast_to`` take NumPy's arguments,
+check them against the whole value as NumPy does, and call the primitive."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .axes import ndim_of, negative_axes, permutation, reduce_axes, shape_of
 from .primitive import primitive
-
-try:
-    from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
-except ImportError:  # NumPy 1.x
-    from numpy.core.multiarray import normalize_axis_index
-    from numpy.core.numeric import normalize_axis_tuple
-
-
-def _data(x):
-    return getattr(x, "_array", x) if not isinstance(x, (np.ndarray, np.generic)) else x
 
 
 def _resolve_shape(size: int, shape) -> tuple:
@@ -23,7 +21,7 @@ def _resolve_shape(size: int, shape) -> tuple:
     shape = tuple(int(s) for s in (shape if isinstance(shape, (tuple, list)) else (shape,)))
     if shape.count(-1) > 1:
         raise ValueError(f"only one dimension can be -1 in a shape, got {shape}")
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod([s for s in shape if s != -1])
     if -1 in shape:
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape a tensor of {size} elements into shape {shape}")
@@ -33,66 +31,59 @@ def _resolve_shape(size: int, shape) -> tuple:
     return shape
 
 
-def _reshape_params(x, *, shape, source=None):
-    if source is not None:  # called by a rule, with the value's own shapes
-        return {"shape": tuple(shape), "source": tuple(source)}
-    source = np.shape(_data(x))
-    return {"shape": _resolve_shape(int(np.prod(source)), shape), "source": source}
+def _leading(x, source: tuple) -> tuple:
+    """The batch axes of ``x`` in front of its last axes, of shape ``source``."""
+    shape = shape_of(x)
+    return shape[: len(shape) - len(source)]
 
 
-@primitive(normalize=_reshape_params)
-def reshape(x, *, shape, source=None):
-    if source is None:
+@primitive(name="reshape")
+def reshape_trailing(x, *, source, shape):
+    if ndim_of(x) == len(source):
         return np.reshape(x, shape)
-    lead = np.shape(x)[: np.ndim(x) - len(source)]
-    return np.reshape(x, lead + tuple(shape))
+    return np.reshape(x, _leading(x, source) + shape)
 
 
-reshape.defrules(
-    vjp=lambda g, shape, source: reshape(g, shape=source, source=shape), jvp="linear"
+reshape_trailing.defrules(
+    vjp=lambda g, shape, source: reshape_trailing(g, source=shape, shape=source), jvp="linear"
 )
-reshape.defview(lambda base, value, shape, source: reshape(value, shape=source, source=shape))
+reshape_trailing.defview(
+    lambda base, value, shape, source: reshape_trailing(value, source=shape, shape=source)
+)
 
 
-def _transpose_params(x, *, axes=None):
-    ndim = np.ndim(_data(x))
-    if axes is not None and all(a < 0 for a in axes) and len(axes) < ndim:
-        return {"axes": tuple(axes)}  # a rule's batch-relative permutation
-    if axes is None:
-        axes = tuple(range(ndim))[::-1]
-    axes = tuple(int(a) for a in axes)
-    if sorted(a % ndim if ndim else a for a in axes) != list(range(ndim)):
-        raise ValueError(f"axes {axes} are not a permutation of the {ndim} axes")
-    return {"axes": tuple(a % ndim - ndim for a in axes)}
+def reshape(x, shape):
+    """NumPy's ``reshape`` (one entry of ``shape`` may be -1)."""
+    source = shape_of(x)
+    shape = _resolve_shape(math.prod(source), shape)
+    return reshape_trailing(x, source=source, shape=shape)
 
 
-@primitive(normalize=_transpose_params)
-def transpose(x, *, axes=None):
-    if axes is None:
-        return np.transpose(x)
+@primitive(name="transpose")
+def transpose_trailing(x, *, axes):
     count = len(axes)
-    lead = np.ndim(x) - count
-    return np.transpose(x, tuple(range(lead)) + tuple(lead + a % count for a in axes))
+    lead = ndim_of(x) - count
+    return np.transpose(x, tuple(range(lead)) + tuple(lead + count + a for a in axes))
 
 
-def _inverse_perm(axes):
-    inverse = np.argsort([a % len(axes) for a in axes])
-    return tuple(int(a) - len(axes) for a in inverse)
+def inverse_permutation(axes: tuple) -> tuple:
+    """The permutation (of ``-k, ..., -1``) that undoes ``axes``."""
+    count = len(axes)
+    return tuple(int(a) - count for a in np.argsort([a + count for a in axes]))
 
 
-transpose.defrules(
-    vjp=lambda g, axes: transpose(g, axes=_inverse_perm(axes)), jvp="linear"
+transpose_trailing.defrules(
+    vjp=lambda g, axes: transpose_trailing(g, axes=inverse_permutation(axes)), jvp="linear"
 )
-transpose.defview(lambda base, value, axes: transpose(value, axes=_inverse_perm(axes)))
+transpose_trailing.defview(
+    lambda base, value, axes: transpose_trailing(value, axes=inverse_permutation(axes))
+)
 
 
-def _broadcast_params(x, *, shape, source=None):
-    if source is not None:
-        return {"shape": tuple(shape), "source": tuple(source)}
-    source = np.shape(_data(x))
-    shape = tuple(int(s) for s in shape)
-    np.broadcast_shapes(source, shape)  # raises a clear ValueError when incompatible
-    return {"shape": shape, "source": source}
+def transpose(x, axes=None):
+    """NumPy's ``transpose``: ``axes`` a permutation of all the axes (negative ones allowed),
+    or None to reverse them."""
+    return transpose_trailing(x, axes=permutation(axes, ndim_of(x)))
 
 
 def _broadcast_view(x, shape):
@@ -113,26 +104,28 @@ def _broadcast_view(x, shape):
     return np.broadcast_to(x, shape)
 
 
-@primitive(normalize=_broadcast_params)
-def broadcast_to(x, *, shape, source=None):
-    if source is None:
+@primitive(name="broadcast_to", broadcasting=True)
+def broadcast_trailing(x, *, source, shape):
+    if ndim_of(x) == len(source):
         return _broadcast_view(x, shape)
-    lead = np.shape(x)[: np.ndim(x) - len(source)]
-    aligned = np.reshape(x, lead + (1,) * (len(shape) - len(source)) + tuple(source))
-    return _broadcast_view(aligned, lead + tuple(shape))
+    lead = _leading(x, source)
+    aligned = np.reshape(x, lead + (1,) * (len(shape) - len(source)) + source)
+    return _broadcast_view(aligned, lead + shape)
 
 
 # The engine sums the cotangent back down to the input's shape.
-broadcast_to.defrules(vjp=lambda g: g, jvp="linear")
+broadcast_trailing.defrules(vjp=lambda g: g, jvp="linear")
 
 
-def _flip_params(x, *, axis=None):
-    from .primitive import reduce_axes
+def broadcast_to(x, shape):
+    """NumPy's ``broadcast_to``: a ValueError when ``shape`` is not one ``x`` broadcasts to."""
+    source = shape_of(x)
+    shape = tuple(int(s) for s in shape)
+    np.broadcast_shapes(source, shape)  # raises a clear ValueError when incompatible
+    return broadcast_trailing(x, source=source, shape=shape)
 
-    return reduce_axes(x, axis=axis)
 
-
-@primitive(normalize=_flip_params)
+@primitive(normalize=reduce_axes)
 def flip(x, *, axis=None):
     return np.flip(x, axis=axis)
 
@@ -144,21 +137,21 @@ flip.defview(lambda base, value, axis: flip(value, axis=axis))
 def _concat_params(*xs, axis=0):
     if not xs:
         raise ValueError("need at least one tensor to concatenate")
-    ndim = np.ndim(_data(xs[0]))
+    ndim = ndim_of(xs[0])
     if ndim == 0:
         raise ValueError("zero-dimensional tensors cannot be concatenated; use stack")
-    axis = int(axis)
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for dimension {ndim}")
-    return {"axis": axis - ndim if axis >= 0 else axis}
+    return {"axis": negative_axes(axis, ndim)[0]}
 
 
 def _piece(g, shapes, index, axis):
     start = int(np.sum([s[axis] for s in shapes[:index]]))
     stop = start + shapes[index][axis]
-    from .index import getitem
+    from .index import getitem_trailing
 
-    return getitem(g, index=(Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+    return getitem_trailing(
+        g, index=(Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1),
+        ndim=len(shapes[index]),
+    )
 
 
 def _pad_tangent(t, shapes, index, axis):
@@ -184,53 +177,54 @@ concatenate.defrules(
 
 def expand_dims(x, axis):
     """Insert size-1 axes at ``axis`` (an int or a tuple, NumPy's meaning)."""
-    shape = np.shape(_data(x))
-    if not isinstance(axis, (tuple, list)):
-        axis = normalize_axis_index(axis, len(shape) + 1)
-        return reshape(x, shape=shape[:axis] + (1,) + shape[axis:])
-    ndim = len(shape) + len(axis)
-    axes = normalize_axis_tuple(axis, ndim)
+    shape = shape_of(x)
+    ndim = len(shape) + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    new = _distinct(negative_axes(axis, ndim))
     rest = iter(shape)
-    return reshape(x, shape=tuple(1 if a in axes else next(rest) for a in range(ndim)))
+    return reshape(x, tuple(1 if a - ndim in new else next(rest) for a in range(ndim)))
+
+
+def _distinct(axes: tuple) -> tuple:
+    if len(set(axes)) != len(axes):
+        raise ValueError("repeated axis")
+    return axes
 
 
 def squeeze(x, axis=None):
     """Remove size-1 axes (all of them, or those in ``axis``)."""
-    shape = np.shape(_data(x))
+    shape = shape_of(x)
     if axis is None:
-        return reshape(x, shape=tuple(size for size in shape if size != 1))
-    # NumPy lets a 0-d array squeeze its "axis" 0 (or -1) given as an int, not in a tuple
-    axes = normalize_axis_tuple(axis, len(shape) or int(not isinstance(axis, (tuple, list))))
-    if shape and any(shape[a] != 1 for a in axes):
+        return reshape(x, tuple(size for size in shape if size != 1))
+    if not shape and not isinstance(axis, (tuple, list)):
+        negative_axes(axis, 1)  # NumPy lets a 0-d array squeeze its "axis" 0 (or -1)
+        return reshape(x, ())
+    axes = _distinct(negative_axes(axis, len(shape)))
+    if any(shape[a] != 1 for a in axes):
         raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
-    return reshape(x, shape=tuple(size for a, size in enumerate(shape) if a not in axes))
+    ndim = len(shape)
+    return reshape(x, tuple(size for a, size in enumerate(shape) if a - ndim not in axes))
 
 
 def swapaxes(x, axis1, axis2):
     """Exchange two axes."""
-    axes = list(range(np.ndim(_data(x))))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-    return transpose(x, axes=tuple(axes))
-
-
-def _axis_tuple(axis, ndim: int) -> tuple:
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise np.exceptions.AxisError(f"axis {a} is out of bounds for dimension {ndim}")
-    return tuple(int(a) % ndim for a in axes)
+    ndim = ndim_of(x)
+    first, second = negative_axes((axis1, axis2), ndim)
+    axes = list(range(-ndim, 0))
+    axes[first], axes[second] = axes[second], axes[first]
+    return transpose_trailing(x, axes=tuple(axes))
 
 
 def moveaxis(x, source, destination):
     """Move axes to new positions (NumPy's ``moveaxis``)."""
-    ndim = np.ndim(_data(x))
-    source, destination = _axis_tuple(source, ndim), _axis_tuple(destination, ndim)
+    ndim = ndim_of(x)
+    source = [a + ndim for a in negative_axes(source, ndim)]
+    destination = [a + ndim for a in negative_axes(destination, ndim)]
     if len(source) != len(destination):
         raise ValueError("source and destination must have the same number of elements")
     order = [a for a in range(ndim) if a not in source]
     for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)
-    return transpose(x, axes=tuple(order))
+    return transpose_trailing(x, axes=tuple(a - ndim for a in order))
 
 
 def stack(xs, axis=0):
@@ -238,8 +232,8 @@ def stack(xs, axis=0):
     xs = list(xs)
     if not xs:
         raise ValueError("need at least one tensor to stack")
-    ndim = np.ndim(_data(xs[0])) + 1
-    axis = axis + ndim if axis < 0 else axis
+    ndim = ndim_of(xs[0]) + 1
+    axis = negative_axes(axis, ndim)[0]
     return concatenate(*[expand_dims(x, axis) for x in xs], axis=axis)
 
 
@@ -247,7 +241,8 @@ def split(x, indices_or_sections, axis=0):
     """Split into pieces along ``axis`` (NumPy's ``split``)."""
     from .index import getitem
 
-    size = np.shape(_data(x))[axis]
+    axis = negative_axes(axis, ndim_of(x))[0]
+    size = shape_of(x)[axis]
     if isinstance(indices_or_sections, int):
         if size % indices_or_sections:
             raise ValueError(
@@ -259,28 +254,25 @@ def split(x, indices_or_sections, axis=0):
     else:
         bounds = list(indices_or_sections)
     edges = [0, *bounds, size]
-    ndim = np.ndim(_data(x))
-    axis = axis % ndim
     pieces = []
     for start, stop in zip(edges[:-1], edges[1:], strict=False):
-        index = (slice(None),) * axis + (slice(start, stop),)
-        pieces.append(getitem(x, index=index))
+        index = (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1)
+        pieces.append(getitem(x, index))
     return pieces
 
 
 def tile(x, reps):
     """Repeat ``x`` by ``reps`` along each axis (NumPy's ``tile``)."""
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
-    shape = np.shape(_data(x))
+    shape = shape_of(x)
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + tuple(shape)
     reps = (1,) * (ndim - len(reps)) + reps
     interleaved = tuple(v for pair in zip(reps, shape, strict=False) for v in pair)
-    spread = broadcast_to(reshape(x, shape=tuple(v for s in shape for v in (1, s))),
-                          shape=interleaved)
-    return reshape(spread, shape=tuple(r * s for r, s in zip(reps, shape, strict=False)))
+    spread = broadcast_to(reshape(x, tuple(v for s in shape for v in (1, s))), interleaved)
+    return reshape(spread, tuple(r * s for r, s in zip(reps, shape, strict=False)))
 
 
 def ravel(x):
     """Flatten to one dimension."""
-    return reshape(x, shape=(-1,))
+    return reshape(x, (-1,))
