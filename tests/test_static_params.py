@@ -169,3 +169,8 @@ def test_a_primitive_acts_on_each_slice_of_a_batch(name):
     expected = np.stack([prim(value, **params) for value in batch])
     np.testing.assert_array_equal(prim(batch, **params), expected)
     np.testing.assert_array_equal(prim(cr.tensor(batch), **params).numpy(), expected)
+
+
+def test_method_transpose_takes_none_as_numpy_does():
+    x = cr.zeros((2, 3, 4))
+    assert x.transpose(None).shape == np.zeros((2, 3, 4)).transpose(None).shape == (4, 3, 2)

@@ -395,8 +395,8 @@ class Tensor(ConversionMethods, GradState):
         return reshape(self, shape=shape)
 
     def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]  # NumPy's a.transpose(None) and a.transpose((1, 0))
         return transpose(self, axes=axes or None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
