@@ -78,8 +78,9 @@ def _reverse_input(value: Any) -> Tensor:
             out = ops.identity(value)
             out.retain_grad()  # so that a backward() inside the function fills out.grad
             return out
-        out = Tensor._wrap(value._array, None, type(value))
-        out._tangents = dict(value._tangents) if value._tangents else None
+        out = value._derive(
+            history=False, tangents=dict(value._tangents) if value._tangents else None
+        )
     else:
         out = Tensor._wrap(value)
     out._rg = True
@@ -121,13 +122,8 @@ def _finish(value: Any, keep_graph: bool) -> Any:
         return Tensor._wrap(np.asarray(value))
     tangents = live(value._tangents)
     if keep_graph or (value._node is None and not value._rg):
-        if tangents is value._tangents:
-            return value
-        out = value._as_class(type(value))
-    else:
-        out = Tensor._wrap(value._array, None, type(value))
-    out._tangents = tangents
-    return out
+        return value if tangents is value._tangents else value._derive(tangents=tangents)
+    return value._derive(history=False, tangents=tangents)
 
 
 def _finish_aux(aux: Any, keep_graph: bool) -> Any:
@@ -300,7 +296,7 @@ def grad(
 # ---------------------------------------------------------------------------- Jacobians
 
 
-def _plain(value: Tensor) -> bool:
+def _is_constant(value: Tensor) -> bool:
     """No history and no tangents: NumPy can reshape it without recording anything."""
     return not value._rg and not value._tangents
 
@@ -308,7 +304,7 @@ def _plain(value: Tensor) -> bool:
 def _reshape(value: Tensor, shape: tuple) -> Tensor:
     if value._array.shape == shape:
         return value
-    if _plain(value):
+    if _is_constant(value):
         return Tensor._wrap(value._array.reshape(shape), None, type(value))
     return ops.reshape(value, shape=shape)
 
@@ -472,7 +468,7 @@ def _forward_columns(tangent: Tensor, arrays: list) -> list:
     total = tangent._array.shape[0]
     out_shape = tangent._array.shape[1:]
     flat = _reshape(tangent, (total, int(np.prod(out_shape))))
-    if _plain(flat):
+    if _is_constant(flat):
         flat = Tensor._wrap(flat._array.T, None, type(flat))
     else:
         flat = ops.transpose(flat, axes=(1, 0))

@@ -304,7 +304,7 @@ class GradientTape:
         for source in usable:
             grad = by_input.get(id(source))
             if grad is not None and type(grad) is not source._op_class:
-                grad = Tensor._wrap(grad._array, grad._node, cls=source._op_class)
+                grad = grad._derive(source._op_class, tangents=None)
             found[id(source)] = grad
         return found
 
