@@ -12,7 +12,7 @@ tensor([ 0.,  4.,  8., 12.])
 # isort: off
 from .tensor import Tensor
 # isort: on
-from . import api, linalg, random
+from . import api, linalg, random, tree_util
 from .api import (  # noqa: A004
     abs,
     absolute,
@@ -154,6 +154,6 @@ __all__ = [
     "random", "ravel", "real", "reciprocal", "record", "relu", "remainder", "reshape", "rint",
     "set_grad_enabled", "sigmoid", "sign", "sin", "sinh", "softmax", "split", "sqrt", "square",
     "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "tan", "tanh",
-    "tensor", "tensordot", "tile", "trace", "transpose", "true_divide", "trunc",
+    "tensor", "tensordot", "tile", "trace", "transpose", "tree_util", "true_divide", "trunc",
     "value_and_grad", "var", "vdot", "vjp", "where", "zeros", "zeros_like",
 ]
