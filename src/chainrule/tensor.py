@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .codegen import constructor
 from .modes import live, state
 
 float32 = np.dtype("float32")
@@ -460,20 +461,21 @@ class Tensor:
         return str(self)
 
     # ---------------------------------------------------------------- autograd state
-    @staticmethod
-    def _wrap(data: Any, node: Any = None, cls: type | None = None) -> Tensor:
-        """Make a tensor around an existing array without copying or checking it."""
-        tensor = object.__new__(cls or Tensor)
-        tensor._array = data
-        tensor._rg = node is not None
-        tensor._grad = None
-        tensor._node = node
-        tensor._version = [0]
-        tensor._tangents = None
-        tensor._grad_req = None
-        tensor._hooks = None
-        tensor._view = None
-        return tensor
+    # Every field of a new tensor and its value; ``{array}``, ``{node}`` and ``{version}`` are
+    # filled in by whoever makes it. ``_wrap`` below and the code generated for each primitive
+    # (ops/recording.py) are both made from this declaration, so a field is added here only.
+    _FIELDS = {
+        "_array": "{array}", "_rg": "{node} is not None", "_grad": "None", "_node": "{node}",
+        "_version": "{version}", "_tangents": "None", "_grad_req": "None", "_hooks": "None",
+        "_view": "None",
+    }
+    # ``_wrap(data, node=None, cls=None)``: a tensor around an existing array, without copying
+    # or checking it, with a version counter of its own.
+    _wrap = staticmethod(constructor(
+        "_wrap(data, node=None, cls=None)", _FIELDS,
+        {"array": "data", "node": "node", "version": "[0]"}, globals(), "Tensor._wrap",
+        new="object.__new__(cls or Tensor)",
+    ))
 
     @property
     def grad(self) -> Tensor | None:
