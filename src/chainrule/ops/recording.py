@@ -116,8 +116,7 @@ versions += (a{i}._version, a{i}._version[0])
 
 _SAVE_ARGUMENT = '''\
 if isinstance(a{i}, Tensor):
-    s{i} = a{i} if linked else r{i}
-    versions += (a{i}._version, a{i}._version[0])
+    <tensor>
 else:
     s{i} = r{i}
 '''
@@ -169,8 +168,11 @@ def _record_branches(prim: Any, raws: str) -> str:
     branches = []
     for number, mask in enumerate(masks):
         keep, keep_ans = prim._plan(mask, count)
+        # (an input needing a gradient is a tensor; another may be a constant)
         saves = [
-            (_SAVE_TENSOR if mask >> i & 1 else _SAVE_ARGUMENT).format(i=i) for i in keep
+            _SAVE_TENSOR.format(i=i) if mask >> i & 1 else _expand(
+                _SAVE_ARGUMENT.format(i=i), {"tensor": _SAVE_TENSOR.format(i=i)}
+            ) for i in keep
         ]
         body = _expand(_RECORD.format(
             parents=_tuple([
