@@ -225,3 +225,17 @@ def test_constants_views_and_tangents_agree(checked):
     value = x.detach().numpy()
     np.testing.assert_allclose(tangent.detach().numpy(), np.cos(value) * value + np.sin(value))
     assert {"multiply", "reshape", "transpose", "sin"} <= set(checked)
+
+
+def test_the_result_takes_the_class_of_the_first_tensor(checked):
+    class First(Tensor):
+        pass
+
+    class Second(Tensor):
+        pass
+
+    first, second = First(np.ones(2)), Second(np.ones(2), requires_grad=True)
+    assert type(ops.multiply(first, second)) is First
+    assert type(ops.multiply(second, first)) is Second
+    assert type(ops.multiply(2.0, second)) is Second
+    assert type(ops.clip(2.0, first, second)) is First

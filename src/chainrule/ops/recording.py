@@ -48,7 +48,7 @@ def apply(args, params):
         return apply_plain(prim, args, params)
     <prepare>
     {arguments} = args
-    # 1. unpack
+    # 1. unpack, last input first (so that cls is left as the first tensor's)
     cls = levels = None
     mask = 0
     <unpack>
@@ -83,8 +83,7 @@ def apply(args, params):
 _UNPACK = '''\
 if isinstance(a{i}, Tensor):
     r{i} = a{i}._array
-    if cls is None:
-        cls = a{i}._op_class
+    cls = a{i}._op_class
     if a{i}._rg:
         mask |= {bit}
     if a{i}._tangents:
@@ -135,7 +134,7 @@ def generate_apply(prim: Any) -> Any:
     constant = "return wrap(out, None, cls)"
     blocks = {
         "prepare": "params = prepare(args, params)" if prim.prepare is not None else "",
-        "unpack": "".join(_UNPACK.format(i=i, bit=1 << i) for i in inputs),
+        "unpack": "".join(_UNPACK.format(i=i, bit=1 << i) for i in reversed(inputs)),
         "constant": f'if out.dtype.kind not in "fc":\n    {constant}' if prim.differentiable
         else constant,
         "share": "".join(
