@@ -1,7 +1,8 @@
 """The recorded graph's node: one application of a primitive (the ``grad_fn`` of its output).
 
-This module is the bottom layer: it imports nothing of chainrule. The op table makes nodes
-(``ops/primitive.py``), the engine runs them (``engine.py``), the drawing tools read them.
+This module is the bottom layer: it imports nothing of chainrule but the code generator. The op
+table makes nodes (``ops/recording.py``), the engine runs them (``engine.py``), the drawing tools
+read them.
 """
 
 from __future__ import annotations
@@ -11,38 +12,44 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-creation_order = itertools.count()  # Node.seq (recorders number nodes too)
+from .codegen import constructor, parameters
+
+creation_order = itertools.count()  # Node.seq (tape.py numbers its records from it too)
 
 
 class Node:
     """One recorded application of a primitive (the ``grad_fn`` of its output)."""
 
-    __slots__ = (
-        "prim", "params", "parents", "saved", "ans", "versions", "ans_shape", "ans_dtype",
-        "shapes", "hooks", "tensor_mode", "seq", "__weakref__",
-    )
-
-    def __init__(
-        self, prim, params, parents, saved, ans, versions, ans_shape, ans_dtype, shapes=None
-    ) -> None:
-        self.prim = prim
-        self.params = params
-        self.parents = parents
-        self.saved = saved
-        self.ans = ans
+    # Every field of a node and the value it starts with: ``{name}`` is given by whoever records
+    # it (the parameters of ``Node(...)``, in this order), anything else is the same for every
+    # node. ``Node.__init__`` and the recording code generated for each primitive
+    # (ops/recording.py) are both made from this declaration, so a field is added here only.
+    FIELDS = {
+        "prim": "{prim}",
+        "params": "{params}",  # the static parameters
+        "parents": "{parents}",  # per input: its node, a leaf tensor, or None (no gradient)
+        "saved": "{saved}",  # per input: its value if a rule reads it, else None
+        "ans": "{ans}",  # the output if a rule reads it, else None
         # The counters and versions of the saved values, flat: (counter, version, ...).
-        self.versions = versions
-        self.ans_shape = ans_shape
-        self.ans_dtype = ans_dtype
+        "versions": "{versions}",
+        "ans_shape": "{ans_shape}",
+        "ans_dtype": "{ans_dtype}",
         # The inputs' shapes, only for primitives whose rules read them (``x_shape``). The
         # engine sums and casts a rule's result to the shape and dtype of its parent's value.
-        self.shapes = shapes
+        "shapes": "{shapes}",
         # Creation order: a node's parents were all made before it (see ``run``).
-        self.seq = next(creation_order)
-        self.hooks = None
+        "seq": "next(creation_order)",
+        "hooks": "None",
         # Saved values are tensors carrying forward-mode tangents (see forward.py), so the
         # rules must run on tensors even on the first-order path.
-        self.tensor_mode = False
+        "tensor_mode": "{tensor_mode}",
+    }
+    __slots__ = (*FIELDS, "__weakref__")
+    _OPTIONAL = {"shapes": "None", "tensor_mode": "False"}  # parameters with a default
+    __init__ = constructor(
+        f"__init__(self, {parameters(FIELDS, _OPTIONAL)})", FIELDS, None,
+        {"creation_order": creation_order}, "Node.__init__",
+    )
 
     def __repr__(self) -> str:
         return f"<{self.prim.title}Backward>"

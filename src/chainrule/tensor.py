@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .codegen import constructor
 from .conversion import ConversionMethods
 from .dtypes import (
     as_dtype,
@@ -66,10 +67,16 @@ class Tensor(ConversionMethods, GradState):
     tensor([2., 4., 6.])
     """
 
-    __slots__ = (
-        "_array", "_rg", "_grad", "_node", "_version", "_tangents", "_grad_req", "_hooks", "_view",
-        "__weakref__",
-    )
+    # Every field of a new tensor and its value; ``{array}``, ``{node}`` and ``{version}`` are
+    # filled in by whoever makes it. ``__init__``, ``_wrap`` and the code generated for each
+    # primitive (ops/recording.py) are all made from this declaration: a field is added here.
+    _FIELDS = {
+        "_array": "{array}", "_rg": "{node} is not None", "_grad": "None", "_node": "{node}",
+        "_version": "{version}", "_tangents": "None", "_grad_req": "None",
+        "_hooks": "None",  # a leaf's hooks (a result's are its node's)
+        "_view": "None",  # how a view is made from its base (views.py)
+    }
+    __slots__ = (*_FIELDS, "__weakref__")
     __array_priority__ = 1000
     # pandas hands ``series + t`` to the tensor (which converts the Series) instead of
     # converting the tensor itself, which would drop its gradient.
@@ -97,15 +104,7 @@ class Tensor(ConversionMethods, GradState):
             cls._op_class = cls
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self._array = to_array(data, dtype)
-        self._rg = False
-        self._grad = None
-        self._node = None
-        self._version = [0]
-        self._tangents = None
-        self._grad_req = None
-        self._hooks = None  # a leaf's hooks (a result's are its node's)
-        self._view = None  # how a view is made from its base (views.py)
+        Tensor._fill(self, to_array(data, dtype))
         if requires_grad:
             self.requires_grad = True
 
@@ -181,20 +180,18 @@ class Tensor(ConversionMethods, GradState):
         return array_function(func, args, kwargs)
 
     # ---------------------------------------------------------------- autograd state
-    @staticmethod
-    def _wrap(data: Any, node: Any = None, cls: type | None = None) -> Tensor:
-        """Make a tensor around an existing array without copying or checking it."""
-        tensor = object.__new__(cls or Tensor)
-        tensor._array = data
-        tensor._rg = node is not None
-        tensor._grad = None
-        tensor._node = node
-        tensor._version = [0]
-        tensor._tangents = None
-        tensor._grad_req = None
-        tensor._hooks = None
-        tensor._view = None
-        return tensor
+    # ``_wrap(data, node=None, cls=None)``: a tensor around an existing array, without copying
+    # or checking it, with a version counter of its own. ``_fill(tensor, data)``: the fields of
+    # a new leaf (``__init__``).
+    _wrap = staticmethod(constructor(
+        "_wrap(data, node=None, cls=None)", _FIELDS,
+        {"array": "data", "node": "node", "version": "[0]"}, globals(), "Tensor._wrap",
+        new="object.__new__(cls or Tensor)",
+    ))
+    _fill = staticmethod(constructor(
+        "_fill(self, data)", _FIELDS, {"array": "data", "node": "None", "version": "[0]"},
+        {}, "Tensor.__init__",
+    ))
 
     def _derive(
         self, cls: type | None = None, *, data: Any = None, history: bool = True,
