@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
 from .elementwise import (
     absolute,
     add,
@@ -63,6 +62,7 @@ from .elementwise import (
     sinh,
     sqrt,
     square,
+    stop_gradient,
     subtract,
     tan,
     tanh,
@@ -71,6 +71,7 @@ from .elementwise import (
     where,
 )
 from .index import getitem, scatter_add, setitem
+from .join import concatenate, split, stack
 from .linalg import (
     adjugate,
     cholesky,
@@ -112,15 +113,12 @@ from .reduce import (
 )
 from .shape import (
     broadcast_to,
-    concatenate,
     expand_dims,
     flip,
     moveaxis,
     ravel,
     reshape,
-    split,
     squeeze,
-    stack,
     swapaxes,
     tile,
     transpose,
@@ -132,11 +130,6 @@ min = amin  # noqa: A001
 abs = absolute  # noqa: A001
 divide = true_divide
 pow = power  # noqa: A001
-
-
-def stop_gradient(x):
-    """The same values with no history and no tangents: gradients stop here."""
-    return x.detach() if isinstance(x, Tensor) else x
 
 
 # The ops NumPy's ufuncs stand for, by the ufunc's name: Tensor.__array_ufunc__ runs them for

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..tensor import Tensor
 from .primitive import Primitive
 
 
@@ -428,3 +429,8 @@ def _remainder_y(flow, x, y):
 
 remainder = elementwise(np.remainder)
 remainder.defrules(vjp=(_passed, _remainder_y), jvp=(_passed, _remainder_y))
+
+
+def stop_gradient(x):
+    """The same values with no history and no tangents: gradients stop here."""
+    return x.detach() if isinstance(x, Tensor) else x

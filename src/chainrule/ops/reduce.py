@@ -9,7 +9,18 @@ import numpy as np
 from ..kernels import extremum, sum_axes
 from ..tensor import Tensor
 from .axes import batch_shape, one_axis, reduce_axes
-from .elementwise import conj, exp, log, nondifferentiable, real, sqrt, square, where
+from .elementwise import (
+    conj,
+    exp,
+    isfinite,
+    log,
+    nondifferentiable,
+    real,
+    sqrt,
+    square,
+    stop_gradient,
+    where,
+)
 from .primitive import primitive
 from .shape import (
     broadcast_to,
@@ -17,6 +28,7 @@ from .shape import (
     flip,
     inverse_permutation,
     reshape,
+    squeeze,
     transpose_trailing,
 )
 
@@ -211,19 +223,15 @@ def std(x, axis=None, ddof=0, keepdims=False):
 
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) computed stably (SciPy's name)."""
-    from .. import ops
-
-    top = ops.stop_gradient(amax(x, axis=axis, keepdims=True))
-    top = ops.where(ops.isfinite(top), top, 0)
+    top = stop_gradient(amax(x, axis=axis, keepdims=True))
+    top = where(isfinite(top), top, 0)
     out = log(sum(exp(x - top), axis=axis, keepdims=True)) + top
-    return out if keepdims else ops.squeeze(out, axis=axis)
+    return out if keepdims else squeeze(out, axis=axis)
 
 
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
-    from .. import ops
-
-    shifted = exp(x - ops.stop_gradient(amax(x, axis=axis, keepdims=True)))
+    shifted = exp(x - stop_gradient(amax(x, axis=axis, keepdims=True)))
     return shifted / sum(shifted, axis=axis, keepdims=True)
 
 
