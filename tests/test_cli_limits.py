@@ -344,7 +344,7 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr(sys.modules["chainrule.viz.plot"], "derivatives", broken)
+    monkeypatch.setattr(sys.modules["chainrule.cli"], "derivatives", broken)
     status, out, err, _ = run_main(capsys, "diff", "x")
     assert status == 1 and out == ""
     assert err.strip() == "chainrule diff: internal error, please report it: KeyError: 'boom'"

@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES, Expression
+import chainrule as cr
+
+from .expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES, Expression, ExpressionError, parse
+from .tour import run
+from .viz.plot import WorkLimitError, derivative_name, derivatives, plot_curves
 
 if TYPE_CHECKING:
     from .viz.graph import Graph
@@ -211,11 +215,6 @@ def _ordinal(order: int) -> str:
 
 
 def diff(args: argparse.Namespace) -> int:
-    import chainrule as cr
-
-    from .expr import ExpressionError, parse
-    from .viz.plot import plot_curves
-
     # Everything is checked before anything is printed or computed at length: a refusal is one
     # line on stderr and exit status 2, with nothing else on the screen.
     try:
@@ -263,8 +262,6 @@ def _check_order(order: int) -> None:
 def _graph(function: Expression, point: float) -> Graph:
     """The graph ``function`` records at ``point``, to draw for --graph; refused when it
     records nothing."""
-    import chainrule as cr
-
     name = function.variable
     x = cr.tensor(point, dtype="float64", requires_grad=True)
     y = function(x)
@@ -282,8 +279,6 @@ def _graph(function: Expression, point: float) -> Graph:
 def _derivatives(function: Expression, xs: np.ndarray, order: int, *, plotted: bool) -> list:
     """f and its derivatives up to ``order`` at ``xs``, within the work limit for so many
     points (refused, with what would fit, over it)."""
-    from .viz.plot import WorkLimitError, derivatives
-
     limit = operation_limit(len(xs))
     try:
         return derivatives(function, xs, order, max_operations=limit)
@@ -301,8 +296,6 @@ def _derivatives(function: Expression, xs: np.ndarray, order: int, *, plotted: b
 
 
 def _print_derivatives(function: Expression, points: list[float], columns: list) -> None:
-    from .viz.plot import derivative_name
-
     name = function.variable
     print(f"f({name}) = {function.text}")
     for position, at in enumerate(points):
@@ -321,8 +314,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(_prepare(argv))
     try:
         if args.command == "tour":
-            from .tour import run
-
             return run(args.out, only=args.section)
         return diff(args)
     except UsageError as error:

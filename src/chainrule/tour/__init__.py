@@ -14,6 +14,7 @@ A section that fails is reported (with its error) and the tour goes on; the exit
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 import time
 import traceback
@@ -86,8 +87,6 @@ def sections(directory: Path) -> list[tuple[str, Callable[[TextIO], Any]]]:
 def run(directory: str | Path = "tour-output", out: TextIO | None = None,
         only: list[int] | None = None) -> int:
     """Run the tour, writing its images into ``directory``; return the exit status."""
-    import sys
-
     out = sys.stdout if out is None else out
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+import chainrule as cr
+
 from ..node import Node
 from ..tensor import Tensor
 
@@ -74,8 +76,6 @@ def first_line(error: BaseException) -> str:
 
 # ---------------------------------------------------------------------- the exercises
 def exercise_1(out: TextIO) -> None:
-    import chainrule as cr
-
     print("Why is the second derivative much more expensive than the first? Measured on\n"
           "f(x) = sum(sin(x) * exp(x)) for x with 100,000 entries:", file=out)
     x = cr.tensor(np.linspace(-2, 2, 100_000), requires_grad=True)
@@ -113,8 +113,6 @@ def exercise_1(out: TextIO) -> None:
 
 
 def exercise_2(out: TextIO) -> None:
-    import chainrule as cr
-
     print("Run backward twice, immediately:", file=out)
     x = cr.arange(4.0, requires_grad=True)
     y = 2 * cr.dot(x, x)
@@ -160,8 +158,6 @@ def exercise_2(out: TextIO) -> None:
 
 
 def _control_flow(a: Any) -> Any:
-    import chainrule as cr
-
     b = a * 2
     while cr.linalg.norm(b) < 1000:
         b = b * 2
@@ -173,8 +169,6 @@ def _control_flow(a: Any) -> Any:
 
 
 def exercise_3(out: TextIO) -> None:
-    import chainrule as cr
-
     print("The control-flow example with a vector or a matrix a: f(a) = k * a, one k for all\n"
           "entries (the loop and the branch look at the norm and the sum), so d is no longer\n"
           "a scalar.", file=out)
@@ -202,8 +196,6 @@ def exercise_3(out: TextIO) -> None:
 
 
 def exercise_4(out: TextIO, directory: Path) -> Path:
-    import chainrule as cr
-
     path = directory / "sin_and_derivative.png"
     figure = cr.plot(cr.sin, (-2 * np.pi, 2 * np.pi), derivatives=1, path=path)
     xs, ys = figure.axes[0].get_lines()[1].get_data()
@@ -217,14 +209,10 @@ def exercise_4(out: TextIO, directory: Path) -> Path:
 
 def exercise_f(x: Any) -> Any:
     """f(x) = log(x**2) * sin(x) + 1/x, the function of exercises 5 to 7."""
-    import chainrule as cr
-
     return cr.log(x ** 2) * cr.sin(x) + 1 / x
 
 
 def exercise_5(out: TextIO, directory: Path) -> list[Path]:
-    import chainrule as cr
-
     x = cr.tensor(2.0, dtype="float64", requires_grad=True)
     graph = cr.graph(exercise_f(x), names={"x": x}, grads=True,
                      title="f(x) = log(x**2) * sin(x) + 1/x at x = 2")
@@ -250,8 +238,6 @@ def exercise_5(out: TextIO, directory: Path) -> list[Path]:
 
 
 def exercises_6_7(out: TextIO) -> None:
-    import chainrule as cr
-
     forward = cr.explain(exercise_f, 2.0, mode="forward", file=out)
     print(file=out)
     reverse = cr.explain(exercise_f, 2.0, mode="reverse", file=out)
@@ -262,8 +248,6 @@ def exercises_6_7(out: TextIO) -> None:
 
 
 def exercise_8(out: TextIO) -> None:
-    import chainrule as cr
-
     print("When forward, when reverse? Forward mode pushes one tangent per input direction\n"
           "(n passes for n inputs); reverse mode pulls one cotangent per output (m passes),\n"
           "but must keep every intermediate value until the backward pass. Measured on\n"

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..expr import as_function
+from ..functional import grad, jvp
 from ..tensor import Tensor
 from .trace import Vertex, trace
 
@@ -66,8 +67,6 @@ def _local_derivatives(vertex: Vertex) -> list:
 
 def _checks(function: Callable, x: float) -> tuple[float, float]:
     """f'(x) again, by chainrule's own forward mode (``jvp``) and reverse mode (``grad``)."""
-    from ..functional import grad, jvp
-
     primal = np.float64(x)
     _, tangent = jvp(function, (primal,), (np.float64(1.0),))
     return float(tangent), float(grad(function)(primal))

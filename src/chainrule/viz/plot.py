@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import gradients
 from ..expr import Expression, as_function
+from ..node import Node
 from ..tensor import Tensor
 
 _STYLES = ("-", "--", ":", "-.")
@@ -57,8 +59,6 @@ class WorkLimitError(ValueError):
 
 def count_operations(tensor: Any) -> int:
     """The number of recorded operations (graph nodes) that ``tensor`` depends on."""
-    from ..node import Node
-
     start = getattr(tensor, "_node", None)
     if start is None:
         return 0
@@ -94,8 +94,6 @@ def _derivatives_at(
     function: Callable, xs: np.ndarray, order: int, max_operations: int | None = None
 ) -> list[np.ndarray]:
     """[f(xs), f'(xs), ..., f^(order)(xs)], treating f as elementwise."""
-    from ..engine import gradients
-
     x = Tensor(np.asarray(xs, dtype=np.float64), requires_grad=True)
     with np.errstate(all="ignore"), _collector_paused():
         out = function(x)

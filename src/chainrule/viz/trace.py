@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import gradients
 from ..node import Node
 from ..tensor import Tensor
 
@@ -218,8 +219,6 @@ def adjoints(root: Tensor, order: list[Vertex]) -> bool:
     The graph is retained and no ``.grad`` is written; hooks the user registered are set aside
     for the pass. Returns False when this is not possible (freed graph, non-scalar root).
     """
-    from ..engine import gradients
-
     if root._array.size != 1 or not root._rg:
         return False
     nodes = [v for v in order if v.node is not None]
