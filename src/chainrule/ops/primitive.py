@@ -556,33 +556,6 @@ class Primitive:
         """Per-input rules (a variadic primitive uses its one rule for every input)."""
         return rules * count if self.variadic else rules
 
-    # ------------------------------------------------------------------ reverse rule
-    def link(self, node: Node) -> tuple:
-        """The node's saved inputs and output as tensors connected to the graph, so that rules
-        run on them record (create_graph) and carry their tangents (forward over reverse)."""
-        saved = tuple([_linked(value, parent) for value, parent in zip(node.saved, node.parents)])
-        ans = node.ans
-        if ans is not None:
-            linked = Tensor._wrap(ans._array if isinstance(ans, Tensor) else ans, node)
-            if isinstance(ans, Tensor):
-                linked._tangents = ans._tangents
-            ans = linked
-        return saved, ans
-
-    def pullback(self, node: Node, cotangent: Any, differentiable: bool) -> list:
-        """The vjp rules of ``node`` applied to ``cotangent``: one result (or None) per input,
-        in the output's shape (the engine's loop does this inline, then unbroadcasts)."""
-        saved, ans = node.saved, node.ans
-        if differentiable or node.tensor_mode:
-            saved, ans = self.link(node)
-        rules = self.rules(self.vjps, len(node.parents))
-        return [
-            None if parent is None else rule.call(
-                cotangent, saved, ans, node.params, node.shapes, index, node.ans_shape
-            )
-            for index, (parent, rule) in enumerate(zip(node.parents, rules))
-        ]
-
 
 def _compile(signature: str, lines: list[str], **names: Any) -> Callable:
     """A function compiled from generated source lines (``Rule``, recorders, ``apply``)."""
@@ -629,15 +602,6 @@ def _visible_levels(arg: Tensor, levels: set | None) -> set | None:
         if level < ceiling:
             levels = {level} if levels is None else levels | {level}
     return levels
-
-
-def _linked(value: Any, parent: Any) -> Any:
-    """A saved raw value as a tensor connected to the graph it came from."""
-    if value is None or isinstance(value, Tensor) or parent is None:
-        return value
-    if type(parent) is Node:
-        return Tensor._wrap(value, parent)
-    return parent  # a leaf tensor: the value is its data
 
 
 def primitive(impl: Callable | None = None, **options: Any) -> Any:
