@@ -1,4 +1,4 @@
-"""The reverse-mode engine.
+"""The reverse-mode engine: one backward pass over the recorded graph.
 
 Recording. Every primitive applied to a tensor that requires grad makes one :class:`Node`. A node
 knows its primitive, the static parameters, its *parents* (for each input: the node that made
@@ -6,23 +6,23 @@ it, the leaf tensor itself, or None when no gradient flows there) and the raw ar
 derivative rules will read. It never holds its own output tensor, so graphs contain no reference
 cycles and die with the last tensor that points into them.
 
-Backward. ``run`` is one iterative pass, so a graph a million nodes deep is fine. Every node
-carries its creation number, and a node's consumers were all created after it, so taking the
-nodes that have received a cotangent latest-first (a heap) reaches each node only once all its
-consumers have handed it theirs: its cotangent, summed in ``pending``, is complete, and is
-dropped as soon as the node has run. No dependency counting, and nodes no cotangent reaches
-are never visited. Before a node's rules run, it checks that its saved values are still there
-and unchanged (version counters). Each rule's result is summed down to its input's shape here,
-in one place (DESIGN.md decision 2), and cast to its dtype: the shape and dtype of the parent's
-value (its node's output, or the leaf's array), so nodes store none per input. A node's last
-rule may overwrite big arrays that only the engine holds (donation, below ``run``), so a long
-chain of elementwise ops on big arrays runs without new buffers. Leaf gradients are collected and
-written only at the end, so an error leaves every ``.grad`` as it was; ``gradients()`` that
-must refuse an unused input walks the graph first, so that refusal frees nothing.
-
-Writing ``.grad`` (decision 5). A later backward adds into the existing buffer in place, so a
-buffer must belong to its ``.grad`` alone: :func:`_adopt` takes the engine's own fresh arrays
-and copies anything the user or another gradient may hold.
+Backward. :func:`backpropagate` is one iterative loop, so a graph a million nodes deep is fine:
+*schedule* the next node, *receive* its cotangent, run its rules (:func:`pullback`), *send* the
+results to its parents. Every node carries its creation number, and a node's consumers were all
+created after it, so taking the nodes that have received a cotangent latest-first (a heap)
+reaches each node only once all its consumers have handed it theirs: its cotangent, summed
+while pending, is complete, and is dropped as soon as the node has run. No dependency counting,
+and nodes no cotangent reaches are never visited. Receiving checks that the node's saved values
+are still there and unchanged (version counters) and runs its hooks. ``pullback`` checks each
+rule's result against its input, the parent's value (its node's output, or the leaf's array),
+so nodes store no shape or dtype per input: the result of a broadcasting primitive is summed
+down to the input's shape (broadcasting is undone here and nowhere else), any other mismatch is
+a wrong rule and raises; the result is cast to the input's dtype. A node's last rule may
+overwrite big arrays that only the engine holds (:mod:`chainrule.donation`), so a long chain of
+elementwise ops on big arrays runs without new buffers. Leaf gradients are collected and
+written only at the end (:mod:`chainrule.commit`), so an error leaves every ``.grad`` as it
+was; ``gradients()`` that must refuse an unused input walks the graph first, so that refusal
+frees nothing.
 
 Two speeds. Without ``create_graph`` rules run on raw NumPy arrays with recording off: the fast
 first-order path. With ``create_graph`` (or when saved values carry forward-mode tangents) the
@@ -33,130 +33,22 @@ chainrule's own ops, record a new graph: gradients of gradients come for free.
 from __future__ import annotations
 
 import heapq
-import sys
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from .commit import adopt, commit
+from .donation import DONATE_MIN, calibrate, donatable, sum_into
+from .donation import sole_counts as _SOLE  # noqa: F401 - the donation tests read engine._SOLE
+from .hooks import conj_if_complex, leaf_gradient, node_hooks
 from .kernels import sum_axes
 from .modes import state
-from .node import Node, Retain
+from .node import Node
 from .tensor import Tensor
 
 
-def _adopt(array: Any, taken: set) -> np.ndarray:
-    """``array`` itself if it may become a ``.grad`` buffer, else a copy (decision 5).
-
-    A buffer that later backwards add into in place must belong to that ``.grad`` alone. The
-    arrays the engine hands over are results of the rules, with two exceptions handled where
-    they arise: the user's ``gradient=`` is copied on entry and so is what a hook returns. What
-    remains is sharing *within* one pass: a rule that passes its cotangent through unchanged
-    (``add``) gives the same array to two inputs, so ``taken`` holds the ids already adopted.
-    Views and read-only arrays (from ``reshape``, ``broadcast_to``) are always copied.
-    """
-    if (
-        type(array) is np.ndarray
-        and array.base is None
-        and array.flags.writeable
-        and id(array) not in taken
-    ):
-        taken.add(id(array))
-        return array
-    return np.array(array)
-
-
-def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
-    """Sum ``cotangent`` down to ``shape`` (after ``batch_ndim`` leading batch axes)."""
-    gshape = cotangent.shape
-    if gshape[batch_ndim:] == shape:
-        return cotangent
-    target = gshape[:batch_ndim] + shape
-    lead = len(gshape) - batch_ndim - len(shape)
-    axes = tuple(range(batch_ndim, batch_ndim + lead))
-    axes += tuple(
-        batch_ndim + lead + i
-        for i, size in enumerate(shape)
-        if size == 1 and gshape[batch_ndim + lead + i] != 1
-    )
-    if not isinstance(cotangent, Tensor):  # first order: NumPy directly, one reduction
-        if lead < 0:
-            return np.broadcast_to(cotangent, target)
-        # The sum itself when it has the right shape, not a view of it, so that a leaf can
-        # adopt it as its .grad without a copy (_adopt)
-        if not lead:
-            return sum_axes(cotangent, axes, True)
-        if len(axes) == lead:
-            return sum_axes(cotangent, axes, False)
-        return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
-    from .ops import broadcast_to, reshape
-    from .ops import sum as sum_
-
-    if lead < 0:  # a rule returned something smaller: broadcast it up
-        return broadcast_to(cotangent, shape=target)
-    if axes:
-        cotangent = sum_(cotangent, axis=axes)
-    return reshape(cotangent, shape=target)
-
-
-def _cast(cotangent: Any, dtype: np.dtype) -> Any:
-    if cotangent.dtype == dtype:
-        return cotangent
-    if not isinstance(cotangent, Tensor):  # first order: NumPy directly
-        if cotangent.dtype.kind == "c" and dtype.kind != "c":
-            cotangent = cotangent.real
-        return cotangent.astype(dtype)
-    from .ops import astype, real
-
-    if cotangent.dtype.kind == "c" and dtype.kind != "c":
-        cotangent = real(cotangent)
-    return astype(cotangent, dtype=dtype)
-
-
-def _collect(roots: Sequence[Any]) -> dict:
-    """Count, for each node reachable from ``roots``, how many recorded edges point to it
-    (checking each one's saved values on the way)."""
-    deps: dict[Node, int] = {}
-    stack = []
-    for node in roots:
-        if type(node) is Node and node not in deps:
-            deps[node] = 0
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        node.check()
-        for parent in node.parents:
-            if type(parent) is Node:
-                if parent in deps:
-                    deps[parent] += 1
-                else:
-                    deps[parent] = 1
-                    stack.append(parent)
-    return deps
-
-
-_UNUSED = (
-    "one of the differentiated tensors was not used to compute the outputs, so it has no "
-    "gradient; pass allow_unused=True to get None for it, or remove it from the inputs"
-)
-
-
-def _check_used(targets: Sequence[Tensor], roots: Sequence[Tensor], deps: dict) -> None:
-    """Raise, before anything runs or is freed, if a target is not reachable from the roots."""
-    leaves = {id(root) for root in roots if root._node is None}
-    if any(target._node is None for target in targets):
-        for node in deps:
-            for parent in node.parents:
-                if parent is not None and type(parent) is not Node:
-                    leaves.add(id(parent))
-    for target in targets:
-        used = target._node in deps if target._node is not None else id(target) in leaves
-        if not used:
-            raise RuntimeError(_UNUSED)
-
-
-def run(
+def backpropagate(
     roots: Sequence[Tensor],
     cotangents: Sequence[Any],
     *,
@@ -176,53 +68,84 @@ def run(
     Returns ``(leaf_grads, captured, retained)``: summed cotangents of the leaves reached
     (keyed by ``id``, with the leaf); for each non-leaf target tensor, the cotangent of its
     node; and the ``(tensor ref, gradient)`` pairs of tensors that ``retain_grad`` (written by
-    :func:`commit`).
+    :func:`~chainrule.commit.commit`).
     """
-    pending: dict[Any, Any] = {}
-    leaves: dict[int, list] = {}
-    retained: list = []
-    for root, cotangent in zip(roots, cotangents, strict=True):
-        node = root._node
-        if node is None:
-            if root._rg:
-                _add_leaf(leaves, root, cotangent)
-            continue
-        pending[node] = pending[node] + cotangent if node in pending else cotangent
+    flow = _Pass(roots, cotangents, create_graph)
     if targets and not allow_unused:
-        _check_used(targets, roots, _collect(list(pending)))
-    capture = {t._node for t in targets if t._node is not None} if targets else ()
-    if capture and len(capture) == len(targets):
-        # Only intermediates are wanted: nothing made before the earliest of them can be on
-        # a path from the roots to one (a node's consumers come after it), so those nodes,
-        # and the earliest itself, are constants to this pass: their rules do not run, their
-        # hooks do not fire and their saved values stay, as torch.autograd.grad stops there.
-        floor = min(node.seq for node in capture)
-        below = constant
-        constant = (lambda node: node.seq <= floor) if below is None else (
-            lambda node: node.seq <= floor or below(node)
-        )
-    captured: dict[Node, Any] = {}
-    # Every consumer of a node was created after it, so taking nodes latest-first (a heap on
-    # creation order) reaches each one only once all of its consumers have run and its
-    # cotangent in ``pending`` is complete. A node no cotangent reaches is never visited.
-    heap = [(-node.seq, node) for node in pending]
-    heapq.heapify(heap)
-
+        _check_used(targets, roots, _reachable(flow.pending))
+    flow.stop_at(targets, constant)
+    free = not retain_graph
+    send = flow.send
     previous = state.grad_enabled
-    state.grad_enabled = create_graph
+    state.grad_enabled = create_graph  # the rules record only to differentiate them again
     try:
-        following = None  # the next node, when it is known without the heap (see below)
+        for node, cotangent in flow.received():
+            pullback(node, cotangent, create_graph, free, batch_ndim, send)
+    finally:
+        state.grad_enabled = previous
+    return flow.leaves, flow.captured, flow.retained
+
+
+class _Pass:
+    """One backward pass's cotangents in flight: ``pending`` (node -> its cotangent so far),
+    the nodes waiting in creation order, what the pass captures and collects."""
+
+    __slots__ = (
+        "pending", "heap", "following", "leaves", "retained", "captured", "capture", "constant",
+        "create_graph",
+    )
+
+    def __init__(self, roots: Sequence[Tensor], cotangents: Sequence[Any], create_graph: bool):
+        self.pending: dict[Node, Any] = {}
+        self.leaves: dict[int, list] = {}  # id(leaf) -> [leaf, its summed cotangent]
+        self.retained: list = []
+        self.captured: dict[Node, Any] = {}
+        self.capture: Any = ()
+        self.constant: Callable[[Node], bool] | None = None
+        self.create_graph = create_graph
+        for root, cotangent in zip(roots, cotangents, strict=True):
+            node = root._node
+            if node is not None:
+                pending = self.pending
+                pending[node] = pending[node] + cotangent if node in pending else cotangent
+            elif root._rg:
+                self._add_leaf(root, cotangent)
+        self.heap = [(-node.seq, node) for node in self.pending]
+        heapq.heapify(self.heap)
+        self.following: Node | None = None  # the next node, when known without the heap
+
+    def stop_at(self, targets: Sequence[Tensor] | None, constant: Callable | None) -> None:
+        """Capture the cotangents of the targets that are not leaves. When only such are
+        wanted, nothing made before the earliest of them can be on a path from the roots to
+        one (a node's consumers come after it), so those nodes, and the earliest itself, are
+        constants to this pass: their rules do not run, their hooks do not fire and their saved
+        values stay, as torch.autograd.grad stops there."""
+        capture = {t._node for t in targets if t._node is not None} if targets else ()
+        if capture and len(capture) == len(targets):
+            floor = min(node.seq for node in capture)
+            below = constant
+            constant = (lambda node: node.seq <= floor) if below is None else (
+                lambda node: node.seq <= floor or below(node)
+            )
+        self.capture, self.constant = capture, constant
+
+    def received(self) -> Iterator[tuple[Node, Any]]:
+        """Schedule and receive: each node that has a cotangent, latest-created first, with that
+        cotangent, now complete (see the module docstring), after the node's checks and hooks.
+        A node that is a constant to this pass is skipped (its cotangent captured if wanted)."""
+        heap, pending, capture, constant = self.heap, self.pending, self.capture, self.constant
         while True:
-            if following is not None:
-                node, following = following, None
+            node = self.following
+            if node is not None:
+                self.following = None
             elif heap:
                 node = heapq.heappop(heap)[1]
             else:
-                break
+                return
+            cotangent = pending.pop(node)
             if constant is not None and constant(node):
-                cotangent = pending.pop(node)
-                if capture and node in capture:
-                    captured[node] = cotangent
+                if node in capture:
+                    self.captured[node] = cotangent
                 continue
             versions = node.versions
             # (inline for the commonest case, one saved value unchanged)
@@ -230,277 +153,230 @@ def run(
                 len(versions) != 2 or versions[0][0] != versions[1]
             ):
                 node.check()
-            cotangent = pending.pop(node)
             if node.hooks:
-                cotangent = _node_hooks(node.hooks, cotangent, create_graph, retained)
+                cotangent = node_hooks(node.hooks, cotangent, self.create_graph, self.retained)
             if capture and node in capture:
-                captured[node] = cotangent
-            prim = node.prim
-            parents = node.parents
-            saved = node.saved
-            ans = node.ans
-            if create_graph or node.tensor_mode:
-                saved, ans = prim.link(node)
-            rules = prim.vjps * len(parents) if prim.variadic else prim.vjps
-            params = node.params
-            shapes = node.shapes
-            ans_shape = node.ans_shape
-            if not retain_graph:
-                node.saved = node.ans = None
-            last = -1  # the last rule to run, which may overwrite what only the engine holds
-            if (
-                type(cotangent) is np.ndarray and cotangent.size >= DONATE_MIN
-                and not (create_graph or node.tensor_mode)
-            ):
-                last = len(parents) - 1
-                while parents[last] is None:
-                    last -= 1
-            for i, parent in enumerate(parents):
-                if parent is None:
-                    continue
-                if i == last and rules[i].donates:  # (read after the other rules have run)
-                    donated = _donatable(cotangent, saved, ans, retain_graph)
-                    grad = rules[i].call(
-                        cotangent, saved, ans, params, shapes, i, ans_shape, donated
-                    )
-                else:
-                    grad = rules[i].call(cotangent, saved, ans, params, shapes, i, ans_shape)
-                if grad is None:  # a symbolic zero
-                    continue
-                # The parent's value: its shape and dtype are what the gradient must have.
-                if type(parent) is Node:
-                    shape, dtype = parent.ans_shape, parent.ans_dtype
-                else:
-                    shape, dtype = parent._array.shape, parent._array.dtype
-                # Decision 2: broadcasting is undone here, and only here.
-                if grad.shape != shape and grad.shape[batch_ndim:] != shape:
-                    grad = unbroadcast(grad, shape, batch_ndim)
-                if grad.dtype is not dtype and grad.dtype != dtype:  # (NumPy's are singletons)
-                    grad = _cast(grad, dtype)
-                if type(parent) is Node:
-                    if parent in pending:
-                        pending[parent] = _sum_into(pending[parent], grad)
-                    else:
-                        pending[parent] = grad
-                        # A chain (the heap empty, one new parent) needs no heap: this
-                        # parent is next. A second new parent sends both to the heap.
-                        if following is None and not heap:
-                            following = parent
-                        else:
-                            if following is not None:
-                                heapq.heappush(heap, (-following.seq, following))
-                                following = None
-                            heapq.heappush(heap, (-parent.seq, parent))
-                else:
-                    _add_leaf(leaves, parent, grad)
-            # Let go of this node's arrays, so that the next node may be given them (donation)
-            grad = cotangent = saved = ans = None
-    finally:
-        state.grad_enabled = previous
-    return leaves, captured, retained
+                self.captured[node] = cotangent
+            yield node, cotangent
+
+    def send(self, parent: Any, grad: Any) -> None:
+        """Hand a parent its cotangent: summed into what it has pending (a node) or collected
+        (a leaf)."""
+        if type(parent) is not Node:
+            self._add_leaf(parent, grad)
+            return
+        pending = self.pending
+        if parent in pending:
+            pending[parent] = sum_into(pending[parent], grad)
+            return
+        pending[parent] = grad
+        # A chain (the heap empty, one new parent) needs no heap: this parent is next. A second
+        # new parent sends both to the heap.
+        if self.following is None and not self.heap:
+            self.following = parent
+        else:
+            if self.following is not None:
+                heapq.heappush(self.heap, (-self.following.seq, self.following))
+                self.following = None
+            heapq.heappush(self.heap, (-parent.seq, parent))
+
+    def _add_leaf(self, leaf: Tensor, grad: Any) -> None:
+        entry = self.leaves.get(id(leaf))
+        if entry is None:
+            self.leaves[id(leaf)] = [leaf, grad]
+        else:
+            entry[1] = sum_into(entry[1], grad)
 
 
-# Donation. A big array that only the engine holds may be overwritten by the last rule a node
-# runs (no later rule reads it), which spares NumPy an allocation (and the page faults of a
-# fresh buffer): the node's cotangent, and, once the graph is being freed, its saved inputs
-# and output. Only the reference count sees every way a user can hold an array (a tensor, a
-# view, ``t.numpy()``, a hook's argument kept aside...), so "only the engine holds it" is read
-# off ``sys.getrefcount``. How many references the engine's own frames add depends on the
-# interpreter (Python 3.10 keeps call arguments on the caller's stack, 3.11+ moves them), so
-# no number is written here: at import, ``_calibrate`` runs the very functions below on probe
-# arrays held exactly as ``run`` holds its arrays, finds the count at which each is sole, and
-# checks that one reference more is refused. If that check fails (an interpreter whose counts
-# do not behave, or one without a GIL), donation is switched off. Views and read-only arrays
-# are never donated; small arrays are not worth the check.
-DONATE_MIN = 1 << 12
+def pullback(
+    node: Node, cotangent: Any, differentiable: bool = False, free: bool = False,
+    batch_ndim: int = 0, send: Callable[[Any, Any], None] | None = None,
+) -> list | None:
+    """The reverse rules of ``node`` applied to ``cotangent``: for each input, the cotangent it
+    receives, in that input's shape and dtype, handed to ``send(parent, cotangent)`` as soon as
+    it is computed (where none flows, nothing is sent); without ``send``, the list of them (None
+    where none flows).
 
-# The highest reference count at which an array is the engine's alone, for each way the
-# engine holds one: (a node's cotangent, a saved input, a node's output, a running sum).
-# None until calibrated (nothing is donated then).
-_SOLE: list = [None, None, None, None]
-
-
-def _yours(array: Any, count: int, sole: Any) -> bool:
-    return count <= sole and array.base is None and array.flags.writeable
-
-
-def _donatable(cotangent: np.ndarray, saved: tuple, ans: Any, retain_graph: bool) -> list:
-    """The ids of the arrays nobody but the engine holds (see DONATE_MIN)."""
-    sole = _SOLE
-    if sole[0] is None:
-        return []
-    donated = []
-    if _yours(cotangent, sys.getrefcount(cotangent), sole[0]):
-        donated.append(id(cotangent))
-    if not retain_graph:  # the node has let go of its saved values: ``run`` alone holds them
-        for value in saved:
-            if type(value) is np.ndarray and _yours(value, sys.getrefcount(value), sole[1]):
-                donated.append(id(value))
-        if type(ans) is np.ndarray and _yours(ans, sys.getrefcount(ans), sole[2]):
-            donated.append(id(ans))
-    return donated
-
-
-def _sum_into(total: Any, grad: Any) -> Any:
-    """``total + grad``, added in place when only the engine holds ``total`` (a cotangent being
-    summed in ``pending``, or a leaf's in ``leaves``)."""
-    if (
-        type(total) is np.ndarray and type(grad) is np.ndarray and _SOLE[3] is not None
-        and _yours(total, sys.getrefcount(total), _SOLE[3])
-        and total.shape == grad.shape and total.dtype == grad.dtype
-    ):
-        return np.add(total, grad, out=total)
-    return total + grad
-
-
-def _probe() -> np.ndarray:
-    return np.zeros(2)
-
-
-def _calibrate() -> None:
-    """Set ``_SOLE`` by running ``_donatable`` and ``_sum_into`` on probes held as ``run`` holds
-    its arrays (a local cotangent, output and tuple of saved values; a running sum in a dict or
-    a list), or leave donation off if one reference more is not told apart."""
-    if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
-        return  # free-threaded: counts are split between threads, do not rely on them
-    found: list = [None, None, None, None]
-    for limit in range(1, 32):
-        _SOLE[:] = [limit] * 4
-        cotangent, saved, ans = _probe(), (_probe(),), _probe()
-        donated = _donatable(cotangent, saved, ans, False)
-        for slot, array in enumerate((cotangent, saved[0], ans)):
-            if found[slot] is None and id(array) in donated:
-                found[slot] = limit
-        pending = {0: _probe()}
-        if found[3] is None and _sum_into(pending[0], pending[0] * 0) is pending[0]:
-            found[3] = limit
-        if None not in found:
-            break
-    _SOLE[:] = found
-    if None in found or not _refuses_one_more():
-        _SOLE[:] = [None, None, None, None]
-
-
-def _refuses_one_more() -> bool:
-    """Whether arrays the calibrated counts call sole are, and one more reference is seen."""
-    cotangent, saved, ans = _probe(), (_probe(),), _probe()
-    if len(_donatable(cotangent, saved, ans, False)) != 3:
-        return False
-    kept = [_probe(), _probe(), _probe()]
-    cotangent, saved, ans = kept[0], (kept[1],), kept[2]
-    if _donatable(cotangent, saved, ans, False):
-        return False
-    leaves = {0: [None, _probe()]}
-    entry = leaves[0]
-    if _sum_into(entry[1], entry[1] * 0) is not entry[1]:  # held by a list, sole
-        return False
-    kept_sum = entry[1]
-    return _sum_into(entry[1], kept_sum * 0) is not kept_sum
-
-
-_calibrate()
-
-
-def _node_hooks(hooks: list, cotangent: Any, create_graph: bool, retained: list) -> Any:
-    """A node's hooks on its cotangent, which they see (and return) in the user's convention.
-
-    On the fast path what flows on is a copy of what the hooks saw, which the user may keep, so
-    that a later in-place accumulation cannot reach it.
+    ``differentiable``: the rules run on tensors linked to the graph, and record. ``free``: the
+    node lets go of its saved values (``retain_graph`` off). On the first-order path the caller
+    gives ``cotangent`` up: the last rule may overwrite it, and the freed values, when nothing
+    else holds them (:mod:`chainrule.donation`). ``batch_ndim``: the cotangent's leading batch
+    axes, which every result keeps.
     """
-    flowing = isinstance(cotangent, Tensor)  # recorded, or carrying tangents: keep it whole
-    # The hooks get an array of their own: one may change it in place, and the engine's may be
-    # on its way to other inputs too (``add`` hands the same cotangent to both).
-    grad = _flip(cotangent if flowing else Tensor._wrap(np.array(cotangent)))
-    grad = _flip(_run_hooks(hooks, grad, retained))
-    if flowing or create_graph:  # (a tensor is never summed into in place)
-        return grad
-    return np.array(grad._array)
-
-
-def _run_hooks(hooks: list, grad: Tensor, retained: list | None) -> Tensor:
-    """Call each hook with the gradient; a result that is not None replaces it (checked: same
-    shape, a floating dtype cast to the gradient's). ``retain_grad``'s hook (:class:`Retain`,
-    last) puts the gradient in ``retained`` instead."""
-    for hook in hooks:
-        if type(hook) is Retain:
-            if retained is not None:
-                retained.append((hook.ref, grad))
+    parents = node.parents
+    saved, ans = node.saved, node.ans
+    last = -1  # the last rule to run, which may overwrite what only the engine holds
+    if differentiable or node.tensor_mode:
+        saved, ans = link(node)
+    elif type(cotangent) is np.ndarray and cotangent.size >= DONATE_MIN:
+        last = len(parents) - 1
+        while parents[last] is None:
+            last -= 1
+    if free:
+        node.saved = node.ans = None
+    prim = node.prim
+    rules = prim.vjps * len(parents) if prim.variadic else prim.vjps
+    params, shapes, ans_shape = node.params, node.shapes, node.ans_shape
+    grads = None if send is not None else [None] * len(parents)
+    index = -1
+    for parent in parents:
+        index += 1
+        if parent is None:
             continue
-        result = hook(grad)
-        if result is not None:
-            grad = _hook_result(hook, grad, result)
-    return grad
+        rule = rules[index]
+        if index == last and rule.donates:  # (what is donated is read after the other rules)
+            donated = donatable(cotangent, saved, ans, free)
+            grad = rule.call(cotangent, saved, ans, params, shapes, index, ans_shape, donated)
+        else:
+            grad = rule.call(cotangent, saved, ans, params, shapes, index, ans_shape)
+        if grad is None:  # a symbolic zero
+            continue
+        # The parent's value: its shape and dtype are what the gradient must have.
+        if type(parent) is Node:
+            shape, dtype = parent.ans_shape, parent.ans_dtype
+        else:
+            shape, dtype = parent._array.shape, parent._array.dtype
+        if grad.shape != shape and grad.shape[batch_ndim:] != shape:
+            grad = _summed_to_shape(grad, shape, node, index, batch_ndim)
+        if grad.dtype is not dtype and grad.dtype != dtype:  # (NumPy's are singletons)
+            grad = _cast(grad, dtype)
+        if send is None:
+            grads[index] = grad
+        else:
+            send(parent, grad)
+    return grads
 
 
-def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:
-    """What a hook returned, as the gradient that flows on: refused if it is not an array of
-    the gradient's shape and kind (real or complex floating); another precision is cast."""
-    name = getattr(hook, "__qualname__", None) or repr(hook)
-    if not isinstance(result, Tensor):
-        if not isinstance(result, (np.ndarray, np.generic)):
-            raise TypeError(
-                f"hook '{name}' returned a {type(result).__name__}; a hook returns a tensor of "
-                f"the gradient's shape, or None to leave the gradient as it is"
-            )
-        result = Tensor._wrap(np.asarray(result))
-    if result._array.shape != grad._array.shape:
-        raise RuntimeError(
-            f"hook '{name}' has changed the size of value: the gradient has shape "
-            f"{grad._array.shape} and the hook returned shape {result._array.shape}; a hook must "
-            f"return a gradient of the same shape (or None)"
-        )
-    dtype = grad._array.dtype
-    if result._array.dtype != dtype:
-        kind = result._array.dtype.kind
-        if kind not in "fc" or (kind == "c") != (dtype.kind == "c"):
-            raise RuntimeError(
-                f"hook '{name}' has changed the type of value from {dtype} to "
-                f"{result._array.dtype}; a hook must return a {dtype} gradient (another "
-                f"floating precision is cast to it)"
-            )
-        result = result.astype(dtype)
-    return result
+def link(node: Node) -> tuple:
+    """The node's saved inputs and output as tensors connected to the graph, so that rules run
+    on them record (create_graph) and carry their tangents (forward over reverse)."""
+    saved = tuple([_linked(value, parent) for value, parent in zip(node.saved, node.parents)])
+    ans = node.ans
+    if ans is not None:
+        linked = Tensor._wrap(ans._array if isinstance(ans, Tensor) else ans, node)
+        if isinstance(ans, Tensor):
+            linked._tangents = ans._tangents
+        ans = linked
+    return saved, ans
 
 
-def _leaf_grad(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
-    """A leaf's gradient in the user's convention, after the leaf's hooks."""
-    grad = _flip(grad)
-    hooks = leaf._hooks
-    if not hooks:
-        return grad
-    if isinstance(grad, Tensor):
-        return _run_hooks(hooks, grad, None)
-    grad = _run_hooks(hooks, Tensor._wrap(np.array(grad)), None)  # (their own, as above)
-    return grad if create_graph else np.array(grad._array)
-
-
-def _flip(value: Any) -> Any:
-    """Between the engine's convention for complex cotangents and the user's: the conjugate.
-
-    Rules are transposes of their tangent rules (``g * f'(z)``, as JAX's and HIPS autograd's),
-    with no conjugates to get wrong; the user sees PyTorch's convention (for a real loss L,
-    the gradient of z is dL/dRe z + i dL/dIm z, so that ``z -= lr * z.grad`` descends), which
-    is the conjugate. Cotangents are conjugated where they enter (``gradient=``) and leave
-    (``.grad``, ``gradients``, hooks). Real values are their own conjugates."""
-    if value.dtype.kind != "c":
+def _linked(value: Any, parent: Any) -> Any:
+    """A saved raw value as a tensor connected to the graph it came from."""
+    if value is None or isinstance(value, Tensor) or parent is None:
         return value
-    if isinstance(value, Tensor):
-        from .ops import conj
-
-        return conj(value)
-    return np.conj(value)
+    if type(parent) is Node:
+        return Tensor._wrap(value, parent)
+    return parent  # a leaf tensor: the value is its data
 
 
-def _add_leaf(leaves: dict, leaf: Tensor, grad: Any) -> None:
-    entry = leaves.get(id(leaf))
-    if entry is None:
-        leaves[id(leaf)] = [leaf, grad]
-    else:
-        entry[1] = _sum_into(entry[1], grad)
+# Primitives whose reverse rules return the broadcast shape of their output, but that the op
+# table does not declare ``broadcasting`` (its flag for elementwise ops).
+_ALSO_BROADCASTING = frozenset({"broadcast_to", "matmul", "solve_matrix"})
+
+
+def _summed_to_shape(grad: Any, shape: tuple, node: Node, index: int, batch_ndim: int) -> Any:
+    """A rule's result that has not its input's ``shape``: summed down to it if the primitive
+    broadcasts its inputs; any other mismatch is a wrong rule, named in the error."""
+    prim = node.prim
+    found = grad.shape[batch_ndim:]
+    broadcasting = prim.broadcasting or prim.name in _ALSO_BROADCASTING
+    if broadcasting and len(found) >= len(shape) and all(
+        size in (1, other) for size, other in zip(reversed(shape), reversed(found))
+    ):
+        return unbroadcast(grad, shape, batch_ndim)
+    name = prim.inputs[index] if index < len(prim.inputs) else f"{prim.variadic}[{index}]"
+    batch = f" (after {batch_ndim} batch axes)" if batch_ndim else ""
+    raise RuntimeError(
+        f"the reverse rule of {prim.name} for input {index} ({name}) returned shape "
+        f"{tuple(grad.shape)}, but that input has shape {shape}{batch}: a rule must return a "
+        f"cotangent of its input's shape"
+        + ("" if broadcasting else f" ({prim.name} is not declared broadcasting)")
+    )
+
+
+def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
+    """Sum ``cotangent`` down to ``shape`` (after ``batch_ndim`` leading batch axes), which
+    it broadcasts to."""
+    gshape = cotangent.shape
+    if gshape[batch_ndim:] == shape:
+        return cotangent
+    target = gshape[:batch_ndim] + shape
+    lead = len(gshape) - batch_ndim - len(shape)
+    axes = tuple(range(batch_ndim, batch_ndim + lead))
+    axes += tuple(
+        batch_ndim + lead + i
+        for i, size in enumerate(shape)
+        if size == 1 and gshape[batch_ndim + lead + i] != 1
+    )
+    if not isinstance(cotangent, Tensor):  # first order: NumPy directly, one reduction
+        # The sum itself when it has the right shape, not a view of it, so that a leaf can
+        # adopt it as its .grad without a copy
+        if not lead:
+            return sum_axes(cotangent, axes, True)
+        if len(axes) == lead:
+            return sum_axes(cotangent, axes, False)
+        return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
+    from .ops import reshape
+    from .ops import sum as sum_
+
+    if axes:
+        cotangent = sum_(cotangent, axis=axes)
+    return reshape(cotangent, shape=target)
+
+
+def _cast(cotangent: Any, dtype: np.dtype) -> Any:
+    if cotangent.dtype == dtype:
+        return cotangent
+    if not isinstance(cotangent, Tensor):  # first order: NumPy directly
+        if cotangent.dtype.kind == "c" and dtype.kind != "c":
+            cotangent = cotangent.real
+        return cotangent.astype(dtype)
+    from .ops import astype, real
+
+    if cotangent.dtype.kind == "c" and dtype.kind != "c":
+        cotangent = real(cotangent)
+    return astype(cotangent, dtype=dtype)
+
+
+calibrate(backpropagate)
+
+
+def _reachable(nodes: Any) -> set:
+    """The nodes reachable from ``nodes`` (checking each one's saved values on the way)."""
+    reached = {node for node in nodes if type(node) is Node}
+    stack = list(reached)
+    while stack:
+        node = stack.pop()
+        node.check()
+        for parent in node.parents:
+            if type(parent) is Node and parent not in reached:
+                reached.add(parent)
+                stack.append(parent)
+    return reached
+
+
+_UNUSED = (
+    "one of the differentiated tensors was not used to compute the outputs, so it has no "
+    "gradient; pass allow_unused=True to get None for it, or remove it from the inputs"
+)
+
+
+def _check_used(targets: Sequence[Tensor], roots: Sequence[Tensor], reached: set) -> None:
+    """Raise, before anything runs or is freed, if a target is not reachable from the roots."""
+    leaves = {id(root) for root in roots if root._node is None}
+    if any(target._node is None for target in targets):
+        for node in reached:
+            for parent in node.parents:
+                if parent is not None and type(parent) is not Node:
+                    leaves.add(id(parent))
+    for target in targets:
+        used = target._node in reached if target._node is not None else id(target) in leaves
+        if not used:
+            raise RuntimeError(_UNUSED)
 
 
 def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
-    """The cotangent a root starts with, in the engine's convention (see ``_flip``)."""
+    """The cotangent a root starts with, in the engine's convention (see ``conj_if_complex``)."""
     if gradient is None:
         if root._array.size != 1 and not root._implicit_sum:
             raise RuntimeError(
@@ -533,9 +409,9 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
             # recorded, or carrying forward-mode tangents (jvp of a vjp): it flows as a tensor
             if gradient.dtype != root.dtype:
                 gradient = gradient.astype(root.dtype)
-            return _flip(gradient)
+            return conj_if_complex(gradient)
         # A copy: the caller keeps ``gradient``, and it may flow unchanged into a ``.grad``.
-        cotangent = _flip(np.array(cotangent, dtype=root._array.dtype))
+        cotangent = conj_if_complex(np.array(cotangent, dtype=root._array.dtype))
     return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 
@@ -577,63 +453,19 @@ def backward(
     if inputs is not None:
         targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         targets = list({id(target): target for target in targets}.values())  # each once
-    leaves, captured, retained = run(
+    leaves, captured, retained = backpropagate(
         roots, cotangents, retain_graph=retain_graph, create_graph=create_graph,
         targets=targets,
     )
     # Every hook runs before anything is written: a hook that raises leaves every .grad alone.
-    writes = [(leaf, _leaf_grad(leaf, grad, create_graph)) for leaf, grad in leaves.values()]
+    writes = [(leaf, leaf_gradient(leaf, grad, create_graph)) for leaf, grad in leaves.values()]
     if targets is not None:
         allowed = {id(t) for t in targets if t._node is None}
         writes = [(leaf, grad) for leaf, grad in writes if id(leaf) in allowed]
         for target in targets:
             if target._node is not None and target._node in captured:
-                writes.append((target, _flip(captured[target._node])))
+                writes.append((target, conj_if_complex(captured[target._node])))
     commit(writes, retained, create_graph)
-
-
-# Writing gradients into ``.grad``: one backward's writes happen together under this lock, so
-# that threads running backward into the same leaves lose no addition (np.add releases the GIL).
-_GRAD_LOCK = threading.Lock()
-
-
-def commit(writes: list, retained: list, create_graph: bool) -> None:
-    """Write a finished pass's gradients: ``writes`` (tensor, gradient) by each tensor's
-    ``grad_req``, and the gradients of tensors that ``retain_grad`` (summed into their
-    ``.grad``). Nothing here can fail once the pass has run (``.grad`` is checked when
-    assigned), so a backward writes all of its gradients or none."""
-    taken: set = set()
-    with _GRAD_LOCK:
-        for tensor, grad in writes:
-            _accumulate(tensor, grad, create_graph, taken)
-        for ref, grad in retained:
-            owner = ref()
-            if owner is not None:
-                owner._grad = grad if owner._grad is None else owner._grad + grad
-
-
-def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None:
-    """Write one backward's gradient into ``leaf.grad`` by the leaf's ``grad_req``."""
-    req = leaf._grad_req
-    if req == "null" or not leaf._rg:  # (requires_grad_(False) since the graph was made)
-        return
-    current = leaf._grad
-    if create_graph or isinstance(grad, Tensor):
-        grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad, cls=leaf._op_class)
-        leaf._grad = grad if req == "write" or current is None else current + grad
-        return
-    if current is None:
-        leaf._grad = Tensor._wrap(_adopt(grad, taken), cls=leaf._op_class)
-        return
-    buffer = current._array
-    if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
-        current._array = buffer = np.array(buffer)
-    # Decision 5: reuse the buffer the user already has (and may hold references to).
-    if req == "write":
-        np.copyto(buffer, grad)
-    else:
-        np.add(buffer, grad, out=buffer)
-    current._version[0] += 1
 
 
 def gradients(
@@ -657,9 +489,46 @@ def gradients(
     >>> dx, cr.gradients(dx, x)[0]
     (tensor(6., grad_fn=<MultiplyBackward>), tensor(2.))
     """
-    single_output = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_output else list(outputs)
-    inputs_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs, grad_outputs = _outputs_and_weights(outputs, grad_outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    _check_inputs(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if batch_ndim:
+        cotangents = [conj_if_complex(cotangent) for cotangent in grad_outputs]
+    else:
+        cotangents = [
+            _root_cotangent(output, gradient, create_graph)
+            for output, gradient in zip(outputs, grad_outputs, strict=True)
+        ]
+    leaves, captured, retained = backpropagate(
+        outputs, cotangents, retain_graph=retain_graph, create_graph=create_graph,
+        targets=inputs, batch_ndim=batch_ndim, allow_unused=allow_unused,
+        constant=constant,
+    )
+    results = []
+    taken: set = set()
+    for tensor in inputs:
+        if tensor._node is None:
+            entry = leaves.get(id(tensor))
+            grad = None if entry is None else leaf_gradient(tensor, entry[1], create_graph)
+        else:
+            grad = captured.get(tensor._node)
+            grad = None if grad is None else conj_if_complex(grad)
+        if grad is None and not allow_unused:
+            raise RuntimeError(_UNUSED)
+        if grad is not None and not isinstance(grad, Tensor):
+            # Two inputs may receive the same array (``add`` passes it through): one each.
+            grad = Tensor._wrap(adopt(grad, taken), cls=tensor._op_class)
+        results.append(grad)
+    if not batch_ndim:  # (as PyTorch, retain_grad sees this pass too, unless batched)
+        commit([], retained, create_graph)
+    return tuple(results)
+
+
+def _outputs_and_weights(outputs: Any, grad_outputs: Any) -> tuple[list, list]:
+    """``gradients``' outputs and their weights (None: implicit), as lists of one per output."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
@@ -669,45 +538,14 @@ def gradients(
             f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output"
         )
     _check_roots(outputs)
-    for tensor in inputs_list:
+    return outputs, grad_outputs
+
+
+def _check_inputs(inputs: list) -> None:
+    for tensor in inputs:
         if not isinstance(tensor, Tensor):
             raise TypeError(f"inputs must be tensors, got {type(tensor).__name__}")
         if not tensor._rg:
             raise RuntimeError(
                 "one of the inputs does not require grad; create it with requires_grad=True"
             )
-    if retain_graph is None:
-        retain_graph = create_graph
-    if batch_ndim:
-        cotangents = [_flip(cotangent) for cotangent in grad_outputs]
-    else:
-        cotangents = [
-            _root_cotangent(output, gradient, create_graph)
-            for output, gradient in zip(outputs, grad_outputs, strict=True)
-        ]
-    leaves, captured, retained = run(
-        outputs, cotangents, retain_graph=retain_graph, create_graph=create_graph,
-        targets=inputs_list, batch_ndim=batch_ndim, allow_unused=allow_unused,
-        constant=constant,
-    )
-    results = []
-    taken: set = set()
-    for tensor in inputs_list:
-        if tensor._node is None:
-            entry = leaves.get(id(tensor))
-            grad = _leaf_grad(tensor, entry[1], create_graph) if entry is not None else None
-        else:
-            grad = captured.get(tensor._node)
-            grad = None if grad is None else _flip(grad)
-        if grad is None:
-            if not allow_unused:
-                raise RuntimeError(_UNUSED)
-            results.append(None)
-            continue
-        if not isinstance(grad, Tensor):
-            # Two inputs may receive the same array (``add`` passes it through): one each.
-            grad = Tensor._wrap(_adopt(grad, taken), cls=tensor._op_class)
-        results.append(grad)
-    if not batch_ndim:  # (as PyTorch, retain_grad sees this pass too, unless batched)
-        commit([], retained, create_graph)
-    return tuple(results)

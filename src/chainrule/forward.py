@@ -62,10 +62,7 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
                 tangent_shape = tangent.shape
                 lead = tangent_shape[: len(tangent_shape) - ndim]
                 if lead and pad and ndim < out_ndim:
-                    from .ops import reshape
-
-                    padded = lead + (1,) * (out_ndim - ndim) + shapes[index]
-                    tangent = reshape(tangent, shape=padded)
+                    tangent = _padded(tangent, lead, out_ndim - ndim, shapes[index])
                 part = rule.call(tangent, args, result, params, shapes, index, out_shape)
                 if part is None:  # a symbolic zero (sign's tangent for real values, say)
                     continue
@@ -76,16 +73,8 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
                     total = total + part
             if total is None:
                 continue
-            if total.shape != batch + out_shape:
-                from .ops import broadcast_to
-
-                total = broadcast_to(total, shape=batch + out_shape)
-            if total.dtype != out_dtype:
-                from .ops import astype, real
-
-                if total.dtype.kind == "c" and out_dtype.kind != "c":
-                    total = real(total)  # a real output's tangent is real
-                total = astype(total, dtype=out_dtype)
+            if total.shape != batch + out_shape or total.dtype != out_dtype:
+                total = _as_output(total, batch + out_shape, out_dtype)
             tangents[level] = total
     finally:
         state.ceiling = previous
@@ -95,6 +84,30 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     node = result._node
     if node is not None and isinstance(node.ans, Tensor):
         node.ans._tangents = result._tangents
+
+
+def _padded(tangent: Any, lead: tuple, missing: int, shape: tuple) -> Any:
+    """A batched tangent with axes of 1 between its batch and its value's shape, so that it
+    broadcasts against the output's batch instead of pairing with it (see above)."""
+    from .ops import reshape
+
+    return reshape(tangent, shape=lead + (1,) * missing + shape)
+
+
+def _as_output(total: Any, shape: tuple, dtype: np.dtype) -> Any:
+    """The summed tangent in the output's (batched) shape and dtype: broadcast up (a tangent
+    of an input that broadcast), cast, and real for a real output."""
+    if total.shape != shape:
+        from .ops import broadcast_to
+
+        total = broadcast_to(total, shape=shape)
+    if total.dtype != dtype:
+        from .ops import astype, real
+
+        if total.dtype.kind == "c" and dtype.kind != "c":
+            total = real(total)  # a real output's tangent is real
+        total = astype(total, dtype=dtype)
+    return total
 
 
 # Level numbers are never reused: a tensor that escapes a finished jvp (stored aside by the

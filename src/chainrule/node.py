@@ -37,7 +37,7 @@ class Node:
         # The inputs' shapes, only for primitives whose rules read them (``x_shape``). The
         # engine sums and casts a rule's result to the shape and dtype of its parent's value.
         "shapes": "{shapes}",
-        # Creation order: a node's parents were all made before it (see ``run``).
+        # Creation order: a node's parents were all made before it (see ``engine.backpropagate``).
         "seq": "next(creation_order)",
         "hooks": "None",
         # Saved values are tensors carrying forward-mode tangents (see forward.py), so the

@@ -122,7 +122,7 @@ def _tangent_rule(prim: Primitive, derivative: Any) -> Callable:
 def _product(cotangent: np.ndarray, factor: Any, values: tuple, donated: Any) -> Any:
     """``cotangent * factor``, written into ``factor`` when the derivative has just made it (an
     array that is none of its arguments, nor a view) or the engine donated it, else into the
-    cotangent when donated (see engine.run); otherwise a new array. A derivative returns its
+    cotangent when donated (see chainrule.donation); otherwise a new array. A derivative returns its
     arguments or new arrays, never an array held elsewhere."""
     if type(factor) is np.ndarray:
         if factor.shape != cotangent.shape or factor.dtype != cotangent.dtype:

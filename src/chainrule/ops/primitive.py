@@ -14,7 +14,7 @@ one reverse rule (vjp) and one tangent rule (jvp) per input::
 A rule's first parameter receives the cotangent (vjp) or tangent (jvp); the others are looked up
 *by name*: an input name (``x``), ``ans`` (the output), a static parameter (``axis``),
 ``<input>_shape``, or ``donated`` (the ids of the arrays a reverse rule may overwrite, see
-engine.run). Naming is how the engine knows what to save: ``multiply`` keeps ``y`` only if
+chainrule.donation). Naming is how the engine knows what to save: ``multiply`` keeps ``y`` only if
 ``x`` needs a gradient. ``None`` marks an input without a derivative; ``"linear"`` as a jvp
 reuses the primitive itself with the tangent in that input's place (right for linear and
 bilinear ops: ``sum``, ``reshape``, ``multiply``, ``matmul``).
@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 
 from ..codegen import compile_function
-from ..node import Node
 from ..tensor import Tensor
 from .recording import apply_plain, generate_apply
 
@@ -284,41 +283,7 @@ class Primitive:
         """Per-input rules (a variadic primitive uses its one rule for every input)."""
         return rules * count if self.variadic else rules
 
-    # ------------------------------------------------------------------ reverse rule
-    def link(self, node: Node) -> tuple:
-        """The node's saved inputs and output as tensors connected to the graph, so that rules
-        run on them record (create_graph) and carry their tangents (forward over reverse)."""
-        saved = tuple([_linked(value, parent) for value, parent in zip(node.saved, node.parents)])
-        ans = node.ans
-        if ans is not None:
-            linked = Tensor._wrap(ans._array if isinstance(ans, Tensor) else ans, node)
-            if isinstance(ans, Tensor):
-                linked._tangents = ans._tangents
-            ans = linked
-        return saved, ans
 
-    def pullback(self, node: Node, cotangent: Any, differentiable: bool) -> list:
-        """The vjp rules of ``node`` applied to ``cotangent``: one result (or None) per input,
-        in the output's shape (the engine's loop does this inline, then unbroadcasts)."""
-        saved, ans = node.saved, node.ans
-        if differentiable or node.tensor_mode:
-            saved, ans = self.link(node)
-        rules = self.rules(self.vjps, len(node.parents))
-        return [
-            None if parent is None else rule.call(
-                cotangent, saved, ans, node.params, node.shapes, index, node.ans_shape
-            )
-            for index, (parent, rule) in enumerate(zip(node.parents, rules))
-        ]
-
-
-def _linked(value: Any, parent: Any) -> Any:
-    """A saved raw value as a tensor connected to the graph it came from."""
-    if value is None or isinstance(value, Tensor) or parent is None:
-        return value
-    if type(parent) is Node:
-        return Tensor._wrap(value, parent)
-    return parent  # a leaf tensor: the value is its data
 
 
 def primitive(impl: Callable | None = None, **options: Any) -> Any:
