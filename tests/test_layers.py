@@ -27,7 +27,7 @@ LAYERS = {
     "conversion": 1, "grad_state": 1,
     "tensor": 2, "ops": 2, "views": 2, "in_place": 2, "numpy_protocol": 2, "api": 2,
     "linalg": 2, "creation": 2, "random": 2, "kernels": 2,
-    "engine": 3, "forward": 3,
+    "engine": 3, "forward": 3, "donation": 3, "hooks": 3, "commit": 3,
     "functional": 4, "tape": 4, "lift": 4, "tree_util": 0, "gradcheck": 4,
     "torch": 5, "mxnet": 5, "tensorflow": 5,
     "viz": 6, "expr": 6, "tour": 6, "cli": 6, "__main__": 6,
