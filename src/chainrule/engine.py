@@ -75,12 +75,11 @@ def backpropagate(
         _check_used(targets, roots, _reachable(flow.pending))
     flow.stop_at(targets, constant)
     free = not retain_graph
-    send = flow.send
     previous = state.grad_enabled
     state.grad_enabled = create_graph  # the rules record only to differentiate them again
     try:
         for node, cotangent in flow.received():
-            pullback(node, cotangent, create_graph, free, batch_ndim, send)
+            pullback(node, cotangent, create_graph, free, batch_ndim, flow)
     finally:
         state.grad_enabled = previous
     return flow.leaves, flow.captured, flow.retained
@@ -109,7 +108,7 @@ class _Pass:
                 pending = self.pending
                 pending[node] = pending[node] + cotangent if node in pending else cotangent
             elif root._rg:
-                self._add_leaf(root, cotangent)
+                self.add_leaf(root, cotangent)
         self.heap = [(-node.seq, node) for node in self.pending]
         heapq.heapify(self.heap)
         self.following: Node | None = None  # the next node, when known without the heap
@@ -159,28 +158,19 @@ class _Pass:
                 self.captured[node] = cotangent
             yield node, cotangent
 
-    def send(self, parent: Any, grad: Any) -> None:
-        """Hand a parent its cotangent: summed into what it has pending (a node) or collected
-        (a leaf)."""
-        if type(parent) is not Node:
-            self._add_leaf(parent, grad)
-            return
-        pending = self.pending
-        if parent in pending:
-            pending[parent] = sum_into(pending[parent], grad)
-            return
-        pending[parent] = grad
-        # A chain (the heap empty, one new parent) needs no heap: this parent is next. A second
-        # new parent sends both to the heap.
+    def wait(self, parent: Node) -> None:
+        """Schedule ``parent``, which has just been sent its first cotangent. A chain (the heap
+        empty, one new parent) needs no heap: that parent is next; a second one sends both to
+        the heap."""
         if self.following is None and not self.heap:
             self.following = parent
-        else:
-            if self.following is not None:
-                heapq.heappush(self.heap, (-self.following.seq, self.following))
-                self.following = None
-            heapq.heappush(self.heap, (-parent.seq, parent))
+            return
+        if self.following is not None:
+            heapq.heappush(self.heap, (-self.following.seq, self.following))
+            self.following = None
+        heapq.heappush(self.heap, (-parent.seq, parent))
 
-    def _add_leaf(self, leaf: Tensor, grad: Any) -> None:
+    def add_leaf(self, leaf: Tensor, grad: Any) -> None:
         entry = self.leaves.get(id(leaf))
         if entry is None:
             self.leaves[id(leaf)] = [leaf, grad]
@@ -190,12 +180,12 @@ class _Pass:
 
 def pullback(
     node: Node, cotangent: Any, differentiable: bool = False, free: bool = False,
-    batch_ndim: int = 0, send: Callable[[Any, Any], None] | None = None,
+    batch_ndim: int = 0, flow: _Pass | None = None,
 ) -> list | None:
     """The reverse rules of ``node`` applied to ``cotangent``: for each input, the cotangent it
-    receives, in that input's shape and dtype, handed to ``send(parent, cotangent)`` as soon as
-    it is computed (where none flows, nothing is sent); without ``send``, the list of them (None
-    where none flows).
+    receives, in that input's shape and dtype, sent to that parent in the pass ``flow`` as soon
+    as it is computed (where none flows, nothing is sent); without ``flow``, the list of them
+    (None where none flows).
 
     ``differentiable``: the rules run on tensors linked to the graph, and record. ``free``: the
     node lets go of its saved values (``retain_graph`` off). On the first-order path the caller
@@ -217,7 +207,8 @@ def pullback(
     prim = node.prim
     rules = prim.vjps * len(parents) if prim.variadic else prim.vjps
     params, shapes, ans_shape = node.params, node.shapes, node.ans_shape
-    grads = None if send is not None else [None] * len(parents)
+    grads = None if flow is not None else [None] * len(parents)
+    pending = None if flow is None else flow.pending
     index = -1
     for parent in parents:
         index += 1
@@ -240,10 +231,16 @@ def pullback(
             grad = _summed_to_shape(grad, shape, node, index, batch_ndim)
         if grad.dtype is not dtype and grad.dtype != dtype:  # (NumPy's are singletons)
             grad = _cast(grad, dtype)
-        if send is None:
+        # send: summed into what the parent has pending (a node) or collected (a leaf)
+        if flow is None:
             grads[index] = grad
+        elif type(parent) is not Node:
+            flow.add_leaf(parent, grad)
+        elif parent in pending:
+            pending[parent] = sum_into(pending[parent], grad)
         else:
-            send(parent, grad)
+            pending[parent] = grad
+            flow.wait(parent)
     return grads
 
 

@@ -52,6 +52,9 @@ def nondifferentiable(impl: Callable) -> Primitive:
     return Primitive(impl, differentiable=False)
 
 
+ndarray = np.ndarray  # (one global lookup in the rules below, which run per recorded op)
+
+
 def _asks_for(prim: Primitive, derivative: Any) -> tuple[tuple, bool]:
     """The names a derivative reads (its parameters, a ufunc's one input, or the value it
     names), and whether it takes ``out``."""
@@ -85,21 +88,20 @@ def _reverse_rule(prim: Primitive, derivative: Any) -> Callable:
     by_value = isinstance(derivative, str)  # the factor is the value itself: no call
 
     def vjp(cotangent, donated, value):
+        if type(cotangent) is not ndarray:  # a tensor (recorded) or a NumPy scalar
+            return cotangent * (value if by_value else derivative(value))
         if by_value:
             factor = value
-        elif writes and type(value) is np.ndarray and id(value) in donated:
+        elif writes and type(value) is ndarray and id(value) in donated:
             factor = derivative(value, out=value)
         else:
             factor = derivative(value)
-        if type(cotangent) is not np.ndarray:
-            return cotangent * factor
         return _product(cotangent, factor, (value,), donated)
 
     def vjp_of_values(cotangent, donated, *values):
-        factor = derivative(*values)
-        if type(cotangent) is not np.ndarray:
-            return cotangent * factor
-        return _product(cotangent, factor, values, donated)
+        if type(cotangent) is not ndarray:
+            return cotangent * derivative(*values)
+        return _product(cotangent, derivative(*values), values, donated)
 
     rule = vjp if len(names) == 1 else vjp_of_values
     return _with_parameters(rule, ("cotangent", "donated") + names)
