@@ -266,17 +266,12 @@ def _linked(value: Any, parent: Any) -> Any:
     return parent  # a leaf tensor: the value is its data
 
 
-# Primitives whose reverse rules return the broadcast shape of their output, but that the op
-# table does not declare ``broadcasting`` (its flag for elementwise ops).
-_ALSO_BROADCASTING = frozenset({"broadcast_to", "matmul", "solve_matrix"})
-
-
 def _summed_to_shape(grad: Any, shape: tuple, node: Node, index: int, batch_ndim: int) -> Any:
     """A rule's result that has not its input's ``shape``: summed down to it if the primitive
     broadcasts its inputs; any other mismatch is a wrong rule, named in the error."""
     prim = node.prim
     found = grad.shape[batch_ndim:]
-    broadcasting = prim.broadcasting or prim.name in _ALSO_BROADCASTING
+    broadcasting = prim.broadcasting
     if broadcasting and len(found) >= len(shape) and all(
         size in (1, other) for size, other in zip(reversed(shape), reversed(found))
     ):

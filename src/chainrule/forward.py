@@ -41,7 +41,7 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     out_dtype = result._array.dtype
     out_ndim = len(out_shape)
     rules = prim.rules(prim.jvps, len(args))
-    pad = len(args) > 1 and prim.broadcasting
+    pad = len(args) > 1 and prim.elementwise
     # Attached now: the rule of a higher level reads the output's lower-level tangents.
     tangents: dict[int, Any] = {}
     result._tangents = tangents

@@ -37,7 +37,7 @@ def elementwise(
     ``name``/``d`` only, it decorates a forward."""
     if impl is None:
         return lambda forward: elementwise(forward, name, d=d)
-    prim = Primitive(impl, name=name, broadcasting=True)
+    prim = Primitive(impl, name=name, elementwise=True)
     if d is not None:
         derivatives = d if isinstance(d, tuple) else (d,)
         prim.defrules(

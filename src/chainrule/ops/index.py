@@ -93,7 +93,7 @@ scatter_add.defrules(
 )
 
 
-@primitive(name="setitem")
+@primitive(name="setitem", broadcasting=True)
 def setitem_trailing(x, v, *, index, ndim):
     """A copy of ``x`` with ``v`` written at ``index`` (what ``x[index] = v`` records)."""
     out = np.array(x, dtype=np.result_type(x), copy=True)

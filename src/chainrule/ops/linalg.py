@@ -85,7 +85,7 @@ def _matmul_vjp_y(g, x, y):
     return _matmul_flow(_mT(x), g, ndim_of(x), out_ndim)
 
 
-@primitive
+@primitive(broadcasting=True)
 def matmul(x, y):
     return np.matmul(x, y)
 
@@ -421,7 +421,7 @@ def slogdet(x):
     return det_sign(x), logabsdet(x)
 
 
-@primitive
+@primitive(broadcasting=True)
 def solve_matrix(a, b):
     """a⁻¹ b for a stack of right-hand-side *matrices* ``b`` (..., n, k)."""
     return np.linalg.solve(a, b)

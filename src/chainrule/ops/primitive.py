@@ -144,6 +144,7 @@ class Primitive:
         differentiable: bool = True,
         normalize: Callable | None = None,
         broadcasting: bool = False,
+        elementwise: bool = False,
     ) -> None:
         self.impl = impl
         self.name = name or impl.__name__
@@ -173,8 +174,12 @@ class Primitive:
         }
         self.differentiable = differentiable
         self.normalize = normalize
-        # Elementwise: inputs broadcast against each other (forward.py pads nested tangents).
-        self.broadcasting = broadcasting
+        # Broadcasting: a reverse rule may return its cotangent in the shape an input was
+        # broadcast to, which the engine sums down (matmul's stack axes, broadcast_to...).
+        # Elementwise (so broadcasting): the inputs broadcast against each other, and forward
+        # mode pads a tangent of fewer dimensions than its input's (forward.py).
+        self.broadcasting = broadcasting or elementwise
+        self.elementwise = elementwise
         self.vjps: tuple = ()
         self.jvps: tuple = ()
         # For a primitive whose output may share memory with its input (a view): the base
