@@ -45,6 +45,8 @@ from .hooks import conj_if_complex, leaf_gradient, node_hooks
 from .kernels import sum_axes
 from .modes import state
 from .node import Node
+from .ops import astype, real, reshape
+from .ops import sum as sum_
 from .tensor import Tensor
 
 
@@ -308,8 +310,6 @@ def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
         if len(axes) == lead:
             return sum_axes(cotangent, axes, False)
         return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
-    from .ops import reshape
-    from .ops import sum as sum_
 
     if axes:
         cotangent = sum_(cotangent, axis=axes)
@@ -323,7 +323,6 @@ def _cast(cotangent: Any, dtype: np.dtype) -> Any:
         if cotangent.dtype.kind == "c" and dtype.kind != "c":
             cotangent = cotangent.real
         return cotangent.astype(dtype)
-    from .ops import astype, real
 
     if cotangent.dtype.kind == "c" and dtype.kind != "c":
         cotangent = real(cotangent)

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from .modes import state
+from .ops import astype, broadcast_to, identity, real, reshape
+from .ops.recording import install_forward_mode
 from .tensor import Tensor
 
 
@@ -89,8 +91,6 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
 def _padded(tangent: Any, lead: tuple, missing: int, shape: tuple) -> Any:
     """A batched tangent with axes of 1 between its batch and its value's shape, so that it
     broadcasts against the output's batch instead of pairing with it (see above)."""
-    from .ops import reshape
-
     return reshape(tangent, shape=lead + (1,) * missing + shape)
 
 
@@ -98,12 +98,8 @@ def _as_output(total: Any, shape: tuple, dtype: np.dtype) -> Any:
     """The summed tangent in the output's (batched) shape and dtype: broadcast up (a tangent
     of an input that broadcast), cast, and real for a real output."""
     if total.shape != shape:
-        from .ops import broadcast_to
-
         total = broadcast_to(total, shape=shape)
     if total.dtype != dtype:
-        from .ops import astype, real
-
         if total.dtype.kind == "c" and dtype.kind != "c":
             total = real(total)  # a real output's tangent is real
         total = astype(total, dtype=dtype)
@@ -132,14 +128,13 @@ def end_level(level: int) -> None:
 def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:
     """A tensor sharing ``primal``'s data and history, carrying ``tangent`` at ``level``."""
     if isinstance(primal, Tensor):
+        tangents = dict(primal._tangents or {})
         if primal._node is None and primal._rg:
             # A leaf that requires grad: route gradients to it through an identity op.
-            from .ops import identity
-
             out = identity(primal)
+            out._tangents = tangents
         else:
-            out = primal._as_class(type(primal))
-        out._tangents = dict(primal._tangents or {})
+            out = primal._derive(tangents=tangents)
     else:
         out = Tensor._wrap(np.asarray(primal))
         out._tangents = {}
@@ -158,14 +153,12 @@ def strip(value: Any, level: int) -> Any:
     """``value`` without its level-``level`` tangent (same data and history)."""
     if not isinstance(value, Tensor) or not value._tangents or level not in value._tangents:
         return value
-    if value._node is None and value._rg:
-        from .ops import identity
-
-        out = identity(value)  # keep gradients flowing to the leaf
-    else:
-        out = Tensor._wrap(value._array, value._node, type(value))
-        out._rg = value._rg
-        out._version = value._version
-    rest = {k: v for k, v in value._tangents.items() if k != level}
-    out._tangents = rest or None
+    rest = {k: v for k, v in value._tangents.items() if k != level} or None
+    if value._node is not None or not value._rg:
+        return value._derive(tangents=rest)
+    out = identity(value)  # keep gradients flowing to the leaf
+    out._tangents = rest
     return out
+
+
+install_forward_mode(push)

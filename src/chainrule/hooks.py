@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .node import Retain
+from .ops import conj
 from .tensor import Tensor
 
 
@@ -29,7 +30,6 @@ def conj_if_complex(value: Any) -> Any:
     if value.dtype.kind != "c":
         return value
     if isinstance(value, Tensor):
-        from .ops import conj
 
         return conj(value)
     return np.conj(value)

@@ -218,11 +218,6 @@ class Tensor(ConversionMethods, GradState):
                 alias(self, out)
         return out
 
-    def _as_class(self, cls: type) -> Tensor:
-        """This tensor (same data, history, version counter and tangents) as a ``cls``: how a
-        dialect hands back the core's results in its own tensor type."""
-        return self._derive(cls)
-
     def detach(self) -> Tensor:
         """A tensor with the same data (shared memory) and no history.
 

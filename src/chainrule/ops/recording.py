@@ -341,10 +341,21 @@ def visible_levels(arg: Tensor, levels: set | None) -> set | None:
 
 
 def push_tangents(prim: Any, args: tuple, params: dict, result: Tensor, levels: set) -> None:
-    """Step 7: the result's tangents, one per level, from its arguments' (forward.py)."""
-    from ..forward import push  # forward mode is a layer above the op table
+    """Step 7: the result's tangents, one per level, from its arguments'. Forward mode is a
+    layer above the op table: it installs its ``push`` here when imported (only forward mode
+    gives tensors tangents, so it is loaded whenever this runs)."""
+    _forward_push(prim, args, params, result, sorted(levels))
 
-    push(prim, args, params, result, sorted(levels))
+
+def install_forward_mode(push: Any) -> None:
+    """Called by :mod:`chainrule.forward`: the function that carries tangents through a
+    primitive (``push(prim, args, params, result, levels)``)."""
+    global _forward_push
+    _forward_push = push
+
+
+def _forward_push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list) -> None:
+    raise RuntimeError("chainrule.forward is not loaded, yet a tensor carries tangents")
 
 
 _NAMESPACE = {
