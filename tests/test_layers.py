@@ -114,7 +114,6 @@ def test_module_level_imports_go_downward():
     assert upward == []
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 12 lands")
 def test_function_local_imports_only_go_upward():
     """An import inside a function is for a module of a higher layer (which imports this one);
     any other belongs at the top of the module."""
@@ -127,7 +126,6 @@ def test_function_local_imports_only_go_upward():
     assert local == []
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 12 lands")
 def test_the_op_table_imports_no_layer_above_it_even_inside_functions():
     above = []
     for path in sorted((SRC / "ops").glob("*.py")):
@@ -147,13 +145,11 @@ def test_no_star_imports_and_no_file_wide_suppressions():
             assert not line.strip().startswith("# ruff: noqa"), f"{_relative(path)}:{number}"
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 12 lands")
 def test_no_reference_to_a_design_document():
     for path in SOURCES:
         assert "DESIGN.md" not in path.read_text(), _relative(path)
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 12 lands")
 def test_files_and_functions_fit_their_budgets():
     """No file in src over 600 lines, no function over 60."""
     too_long = []

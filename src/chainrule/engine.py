@@ -184,17 +184,12 @@ def pullback(
     node: Node, cotangent: Any, differentiable: bool = False, free: bool = False,
     batch_ndim: int = 0, flow: _Pass | None = None,
 ) -> list | None:
-    """The reverse rules of ``node`` applied to ``cotangent``: for each input, the cotangent it
-    receives, in that input's shape and dtype, sent to that parent in the pass ``flow`` as soon
-    as it is computed (where none flows, nothing is sent); without ``flow``, the list of them
-    (None where none flows).
-
-    ``differentiable``: the rules run on tensors linked to the graph, and record. ``free``: the
-    node lets go of its saved values (``retain_graph`` off). On the first-order path the caller
-    gives ``cotangent`` up: the last rule may overwrite it, and the freed values, when nothing
-    else holds them (:mod:`chainrule.donation`). ``batch_ndim``: the cotangent's leading batch
-    axes, which every result keeps.
-    """
+    """Run ``node``'s reverse rules on ``cotangent`` and send each input its cotangent, in the
+    input's shape and dtype, in the pass ``flow`` (without one: return them, None where none
+    flows). ``differentiable``: the rules run on linked tensors and record. ``free``: the node
+    lets go of its saved values; then the last rule may overwrite the cotangent and the freed
+    values when nothing else holds them (:mod:`chainrule.donation`). ``batch_ndim``: leading
+    batch axes of the cotangent, which every result keeps."""
     parents = node.parents
     saved, ans = node.saved, node.ans
     last = -1  # the last rule to run, which may overwrite what only the engine holds
