@@ -181,7 +181,7 @@ def test_derive_shares_data_version_history_and_tangents():
     alias = y._derive()
     assert type(alias) is cr.Tensor
     assert alias._array is y._array and alias._version is y._version
-    assert alias._node is y._node and alias._rg
+    assert alias._node is y._node and alias._requires_grad
     assert alias._tangents is y._tangents
     alias._version[0] += 1
     assert y._version[0] == alias._version[0]
@@ -191,7 +191,7 @@ def test_derive_without_history_or_tangents():
     y = cr.tensor([1.0, 2.0], requires_grad=True) * 2
     y._tangents = {7: "tangent"}
     out = y._derive(history=False, tangents=None)
-    assert out._node is None and not out._rg and out._tangents is None
+    assert out._node is None and not out._requires_grad and out._tangents is None
     assert out._version is y._version  # the same memory: the same counter
     replaced = y._derive(tangents={8: "other"})
     assert replaced._tangents == {8: "other"} and replaced._node is y._node
@@ -246,7 +246,7 @@ def test_torch_data_counts_its_own_versions():
 
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     data = x.data
-    assert data._array is x._array and data._version is not x._version and not data._rg
+    assert data._array is x._array and data._version is not x._version and not data._requires_grad
 
 
 def test_pickling_keeps_a_tensor_in_its_class():

@@ -41,7 +41,7 @@ def test_source_shows_the_generated_apply():
     assert source.startswith("def apply(args, params):")
     assert "out = impl(r0)" in source
     assert "node = new(Node)" in source
-    assert "node.tensor_mode = linked" in source
+    assert "node.saves_tensors = linked" in source
     assert "result._version = counter" in source
     assert source == inspect.getsource(ops.sin.apply)
     # two inputs: a branch per set of inputs needing gradients
@@ -94,7 +94,7 @@ def test_node_and_tensor_fields_are_declared_once():
     assert Node.__slots__ == (*Node.FIELDS, "__weakref__")
     assert set(Tensor._FIELDS) | {"__weakref__"} == set(Tensor.__slots__)
     node = Node(ops.sin, {}, (None,), (None,), None, (), (), np.dtype(float))
-    assert node.shapes is None and node.tensor_mode is False and node.hooks is None
+    assert node.shapes is None and node.saves_tensors is False and node.hooks is None
     made = Tensor._wrap(np.zeros(2))
     assert all(hasattr(made, name) for name in Tensor._FIELDS)
 
@@ -147,7 +147,7 @@ def _same_node(node, other, args, result, expected):
 def _same(result, expected, args):
     assert type(result) is type(expected)
     _same_value(result, expected)
-    assert result._rg == expected._rg
+    assert result._requires_grad == expected._requires_grad
     assert _counter_owner(result._version, args, result) == _counter_owner(
         expected._version, args, expected
     )

@@ -57,7 +57,7 @@ def commit(writes: list, retained: list, create_graph: bool) -> None:
 def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None:
     """Write one backward's gradient into ``leaf.grad`` by the leaf's ``grad_req``."""
     req = leaf._grad_req
-    if req == "null" or not leaf._rg:  # (requires_grad_(False) since the graph was made)
+    if req == "null" or not leaf._requires_grad:  # (requires_grad_(False) since the graph was made)
         return
     current = leaf._grad
     if create_graph or isinstance(grad, Tensor):

@@ -18,7 +18,7 @@ from .modes import live
 
 class ConversionMethods:
     """The conversion methods of :class:`~chainrule.tensor.Tensor` (a mixin: it reads the
-    tensor's ``_array``, ``_rg`` and ``_tangents``)."""
+    tensor's ``_array``, ``_requires_grad`` and ``_tangents``)."""
 
     __slots__ = ()
 
@@ -34,7 +34,7 @@ class ConversionMethods:
         >>> x.detach().numpy()
         array([1., 2.], dtype=float32)
         """
-        if self._rg or self._tangents:
+        if self._requires_grad or self._tangents:
             self._check_convertible("numpy()")
         return np.asarray(self._array)
 
@@ -44,7 +44,7 @@ class ConversionMethods:
         """Whether NumPy's copy of this tensor would silently lose a derivative: it requires
         grad and operations on it are recorded now, or it carries tangents of a running jvp."""
         return bool(live(self._tangents)) or (
-            self._rg and self._recording() and not self._converts_freely
+            self._requires_grad and self._recording() and not self._converts_freely
         )
 
     def _check_convertible(self, what: str) -> None:
@@ -71,7 +71,7 @@ class ConversionMethods:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """NumPy's conversion protocol: ``np.asarray(t)`` shares memory, ``np.array(t)``
         copies (NumPy passes ``copy=True``). Refused as :meth:`numpy` is."""
-        if self._rg or self._tangents:
+        if self._requires_grad or self._tangents:
             self._check_convertible("np.asarray() (or another NumPy conversion)")
         array = np.asarray(self._array)
         if dtype is not None and array.dtype != np.dtype(dtype):
@@ -91,7 +91,7 @@ class ConversionMethods:
         # = t``), which loses the gradient. Python code calls float() for plain numbers too
         # (logging a loss), so, as PyTorch does, this warns instead of refusing: ``t.item()``
         # says that a plain number is meant.
-        if (self._rg or self._tangents) and self._loses_derivative():
+        if (self._requires_grad or self._tangents) and self._loses_derivative():
             warnings.warn(
                 "converting a tensor that requires grad (or carries tangents) to a Python float "
                 "drops its derivative; this is also what storing it into a NumPy array element "
@@ -117,7 +117,7 @@ class ConversionMethods:
             extras.append(f"dtype={data.dtype}")
         if self._node is not None:
             extras.append(f"grad_fn={self._node!r}")
-        elif self._rg:
+        elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
@@ -140,11 +140,11 @@ class ConversionMethods:
                 "on it first if the values are what you need"
             )
         return (_rebuild, (self._op_class if type(self)._view_of else type(self),
-                           self._array, self._rg, self._grad, self._grad_req))
+                           self._array, self._requires_grad, self._grad, self._grad_req))
 
 
 def _rebuild(cls: type, array: Any, requires_grad: bool, grad: Any, grad_req: Any) -> Any:
     """A pickled tensor (``Tensor.__reduce_ex__``)."""
     tensor = cls._wrap(array, cls=cls)
-    tensor._rg, tensor._grad, tensor._grad_req = requires_grad, grad, grad_req
+    tensor._requires_grad, tensor._grad, tensor._grad_req = requires_grad, grad, grad_req
     return tensor

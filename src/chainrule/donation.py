@@ -83,7 +83,7 @@ def _probe_node(seq: int, parents: tuple, rule: Callable, saved: tuple = (), ans
     vjp = SimpleNamespace(call=call, donates=True)
     node.prim = SimpleNamespace(name="donation_probe", vjps=(vjp,), variadic="inputs")
     node.params, node.parents, node.saved, node.ans = {}, parents, saved, ans
-    node.versions, node.shapes, node.hooks, node.tensor_mode = (), None, None, False
+    node.versions, node.shapes, node.hooks, node.saves_tensors = (), None, None, False
     node.ans_shape, node.ans_dtype, node.seq = (DONATE_MIN,), np.dtype(float), seq
     return node
 

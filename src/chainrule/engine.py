@@ -109,7 +109,7 @@ class _Pass:
             if node is not None:
                 pending = self.pending
                 pending[node] = pending[node] + cotangent if node in pending else cotangent
-            elif root._rg:
+            elif root._requires_grad:
                 self.add_leaf(root, cotangent)
         self.heap = [(-node.seq, node) for node in self.pending]
         heapq.heapify(self.heap)
@@ -193,7 +193,7 @@ def pullback(
     parents = node.parents
     saved, ans = node.saved, node.ans
     last = -1  # the last rule to run, which may overwrite what only the engine holds
-    if differentiable or node.tensor_mode:
+    if differentiable or node.saves_tensors:
         saved, ans = link(node)
     elif type(cotangent) is np.ndarray and cotangent.size >= DONATE_MIN:
         last = len(parents) - 1
@@ -405,7 +405,7 @@ def _check_roots(roots: Sequence[Tensor]) -> None:
     for root in roots:
         if not isinstance(root, Tensor):
             raise TypeError(f"can only differentiate tensors, got {type(root).__name__}")
-        if not root._rg:
+        if not root._requires_grad:
             raise RuntimeError(
                 "this tensor does not require grad and has no grad_fn, so there is nothing to "
                 "backpropagate: create the inputs with requires_grad=True (or call "
@@ -531,7 +531,7 @@ def _check_inputs(inputs: list) -> None:
     for tensor in inputs:
         if not isinstance(tensor, Tensor):
             raise TypeError(f"inputs must be tensors, got {type(tensor).__name__}")
-        if not tensor._rg:
+        if not tensor._requires_grad:
             raise RuntimeError(
                 "one of the inputs does not require grad; create it with requires_grad=True"
             )

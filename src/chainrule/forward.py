@@ -129,7 +129,7 @@ def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:
     """A tensor sharing ``primal``'s data and history, carrying ``tangent`` at ``level``."""
     if isinstance(primal, Tensor):
         tangents = dict(primal._tangents or {})
-        if primal._node is None and primal._rg:
+        if primal._node is None and primal._requires_grad:
             # A leaf that requires grad: route gradients to it through an identity op.
             out = identity(primal)
             out._tangents = tangents
@@ -154,7 +154,7 @@ def strip(value: Any, level: int) -> Any:
     if not isinstance(value, Tensor) or not value._tangents or level not in value._tangents:
         return value
     rest = {k: v for k, v in value._tangents.items() if k != level} or None
-    if value._node is not None or not value._rg:
+    if value._node is not None or not value._requires_grad:
         return value._derive(tangents=rest)
     out = identity(value)  # keep gradients flowing to the leaf
     out._tangents = rest

@@ -74,7 +74,7 @@ def _reverse_input(value: Any) -> Tensor:
     """A tensor requiring grad to differentiate with respect to, carrying ``value``'s
     tangents and, when ``value`` has history, connected to it (for nested transforms)."""
     if isinstance(value, Tensor):
-        if value._rg:
+        if value._requires_grad:
             out = ops.identity(value)
             out.retain_grad()  # so that a backward() inside the function fills out.grad
             return out
@@ -83,7 +83,7 @@ def _reverse_input(value: Any) -> Tensor:
         )
     else:
         out = Tensor._wrap(value)
-    out._rg = True
+    out._requires_grad = True
     return out
 
 
@@ -99,7 +99,7 @@ def _needs_graph(outputs: list, inputs: list, recording: bool) -> bool:
     for output in outputs:
         if output._node is not None:
             stack.append(output._node)
-        elif output._rg and id(output) not in own:
+        elif output._requires_grad and id(output) not in own:
             return True
     while stack:
         node = stack.pop()
@@ -121,7 +121,7 @@ def _finish(value: Any, keep_graph: bool) -> Any:
     if not isinstance(value, Tensor):
         return Tensor._wrap(np.asarray(value))
     tangents = live(value._tangents)
-    if keep_graph or (value._node is None and not value._rg):
+    if keep_graph or (value._node is None and not value._requires_grad):
         return value if tangents is value._tangents else value._derive(tangents=tangents)
     return value._derive(history=False, tangents=tangents)
 
@@ -139,7 +139,7 @@ def _pull(
     roots = []
     seeds = []
     for output, cotangent in zip(outputs, cotangents, strict=True):
-        if output._rg:
+        if output._requires_grad:
             roots.append(output)
             seeds.append(cotangent)
     grads: tuple = (None,) * len(inputs)
@@ -173,7 +173,7 @@ def _trace_reverse(f: Callable, lifted: Lifted, kwargs: dict, has_aux: bool, nam
     them).
     """
     inputs = [_reverse_input(leaf) for leaf in lifted.leaves]
-    create_graph = any(isinstance(v, Tensor) and v._rg for v in lifted.leaves)
+    create_graph = any(isinstance(v, Tensor) and v._requires_grad for v in lifted.leaves)
     out, aux = split_aux(lifted.call(f, inputs, kwargs), has_aux, name)
     return inputs, out, aux, create_graph
 
@@ -205,7 +205,9 @@ def vjp(f: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         pairs = enumerate(zip(leaves_ct, outputs, strict=True))
         seeds = [checked_cotangent(c, o, i) for i, (c, o) in pairs]
         # (a cotangent carrying only tangents flows as a tensor; the results keep the tangents)
-        differentiable = create_graph or any(isinstance(s, Tensor) and s._rg for s in seeds)
+        differentiable = create_graph or any(
+            isinstance(s, Tensor) and s._requires_grad for s in seeds
+        )
         with _reverse_transform():
             grads = _pull(outputs, inputs, seeds, create_graph=differentiable,
                           retain_graph=True)
@@ -298,7 +300,7 @@ def grad(
 
 def _is_constant(value: Tensor) -> bool:
     """No history and no tangents: NumPy can reshape it without recording anything."""
-    return not value._rg and not value._tangents
+    return not value._requires_grad and not value._tangents
 
 
 def _reshape(value: Tensor, shape: tuple) -> Tensor:

@@ -24,7 +24,7 @@ _GRAD_REQS = ("write", "add", "null")
 
 class GradState:
     """The autograd methods of :class:`~chainrule.tensor.Tensor` (a mixin over the tensor's
-    ``_rg``, ``_grad``, ``_node``, ``_grad_req``, ``_hooks`` and ``_view``)."""
+    ``_requires_grad``, ``_grad``, ``_node``, ``_grad_req``, ``_hooks`` and ``_view``)."""
 
     __slots__ = ()
 
@@ -55,7 +55,7 @@ class GradState:
 
     @property
     def requires_grad(self) -> bool:
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -73,7 +73,7 @@ class GradState:
                 f"only floating-point and complex tensors can require gradients, this one has "
                 f"dtype {self._array.dtype}; convert it first, e.g. x.astype('float32')"
             )
-        self._rg = value
+        self._requires_grad = value
         if value:
             self._view = None  # a leaf of its own now: its history is no longer its base's
 
@@ -106,7 +106,7 @@ class GradState:
                 f"{self._array.dtype}; create it with a float dtype (e.g. arange(4.0))"
             )
         self._node = None
-        self._rg = True
+        self._requires_grad = True
         self._view = None  # a leaf of its own (see requires_grad)
         self._grad_req = grad_req
         self._grad = self._wrap(np.zeros_like(self._array), cls=self._op_class)
@@ -152,7 +152,7 @@ class GradState:
         >>> (x * x).sum().backward(); x.grad
         tensor([20., 40.])
         """
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError(
                 "cannot register a hook on a tensor that does not require grad; call "
                 "x.requires_grad_() first"
@@ -163,7 +163,7 @@ class GradState:
             self._node.add_hook(hook)
     def detach_(self) -> Tensor:
         self._node = None
-        self._rg = False
+        self._requires_grad = False
         self._tangents = None
         return self
 
@@ -199,4 +199,4 @@ class GradState:
         old = self._node
         if old is not None and old.hooks and old.release(self) and node is not None:
             node.retain(self)
-        self._node, self._rg = node, rg
+        self._node, self._requires_grad = node, rg

@@ -30,7 +30,7 @@ def check_in_place(tensor: Tensor) -> None:
         )
     if not tensor._recording():
         return
-    if tensor._node is None and tensor._rg and tensor._view is None:
+    if tensor._node is None and tensor._requires_grad and tensor._view is None:
         raise RuntimeError(
             "a leaf tensor that requires grad is being used in an in-place operation; "
             "wrap the update in `with cr.no_grad():` (as optimizers do) or work on a copy"
@@ -62,9 +62,9 @@ def assign(target: Tensor, result: Any) -> Tensor:
             f"{data.dtype} tensor; use the out-of-place form, or cast the values first"
         )
     recording = target._recording()
-    if (result._rg or result._tangents) and result._array.dtype != data.dtype:
+    if (result._requires_grad or result._tangents) and result._array.dtype != data.dtype:
         result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
-    if recording and result._rg and result._node is None:
+    if recording and result._requires_grad and result._node is None:
         result = identity(result)  # a leaf written here: its gradient goes through a node
     if recording:
         _keep_what_is_overwritten(result, target)
@@ -72,7 +72,7 @@ def assign(target: Tensor, result: Any) -> Tensor:
     if target._view is not None:
         base = target._view.base
         carried = base._tangents or result._tangents
-        if (base._rg or result._rg or carried) and (recording or carried):
+        if (base._requires_grad or result._requires_grad or carried) and (recording or carried):
             base_value = write_through(target, result, recording)  # (before any write)
         else:
             base = None  # nothing to follow: constants in and out, or not recording
@@ -83,14 +83,14 @@ def assign(target: Tensor, result: Any) -> Tensor:
     target._version[0] += 1
     if base is not None:  # the base takes the history; this view is made again from it
         if recording:
-            base._move_history(base_value._node, base_value._rg)
+            base._move_history(base_value._node, base_value._requires_grad)
         base._tangents = base_value._tangents
     elif target._view is None:
         if recording:
             # the recorded update is now this tensor's history; something without one
             # (fill_, copy_ of a constant) makes it a constant from now on. Under no_grad
             # an update is invisible to autograd and the history stays, as in PyTorch.
-            target._move_history(result._node, result._rg)
+            target._move_history(result._node, result._requires_grad)
         target._tangents = result._tangents
     return target
 
@@ -121,9 +121,9 @@ def _keep_what_is_overwritten(result: Tensor, target: Tensor) -> None:
 
 def _keep_saved_values(node: Any, target: Tensor) -> None:
     saved = node.saved
-    box, pairs = target._version, node.versions
+    counter, pairs = target._version, node.versions
     if not saved or any(
-        pairs[i] is box and pairs[i + 1] != box[0] for i in range(0, len(pairs), 2)
+        pairs[i] is counter and pairs[i + 1] != counter[0] for i in range(0, len(pairs), 2)
     ):
         return  # (already overwritten since: the version check will say so)
     data = target._array
@@ -148,6 +148,6 @@ def _keep_saved_values(node: Any, target: Tensor) -> None:
         for raw in map(array_of, values)
     ):
         node.versions = tuple(
-            item for i in range(0, len(pairs), 2) if pairs[i] is not box
+            item for i in range(0, len(pairs), 2) if pairs[i] is not counter
             for item in pairs[i : i + 2]
         )

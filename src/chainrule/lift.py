@@ -155,7 +155,7 @@ def checked_cotangent(value: Any, output: Tensor, index: int) -> Any:
             f"vjp: cotangent {index} has dtype {value.dtype} but the output has dtype "
             f"{output._array.dtype}; they must match"
         )
-    if isinstance(value, Tensor) and not value._rg and not value._tangents:
+    if isinstance(value, Tensor) and not value._requires_grad and not value._tangents:
         return value._array
     return value
 

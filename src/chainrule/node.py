@@ -42,10 +42,10 @@ class Node:
         "hooks": "None",
         # Saved values are tensors carrying forward-mode tangents (see forward.py), so the
         # rules must run on tensors even on the first-order path.
-        "tensor_mode": "{tensor_mode}",
+        "saves_tensors": "{saves_tensors}",
     }
     __slots__ = (*FIELDS, "__weakref__")
-    _OPTIONAL = {"shapes": "None", "tensor_mode": "False"}  # parameters with a default
+    _OPTIONAL = {"shapes": "None", "saves_tensors": "False"}  # parameters with a default
     __init__ = constructor(
         f"__init__(self, {parameters(FIELDS, _OPTIONAL)})", FIELDS, None,
         {"creation_order": creation_order}, "Node.__init__",
@@ -91,11 +91,11 @@ class Node:
             )
         versions = self.versions
         for i in range(0, len(versions), 2):
-            box, version = versions[i], versions[i + 1]
-            if box[0] != version:
+            counter, version = versions[i], versions[i + 1]
+            if counter[0] != version:
                 raise RuntimeError(
                     f"a value saved by {self!r} for backward was modified by an in-place "
-                    f"operation (its version is now {box[0]}, expected {version}). Use the "
+                    f"operation (its version is now {counter[0]}, expected {version}). Use the "
                     f"out-of-place form (y = y + 1 instead of y += 1), or .copy() first."
                 )
 

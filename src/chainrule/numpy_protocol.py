@@ -31,7 +31,7 @@ def array_ufunc(tensor: Tensor, ufunc: Any, method: str, inputs: tuple, kwargs: 
         op = UFUNCS.get(ufunc.__name__)
         if op is not None:
             return op(*inputs)
-    if any(isinstance(a, Tensor) and (a._rg or a._tangents) for a in inputs):
+    if any(isinstance(a, Tensor) and (a._requires_grad or a._tangents) for a in inputs):
         raise TypeError(
             f"numpy.{ufunc.__name__} has no derivative rule in chainrule; call the "
             f"chainrule function instead, or detach() the tensor first"
@@ -319,7 +319,7 @@ def _write_numpy(name: str, targets: list, partial: bool, call: Any) -> Any:
     keep a history NumPy cannot follow."""
     for tensor in targets:
         check_in_place(tensor)
-        if partial and tensor._rg and tensor._recording():
+        if partial and tensor._requires_grad and tensor._recording():
             raise TypeError(
                 f"{name} would write into part of a tensor that has a history, which chainrule "
                 f"cannot follow; use chainrule's operations (x.copy_(v), x[index] = v, "
@@ -355,7 +355,7 @@ def _carries_graph(value: Any) -> bool:
     """Whether a tensor that requires grad or carries tangents is in ``value`` (looking into
     lists, tuples and dicts, as NumPy's sequence arguments)."""
     if isinstance(value, Tensor):
-        return bool(value._rg or value._tangents)
+        return bool(value._requires_grad or value._tangents)
     if isinstance(value, (list, tuple)):
         return any(_carries_graph(item) for item in value)
     if isinstance(value, dict):

@@ -79,7 +79,7 @@ class _Lent:
             if entry is not None:
                 entry[1] += 1
                 return True
-            if tensor._node is not None or tensor._rg:
+            if tensor._node is not None or tensor._requires_grad:
                 return False  # a variable, or a result: it requires grad in its own right
             tensor.requires_grad = True
             self.leaves[id(tensor)] = [tensor, 1]
@@ -237,7 +237,7 @@ class GradientTape:
             return True
         if source._node is not None:  # a result: of this tape's work, or a constant to it
             return self._inside(source._node)
-        return self._watch_accessed_variables and source._rg and source not in _lent
+        return self._watch_accessed_variables and source._requires_grad and source not in _lent
 
     def _start(self) -> tuple[bool, bool]:
         """Check the tape may be used (again); say whether to retain and to build a graph."""
@@ -264,14 +264,14 @@ class GradientTape:
     @contextlib.contextmanager
     def _lending(self) -> Iterator[None]:
         """The watched leaves require grad for the length of one engine pass."""
-        lent = [t for t in self._watched.values() if t._node is None and not t._rg]
+        lent = [t for t in self._watched.values() if t._node is None and not t._requires_grad]
         for tensor in lent:
-            tensor._rg = True
+            tensor._requires_grad = True
         try:
             yield
         finally:
             for tensor in lent:
-                tensor._rg = False
+                tensor._requires_grad = False
 
     def _differentiate(
         self, targets: list, cotangents: list, sources: list, retain_graph: bool,
@@ -280,11 +280,11 @@ class GradientTape:
         """Run the engine once on what this tape recorded; {id(source): gradient or None}."""
         with self._lending():
             usable = [s for s in sources
-                      if s._rg and is_differentiable_dtype(s.dtype) and self._watches(s)]
+                      if s._requires_grad and is_differentiable_dtype(s.dtype) and self._watches(s)]
             # A target this tape did not record (made before it, or by another tape) is a
             # constant to it.
             roots = [(t, c) for t, c in zip(targets, cotangents, strict=True)
-                     if isinstance(t, Tensor) and t._rg
+                     if isinstance(t, Tensor) and t._requires_grad
                      and (t._node is None or self._inside(t._node))]
             if not roots or not usable:
                 return {}

@@ -71,7 +71,8 @@ class Tensor(ConversionMethods, GradState):
     # filled in by whoever makes it. ``__init__``, ``_wrap`` and the code generated for each
     # primitive (ops/recording.py) are all made from this declaration: a field is added here.
     _FIELDS = {
-        "_array": "{array}", "_rg": "{node} is not None", "_grad": "None", "_node": "{node}",
+        "_array": "{array}", "_requires_grad": "{node} is not None", "_grad": "None",
+        "_node": "{node}",
         "_version": "{version}", "_tangents": "None", "_grad_req": "None",
         "_hooks": "None",  # a leaf's hooks (a result's are its node's)
         "_view": "None",  # how a view is made from its base (views.py)
@@ -210,7 +211,7 @@ class Tensor(ConversionMethods, GradState):
         """
         out = Tensor._wrap(self._array if data is None else data, None, cls or type(self))
         if history:
-            out._node, out._rg = self._node, self._rg
+            out._node, out._requires_grad = self._node, self._requires_grad
         out._tangents = self._tangents if tangents is True else tangents
         if data is None:
             out._version = self._version

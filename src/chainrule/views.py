@@ -13,8 +13,8 @@ another view of it) changes the view. Autograd follows both ways, as PyTorch doe
 * A view's own history is good as long as the memory it shares has not been written since it
   was made: base and views share one version counter. When it has, the view's history is made
   again from the base's current one by replaying the steps, lazily, when it is next read. The
-  class of a view reads ``_node``, ``_rg`` and ``_tangents`` through properties that compare
-  the versions first (:func:`view_class`); tensors that are not views pay nothing.
+  class of a view reads ``_node``, ``_requires_grad`` and ``_tangents`` through properties that
+  compare the versions first (:func:`view_class`); tensors that are not views pay nothing.
 
 Writing into a view of a leaf that requires grad is refused while recording (the leaf's
 values would change under its own gradient), as in PyTorch.
@@ -30,7 +30,7 @@ from .modes import state
 from .tensor import Tensor
 
 # The slots a view reads through properties, as plain descriptors of Tensor's slots.
-_NODE, _RG, _TANGENTS = Tensor._node, Tensor._rg, Tensor._tangents
+_NODE, _REQUIRES_GRAD, _TANGENTS = Tensor._node, Tensor._requires_grad, Tensor._tangents
 
 
 class View:
@@ -50,7 +50,7 @@ class View:
         self.seen = view._version[0]  # (first: reading the view below needs no sync)
         with _recorded(True):  # (a view's history is recorded, whatever the mode)
             value = self.replay()[-1]
-        view._move_history(value._node, value._rg)
+        view._move_history(value._node, value._requires_grad)
         _TANGENTS.__set__(view, value._tangents)
 
     def replay(self) -> list:
@@ -107,7 +107,7 @@ def check_writable(view: Tensor) -> None:
     rewritten: a view of a leaf that requires grad, or made by a step without ``unview``."""
     record = view._view
     base = record.base
-    if base._node is None and base._rg:
+    if base._node is None and base._requires_grad:
         raise RuntimeError(
             "a view of a leaf tensor that requires grad is being used in an in-place "
             "operation; wrap the update in `with cr.no_grad():` (as optimizers do), or write "
@@ -152,7 +152,7 @@ _VIEW_CLASSES: dict[type, type] = {}
 
 def view_class(cls: type) -> type:
     """The class of views of tensors of class ``cls``: the same class, but for reading
-    ``_node``, ``_rg`` and ``_tangents`` (see the module docstring)."""
+    ``_node``, ``_requires_grad`` and ``_tangents`` (see the module docstring)."""
     if cls._view_of:
         return cls
     view = _VIEW_CLASSES.get(cls)
@@ -160,6 +160,7 @@ def view_class(cls: type) -> type:
         view = _VIEW_CLASSES[cls] = type(cls.__name__, (cls,), {
             "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__,
             "__doc__": cls.__doc__, "_op_class": cls._op_class, "_view_of": True,
-            "_node": _synced(_NODE), "_rg": _synced(_RG), "_tangents": _synced(_TANGENTS),
+            "_node": _synced(_NODE), "_requires_grad": _synced(_REQUIRES_GRAD),
+            "_tangents": _synced(_TANGENTS),
         })
     return view

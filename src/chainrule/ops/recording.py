@@ -84,7 +84,7 @@ _UNPACK = '''\
 if isinstance(a{i}, Tensor):
     r{i} = a{i}._array
     cls = a{i}._op_class
-    if a{i}._rg:
+    if a{i}._requires_grad:
         mask |= {bit}
     if a{i}._tangents:
         levels = visible_levels(a{i}, levels)
@@ -184,7 +184,7 @@ def _record_branches(prim: Any, raws: str) -> str:
             "node": _lines(assignments("node", Node.FIELDS, {
                 "prim": "prim", "params": "params", "parents": "parents", "saved": "saved",
                 "ans": "ans", "versions": "versions", "ans_shape": "out.shape",
-                "ans_dtype": "out.dtype", "tensor_mode": "linked",
+                "ans_dtype": "out.dtype", "saves_tensors": "linked",
                 "shapes": f"shapes_of(({raws},))" if prim.reads_shapes else "None",
             })),
         })
@@ -239,7 +239,7 @@ def apply_plain(prim: Any, args: tuple, params: dict) -> Tensor:
             raws.append(arg._array)
             if cls is None:
                 cls = arg._op_class
-            if arg._rg:
+            if arg._requires_grad:
                 mask |= 1 << index
             if arg._tangents:
                 levels = visible_levels(arg, levels)

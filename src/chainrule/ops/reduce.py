@@ -193,7 +193,7 @@ def argmin(x, *, axis=None, keepdims=False):
 
 
 def _count(x, axis):
-    shape = np.shape(x._array if hasattr(x, "_rg") else x)
+    shape = np.shape(x._array if hasattr(x, "_requires_grad") else x)
     if axis is None:
         return int(np.prod(shape))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)

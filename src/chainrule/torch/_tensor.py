@@ -111,7 +111,7 @@ class Tensor(ShapeMethods, cr.Tensor):
         if self._node is not None:
             title = self._node.prim.title
             extras.append(f"grad_fn=<{_NODE_NAMES.get(title, title)}Backward0>")
-        elif self._rg:
+        elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
@@ -161,7 +161,7 @@ class Tensor(ShapeMethods, cr.Tensor):
     # ---------------------------------------------------------------- autograd state
     @property
     def requires_grad(self) -> builtins.bool:
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: builtins.bool) -> None:
@@ -197,7 +197,7 @@ class Tensor(ShapeMethods, cr.Tensor):
         return self._array.item()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        if self._rg and not force:
+        if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

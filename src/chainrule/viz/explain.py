@@ -154,7 +154,7 @@ def _floating(user_function: Callable) -> Callable[[Any], Tensor]:
 
 def _chain(out: Tensor, primal: Tensor, x: float, name: str) -> _Chain:
     """The graph behind ``out`` as a chain of scalar steps; other shapes are refused."""
-    vertices = trace(out, {name: primal}) if out._rg else []
+    vertices = trace(out, {name: primal}) if out._requires_grad else []
     steps = [v for v in vertices if v.kind != "constant"]
     for vertex in steps:
         if np.size(vertex.value) != 1 if vertex.value is not None else True:

@@ -239,7 +239,7 @@ def graph(
         raise TypeError("cr.graph(y) takes one tensor; pass a function to give it inputs")
     if not isinstance(y, Tensor):
         raise TypeError(f"cr.graph needs a tensor or a function, got {type(y).__name__}")
-    if not y._rg:
+    if not y._requires_grad:
         raise ValueError(
             "this tensor has no recorded graph: compute it from inputs created with "
             "requires_grad=True (or attach_grad()) outside no_grad()"

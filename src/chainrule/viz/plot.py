@@ -108,14 +108,14 @@ def _derivatives_at(
         current = out
         for k in range(1, order + 1):
             record = k < order  # f^(k) is differentiated again: keep its graph
-            if record and max_operations is not None and current._rg:
+            if record and max_operations is not None and current._requires_grad:
                 # f^(k+1) is taken from the graph of f^(k), recorded now: refuse before
                 # recording one far over the limit, and after recording one over it.
                 estimate = int(GROWTH * count_operations(current))
                 if estimate > max_operations:
                     raise WorkLimitError(k + 1, estimate, max_operations)
             grad = None  # f^(k-1) does not depend on x: f^(k) is zero
-            if current._rg:
+            if current._requires_grad:
                 (grad,) = gradients(current.sum(), x, create_graph=record, allow_unused=True)
             current = Tensor(np.zeros_like(x._array)) if grad is None else grad
             if record and max_operations is not None:

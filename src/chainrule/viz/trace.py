@@ -219,10 +219,10 @@ def adjoints(root: Tensor, order: list[Vertex]) -> bool:
     The graph is retained and no ``.grad`` is written; hooks the user registered are set aside
     for the pass. Returns False when this is not possible (freed graph, non-scalar root).
     """
-    if root._array.size != 1 or not root._rg:
+    if root._array.size != 1 or not root._requires_grad:
         return False
     nodes = [v for v in order if v.node is not None]
-    leaves = [v for v in order if v.kind == "input" and v.tensor._rg]
+    leaves = [v for v in order if v.kind == "input" and v.tensor._requires_grad]
     if any(v.node.saved is None for v in nodes):
         return False
     saved_hooks = [(v.node, v.node.hooks) for v in nodes]
