@@ -269,10 +269,12 @@ def _summed_to_shape(grad: Any, shape: tuple, node: Node, index: int, batch_ndim
     prim = node.prim
     found = grad.shape[batch_ndim:]
     broadcasting = prim.broadcasting
-    if broadcasting and len(found) >= len(shape) and all(
-        size in (1, other) for size, other in zip(reversed(shape), reversed(found))
-    ):
-        return unbroadcast(grad, shape, batch_ndim)
+    if broadcasting and len(found) >= len(shape):
+        for size, other in zip(reversed(shape), reversed(found)):
+            if size != 1 and size != other:
+                break
+        else:  # the shape the input was broadcast to
+            return unbroadcast(grad, shape, batch_ndim)
     name = prim.inputs[index] if index < len(prim.inputs) else f"{prim.variadic}[{index}]"
     batch = f" (after {batch_ndim} batch axes)" if batch_ndim else ""
     raise RuntimeError(

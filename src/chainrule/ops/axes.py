@@ -25,14 +25,16 @@ def ndim_of(x: Any) -> int:
     """The number of axes of a raw value or a tensor (``_array`` is a tensor's data)."""
     if type(x) is np.ndarray:
         return x.ndim
-    return np.ndim(getattr(x, "_array", x))
+    ndim = getattr(getattr(x, "_array", x), "ndim", None)  # (tensors, NumPy scalars)
+    return np.ndim(x) if ndim is None else ndim
 
 
 def shape_of(x: Any) -> tuple:
     """The shape of a raw value or a tensor."""
     if type(x) is np.ndarray:
         return x.shape
-    return np.shape(getattr(x, "_array", x))
+    shape = getattr(getattr(x, "_array", x), "shape", None)
+    return np.shape(x) if shape is None else shape
 
 
 def negative_axes(axis: Any, ndim: int, *, scalar_axis: bool = False) -> tuple:

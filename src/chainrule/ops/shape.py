@@ -118,11 +118,10 @@ broadcast_trailing.defrules(vjp=lambda g: g, jvp="linear")
 
 
 def broadcast_to(x, shape):
-    """NumPy's ``broadcast_to``: a ValueError when ``shape`` is not one ``x`` broadcasts to."""
-    source = shape_of(x)
-    shape = tuple(int(s) for s in shape)
-    np.broadcast_shapes(source, shape)  # raises a clear ValueError when incompatible
-    return broadcast_trailing(x, source=source, shape=shape)
+    """NumPy's ``broadcast_to``, with its ValueError when ``x`` does not broadcast to ``shape``
+    (raised by the forward, before anything is recorded)."""
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(map(int, shape))
+    return broadcast_trailing(x, source=shape_of(x), shape=shape)
 
 
 @primitive(normalize=reduce_axes)
