@@ -14,8 +14,8 @@ import chainrule as cr
 from chainrule.ops.primitive import REGISTRY
 
 DERIVED = {
-    "multiply", "true_divide", "power", "square", "reciprocal", "sqrt", "exp", "expm1", "log",
-    "log1p", "log2", "log10", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
+    "multiply", "power", "square", "reciprocal", "sqrt", "exp", "expm1",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
     "sinh", "cosh", "tanh", "sigmoid", "relu", "maximum", "minimum", "clip",
 }
 
@@ -112,3 +112,19 @@ def test_donation_writes_nothing_a_caller_of_the_rule_holds():
     assert sin_rule(g, [id(x)], x) is x  # cos computed into x, the product too
     np.testing.assert_allclose(x, np.cos(0.5))
     np.testing.assert_array_equal(g, 1.0)
+
+
+@pytest.mark.parametrize("name", ["true_divide", "log", "log1p", "log2", "log10"])
+def test_quotient_rules_divide_as_pytorch_does(name):
+    """(bit for bit: ``g / y``, not ``g * (1 / y)``)"""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 2.0, 1000).astype(np.float32)
+    y = rng.uniform(0.5, 2.0, 1000).astype(np.float32)
+    g = rng.standard_normal(1000).astype(np.float32)
+    prim = REGISTRY[name]
+    args = (x, y) if name == "true_divide" else (x,)
+    divisor = {"true_divide": y, "log": x, "log1p": 1 + x}.get(name)
+    if divisor is None:
+        divisor = x * np.log(2.0 if name == "log2" else 10.0)
+    grad = prim.vjps[0].call(g, args, prim.impl(*args), {}, None, 0, x.shape)
+    np.testing.assert_array_equal(grad, g / divisor)

@@ -1,5 +1,6 @@
-"""The engine checks what reverse rules return: a broadcasting primitive's result is summed down
-to its input's shape; any other shape is a wrong rule, named in the error, on both paths."""
+"""The engine checks what reverse rules return, and forward mode what tangent rules return: a
+broadcasting primitive's result is summed down to its input's shape (or, a tangent, broadcast
+up to its output's); any other shape is a wrong rule, named in the error, on every path."""
 
 import numpy as np
 import pytest
@@ -64,3 +65,36 @@ def test_pullback_gives_each_input_its_cotangent():
     grads = pullback(y.grad_fn, np.ones((2, 3)))
     np.testing.assert_array_equal(grads[0], [[6.0], [6.0]])
     assert grads[1] is None
+
+
+def test_einsum_sums_its_broadcast_operands_down():
+    x = cr.tensor(np.zeros((1, 3)), requires_grad=True)
+    y = cr.tensor(np.ones((4, 3)), requires_grad=True)
+    cr.einsum("ij,ij->ij", x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[4.0, 4.0, 4.0]])
+    a = cr.tensor(np.ones((1, 2, 3)), requires_grad=True)
+    b = cr.tensor(np.ones((5, 3, 4)), requires_grad=True)
+    cr.einsum("...ij,...jk->...ik", a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((1, 2, 3), 20.0))
+
+
+@primitive
+def _wrong_tangent_probe(x):
+    return np.sin(x)
+
+
+_wrong_tangent_probe.defrules(
+    vjp=lambda g, x: g * np.cos(x),
+    jvp=lambda t, x: t[..., :1],  # wrong: drops all but the first element
+)
+REGISTRY.pop("_wrong_tangent_probe")
+
+
+@pytest.mark.parametrize("transform", ["jvp", "jacfwd"])
+def test_a_tangent_rule_returning_the_wrong_shape_raises_naming_it(transform):
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match=r"tangent rule of _wrong_tangent_probe returned"):
+        if transform == "jvp":
+            cr.jvp(_wrong_tangent_probe, (x,), (np.ones(3),))
+        else:
+            cr.jacfwd(_wrong_tangent_probe)(x)

@@ -174,3 +174,12 @@ def test_a_primitive_acts_on_each_slice_of_a_batch(name):
 def test_method_transpose_takes_none_as_numpy_does():
     x = cr.zeros((2, 3, 4))
     assert x.transpose(None).shape == np.zeros((2, 3, 4)).transpose(None).shape == (4, 3, 2)
+
+
+@pytest.mark.parametrize("axis", [(1, 0), (), 1.0, [0]])
+def test_one_axis_ops_refuse_what_numpy_refuses(axis):
+    x = cr.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(TypeError):
+        np.cumsum(np.arange(6.0).reshape(2, 3), axis=axis)
+    with pytest.raises(TypeError):
+        cr.cumsum(x, axis=axis)

@@ -76,7 +76,7 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
             if total is None:
                 continue
             if total.shape != batch + out_shape or total.dtype != out_dtype:
-                total = _as_output(total, batch + out_shape, out_dtype)
+                total = _as_output(total, batch + out_shape, out_dtype, prim)
             tangents[level] = total
     finally:
         state.ceiling = previous
@@ -94,10 +94,17 @@ def _padded(tangent: Any, lead: tuple, missing: int, shape: tuple) -> Any:
     return reshape(tangent, shape=lead + (1,) * missing + shape)
 
 
-def _as_output(total: Any, shape: tuple, dtype: np.dtype) -> Any:
+def _as_output(total: Any, shape: tuple, dtype: np.dtype, prim: Any) -> Any:
     """The summed tangent in the output's (batched) shape and dtype: broadcast up (a tangent
-    of an input that broadcast), cast, and real for a real output."""
+    of an input that broadcast: broadcasting primitives only, anything else is a wrong rule),
+    cast, and real for a real output."""
     if total.shape != shape:
+        if not prim.broadcasting:
+            raise RuntimeError(
+                f"the tangent rule of {prim.name} returned shape {tuple(total.shape)}, but its "
+                f"output (with the tangents' batch axes) has shape {shape}: a tangent rule must "
+                f"return the output's shape ({prim.name} is not declared broadcasting)"
+            )
         total = broadcast_to(total, shape=shape)
     if total.dtype != dtype:
         if total.dtype.kind == "c" and dtype.kind != "c":

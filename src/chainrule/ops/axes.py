@@ -93,6 +93,8 @@ def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
 
 def one_axis(x: Any, axis: Any, **params: Any) -> dict:
     """The ``normalize`` of a primitive along one axis (``cumsum``)."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"'{type(axis).__name__}' object cannot be interpreted as an integer")
     params["axis"] = negative_axes(axis, ndim_of(x))[0]
     return params
 

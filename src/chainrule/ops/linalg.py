@@ -140,7 +140,7 @@ def _einsum_params(*operands, subscripts):
     return {"subscripts": ",".join(terms) + "->" + output}
 
 
-@primitive(normalize=_einsum_params)
+@primitive(normalize=_einsum_params, broadcasting=True)
 def einsum(*operands, subscripts):
     return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
