@@ -183,3 +183,12 @@ def test_one_axis_ops_refuse_what_numpy_refuses(axis):
         np.cumsum(np.arange(6.0).reshape(2, 3), axis=axis)
     with pytest.raises(TypeError):
         cr.cumsum(x, axis=axis)
+
+
+@pytest.mark.parametrize("axis", [(0, 0), (0, -2), 1.0])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "prod"])
+def test_reductions_refuse_repeated_or_non_integer_axes_as_numpy_does(name, axis):
+    with pytest.raises((ValueError, TypeError)) as numpy_error:
+        getattr(np, name)(np.zeros((2, 3)), axis=axis)
+    with pytest.raises(numpy_error.type):
+        getattr(cr, name)(cr.zeros((2, 3)), axis=axis)

@@ -16,6 +16,7 @@ check them against the whole value as NumPy does, and hand the primitive its nor
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,7 @@ def negative_axes(axis: Any, ndim: int, *, scalar_axis: bool = False) -> tuple:
     upper = max(ndim, 1) if scalar_axis else ndim
     normalized = []
     for a in axes:
-        a = int(a)
+        a = operator.index(a)  # (a float or an array is refused, as NumPy does)
         if not -ndim <= a < upper:
             raise np.exceptions.AxisError(
                 f"axis {a} is out of bounds for a tensor of dimension {ndim}"
@@ -81,7 +82,10 @@ def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
         if axis is None:
             axes = tuple(range(-ndim, 0))
         else:
-            axes = tuple(sorted(set(negative_axes(axis, ndim, scalar_axis=True))))
+            named = negative_axes(axis, ndim, scalar_axis=True)
+            axes = tuple(sorted(set(named)))
+            if len(axes) != len(named):
+                raise ValueError("duplicate value in 'axis'") from None
         params["axis"] = axes
         plain = axis is None or type(axis) is int or (
             type(axis) is tuple and all(type(a) is int for a in axis)
