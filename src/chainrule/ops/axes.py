@@ -76,23 +76,28 @@ def reduce_axes(x: Any, axis: Any = None, **params: Any) -> dict:
     negative integers, all axes for None. Negative axes are their own normal form, so a rule
     that passes them on to a batched flow gets the same axes (the batching contract)."""
     ndim = ndim_of(x)
-    try:
-        params["axis"] = _REDUCED[ndim, axis]
-    except (KeyError, TypeError):  # not seen yet, or unhashable (a list, an array)
-        if axis is None:
-            axes = tuple(range(-ndim, 0))
-        else:
-            named = negative_axes(axis, ndim, scalar_axis=True)
-            axes = tuple(sorted(set(named)))
-            if len(axes) != len(named):
-                raise ValueError("duplicate value in 'axis'") from None
-        params["axis"] = axes
-        plain = axis is None or type(axis) is int or (
-            type(axis) is tuple and all(type(a) is int for a in axis)
-        )
-        if plain and len(_REDUCED) < 1024:
-            _REDUCED[ndim, axis] = axes
+    kind = type(axis)
+    # (remembered for Python ints only: 1.0 and True equal 1 as keys, but NumPy refuses them)
+    if axis is None or kind is int or kind is tuple and all(type(a) is int for a in axis):
+        axes = _REDUCED.get((ndim, axis))
+        if axes is None:
+            axes = _reduced(axis, ndim)
+            if len(_REDUCED) < 1024:
+                _REDUCED[ndim, axis] = axes
+    else:
+        axes = _reduced(axis, ndim)
+    params["axis"] = axes
     return params
+
+
+def _reduced(axis: Any, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    named = negative_axes(axis, ndim, scalar_axis=True)
+    axes = tuple(sorted(set(named)))
+    if len(axes) != len(named):
+        raise ValueError("duplicate value in 'axis'")
+    return axes
 
 
 def one_axis(x: Any, axis: Any, **params: Any) -> dict:
