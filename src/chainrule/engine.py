@@ -403,16 +403,24 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 
-def _check_roots(roots: Sequence[Tensor]) -> None:
-    for root in roots:
-        if not isinstance(root, Tensor):
-            raise TypeError(f"can only differentiate tensors, got {type(root).__name__}")
-        if not root._requires_grad:
-            raise RuntimeError(
-                "this tensor does not require grad and has no grad_fn, so there is nothing to "
-                "backpropagate: create the inputs with requires_grad=True (or call "
-                "x.requires_grad_() / x.attach_grad()) before computing it, outside no_grad()"
-            )
+_NOTHING_TO_BACKPROPAGATE = (
+    "this tensor does not require grad and has no grad_fn, so there is nothing to "
+    "backpropagate: create the inputs with requires_grad=True (or call "
+    "x.requires_grad_() / x.attach_grad()) before computing it, outside no_grad()"
+)
+_INPUT_WITHOUT_GRAD = (
+    "one of the inputs does not require grad; create it with requires_grad=True"
+)
+
+
+def _check_differentiable(tensors: Sequence[Any], what: str, refusal: str) -> None:
+    """Each of ``tensors`` (roots, or inputs to differentiate with respect to) is a tensor
+    that requires grad, or a TypeError/RuntimeError says which rule it breaks."""
+    for tensor in tensors:
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{what} tensors, got {type(tensor).__name__}")
+        if not tensor._requires_grad:
+            raise RuntimeError(refusal)
 
 
 def backward(
@@ -430,7 +438,7 @@ def backward(
         roots = list(roots)
         if gradients is None or isinstance(gradients, Tensor):
             gradients = [gradients] * len(roots)
-    _check_roots(roots)
+    _check_differentiable(roots, "can only differentiate", _NOTHING_TO_BACKPROPAGATE)
     if retain_graph is None:
         retain_graph = create_graph
     cotangents = [
@@ -479,7 +487,7 @@ def gradients(
     """
     outputs, grad_outputs = _outputs_and_weights(outputs, grad_outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    _check_inputs(inputs)
+    _check_differentiable(inputs, "inputs must be", _INPUT_WITHOUT_GRAD)
     if retain_graph is None:
         retain_graph = create_graph
     if batch_ndim:
@@ -525,15 +533,5 @@ def _outputs_and_weights(outputs: Any, grad_outputs: Any) -> tuple[list, list]:
         raise ValueError(
             f"got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one per output"
         )
-    _check_roots(outputs)
+    _check_differentiable(outputs, "can only differentiate", _NOTHING_TO_BACKPROPAGATE)
     return outputs, grad_outputs
-
-
-def _check_inputs(inputs: list) -> None:
-    for tensor in inputs:
-        if not isinstance(tensor, Tensor):
-            raise TypeError(f"inputs must be tensors, got {type(tensor).__name__}")
-        if not tensor._requires_grad:
-            raise RuntimeError(
-                "one of the inputs does not require grad; create it with requires_grad=True"
-            )
