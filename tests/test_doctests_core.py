@@ -7,7 +7,7 @@ import pytest
 
 MODULES = [
     "chainrule", "chainrule.tensor", "chainrule.engine", "chainrule.modes", "chainrule.creation",
-    "chainrule.random", "chainrule.gradcheck",
+    "chainrule.random", "chainrule.gradcheck", "chainrule.custom",
     # the dialects
     "chainrule.torch", "chainrule.torch._tensor", "chainrule.torch._promotion",
     "chainrule.torch.autograd", "chainrule.torch.autograd.functional",

@@ -127,12 +127,14 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .custom import custom_jvp, custom_vjp
 from .dtypes import bool_, float16, float32, float64, int32, int64
 from .engine import gradients
 from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 from .node import Node
+from .ops.primitive import primitive
 from .tape import GradientTape
 from .viz import explain, graph, plot  # matplotlib is imported only when plotting
 
@@ -141,7 +143,8 @@ __version__ = "0.1.0"
 __all__ = [
     "GradientTape", "Node", "Tensor", "abs", "absolute", "add", "amax", "amin", "api", "arange",
     "arccos", "arcsin", "arctan", "arctan2", "argmax", "argmin", "astype", "bool_",
-    "broadcast_to", "ceil", "clip", "concatenate", "conj", "cos", "cosh", "cumsum", "diag",
+    "broadcast_to", "ceil", "clip", "concatenate", "conj", "cos", "cosh", "cumsum", "custom_jvp",
+    "custom_vjp", "diag",
     "diagonal", "divide", "dot", "einsum", "empty", "enable_grad", "equal", "exp",
     "expand_dims", "explain", "expm1", "eye", "flip", "float16", "float32", "float64", "floor",
     "floor_divide", "from_numpy", "full", "full_like", "grad", "gradcheck", "gradients",
@@ -150,7 +153,7 @@ __all__ = [
     "less", "less_equal", "linalg", "linspace", "log", "log10", "log1p", "log2", "log_softmax",
     "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "moveaxis", "multiply", "negative", "no_grad",
-    "not_equal", "ones", "ones_like", "outer", "pause", "plot", "pow", "power", "prod",
+    "not_equal", "ones", "ones_like", "outer", "pause", "plot", "pow", "power", "primitive", "prod",
     "random", "ravel", "real", "reciprocal", "record", "relu", "remainder", "reshape", "rint",
     "set_grad_enabled", "sigmoid", "sign", "sin", "sinh", "softmax", "split", "sqrt", "square",
     "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "tan", "tanh",
