@@ -432,3 +432,30 @@ def test_primitive_is_exported_with_defrules():
     from chainrule.ops.primitive import REGISTRY
 
     REGISTRY.pop("cube_prim")
+
+
+def test_custom_jvp_closing_over_differentiated_tensors():
+    """The rule gives the derivative in the arguments; in a tensor the function closes over,
+    the function's own ops give it (reverse and forward mode, nested)."""
+
+    def make(w):
+        @cr.custom_jvp
+        def h(x):
+            return cr.sin(x) * w
+
+        h.defjvp(lambda p, t: (h(p[0]), cr.cos(p[0]) * w * t[0]))
+        return h
+
+    x0, w0 = 0.7, 1.5
+    loss = lambda x, w: make(w)(x) ** 2  # noqa: E731 - (sin(x) w)^2
+    gx, gw = cr.grad(loss, argnums=(0, 1))(x0, w0)
+    assert np.allclose([_np(gx), _np(gw)], [
+        2 * np.sin(x0) * np.cos(x0) * w0 ** 2, 2 * np.sin(x0) ** 2 * w0])
+    _, tw = cr.jvp(lambda w: loss(x0, w), (w0,), (1.0,))
+    assert np.allclose(_np(tw), 2 * np.sin(x0) ** 2 * w0)
+    mixed = cr.grad(lambda w: cr.grad(loss)(x0, w))(w0)
+    assert np.allclose(_np(mixed), 4 * np.sin(x0) * np.cos(x0) * w0)
+    w = cr.tensor(w0, requires_grad=True)
+    x = cr.tensor(x0, requires_grad=True)
+    loss(x, w).backward()
+    assert np.allclose([_np(x.grad), _np(w.grad)], [_np(gx), _np(gw)])

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import api
 from .engine import gradients
-from .modes import enable_grad, no_grad, state
+from .modes import enable_grad, state
 from .ops.primitive import REGISTRY, Primitive
 from .tensor import Tensor, is_differentiable_dtype
 from .tree_util import tree_flatten, tree_unflatten
@@ -254,7 +254,9 @@ class custom_jvp(_Function):  # noqa: N801 - JAX's name
     ... def log1pexp_jvp(primals, tangents):
     ...     (x,), (t,) = primals, tangents
     ...     return log1pexp(x), t * (1.0 - 1.0 / (1.0 + cr.exp(x)))
-    >>> cr.grad(log1pexp)(100.0)
+    >>> import numpy as np
+    >>> with np.errstate(over="ignore"):  # exp(100.0) overflows float32: the rule copes
+    ...     cr.grad(log1pexp)(100.0)
     tensor(1.)
     >>> cr.jvp(log1pexp, (cr.tensor(0.0),), (cr.tensor(2.0),))[1]
     tensor(1.)
@@ -284,9 +286,14 @@ class custom_jvp(_Function):  # noqa: N801 - JAX's name
             leaf._derive(history=False, tangents=None) if isinstance(leaf, Tensor) else leaf
             for leaf in leaves
         ]
-        with no_grad():
-            out = self.fun(*self._merge(static, tree_unflatten(treedef, detached)))
+        out = self.fun(*self._merge(static, tree_unflatten(treedef, detached)))
         call.set_output(out, _name(self.fun))
+        # Tensors the function closes over that are differentiated: the output's dependence on
+        # them is the function's own (no rule says otherwise), carried by one more input.
+        out_leaves = tree_flatten(out)[0]
+        if any(isinstance(v, Tensor) and (v._requires_grad and state.grad_enabled
+                                          or _visible_tangents(v)) for v in out_leaves):
+            leaves = [*leaves, call.pack(out_leaves, (), _name(self.fun))]
         return self._apply(call, leaves)
 
 
@@ -310,7 +317,10 @@ def jvp_tangent(t: Any, xs: Any, index: int, call: _Call) -> Any:
     """custom_jvp_call's tangent rule: the user's rule once per level, with every input's
     tangent (at the first input that has one; the others add nothing). Batched tangents go
     through it one row at a time."""
+    if index == len(call.leaves):  # the closed-over tensors' part (see custom_jvp.__call__)
+        return t
     level = state.ceiling
+    xs = xs[: len(call.leaves)]
     tangents = [
         x._tangents.get(level) if isinstance(x, Tensor) and x._tangents else None for x in xs
     ]
@@ -362,7 +372,9 @@ def _transpose(call: _Call, g: Any, xs: tuple) -> list:
 
 def jvp_cotangent(g: Any, xs: Any, index: int, call: _Call) -> Any:
     """custom_jvp_call's reverse rule: the transposed tangent rule."""
-    return call.cotangents_once(g, xs, index, _transpose)
+    if index == len(call.leaves):  # the closed-over tensors' part (see custom_jvp.__call__)
+        return g
+    return call.cotangents_once(g, xs[: len(call.leaves)], index, _transpose)
 
 
 # ---------------------------------------------------------------------------- custom_vjp
