@@ -459,3 +459,32 @@ def test_custom_jvp_closing_over_differentiated_tensors():
     x = cr.tensor(x0, requires_grad=True)
     loss(x, w).backward()
     assert np.allclose([_np(x.grad), _np(w.grad)], [_np(gx), _np(gw)])
+
+
+def test_custom_vjp_closing_over_differentiated_tensors():
+    """bwd gives the cotangents of the arguments; a tensor the function closes over gets its
+    gradient through the function's own ops."""
+
+    def make(w):
+        @cr.custom_vjp
+        def h(x):
+            return cr.sin(x) * w
+
+        h.defvjp(lambda x: (cr.sin(x) * w, (cr.cos(x), w)), lambda r, g: (r[0] * r[1] * g,))
+        return h
+
+    x0, w0 = 0.7, 1.5
+    loss = lambda x, w: make(w)(x) ** 2  # noqa: E731
+    gx, gw = cr.grad(loss, argnums=(0, 1))(x0, w0)
+    assert np.allclose([_np(gx), _np(gw)], [
+        2 * np.sin(x0) * np.cos(x0) * w0 ** 2, 2 * np.sin(x0) ** 2 * w0])
+    w = cr.tensor(w0, requires_grad=True)
+    x = cr.tensor(x0, requires_grad=True)
+    loss(x, w).backward()
+    assert np.allclose([_np(x.grad), _np(w.grad)], [_np(gx), _np(gw)])
+    _, tw = cr.jvp(lambda w: loss(x0, w), (w0,), (1.0,))  # (only w carries a tangent)
+    assert np.allclose(_np(tw), _np(gw))
+    mixed = cr.jvp(lambda w: cr.grad(loss)(x0, w), (w0,), (1.0,))[1]
+    assert np.allclose(_np(mixed), 4 * np.sin(x0) * np.cos(x0) * w0)
+    with pytest.raises(TypeError, match="custom_jvp"):
+        cr.jvp(lambda x: loss(x, w0), (x0,), (1.0,))

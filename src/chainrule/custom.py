@@ -441,10 +441,50 @@ class custom_vjp(_Function):  # noqa: N801 - JAX's name
             )
         call.set_output(result[0], f"the fwd rule {_name(self.fwd)} of {name}")
         call.residuals = result[1]
+        out_leaves = tree_flatten(result[0])[0]
+        # (the arguments carry no tangents: any on the output come from a closed-over tensor)
+        if any(_visible_tangents(v) for v in out_leaves) or _closes_over(out_leaves, leaves):
+            # Its output depends on differentiated tensors it closes over: that dependence is
+            # the function's own, carried by one more input (the function run on the
+            # arguments without their history).
+            detached = [
+                leaf._derive(history=False, tangents=None) if isinstance(leaf, Tensor) else leaf
+                for leaf in leaves
+            ]
+            out = self.fun(*self._merge(static, tree_unflatten(treedef, detached)))
+            leaves = [*leaves, call.pack(tree_flatten(out)[0], (), name)]
         return self._apply(call, leaves)
 
 
+def _closes_over(outputs: list, inputs: list) -> bool:
+    """Whether the graph of ``outputs`` reaches a tensor that requires grad other than through
+    ``inputs`` (a tensor the function closes over)."""
+    own = {id(x) for x in inputs if isinstance(x, Tensor)}
+    stop = {x._node for x in inputs if isinstance(x, Tensor) and x._node is not None}
+    stack = [v._node for v in outputs if isinstance(v, Tensor) and v._node is not None]
+    if any(isinstance(v, Tensor) and v._node is None and v._requires_grad and id(v) not in own
+           for v in outputs):
+        return True
+    seen: set = set()
+    while stack:
+        node = stack.pop()
+        if node in stop or node in seen:
+            continue
+        seen.add(node)
+        for parent in node.parents:
+            if parent is None:
+                continue
+            if isinstance(parent, Tensor):
+                if id(parent) not in own:
+                    return True
+            else:
+                stack.append(parent)
+    return False
+
+
 def vjp_tangent(t: Any, xs: Any, index: int, call: _Call) -> Any:
+    if index == len(call.leaves):  # the closed-over tensors' part (see custom_vjp.__call__)
+        return t
     raise TypeError(
         f"can't apply forward-mode autodiff (jvp) to a custom_vjp function "
         f"{_name(call.function.fun)}; use cr.custom_jvp"
@@ -535,7 +575,9 @@ def _pull_bwd(call: _Call, g: Any, xs: tuple) -> list:
 
 def vjp_cotangent(g: Any, xs: Any, index: int, call: _Call) -> Any:
     """custom_vjp_call's reverse rule: the user's bwd, once per cotangent."""
-    return call.cotangents_once(g, xs, index, _pull_bwd)
+    if index == len(call.leaves):  # the closed-over tensors' part (see custom_vjp.__call__)
+        return g
+    return call.cotangents_once(g, xs[: len(call.leaves)], index, _pull_bwd)
 
 
 _declare("custom_jvp", jvp_cotangent, jvp_tangent)
