@@ -192,3 +192,19 @@ def test_reductions_refuse_repeated_or_non_integer_axes_as_numpy_does(name, axis
         getattr(np, name)(np.zeros((2, 3)), axis=axis)
     with pytest.raises(numpy_error.type):
         getattr(cr, name)(cr.zeros((2, 3)), axis=axis)
+
+
+@pytest.mark.parametrize(
+    "source, destination", [([0, 2], [1, 1]), ([0, 0], [1, 2]), ([0, 1], [2]), (0, 5)]
+)
+def test_moveaxis_refuses_what_numpy_refuses(source, destination):
+    with pytest.raises(ValueError) as numpy_error:
+        np.moveaxis(np.zeros((2, 3, 4)), source, destination)
+    with pytest.raises(numpy_error.type):
+        cr.moveaxis(cr.zeros((2, 3, 4)), source, destination)
+
+
+def test_transpose_of_no_axes_is_refused_as_numpy_does():
+    with pytest.raises(ValueError, match="axes don't match array"):
+        cr.zeros((2, 3)).transpose(())
+    assert cr.zeros((2, 3)).transpose().shape == (3, 2)

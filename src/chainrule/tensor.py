@@ -390,7 +390,9 @@ class Tensor(ConversionMethods, GradState):
     def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
             axes = axes[0]  # NumPy's a.transpose(None) and a.transpose((1, 0))
-        return transpose(self, axes=axes or None)
+        elif not axes:
+            axes = None  # a.transpose(): reversed (but a.transpose(()) names no axes)
+        return transpose(self, axes=axes)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return swapaxes(self, axis1, axis2)

@@ -180,8 +180,13 @@ def moveaxis(x, source, destination):
     ndim = ndim_of(x)
     source = [a + ndim for a in negative_axes(source, ndim)]
     destination = [a + ndim for a in negative_axes(destination, ndim)]
+    for name, axes in (("source", source), ("destination", destination)):
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"repeated axis in `{name}` argument")
     if len(source) != len(destination):
-        raise ValueError("source and destination must have the same number of elements")
+        raise ValueError(
+            "`source` and `destination` arguments must have the same number of elements"
+        )
     order = [a for a in range(ndim) if a not in source]
     for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)
