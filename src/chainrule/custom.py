@@ -31,7 +31,7 @@ from . import api
 from .engine import gradients
 from .modes import enable_grad, state
 from .ops.primitive import REGISTRY, Primitive
-from .tensor import Tensor, is_differentiable_dtype
+from .tensor import Tensor, array_of, is_differentiable_dtype
 from .tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["custom_jvp", "custom_vjp"]
@@ -45,10 +45,6 @@ def _visible_tangents(leaf: Any) -> bool:
     return isinstance(leaf, Tensor) and bool(leaf._tangents) and any(
         level < state.ceiling for level in leaf._tangents
     )
-
-
-def _raw(value: Any) -> Any:
-    return value._array if isinstance(value, Tensor) else value
 
 
 def _shape_dtype(value: Any) -> tuple[tuple, np.dtype]:
@@ -129,7 +125,7 @@ class _Call:
         leaves, self.out_treedef = tree_flatten(out)
         if not leaves:
             raise TypeError(f"{what} returned no array")
-        arrays = [np.asarray(_raw(leaf)) for leaf in leaves]
+        arrays = [np.asarray(array_of(leaf)) for leaf in leaves]
         self.out_shapes = [a.shape for a in arrays]
         self.out_dtypes = [a.dtype for a in arrays]
         if len(arrays) == 1:
@@ -498,7 +494,7 @@ def _bwd_once(call: _Call, g: Any, differentiable: bool) -> list:
     residuals = call.residuals
     if not differentiable:
         leaves, treedef = tree_flatten(residuals)
-        residuals = tree_unflatten(treedef, [_raw(leaf) for leaf in leaves])
+        residuals = tree_unflatten(treedef, [array_of(leaf) for leaf in leaves])
     cotangent = tree_unflatten(call.out_treedef, call.unpack(g, ()))
     result = function.bwd(*call.static, residuals, cotangent)
     count = len(call.treedef.children)
@@ -549,7 +545,7 @@ def _checked(value: Any, shape: tuple, dtype: np.dtype, differentiable: bool, wh
         )
     if differentiable:
         return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, dtype))
-    return np.asarray(_raw(value), dtype)
+    return np.asarray(array_of(value), dtype)
 
 
 def _pull_bwd(call: _Call, g: Any, xs: tuple) -> list:

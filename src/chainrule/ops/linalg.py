@@ -14,16 +14,13 @@ import string
 
 import numpy as np
 
+from ..tensor import array_of
 from .axes import ndim_of, negative_axes
 from .elementwise import absolute, conj, imag, multiply, real, where
 from .index import getitem, scatter_add
 from .primitive import primitive
 from .reduce import amax, amin, sum, vector_norm
 from .shape import expand_dims, moveaxis, reshape, squeeze, swapaxes, transpose
-
-
-def _raw(x):
-    return x if isinstance(x, (np.ndarray, np.generic)) else getattr(x, "_array", x)
 
 
 def _mT(x):  # noqa: N802
@@ -37,7 +34,7 @@ def _lift(flow, ndim: int, target: int):
     the value has ``target`` axes (the stack axes of a matmul line up from the right)."""
     if target <= ndim:
         return flow
-    shape = np.shape(_raw(flow))
+    shape = np.shape(array_of(flow))
     lead = shape[: len(shape) - ndim]
     return reshape(flow, shape=lead + (1,) * (target - ndim) + shape[len(shape) - ndim:])
 
@@ -152,7 +149,7 @@ def _einsum_vjp(g, operands, index, shapes, subscripts):
     for term, shape in zip(terms, shapes, strict=True):
         sizes.update(zip(term, shape, strict=True))
     free = iter(c for c in string.ascii_letters if c not in subscripts)
-    dtype = np.result_type(_raw(g))
+    dtype = np.result_type(array_of(g))
     target = ""
     constants, constant_terms = [], []
     for c in terms[index]:
@@ -199,7 +196,7 @@ def dot(x, y):
 
 def vdot(x, y):
     """Dot product of two flattened tensors, the first conjugated (NumPy's ``vdot``)."""
-    if np.result_type(_raw(x)).kind == "c":
+    if np.result_type(array_of(x)).kind == "c":
         x = conj(x)
     return matmul(reshape(x, shape=(-1,)), reshape(y, shape=(-1,)))
 
@@ -219,7 +216,7 @@ def outer(x, y):
 def tensordot(x, y, axes=2):
     """Sum products over ``axes`` (an int: the last of ``x`` with the first of ``y``; or a
     pair of axis lists), as ``numpy.tensordot``: transpose, reshape, one matmul."""
-    x_shape, y_shape = np.shape(_raw(x)), np.shape(_raw(y))
+    x_shape, y_shape = np.shape(array_of(x)), np.shape(array_of(y))
     if isinstance(axes, (int, np.integer)):
         x_axes = list(range(len(x_shape) - axes, len(x_shape)))
         y_axes = list(range(axes))
@@ -246,7 +243,7 @@ def _as_matrix(x, order: list, shape: tuple):
     """``x`` with its axes in ``order``, as a matrix of ``shape`` (no op when it is one)."""
     if order != sorted(order):
         x = transpose(x, axes=tuple(order))
-    return x if np.shape(_raw(x)) == shape else reshape(x, shape=shape)
+    return x if np.shape(array_of(x)) == shape else reshape(x, shape=shape)
 
 
 def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
@@ -259,10 +256,10 @@ def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal over ``axis1`` and ``axis2``, as a last axis (NumPy's ``diagonal``)."""
     moved = moveaxis(x, (axis1, axis2), (-2, -1))
-    shape = np.shape(_raw(moved))
+    shape = np.shape(array_of(moved))
     rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
     out = getitem(moved, index=(Ellipsis, rows, cols))
-    array = _raw(out)
+    array = array_of(out)
     if isinstance(array, np.ndarray):  # as NumPy's diagonal: not to be written in place
         array.flags.writeable = False
     return out
@@ -277,11 +274,11 @@ def diag(v, k=0):
     """A 1-D tensor's values on the ``k``-th diagonal of a square matrix, or the ``k``-th
     diagonal of a 2-D tensor (NumPy's ``diag``)."""
     if ndim_of(v) == 1:
-        size = np.shape(_raw(v))[0] + abs(k)
+        size = np.shape(array_of(v))[0] + abs(k)
         index = _diagonal_index(size, size, k)
         return scatter_add(v, index=index, shape=(size, size))
     if ndim_of(v) == 2:
-        return getitem(v, index=_diagonal_index(*np.shape(_raw(v)), k))
+        return getitem(v, index=_diagonal_index(*np.shape(array_of(v)), k))
     raise ValueError("diag takes a 1-D or 2-D tensor")
 
 
@@ -357,7 +354,8 @@ def _adjugate_vjp(g, x, ans):
 
 def _trace_last(x):
     """The trace over the last two axes (batch-safe)."""
-    return sum(x * np.eye(np.shape(_raw(x))[-1], dtype=np.result_type(_raw(x))), axis=(-2, -1))
+    array = array_of(x)
+    return sum(x * np.eye(np.shape(array)[-1], dtype=np.result_type(array)), axis=(-2, -1))
 
 
 adjugate.defrules(vjp=_adjugate_vjp, jvp=_adjugate_jvp)
@@ -384,7 +382,7 @@ def logabsdet(x):
 def _logabsdet_jvp(t, x):
     # d log|det x| = Re tr(x^-1 dx)
     out = sum(_mT(_inverse(x, "the derivative of log|det x|")) * t, axis=(-2, -1))
-    return real(out) if np.result_type(_raw(out)).kind == "c" else out
+    return real(out) if np.result_type(array_of(out)).kind == "c" else out
 
 
 logabsdet.defrules(
@@ -401,7 +399,7 @@ def det_sign(x):
 
 
 def _det_sign_rule(flow, x, ans, reverse):
-    if np.result_type(_raw(x)).kind != "c":
+    if np.result_type(array_of(x)).kind != "c":
         return None  # real: a constant (symbolic zero)
     inverse_t = _mT(_inverse(x, "the derivative of the sign of det x"))
     if reverse:  # the transpose of the tangent map below: i Im(g s) x^-T
@@ -450,7 +448,7 @@ def solve(a, b):
 def _phi(x, n):
     """The lower triangle with the diagonal halved (Murray 2016)."""
     mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
-    return x * mask.astype(np.result_type(_raw(x)))
+    return x * mask.astype(np.result_type(array_of(x)))
 
 
 def _symmetric(x):
@@ -458,14 +456,14 @@ def _symmetric(x):
 
 
 def _cholesky_vjp(g, ans):
-    n = np.shape(_raw(ans))[-1]
+    n = np.shape(array_of(ans))[-1]
     inner_ = _phi(matmul(_mT(ans), g), n)
     left = solve_matrix(_mT(ans), inner_)  # L⁻ᵀ Φ(Lᵀ ḡ)
     return _symmetric(_mT(solve_matrix(_mT(ans), _mT(left))))  # ... L⁻¹
 
 
 def _cholesky_jvp(t, ans):
-    n = np.shape(_raw(ans))[-1]
+    n = np.shape(array_of(ans))[-1]
     left = solve_matrix(ans, _symmetric(t))  # L⁻¹ ṫ
     return matmul(ans, _phi(_mT(solve_matrix(ans, _mT(left))), n))  # L Φ(L⁻¹ ṫ L⁻ᵀ)
 
@@ -474,7 +472,7 @@ def _real_only(what):
     """A rule for real matrices only (complex ones would need conjugate transposes)."""
 
     def rule(flow, ans):
-        if np.result_type(_raw(ans)).kind == "c":
+        if np.result_type(array_of(ans)).kind == "c":
             raise NotImplementedError(
                 f"the {what} of cholesky is implemented for real matrices only; for a complex "
                 f"Hermitian matrix, differentiate its real and imaginary parts as a real "

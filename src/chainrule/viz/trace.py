@@ -20,7 +20,7 @@ import numpy as np
 
 from ..engine import gradients
 from ..node import Node
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 
 
 @dataclass(eq=False)
@@ -37,12 +37,6 @@ class Vertex:
     node: Any = None
     tensor: Any = None
     label: str = ""  # v0, v1, ... in evaluation order
-
-
-def _raw(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        return value._array
-    return value
 
 
 def trace(root: Tensor, names: dict[str, Tensor] | None = None) -> list[Vertex]:
@@ -100,7 +94,7 @@ def _vertex(obj: Node | Tensor, order: list[Vertex], constant_keys: Iterator[int
         else:
             inputs.append(id(parent))  # the key of its vertex, made already
     return Vertex(id(obj), "op", obj.prim.name, tuple(obj.ans_shape), inputs, node=obj,
-                  value=_raw(obj.ans))
+                  value=array_of(obj.ans))
 
 
 def _constant(node: Node, index: int, key: int) -> Vertex:
@@ -110,8 +104,8 @@ def _constant(node: Node, index: int, key: int) -> Vertex:
     if node.shapes is not None:
         shape = tuple(node.shapes[index])
     else:
-        shape = None if saved is None else np.shape(_raw(saved))
-    return Vertex(key, "constant", "constant", shape, value=_raw(saved))
+        shape = None if saved is None else np.shape(array_of(saved))
+    return Vertex(key, "constant", "constant", shape, value=array_of(saved))
 
 
 def _gather_values(order: list[Vertex], by_key: dict) -> None:
@@ -122,7 +116,7 @@ def _gather_values(order: list[Vertex], by_key: dict) -> None:
             continue
         for key, saved in zip(vertex.inputs, node.saved, strict=True):
             if saved is not None and by_key[key].value is None:
-                by_key[key].value = _raw(saved)
+                by_key[key].value = array_of(saved)
 
 
 def _recompute_values(order: list[Vertex], by_key: dict) -> None:
@@ -229,7 +223,7 @@ def adjoints(root: Tensor, order: list[Vertex]) -> bool:
 
     def capture(vertex: Vertex) -> Callable:
         def hook(cotangent: Any) -> None:
-            vertex.grad = np.array(_raw(cotangent))
+            vertex.grad = np.array(array_of(cotangent))
 
         return hook
 
