@@ -145,6 +145,7 @@ class Primitive:
         normalize: Callable | None = None,
         broadcasting: bool = False,
         elementwise: bool = False,
+        catalogued: bool = True,
     ) -> None:
         self.impl = impl
         self.name = name or impl.__name__
@@ -190,9 +191,8 @@ class Primitive:
         self._rule_mask = 0  # bit i: input i has a reverse rule
         self.prepare = self._preparer()
         self.__doc__ = impl.__doc__
-        if self.name in REGISTRY:
-            raise ValueError(f"primitive {self.name!r} is declared twice")
-        REGISTRY[self.name] = self
+        if catalogued:  # (a custom rule's carrier is applied and recorded alike, unlisted)
+            _catalogue(self)
         if not differentiable and not self.variadic and 1 <= len(self.inputs) <= 3:
             self.apply = generate_apply(self)  # (differentiable ones once their rules are known)
 
@@ -289,6 +289,13 @@ class Primitive:
         return rules * count if self.variadic else rules
 
 
+
+
+def _catalogue(prim: Primitive) -> None:
+    """List ``prim`` in the op table's catalogue (REGISTRY), which the op samples cover."""
+    if prim.name in REGISTRY:
+        raise ValueError(f"primitive {prim.name!r} is declared twice")
+    REGISTRY[prim.name] = prim
 
 
 def primitive(impl: Callable | None = None, **options: Any) -> Any:
