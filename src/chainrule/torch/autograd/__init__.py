@@ -14,7 +14,8 @@ from typing import Any
 import chainrule as cr
 from chainrule import engine
 
-from . import functional  # noqa: F401
+from . import function, functional  # noqa: F401
+from .function import Function  # noqa: F401
 
 
 def grad(

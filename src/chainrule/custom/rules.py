@@ -1,0 +1,92 @@
+"""User rules on flat lists of tensors: what the dialects' ``Function`` and
+``custom_gradient`` are made of.
+
+:func:`apply_rules` records outputs computed by the user as one op of the inputs, whose reverse
+rule is ``vjp(cotangents) -> input cotangents`` and whose tangent rule is
+``jvp(tangents) -> output tangents``, both on flat lists. It is the same carrier as
+``custom_vjp``'s (:mod:`chainrule.custom.call`): a ``vjp`` written with chainrule's ops
+differentiates again (its cotangents are then recorded tensors), batched cotangents and tangents
+reach it one row at a time, and what it returns is checked against the inputs' shapes and dtypes
+where it is produced, with the rule's name in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..ops.primitive import Primitive
+from ..tensor import Tensor
+from .call import Call, carrier, checked, pull_rows, push_rows
+
+__all__ = ["apply_rules"]
+
+
+class Rules:
+    """The user's rules of one call, and how messages name them."""
+
+    __slots__ = ("vjp", "jvp", "what")
+
+    def __init__(self, vjp: Callable, jvp: Callable | None, what: str) -> None:
+        self.vjp, self.jvp, self.what = vjp, jvp, what
+
+
+def _pull_once(call: Call, g: Any, differentiable: bool) -> list:
+    rules = call.function
+    cotangents = [v if isinstance(v, Tensor) else Tensor._wrap(v) for v in call.unpack(g, ())]
+    results = list(rules.vjp(cotangents))
+    if len(results) != len(call.leaves):
+        raise TypeError(
+            f"{rules.what} returned {len(results)} cotangent(s), but the function has "
+            f"{len(call.leaves)} input(s): one per input (None for none)"
+        )
+    return [
+        checked(value, shape, dtype, differentiable, rules.what, k)
+        for k, (value, (shape, dtype)) in enumerate(zip(results, call.leaves, strict=True))
+    ]
+
+
+def _cotangent(g: Any, xs: Any, index: int, call: Call) -> Any:
+    return call.cotangents_once(g, xs, index, lambda call, g, xs: pull_rows(call, g, _pull_once))
+
+
+def _push(call: Call, xs: Any, tangents: list) -> Any:
+    rules = call.function
+    if rules.jvp is None:
+        raise TypeError(f"{rules.what} has no forward-mode (jvp) rule")
+    return call.pack(list(rules.jvp(tangents)), (), rules.what)
+
+
+def _tangent(t: Any, xs: Any, index: int, call: Call) -> Any:
+    return push_rows(t, xs, index, call, _push)
+
+
+_CARRIERS: dict[str, Primitive] = {}
+
+
+def apply_rules(
+    title: str, inputs: Sequence[Any], outputs: Sequence[Any], vjp: Callable,
+    jvp: Callable | None = None, what: str | None = None,
+) -> list[Tensor]:
+    """``outputs`` (arrays or tensors, computed by the caller) recorded as one op of
+    ``inputs``, whose nodes print as ``<{title}Backward>``.
+
+    ``vjp(cotangents)``: one cotangent tensor per output in, one cotangent per input out (None
+    for none). ``jvp(tangents)``: one tangent per input in (None for none), one per output out
+    (None for zero). ``what`` names the rules in error messages.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (y,) = apply_rules("Twice", [x], [2 * x.detach().numpy()], vjp=lambda gs: [2 * gs[0]])
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([2., 2.])
+    """
+    rules = Rules(vjp, jvp, what or f"the rules of {title}")
+    inputs = list(inputs)
+    call = Call(rules, (), None, inputs)
+    call.set_output(list(outputs), rules.what)
+    prim = _CARRIERS.get(title)
+    if prim is None:
+        prim = _CARRIERS[title] = carrier(title, _cotangent, _tangent, title)
+    return call.apply(prim, inputs)
