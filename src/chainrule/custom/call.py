@@ -205,6 +205,8 @@ def checked(value: Any, shape: tuple, dtype: np.dtype, differentiable: bool, wha
             f"{what} returned a cotangent of dtype {found_dtype} for input leaf {k}, which has "
             f"dtype {dtype}: a cotangent has its input's shape and dtype"
         )
+    if isinstance(value, Tensor) and value._tangents:  # (forward over reverse: keep them)
+        return value
     if differentiable:
         return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, dtype))
     return np.asarray(array_of(value), dtype)
@@ -227,8 +229,9 @@ def pull_rows(call: Call, g: Any, once: Callable) -> list:
             results.append(None)
             continue
         column = [np.zeros(shape, dtype) if c is None else c for c in column]
-        stacked = api.stack(column) if differentiable else np.stack(column)
-        results.append((api.reshape if differentiable else np.reshape)(stacked, lead + shape))
+        tensors = differentiable or any(isinstance(c, Tensor) for c in column)
+        stacked = api.stack(column) if tensors else np.stack(column)
+        results.append((api.reshape if tensors else np.reshape)(stacked, lead + shape))
     return results
 
 
