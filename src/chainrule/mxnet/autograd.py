@@ -1,4 +1,5 @@
-"""``mxnet.autograd``: ``record``, ``pause``, ``is_recording``, ``backward``, ``grad``.
+"""``mxnet.autograd``: ``record``, ``pause``, ``is_recording``, ``backward``, ``grad``,
+``Function``.
 
 ``record()`` is the core's ``cr.record``: inside it, operations on MXNet arrays are recorded;
 outside, they are not (the arrays' class selects the core's record-only option).
@@ -19,6 +20,8 @@ from typing import Any
 
 import chainrule as cr
 from chainrule import engine
+from chainrule.custom.call import active
+from chainrule.custom.rules import apply_rules
 from chainrule.modes import state
 
 from ._ndarray import _as
@@ -142,3 +145,93 @@ def grad(heads: Any, variables: Any, head_grads: Any = None, retain_graph: bool 
     grads = cr.gradients(heads, variables, head_grads, retain_graph=retain_graph,
                          create_graph=create_graph)
     return _as(grads[0]) if single else [_as(g) for g in grads]
+
+
+class Function:
+    """A computation with its own backward, MXNet's ``autograd.Function``: subclass it with
+    ``forward(self, *inputs)`` and ``backward(self, *output_grads)`` (one gradient per input
+    back), and call an instance, once, inside ``record()``. ``forward`` runs without
+    recording; ``self.save_for_backward(...)`` keeps what ``backward`` reads
+    (``self.saved_tensors``). Saved inputs and outputs keep their history, so a ``backward``
+    written with differentiable operations differentiates again (``create_graph=True``).
+
+    >>> from chainrule.mxnet import autograd, np
+    >>> class sigmoid(autograd.Function):
+    ...     def forward(self, x):
+    ...         y = 1 / (1 + np.exp(-x))
+    ...         self.save_for_backward(y)
+    ...         return y
+    ...     def backward(self, dy):
+    ...         y, = self.saved_tensors
+    ...         return dy * y * (1 - y)
+    >>> x = np.array([0.0, 2.0])
+    >>> x.attach_grad()
+    >>> with autograd.record():
+    ...     m = sigmoid()(x)
+    >>> m.backward()
+    >>> x.grad
+    array([0.25      , 0.10499363])
+    """
+
+    def __init__(self) -> None:
+        self._used = False
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *args: Any) -> None:
+        self.saved_tensors = args
+
+    def forward(self, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *inputs)")
+
+    def backward(self, *output_grads: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} must define backward(self, *output_grads), returning one "
+            f"gradient per input of forward"
+        )
+
+    def __call__(self, *inputs: Any) -> Any:
+        if self._used:
+            raise RuntimeError(
+                "Each Function instance can only be called once. Please create another instance."
+            )
+        for index, value in enumerate(inputs):
+            if not isinstance(value, cr.Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: the inputs of an autograd.Function are arrays, but "
+                    f"input {index} is a {type(value).__name__}"
+                )
+        self._used = True
+        self._shapes = [tuple(x.shape) for x in inputs]
+        recording = is_recording()
+        with pause():
+            outputs = self.forward(*inputs)
+        single = isinstance(outputs, cr.Tensor)
+        outs = (outputs,) if single else tuple(outputs)
+        if not recording or not active(list(inputs)):
+            return outputs
+        results = [_as(r) for r in apply_rules(
+            type(self).__name__, inputs, [cr.tensor(o)._array for o in outs], self._vjp,
+            what=f"{type(self).__name__}.backward",
+        )]
+        returned = {id(o): r for o, r in zip(outs, results, strict=True)}
+        self.saved_tensors = tuple(returned.get(id(t), t) for t in self.saved_tensors)
+        return results[0] if single else results
+
+    def _vjp(self, cotangents: list) -> list:
+        """The user's backward, checked as MXNet does: one array per input of forward."""
+        name = type(self).__name__
+        grads = self.backward(*[_as(c) for c in cotangents])
+        grads = (grads,) if isinstance(grads, cr.Tensor) else tuple(grads)
+        if len(grads) != len(self._shapes):
+            raise ValueError(
+                f"{name}.backward must return exactly the same number of NDArrays as the "
+                f"number of NDArrays arguments to forward. Expecting {len(self._shapes)} got "
+                f"{len(grads)}"
+            )
+        for grad in grads:
+            if not isinstance(grad, cr.Tensor):
+                raise TypeError(
+                    f"autograd.Function.backward must return NDArrays, not {type(grad)} "
+                    f"({name}.backward)"
+                )
+        return list(grads)
