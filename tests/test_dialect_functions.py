@@ -5,6 +5,9 @@ PyTorch's documented examples, against PyTorch itself."""
 
 from __future__ import annotations
 
+import doctest
+import importlib
+
 import numpy as np
 import pytest
 
@@ -424,3 +427,260 @@ def test_once_differentiable_and_kwargs_match_pytorch(case):
         results.append((out.detach().numpy(), g.numpy()))
     np.testing.assert_allclose(results[0][0], results[1][0])
     np.testing.assert_allclose(results[0][1], results[1][1])
+
+
+# ---------------------------------------------------------------- mxnet: autograd.Function
+
+from chainrule.mxnet import autograd as mx_autograd  # noqa: E402
+from chainrule.mxnet import np as mx_np  # noqa: E402
+
+
+class MxSigmoid(mx_autograd.Function):
+    """MXNet's documented example, the stable sigmoid (its output saved)."""
+
+    def forward(self, x):
+        y = 1 / (1 + mx_np.exp(-x))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved_tensors
+        return dy * y * (1 - y)
+
+
+class MxProduct(mx_autograd.Function):
+    """Two inputs, two outputs: (x * y, x + y)."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x * y, x + y
+
+    def backward(self, d_product, d_sum):
+        x, y = self.saved_tensors
+        return d_product * y + d_sum, d_product * x + d_sum
+
+
+def test_mxnet_sigmoid_example():
+    values = RNG.standard_normal(5)
+    x = mx_np.array(values, dtype="float64")
+    x.attach_grad()
+    with mx_autograd.record():
+        m = MxSigmoid()(x)
+    m.backward()
+    s = 1 / (1 + np.exp(-values))
+    np.testing.assert_allclose(m.asnumpy(), s)
+    np.testing.assert_allclose(x.grad.asnumpy(), s * (1 - s))
+    assert type(m).__name__ == "ndarray" and repr(m.grad_fn) == "<MxSigmoidBackward>"
+
+
+def test_mxnet_functions_against_finite_differences_to_second_order():
+    def sigmoid(x, total=False):
+        with mx_autograd.record():  # (MXNet's arrays record inside record() only)
+            y = MxSigmoid()(x)
+            return y.sum() if total else y
+
+    def product(x, y):
+        with mx_autograd.record():
+            a, b = MxProduct()(x, y)
+            return (a * b).sum()
+
+    values = [RNG.standard_normal(3), RNG.standard_normal(3)]
+    assert cr.gradcheck(sigmoid, values[:1], modes=("rev",))
+    assert cr.gradcheck(product, values, modes=("rev",))
+
+    def total(v):
+        with mx_autograd.record():
+            return v.sum()
+
+    assert cr.gradcheck(lambda x: total(cr.grad(lambda v: sigmoid(v, total=True))(x)),
+                        values[:1], modes=("rev",))
+    assert cr.gradcheck(lambda x, y: total(cr.grad(product, argnums=(0, 1))(x, y)[0]), values,
+                        modes=("rev",))
+
+
+def test_mxnet_function_outside_record_and_single_use():
+    x = mx_np.array([1.0, 2.0])
+    x.attach_grad()
+    fn = MxSigmoid()
+    out = fn(x)
+    assert out.grad_fn is None
+    with pytest.raises(RuntimeError, match="Each Function instance can only be called once"):
+        fn(x)
+    with pytest.raises(TypeError, match="input 0 is a float"):
+        MxSigmoid()(1.0)
+
+
+@pytest.mark.parametrize(("backward", "error", "message"), [
+    (lambda self, dp, ds: dp, ValueError,
+     "MxBad.backward must return exactly the same number of NDArrays as the number of NDArrays "
+     "arguments to forward. Expecting 2 got 1"),
+    (lambda self, dp, ds: (dp, 1.0), TypeError, "must return NDArrays, not <class 'float'>"),
+    (lambda self, dp, ds: (dp, mx_np.ones(4)), ValueError,
+     r"MxBad.backward returned a cotangent of shape \(4,\) for input leaf 1, which has shape "
+     r"\(3,\)"),
+])
+def test_mxnet_wrong_backward_is_named_and_leaves_grad_unchanged(backward, error, message):
+    class MxBad(MxProduct):
+        pass
+
+    MxBad.backward = backward
+    x, y = mx_np.ones(3), mx_np.ones(3)
+    x.attach_grad()
+    y.attach_grad()
+    x.grad[:] = 7.0
+    with mx_autograd.record():
+        a, b = MxBad()(x, y)
+        loss = (a + b).sum()
+    with pytest.raises(error, match=message):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), [7.0, 7.0, 7.0])
+
+
+# ---------------------------------------------------------------- tensorflow: custom_gradient
+
+import chainrule.tensorflow as tf  # noqa: E402
+
+
+@tf.custom_gradient
+def log1pexp(x):
+    e = tf.exp(x)
+
+    def grad(upstream):
+        return upstream * (1 - 1 / (1 + e))
+
+    return tf.math.log(1 + e), grad
+
+
+@tf.custom_gradient
+def clip_gradient_norm(x, norm):
+    y = tf.identity(x)
+
+    def grad_fn(dy):
+        return dy * (norm / tf.sqrt(tf.reduce_sum(dy * dy))), None
+
+    return y, grad_fn
+
+
+def test_tf_log1pexp_is_stable_and_matches_finite_differences():
+    x = tf.constant(100.0)
+    with tf.GradientTape() as tape, np.errstate(over="ignore"):  # exp(100.0) overflows float32
+        tape.watch(x)
+        y = log1pexp(x)
+    assert float(tape.gradient(y, x)) == 1.0
+    values = RNG.standard_normal(4)
+    assert cr.gradcheck(lambda v: log1pexp(v), [values], modes=("rev",))
+
+
+def test_tf_second_order_under_nested_tapes():
+    """``grad_fn`` written with TensorFlow's ops, over ``e`` recorded in ``f``: the outer tape
+    differentiates the gradient."""
+    values = RNG.standard_normal(3)
+    x = tf.constant(values)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.reduce_sum(log1pexp(x))
+        dy = inner.gradient(y, x)
+    d2y = outer.gradient(dy, x)
+    s = 1 / (1 + np.exp(-values))
+    np.testing.assert_allclose(dy.numpy(), s)
+    np.testing.assert_allclose(d2y.numpy(), s * (1 - s))
+    assert cr.gradcheck(lambda v: cr.grad(lambda u: log1pexp(u).sum())(v), [values],
+                        modes=("rev",))
+
+
+def test_tf_two_inputs_a_non_differentiated_one_and_stop_gradient():
+    x = tf.constant([3.0, 4.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = clip_gradient_norm(x, 1.0)
+        loss = tf.reduce_sum(10.0 * y)
+        stopped = tf.reduce_sum(tf.stop_gradient(clip_gradient_norm(x, 1.0)) * x)
+    grad = tape.gradient(loss, x).numpy()
+    np.testing.assert_allclose(np.linalg.norm(grad), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(stopped, x).numpy(), [3.0, 4.0])
+
+
+def _scaled_by_variable():
+    w = tf.Variable([2.0, -1.0], dtype=tf.float64)
+
+    @tf.custom_gradient
+    def scale(x):
+        def grad(dy, variables=None):
+            (v,) = variables
+            return dy * w, [dy * x]
+
+        return x * w, grad
+
+    return w, scale
+
+
+def test_tf_variables_form():
+    w, scale = _scaled_by_variable()
+    x = tf.constant([3.0, 5.0], dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(scale(x) ** 2)
+    gx, gw = tape.gradient(y, [x, w])
+    np.testing.assert_allclose(gx.numpy(), 2 * np.array([6.0, -5.0]) * [2.0, -1.0])
+    np.testing.assert_allclose(gw.numpy(), 2 * np.array([6.0, -5.0]) * [3.0, 5.0])
+
+
+def test_tf_variables_need_the_variables_keyword():
+    w = tf.Variable([2.0, -1.0])
+
+    @tf.custom_gradient
+    def scale(x):
+        return x * w, lambda dy: dy * w
+
+    with tf.GradientTape(), pytest.raises(
+            TypeError, match="grad_fn must accept a keyword argument 'variables'"):
+        scale(tf.constant([1.0, 1.0]))
+    # (outside a tape nothing is recorded or differentiated: f's value is all there is)
+    np.testing.assert_array_equal(scale(tf.constant([1.0, 1.0])).numpy(), [2.0, -1.0])
+
+
+@pytest.mark.parametrize(("grad", "error", "message"), [
+    (lambda dy: (dy, dy), ValueError,
+     "custom_gradient function bad expected to return 1 gradients but returned 2 instead"),
+    (lambda dy: tf.ones(3), ValueError,
+     r"grad_fn of bad returned a cotangent of shape \(3,\) for input leaf 0"),
+    (lambda dy: tf.cast(dy, tf.float64), TypeError,
+     "grad_fn of bad returned a cotangent of dtype float64 for input leaf 0"),
+])
+def test_tf_wrong_grad_fn_is_named_and_leaves_nothing_changed(grad, error, message):
+    def bad(x):
+        return x * 2.0, grad
+
+    bad = tf.custom_gradient(bad)
+    x = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(bad(x))
+    with pytest.raises(error, match=message):
+        tape.gradient(y, x)
+
+
+def test_tf_variable_gradient_count_is_checked():
+    w = tf.Variable([2.0, -1.0])
+
+    @tf.custom_gradient
+    def scale(x):
+        return x * w, lambda dy, variables=None: (dy * w, [])
+
+    x = tf.constant([1.0, 1.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(scale(x))
+    with pytest.raises(ValueError, match="Must return gradient for each variable"):
+        tape.gradient(y, x)
+
+
+@pytest.mark.parametrize("name", [
+    "chainrule.custom.rules", "chainrule.torch.autograd.function",
+    "chainrule.tensorflow._custom_gradient", "chainrule.mxnet.autograd",
+])
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0 and tried > 0

@@ -220,7 +220,10 @@ class Function:
     def _vjp(self, cotangents: list) -> list:
         """The user's backward, checked as MXNet does: one array per input of forward."""
         name = type(self).__name__
-        grads = self.backward(*[_as(c) for c in cotangents])
+        # MXNet's arrays record inside record() only: differentiated again (create_graph),
+        # the backward is recorded as the engine asks
+        with record() if state.grad_enabled else contextlib.nullcontext():
+            grads = self.backward(*[_as(c) for c in cotangents])
         grads = (grads,) if isinstance(grads, cr.Tensor) else tuple(grads)
         if len(grads) != len(self._shapes):
             raise ValueError(

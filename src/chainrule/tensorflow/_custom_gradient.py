@@ -10,7 +10,7 @@ differentiates again under nested tapes); ``y``'s tensors are then recorded as o
   gradient per ``x`` (a single tensor for one);
 - when ``f`` uses trainable ``tf.Variable``\\ s that are not among ``x``, ``grad_fn`` must accept
   ``variables=``: it is called with the list of them and returns ``(grads_x, grads_variables)``.
-  Here the variables ``f`` used are the ones ``y`` depends on.
+  Here the variables ``f`` used are the ones ``y`` depends on, as recorded (under a tape).
 """
 
 from __future__ import annotations
