@@ -684,3 +684,52 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert failures == 0 and tried > 0
+
+
+def test_save_for_forward_and_hooks_on_a_function_output():
+    class Square(ctorch.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * x
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_forward(inputs[0])
+            ctx.save_for_backward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return 2 * x * t
+
+    values = RNG.standard_normal(3)
+    assert cr.gradcheck(Square.apply, [values])
+    x = ctorch.tensor(values, requires_grad=True)
+    y = Square.apply(x)
+    seen = []
+    y.register_hook(lambda g: seen.append(g) or g * 10)
+    y.sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(x.grad.numpy(), 20 * values)
+
+
+def test_the_readme_example_runs():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Custom rules in the dialects"):]
+    code = section[section.index("```python\n") + 10:section.index("```\n", 10)]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    assert repr(namespace["y"].grad_fn) == "<LinearFunctionBackward>"
+    x, w = namespace["x"], namespace["w"]
+    # sum(dL/dx) with L = sum(y ** 2) is sum_ij 2 y_ij s_j (s = w's row sums): its gradient in
+    # x_ik is 2 (s @ w)_k, in every row i
+    weight = w.detach().numpy()
+    expected = np.tile(2 * weight.sum(axis=1) @ weight, (4, 1))
+    np.testing.assert_allclose(x.grad.numpy(), expected)

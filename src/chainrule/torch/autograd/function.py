@@ -57,6 +57,7 @@ class FunctionCtx:
         self.needs_input_grad: tuple = ()
         self.materialize_grads = True
         self.non_differentiable: set[int] = set()
+        self._in_jvp = False
 
     def save_for_backward(self, *tensors: Any) -> None:
         for index, tensor in enumerate(tensors):
@@ -73,6 +74,10 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept; in ``jvp``, what ``save_for_forward`` kept (if
+        anything)."""
+        if self._in_jvp and self.saved_for_forward:
+            return self.saved_for_forward
         return self.to_save
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
@@ -248,7 +253,11 @@ class _Application:
             if tangent is None and is_differentiable_dtype(arg.dtype):
                 tangent = cr.zeros_like(arg.detach())
             grad_inputs[i] = None if tangent is None else _as(tangent)
-        result = self.cls.jvp(self.ctx, *grad_inputs)
+        self.ctx._in_jvp = True
+        try:
+            result = self.cls.jvp(self.ctx, *grad_inputs)
+        finally:
+            self.ctx._in_jvp = False
         result = (result,) if self.single or not isinstance(result, tuple) else result
         if len(result) != len(self.outs):
             raise RuntimeError(
