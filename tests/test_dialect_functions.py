@@ -733,3 +733,69 @@ def test_the_readme_example_runs():
     weight = w.detach().numpy()
     expected = np.tile(2 * weight.sum(axis=1) @ weight, (4, 1))
     np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+def test_a_saved_output_makes_no_reference_cycle():
+    import gc
+    import weakref
+
+    exp = _exp_class()
+    gc.disable()
+    try:
+        x = ctorch.tensor([0.5, 1.0], requires_grad=True)
+        y = exp.apply(x)
+        node = weakref.ref(y.grad_fn)
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, 1.0]))
+        del y
+        assert node() is None  # freed by reference counting alone
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("which", ["output", "input"])
+def test_a_saved_tensor_changed_in_place_is_an_error(which):
+    exp = _exp_class()
+    x = _leaf()
+    base = x * 1.0
+    y = exp.apply(base)
+
+    class Square(ctorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, v):
+            ctx.save_for_backward(v)
+            return v * v
+
+        @staticmethod
+        def backward(ctx, g):
+            (v,) = ctx.saved_tensors
+            return 2 * v * g
+
+    z = Square.apply(base)
+    if which == "output":
+        y.mul_(2.0)
+        loss = y.sum()
+    else:
+        base.add_(1.0)
+        loss = z.sum()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [10.0, 20.0])
+
+
+def test_mxnet_saved_output_makes_no_cycle():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = mx_np.array([0.0, 1.0])
+        x.attach_grad()
+        with mx_autograd.record():
+            y = MxSigmoid()(x)
+        node = weakref.ref(y.grad_fn)
+        y.backward()
+        del y
+        assert node() is None
+    finally:
+        gc.enable()

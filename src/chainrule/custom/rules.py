@@ -12,6 +12,7 @@ where it is produced, with the rule's name in the message.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..ops.primitive import Primitive
 from ..tensor import Tensor
 from .call import Call, carrier, checked, pull_rows, push_rows
 
-__all__ = ["apply_rules"]
+__all__ = ["SavedOutput", "apply_rules"]
 
 
 class Rules:
@@ -90,3 +91,31 @@ def apply_rules(
     if prim is None:
         prim = _CARRIERS[title] = carrier(title, _cotangent, _tangent, title)
     return call.apply(prim, inputs)
+
+
+class SavedOutput:
+    """An output of :func:`apply_rules` that the user's rules read (saved for backward). The
+    output's node holds the rules, so the tensor is not held (that would be a reference
+    cycle): its node is held weakly and the tensor made again at each access, as PyTorch's
+    saved variables are; a change in place since is an error, not a silently different
+    gradient."""
+
+    __slots__ = ("array", "node", "tangents", "cls", "counter", "version")
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.array, self.tangents, self.cls = tensor._array, tensor._tangents, type(tensor)
+        # (no node: forward mode alone recorded nothing)
+        self.node = None if tensor._node is None else weakref.ref(tensor._node)
+        self.counter, self.version = tensor._version, tensor._version[0]
+
+    def unpack(self) -> Tensor:
+        node = None if self.node is None else self.node()
+        if self.counter[0] != self.version:
+            raise RuntimeError(
+                f"an output of {node!r} saved for backward was modified by an in-place "
+                f"operation (its version is now {self.counter[0]}, expected {self.version}). "
+                f"Use the out-of-place form, or .clone() it first."
+            )
+        tensor = Tensor._wrap(self.array, node, self.cls)
+        tensor._version, tensor._tangents = self.counter, self.tangents
+        return tensor

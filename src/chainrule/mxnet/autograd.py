@@ -21,7 +21,7 @@ from typing import Any
 import chainrule as cr
 from chainrule import engine
 from chainrule.custom.call import active
-from chainrule.custom.rules import apply_rules
+from chainrule.custom.rules import SavedOutput, apply_rules
 from chainrule.modes import state
 
 from ._ndarray import _as
@@ -175,10 +175,18 @@ class Function:
 
     def __init__(self) -> None:
         self._used = False
-        self.saved_tensors: tuple = ()
+        self._saved: tuple = ()
 
     def save_for_backward(self, *args: Any) -> None:
-        self.saved_tensors = args
+        self._saved = args
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return tuple(t.unpack() if isinstance(t, SavedOutput) else t for t in self._saved)
+
+    @saved_tensors.setter
+    def saved_tensors(self, values: tuple) -> None:
+        self._saved = tuple(values)
 
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *inputs)")
@@ -213,8 +221,8 @@ class Function:
             type(self).__name__, inputs, [cr.tensor(o)._array for o in outs], self._vjp,
             what=f"{type(self).__name__}.backward",
         )]
-        returned = {id(o): r for o, r in zip(outs, results, strict=True)}
-        self.saved_tensors = tuple(returned.get(id(t), t) for t in self.saved_tensors)
+        returned = {id(o): SavedOutput(r) for o, r in zip(outs, results, strict=True)}
+        self._saved = tuple(returned.get(id(t), t) for t in self._saved)
         return results[0] if single else results
 
     def _vjp(self, cotangents: list) -> list:

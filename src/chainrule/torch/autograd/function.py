@@ -38,7 +38,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import api
 from chainrule.custom.call import active
-from chainrule.custom.rules import apply_rules
+from chainrule.custom.rules import SavedOutput, apply_rules
 from chainrule.engine import unbroadcast
 from chainrule.tensor import array_of, is_differentiable_dtype
 
@@ -76,9 +76,9 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         """What ``save_for_backward`` kept; in ``jvp``, what ``save_for_forward`` kept (if
         anything)."""
-        if self._in_jvp and self.saved_for_forward:
-            return self.saved_for_forward
-        return self.to_save
+        saved = self.saved_for_forward if self._in_jvp and self.saved_for_forward else (
+            self.to_save)
+        return tuple(t.unpack() if isinstance(t, SavedOutput) else t for t in saved)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         """These outputs get no gradient: they do not require grad, and ``backward`` gets
@@ -182,7 +182,7 @@ class _Application:
             )
             for k, result in zip(self.diff, results, strict=True):
                 final[k] = _as(result)
-                replaced[id(self.outs[k])] = final[k]
+                replaced[id(self.outs[k])] = SavedOutput(final[k])
         self.ctx._resolve(replaced)
         del self.inner  # (only its ids were needed)
         return final[0] if self.single else tuple(final)
