@@ -799,3 +799,36 @@ def test_mxnet_saved_output_makes_no_cycle():
         assert node() is None
     finally:
         gc.enable()
+
+
+def _add_one(torch):
+    class AddOne(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    return AddOne
+
+
+@pytest.mark.parametrize("lib", ["chainrule", "torch"])
+def test_mark_dirty_makes_the_input_the_output(lib):
+    torch = ctorch if lib == "chainrule" else pytest.importorskip("torch")
+    add_one = _add_one(torch)
+    a = torch.tensor([1.0, 2.0], requires_grad=True, dtype=torch.float64)
+    x = a * 2
+    assert add_one.apply(x) is x
+    assert "AddOneBackward" in repr(x.grad_fn)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [36.0, 60.0])  # 2 * 3 * 2 * (2a + 1)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used "
+                                           "in an in-place operation"):
+        add_one.apply(a)
+    b = torch.tensor([1.0, 2.0])
+    assert add_one.apply(b) is b
+    np.testing.assert_allclose(b.numpy(), [2.0, 3.0])

@@ -57,6 +57,7 @@ class FunctionCtx:
         self.needs_input_grad: tuple = ()
         self.materialize_grads = True
         self.non_differentiable: set[int] = set()
+        self.dirty: set[int] = set()
         self._in_jvp = False
 
     def save_for_backward(self, *tensors: Any) -> None:
@@ -84,6 +85,11 @@ class FunctionCtx:
         """These outputs get no gradient: they do not require grad, and ``backward`` gets
         zeros (or None) for them."""
         self.non_differentiable.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """These inputs were changed in place by ``forward``, which returns them: each becomes
+        that output (its history replaced by this function's node)."""
+        self.dirty = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool) -> None:  # noqa: FBT001 - PyTorch's signature
         """With False, ``backward`` gets None (not zeros) for an output without a gradient."""
@@ -183,9 +189,33 @@ class _Application:
             for k, result in zip(self.diff, results, strict=True):
                 final[k] = _as(result)
                 replaced[id(self.outs[k])] = SavedOutput(final[k])
+        self._rebase_dirty(final)
         self.ctx._resolve(replaced)
         del self.inner  # (only its ids were needed)
         return final[0] if self.single else tuple(final)
+
+    def _rebase_dirty(self, final: list) -> None:
+        """An output that is an input marked dirty is that input itself, which takes over
+        the output's history (as an in-place operation's result does)."""
+        inputs = {id(self.inner[i]): self.args[i] for i in self.positions}
+        for k, out in enumerate(self.outs):
+            target = inputs.get(id(out)) if id(out) in self.ctx.dirty else None
+            if target is None:
+                continue
+            if cr.is_grad_enabled() and target._node is None and target._requires_grad:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad has been used in an in-place "
+                    f"operation ({self.cls.__name__}.forward marked it dirty)."
+                )
+            if target._view is not None and final[k] is not out:
+                raise RuntimeError(
+                    f"{self.cls.__name__}.forward changed a view in place (mark_dirty): give "
+                    f"it the tensor the view was taken from, or a clone"
+                )
+            if final[k] is not out:  # (recorded: the output's history is the input's now)
+                target._move_history(final[k]._node, final[k]._requires_grad)
+                target._tangents = final[k]._tangents
+            final[k] = target
 
     def _grad_outputs(self, cotangents: list) -> list:
         grads: list = [None] * len(self.outs)
