@@ -832,3 +832,30 @@ def test_mark_dirty_makes_the_input_the_output(lib):
     b = torch.tensor([1.0, 2.0])
     assert add_one.apply(b) is b
     np.testing.assert_allclose(b.numpy(), [2.0, 3.0])
+
+
+def test_tf_several_outputs_and_a_jacobian():
+    @tf.custom_gradient
+    def polar(r, theta):
+        x, y = r * tf.cos(theta), r * tf.sin(theta)
+
+        def grad(dx, dy):
+            return (dx * tf.cos(theta) + dy * tf.sin(theta),
+                    -dx * r * tf.sin(theta) + dy * r * tf.cos(theta))
+
+        return (x, y), grad
+
+    r = tf.constant([1.0, 2.0], dtype=tf.float64)
+    theta = tf.constant([0.3, -1.2], dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([r, theta])
+        x, y = polar(r, theta)
+    jacobian = tape.jacobian(x, theta).numpy()
+    np.testing.assert_allclose(jacobian, np.diag(-r.numpy() * np.sin(theta.numpy())))
+
+    def total(r, theta):
+        with tf.GradientTape():  # (TensorFlow's operations record under a tape)
+            x, y = polar(r, theta)
+            return tf.reduce_sum(x * y + x)
+
+    assert cr.gradcheck(total, [r.numpy(), theta.numpy()], modes=("rev",))
