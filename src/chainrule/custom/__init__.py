@@ -32,7 +32,7 @@ from ..tensor import Tensor, array_of, is_differentiable_dtype
 from ..tree_util import tree_flatten, tree_unflatten
 from .call import Call as _Call
 from .call import active as _active
-from .call import carrier, checked, pull_rows, push_rows
+from .call import carrier, checked, closed_over, pull_rows, push_rows
 from .call import name_of as _name
 from .call import visible_tangents as _visible_tangents
 from .call import zeros as _zeros
@@ -270,7 +270,8 @@ class custom_vjp(_Function):  # noqa: N801 - JAX's name
         call.residuals = result[1]
         out_leaves = tree_flatten(result[0])[0]
         # (the arguments carry no tangents: any on the output come from a closed-over tensor)
-        if any(_visible_tangents(v) for v in out_leaves) or _closes_over(out_leaves, leaves):
+        closes_over = next(closed_over(out_leaves, leaves), None) is not None
+        if closes_over or any(_visible_tangents(v) for v in out_leaves):
             # Its output depends on differentiated tensors it closes over: that dependence is
             # the function's own, carried by one more input (the function run on the
             # arguments without their history).
@@ -281,32 +282,6 @@ class custom_vjp(_Function):  # noqa: N801 - JAX's name
             out = self.fun(*self._merge(static, tree_unflatten(treedef, detached)))
             leaves = [*leaves, call.pack(tree_flatten(out)[0], (), name)]
         return self._apply(call, leaves)
-
-
-def _closes_over(outputs: list, inputs: list) -> bool:
-    """Whether the graph of ``outputs`` reaches a tensor that requires grad other than through
-    ``inputs`` (a tensor the function closes over)."""
-    own = {id(x) for x in inputs if isinstance(x, Tensor)}
-    stop = {x._node for x in inputs if isinstance(x, Tensor) and x._node is not None}
-    stack = [v._node for v in outputs if isinstance(v, Tensor) and v._node is not None]
-    if any(isinstance(v, Tensor) and v._node is None and v._requires_grad and id(v) not in own
-           for v in outputs):
-        return True
-    seen: set = set()
-    while stack:
-        node = stack.pop()
-        if node in stop or node in seen:
-            continue
-        seen.add(node)
-        for parent in node.parents:
-            if parent is None:
-                continue
-            if isinstance(parent, Tensor):
-                if id(parent) not in own:
-                    return True
-            else:
-                stack.append(parent)
-    return False
 
 
 def vjp_tangent(t: Any, xs: Any, index: int, call: _Call) -> Any:

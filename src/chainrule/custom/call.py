@@ -12,7 +12,7 @@ values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,31 @@ def active(leaves: list) -> bool:
         ):
             return True
     return False
+
+
+def closed_over(outputs: list, inputs: list) -> Iterator[Tensor]:
+    """The leaf tensors requiring grad that the graph of ``outputs`` reaches other than
+    through ``inputs`` (tensors a function closes over), as they are met."""
+    own = {id(x) for x in inputs if isinstance(x, Tensor)}
+    stop = {x._node for x in inputs if isinstance(x, Tensor) and x._node is not None}
+    stack = []
+    for value in outputs:
+        if isinstance(value, Tensor) and value._node is not None:
+            stack.append(value._node)
+        elif isinstance(value, Tensor) and value._requires_grad and id(value) not in own:
+            yield value
+    seen: set = set()
+    while stack:
+        node = stack.pop()
+        if node in stop or node in seen:
+            continue
+        seen.add(node)
+        for parent in node.parents:
+            if isinstance(parent, Tensor):
+                if id(parent) not in own:
+                    yield parent
+            elif parent is not None:
+                stack.append(parent)
 
 
 def zeros(shape: tuple, dtype: np.dtype) -> Tensor:

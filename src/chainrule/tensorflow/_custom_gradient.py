@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import chainrule as cr
-from chainrule.custom.call import active
+from chainrule.custom.call import active, closed_over
 from chainrule.custom.rules import apply_rules
 from chainrule.tree_util import tree_flatten, tree_unflatten
 
@@ -31,27 +31,8 @@ from ._tensor import Tensor, Variable, _as, to_array
 def _variables_used(outputs: list, inputs: list) -> list:
     """The trainable variables that ``outputs`` depend on other than through ``inputs``, in the
     order first met."""
-    own = {id(x) for x in inputs}
-    stop = {x._node for x in inputs if isinstance(x, cr.Tensor) and x._node is not None}
-    found: dict[int, Variable] = {}
-    stack = []
-    for value in outputs:
-        if isinstance(value, Variable) and id(value) not in own and value.trainable:
-            found.setdefault(id(value), value)
-        elif isinstance(value, cr.Tensor) and value._node is not None:
-            stack.append(value._node)
-    seen: set = set()
-    while stack:
-        node = stack.pop()
-        if node in stop or node in seen:
-            continue
-        seen.add(node)
-        for parent in node.parents:
-            if isinstance(parent, Variable):
-                if id(parent) not in own and parent.trainable:
-                    found.setdefault(id(parent), parent)
-            elif parent is not None and not isinstance(parent, cr.Tensor):
-                stack.append(parent)
+    found = {id(v): v for v in closed_over(outputs, inputs)
+             if isinstance(v, Variable) and v.trainable}
     return list(found.values())
 
 
