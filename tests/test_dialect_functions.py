@@ -859,3 +859,13 @@ def test_tf_several_outputs_and_a_jacobian():
             return tf.reduce_sum(x * y + x)
 
     assert cr.gradcheck(total, [r.numpy(), theta.numpy()], modes=("rev",))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_examples_pass_pytorchs_own_gradcheck_and_gradgradcheck(case):
+    """The reference the comparisons above rely on: the examples are right in PyTorch."""
+    torch = pytest.importorskip("torch")
+    call, shapes = _calls(torch)[case]
+    inputs = tuple(torch.tensor(v, requires_grad=True) for v in _values(shapes))
+    assert torch.autograd.gradcheck(call, inputs)
+    assert torch.autograd.gradgradcheck(call, inputs)
