@@ -869,3 +869,37 @@ def test_the_examples_pass_pytorchs_own_gradcheck_and_gradgradcheck(case):
     inputs = tuple(torch.tensor(v, requires_grad=True) for v in _values(shapes))
     assert torch.autograd.gradcheck(call, inputs)
     assert torch.autograd.gradgradcheck(call, inputs)
+
+
+# ---------------------------------------------------------------- the core under the dialects
+
+from chainrule.custom.rules import apply_rules  # noqa: E402
+
+
+def _cube(x):
+    """x ** 3 with its rules on flat lists (written with chainrule's ops: any order)."""
+    (out,) = apply_rules("Cube", [x], [np.asarray(cr.tensor(x).detach()) ** 3],
+                         vjp=lambda gs: [3 * x * x * gs[0]], jvp=lambda ts: [3 * x * x * ts[0]])
+    return out
+
+
+def test_apply_rules_in_every_transform():
+    values = RNG.standard_normal(3)
+    assert cr.gradcheck(_cube, [values])
+    np.testing.assert_allclose(cr.jacrev(_cube)(values).numpy(), np.diag(3 * values ** 2))
+    np.testing.assert_allclose(cr.jacfwd(_cube)(values).numpy(), np.diag(3 * values ** 2))
+    np.testing.assert_allclose(cr.hessian(lambda v: _cube(v).sum())(values).numpy(),
+                               np.diag(6 * values))
+    assert cr.gradcheck(lambda v: cr.grad(lambda u: _cube(u).sum())(v), [values])
+
+
+def test_apply_rules_checks_what_the_rule_returns():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (y,) = apply_rules("Pair", [x, x], [np.ones(2)], vjp=lambda gs: [gs[0]], what="the rule R")
+    with pytest.raises(TypeError, match="the rule R returned 1 cotangent"):
+        y.sum().backward()
+    (y,) = apply_rules("NoJvp", [x], [np.ones(2)], vjp=lambda gs: gs, what="the rule R")
+    with pytest.raises(TypeError, match="the rule R has no forward-mode"):
+        cr.jvp(lambda v: apply_rules("NoJvp", [v], [np.ones(2)], vjp=lambda gs: gs,
+                                     what="the rule R")[0], (np.ones(2),), (np.ones(2),))
+    assert x.grad is None
