@@ -109,8 +109,10 @@ class Tensor(ShapeMethods, cr.Tensor):
         if data.dtype not in (cr.float32, cr.int64, cr.bool_):
             extras.append(f"dtype=torch.{data.dtype}")
         if self._node is not None:
-            title = self._node.prim.title
-            extras.append(f"grad_fn=<{_NODE_NAMES.get(title, title)}Backward0>")
+            prim = self._node.prim
+            # PyTorch numbers its built-in nodes (MulBackward0) but not a Function's (ExpBackward).
+            suffix = "Backward0" if ops.REGISTRY.get(prim.name) is prim else "Backward"
+            extras.append(f"grad_fn=<{_NODE_NAMES.get(prim.title, prim.title)}{suffix}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
