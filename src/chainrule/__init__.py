@@ -13,6 +13,12 @@ tensor([ 0.,  4.,  8., 12.])
 from .tensor import Tensor
 # isort: on
 from . import api, linalg, random, tree_util
+from .anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .api import (  # noqa: A004
     abs,
     absolute,
@@ -135,6 +141,7 @@ from .gradcheck import gradcheck
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 from .node import Node
 from .ops.primitive import primitive
+from .saved_hooks import saved_tensors_hooks
 from .tape import GradientTape
 from .viz import explain, graph, plot  # matplotlib is imported only when plotting
 
@@ -159,4 +166,8 @@ __all__ = [
     "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "tan", "tanh",
     "tensor", "tensordot", "tile", "trace", "transpose", "tree_util", "true_divide", "trunc",
     "value_and_grad", "var", "vdot", "vjp", "where", "zeros", "zeros_like",
+]
+__all__ += [
+    "detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "saved_tensors_hooks",
+    "set_detect_anomaly",
 ]

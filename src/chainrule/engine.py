@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import blame, check_cotangent
+from .anomaly import mode as anomaly
 from .commit import adopt, commit
 from .donation import DONATE_MIN, calibrate, donatable, sum_into
 from .donation import sole_counts as _SOLE  # noqa: F401 - the donation tests read engine._SOLE
@@ -47,6 +49,7 @@ from .modes import state
 from .node import Node
 from .ops import astype, real, reshape
 from .ops import sum as sum_
+from .saved_hooks import PackedValues, unpack_saved
 from .tensor import Tensor
 
 
@@ -80,11 +83,36 @@ def backpropagate(
     previous = state.grad_enabled
     state.grad_enabled = create_graph  # the rules record only to differentiate them again
     try:
-        for node, cotangent in flow.received():
-            pullback(node, cotangent, create_graph, free, batch_ndim, flow)
+        if anomaly.enabled:
+            _checked_pass(flow, create_graph, free, batch_ndim)
+        else:
+            for node, cotangent in flow.received():
+                pullback(node, cotangent, create_graph, free, batch_ndim, flow)
     finally:
         state.grad_enabled = previous
     return flow.leaves, flow.captured, flow.retained
+
+
+def _checked_pass(flow: _Pass, create_graph: bool, free: bool, batch_ndim: int) -> None:
+    """The pass under anomaly detection (:mod:`chainrule.anomaly`): each rule's result is
+    checked for NaN, an error in a node's rules is told where the node was created, and the
+    nodes let go of their saved values only once the whole pass has succeeded, so that a
+    failure leaves the graph as it was (the leaves' ``.grad`` are written after the pass)."""
+    ran = []
+    for node, cotangent in flow.received():
+        with blame(node):
+            grads = pullback(node, cotangent, create_graph, False, batch_ndim)
+            if anomaly.checking:
+                for index, grad in enumerate(grads):
+                    if grad is not None:
+                        check_cotangent(node, index, grad)
+        for parent, grad in zip(node.parents, grads):
+            if grad is not None:
+                flow.send(parent, grad)
+        ran.append(node)
+    if free:
+        for node in ran:
+            node.saved = node.ans = None
 
 
 class _Pass:
@@ -172,6 +200,17 @@ class _Pass:
             self.following = None
         heapq.heappush(self.heap, (-parent.seq, parent))
 
+    def send(self, parent: Node | Tensor, grad: Any) -> None:
+        """Send ``grad`` to ``parent``: summed into what it has pending (a node) or collected
+        (a leaf)."""
+        if type(parent) is not Node:
+            self.add_leaf(parent, grad)
+        elif parent in self.pending:
+            self.pending[parent] = sum_into(self.pending[parent], grad)
+        else:
+            self.pending[parent] = grad
+            self.wait(parent)
+
     def add_leaf(self, leaf: Tensor, grad: Any) -> None:
         entry = self.leaves.get(id(leaf))
         if entry is None:
@@ -193,8 +232,8 @@ def pullback(
     parents = node.parents
     saved, ans = node.saved, node.ans
     last = -1  # the last rule to run, which may overwrite what only the engine holds
-    if differentiable or node.saves_tensors:
-        saved, ans = link(node)
+    if differentiable or node.saves_tensors:  # (linked, or packed by saved-value hooks)
+        saved, ans = link(node, differentiable)
     elif type(cotangent) is np.ndarray and cotangent.size >= DONATE_MIN:
         last = len(parents) - 1
         while parents[last] is None:
@@ -228,7 +267,7 @@ def pullback(
             grad = _summed_to_shape(grad, shape, node, index, batch_ndim)
         if grad.dtype is not dtype and grad.dtype != dtype:  # (NumPy's are singletons)
             grad = _cast(grad, dtype)
-        # send: summed into what the parent has pending (a node) or collected (a leaf)
+        # send (as _Pass.send, inline: one call fewer per input)
         if flow is None:
             grads[index] = grad
         elif type(parent) is not Node:
@@ -241,11 +280,16 @@ def pullback(
     return grads
 
 
-def link(node: Node) -> tuple:
+def link(node: Node, differentiable: bool = True) -> tuple:
     """The node's saved inputs and output as tensors connected to the graph, so that rules run
-    on them record (create_graph) and carry their tangents (forward over reverse)."""
-    saved = tuple([_linked(value, parent) for value, parent in zip(node.saved, node.parents)])
-    ans = node.ans
+    on them record (create_graph) and carry their tangents (forward over reverse); values that
+    saved-value hooks packed are unpacked first (and stay raw arrays for the fast path)."""
+    saved, ans = node.saved, node.ans
+    if type(saved) is PackedValues:
+        saved, ans, linked = unpack_saved(node)
+        if not (differentiable or linked):
+            return saved, ans
+    saved = tuple([_linked(value, parent) for value, parent in zip(saved, node.parents)])
     if ans is not None:
         linked = Tensor._wrap(ans._array if isinstance(ans, Tensor) else ans, node)
         if isinstance(ans, Tensor):

@@ -30,9 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import check_tangent
+from .anomaly import mode as anomaly
 from .modes import state
 from .ops import astype, broadcast_to, identity, real, reshape
 from .ops.recording import install_forward_mode
+from .saved_hooks import Packed
 from .tensor import Tensor
 
 
@@ -68,6 +71,8 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
                 part = rule.call(tangent, args, result, params, shapes, index, out_shape)
                 if part is None:  # a symbolic zero (sign's tangent for real values, say)
                     continue
+                if anomaly.checking:
+                    check_tangent(prim, index, part)
                 if total is None:
                     total = part
                     batch = lead
@@ -86,6 +91,8 @@ def push(prim: Any, args: tuple, params: dict, result: Tensor, levels: list[int]
     node = result._node
     if node is not None and isinstance(node.ans, Tensor):
         node.ans._tangents = result._tangents
+    elif node is not None and type(node.ans) is Packed:  # (by saved-value hooks)
+        node.ans.tangents = result._tangents
 
 
 def _padded(tangent: Any, lead: tuple, missing: int, shape: tuple) -> Any:

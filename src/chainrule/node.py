@@ -52,7 +52,7 @@ class Node:
     )
 
     def __repr__(self) -> str:
-        return f"<{self.prim.title}Backward>"
+        return f"<{backward_name(self.prim)}>"
 
     @property
     def name(self) -> str:
@@ -98,6 +98,11 @@ class Node:
                     f"operation (its version is now {counter[0]}, expected {version}). Use the "
                     f"out-of-place form (y = y + 1 instead of y += 1), or .copy() first."
                 )
+
+
+def backward_name(prim: Any) -> str:
+    """The name of a primitive's backward function, as PyTorch names them: ``LogBackward``."""
+    return f"{prim.title}Backward"
 
 
 class Retain:

@@ -14,7 +14,9 @@
 5. *record*: when an input with a reverse rule needs a gradient and recording is on, the node:
    its parents, what its rules read (``Primitive._plan``) and the versions of those values.
    With tangents present the saved values are the tensors themselves (``linked``), so that
-   rules run on them see their tangents;
+   rules run on them see their tangents. Then the *observers* see the node, if any are
+   installed (anomaly detection's creation trace, saved-value hooks): recording itself only
+   checks that their list is empty;
 6. *result*: the tensor, made a view of the argument whose memory it shares (views.py);
 7. *tangents*: the result's forward-mode tangents (forward.py).
 
@@ -28,6 +30,8 @@ and unusual calls, and the tests hold the generated code to it.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -69,6 +73,7 @@ def apply(args, params):
     if mask and (not cls._record_only or state.recording) and state.grad_enabled:
         linked = levels is not None
         <record>
+        <observe>
     # 6. result
     result = new(cls)
     <result>
@@ -127,7 +132,23 @@ ans = wrap(out) if linked else out
 
 
 def generate_apply(prim: Any) -> Any:
-    """``prim``'s own ``apply``, compiled from ``_APPLY`` for its number of inputs."""
+    """``prim``'s own ``apply``, compiled from ``_APPLY`` for its number of inputs (the
+    variant with observers while any are installed, see :func:`add_observer`)."""
+    observed = bool(observers) and prim.differentiable
+    apply = compile_function(_apply_source(prim, observed), {
+        **_NAMESPACE, "prim": prim, "impl": prim.impl, "prepare": prim.prepare,
+    }, _apply_label(prim, observed))
+    if prim.differentiable:
+        _variants[apply] = {observed: apply.__code__}
+    return apply
+
+
+def _apply_label(prim: Any, observed: bool) -> str:
+    return f"{prim.name}.apply" + (" (observed)" if observed else "")
+
+
+def _apply_source(prim: Any, observed: bool) -> str:
+    """The source of ``prim``'s ``apply``; ``observed``: the observers see each node."""
     count = len(prim.inputs)
     inputs = range(count)
     raws = ", ".join(f"r{i}" for i in inputs)
@@ -141,6 +162,7 @@ def generate_apply(prim: Any) -> Any:
             _SHARE.format(i=i, if_="if" if i == 0 else "elif") for i in inputs
         ),
         "record": _record_branches(prim, raws),
+        "observe": "observe(node, args)" if observed else "",
         "result": _lines(assignments("result", Tensor._FIELDS, {
             "array": "out", "node": "node", "version": "counter",
         })),
@@ -153,9 +175,7 @@ def generate_apply(prim: Any) -> Any:
     )
     if not prim.differentiable:
         source = source[:source.index("    # 4.")]
-    return compile_function(_expand(source, blocks), {
-        **_NAMESPACE, "prim": prim, "impl": prim.impl, "prepare": prim.prepare,
-    }, f"{prim.name}.apply")
+    return _expand(source, blocks)
 
 
 def _record_branches(prim: Any, raws: str) -> str:
@@ -266,6 +286,8 @@ def apply_plain(prim: Any, args: tuple, params: dict) -> Tensor:
     mask &= sum(1 << index for index, rule in enumerate(rules) if rule is not None)
     if mask and (not cls._record_only or state.recording) and state.grad_enabled:
         node = _record(prim, args, raws, params, out, counter, mask, levels is not None)
+        if observers:
+            observe(node, args)
     # 6. result
     result = Tensor._wrap(out, node, cls)
     result._version = counter
@@ -347,6 +369,52 @@ def push_tangents(prim: Any, args: tuple, params: dict, result: Tensor, levels: 
     _forward_push(prim, args, params, result, sorted(levels))
 
 
+# Functions ``observer(node, args)`` called with each node just recorded, and the arguments it
+# was recorded from: what detect_anomaly and saved_tensors_hooks install while they are on.
+observers: list = []
+# Each generated ``apply`` of a differentiable primitive -> its code objects by whether they
+# call the observers. While none is installed the code without the call runs, so that an
+# observer costs nothing when off; installing the first one swaps every ``apply``'s code in
+# place (the function objects stay, wherever they are bound), removing the last swaps back.
+_variants: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_observers_lock = threading.Lock()
+
+
+def observe(node: Node, args: tuple) -> None:
+    """Step 5's end, when observers are installed: each sees the node (and may change it)."""
+    for observer in observers:
+        observer(node, args)
+
+
+def add_observer(observer: Any) -> None:
+    """Have ``observer(node, args)`` see every node recorded from now on, in any thread."""
+    with _observers_lock:
+        if observer not in observers:
+            observers.append(observer)
+            if len(observers) == 1:
+                _switch_variants(True)
+
+
+def remove_observer(observer: Any) -> None:
+    with _observers_lock:
+        if observer in observers:
+            observers.remove(observer)
+            if not observers:
+                _switch_variants(False)
+
+
+def _switch_variants(observed: bool) -> None:
+    for apply, codes in list(_variants.items()):
+        code = codes.get(observed)
+        if code is None:
+            prim = apply.__globals__["prim"]
+            source = _apply_source(prim, observed)
+            code = codes[observed] = compile_function(
+                source, dict(apply.__globals__), _apply_label(prim, observed)
+            ).__code__
+        apply.__code__ = code
+
+
 def install_forward_mode(push: Any) -> None:
     """Called by :mod:`chainrule.forward`: the function that carries tangents through a
     primitive (``push(prim, args, params, result, levels)``)."""
@@ -363,5 +431,5 @@ _NAMESPACE = {
     "creation_order": creation_order, "state": state, "ndarray": np.ndarray,
     "may_share_memory": np.may_share_memory, "make_view": make_view, "as_is": _AS_IS,
     "constant": _constant, "shapes_of": shapes_of, "visible_levels": visible_levels,
-    "push_tangents": push_tangents, "apply_plain": apply_plain,
+    "push_tangents": push_tangents, "apply_plain": apply_plain, "observe": observe,
 }

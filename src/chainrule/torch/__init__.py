@@ -91,6 +91,8 @@ enable_grad = cr.enable_grad
 inference_mode = cr.no_grad
 is_grad_enabled = cr.is_grad_enabled
 set_grad_enabled = cr.set_grad_enabled
+is_anomaly_enabled = cr.is_anomaly_enabled
+is_anomaly_check_nan_enabled = cr.is_anomaly_check_nan_enabled
 
 
 # ---------------------------------------------------------------- creation

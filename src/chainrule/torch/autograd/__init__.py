@@ -14,7 +14,8 @@ from typing import Any
 import chainrule as cr
 from chainrule import engine
 
-from . import function, functional  # noqa: F401
+from . import function, functional, graph  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
 from .function import Function  # noqa: F401
 
 
