@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import string
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -100,9 +101,17 @@ floor_divide = _elementwise(ops.floor_divide, "floor_divide")
 real = _elementwise(ops.real, "real")
 imag = _elementwise(ops.imag, "imag")
 conj = _elementwise(ops.conj, "conj")
+for _name in ("arccosh", "arcsinh", "arctanh", "deg2rad", "exp2", "fabs", "fix", "fmax", "fmin",
+              "fmod", "hypot", "logaddexp", "logaddexp2", "rad2deg", "sinc"):
+    globals()[_name] = _elementwise(getattr(ops, _name), _name)
 divide = true_divide
 abs = absolute  # noqa: A001
 pow = power  # noqa: A001
+mod = remainder
+conjugate = conj
+radians = globals()["deg2rad"]
+degrees = globals()["rad2deg"]
+
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -534,6 +543,42 @@ def stop_gradient(x: Any) -> Tensor:
     False
     """
     return ops.stop_gradient(_tensor(x))
+
+
+# ---------------------------------------------------------------- NumPy's further functions
+# (chainrule.ops.arrange, differences, join, reduce): the parameters that take arrays, by
+# NumPy's names, are made tensors, and so are the results.
+
+_ARRAY_PARAMETERS = frozenset(("a", "m", "ary", "arr", "f", "x", "z", "array", "b", "values",
+                               "weights"))
+_ARRAY_SEQUENCES = frozenset(("tup", "arys", "choicelist"))
+
+
+def _tensors(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tensors(v) for v in value)
+    return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+
+
+def _numpy_function(fn: Callable) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def function(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        arguments = bound.arguments
+        for name, value in arguments.items():
+            if name in _ARRAY_PARAMETERS and value is not None:
+                arguments[name] = _tensor(value)
+            elif name in _ARRAY_SEQUENCES and isinstance(value, (list, tuple)):
+                arguments[name] = type(value)(_tensor(v) for v in value)
+        return _tensors(fn(*bound.args, **bound.kwargs))
+
+    return function
+
+
+for _name in ops.NUMPY_FUNCTIONS:
+    globals()[_name] = _numpy_function(getattr(ops, _name))
 
 
 __all__ = sorted(

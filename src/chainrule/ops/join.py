@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .axes import ndim_of, negative_axes, shape_of
+from .elementwise import astype
 from .index import getitem, getitem_trailing
 from .primitive import primitive
-from .shape import expand_dims
+from .shape import expand_dims, reshape
 
 
 def _concat_params(*xs, axis=0):
@@ -77,3 +78,143 @@ def split(x, indices_or_sections, axis=0):
         index = (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1)
         pieces.append(getitem(x, index))
     return pieces
+
+
+# ---------------------------------------------------------------- NumPy's stacking helpers
+
+
+def _at_least(ndim: int, arys: tuple):
+    """Each of ``arys`` with at least ``ndim`` axes, new ones placed as NumPy's atleast_1d,
+    atleast_2d and atleast_3d place them; one array, or a tuple for several."""
+    out = []
+    for ary in arys:
+        shape = shape_of(ary)
+        if len(shape) < ndim:
+            if len(shape) == 0:
+                shape = (1,) * ndim
+            elif len(shape) == 1:
+                shape = (1, shape[0], 1)[:ndim] if ndim > 1 else shape
+            else:
+                shape = shape + (1,)
+            ary = reshape(ary, shape)
+        out.append(ary)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_1d(*arys):
+    """Scalars as 1-d arrays; others unchanged (``numpy.atleast_1d``)."""
+    return _at_least(1, arys)
+
+
+def atleast_2d(*arys):
+    """Scalars as (1, 1), vectors as (1, N); others unchanged (``numpy.atleast_2d``)."""
+    return _at_least(2, arys)
+
+
+def atleast_3d(*arys):
+    """Scalars as (1, 1, 1), vectors as (1, N, 1), matrices as (M, N, 1)
+    (``numpy.atleast_3d``)."""
+    return _at_least(3, arys)
+
+
+def _sequence(tup) -> list:
+    if not isinstance(tup, (list, tuple)):
+        raise TypeError('arrays to stack must be passed as a "sequence" type such as list or '
+                        'tuple.')
+    return list(tup)
+
+
+def _joined(arrays: list, axis: int, dtype, casting: str):
+    if dtype is not None:
+        for array in arrays:
+            source = np.result_type(getattr(array, "_array", array))
+            if not np.can_cast(source, dtype, casting=casting):
+                raise TypeError(f"Cannot cast array data from {source!r} to {np.dtype(dtype)!r} "
+                                f"according to the rule {casting!r}")
+        arrays = [astype(array, dtype=np.dtype(dtype)) for array in arrays]
+    return concatenate(*arrays, axis=axis)
+
+
+def vstack(tup, *, dtype=None, casting="same_kind"):
+    """Stack along the first axis, vectors as rows (``numpy.vstack``)."""
+    arrays = _sequence(tup)
+    arrays = [atleast_2d(a) for a in arrays]
+    return _joined(arrays, 0, dtype, casting)
+
+
+row_stack = vstack
+
+
+def hstack(tup, *, dtype=None, casting="same_kind"):
+    """Stack along the second axis (the first for vectors) (``numpy.hstack``)."""
+    arrays = [atleast_1d(a) for a in _sequence(tup)]
+    axis = 0 if arrays and ndim_of(arrays[0]) == 1 else 1
+    return _joined(arrays, axis, dtype, casting)
+
+
+def dstack(tup):
+    """Stack along the third axis (``numpy.dstack``)."""
+    return concatenate(*[atleast_3d(a) for a in _sequence(tup)], axis=2)
+
+
+def column_stack(tup):
+    """Vectors as columns, side by side with 2-d arrays (``numpy.column_stack``)."""
+    arrays = []
+    for a in _sequence(tup):
+        if ndim_of(a) < 2:
+            a = reshape(a, (-1, 1))
+        arrays.append(a)
+    return concatenate(*arrays, axis=1)
+
+
+def append(arr, values, axis=None):
+    """``values`` appended to ``arr``, both flattened when ``axis`` is None
+    (``numpy.append``)."""
+    if axis is None:
+        if ndim_of(arr) != 1:
+            arr = reshape(arr, (-1,))
+        values = reshape(values, (-1,))
+        axis = ndim_of(arr) - 1
+    return concatenate(arr, values, axis=axis)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """Split into pieces along ``axis``; unlike ``split``, sections need not divide it
+    equally (the first ones get one more element), as ``numpy.array_split``."""
+    total = shape_of(ary)[axis]
+    try:
+        sections = len(indices_or_sections) + 1
+        bounds = [0, *indices_or_sections, total]
+    except TypeError:
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0.") from None
+        each, extras = divmod(total, sections)
+        sizes = [0] + extras * [each + 1] + (sections - extras) * [each]
+        bounds = np.cumsum(sizes).tolist()
+    axis = negative_axes(axis, ndim_of(ary))[0]
+    after = (slice(None),) * (-axis - 1)
+    return [getitem(ary, (Ellipsis, slice(start, stop)) + after)
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _split_needing(ndim: int, name: str, ary, indices_or_sections, axis: int):
+    if ndim_of(ary) < ndim:
+        raise ValueError(f"{name} only works on arrays of {ndim} or more dimensions")
+    return split(ary, indices_or_sections, axis=axis)
+
+
+def hsplit(ary, indices_or_sections):
+    """``split`` along the second axis (the first for vectors)."""
+    axis = 1 if ndim_of(ary) > 1 else 0
+    return _split_needing(1, "hsplit", ary, indices_or_sections, axis)
+
+
+def vsplit(ary, indices_or_sections):
+    """``split`` along the first axis of an array of 2 or more dimensions."""
+    return _split_needing(2, "vsplit", ary, indices_or_sections, 0)
+
+
+def dsplit(ary, indices_or_sections):
+    """``split`` along the third axis of an array of 3 or more dimensions."""
+    return _split_needing(3, "dsplit", ary, indices_or_sections, 2)
