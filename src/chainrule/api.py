@@ -581,6 +581,20 @@ for _name in ops.NUMPY_FUNCTIONS:
     globals()[_name] = _numpy_function(getattr(ops, _name))
 
 
+class _TensorConcatenator:
+    """``cr.r_[...]``, ``cr.c_[...]``: NumPy's index-expression joining, as a tensor."""
+
+    def __init__(self, concatenator: ops.AxisConcatenator) -> None:
+        self.concatenator = concatenator
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _tensors(self.concatenator[key])
+
+
+r_ = _TensorConcatenator(ops.r_)
+c_ = _TensorConcatenator(ops.c_)
+
+
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and callable(value)

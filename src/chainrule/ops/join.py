@@ -9,7 +9,7 @@ from .axes import ndim_of, negative_axes, shape_of
 from .elementwise import astype
 from .index import getitem, getitem_trailing
 from .primitive import primitive
-from .shape import expand_dims, reshape
+from .shape import expand_dims, reshape, swapaxes, transpose
 
 
 def _concat_params(*xs, axis=0):
@@ -218,3 +218,85 @@ def vsplit(ary, indices_or_sections):
 def dsplit(ary, indices_or_sections):
     """``split`` along the third axis of an array of 3 or more dimensions."""
     return _split_needing(3, "dsplit", ary, indices_or_sections, 2)
+
+
+# ---------------------------------------------------------------- r_ and c_
+
+
+class AxisConcatenator:
+    """``r_[...]`` and ``c_[...]``: slices (``start:stop:step``, or ``:num j`` points as
+    linspace), scalars and arrays joined along ``axis`` after being given ``ndmin`` axes, as
+    NumPy's index tricks; a first entry such as ``"0,2"`` or ``"-1,2,0"`` sets axis, ndmin and
+    where 1-d entries' axis goes (``trans1d``). The matrix directives "r" and "c" are NumPy's
+    deprecated matrix class and are refused."""
+
+    def __init__(self, axis: int = 0, ndmin: int = 1, trans1d: int = -1) -> None:
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        if key and isinstance(key[0], str):
+            axis, ndmin, trans1d = _directive(key[0], axis, ndmin, trans1d)
+            key = key[1:]
+        pieces, kinds = [], []
+        for item in key:
+            if isinstance(item, str):
+                raise ValueError("special directives must be the first entry.")
+            if isinstance(item, slice):
+                piece = _spread_slice(item)
+                kinds.append(piece.dtype)
+                piece = _with_ndmin(piece, ndmin, trans1d if ndmin > 1 else -1, swap=True)
+            elif type(item) in np.ScalarType:
+                kinds.append(item)
+                piece = _with_ndmin(np.asarray(item), ndmin, -1)
+            else:
+                kinds.append(np.result_type(getattr(item, "_array", item)))
+                piece = _with_ndmin(item, ndmin, trans1d)
+            pieces.append(piece)
+        if kinds:
+            dtype = np.result_type(*kinds)
+            pieces = [p if np.result_type(getattr(p, "_array", p)) == dtype
+                      else astype(p, dtype=dtype) for p in pieces]
+        return concatenate(*pieces, axis=axis)
+
+
+def _directive(item: str, axis: int, ndmin: int, trans1d: int) -> tuple:
+    if item in ("r", "c"):
+        raise NotImplementedError("the matrix directives 'r' and 'c' make numpy.matrix "
+                                  "objects, which chainrule does not have")
+    try:
+        values = [int(v) for v in item.split(",")]
+    except ValueError as error:
+        raise ValueError(f"unknown special directive {item!r}") from error
+    return (*values, *(axis, ndmin, trans1d)[len(values):])[:3]
+
+
+def _spread_slice(item: slice) -> np.ndarray:
+    start = 0 if item.start is None else item.start
+    step = 1 if item.step is None else item.step
+    if isinstance(step, (complex, np.complexfloating)):
+        return np.linspace(start, item.stop, num=int(abs(step)))
+    return np.arange(start, item.stop, step)
+
+
+def _with_ndmin(item, ndmin: int, trans1d: int, swap: bool = False):
+    """``item`` with leading axes up to ``ndmin``; its own axes then moved to ``trans1d``
+    (NumPy's rule: a slice's last axis is swapped there, an array's are rotated)."""
+    shape = shape_of(item)
+    if len(shape) >= ndmin:
+        return item
+    item = reshape(item, (1,) * (ndmin - len(shape)) + tuple(shape))
+    if trans1d == -1:
+        return item
+    if swap:
+        return swapaxes(item, -1, trans1d)
+    k2, k1 = ndmin - len(shape), trans1d
+    if k1 < 0:
+        k1 += k2 + 1
+    order = list(range(ndmin))
+    return transpose(item, order[:k1] + order[k2:] + order[k1:k2])
+
+
+r_ = AxisConcatenator(0)
+c_ = AxisConcatenator(-1, ndmin=2, trans1d=0)
