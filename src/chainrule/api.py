@@ -548,9 +548,7 @@ def stop_gradient(x: Any) -> Tensor:
 # ---------------------------------------------------------------- NumPy's further functions
 # (chainrule.ops.arrange, differences, join, reduce): the parameters that take arrays, by
 # NumPy's names, are made tensors, and so are the results.
-
-_ARRAY_PARAMETERS = frozenset(("a", "m", "ary", "arr", "f", "x", "z", "array", "b", "values",
-                               "weights"))
+_ARRAY_PARAMETERS = frozenset("a m ary arr f x z array b values weights".split())
 _ARRAY_SEQUENCES = frozenset(("tup", "arys", "choicelist"))
 
 
@@ -566,12 +564,11 @@ def _numpy_function(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def function(*args: Any, **kwargs: Any) -> Any:
         bound = signature.bind(*args, **kwargs)
-        arguments = bound.arguments
-        for name, value in arguments.items():
+        for name, value in bound.arguments.items():
             if name in _ARRAY_PARAMETERS and value is not None:
-                arguments[name] = _tensor(value)
+                bound.arguments[name] = _tensor(value)
             elif name in _ARRAY_SEQUENCES and isinstance(value, (list, tuple)):
-                arguments[name] = type(value)(_tensor(v) for v in value)
+                bound.arguments[name] = type(value)(_tensor(v) for v in value)
         return _tensors(fn(*bound.args, **bound.kwargs))
 
     return function
@@ -581,22 +578,21 @@ for _name in ops.NUMPY_FUNCTIONS:
     globals()[_name] = _numpy_function(getattr(ops, _name))
 
 
-class _TensorConcatenator:
+class _TensorConcatenator(ops.AxisConcatenator):
     """``cr.r_[...]``, ``cr.c_[...]``: NumPy's index-expression joining, as a tensor."""
 
-    def __init__(self, concatenator: ops.AxisConcatenator) -> None:
-        self.concatenator = concatenator
-
     def __getitem__(self, key: Any) -> Tensor:
-        return _tensors(self.concatenator[key])
+        return _tensors(super().__getitem__(key))
 
 
-r_ = _TensorConcatenator(ops.r_)
-c_ = _TensorConcatenator(ops.c_)
+r_, c_ = (_TensorConcatenator(**vars(joining)) for joining in (ops.r_, ops.c_))
 
-
+# The names numpy_protocol routes NumPy's functions on tensors by (``np.dot(t, t)``); NumPy's
+# further functions are not among them: ``np.sort(t)`` refuses and ``np.argsort(t)`` gives
+# NumPy's array, as for the functions chainrule does not have.
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and callable(value)
     and name not in {"Any", "Callable", "Sequence", "Tensor", "as_dtype", "to_array"}
+    and name not in ops.NUMPY_FUNCTIONS
 )

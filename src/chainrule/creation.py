@@ -135,7 +135,7 @@ def _linspace_between(start, stop, num, endpoint, retstep, dtype, axis):
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = num - 1 if endpoint else num
-    inexact = np.result_type(np.asarray(array_of(start)), np.asarray(array_of(stop)), 1.0)
+    inexact = np.result_type(array_of(start), array_of(stop), 1.0)  # (Python numbers: weak)
     start, stop = (ops.astype(v if isinstance(v, Tensor) else Tensor._wrap(np.asarray(v)),
                               dtype=inexact) for v in (start, stop))
     delta = stop - start

@@ -251,6 +251,7 @@ class AxisConcatenator:
                 kinds.append(item)
                 piece = _with_ndmin(np.asarray(item), ndmin, -1)
             else:
+                item = item if hasattr(item, "_array") else np.asarray(item)  # (a tensor)
                 kinds.append(np.result_type(getattr(item, "_array", item)))
                 piece = _with_ndmin(item, ndmin, trans1d)
             pieces.append(piece)

@@ -277,7 +277,7 @@ def _cumprod_vjp(g, x, ans, axis):
         return flip(cumsum(flip(g * ans, axis=axis), axis=axis), axis=axis) / x
     partials, order = _cumprod_partials(x, axis)
     moved = transpose_trailing(g, axes=order)
-    summed = sum(expand_dims(moved, -1) * partials, axis=-2)
+    summed = sum(expand_dims(moved, -1) * partials, axis=(-2,))
     return transpose_trailing(summed, axes=inverse_permutation(order))
 
 
@@ -286,7 +286,7 @@ def _cumprod_jvp(t, x, ans, axis):
         return ans * cumsum(t / x, axis=axis)
     partials, order = _cumprod_partials(x, axis)
     moved = transpose_trailing(t, axes=order)
-    summed = sum(partials * expand_dims(moved, -2), axis=-1)
+    summed = sum(partials * expand_dims(moved, -2), axis=(-1,))
     return transpose_trailing(summed, axes=inverse_permutation(order))
 
 
