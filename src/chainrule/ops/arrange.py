@@ -195,6 +195,8 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise NotImplementedError("pad supports reflect_type='even' only")
     shape = shape_of(array)
     widths = _pad_pairs(pad_width, len(shape))
+    if not shape:  # (NumPy pads a 0-d array by nothing)
+        return getitem(array, (Ellipsis,))
     if mode in _GATHERED:
         for axis, (before, after) in enumerate(widths):
             index = np.pad(np.arange(shape[axis]), (before, after), mode=mode)
