@@ -116,7 +116,7 @@ _EXACT = {
     "deg2rad float32": (lambda m: m.deg2rad(np.float32([30.0, 45.0]))),
     "radians": (lambda m: m.radians(np.array([180.0]))),
     "degrees": (lambda m: m.degrees(np.array([np.pi]))),
-    "fmax nan": (lambda m: m.fmax(np.array([np.nan, 1.0, np.nan]), np.array([0.0, np.nan, np.nan]))),
+    "fmax nan": (lambda m: m.fmax(np.array([np.nan, 1.0, np.nan]), [0.0, np.nan, np.nan])),
     "fmod negative": (lambda m: m.fmod(np.array([-3.5, 3.5]), 2.0)),
     "mod negative": (lambda m: m.mod(np.array([-3.5, 3.5]), 2.0)),
     "logaddexp infinities": (lambda m: m.logaddexp(np.array([-np.inf, 800.0]), -np.inf)),
