@@ -231,6 +231,8 @@ public("creation.linspace", lambda s, e: cr.linspace(s, e, 5), normal(), normal(
 public("creation.linspace", lambda s, e: cr.linspace(s, e, 4, endpoint=False, axis=1),
        normal(2), normal(2), label="arrays, no endpoint, axis",
        ref=lambda s, e: np.linspace(s, e, 4, endpoint=False, axis=1))
+public("creation.full", lambda v: cr.full((2, 3), v), normal(3),
+       ref=lambda v: np.full((2, 3), v))
 
 cpublic("api.angle", cr.angle, cright(2, 3), ref=np.angle)
 cpublic("api.angle", lambda z: cr.angle(z, deg=True), cnormal(3), label="degrees",

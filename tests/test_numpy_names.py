@@ -17,7 +17,7 @@ from chainrule import ops
 
 # Every NumPy function HIPS autograd 1.9.1 gives a derivative (numpy_vjps.py), and those it
 # declares without one, which chainrule has too. (Not here: ``msort``, gone from NumPy 2;
-# HIPS's own ``make_diagonal``, not a NumPy name; ``full``, whose value is a constant.)
+# HIPS's own ``make_diagonal``, not a NumPy name.)
 HIPS_DIFFERENTIATED = """
 abs absolute add amax amin angle arccos arccosh arcsin arcsinh arctan arctan2 arctanh
 array_split atleast_1d atleast_2d atleast_3d broadcast_to clip concatenate conj conjugate cos
@@ -27,7 +27,7 @@ log10 log1p log2 logaddexp logaddexp2 matmul max maximum mean min minimum mod mo
 nan_to_num negative outer pad partition power prod rad2deg radians ravel real real_if_close
 reciprocal remainder repeat reshape roll rollaxis rot90 sign sin sinc sinh sort split sqrt square
 squeeze std subtract sum swapaxes tan tanh tensordot tile trace transpose tril triu true_divide var
-vsplit where stack hstack vstack row_stack column_stack append select r_ c_ cumprod
+vsplit where stack hstack vstack row_stack column_stack append select r_ c_ cumprod full
 """.split()
 HIPS_CONSTANT = """
 floor ceil round rint around fix trunc argmax argmin argpartition argsort sign floor_divide
@@ -333,3 +333,13 @@ def test_tensors_are_left_unchanged_by_refused_calls():
             call()
     assert x.grad is None and x.grad_fn is None
     np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("module", ["arrange", "differences", "join", "reduce", "ufuncs"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(f"chainrule.ops.{module}"),
+                                      optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0 and tried > 0

@@ -78,13 +78,18 @@ def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``fill_value`` (float32 for a float, int64 for an int).
+    """A tensor of ``fill_value`` (float32 for a float, int64 for an int). A tensor
+    ``fill_value`` (which may be an array broadcast to ``shape``) is differentiable: its
+    gradient is the sum over the copies.
 
     >>> import chainrule as cr
     >>> cr.full((2,), 7.0)
     tensor([7., 7.])
     """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if isinstance(fill_value, Tensor) and not requires_grad:
+        value = fill_value if dtype is None else ops.astype(fill_value, dtype=as_dtype(dtype))
+        return ops.copy(ops.broadcast_to(value, shape=shape))  # (writable, as NumPy's)
     value = to_array(fill_value, dtype)
     return _make(np.full(shape, value, dtype=value.dtype), None, requires_grad)
 

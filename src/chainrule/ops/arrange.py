@@ -44,13 +44,25 @@ def _triangle(m, k, lower: bool):
 
 def tril(m, k=0):
     """The lower triangle (on and below the ``k``-th diagonal) of the last two axes; a vector
-    is taken as the rows of a square matrix (``numpy.tril``)."""
+    is taken as the rows of a square matrix (``numpy.tril``).
+
+    >>> import chainrule as cr
+    >>> cr.tril(cr.ones((2, 2)))
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
     return _triangle(m, operator.index(k), True)
 
 
 def triu(m, k=0):
     """The upper triangle (on and above the ``k``-th diagonal) of the last two axes
-    (``numpy.triu``)."""
+    (``numpy.triu``).
+
+    >>> import chainrule as cr
+    >>> cr.triu(cr.ones((2, 2)), 1)
+    tensor([[0., 1.],
+            [0., 0.]])
+    """
     return _triangle(m, operator.index(k), False)
 
 
@@ -59,7 +71,12 @@ def triu(m, k=0):
 
 def repeat(a, repeats, axis=None):
     """Each element repeated ``repeats`` times along ``axis`` (the flattened array when None),
-    as ``numpy.repeat``."""
+    as ``numpy.repeat``.
+
+    >>> import chainrule as cr
+    >>> cr.repeat(cr.tensor([1.0, 2.0]), [2, 1])
+    tensor([1., 1., 2.])
+    """
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
     axis = negative_axes(axis, ndim_of(a))[0]
@@ -69,7 +86,12 @@ def repeat(a, repeats, axis=None):
 
 def roll(a, shift, axis=None):
     """Elements shifted by ``shift`` along ``axis``, those past the end coming back at the
-    start (``numpy.roll``; the flattened array when ``axis`` is None)."""
+    start (``numpy.roll``; the flattened array when ``axis`` is None).
+
+    >>> import chainrule as cr
+    >>> cr.roll(cr.arange(4.0), 1)
+    tensor([3., 0., 1., 2.])
+    """
     if axis is None:
         return reshape(roll(reshape(a, (-1,)), shift, 0), shape_of(a))
     pairs = np.broadcast(shift, axis)
@@ -90,7 +112,13 @@ def roll(a, shift, axis=None):
 
 def rot90(m, k=1, axes=(0, 1)):
     """Rotation by 90 degrees ``k`` times in the plane of ``axes``, from the first axis towards
-    the second (``numpy.rot90``)."""
+    the second (``numpy.rot90``).
+
+    >>> import chainrule as cr
+    >>> cr.rot90(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[2., 4.],
+            [1., 3.]])
+    """
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError("len(axes) must be 2.")
@@ -112,14 +140,24 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def fliplr(m):
-    """Columns reversed: ``flip`` along the second axis (``numpy.fliplr``)."""
+    """Columns reversed: ``flip`` along the second axis (``numpy.fliplr``).
+
+    >>> import chainrule as cr
+    >>> cr.fliplr(cr.tensor([[1.0, 2.0]]))
+    tensor([[2., 1.]])
+    """
     if ndim_of(m) < 2:
         raise ValueError("Input must be >= 2-d.")
     return flip(m, axis=1)
 
 
 def flipud(m):
-    """Rows reversed: ``flip`` along the first axis (``numpy.flipud``)."""
+    """Rows reversed: ``flip`` along the first axis (``numpy.flipud``).
+
+    >>> import chainrule as cr
+    >>> cr.flipud(cr.tensor([1.0, 2.0]))
+    tensor([2., 1.])
+    """
     if ndim_of(m) < 1:
         raise ValueError("Input must be >= 1-d.")
     return flip(m, axis=0)
@@ -127,7 +165,12 @@ def flipud(m):
 
 def rollaxis(a, axis, start=0):
     """``axis`` moved to stand before ``start`` (``numpy.rollaxis``; ``moveaxis`` is the
-    clearer spelling)."""
+    clearer spelling).
+
+    >>> import chainrule as cr
+    >>> cr.rollaxis(cr.zeros((2, 3, 4)), 2).shape
+    (4, 2, 3)
+    """
     ndim = ndim_of(a)
     axis = negative_axes(axis, ndim)[0] + ndim
     if start < 0:
@@ -183,7 +226,12 @@ _MODE_OPTIONS = {"constant": {"constant_values"}, "empty": set(), "edge": set(),
 def pad(array, pad_width, mode="constant", **kwargs):
     """``array`` padded as ``numpy.pad``, in the modes that are linear in it: "constant"
     (zeros, or ``constant_values``), "empty" (taken as zeros), and the modes that repeat
-    its values, "edge", "reflect", "symmetric" and "wrap" (``reflect_type="even"``)."""
+    its values, "edge", "reflect", "symmetric" and "wrap" (``reflect_type="even"``).
+
+    >>> import chainrule as cr
+    >>> cr.pad(cr.tensor([1.0, 2.0]), 1, mode="edge")
+    tensor([1., 1., 2., 2.])
+    """
     if mode not in _MODE_OPTIONS:
         raise NotImplementedError(
             f"pad mode {mode!r} is not differentiable here; the modes are {list(_MODE_OPTIONS)}"
@@ -230,7 +278,12 @@ def _sorted_by(order, a, axis):
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     """Sorted along ``axis`` (the flattened array when None), as ``numpy.sort``: gathered by
-    ``numpy.argsort``'s permutation, through which the gradient flows back."""
+    ``numpy.argsort``'s permutation, through which the gradient flows back.
+
+    >>> import chainrule as cr
+    >>> cr.sort(cr.tensor([3.0, 1.0, 2.0]))
+    tensor([1., 2., 3.])
+    """
     if order is not None:
         raise ValueError("Cannot specify order when the array has no fields.")
     return _sorted_by(lambda x, ax: np.argsort(x, axis=ax, kind=kind, stable=stable), a, axis)
@@ -238,17 +291,32 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """Partially sorted along ``axis``: the ``kth`` element in its sorted place, smaller ones
-    before, larger after (``numpy.partition``), gathered by ``numpy.argpartition``."""
+    before, larger after (``numpy.partition``), gathered by ``numpy.argpartition``.
+
+    >>> import chainrule as cr
+    >>> cr.partition(cr.tensor([3.0, 1.0, 2.0]), 0)
+    tensor([1., 2., 3.])
+    """
     if order is not None:
         raise ValueError("Cannot specify order when the array has no fields.")
     return _sorted_by(lambda x, ax: np.argpartition(x, kth, axis=ax, kind=kind), a, axis)
 
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """The indices that sort ``a`` (``numpy.argsort``; integers, no gradient)."""
+    """The indices that sort ``a`` (``numpy.argsort``; integers, no gradient).
+
+    >>> import chainrule as cr
+    >>> cr.argsort(cr.tensor([3.0, 1.0, 2.0]))
+    tensor([1, 2, 0])
+    """
     return np.argsort(_raw(a), axis=axis, kind=kind, order=order, stable=stable)
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
-    """The indices that partition ``a`` (``numpy.argpartition``; integers, no gradient)."""
+    """The indices that partition ``a`` (``numpy.argpartition``; integers, no gradient).
+
+    >>> import chainrule as cr
+    >>> cr.argpartition(cr.tensor([3.0, 1.0, 2.0]), 0)
+    tensor([1, 2, 0])
+    """
     return np.argpartition(_raw(a), kth, axis=axis, kind=kind, order=order)

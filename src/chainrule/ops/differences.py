@@ -47,7 +47,12 @@ def _edge(values, a, axis):
 
 def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     """The ``n``-th discrete difference along ``axis`` (``numpy.diff``); ``prepend`` and
-    ``append`` are joined to ``a`` first. Booleans give ``!=``, as NumPy's."""
+    ``append`` are joined to ``a`` first. Booleans give ``!=``, as NumPy's.
+
+    >>> import chainrule as cr
+    >>> cr.diff(cr.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 5.])
+    """
     if n == 0:
         return a
     if n < 0:
@@ -151,7 +156,12 @@ def _ends(f, step, axis, edge_order):
 def gradient(f, *varargs, axis=None, edge_order=1):
     """The gradient of sampled values by central differences inside and one-sided ones at the
     ends (``numpy.gradient``): one array per axis (a tuple for several axes). Differentiable
-    in ``f``; the spacings ``varargs`` (numbers or 1-d coordinates) are constants."""
+    in ``f``; the spacings ``varargs`` (numbers or 1-d coordinates) are constants.
+
+    >>> import chainrule as cr
+    >>> cr.gradient(cr.tensor([1.0, 4.0, 9.0]))
+    tensor([3., 4., 5.])
+    """
     ndim = ndim_of(f)
     axes = tuple(range(ndim)) if axis is None else tuple(
         a + ndim for a in negative_axes(axis, ndim))
@@ -184,7 +194,12 @@ def _components(v) -> list:
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """The cross product of 3-vectors (or 2-vectors, taken with z = 0) along the given axes,
-    broadcast over the others (``numpy.cross``)."""
+    broadcast over the others (``numpy.cross``).
+
+    >>> import chainrule as cr
+    >>> cr.cross(cr.tensor([1.0, 0.0, 0.0]), cr.tensor([0.0, 1.0, 0.0]))
+    tensor([0., 0., 1.])
+    """
     if axis is not None:
         axisa = axisb = axisc = axis
     if ndim_of(a) < 1 or ndim_of(b) < 1:
@@ -217,7 +232,12 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 def kron(a, b):
     """The Kronecker product: blocks ``a[i, j] * b`` (``numpy.kron``), as a broadcast product
-    reshaped."""
+    reshaped.
+
+    >>> import chainrule as cr
+    >>> cr.kron(cr.tensor([1.0, 2.0]), cr.ones(2))
+    tensor([1., 1., 2., 2.])
+    """
     a_shape, b_shape = shape_of(a), shape_of(b)
     if len(a_shape) < len(b_shape):
         a_shape = (1,) * (len(b_shape) - len(a_shape)) + a_shape
@@ -236,7 +256,12 @@ def kron(a, b):
 
 def select(condlist, choicelist, default=0):
     """The element of the first choice whose condition holds, else ``default``
-    (``numpy.select``); gradients flow to the chosen values."""
+    (``numpy.select``); gradients flow to the chosen values.
+
+    >>> import chainrule as cr
+    >>> cr.select([cr.arange(3) < 1], [cr.tensor([5.0, 6.0, 7.0])], 0.0)
+    tensor([5., 0., 0.], dtype=float64)
+    """
     condlist, choicelist = list(condlist), list(choicelist)
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
@@ -259,7 +284,12 @@ def select(condlist, choicelist, default=0):
 
 def angle(z, deg=False):
     """The argument of complex values (0 or pi for real ones), in radians or degrees
-    (``numpy.angle``); the gradient is 0 for real inputs, where it is piecewise constant."""
+    (``numpy.angle``); the gradient is 0 for real inputs, where it is piecewise constant.
+
+    >>> import chainrule as cr
+    >>> cr.angle(cr.tensor([1j, -1.0]))
+    tensor([1.5707964, 3.1415927])
+    """
     if _dtype(z).kind == "c":
         out = arctan2(imag(z), real(z))
     else:
@@ -269,7 +299,12 @@ def angle(z, deg=False):
 
 def real_if_close(a, tol=100):
     """The real part when every imaginary part is within ``tol`` machine epsilons of zero
-    (absolute ``tol`` when below 1), else ``a`` itself (``numpy.real_if_close``)."""
+    (absolute ``tol`` when below 1), else ``a`` itself (``numpy.real_if_close``).
+
+    >>> import chainrule as cr
+    >>> cr.real_if_close(cr.tensor([1.0 + 0j]))
+    tensor([1.])
+    """
     dtype = _dtype(a)
     if dtype.kind != "c":
         return a

@@ -102,18 +102,33 @@ def _at_least(ndim: int, arys: tuple):
 
 
 def atleast_1d(*arys):
-    """Scalars as 1-d arrays; others unchanged (``numpy.atleast_1d``)."""
+    """Scalars as 1-d arrays; others unchanged (``numpy.atleast_1d``).
+
+    >>> import chainrule as cr
+    >>> cr.atleast_1d(cr.tensor(1.0)).shape
+    (1,)
+    """
     return _at_least(1, arys)
 
 
 def atleast_2d(*arys):
-    """Scalars as (1, 1), vectors as (1, N); others unchanged (``numpy.atleast_2d``)."""
+    """Scalars as (1, 1), vectors as (1, N); others unchanged (``numpy.atleast_2d``).
+
+    >>> import chainrule as cr
+    >>> cr.atleast_2d(cr.ones(3)).shape
+    (1, 3)
+    """
     return _at_least(2, arys)
 
 
 def atleast_3d(*arys):
     """Scalars as (1, 1, 1), vectors as (1, N, 1), matrices as (M, N, 1)
-    (``numpy.atleast_3d``)."""
+    (``numpy.atleast_3d``).
+
+    >>> import chainrule as cr
+    >>> cr.atleast_3d(cr.ones(3)).shape
+    (1, 3, 1)
+    """
     return _at_least(3, arys)
 
 
@@ -136,7 +151,12 @@ def _joined(arrays: list, axis: int, dtype, casting: str):
 
 
 def vstack(tup, *, dtype=None, casting="same_kind"):
-    """Stack along the first axis, vectors as rows (``numpy.vstack``)."""
+    """Stack along the first axis, vectors as rows (``numpy.vstack``).
+
+    >>> import chainrule as cr
+    >>> cr.vstack([cr.ones(2), cr.zeros(2)]).shape
+    (2, 2)
+    """
     arrays = _sequence(tup)
     arrays = [atleast_2d(a) for a in arrays]
     return _joined(arrays, 0, dtype, casting)
@@ -146,19 +166,34 @@ row_stack = vstack
 
 
 def hstack(tup, *, dtype=None, casting="same_kind"):
-    """Stack along the second axis (the first for vectors) (``numpy.hstack``)."""
+    """Stack along the second axis (the first for vectors) (``numpy.hstack``).
+
+    >>> import chainrule as cr
+    >>> cr.hstack([cr.ones(2), cr.zeros(1)])
+    tensor([1., 1., 0.])
+    """
     arrays = [atleast_1d(a) for a in _sequence(tup)]
     axis = 0 if arrays and ndim_of(arrays[0]) == 1 else 1
     return _joined(arrays, axis, dtype, casting)
 
 
 def dstack(tup):
-    """Stack along the third axis (``numpy.dstack``)."""
+    """Stack along the third axis (``numpy.dstack``).
+
+    >>> import chainrule as cr
+    >>> cr.dstack([cr.ones(2), cr.zeros(2)]).shape
+    (1, 2, 2)
+    """
     return concatenate(*[atleast_3d(a) for a in _sequence(tup)], axis=2)
 
 
 def column_stack(tup):
-    """Vectors as columns, side by side with 2-d arrays (``numpy.column_stack``)."""
+    """Vectors as columns, side by side with 2-d arrays (``numpy.column_stack``).
+
+    >>> import chainrule as cr
+    >>> cr.column_stack([cr.ones(2), cr.zeros(2)]).shape
+    (2, 2)
+    """
     arrays = []
     for a in _sequence(tup):
         if ndim_of(a) < 2:
@@ -169,7 +204,12 @@ def column_stack(tup):
 
 def append(arr, values, axis=None):
     """``values`` appended to ``arr``, both flattened when ``axis`` is None
-    (``numpy.append``)."""
+    (``numpy.append``).
+
+    >>> import chainrule as cr
+    >>> cr.append(cr.ones(2), 0.0)
+    tensor([1., 1., 0.])
+    """
     if axis is None:
         if ndim_of(arr) != 1:
             arr = reshape(arr, (-1,))
@@ -180,7 +220,12 @@ def append(arr, values, axis=None):
 
 def array_split(ary, indices_or_sections, axis=0):
     """Split into pieces along ``axis``; unlike ``split``, sections need not divide it
-    equally (the first ones get one more element), as ``numpy.array_split``."""
+    equally (the first ones get one more element), as ``numpy.array_split``.
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.array_split(cr.arange(5), 2)]
+    [(3,), (2,)]
+    """
     total = shape_of(ary)[axis]
     try:
         sections = len(indices_or_sections) + 1
@@ -205,18 +250,33 @@ def _split_needing(ndim: int, name: str, ary, indices_or_sections, axis: int):
 
 
 def hsplit(ary, indices_or_sections):
-    """``split`` along the second axis (the first for vectors)."""
+    """``split`` along the second axis (the first for vectors).
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.hsplit(cr.zeros((2, 4)), 2)]
+    [(2, 2), (2, 2)]
+    """
     axis = 1 if ndim_of(ary) > 1 else 0
     return _split_needing(1, "hsplit", ary, indices_or_sections, axis)
 
 
 def vsplit(ary, indices_or_sections):
-    """``split`` along the first axis of an array of 2 or more dimensions."""
+    """``split`` along the first axis of an array of 2 or more dimensions.
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.vsplit(cr.zeros((4, 2)), 2)]
+    [(2, 2), (2, 2)]
+    """
     return _split_needing(2, "vsplit", ary, indices_or_sections, 0)
 
 
 def dsplit(ary, indices_or_sections):
-    """``split`` along the third axis of an array of 3 or more dimensions."""
+    """``split`` along the third axis of an array of 3 or more dimensions.
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.dsplit(cr.zeros((1, 1, 4)), 2)]
+    [(1, 1, 2), (1, 1, 2)]
+    """
     return _split_needing(3, "dsplit", ary, indices_or_sections, 2)
 
 

@@ -295,7 +295,12 @@ cumprod_along.defrules(vjp=_cumprod_vjp, jvp=_cumprod_jvp)
 
 def cumprod(a, axis=None):
     """Cumulative product along ``axis`` (the flattened values when None), as
-    ``numpy.cumprod``; its gradient is exact where values are 0 too."""
+    ``numpy.cumprod``; its gradient is exact where values are 0 too.
+
+    >>> import chainrule as cr
+    >>> cr.cumprod(cr.tensor([1.0, 2.0, 3.0]))
+    tensor([1., 2., 6.])
+    """
     if axis is None:
         a, axis = reshape(a, (-1,)), 0
     return cumprod_along(a, axis=axis)
@@ -313,12 +318,22 @@ def _nan_mask(a):
 
 
 def nansum(a, axis=None, keepdims=False):
-    """Sum treating NaNs as zero (``numpy.nansum``)."""
+    """Sum treating NaNs as zero (``numpy.nansum``).
+
+    >>> import chainrule as cr
+    >>> cr.nansum(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(3.)
+    """
     return sum(where(_nan_mask(a), 0, a), axis=axis, keepdims=keepdims)
 
 
 def nanprod(a, axis=None, keepdims=False):
-    """Product treating NaNs as one (``numpy.nanprod``)."""
+    """Product treating NaNs as one (``numpy.nanprod``).
+
+    >>> import chainrule as cr
+    >>> cr.nanprod(cr.tensor([3.0, float("nan"), 2.0]))
+    tensor(6.)
+    """
     return prod(where(_nan_mask(a), 1, a), axis=axis, keepdims=keepdims)
 
 
@@ -335,7 +350,12 @@ def _divisor(count, a):
 
 
 def nanmean(a, axis=None, keepdims=False):
-    """Mean of the values that are not NaN; NaN (with NumPy's warning) for a slice of NaNs."""
+    """Mean of the values that are not NaN; NaN (with NumPy's warning) for a slice of NaNs.
+
+    >>> import chainrule as cr
+    >>> cr.nanmean(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(1.5)
+    """
     count = _valid_count(a, axis, keepdims)
     if (count == 0).any():
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
@@ -343,7 +363,12 @@ def nanmean(a, axis=None, keepdims=False):
 
 
 def nanvar(a, axis=None, ddof=0, keepdims=False):
-    """Variance of the values that are not NaN (``numpy.nanvar``)."""
+    """Variance of the values that are not NaN (``numpy.nanvar``).
+
+    >>> import chainrule as cr
+    >>> cr.nanvar(cr.tensor([1.0, float("nan"), 3.0]))
+    tensor(1.)
+    """
     mask = _nan_mask(a)
     centered = where(mask, 0, a - nanmean(a, axis=axis, keepdims=True))
     dtype = np.result_type(_raw(a))
@@ -356,7 +381,12 @@ def nanvar(a, axis=None, ddof=0, keepdims=False):
 
 def nanstd(a, axis=None, ddof=0, keepdims=False):
     """Standard deviation of the values that are not NaN (gradient 0 where they are all equal,
-    as :func:`std`'s)."""
+    as :func:`std`'s).
+
+    >>> import chainrule as cr
+    >>> cr.nanstd(cr.tensor([1.0, float("nan"), 3.0]))
+    tensor(1.)
+    """
     variance = nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims)
     return where(variance == 0, 0, sqrt(where(variance == 0, 1, variance)))
 
@@ -371,29 +401,54 @@ def _nan_extremum(reduction, fill, a, axis, keepdims):
 
 
 def nanmax(a, axis=None, keepdims=False):
-    """Maximum ignoring NaNs; NaN (with NumPy's warning) for a slice of NaNs."""
+    """Maximum ignoring NaNs; NaN (with NumPy's warning) for a slice of NaNs.
+
+    >>> import chainrule as cr
+    >>> cr.nanmax(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(2.)
+    """
     return _nan_extremum(amax, -np.inf, a, axis, keepdims)
 
 
 def nanmin(a, axis=None, keepdims=False):
-    """Minimum ignoring NaNs; NaN (with NumPy's warning) for a slice of NaNs."""
+    """Minimum ignoring NaNs; NaN (with NumPy's warning) for a slice of NaNs.
+
+    >>> import chainrule as cr
+    >>> cr.nanmin(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(1.)
+    """
     return _nan_extremum(amin, np.inf, a, axis, keepdims)
 
 
 def nancumsum(a, axis=None):
-    """Cumulative sum treating NaNs as zero (the flattened values when ``axis`` is None)."""
+    """Cumulative sum treating NaNs as zero (the flattened values when ``axis`` is None).
+
+    >>> import chainrule as cr
+    >>> cr.nancumsum(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor([1., 1., 3.])
+    """
     a = where(_nan_mask(a), 0, a)
     return cumsum(reshape(a, shape=(-1,)), axis=0) if axis is None else cumsum(a, axis=axis)
 
 
 def nancumprod(a, axis=None):
-    """Cumulative product treating NaNs as one (the flattened values when ``axis`` is None)."""
+    """Cumulative product treating NaNs as one (the flattened values when ``axis`` is None).
+
+    >>> import chainrule as cr
+    >>> cr.nancumprod(cr.tensor([3.0, float("nan"), 2.0]))
+    tensor([3., 3., 6.])
+    """
     return cumprod(where(_nan_mask(a), 1, a), axis=axis)
 
 
 def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """Weighted mean along ``axis`` (``numpy.average``); differentiable in ``a`` and in
-    ``weights``. ``returned``: also the sum of the weights."""
+    ``weights``. ``returned``: also the sum of the weights.
+
+    >>> import chainrule as cr
+    >>> cr.average(cr.tensor([1.0, 4.0]), weights=cr.tensor([3.0, 1.0]))
+    tensor(1.75)
+    """
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
         scale = np.asarray(np.size(a) / np.size(avg), dtype=np.result_type(_raw(avg)))

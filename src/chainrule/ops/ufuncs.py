@@ -197,7 +197,12 @@ replace_non_finite.defrules(vjp=_kept, jvp=_kept)
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, infinities by ``posinf``/``neginf`` (the largest finite values
     by default), as ``numpy.nan_to_num``; the gradient is 0 where a value was replaced.
-    (``copy`` is there for NumPy's signature: tensors are never changed in place.)"""
+    (``copy`` is there for NumPy's signature: tensors are never changed in place.)
+
+    >>> import chainrule as cr
+    >>> cr.nan_to_num(cr.tensor([float("nan"), 1.0]))
+    tensor([0., 1.])
+    """
     return replace_non_finite(x, nan=nan, posinf=posinf, neginf=neginf)
 
 # ---------------------------------------------------------------- rounding (no derivative)
