@@ -11,17 +11,12 @@ import operator
 
 import numpy as np
 
-from ..tensor import Tensor
 from .axes import ndim_of, negative_axes, shape_of
-from .elementwise import add, where
+from .elementwise import add, array_value, where
 from .index import getitem, getitem_trailing
 from .join import concatenate
 from .primitive import primitive
 from .shape import flip, reshape, transpose
-
-
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _along(axis: int, index) -> tuple:
@@ -39,7 +34,7 @@ def _triangle(m, k, lower: bool):
     rows, cols = shape[-2:] if len(shape) >= 2 else (shape[-1], shape[-1])
     keep = np.tri(rows, cols, k if lower else k - 1, dtype=bool)
     keep = keep if lower else ~keep
-    return where(keep, m, np.zeros((), np.result_type(_raw(m))))
+    return where(keep, m, np.zeros((), np.result_type(array_value(m))))
 
 
 def tril(m, k=0):
@@ -253,7 +248,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     padded = pad_zeros(array, widths=widths)
     values = kwargs.get("constant_values", 0)
     if np.any(np.asarray(values) != 0):
-        zeros = np.zeros(shape, dtype=np.result_type(_raw(array)))
+        zeros = np.zeros(shape, dtype=np.result_type(array_value(array)))
         padded = add(padded, np.pad(zeros, widths, constant_values=values))
     return padded
 
@@ -273,7 +268,7 @@ def _sorted_by(order, a, axis):
     if axis is None:
         a, axis = reshape(a, (-1,)), -1
     axis = negative_axes(axis, ndim_of(a))[0]
-    return _take_along(a, order(_raw(a), axis), axis)
+    return _take_along(a, order(array_value(a), axis), axis)
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
@@ -309,7 +304,7 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     >>> cr.argsort(cr.tensor([3.0, 1.0, 2.0]))
     tensor([1, 2, 0])
     """
-    return np.argsort(_raw(a), axis=axis, kind=kind, order=order, stable=stable)
+    return np.argsort(array_value(a), axis=axis, kind=kind, order=order, stable=stable)
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
@@ -319,4 +314,4 @@ def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     >>> cr.argpartition(cr.tensor([3.0, 1.0, 2.0]), 0)
     tensor([1, 2, 0])
     """
-    return np.argpartition(_raw(a), kth, axis=axis, kind=kind, order=order)
+    return np.argpartition(array_value(a), kth, axis=axis, kind=kind, order=order)

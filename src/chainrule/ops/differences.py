@@ -13,18 +13,24 @@ import numpy as np
 
 from ..tensor import Tensor
 from .axes import ndim_of, negative_axes, shape_of
-from .elementwise import arctan2, astype, imag, multiply, not_equal, real, subtract, where
+from .elementwise import (
+    arctan2,
+    array_value,
+    astype,
+    imag,
+    multiply,
+    not_equal,
+    real,
+    subtract,
+    where,
+)
 from .index import getitem
 from .join import concatenate, stack
 from .shape import broadcast_to, moveaxis, reshape
 
 
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else np.asarray(value)
-
-
 def _dtype(value) -> np.dtype:
-    return np.result_type(_raw(value))
+    return np.result_type(array_value(value))
 
 
 def _slice_along(axis: int, item) -> tuple:
@@ -82,13 +88,13 @@ def _spacings(f_shape: tuple, axes: tuple, varargs: tuple) -> list:
     as ``numpy.gradient`` checks them (uniform coordinates become a number, as there)."""
     if not varargs:
         varargs = (1.0,)
-    if len(varargs) == 1 and np.ndim(_raw(varargs[0])) == 0:
+    if len(varargs) == 1 and np.ndim(array_value(varargs[0])) == 0:
         varargs = varargs * len(axes)
     elif len(varargs) != len(axes):
         raise TypeError("invalid number of arguments")
     spacings = []
     for distances, axis in zip(varargs, axes, strict=True):
-        distances = _raw(distances)
+        distances = array_value(distances)
         if distances.ndim == 0:
             spacings.append(distances)
             continue
@@ -267,16 +273,16 @@ def select(condlist, choicelist, default=0):
         raise ValueError("list of cases must be same length as list of conditions")
     if not condlist:
         raise ValueError("select with an empty condition list is not possible")
-    conditions = [_raw(c) for c in condlist]
+    conditions = [array_value(c) for c in condlist]
     for i, condition in enumerate(conditions):
         if condition.dtype.type is not np.bool_:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
-    dtype = np.result_type(*[_raw(c) for c in choicelist], _raw(default))
+    dtype = np.result_type(*[array_value(c) for c in choicelist], array_value(default))
     out = default if isinstance(default, Tensor) else np.asarray(default, dtype=dtype)
     for condition, choice in zip(reversed(conditions), reversed(choicelist), strict=True):
         out = where(condition, choice, out)
-    shape = np.broadcast_shapes(*[np.shape(_raw(v)) for v in (*conditions, *choicelist)],
-                                np.shape(_raw(default)))
+    shape = np.broadcast_shapes(*[np.shape(array_value(v)) for v in (*conditions, *choicelist)],
+                                np.shape(array_value(default)))
     if shape_of(out) != shape:
         out = broadcast_to(out, shape)
     return out if _dtype(out) == dtype else astype(out, dtype=dtype)
@@ -310,6 +316,6 @@ def real_if_close(a, tol=100):
         return a
     if tol > 1:
         tol = np.finfo(dtype).eps * tol
-    if np.all(np.absolute(_raw(a).imag) < tol):
+    if np.all(np.absolute(array_value(a).imag) < tol):
         return real(a)
     return a

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
 from .axes import ndim_of, negative_axes, shape_of
-from .elementwise import astype
+from .elementwise import array_value, astype
 from .index import getitem, getitem_trailing
 from .primitive import primitive
 from .shape import expand_dims, reshape, swapaxes, transpose
@@ -142,7 +143,7 @@ def _sequence(tup) -> list:
 def _joined(arrays: list, axis: int, dtype, casting: str):
     if dtype is not None:
         for array in arrays:
-            source = np.result_type(getattr(array, "_array", array))
+            source = array_value(array).dtype
             if not np.can_cast(source, dtype, casting=casting):
                 raise TypeError(f"Cannot cast array data from {source!r} to {np.dtype(dtype)!r} "
                                 f"according to the rule {casting!r}")
@@ -311,14 +312,14 @@ class AxisConcatenator:
                 kinds.append(item)
                 piece = _with_ndmin(np.asarray(item), ndmin, -1)
             else:
-                item = item if hasattr(item, "_array") else np.asarray(item)  # (a tensor)
-                kinds.append(np.result_type(getattr(item, "_array", item)))
+                item = item if isinstance(item, Tensor) else np.asarray(item)
+                kinds.append(array_value(item).dtype)
                 piece = _with_ndmin(item, ndmin, trans1d)
             pieces.append(piece)
         if kinds:
             dtype = np.result_type(*kinds)
-            pieces = [p if np.result_type(getattr(p, "_array", p)) == dtype
-                      else astype(p, dtype=dtype) for p in pieces]
+            pieces = [p if array_value(p).dtype == dtype else astype(p, dtype=dtype)
+                      for p in pieces]
         return concatenate(*pieces, axis=axis)
 
 

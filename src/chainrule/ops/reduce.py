@@ -12,6 +12,7 @@ from ..kernels import extremum, sum_axes
 from ..tensor import Tensor
 from .axes import batch_shape, one_axis, reduce_axes
 from .elementwise import (
+    array_value,
     conj,
     exp,
     isfinite,
@@ -260,16 +261,16 @@ def _cumprod_partials(x, axis):
     where j <= i, else 0; shape (..., i, j). Exact with zeros, to any order (the product of
     the others is :func:`_others_product`'s); quadratic in the axis length, so used only when
     ``x`` has zeros."""
-    order = _to_last(axis, len(np.shape(x._array if isinstance(x, Tensor) else x)))
+    order = _to_last(axis, array_value(x).ndim)
     moved = transpose_trailing(x, axes=order)
-    size = np.shape(moved._array if isinstance(moved, Tensor) else moved)[-1]
+    size = array_value(moved).shape[-1]
     lower = np.tri(size, dtype=bool)
     rows = where(lower, expand_dims(moved, -2), 1.0)
     return where(lower, _others_product(rows, (-1,)), 0.0), order
 
 
 def _has_zeros(x) -> bool:
-    return bool(((x._array if isinstance(x, Tensor) else np.asarray(x)) == 0).any())
+    return bool((array_value(x) == 0).any())
 
 
 def _cumprod_vjp(g, x, ans, axis):
@@ -309,12 +310,8 @@ def cumprod(a, axis=None):
 # ---------------------------------------------------------------- NaN-ignoring reductions
 
 
-def _raw(value):
-    return value._array if isinstance(value, Tensor) else np.asarray(value)
-
-
 def _nan_mask(a):
-    return np.isnan(_raw(a))
+    return np.isnan(array_value(a))
 
 
 def nansum(a, axis=None, keepdims=False):
@@ -344,7 +341,7 @@ def _valid_count(a, axis, keepdims):
 def _divisor(count, a):
     """A count as the divisor of a mean of ``a``: NaN where it is not positive, in the real
     dtype of ``a``'s precision (float64 for integers), so the mean keeps ``a``'s precision."""
-    dtype = np.result_type(_raw(a))
+    dtype = np.result_type(array_value(a))
     real_dtype = np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
     return np.where(count <= 0, np.nan, count).astype(real_dtype)
 
@@ -371,7 +368,7 @@ def nanvar(a, axis=None, ddof=0, keepdims=False):
     """
     mask = _nan_mask(a)
     centered = where(mask, 0, a - nanmean(a, axis=axis, keepdims=True))
-    dtype = np.result_type(_raw(a))
+    dtype = np.result_type(array_value(a))
     squares = real(centered * conj(centered)) if dtype.kind == "c" else square(centered)
     dof = _valid_count(a, axis, keepdims) - ddof
     if (dof <= 0).any():
@@ -451,23 +448,23 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
-        scale = np.asarray(np.size(a) / np.size(avg), dtype=np.result_type(_raw(avg)))
+        scale = np.asarray(np.size(a) / np.size(avg), dtype=np.result_type(array_value(avg)))
     else:
         weights = _aligned_weights(a, axis, weights)
         scale = sum(weights, axis=axis, keepdims=keepdims)
-        if (_raw(scale) == 0).any():
+        if (array_value(scale) == 0).any():
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         avg = sum(a * weights, axis=axis, keepdims=keepdims) / scale
     if not returned:
         return avg
-    if np.shape(_raw(scale)) != np.shape(_raw(avg)):
-        scale = broadcast_to(scale, shape=np.shape(_raw(avg)))
+    if np.shape(array_value(scale)) != np.shape(array_value(avg)):
+        scale = broadcast_to(scale, shape=np.shape(array_value(avg)))
     return avg, scale
 
 
 def _aligned_weights(a, axis, weights):
     """``weights`` shaped to broadcast against ``a``, with NumPy's checks."""
-    shape, weights_shape = np.shape(_raw(a)), np.shape(_raw(weights))
+    shape, weights_shape = np.shape(array_value(a)), np.shape(array_value(weights))
     if weights_shape == shape:
         return weights
     if axis is None:
