@@ -105,6 +105,8 @@ _EXACT = {
     "append flat": (lambda m: m.append(_INTEGERS, [[1.5]])),
     "array_split more sections": (lambda m: m.array_split(np.arange(3.0), 5)[4]),
     "nansum int": (lambda m: m.nansum(_INTEGERS, axis=0)),
+    "nanmax int": (lambda m: m.nanmax(_INTEGERS, axis=1)),
+    "nanmin bool": (lambda m: m.nanmin(_INTEGERS > 4)),
     "nanmean float32": (lambda m: m.nanmean(np.array([1.0, np.nan, 2.0], np.float32))),
     "nanvar complex": (lambda m: m.nanvar(np.array([1.0 + 1j, np.nan, 2.0 - 1j]))),
     "nancumprod": (lambda m: m.nancumprod(np.array([[2.0, np.nan], [np.nan, 3.0]]))),

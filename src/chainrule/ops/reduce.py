@@ -389,6 +389,8 @@ def nanstd(a, axis=None, ddof=0, keepdims=False):
 
 
 def _nan_extremum(reduction, fill, a, axis, keepdims):
+    if array_value(a).dtype.kind not in "fc":  # (no NaNs: the extremum, in a's dtype)
+        return reduction(a, axis=axis, keepdims=keepdims)
     mask = _nan_mask(a)
     empty = np.all(mask, axis=axis, keepdims=keepdims)
     if empty.any():
