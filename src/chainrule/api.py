@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import string
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -100,9 +101,17 @@ floor_divide = _elementwise(ops.floor_divide, "floor_divide")
 real = _elementwise(ops.real, "real")
 imag = _elementwise(ops.imag, "imag")
 conj = _elementwise(ops.conj, "conj")
+for _name in ("arccosh", "arcsinh", "arctanh", "deg2rad", "exp2", "fabs", "fix", "fmax", "fmin",
+              "fmod", "hypot", "logaddexp", "logaddexp2", "rad2deg", "sinc"):
+    globals()[_name] = _elementwise(getattr(ops, _name), _name)
 divide = true_divide
 abs = absolute  # noqa: A001
 pow = power  # noqa: A001
+mod = remainder
+conjugate = conj
+radians = globals()["deg2rad"]
+degrees = globals()["rad2deg"]
+
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
@@ -536,8 +545,54 @@ def stop_gradient(x: Any) -> Tensor:
     return ops.stop_gradient(_tensor(x))
 
 
+# ---------------------------------------------------------------- NumPy's further functions
+# (chainrule.ops.arrange, differences, join, reduce): the parameters that take arrays, by
+# NumPy's names, are made tensors, and so are the results.
+_ARRAY_PARAMETERS = frozenset("a m ary arr f x z array b values weights".split())
+_ARRAY_SEQUENCES = frozenset(("tup", "arys", "choicelist"))
+
+
+def _tensors(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return type(value)(_tensors(v) for v in value)
+    return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+
+
+def _numpy_function(fn: Callable) -> Callable:
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def function(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        for name, value in bound.arguments.items():
+            if name in _ARRAY_PARAMETERS and value is not None:
+                bound.arguments[name] = _tensor(value)
+            elif name in _ARRAY_SEQUENCES and isinstance(value, (list, tuple)):
+                bound.arguments[name] = type(value)(_tensor(v) for v in value)
+        return _tensors(fn(*bound.args, **bound.kwargs))
+
+    return function
+
+
+for _name in ops.NUMPY_FUNCTIONS:
+    globals()[_name] = _numpy_function(getattr(ops, _name))
+
+
+class _TensorConcatenator(ops.AxisConcatenator):
+    """``cr.r_[...]``, ``cr.c_[...]``: NumPy's index-expression joining, as a tensor."""
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return _tensors(super().__getitem__(key))
+
+
+r_, c_ = (_TensorConcatenator(**vars(joining)) for joining in (ops.r_, ops.c_))
+
+# The names numpy_protocol routes NumPy's functions on tensors by (``np.dot(t, t)``); NumPy's
+# further functions are not among them: ``np.sort(t)`` refuses and ``np.argsort(t)`` gives
+# NumPy's array, as for the functions chainrule does not have.
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and callable(value)
     and name not in {"Any", "Callable", "Sequence", "Tensor", "as_dtype", "to_array"}
+    and name not in ops.NUMPY_FUNCTIONS
 )

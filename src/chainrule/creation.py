@@ -3,10 +3,12 @@ floats, ``zeros``, ``linspace``, random normals), int64 for Python integers."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
+from . import ops
 from .dtypes import as_dtype, float32
 from .tensor import Tensor, array_of, to_array
 
@@ -76,13 +78,18 @@ def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``fill_value`` (float32 for a float, int64 for an int).
+    """A tensor of ``fill_value`` (float32 for a float, int64 for an int). A tensor
+    ``fill_value`` (which may be an array broadcast to ``shape``) is differentiable: its
+    gradient is the sum over the copies.
 
     >>> import chainrule as cr
     >>> cr.full((2,), 7.0)
     tensor([7., 7.])
     """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if isinstance(fill_value, Tensor) and not requires_grad:
+        value = fill_value if dtype is None else ops.astype(fill_value, dtype=as_dtype(dtype))
+        return ops.copy(ops.broadcast_to(value, shape=shape))  # (writable, as NumPy's)
     value = to_array(fill_value, dtype)
     return _make(np.full(shape, value, dtype=value.dtype), None, requires_grad)
 
@@ -99,16 +106,61 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 
 def linspace(
-    start: float, stop: float, num: int = 50, dtype: Any = None, requires_grad: bool = False
-) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32).
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False,
+    dtype: Any = None, axis: int = 0, *, requires_grad: bool = False,
+) -> Any:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (inclusive unless ``endpoint``
+    is False), NumPy's signature: float32 between Python numbers, else the endpoints' floating
+    dtype. Endpoints that are tensors (or arrays, which add axes) give a result differentiable
+    in them, computed as NumPy computes it; ``retstep`` also returns the step.
 
     >>> import chainrule as cr
     >>> cr.linspace(0, 1, 3)
     tensor([0. , 0.5, 1. ])
+    >>> stop = cr.tensor(2.0, requires_grad=True)
+    >>> cr.linspace(0.0, stop, 3)
+    tensor([0., 1., 2.], grad_fn=<ConcatenateBackward>)
     """
-    return _make(np.linspace(start, stop, num).astype(as_dtype(dtype) or float32), None,
-                 requires_grad)
+    if isinstance(start, Tensor) or isinstance(stop, Tensor):
+        if requires_grad:
+            raise ValueError("linspace between tensors is differentiable in them already; "
+                             "requires_grad=True is for a new leaf between plain numbers")
+        return _linspace_between(start, stop, num, endpoint, retstep, dtype, axis)
+    if dtype is None and all(type(v) in (int, float) for v in (start, stop)):
+        dtype = float32
+    result = np.linspace(start, stop, num, endpoint, retstep, as_dtype(dtype), axis)
+    if retstep:
+        return _make(result[0], None, requires_grad), result[1]
+    return _make(result, None, requires_grad)
+
+
+def _linspace_between(start, stop, num, endpoint, retstep, dtype, axis):
+    """NumPy's linspace algorithm step for step with chainrule's ops."""
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = num - 1 if endpoint else num
+    inexact = np.result_type(array_of(start), array_of(stop), 1.0)  # (Python numbers: weak)
+    start, stop = (ops.astype(v if isinstance(v, Tensor) else Tensor._wrap(np.asarray(v)),
+                              dtype=inexact) for v in (start, stop))
+    delta = stop - start
+    y = np.arange(0, num, dtype=inexact).reshape((-1,) + (1,) * delta.ndim)
+    if div > 0:
+        step = delta / div
+        y = y / div * delta if np.any(step._array == 0) else y * step
+    else:
+        step, y = np.nan, y * delta
+    y = y + start
+    if endpoint and num > 1:
+        last = ops.expand_dims(ops.broadcast_to(stop, shape=y.shape[1:]), 0)
+        y = ops.concatenate(y[:-1], last, axis=0)
+    if axis != 0:
+        y = ops.moveaxis(y, 0, axis)
+    if dtype is not None and np.dtype(as_dtype(dtype)) != y.dtype:
+        if np.issubdtype(as_dtype(dtype), np.integer):
+            y = ops.floor(y)
+        y = ops.astype(y, dtype=np.dtype(as_dtype(dtype)))
+    return (y, step) if retstep else y
 
 
 def _like(fill: Any) -> Any:

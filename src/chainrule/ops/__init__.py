@@ -9,6 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrange import (
+    argpartition,
+    argsort,
+    fliplr,
+    flipud,
+    pad,
+    partition,
+    repeat,
+    roll,
+    rollaxis,
+    rot90,
+    sort,
+    tril,
+    triu,
+)
+from .differences import angle, cross, diff, gradient, kron, real_if_close, select
 from .elementwise import (
     absolute,
     add,
@@ -71,7 +87,27 @@ from .elementwise import (
     where,
 )
 from .index import getitem, scatter_add, setitem
-from .join import concatenate, split, stack
+from .join import (
+    AxisConcatenator,
+    append,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    c_,
+    column_stack,
+    concatenate,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    r_,
+    row_stack,
+    split,
+    stack,
+    vsplit,
+    vstack,
+)
 from .linalg import (
     adjugate,
     cholesky,
@@ -100,10 +136,22 @@ from .reduce import (
     amin,
     argmax,
     argmin,
+    average,
+    cumprod,
+    cumprod_along,
     cumsum,
     log_softmax,
     logsumexp,
     mean,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmin,
+    nanprod,
+    nanstd,
+    nansum,
+    nanvar,
     prod,
     softmax,
     std,
@@ -123,6 +171,28 @@ from .shape import (
     tile,
     transpose,
 )
+from .ufuncs import (
+    arccosh,
+    arcsinh,
+    arctanh,
+    around,
+    deg2rad,
+    exp2,
+    fabs,
+    fix,
+    fmax,
+    fmin,
+    fmod,
+    hypot,
+    logaddexp,
+    logaddexp2,
+    nan_to_num,
+    rad2deg,
+    replace_non_finite,
+    round,  # noqa: A004
+    rounded,
+    sinc,
+)
 
 # NumPy's other names for the same ops.
 max = amax  # noqa: A001
@@ -130,6 +200,10 @@ min = amin  # noqa: A001
 abs = absolute  # noqa: A001
 divide = true_divide
 pow = power  # noqa: A001
+mod = remainder
+conjugate = conj
+radians = deg2rad
+degrees = rad2deg
 
 
 # The ops NumPy's ufuncs stand for, by the ufunc's name: Tensor.__array_ufunc__ runs them for
@@ -138,21 +212,42 @@ UFUNCS = {
     name: prim for name, prim in REGISTRY.items() if isinstance(getattr(np, name, None), np.ufunc)
 }
 UFUNCS.update({"divide": true_divide, "absolute": absolute, "add": add, "multiply": multiply,
-               "subtract": subtract, "maximum": maximum, "minimum": minimum})
+               "subtract": subtract, "maximum": maximum, "minimum": minimum,
+               "radians": deg2rad, "degrees": rad2deg, "conjugate": conj})
+
+# The NumPy functions built on the op table, beyond the primitives (chainrule.api makes each
+# a public function that returns tensors).
+NUMPY_FUNCTIONS = (
+    "angle", "append", "argpartition", "argsort", "around", "array_split", "atleast_1d",
+    "atleast_2d", "atleast_3d", "average", "column_stack", "cross", "cumprod", "diff", "dsplit",
+    "dstack", "fliplr", "flipud", "gradient", "hsplit", "hstack", "kron", "nan_to_num",
+    "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum",
+    "nanvar", "pad", "partition", "real_if_close", "repeat", "roll", "rollaxis", "rot90",
+    "round", "row_stack", "select", "sort", "tril", "triu", "vsplit", "vstack",
+)
 
 __all__ = [
-    "REGISTRY", "Primitive", "UFUNCS", "abs", "absolute", "add", "adjugate", "amax", "amin",
-    "arccos", "arcsin", "arctan", "arctan2", "argmax", "argmin", "astype", "broadcast_to",
-    "ceil", "cholesky", "clip", "concatenate", "conj", "copy", "cos", "cosh", "cumsum", "det",
-    "det_sign", "diag", "diagonal", "divide", "dot", "einsum", "equal", "exp", "expand_dims",
-    "expm1", "flip", "floor", "floor_divide", "getitem", "greater", "greater_equal",
-    "identity", "imag", "inner", "inv", "isfinite", "isinf", "isnan", "less", "less_equal",
-    "log", "log10", "log1p", "log2", "log_softmax", "logabsdet", "logical_and", "logical_not",
-    "logical_or", "logical_xor", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "moveaxis", "multiply", "negative", "norm", "not_equal", "outer", "pow",
-    "power", "prod", "ravel", "real", "reciprocal", "relu", "remainder", "reshape", "rint",
-    "scatter_add", "setitem", "sigmoid", "sign", "sin", "sinh", "slogdet", "softmax", "solve",
-    "solve_matrix", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient",
-    "subtract", "sum", "swapaxes", "tan", "tanh", "tensordot", "tile", "trace", "transpose",
-    "true_divide", "trunc", "var", "vdot", "vector_norm", "where",
+    "abs", "absolute", "add", "adjugate", "amax", "amin", "angle", "append", "arccos",
+    "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
+    "argpartition", "argsort", "around", "array_split", "astype", "atleast_1d", "atleast_2d",
+    "atleast_3d", "average", "AxisConcatenator", "broadcast_to", "c_", "ceil", "cholesky",
+    "clip", "column_stack", "concatenate", "conj", "conjugate", "copy", "cos", "cosh", "cross",
+    "cumprod", "cumprod_along", "cumsum", "deg2rad", "degrees", "det", "det_sign", "diag",
+    "diagonal", "diff", "divide", "dot", "dsplit", "dstack", "einsum", "equal", "exp", "exp2",
+    "expand_dims", "expm1", "fabs", "fix", "flip", "fliplr", "flipud", "floor", "floor_divide",
+    "fmax", "fmin", "fmod", "getitem", "gradient", "greater", "greater_equal", "hsplit",
+    "hstack", "hypot", "identity", "imag", "inner", "inv", "isfinite", "isinf", "isnan", "kron",
+    "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logabsdet",
+    "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis",
+    "multiply", "nan_to_num", "nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin",
+    "nanprod", "nanstd", "nansum", "nanvar", "negative", "norm", "not_equal", "NUMPY_FUNCTIONS",
+    "outer", "pad", "partition", "pow", "power", "Primitive", "prod", "r_", "rad2deg",
+    "radians", "ravel", "real", "real_if_close", "reciprocal", "REGISTRY", "relu", "remainder",
+    "repeat", "replace_non_finite", "reshape", "rint", "roll", "rollaxis", "rot90", "round",
+    "rounded", "row_stack", "scatter_add", "select", "setitem", "sigmoid", "sign", "sin",
+    "sinc", "sinh", "slogdet", "softmax", "solve", "solve_matrix", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "tan",
+    "tanh", "tensordot", "tile", "trace", "transpose", "tril", "triu", "true_divide", "trunc",
+    "UFUNCS", "var", "vdot", "vector_norm", "vsplit", "vstack", "where",
 ]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, array_of
 from .primitive import Primitive
 
 
@@ -459,6 +459,12 @@ def _remainder_y(flow, x, y):
 
 remainder = elementwise(np.remainder)
 remainder.defrules(vjp=(_passed, _remainder_y), jvp=(_passed, _remainder_y))
+
+
+def array_value(x):
+    """The NumPy array of a tensor or an array-like: what constants computed from a value
+    (masks, permutations, dtypes) are computed from."""
+    return np.asarray(array_of(x))
 
 
 def stop_gradient(x):

@@ -4,12 +4,15 @@ contract, see :mod:`chainrule.ops.axes`)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..kernels import extremum, sum_axes
 from ..tensor import Tensor
 from .axes import batch_shape, one_axis, reduce_axes
 from .elementwise import (
+    array_value,
     conj,
     exp,
     isfinite,
@@ -238,3 +241,240 @@ def softmax(x, axis=-1):
 def log_softmax(x, axis=-1):
     """x - logsumexp(x) along ``axis``."""
     return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------- cumulative product
+
+
+@primitive(name="cumprod", normalize=one_axis)
+def cumprod_along(x, *, axis):
+    return np.cumprod(x, axis=axis)
+
+
+def _to_last(axis: int, ndim: int) -> tuple:
+    """The permutation of the last ``ndim`` axes that moves ``axis`` (negative) last."""
+    return tuple(a for a in range(-ndim, 0) if a != axis) + (axis,)
+
+
+def _cumprod_partials(x, axis):
+    """d cumprod(x)_i / d x_j along ``axis`` (moved last): the product of x_k for k <= i, k != j,
+    where j <= i, else 0; shape (..., i, j). Exact with zeros, to any order (the product of
+    the others is :func:`_others_product`'s); quadratic in the axis length, so used only when
+    ``x`` has zeros."""
+    order = _to_last(axis, array_value(x).ndim)
+    moved = transpose_trailing(x, axes=order)
+    size = array_value(moved).shape[-1]
+    lower = np.tri(size, dtype=bool)
+    rows = where(lower, expand_dims(moved, -2), 1.0)
+    return where(lower, _others_product(rows, (-1,)), 0.0), order
+
+
+def _has_zeros(x) -> bool:
+    return bool((array_value(x) == 0).any())
+
+
+def _cumprod_vjp(g, x, ans, axis):
+    if not _has_zeros(x):  # sum over i >= j of g_i ans_i / x_j
+        return flip(cumsum(flip(g * ans, axis=axis), axis=axis), axis=axis) / x
+    partials, order = _cumprod_partials(x, axis)
+    moved = transpose_trailing(g, axes=order)
+    summed = sum(expand_dims(moved, -1) * partials, axis=(-2,))
+    return transpose_trailing(summed, axes=inverse_permutation(order))
+
+
+def _cumprod_jvp(t, x, ans, axis):
+    if not _has_zeros(x):
+        return ans * cumsum(t / x, axis=axis)
+    partials, order = _cumprod_partials(x, axis)
+    moved = transpose_trailing(t, axes=order)
+    summed = sum(partials * expand_dims(moved, -2), axis=(-1,))
+    return transpose_trailing(summed, axes=inverse_permutation(order))
+
+
+cumprod_along.defrules(vjp=_cumprod_vjp, jvp=_cumprod_jvp)
+
+
+def cumprod(a, axis=None):
+    """Cumulative product along ``axis`` (the flattened values when None), as
+    ``numpy.cumprod``; its gradient is exact where values are 0 too.
+
+    >>> import chainrule as cr
+    >>> cr.cumprod(cr.tensor([1.0, 2.0, 3.0]))
+    tensor([1., 2., 6.])
+    """
+    if axis is None:
+        a, axis = reshape(a, (-1,)), 0
+    return cumprod_along(a, axis=axis)
+
+
+# ---------------------------------------------------------------- NaN-ignoring reductions
+
+
+def _nan_mask(a):
+    return np.isnan(array_value(a))
+
+
+def nansum(a, axis=None, keepdims=False):
+    """Sum treating NaNs as zero (``numpy.nansum``).
+
+    >>> import chainrule as cr
+    >>> cr.nansum(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(3.)
+    """
+    return sum(where(_nan_mask(a), 0, a), axis=axis, keepdims=keepdims)
+
+
+def nanprod(a, axis=None, keepdims=False):
+    """Product treating NaNs as one (``numpy.nanprod``).
+
+    >>> import chainrule as cr
+    >>> cr.nanprod(cr.tensor([3.0, float("nan"), 2.0]))
+    tensor(6.)
+    """
+    return prod(where(_nan_mask(a), 1, a), axis=axis, keepdims=keepdims)
+
+
+def _valid_count(a, axis, keepdims):
+    return np.sum(~_nan_mask(a), axis=axis, keepdims=keepdims)
+
+
+def _divisor(count, a):
+    """A count as the divisor of a mean of ``a``: NaN where it is not positive, in the real
+    dtype of ``a``'s precision (float64 for integers), so the mean keeps ``a``'s precision."""
+    dtype = np.result_type(array_value(a))
+    real_dtype = np.finfo(dtype).dtype if dtype.kind in "fc" else np.dtype(np.float64)
+    return np.where(count <= 0, np.nan, count).astype(real_dtype)
+
+
+def nanmean(a, axis=None, keepdims=False):
+    """Mean of the values that are not NaN; NaN (with NumPy's warning) for a slice of NaNs.
+
+    >>> import chainrule as cr
+    >>> cr.nanmean(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(1.5)
+    """
+    count = _valid_count(a, axis, keepdims)
+    if (count == 0).any():
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+    return nansum(a, axis=axis, keepdims=keepdims) / _divisor(count, a)
+
+
+def nanvar(a, axis=None, ddof=0, keepdims=False):
+    """Variance of the values that are not NaN (``numpy.nanvar``).
+
+    >>> import chainrule as cr
+    >>> cr.nanvar(cr.tensor([1.0, float("nan"), 3.0]))
+    tensor(1.)
+    """
+    mask = _nan_mask(a)
+    centered = where(mask, 0, a - nanmean(a, axis=axis, keepdims=True))
+    dtype = np.result_type(array_value(a))
+    squares = real(centered * conj(centered)) if dtype.kind == "c" else square(centered)
+    dof = _valid_count(a, axis, keepdims) - ddof
+    if (dof <= 0).any():
+        warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=3)
+    return sum(squares, axis=axis, keepdims=keepdims) / _divisor(dof, a)
+
+
+def nanstd(a, axis=None, ddof=0, keepdims=False):
+    """Standard deviation of the values that are not NaN (gradient 0 where they are all equal,
+    as :func:`std`'s).
+
+    >>> import chainrule as cr
+    >>> cr.nanstd(cr.tensor([1.0, float("nan"), 3.0]))
+    tensor(1.)
+    """
+    variance = nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    return where(variance == 0, 0, sqrt(where(variance == 0, 1, variance)))
+
+
+def _nan_extremum(reduction, fill, a, axis, keepdims):
+    if array_value(a).dtype.kind not in "fc":  # (no NaNs: the extremum, in a's dtype)
+        return reduction(a, axis=axis, keepdims=keepdims)
+    mask = _nan_mask(a)
+    empty = np.all(mask, axis=axis, keepdims=keepdims)
+    if empty.any():
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+    out = reduction(where(mask, fill, a), axis=axis, keepdims=keepdims)
+    return where(empty, np.nan, out) if empty.any() else out
+
+
+def nanmax(a, axis=None, keepdims=False):
+    """Maximum ignoring NaNs; NaN (with NumPy's warning) for a slice of NaNs.
+
+    >>> import chainrule as cr
+    >>> cr.nanmax(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(2.)
+    """
+    return _nan_extremum(amax, -np.inf, a, axis, keepdims)
+
+
+def nanmin(a, axis=None, keepdims=False):
+    """Minimum ignoring NaNs; NaN (with NumPy's warning) for a slice of NaNs.
+
+    >>> import chainrule as cr
+    >>> cr.nanmin(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor(1.)
+    """
+    return _nan_extremum(amin, np.inf, a, axis, keepdims)
+
+
+def nancumsum(a, axis=None):
+    """Cumulative sum treating NaNs as zero (the flattened values when ``axis`` is None).
+
+    >>> import chainrule as cr
+    >>> cr.nancumsum(cr.tensor([1.0, float("nan"), 2.0]))
+    tensor([1., 1., 3.])
+    """
+    a = where(_nan_mask(a), 0, a)
+    return cumsum(reshape(a, shape=(-1,)), axis=0) if axis is None else cumsum(a, axis=axis)
+
+
+def nancumprod(a, axis=None):
+    """Cumulative product treating NaNs as one (the flattened values when ``axis`` is None).
+
+    >>> import chainrule as cr
+    >>> cr.nancumprod(cr.tensor([3.0, float("nan"), 2.0]))
+    tensor([3., 3., 6.])
+    """
+    return cumprod(where(_nan_mask(a), 1, a), axis=axis)
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted mean along ``axis`` (``numpy.average``); differentiable in ``a`` and in
+    ``weights``. ``returned``: also the sum of the weights.
+
+    >>> import chainrule as cr
+    >>> cr.average(cr.tensor([1.0, 4.0]), weights=cr.tensor([3.0, 1.0]))
+    tensor(1.75)
+    """
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=keepdims)
+        scale = np.asarray(np.size(a) / np.size(avg), dtype=np.result_type(array_value(avg)))
+    else:
+        weights = _aligned_weights(a, axis, weights)
+        scale = sum(weights, axis=axis, keepdims=keepdims)
+        if (array_value(scale) == 0).any():
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        avg = sum(a * weights, axis=axis, keepdims=keepdims) / scale
+    if not returned:
+        return avg
+    if np.shape(array_value(scale)) != np.shape(array_value(avg)):
+        scale = broadcast_to(scale, shape=np.shape(array_value(avg)))
+    return avg, scale
+
+
+def _aligned_weights(a, axis, weights):
+    """``weights`` shaped to broadcast against ``a``, with NumPy's checks."""
+    shape, weights_shape = np.shape(array_value(a)), np.shape(array_value(weights))
+    if weights_shape == shape:
+        return weights
+    if axis is None:
+        raise TypeError("Axis must be specified when shapes of a and weights differ.")
+    axes = [a % len(shape) for a in ((axis,) if np.ndim(axis) == 0 else tuple(axis))]
+    if weights_shape != tuple(shape[ax] for ax in axes):
+        raise ValueError("Shape of weights must be consistent with shape of a along specified "
+                         "axis.")
+    order = tuple(int(i) - len(axes) for i in np.argsort(axes))
+    weights = transpose_trailing(weights, axes=order)
+    return reshape(weights, shape=tuple(s if ax in axes else 1 for ax, s in enumerate(shape)))
