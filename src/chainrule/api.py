@@ -587,12 +587,10 @@ class _TensorConcatenator(ops.AxisConcatenator):
 
 r_, c_ = (_TensorConcatenator(**vars(joining)) for joining in (ops.r_, ops.c_))
 
-# The names numpy_protocol routes NumPy's functions on tensors by (``np.dot(t, t)``); NumPy's
-# further functions are not among them: ``np.sort(t)`` refuses and ``np.argsort(t)`` gives
-# NumPy's array, as for the functions chainrule does not have.
+# The names numpy_protocol routes NumPy's functions on tensors by (``np.dot(t, t)``,
+# ``np.sort(t)``).
 __all__ = sorted(
     name for name, value in list(globals().items())
     if not name.startswith("_") and callable(value)
     and name not in {"Any", "Callable", "Sequence", "Tensor", "as_dtype", "to_array"}
-    and name not in ops.NUMPY_FUNCTIONS
 )

@@ -66,7 +66,7 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
     """``Tensor.__array_function__`` (NEP 18): ``np.dot(x, x)``, ``np.linalg.norm(x)``,
     ``np.concatenate([a, b])``... run chainrule's function of the same name, so the result
     is a recorded tensor; functions chainrule does not have (``np.allclose``,
-    ``np.array_equal``, ``np.argsort``...) run on the tensors' arrays and return NumPy's
+    ``np.array_equal``, ``np.median``...) run on the tensors' arrays and return NumPy's
     result unchanged.
 
     >>> import numpy as np, chainrule as cr
