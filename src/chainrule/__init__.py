@@ -13,6 +13,7 @@ tensor([ 0.,  4.,  8., 12.])
 from .tensor import Tensor
 # isort: on
 from . import api, linalg, random, tree_util
+from . import fft  # noqa: F401  (cr.fft, numpy.fft's transforms)
 from .api import (  # noqa: A004
     abs,
     absolute,
