@@ -569,3 +569,6 @@ cpublic("linalg.norm", lambda x: cr.linalg.norm(x, 3), cright(4), label="ord 3",
 cpublic("operator.abs squared", lambda z: abs(z) ** 2, cright(3), ref=lambda z: abs(z) ** 2)
 cpublic("operator.z conj z", lambda z: cr.real(z * cr.conj(z)), cnormal(3),
         ref=lambda z: np.real(z * np.conj(z)))
+
+
+import op_samples_spectral  # noqa: E402, F401  (the decompositions and transforms)

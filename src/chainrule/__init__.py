@@ -12,8 +12,7 @@ tensor([ 0.,  4.,  8., 12.])
 # isort: off
 from .tensor import Tensor
 # isort: on
-from . import api, linalg, random, tree_util
-from . import fft  # noqa: F401  (cr.fft, numpy.fft's transforms)
+from . import api, fft, linalg, random, tree_util
 from .api import (  # noqa: A004
     abs,
     absolute,
@@ -145,7 +144,7 @@ __all__ = [
     "GradientTape", "Node", "Tensor", "abs", "absolute", "add", "amax", "amin", "api", "arange",
     "arccos", "arcsin", "arctan", "arctan2", "argmax", "argmin", "astype", "bool_",
     "broadcast_to", "ceil", "clip", "concatenate", "conj", "cos", "cosh", "cumsum", "custom_jvp",
-    "custom_vjp", "diag",
+    "custom_vjp", "diag", "fft",
     "diagonal", "divide", "dot", "einsum", "empty", "enable_grad", "equal", "exp",
     "expand_dims", "explain", "expm1", "eye", "flip", "float16", "float32", "float64", "floor",
     "floor_divide", "from_numpy", "full", "full_like", "grad", "gradcheck", "gradients",

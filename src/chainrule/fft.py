@@ -7,15 +7,16 @@ loss L, dL/dRe z + i dL/dIm z); a real input gets a real gradient.
 
 >>> import chainrule as cr
 >>> cr.fft.fft(cr.tensor([1.0, 0.0, -1.0, 0.0]))
-tensor([0.+0.j, 2.+0.j, 0.+0.j, 2.+0.j])
+tensor([0.+0.j, 2.+0.j, 0.+0.j, 2.+0.j], dtype=complex64)
 >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> cr.sum(cr.abs(cr.fft.rfft(x)) ** 2).backward()
 >>> x.grad
-tensor([ 2., 18., 30.])
+tensor([ 9., 12., 15.])
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,9 @@ import numpy as np
 from .api import _tensor
 from .ops.axes import negative_axes
 from .ops.fft import fftn as _fftn
-from .ops.fft import fit_axes, irfftn as _irfftn, rfftn as _rfftn, shift
+from .ops.fft import fit_axes, shift
+from .ops.fft import irfftn as _irfftn
+from .ops.fft import rfftn as _rfftn
 from .tensor import Tensor
 
 __all__ = [
@@ -47,6 +50,14 @@ def _sizes_and_axes(x: Tensor, s: Any, axes: Any, halved: bool) -> tuple[tuple, 
     ``len(s)`` ones when only ``s`` is given; a size of -1 (or an omitted ``s``) keeps the
     input's, except for the halved last axis of an inverse real transform: 2 (m - 1)."""
     shape = x.shape
+    if axes is None and s is not None:
+        warnings.warn(
+            "`axes` should not be `None` if `s` is not `None` (Deprecated in NumPy 2.0). In a "
+            "future version of NumPy, this will raise an error and `s[i]` will correspond to "
+            "the size along the transformed axis specified by `axes[i]`. To retain current "
+            "behaviour, pass a sequence [0, ..., k-1] to `axes` for an array of dimension k.",
+            DeprecationWarning, stacklevel=4,
+        )
     if axes is None:
         axes = range(-len(s), 0) if s is not None else range(x.ndim)
     axes = negative_axes(tuple(axes), x.ndim)
@@ -100,7 +111,7 @@ def fft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) -
 
     >>> import chainrule as cr
     >>> cr.fft.fft(cr.tensor([1.0, 1.0]), n=4)
-    tensor([2.+0.j, 1.-1.j, 0.+0.j, 1.+1.j])
+    tensor([2.+0.j, 1.-1.j, 0.+0.j, 1.+1.j], dtype=complex64)
     """
     return _complex(a, _one(n), (axis,), norm, inverse=False)
 
@@ -110,7 +121,7 @@ def ifft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) 
 
     >>> import chainrule as cr
     >>> cr.fft.ifft(cr.tensor([2.0, 0.0]))
-    tensor([1.+0.j, 1.+0.j])
+    tensor([1.+0.j, 1.+0.j], dtype=complex64)
     """
     return _complex(a, _one(n), (axis,), norm, inverse=True)
 
@@ -121,7 +132,7 @@ def fftn(a: Any, s: Any = None, axes: Any = None, norm: str | None = None) -> Te
     >>> import chainrule as cr
     >>> cr.fft.fftn(cr.ones((2, 2)))
     tensor([[4.+0.j, 0.+0.j],
-            [0.+0.j, 0.+0.j]])
+            [0.+0.j, 0.+0.j]], dtype=complex64)
     """
     return _complex(a, s, axes, norm, inverse=False)
 
@@ -146,7 +157,7 @@ def rfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None) 
 
     >>> import chainrule as cr
     >>> cr.fft.rfft(cr.tensor([1.0, 2.0, 3.0, 4.0]))
-    tensor([10.+0.j, -2.+2.j, -2.+0.j])
+    tensor([10.+0.j, -2.+2.j, -2.+0.j], dtype=complex64)
     """
     return _real(a, _one(n), (axis,), norm)
 

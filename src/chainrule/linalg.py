@@ -155,8 +155,8 @@ def svd(
     >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> cr.linalg.svd(x, compute_uv=False).sum().backward()  # the nuclear norm's gradient
     >>> x.grad
-    tensor([[ 0.8, -0.6],
-            [ 0.6,  0.8]])
+    tensor([[-0.51449573,  0.8574929 ],
+            [ 0.8574929 ,  0.51449573]])
     """
     x = _tensor(a)
     if not compute_uv:
@@ -237,7 +237,7 @@ def eig(a: Any) -> EigResult:
     >>> import chainrule as cr
     >>> w, v = cr.linalg.eig(cr.tensor([[0.0, -1.0], [1.0, 0.0]]))
     >>> w
-    tensor([0.+1.j, 0.-1.j])
+    tensor([0.+1.j, 0.-1.j], dtype=complex64)
     """
     w, v = eig_parts(eig_factors(_tensor(a)))
     return EigResult(w, v)

@@ -35,7 +35,7 @@ from .reduce import sum
 from .shape import expand_dims, swapaxes
 
 _PHASE_ERROR = (
-    "{what}: the {vectors} in the complex case are specified up to multiplication by "
+    "{what}: The {vectors} in the complex case are specified up to multiplication by "
     "e^{{i phi}}. The specified loss function depends on this phase term, making it "
     "ill-defined; differentiate a function of them that does not depend on it (e.g. "
     "|v|**2, or a product v v^H)"
