@@ -247,3 +247,20 @@ _add("cholesky",
      lambda a: REGISTRY["cholesky"](0.5 * (a + cr.conj(cr.swapaxes(a, -1, -2))) + 3 * np.eye(3)),
      (cnormal(3, 3),), lambda a: np.linalg.cholesky(0.5 * (a + np.conj(a.T)) + 3 * np.eye(3)),
      complex_=True)
+
+
+def _qr_packed(a):
+    return np.concatenate(np.linalg.qr(a), axis=-2)
+
+
+_add("qr_factors", REGISTRY["qr_factors"], (normal(4, 3),), _qr_packed, "tall")
+_add("qr_factors", REGISTRY["qr_factors"], (normal(2, 3, 3),), _qr_packed, "square stack")
+_add("qr_factors", REGISTRY["qr_factors"], (cnormal(3, 2),), _qr_packed, complex_=True)
+_add("linalg.qr", lambda a: _flat(*L.qr(a)), (normal(3, 2),), lambda a: _flat(*np.linalg.qr(a)),
+     "reduced")
+_add("linalg.qr", lambda a: _flat(*L.qr(a)), (normal(2, 4),), lambda a: _flat(*np.linalg.qr(a)),
+     "wide")
+_add("linalg.qr", lambda a: L.qr(a, "complete").R, (normal(2, 3, 2),),
+     lambda a: np.linalg.qr(a, "complete").R, "complete R")
+_add("linalg.qr", lambda a: L.qr(a, "r"), (cnormal(2, 3),), lambda a: np.linalg.qr(a, "r"), "r",
+     complex_=True)

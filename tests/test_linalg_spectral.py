@@ -13,7 +13,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.ops.decompositions
-import chainrule.ops.eig
+import chainrule.ops.factorizations
 
 L = cr.linalg
 rng = np.random.default_rng(11)
@@ -76,6 +76,27 @@ def test_eigh_eig_and_slogdet_results_are_numpys_named_tuples():
     real = L.eig(np.diag([1.0, 2.0]))
     assert real.eigenvalues.dtype == np.float64
     assert type(L.slogdet(a[0])).__name__ == "SlogdetResult"
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (2, 5), (2, 3, 2)])
+@pytest.mark.parametrize("kind", ["float64", "float32", "complex128"])
+def test_qr_is_numpys(shape, kind):
+    a = rng.standard_normal(shape).astype(kind)
+    if kind == "complex128":
+        a = a + 1j * rng.standard_normal(shape)
+    for mode in ("reduced", "complete", "r", "raw"):
+        got, expected = L.qr(a, mode), np.linalg.qr(a, mode)
+        if mode == "r":
+            got, expected = (got,), (expected,)
+        else:
+            assert type(got).__name__ == ("QRResult" if mode != "raw" else "tuple")
+        for mine, theirs in zip(got, expected, strict=True):
+            assert mine.shape == theirs.shape and mine.dtype == theirs.dtype
+            np.testing.assert_allclose(mine.numpy(), theirs, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="Unrecognized mode 'full'"):
+        L.qr(a, "full")
+    with pytest.raises(NotImplementedError, match="raw"):
+        L.qr(cr.tensor(a, requires_grad=True), "raw")
 
 
 def test_pinv_matrix_power_tensorinv_tensorsolve_are_numpys():
@@ -219,6 +240,19 @@ _TORCH_CASES = {
                           * torch.tensor(_w((3, 3)))).sum(),
         _complex(3, 3),
     ),
+    "qr tall": (
+        lambda x: (lambda r: cr.sum(r.Q ** 4 * _w((4, 3))) + cr.sum(r.R ** 4 * _w((3, 3))))(
+            L.qr(x)),
+        lambda torch, t: (lambda r: (r.Q ** 4 * torch.tensor(_w((4, 3)))).sum()
+                          + (r.R ** 4 * torch.tensor(_w((3, 3)))).sum())(torch.linalg.qr(t)),
+        rng.standard_normal((4, 3)),
+    ),
+    "qr wide complex": (
+        lambda x: (lambda r: cr.sum(cr.abs(r.Q) ** 3) + cr.sum(cr.abs(r.R) ** 3))(L.qr(x)),
+        lambda torch, t: (lambda r: (r.Q.abs() ** 3).sum() + (r.R.abs() ** 3).sum())(
+            torch.linalg.qr(t)),
+        _complex(2, 4),
+    ),
     "matrix_power": (
         lambda x: cr.sum(L.matrix_power(x, -3) * _w((3, 3))),
         lambda torch, t: (torch.linalg.matrix_power(t, -3) * torch.tensor(_w((3, 3)))).sum(),
@@ -333,6 +367,7 @@ def test_full_matrices_extra_columns_are_constants_as_in_pytorch():
         lambda x: L.eig(x[..., :2, :2] @ x[..., :2, :2] + 3 * np.diag([1.0, 2.0])).eigenvectors,
         lambda x: L.pinv(x),
         lambda x: L.norm(x, 2, axis=(-2, -1)),
+        lambda x: L.qr(x).Q,
     ],
 )
 def test_jacobians_of_stacks_are_blocks_of_single_jacobians(f):
@@ -347,6 +382,6 @@ def test_jacobians_of_stacks_are_blocks_of_single_jacobians(f):
 
 
 def test_docstring_examples():
-    for module in (chainrule.ops.decompositions, chainrule.ops.eig):
+    for module in (chainrule.ops.decompositions, chainrule.ops.factorizations):
         failures, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert failures == 0, module.__name__

@@ -15,14 +15,14 @@ import numpy as np
 from . import ops
 from .api import _tensor
 from .ops import decompositions
-from .ops.eig import eig_factors, eig_parts
-from .ops.eig import eigvals as _eigvals
+from .ops.factorizations import eig_factors, eig_parts, qr_factors, qr_parts
+from .ops.factorizations import eigvals as _eigvals
 from .tensor import Tensor
 
 __all__ = [
-    "EigResult", "EighResult", "SVDResult", "SlogdetResult", "cholesky", "det", "eig",
-    "eigh", "eigvals", "eigvalsh", "inv", "matrix_power", "norm", "pinv", "slogdet", "solve",
-    "svd", "svdvals", "tensorinv", "tensorsolve",
+    "EigResult", "EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "det", "eig",
+    "eigh", "eigvals", "eigvalsh", "inv", "matrix_power", "norm", "pinv", "qr", "slogdet",
+    "solve", "svd", "svdvals", "tensorinv", "tensorsolve",
 ]
 
 
@@ -46,6 +46,13 @@ class EigResult(NamedTuple):
 
     eigenvalues: Tensor
     eigenvectors: Tensor
+
+
+class QRResult(NamedTuple):
+    """``qr``'s factors, named as NumPy's: ``a = Q @ R``."""
+
+    Q: Tensor
+    R: Tensor
 
 
 class SlogdetResult(NamedTuple):
@@ -348,3 +355,40 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Tensor:
         )
     solved = ops.solve(ops.reshape(x, shape=(size, size)), ops.reshape(y, shape=(-1,)))
     return ops.reshape(solved, shape=shape)
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """The QR decomposition ``a = Q @ R`` (Q with orthonormal columns, R upper triangular), as
+    ``numpy.linalg.qr``: a ``QRResult(Q, R)`` for ``mode`` "reduced" or "complete", ``R`` alone
+    for "r". Derivatives need the first ``min(m, n)`` columns of ``a`` independent (R's diagonal
+    nonzero); with "complete", Q's columns beyond ``n`` are an arbitrary basis and count as
+    constants, as in PyTorch. ``mode="raw"`` (Householder reflectors) is not differentiable.
+
+    >>> import chainrule as cr
+    >>> q, r = cr.linalg.qr(cr.tensor([[3.0, 1.0], [4.0, 2.0]]))
+    >>> r
+    tensor([[-5. , -2.2],
+            [ 0. , -0.4]])
+    """
+    x = _tensor(a)
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    if mode == "raw":
+        if x.requires_grad:
+            raise NotImplementedError(
+                "qr(mode='raw') gives LAPACK's Householder reflectors, which chainrule does not "
+                "differentiate; use mode='reduced'"
+            )
+        return tuple(Tensor._wrap(part) for part in np.linalg.qr(np.asarray(x), mode="raw"))
+    m, n = x.shape[-2:]
+    if m >= n:
+        q, r = qr_parts(qr_factors(x), m)
+        if mode == "complete" and m > n:
+            complete_q = np.linalg.qr(np.asarray(x.detach()), mode="complete")[0]
+            q = ops.concatenate(q, complete_q[..., n:], axis=-1)
+            r = ops.concatenate(r, np.zeros(r.shape[:-2] + (m - n, n), r.dtype), axis=-2)
+    else:  # the first m columns' factors, and Q^H times the others
+        first, rest = ops.split(x, [m], axis=-1)
+        q, r = qr_parts(qr_factors(first), m)
+        r = ops.concatenate(r, decompositions.conj_transpose(q) @ rest, axis=-1)
+    return r if mode == "r" else QRResult(q, r)

@@ -1,5 +1,5 @@
-"""The general eigendecomposition ``x = V diag(w) V^-1`` (``numpy.linalg.eig``) and its
-eigenvalues (``eigvals``).
+"""Factorizations whose rules solve with a factor: the general eigendecomposition
+``x = V diag(w) V^-1`` (``numpy.linalg.eig``, ``eigvals``) and the QR decomposition.
 
 Like NumPy's, results are real when every eigenvalue is, and complex otherwise; eigenvectors
 have unit norm. ``eig_factors`` packs (..., 1 + n, n) rows: the eigenvalues, then the
@@ -7,14 +7,22 @@ eigenvectors as columns (see :mod:`chainrule.ops.decompositions`). The tangent r
 (with the normalisation ``Re(v^H dv) = 0``) and the reverse rule its transpose, HIPS autograd's
 and PyTorch's: both divide by the gaps between eigenvalues (undefined at a repeated one), and a
 loss that depends on the arbitrary phase of complex eigenvectors is refused, as in PyTorch.
+
+``qr_factors`` packs (..., m + n, n) rows, Q's then R's, of the reduced QR decomposition of a
+matrix with m >= n (R's diagonal is real, as LAPACK makes it). Its tangent rule is JAX's, its
+reverse rule the transpose (PyTorch's): both need R invertible (a full column rank).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import array_of
+from .axes import shape_of
 from .decompositions import (
     check_phase,
+    conj_transpose,
+    conjugated,
     diagonal_matrix,
     diagonal_of,
     inverse_gaps,
@@ -95,4 +103,54 @@ def _eigvals_vjp(g, x):
 eigvals.defrules(vjp=_eigvals_vjp, jvp=_eigvals_jvp)
 
 
-__all__ = ["eig_factors", "eig_parts", "eigvals"]
+# ---------------------------------------------------------------- QR
+
+
+@primitive
+def qr_factors(x):
+    """Q and R of the reduced QR decomposition of an (m, n) matrix, m >= n, packed as rows."""
+    q, r = np.linalg.qr(x)
+    return np.concatenate([q, r], axis=-2)
+
+
+def qr_parts(packed, m: int) -> tuple:
+    return rows(packed, 0, m), rows(packed, m)
+
+
+def _times_inverse_h(x, r):
+    """x R^-H (a solve, for the batch of x)."""
+    return conj_transpose(solve_matrix(r, conj_transpose(x)))
+
+
+def _qr_jvp(t, x_shape, ans):
+    q, r = qr_parts(ans, x_shape[-2])
+    moved = conj_transpose(solve_matrix(conj_transpose(r), conj_transpose(t)))  # dA R^-1
+    projected = conj_transpose(q) @ moved
+    lower = projected * _strictly_lower(shape_of(projected)[-1], projected)
+    rotation = lower - conj_transpose(lower)  # Q^H dQ, skew-Hermitian
+    if is_complex(projected):  # (its diagonal keeps R's real)
+        rotation = rotation + diagonal_matrix(1j * imag(diagonal_of(projected)))
+    dq = q @ (rotation - projected) + moved
+    return concatenate(dq, (projected - rotation) @ r, axis=-2)
+
+
+@conjugated
+def _qr_vjp(g, x_shape, ans):
+    q, r = qr_parts(ans, x_shape[-2])
+    gq, gr = qr_parts(g, x_shape[-2])
+    mixed = gr @ conj_transpose(r) - conj_transpose(q) @ gq
+    lower = _strictly_lower(shape_of(mixed)[-1], mixed)
+    core = mixed * (1 - lower) + conj_transpose(mixed) * lower  # Hermitian from the upper part
+    if is_complex(mixed):
+        core = core - diagonal_matrix(1j * imag(diagonal_of(mixed)))
+    return _times_inverse_h(gq + q @ core, r)
+
+
+def _strictly_lower(n: int, like) -> np.ndarray:
+    return np.tril(np.ones((n, n)), -1).astype(np.result_type(array_of(like)))
+
+
+qr_factors.defrules(vjp=_qr_vjp, jvp=_qr_jvp)
+
+
+__all__ = ["eig_factors", "eig_parts", "eigvals", "qr_factors", "qr_parts"]
