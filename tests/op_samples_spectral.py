@@ -264,3 +264,12 @@ _add("linalg.qr", lambda a: L.qr(a, "complete").R, (normal(2, 3, 2),),
      lambda a: np.linalg.qr(a, "complete").R, "complete R")
 _add("linalg.qr", lambda a: L.qr(a, "r"), (cnormal(2, 3),), lambda a: np.linalg.qr(a, "r"), "r",
      complex_=True)
+_add("linalg.svd", lambda a: _flat(*L.svd(a, hermitian=True)), (normal(3, 3),),
+     lambda a: _flat(*np.linalg.svd(a, hermitian=True)), "hermitian")
+_add("linalg.svd", lambda a: L.svd(a, compute_uv=False, hermitian=True), (cnormal(2, 3, 3),),
+     lambda a: np.linalg.svd(a, compute_uv=False, hermitian=True), "hermitian values",
+     complex_=True)
+_add("pinv", lambda a: REGISTRY["pinv"](a, hermitian=True), (normal(3, 3),),
+     lambda a: np.linalg.pinv(a, hermitian=True), "hermitian")
+_add("linalg.pinv", lambda a: L.pinv(a, hermitian=True), (cnormal(3, 3),),
+     lambda a: np.linalg.pinv(a, hermitian=True), "hermitian", complex_=True)

@@ -49,12 +49,23 @@ def test_svd_is_numpys(shape, kind):
     np.testing.assert_allclose(L.svdvals(a).numpy(), np.linalg.svdvals(a), rtol=1e-5)
 
 
-def test_hermitian_svd_of_values_only_and_refused_factors():
-    a = _hermitian(_complex(3, 3))
-    np.testing.assert_allclose(L.svd(a, compute_uv=False, hermitian=True).numpy(),
-                               np.linalg.svd(a, compute_uv=False, hermitian=True), rtol=1e-12)
-    with pytest.raises(NotImplementedError, match="hermitian=False"):
-        L.svd(a, hermitian=True)
+@pytest.mark.parametrize("shape", [(3, 3), (2, 1, 4, 4)])
+def test_hermitian_svd_and_pinv_read_the_lower_triangle_as_numpys(shape):
+    a = _complex(*shape)  # (not Hermitian: NumPy reads its lower triangle)
+    for compute_uv in (True, False):
+        got = L.svd(a, compute_uv=compute_uv, hermitian=True)
+        expected = np.linalg.svd(a, compute_uv=compute_uv, hermitian=True)
+        for mine, theirs in zip(*((got, expected) if compute_uv else ((got,), (expected,)))):
+            assert mine.shape == theirs.shape and mine.dtype == theirs.dtype
+            np.testing.assert_allclose(mine.numpy(), theirs, atol=1e-12)
+    np.testing.assert_allclose(L.pinv(a, hermitian=True).numpy(),
+                               np.linalg.pinv(a, hermitian=True), atol=1e-12)
+    upper = np.triu(np.ones(shape[-2:]), 1).astype(bool)
+    for f in (lambda x: cr.sum(cr.abs(L.svd(x, hermitian=True).U) ** 3),
+              lambda x: cr.sum(L.svd(x, hermitian=True).S ** 3),
+              lambda x: cr.sum(cr.abs(L.pinv(x, hermitian=True)) ** 3)):
+        assert cr.gradcheck(f, [a])
+        assert not cr.grad(f)(a).numpy()[..., upper].any()
 
 
 def test_eigh_eig_and_slogdet_results_are_numpys_named_tuples():

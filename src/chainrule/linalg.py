@@ -153,7 +153,8 @@ def svd(
     themselves (a full rank is needed). The phase of complex singular vectors is arbitrary: a
     loss that depends on it is refused with PyTorch's error. With ``full_matrices=True`` the
     columns of ``U`` (rows of ``Vh``) beyond ``min(m, n)`` are any basis of the complement, so
-    they are constants of the derivative, as in PyTorch.
+    they are constants of the derivative, as in PyTorch. ``hermitian=True`` decomposes the
+    Hermitian matrix read from the lower triangle through ``eigh``, as NumPy does.
 
     >>> import chainrule as cr
     >>> u, s, vh = cr.linalg.svd(cr.tensor([[3.0, 0.0], [0.0, -4.0]]))
@@ -166,14 +167,10 @@ def svd(
             [ 0.8574929 ,  0.51449573]])
     """
     x = _tensor(a)
+    if hermitian:
+        return _hermitian_svd(x, compute_uv)
     if not compute_uv:
         return decompositions.svdvals(x)
-    if hermitian:
-        raise NotImplementedError(
-            "svd(..., hermitian=True) with compute_uv=True: NumPy's factors from the "
-            "eigendecomposition differ in their signs; use hermitian=False (the same "
-            "decomposition up to signs) or eigh"
-        )
     packed = decompositions.svd_factors(x)
     m, n = x.shape[-2:]
     u, s, v = decompositions.svd_parts(packed, m)
@@ -186,6 +183,23 @@ def svd(
         else:
             vh = ops.concatenate(vh, complete_vh[..., k:, :], axis=-2)
     return SVDResult(u, s, vh)
+
+
+def _hermitian_svd(x: Tensor, compute_uv: bool) -> Any:
+    """NumPy's SVD of the Hermitian matrix read from the lower triangle, from its
+    eigendecomposition: the values are |w| in descending order, U the eigenvectors in that
+    order, Vh their conjugate transposes with the signs of w."""
+    if not compute_uv:
+        return decompositions.svdvals(decompositions.read_hermitian(x, True))
+    w, v = EighResult(*decompositions.eigh_parts(decompositions.eigh_factors(x, lower=True)))
+    order = np.argsort(np.abs(np.asarray(w.detach())), axis=-1)[..., ::-1]
+    batch = [b[..., None] for b in np.indices(order.shape[:-1], sparse=True)]
+    s = ops.getitem(w, (*batch, order))
+    signs = np.sign(np.asarray(s.detach()))
+    s = ops.abs(s)
+    rows = np.arange(order.shape[-1])[:, None]
+    u = ops.getitem(v, (*(b[..., None] for b in batch), rows, order[..., None, :]))
+    return SVDResult(u, s, decompositions.conj_transpose(u * signs[..., None, :]))
 
 
 def svdvals(x: Any) -> Tensor:

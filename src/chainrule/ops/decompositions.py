@@ -216,7 +216,7 @@ def _triangle(n: int, lower: bool) -> np.ndarray:
     return np.tril(ones, -1) if lower else np.triu(ones, 1)
 
 
-def _read_hermitian(t, lower: bool):
+def read_hermitian(t, lower: bool):
     """The Hermitian matrix that eigh reads from ``t``."""
     n = shape_of(t)[-1]
     strict = t * _triangle(n, lower).astype(np.result_type(array_of(t)))
@@ -226,8 +226,8 @@ def _read_hermitian(t, lower: bool):
     )
 
 
-def _gradient_of_triangle(gradient, lower: bool):
-    """The transpose of :func:`_read_hermitian` (PyTorch's convention)."""
+def gradient_of_triangle(gradient, lower: bool):
+    """The transpose of :func:`read_hermitian` (PyTorch's convention)."""
     n = shape_of(gradient)[-1]
     mask = _triangle(n, lower).astype(np.result_type(array_of(gradient)))
     diagonal = diagonal_of(gradient)
@@ -250,7 +250,7 @@ def eigh_parts(packed) -> tuple:
 
 def _eigh_jvp(t, ans, lower):
     w, v = eigh_parts(ans)
-    projected = conj_transpose(v) @ _read_hermitian(t, lower) @ v
+    projected = conj_transpose(v) @ read_hermitian(t, lower) @ v
     diagonal = diagonal_of(projected)
     dw = real(diagonal) if is_complex(diagonal) else diagonal
     return concatenate(expand_dims(dw, -2), v @ (inverse_gaps(w) * projected), axis=-2)
@@ -266,7 +266,7 @@ def _eigh_vjp(g, ans, lower):
         if is_complex(projected):
             check_phase("linalg_eigh_backward", "eigenvectors", imag(diagonal_of(projected)))
         core = core + inverse_gaps(w) * projected
-    return _gradient_of_triangle(v @ core @ conj_transpose(v), lower)
+    return gradient_of_triangle(v @ core @ conj_transpose(v), lower)
 
 
 eigh_factors.defrules(vjp=_eigh_vjp, jvp=_eigh_jvp)
@@ -280,14 +280,14 @@ def eigvalsh(x, *, lower=True):
 
 def _eigvalsh_jvp(t, x, lower):
     _, v = eigh_parts(eigh_factors(x, lower=lower))
-    diagonal = diagonal_of(conj_transpose(v) @ _read_hermitian(t, lower) @ v)
+    diagonal = diagonal_of(conj_transpose(v) @ read_hermitian(t, lower) @ v)
     return real(diagonal) if is_complex(diagonal) else diagonal
 
 
 @conjugated
 def _eigvalsh_vjp(g, x, lower):
     _, v = eigh_parts(eigh_factors(x, lower=lower))
-    return _gradient_of_triangle((v * expand_dims(g, -2)) @ conj_transpose(v), lower)
+    return gradient_of_triangle((v * expand_dims(g, -2)) @ conj_transpose(v), lower)
 
 
 eigvalsh.defrules(vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp)
@@ -299,13 +299,16 @@ eigvalsh.defrules(vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp)
 @primitive
 def pinv(x, *, rcond=1e-15, hermitian=False):
     """The Moore-Penrose pseudo-inverse (``numpy.linalg.pinv``: singular values below ``rcond``
-    times the largest count as 0). Differentiable where the rank does not change (Golub and
+    times the largest count as 0; ``hermitian``: of the Hermitian matrix read from the lower
+    triangle). Differentiable where the rank does not change (Golub and
     Pereyra 1973); where it does, the pseudo-inverse jumps."""
     return np.linalg.pinv(x, rcond=rcond, hermitian=hermitian)
 
 
-def _pinv_jvp(t, x, ans):
+def _pinv_jvp(t, x, ans, hermitian):
     # dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P
+    if hermitian:  # (NumPy's hermitian=True reads the lower triangle, as eigh)
+        x, t = read_hermitian(x, True), read_hermitian(t, True)
     t_h, p_h = conj_transpose(t), conj_transpose(ans)
     return (
         -(ans @ t @ ans)
@@ -315,13 +318,16 @@ def _pinv_jvp(t, x, ans):
 
 
 @conjugated
-def _pinv_vjp(g, x, ans):
+def _pinv_vjp(g, x, ans, hermitian):
+    if hermitian:
+        x = read_hermitian(x, True)
     g_h, p_h = conj_transpose(g), conj_transpose(ans)
-    return (
+    out = (
         -(p_h @ g @ p_h)
         + (g_h - x @ (ans @ g_h)) @ (ans @ p_h)
         + (p_h @ ans) @ (g_h - (g_h @ ans) @ x)
     )
+    return gradient_of_triangle(out, True) if hermitian else out
 
 
 pinv.defrules(vjp=_pinv_vjp, jvp=_pinv_jvp)
@@ -329,5 +335,6 @@ pinv.defrules(vjp=_pinv_vjp, jvp=_pinv_jvp)
 
 __all__ = [
     "conj_transpose", "diagonal_matrix", "diagonal_of", "eigh_factors", "eigh_parts",
-    "eigvalsh", "inverse_gaps", "pinv", "svd_factors", "svd_parts", "svdvals",
+    "eigvalsh", "gradient_of_triangle", "inverse_gaps", "pinv", "read_hermitian",
+    "svd_factors", "svd_parts", "svdvals",
 ]
