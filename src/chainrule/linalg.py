@@ -382,7 +382,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     >>> q, r = cr.linalg.qr(cr.tensor([[3.0, 1.0], [4.0, 2.0]]))
     >>> r
     tensor([[-5. , -2.2],
-            [ 0. , -0.4]])
+            [ 0. ,  0.4]])
     """
     x = _tensor(a)
     if mode not in ("reduced", "complete", "r", "raw"):
