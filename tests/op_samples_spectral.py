@@ -194,24 +194,27 @@ _add("fit_axes", lambda x: _P["fit_axes"](x, axes=(-2, -1), sizes=(4, 2)), (norm
      lambda x: np.pad(x[:, :2], ((0, 1), (0, 0))))
 _add("fit_axes", lambda x: _P["fit_axes"](x, axes=(-1,), sizes=(5,)), (cnormal(2, 3),),
      lambda x: np.pad(x, ((0, 0), (0, 2))), complex_=True)
-for _norm in ("backward", "ortho", "forward"):
-    for _inverse in (False, True):
-        _f = np.fft.ifftn if _inverse else np.fft.fftn
+# (each normalisation once in each direction, and both parities of the halved axis)
+for _norm, _inverse, _shape in (("backward", False, (3, 4)), ("ortho", True, (3, 5)),
+                                ("forward", False, (3, 5)), ("backward", True, (3, 4))):
+    _f = np.fft.ifftn if _inverse else np.fft.fftn
+    _label = f"{_norm} {'inverse' if _inverse else 'forward'}"
+    if _norm != "forward":
         _add("fftn", lambda x, i=_inverse, n=_norm: _parts(_P["fftn"](x, axes=(-2, -1),
-                                                                        inverse=i, norm=n)),
+                                                                    inverse=i, norm=n)),
              (normal(2, 3, 4),), lambda x, f=_f, n=_norm: _parts(f(x, axes=(-2, -1), norm=n)),
-             f"{_norm} {'inverse' if _inverse else 'forward'}")
-        _add("fftn", lambda x, i=_inverse, n=_norm: _P["fftn"](x, axes=(-1,), inverse=i, norm=n),
-             (cnormal(2, 5),), lambda x, f=_f, n=_norm: f(x, axes=(-1,), norm=n),
-             f"{_norm} {'inverse' if _inverse else 'forward'}", complex_=True)
-    for _shape in ((3, 4), (3, 5)):
-        _add("rfftn", lambda x, n=_norm: _parts(_P["rfftn"](x, axes=(-2, -1), norm=n)),
-             (normal(*_shape),), lambda x, n=_norm: _parts(np.fft.rfftn(x, norm=n)),
-             f"{_norm} {_shape}")
-        _n_out = 2 * (_shape[1] - 1) + _shape[1] % 2
-        _add("irfftn", lambda x, n=_norm, k=_n_out: _P["irfftn"](x, axes=(-2, -1), n=k, norm=n),
-             (cnormal(*_shape),), lambda x, n=_norm, k=_n_out: np.fft.irfftn(
-                 x, s=(x.shape[0], k), norm=n), f"{_norm} {_shape}", complex_=True)
+             _label)
+    _add("fftn", lambda x, i=_inverse, n=_norm: _P["fftn"](x, axes=(-1,), inverse=i, norm=n),
+         (cnormal(2, 5),), lambda x, f=_f, n=_norm: f(x, axes=(-1,), norm=n), _label,
+         complex_=True)
+    _add("rfftn", lambda x, n=_norm: _parts(_P["rfftn"](x, axes=(-2, -1), norm=n)),
+         (normal(*_shape),), lambda x, n=_norm: _parts(np.fft.rfftn(x, norm=n)),
+         f"{_norm} {_shape}")
+    _n_out = 2 * (_shape[1] - 1) + _shape[1] % 2
+    _add("irfftn", lambda x, n=_norm, k=_n_out: _P["irfftn"](x, axes=(-2, -1), n=k, norm=n),
+         (cnormal(*_shape),), lambda x, n=_norm, k=_n_out: np.fft.irfftn(
+             x, s=(x.shape[0], k), axes=(0, 1), norm=n), f"{_norm} {_shape}", complex_=True)
+    if _inverse:
         _add("irfftn", lambda x, n=_norm, k=_n_out: _P["irfftn"](x, axes=(-1,), n=k, norm=n),
              (normal(*_shape),), lambda x, n=_norm, k=_n_out: np.fft.irfft(x, n=k, norm=n),
              f"{_norm} {_shape} real input")
