@@ -276,3 +276,7 @@ _add("pinv", lambda a: REGISTRY["pinv"](a, hermitian=True), (normal(3, 3),),
      lambda a: np.linalg.pinv(a, hermitian=True), "hermitian")
 _add("linalg.pinv", lambda a: L.pinv(a, hermitian=True), (cnormal(3, 3),),
      lambda a: np.linalg.pinv(a, hermitian=True), "hermitian", complex_=True)
+_add("fft.fftfreq", lambda d: cr.fft.fftfreq(7, d), (np.array(0.3),),
+     lambda d: np.fft.fftfreq(7, d))
+_add("fft.rfftfreq", lambda d: cr.fft.rfftfreq(8, d), (np.array(0.3),),
+     lambda d: np.fft.rfftfreq(8, d))

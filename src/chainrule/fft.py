@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import ops
 from .api import _tensor
 from .ops.axes import negative_axes
 from .ops.fft import fftn as _fftn
@@ -30,8 +31,8 @@ from .ops.fft import rfftn as _rfftn
 from .tensor import Tensor
 
 __all__ = [
-    "fft", "fft2", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift", "irfft", "irfft2",
-    "irfftn", "rfft", "rfft2", "rfftn",
+    "fft", "fft2", "fftfreq", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift", "irfft",
+    "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn",
 ]
 
 
@@ -213,3 +214,34 @@ def ifftshift(x: Any, axes: Any = None) -> Tensor:
     """The inverse of :func:`fftshift`."""
     return _shift(x, axes, inverse=True)
 
+
+
+def _frequencies(counts: np.ndarray, n: int, d: Any) -> Tensor:
+    """``counts / (n d)``, computed as NumPy does (``counts * (1 / (n d))``)."""
+    if not isinstance(d, Tensor):
+        return Tensor._wrap(counts * (1.0 / (n * d)))
+    return ops.multiply(counts, ops.true_divide(1.0, ops.multiply(d, n)))
+
+
+def fftfreq(n: int, d: Any = 1.0) -> Tensor:
+    """The frequencies of :func:`fft`'s entries for ``n`` samples ``d`` apart
+    (differentiable in ``d``).
+
+    >>> import chainrule as cr
+    >>> cr.fft.fftfreq(4, d=0.5)
+    tensor([ 0. ,  0.5, -1. , -0.5], dtype=float64)
+    """
+    n = int(n)
+    counts = np.concatenate([np.arange(0, (n - 1) // 2 + 1), np.arange(-(n // 2), 0)])
+    return _frequencies(counts, n, d)
+
+
+def rfftfreq(n: int, d: Any = 1.0) -> Tensor:
+    """The frequencies of :func:`rfft`'s entries for ``n`` samples ``d`` apart.
+
+    >>> import chainrule as cr
+    >>> cr.fft.rfftfreq(4)
+    tensor([0.  , 0.25, 0.5 ], dtype=float64)
+    """
+    n = int(n)
+    return _frequencies(np.arange(0, n // 2 + 1), n, d)
