@@ -1,4 +1,5 @@
-"""``chainrule.fft``: NumPy's ``numpy.fft`` transforms, differentiable in both modes.
+"""``chainrule.fft``: NumPy's ``numpy.fft`` transforms (and frequencies), differentiable in both
+modes.
 
 The arguments are NumPy's (``n``, ``s``, ``axis``, ``axes``, ``norm`` of None/"backward",
 "ortho" or "forward"), and so are the results and their dtypes (float32 gives complex64, as in
