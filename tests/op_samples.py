@@ -572,3 +572,4 @@ cpublic("operator.z conj z", lambda z: cr.real(z * cr.conj(z)), cnormal(3),
 
 
 import op_samples_numpy  # noqa: E402, F401  (NumPy's further functions: adds to these tables)
+import op_samples_spectral  # noqa: E402, F401  (the decompositions and transforms)

@@ -26,7 +26,7 @@ LAYERS = {
     "codegen": 0, "node": 0, "dtypes": 0, "modes": 0,
     "conversion": 1, "grad_state": 1,
     "tensor": 2, "ops": 2, "views": 2, "in_place": 2, "numpy_protocol": 2, "api": 2,
-    "linalg": 2, "creation": 2, "random": 2, "kernels": 2, "anomaly": 2, "saved_hooks": 2,
+    "linalg": 2, "fft": 2, "creation": 2, "random": 2, "kernels": 2, "anomaly": 2, "saved_hooks": 2,
     "engine": 3, "forward": 3, "donation": 3, "hooks": 3, "commit": 3,
     "functional": 4, "tape": 4, "lift": 4, "tree_util": 0, "gradcheck": 4,
     "custom": 4,

@@ -336,3 +336,13 @@ def test_forward_mode_and_second_order_through_numpy_calls():
     hessian = cr.hessian(lambda t: np.sum(np.outer(t, t) ** 2))(x)
     expected = cr.hessian(lambda t: cr.sum(cr.outer(t, t) ** 2))(x)
     np.testing.assert_allclose(np.asarray(hessian), np.asarray(expected), rtol=1e-12)
+
+
+def test_numpy_fft_on_tensors_is_recorded():
+    a = np.array([0.5, -1.0, 2.0, 0.25])
+    t = cr.tensor(a, dtype="float64", requires_grad=True)
+    spectrum = np.fft.rfft(t, n=6)
+    assert isinstance(spectrum, cr.Tensor)
+    np.testing.assert_allclose(spectrum.data, np.fft.rfft(a, n=6))
+    power = lambda x: cr.sum(cr.abs(np.fft.rfft(x, n=6)) ** 2)  # noqa: E731
+    assert cr.gradcheck(power, (a,))

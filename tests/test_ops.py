@@ -340,9 +340,6 @@ def test_norm_refuses_orders_numpy_refuses_and_says_what_is_missing():
         cr.linalg.norm(vector, "fro")
     with pytest.raises(ValueError, match="Invalid norm order for matrices"):
         cr.linalg.norm(matrix, 3)
-    for ord_ in (2, -2, "nuc"):
-        with pytest.raises(NotImplementedError, match="singular values"):
-            cr.linalg.norm(matrix, ord_)
     with pytest.raises(ValueError, match="Duplicate axes given"):
         cr.linalg.norm(matrix, 1, axis=(0, -2))
     with pytest.raises(np.exceptions.AxisError):

@@ -12,7 +12,7 @@ tensor([ 0.,  4.,  8., 12.])
 # isort: off
 from .tensor import Tensor
 # isort: on
-from . import api, linalg, random, tree_util
+from . import api, fft, linalg, random, tree_util
 from .anomaly import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,
@@ -223,7 +223,7 @@ __all__ = [
     "concatenate", "conj", "conjugate", "cos", "cosh", "cross", "cumprod", "cumsum",
     "custom_jvp", "custom_vjp", "deg2rad", "degrees", "diag", "diagonal", "diff", "divide",
     "dot", "dsplit", "dstack", "einsum", "empty", "enable_grad", "equal", "exp", "exp2",
-    "expand_dims", "explain", "expm1", "eye", "fabs", "fix", "flip", "fliplr", "flipud",
+    "expand_dims", "explain", "expm1", "eye", "fabs", "fft", "fix", "flip", "fliplr", "flipud",
     "float16", "float32", "float64", "floor", "floor_divide", "fmax", "fmin", "fmod",
     "from_numpy", "full", "full_like", "grad", "gradcheck", "gradient", "gradients",
     "GradientTape", "graph", "greater", "greater_equal", "hessian", "hsplit", "hstack", "hvp",

@@ -7,20 +7,67 @@ tensor(5.)
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from . import ops
 from .api import _tensor
+from .ops import decompositions
+from .ops.factorizations import eig_factors, eig_parts, qr_factors, qr_parts
+from .ops.factorizations import eigvals as _eigvals
 from .tensor import Tensor
 
-__all__ = ["cholesky", "det", "inv", "norm", "slogdet", "solve"]
+__all__ = [
+    "EigResult", "EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "det", "eig",
+    "eigh", "eigvals", "eigvalsh", "inv", "matrix_power", "norm", "pinv", "qr", "slogdet",
+    "solve", "svd", "svdvals", "tensorinv", "tensorsolve",
+]
+
+
+class SVDResult(NamedTuple):
+    """``svd``'s factors, named as NumPy's: ``a = U @ diag(S) @ Vh``."""
+
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+class EighResult(NamedTuple):
+    """``eigh``'s result, named as NumPy's."""
+
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class EigResult(NamedTuple):
+    """``eig``'s result, named as NumPy's."""
+
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class QRResult(NamedTuple):
+    """``qr``'s factors, named as NumPy's: ``a = Q @ R``."""
+
+    Q: Tensor
+    R: Tensor
+
+
+class SlogdetResult(NamedTuple):
+    """``slogdet``'s result, named as NumPy's."""
+
+    sign: Tensor
+    logabsdet: Tensor
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     """Vector norms (``ord`` None/2, 1, inf, -inf, 0 or any p, over an int ``axis`` or a 1-D
     tensor) and matrix norms (``ord`` None/``"fro"``, 1, -1, inf, -inf, over a matrix or a pair
-    of axes), as ``numpy.linalg.norm``. The matrix ``ord`` 2, -2 and ``"nuc"`` (singular values)
-    raise ``NotImplementedError``.
+    of axes), as ``numpy.linalg.norm``; the matrix ``ord`` 2, -2 and ``"nuc"`` are the largest,
+    the smallest and the sum of the singular values (see :func:`svd` for where their
+    derivatives exist).
 
     >>> import chainrule as cr
     >>> cr.linalg.norm(cr.ones((2, 2)))
@@ -29,6 +76,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     tensor([7.])
     >>> cr.linalg.norm(cr.tensor([[1.0, -2.0], [3.0, 4.0]]), ord=1)  # the largest column sum
     tensor(6.)
+    >>> cr.linalg.norm(cr.tensor([[3.0, 0.0], [0.0, -4.0]]), ord="nuc")
+    tensor(7.)
     """
     return ops.norm(_tensor(x), ord=ord, axis=axis, keepdims=keepdims)
 
@@ -63,7 +112,7 @@ def slogdet(a: Any) -> tuple[Tensor, Tensor]:
     >>> sign, logabsdet
     (tensor(-1.), tensor(0.6931472))
     """
-    return ops.slogdet(_tensor(a))
+    return SlogdetResult(*ops.slogdet(_tensor(a)))
 
 
 def solve(a: Any, b: Any) -> Tensor:
@@ -87,3 +136,273 @@ def cholesky(a: Any) -> Tensor:
             [1., 1.]])
     """
     return ops.cholesky(_tensor(a))
+
+
+def svd(
+    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
+    """The singular value decomposition ``a = U @ diag(S) @ Vh`` of a matrix (or a stack), as
+    ``numpy.linalg.svd``: an ``SVDResult(U, S, Vh)``, or the singular values ``S`` alone for
+    ``compute_uv=False``. Complex matrices give complex ``U``, ``Vh`` and real ``S``.
+
+    Where derivatives exist. The singular values' derivatives exist wherever the values are
+    distinct from each other... and for ``S`` alone (``compute_uv=False``, ``svdvals``, the
+    matrix norms) wherever the largest one is simple: they need no division by gaps. The
+    singular vectors' derivatives divide by the gaps ``s_i**2 - s_j**2`` (inf/nan at repeated
+    values, where the vectors are not unique), and for a rectangular matrix by the values
+    themselves (a full rank is needed). The phase of complex singular vectors is arbitrary: a
+    loss that depends on it is refused with PyTorch's error. With ``full_matrices=True`` the
+    columns of ``U`` (rows of ``Vh``) beyond ``min(m, n)`` are any basis of the complement, so
+    they are constants of the derivative, as in PyTorch. ``hermitian=True`` decomposes the
+    Hermitian matrix read from the lower triangle through ``eigh``, as NumPy does.
+
+    >>> import chainrule as cr
+    >>> u, s, vh = cr.linalg.svd(cr.tensor([[3.0, 0.0], [0.0, -4.0]]))
+    >>> s
+    tensor([4., 3.])
+    >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> cr.linalg.svd(x, compute_uv=False).sum().backward()  # the nuclear norm's gradient
+    >>> x.grad
+    tensor([[-0.51449573,  0.8574929 ],
+            [ 0.8574929 ,  0.51449573]])
+    """
+    x = _tensor(a)
+    if hermitian:
+        return _hermitian_svd(x, compute_uv)
+    if not compute_uv:
+        return decompositions.svdvals(x)
+    packed = decompositions.svd_factors(x)
+    m, n = x.shape[-2:]
+    u, s, v = decompositions.svd_parts(packed, m)
+    vh = decompositions.conj_transpose(v)
+    if full_matrices and m != n:
+        complete_u, _, complete_vh = np.linalg.svd(np.asarray(x.detach()), full_matrices=True)
+        k = min(m, n)
+        if m > n:
+            u = ops.concatenate(u, complete_u[..., :, k:], axis=-1)
+        else:
+            vh = ops.concatenate(vh, complete_vh[..., k:, :], axis=-2)
+    return SVDResult(u, s, vh)
+
+
+def _hermitian_svd(x: Tensor, compute_uv: bool) -> Any:
+    """NumPy's SVD of the Hermitian matrix read from the lower triangle, from its
+    eigendecomposition: the values are |w| in descending order, U the eigenvectors in that
+    order, Vh their conjugate transposes with the signs of w."""
+    if not compute_uv:
+        return decompositions.svdvals(decompositions.read_hermitian(x, True))
+    w, v = EighResult(*decompositions.eigh_parts(decompositions.eigh_factors(x, lower=True)))
+    order = np.argsort(np.abs(np.asarray(w.detach())), axis=-1)[..., ::-1]
+    batch = [b[..., None] for b in np.indices(order.shape[:-1], sparse=True)]
+    s = ops.getitem(w, (*batch, order))
+    signs = np.sign(np.asarray(s.detach()))
+    s = ops.abs(s)
+    rows = np.arange(order.shape[-1])[:, None]
+    u = ops.getitem(v, (*(b[..., None] for b in batch), rows, order[..., None, :]))
+    return SVDResult(u, s, decompositions.conj_transpose(u * signs[..., None, :]))
+
+
+def svdvals(x: Any) -> Tensor:
+    """The singular values, descending (``numpy.linalg.svdvals``); see :func:`svd`.
+
+    >>> import chainrule as cr
+    >>> cr.linalg.svdvals(cr.tensor([[0.0, 2.0], [1.0, 0.0]]))
+    tensor([2., 1.])
+    """
+    return decompositions.svdvals(_tensor(x))
+
+
+def _lower(uplo: str) -> bool:
+    upper = uplo.upper() if isinstance(uplo, str) else uplo
+    if upper not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return upper == "L"
+
+
+def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803
+    """Eigenvalues (ascending, real) and eigenvectors (columns) of a Hermitian matrix read
+    from its lower (``UPLO="L"``) or upper triangle, as ``numpy.linalg.eigh``.
+
+    Derivatives are those of that function: a change of the triangle not read changes nothing
+    (for a symmetrised input the usual rule results). The eigenvectors' derivatives divide by
+    the gaps between eigenvalues (undefined at a repeated eigenvalue); a loss that depends on
+    the arbitrary phase of complex eigenvectors is refused, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> w, v = cr.linalg.eigh(cr.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    >>> w
+    tensor([1., 3.])
+    """
+    x = _tensor(a)
+    w, v = decompositions.eigh_parts(decompositions.eigh_factors(x, lower=_lower(UPLO)))
+    return EighResult(w, v)
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """The eigenvalues of a Hermitian matrix, ascending (``numpy.linalg.eigvalsh``); their
+    derivatives exist where they are distinct.
+
+    >>> import chainrule as cr
+    >>> cr.linalg.eigvalsh(cr.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    tensor([1., 3.])
+    """
+    return decompositions.eigvalsh(_tensor(a), lower=_lower(UPLO))
+
+
+def eig(a: Any) -> EigResult:
+    """Eigenvalues and unit eigenvectors (columns) of a square matrix, as ``numpy.linalg.eig``:
+    real when all eigenvalues are, complex otherwise. The derivatives divide by the gaps
+    between eigenvalues (undefined at a repeated one); a loss that depends on the arbitrary
+    phase of complex eigenvectors is refused, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> w, v = cr.linalg.eig(cr.tensor([[0.0, -1.0], [1.0, 0.0]]))
+    >>> w
+    tensor([0.+1.j, 0.-1.j], dtype=complex64)
+    """
+    w, v = eig_parts(eig_factors(_tensor(a)))
+    return EigResult(w, v)
+
+
+def eigvals(a: Any) -> Tensor:
+    """The eigenvalues of a square matrix (``numpy.linalg.eigvals``).
+
+    >>> import chainrule as cr
+    >>> cr.linalg.eigvals(cr.tensor([[2.0, 0.0], [1.0, 3.0]]))
+    tensor([3., 2.])
+    """
+    return _eigvals(_tensor(a))
+
+
+_NO_VALUE = object()
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = _NO_VALUE) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, as ``numpy.linalg.pinv`` (``rcond`` or ``rtol``: the
+    relative cutoff below which singular values count as 0). Its derivative exists where the
+    rank is constant, i.e. away from singular values at the cutoff.
+
+    >>> import chainrule as cr
+    >>> cr.linalg.pinv(cr.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    tensor([[0.5, 0. ],
+            [0. , 0. ]])
+    """
+    x = _tensor(a)
+    if rcond is None:
+        if rtol is _NO_VALUE:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = max(x.shape[-2:]) * np.finfo(x.dtype).eps
+        else:
+            rcond = rtol
+    elif rtol is not _NO_VALUE:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    return decompositions.pinv(x, rcond=rcond, hermitian=hermitian)
+
+
+def matrix_power(a: Any, n: int) -> Tensor:
+    """``a`` to the integer power ``n`` by repeated squaring (a negative ``n`` inverts ``a``
+    first), as ``numpy.linalg.matrix_power``.
+
+    >>> import chainrule as cr
+    >>> cr.linalg.matrix_power(cr.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    x = _tensor(a)
+    try:
+        n = operator.index(n)
+    except TypeError as e:
+        raise TypeError("exponent must be an integer") from e
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+    if n == 0:
+        return Tensor._wrap(np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype), x.shape).copy())
+    if n < 0:
+        x, n = ops.inv(x), -n
+    square = result = None
+    while n > 0:  # (NumPy's order of products)
+        square = x if square is None else ops.matmul(square, square)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = square if result is None else ops.matmul(result, square)
+    return result
+
+
+def tensorinv(a: Any, ind: int = 2) -> Tensor:
+    """The inverse of ``a`` as a map from its first ``ind`` axes to the others (``numpy.linalg.
+    tensorinv``): ``tensordot(tensorinv(a, ind), a, ind)`` is the identity.
+
+    >>> import chainrule as cr
+    >>> cr.linalg.tensorinv(cr.eye(4).reshape(4, 2, 2), ind=1).shape
+    (2, 2, 4)
+    """
+    x = _tensor(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    shape = x.shape
+    size = int(np.prod(shape[ind:]))
+    return ops.reshape(ops.inv(ops.reshape(x, shape=(size, -1))), shape=shape[ind:] + shape[:ind])
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Tensor:
+    """The ``x`` with ``tensordot(a, x, axes=x.ndim) == b`` (``numpy.linalg.tensorsolve``;
+    ``axes``: axes of ``a`` moved to the end first).
+
+    >>> import chainrule as cr
+    >>> cr.linalg.tensorsolve(2 * cr.eye(4).reshape(2, 2, 4), cr.ones((2, 2))).shape
+    (4,)
+    """
+    x, y = _tensor(a), _tensor(b)
+    if axes is not None:
+        order = list(range(x.ndim))
+        for axis in axes:
+            order.remove(axis)
+            order.insert(x.ndim, axis)
+        x = ops.transpose(x, axes=tuple(order))
+    shape = x.shape[-(x.ndim - y.ndim):]
+    size = int(np.prod(shape))
+    if x.size != size**2:
+        raise np.linalg.LinAlgError(
+            "Input arrays must satisfy the requirement "
+            "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])"
+        )
+    solved = ops.solve(ops.reshape(x, shape=(size, size)), ops.reshape(y, shape=(-1,)))
+    return ops.reshape(solved, shape=shape)
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """The QR decomposition ``a = Q @ R`` (Q with orthonormal columns, R upper triangular), as
+    ``numpy.linalg.qr``: a ``QRResult(Q, R)`` for ``mode`` "reduced" or "complete", ``R`` alone
+    for "r". Derivatives need the first ``min(m, n)`` columns of ``a`` independent (R's diagonal
+    nonzero); with "complete", Q's columns beyond ``n`` are an arbitrary basis and count as
+    constants, as in PyTorch. ``mode="raw"`` (Householder reflectors) is not differentiable.
+
+    >>> import chainrule as cr
+    >>> q, r = cr.linalg.qr(cr.tensor([[3.0, 1.0], [4.0, 2.0]]))
+    >>> r
+    tensor([[-5. , -2.2],
+            [ 0. ,  0.4]])
+    """
+    x = _tensor(a)
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"Unrecognized mode '{mode}'")
+    if mode == "raw":
+        if x.requires_grad:
+            raise NotImplementedError(
+                "qr(mode='raw') gives LAPACK's Householder reflectors, which chainrule does not "
+                "differentiate; use mode='reduced'"
+            )
+        return tuple(Tensor._wrap(part) for part in np.linalg.qr(np.asarray(x), mode="raw"))
+    m, n = x.shape[-2:]
+    if m >= n:
+        q, r = qr_parts(qr_factors(x), m)
+        if mode == "complete" and m > n:
+            complete_q = np.linalg.qr(np.asarray(x.detach()), mode="complete")[0]
+            q = ops.concatenate(q, complete_q[..., n:], axis=-1)
+            r = ops.concatenate(r, np.zeros(r.shape[:-2] + (m - n, n), r.dtype), axis=-2)
+    else:  # the first m columns' factors, and Q^H times the others
+        first, rest = ops.split(x, [m], axis=-1)
+        q, r = qr_parts(qr_factors(first), m)
+        r = ops.concatenate(r, decompositions.conj_transpose(q) @ rest, axis=-1)
+    return r if mode == "r" else QRResult(q, r)

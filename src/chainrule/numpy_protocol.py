@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import api, linalg
+from . import api, fft, linalg
 from .in_place import assign, check_in_place
 from .ops import UFUNCS
 from .tensor import Tensor, array_of
@@ -252,12 +252,13 @@ _ARRAY_FUNCTIONS: dict[Any, _ArrayFunctionRoute | None] = {}
 
 def _array_function_route(func: Any) -> _ArrayFunctionRoute | None:
     """The route to chainrule's function standing in for the NumPy function ``func``: the same
-    name in ``chainrule.api`` for ``numpy.*``, in ``chainrule.linalg`` for ``numpy.linalg.*``."""
+    name in ``chainrule.api`` for ``numpy.*``, in ``chainrule.linalg`` for ``numpy.linalg.*``, in
+    ``chainrule.fft`` for ``numpy.fft.*``."""
     try:
         return _ARRAY_FUNCTIONS[func]
     except KeyError:
         pass
-    namespace = {"numpy": api, "numpy.linalg": linalg}.get(getattr(func, "__module__", None))
+    namespace = {"numpy": api, "numpy.linalg": linalg, "numpy.fft": fft}.get(getattr(func, "__module__", None))
     name = getattr(func, "__name__", None)
     route = None
     if namespace is not None and name in namespace.__all__:

@@ -15,7 +15,8 @@ import string
 import numpy as np
 
 from ..tensor import array_of
-from .axes import ndim_of, negative_axes
+from .axes import ndim_of, negative_axes, shape_of
+from .decompositions import conj_transpose, conjugated, svdvals
 from .elementwise import absolute, conj, imag, multiply, real, where
 from .index import getitem, scatter_add
 from .primitive import primitive
@@ -451,52 +452,40 @@ def _phi(x, n):
     return x * mask.astype(np.result_type(array_of(x)))
 
 
-def _symmetric(x):
-    return 0.5 * (x + _mT(x))
+def _hermitian(x):
+    return 0.5 * (x + conj_transpose(x))
 
 
+@conjugated
 def _cholesky_vjp(g, ans):
-    n = np.shape(array_of(ans))[-1]
-    inner_ = _phi(matmul(_mT(ans), g), n)
-    left = solve_matrix(_mT(ans), inner_)  # L⁻ᵀ Φ(Lᵀ ḡ)
-    return _symmetric(_mT(solve_matrix(_mT(ans), _mT(left))))  # ... L⁻¹
+    n = shape_of(ans)[-1]
+    inner_ = _phi(matmul(conj_transpose(ans), g), n)
+    left = solve_matrix(conj_transpose(ans), inner_)  # L⁻ᴴ Φ(Lᴴ ḡ)
+    return _hermitian(conj_transpose(solve_matrix(conj_transpose(ans), conj_transpose(left))))
 
 
 def _cholesky_jvp(t, ans):
-    n = np.shape(array_of(ans))[-1]
-    left = solve_matrix(ans, _symmetric(t))  # L⁻¹ ṫ
-    return matmul(ans, _phi(_mT(solve_matrix(ans, _mT(left))), n))  # L Φ(L⁻¹ ṫ L⁻ᵀ)
-
-
-def _real_only(what):
-    """A rule for real matrices only (complex ones would need conjugate transposes)."""
-
-    def rule(flow, ans):
-        if np.result_type(array_of(ans)).kind == "c":
-            raise NotImplementedError(
-                f"the {what} of cholesky is implemented for real matrices only; for a complex "
-                f"Hermitian matrix, differentiate its real and imaginary parts as a real "
-                f"symmetric block matrix [[A.real, -A.imag], [A.imag, A.real]]"
-            )
-        return (_cholesky_vjp if what == "gradient" else _cholesky_jvp)(flow, ans)
-
-    return rule
+    n = shape_of(ans)[-1]
+    left = solve_matrix(ans, _hermitian(t))  # L⁻¹ ṫ
+    return matmul(ans, _phi(conj_transpose(solve_matrix(ans, conj_transpose(left))), n))
 
 
 @primitive
 def cholesky(x):
-    """Lower Cholesky factor. Derivatives treat ``x`` as symmetric (the symmetric part of a
+    """Lower Cholesky factor. Derivatives treat ``x`` as Hermitian (the Hermitian part of a
     perturbation), as PyTorch and JAX do."""
     return np.linalg.cholesky(x)
 
 
-cholesky.defrules(vjp=_real_only("gradient"), jvp=_real_only("derivative"))
+cholesky.defrules(vjp=_cholesky_vjp, jvp=_cholesky_jvp)
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     """Vector norms (``ord`` None/2, 1, inf, -inf, 0 or p; over ``axis`` or a whole vector)
-    and matrix norms (``ord`` None/"fro", 1, -1, inf, -inf; over a matrix or a pair of axes),
-    as ``numpy.linalg.norm``."""
+    and matrix norms (``ord`` None/"fro", 1, -1, inf, -inf, 2, -2, "nuc"; over a matrix or a
+    pair of axes),
+    as ``numpy.linalg.norm``; the matrix ``ord`` 2, -2 and "nuc" are the largest, the smallest
+    and the sum of the singular values."""
     ndim = ndim_of(x)
     if axis is None and ord is not None and ndim > 2:
         raise ValueError("improper number of dimensions to norm")
@@ -529,10 +518,13 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
         out = pick(sum(absolute(x), axis=summed, keepdims=True), axis=picked, keepdims=True)
         return out if keepdims else squeeze(out, axis=(rows, cols))
     if ord in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"the matrix norm ord={ord!r} is a function of the singular values, which chainrule "
-            f"does not differentiate yet; the Frobenius (ord=None) and 1/inf norms are available"
-        )
+        values = svdvals(moveaxis(x, (rows, cols), (-2, -1)))
+        out = {2: amax, -2: amin, "nuc": sum}[ord](values, axis=(-1,))
+        if not keepdims:
+            return out
+        kept = list(shape_of(x))
+        kept[rows], kept[cols] = 1, 1
+        return reshape(out, shape=tuple(kept))
     raise ValueError("Invalid norm order for matrices.")
 
 
