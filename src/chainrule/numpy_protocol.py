@@ -258,7 +258,8 @@ def _array_function_route(func: Any) -> _ArrayFunctionRoute | None:
         return _ARRAY_FUNCTIONS[func]
     except KeyError:
         pass
-    namespace = {"numpy": api, "numpy.linalg": linalg, "numpy.fft": fft}.get(getattr(func, "__module__", None))
+    namespaces = {"numpy": api, "numpy.linalg": linalg, "numpy.fft": fft}
+    namespace = namespaces.get(getattr(func, "__module__", None))
     name = getattr(func, "__name__", None)
     route = None
     if namespace is not None and name in namespace.__all__:
