@@ -113,6 +113,7 @@ from .api import (  # noqa: A004
     vdot,
     where,
 )
+from .checkpoint import checkpoint
 from .creation import (
     arange,
     empty,
@@ -143,7 +144,8 @@ __version__ = "0.1.0"
 __all__ = [
     "GradientTape", "Node", "Tensor", "abs", "absolute", "add", "amax", "amin", "api", "arange",
     "arccos", "arcsin", "arctan", "arctan2", "argmax", "argmin", "astype", "bool_",
-    "broadcast_to", "ceil", "clip", "concatenate", "conj", "cos", "cosh", "cumsum", "custom_jvp",
+    "broadcast_to", "ceil",
+    "checkpoint", "clip", "concatenate", "conj", "cos", "cosh", "cumsum", "custom_jvp",
     "custom_vjp", "diag",
     "diagonal", "divide", "dot", "einsum", "empty", "enable_grad", "equal", "exp",
     "expand_dims", "explain", "expm1", "eye", "flip", "float16", "float32", "float64", "floor",
