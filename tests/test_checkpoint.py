@@ -350,3 +350,21 @@ def test_tf_recompute_grad_under_a_gradient_tape():
         y = tf.reduce_sum(tf.tanh(tf.matmul(tf.tanh(tf.matmul(x, w)), w)))
     for a, b in zip(got, tape.gradient(y, [x, w]), strict=True):
         _close(a, b)
+
+
+def test_a_closed_over_constant_changed_in_place_behind_an_op_that_saves_nothing_is_refused():
+    buffer = cr.tensor(np.zeros(3))
+
+    def f(h):
+        buffer.add_(1.0)
+        return cr.sin(h + buffer)  # add saves nothing; sin saves the (fresh) sum
+
+    y = cr.checkpoint(f)(_t(_rand(3)))
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.sum().backward()
+    # the caller may update the output in place: it is not what the rerun is compared with
+    x = _t(_rand(3))
+    y = cr.checkpoint(lambda h: cr.exp(h) * 1.0)(x)
+    y.mul_(2.0)
+    y.sum().backward()
+    _close(x.grad, np.exp(x.detach().numpy()) * 2.0)
