@@ -95,18 +95,16 @@ class checkpoint:  # noqa: N801 - JAX's name
         if not state.grad_enabled or any(_visible_tangents(leaf) for leaf in leaves):
             return self.fun(*args, **kwargs)  # nothing recorded, or forward mode: f itself
         call = _Call(self, treedef, leaves)
-        out = call.first_run(leaves)
-        if out is not None:
-            return out
-        return call.apply(leaves)
+        checkpointed, out = call.first_run(leaves)
+        return call.apply(leaves) if checkpointed else out
 
 
 class _Call:
     """One call of a checkpointed function: what rerunning it needs (the op's static parameter).
 
     It holds the arguments that are not tensors, where the tensors go, the random generator's
-    state, the boundary, the saved versions and the outputs' layout; never a value the function
-    computed (the tensors' values are the op's saved inputs).
+    state, the boundary, the saved versions, the outputs' layout and the output's memory; none
+    of the values the function computed inside (the inputs' are the op's saved values).
     """
 
     __slots__ = (
@@ -140,10 +138,11 @@ class _Call:
             start = next(creation_order)
             return self.function.fun(*args, **kwargs), start
 
-    def first_run(self, leaves: list) -> Any:
+    def first_run(self, leaves: list) -> tuple[bool, Any]:
         """Run the function on stand-ins (the arguments' memory, no history) and find its
-        boundary and outputs. Returns its result when there is nothing to checkpoint (no
-        output needs a gradient, or one carries tangents: forward mode), else None."""
+        boundary and outputs. Returns (True, None) when the call is to be checkpointed, else
+        (False, its result): no output needs a gradient, or one carries tangents (forward
+        mode)."""
         stand_ins = [
             _stand_in(leaves[i]._array, None, cls, requires)
             for i, cls, requires in zip(self.positions, self.classes, self.requires, strict=True)
@@ -162,13 +161,16 @@ class _Call:
         outputs = [out_leaves[k] for k in self.packed]
         self.boundary, self.versions = _walk(outputs, start, stand_ins)
         if any(_visible_tangents(v) for v in out_leaves + self.boundary):
-            # a tensor it closes over carries tangents: forward mode, the function itself
+            # a tensor it closes over carries tangents: forward mode, the function itself (drawing
+            # the random numbers the first run drew)
+            if self.rng is not None:
+                random._generator.bit_generator.state = self.rng
             args, kwargs = tree_unflatten(self.treedef, leaves)
-            return self.function.fun(*args, **kwargs)
+            return False, self.function.fun(*args, **kwargs)
         if not outputs:
-            return out
+            return False, out
         self.set_output(out_leaves)
-        return None
+        return True, None
 
     def set_output(self, out_leaves: list) -> None:
         """The differentiable outputs' layout and values (one array); the others kept."""
