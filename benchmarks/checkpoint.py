@@ -124,7 +124,7 @@ def step(framework: str, workload: str, data: dict) -> Callable:
         from chainrule.torch.utils.checkpoint import checkpoint_sequential
 
         return _model(torch, checkpoint_sequential, data, checkpointed, params)
-    raise ImportError(f"no checkpoint workload for {framework}")
+    raise LookupError(f"no checkpoint workload for {framework}")
 
 
 def agreement(framework: str, workload: str, data: dict) -> float:

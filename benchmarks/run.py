@@ -138,6 +138,8 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         step, result = _setup(framework, workload, size)
     except ImportError as error:
         return {"status": "missing", "message": str(error)}
+    except LookupError as error:  # a workload not written for this framework
+        return {"status": "n/a", "message": str(error)}
     grads = step()
     result.update(status="ok", grads=_fingerprint(grads))
     del grads
@@ -288,7 +290,7 @@ def run(args: argparse.Namespace) -> dict:
             order = args.frameworks[shift:] + args.frameworks[:shift]
             for framework in order:
                 entry = samples.setdefault((workload, framework), {"rounds": []})
-                if entry.get("status") in ("missing", "error"):
+                if entry.get("status") in ("missing", "error", "n/a"):
                     continue
                 memory = round_index == 0
                 out = _spawn(framework, workload, size, budget, memory, args.threads)

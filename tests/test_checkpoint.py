@@ -88,6 +88,15 @@ def test_batched_cotangents_jacrev_and_vjp_called_twice():
     _close(first, cr.vjp(_block(w), x)[1](ct)[0])
 
 
+def test_forward_over_reverse_through_a_recorded_checkpoint():
+    w = _rand(3, 3, seed=13)
+    x, ct, t = _rand(2, 3), _rand(2, 3, seed=14), _rand(2, 3, seed=15)
+    _, vjp_fn = cr.vjp(cr.checkpoint(_block(w)), x)
+    _, plain_fn = cr.vjp(_block(w), x)
+    # vjp_fn is linear in its cotangent: its jvp is itself, run with tangent-carrying flows
+    _close(cr.jvp(lambda c: vjp_fn(c)[0], (ct,), (t,))[1], plain_fn(t)[0])
+
+
 def test_forward_mode_differentiates_the_function_itself():
     w = _rand(3, 3, seed=5)
     x, t = _rand(2, 3), _rand(2, 3, seed=6)
