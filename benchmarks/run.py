@@ -26,6 +26,10 @@ How it measures (the machine is shared and noisy, so every number is a median):
 * ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (set on some machines of this workplace for old
   OpenBLAS builds) are removed from the workers' environment only.
 
+The checkpointing workloads (``deep``, ``remat``, ``deep_x``, ``remat_x``) come from
+``benchmarks/checkpoint.py``, for chainrule, PyTorch and the NumPy floor (``n/a`` for the
+others); after the table, their ratios (checkpointed over plain) are printed.
+
 A framework that is not installed is reported as ``missing``.
 """
 

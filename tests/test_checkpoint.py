@@ -318,6 +318,22 @@ def test_torch_checkpoint_keyword_arguments_and_autograd_grad():
     assert via is checkpoint
 
 
+def test_checkpoint_sequential_takes_a_container_with_children():
+    class Sequential:
+        def __init__(self, *layers):
+            self.layers = layers
+
+        def children(self):
+            return iter(self.layers)
+
+    x = ctorch.tensor(_rand(3), requires_grad=True)
+    y = checkpoint_sequential(Sequential(ctorch.sin, ctorch.tanh, ctorch.exp), 3, x)
+    _close(y, np.exp(np.tanh(np.sin(x.detach().numpy()))))
+    assert y._node.name == "exp"  # the last segment is not checkpointed
+    with pytest.raises(TypeError, match="context_fn"):
+        checkpoint(ctorch.sin, x, context_fn=lambda: None)
+
+
 def test_torch_reentrant_without_inputs_requiring_grad_gives_no_gradient():
     w = ctorch.tensor(_rand(2), requires_grad=True)
     x = ctorch.tensor(_rand(2))

@@ -29,17 +29,26 @@ __all__ = ["checkpoint", "checkpoint_sequential"]
 
 def checkpoint(
     function: Callable, *args: Any, use_reentrant: bool | None = False,
-    preserve_rng_state: bool = True, determinism_check: str = "default", **kwargs: Any,
+    preserve_rng_state: bool = True, context_fn: Callable | None = None,
+    determinism_check: str = "default", debug: bool = False, early_stop: bool = True,
+    **kwargs: Any,
 ) -> Any:
     """``function(*args, **kwargs)``, keeping only its inputs for backward, which reruns it
     (random numbers drawn inside come out the same unless ``preserve_rng_state=False``).
 
-    ``determinism_check="default"`` (or ``"none"``, PyTorch's other value) both check that the
-    rerun read the values the forward read: chainrule always does, and raises if not.
+    ``determinism_check="default"`` or ``"none"`` (PyTorch's values): chainrule always checks
+    that the rerun read the values the forward read, and raises if not. ``debug`` and
+    ``early_stop`` change nothing here (PyTorch's log and its shortcut of the rerun).
+    ``context_fn`` (contexts around the forward and the rerun) is refused.
     """
     if determinism_check not in ("default", "none"):
         raise ValueError(
             f"determinism_check should be 'default' or 'none', got {determinism_check!r}"
+        )
+    if context_fn is not None:
+        raise TypeError(
+            "chainrule's checkpoint does not take context_fn; enter the contexts inside the "
+            "checkpointed function instead"
         )
     if use_reentrant:
         if kwargs:
