@@ -267,8 +267,9 @@ class _Call:
 
     def check_rerun(self, out: Any, start: int, stand_ins: list) -> list:
         """The rerun's differentiable outputs, once checked to be what the first run made: the
-        same layout, and the same versions of what its nodes saved (else something changed a
-        value the function reads in place, and its gradient would be wrong)."""
+        same layout and output, the same versions of what its nodes saved, no other boundary
+        (else something changed in place a value the function reads, and its gradient would be
+        wrong)."""
         name = _name(self.function.fun)
         out_leaves, treedef = tree_flatten(out)
         roots = [out_leaves[k] for k in self.packed] if treedef == self.out_treedef else []
