@@ -290,7 +290,8 @@ class _Call:
             raise RuntimeError(
                 f"the checkpointed function {name} read other values when run again for "
                 f"backward than in its forward pass: a tensor it uses was changed in place "
-                f"(by the function itself, or between forward and backward), so the gradient "
+                f"(by the function itself, or between forward and backward), or it draws "
+                f"random numbers from another generator than chainrule.random, so the gradient "
                 f"it would give is not the derivative of what the forward computed. Make the "
                 f"update out of place, or do it outside the checkpointed function"
             )
