@@ -26,6 +26,10 @@ How it measures (the machine is shared and noisy, so every number is a median):
 * ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (set on some machines of this workplace for old
   OpenBLAS builds) are removed from the workers' environment only.
 
+The checkpointing workloads (``deep``, ``remat``, ``deep_x``, ``remat_x``) come from
+``benchmarks/checkpoint.py``, for chainrule, PyTorch and the NumPy floor (``n/a`` for the
+others); after the table, their ratios (checkpointed over plain) are printed.
+
 A framework that is not installed is reported as ``missing``.
 """
 
@@ -53,7 +57,12 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import checkpoint  # noqa: E402
 from benchmarks.data import DESCRIPTIONS, WORKLOADS, make  # noqa: E402
+
+# the workloads of this file's own modules, which run in the same harness
+ALL_WORKLOADS = WORKLOADS + tuple(checkpoint.WORKLOADS)
+ALL_DESCRIPTIONS = {**DESCRIPTIONS, **checkpoint.DESCRIPTIONS}
 
 FRAMEWORKS = ("chainrule", "torch", "autograd", "numpy")
 REFERENCE = "torch"
@@ -129,15 +138,14 @@ def _fingerprint(grads: tuple) -> list:
 
 def worker(framework: str, workload: str, size: str, budget: float, memory: bool) -> dict:
     """Time one workload in this process and return what was measured."""
-    import importlib
-
     try:
-        module = importlib.import_module(f"benchmarks.impl_{framework}")
+        step, result = _setup(framework, workload, size)
     except ImportError as error:
         return {"status": "missing", "message": str(error)}
-    step = getattr(module, workload)(make(workload, size))
+    except LookupError as error:  # a workload not written for this framework
+        return {"status": "n/a", "message": str(error)}
     grads = step()
-    result: dict[str, Any] = {"status": "ok", "grads": _fingerprint(grads)}
+    result.update(status="ok", grads=_fingerprint(grads))
     del grads
     # warm up: at least 2 calls and 10% of the budget
     start = time.perf_counter()
@@ -161,6 +169,23 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         if framework != "torch":
             result["tracemalloc_mib"] = _tracemalloc_peak(step)
     return result
+
+
+def _setup(framework: str, workload: str, size: str) -> tuple[Any, dict]:
+    """The step of ``workload`` in ``framework``, and what the worker reports besides its
+    measurements (the checkpointed workloads: how far their gradients are from the plain
+    ones')."""
+    import importlib
+
+    if workload in checkpoint.WORKLOADS:
+        data = checkpoint.make_data(size)
+        step = checkpoint.step(framework, workload, data)
+        extra = {}
+        if checkpoint.WORKLOADS[workload][0] and framework != "numpy":
+            extra["grad_rel_diff"] = checkpoint.agreement(framework, workload, data)
+        return step, extra
+    module = importlib.import_module(f"benchmarks.impl_{framework}")
+    return getattr(module, workload)(make(workload, size)), {}
 
 
 # ---------------------------------------------------------------------------- driver side
@@ -269,7 +294,7 @@ def run(args: argparse.Namespace) -> dict:
             order = args.frameworks[shift:] + args.frameworks[:shift]
             for framework in order:
                 entry = samples.setdefault((workload, framework), {"rounds": []})
-                if entry.get("status") in ("missing", "error"):
+                if entry.get("status") in ("missing", "error", "n/a"):
                     continue
                 memory = round_index == 0
                 out = _spawn(framework, workload, size, budget, memory, args.threads)
@@ -288,7 +313,7 @@ def run(args: argparse.Namespace) -> dict:
                 entry["rounds"].append(out["times"])
                 entry.setdefault("cpu", []).extend(out["cpu_times"])
                 entry.setdefault("grads", out["grads"])
-                for key in ("peak_rss_mib", "tracemalloc_mib"):
+                for key in ("peak_rss_mib", "tracemalloc_mib", "grad_rel_diff"):
                     if key in out:
                         entry[key] = out[key]
     results = []
@@ -308,6 +333,8 @@ def run(args: argparse.Namespace) -> dict:
                 peak_rss_mib=entry.get("peak_rss_mib"),
                 tracemalloc_mib=entry.get("tracemalloc_mib"),
             )
+            if "grad_rel_diff" in entry:
+                row["grad_rel_diff"] = entry["grad_rel_diff"]
             floor = samples.get((workload, FLOOR), {})
             if framework != FLOOR and floor.get("status") == "ok":
                 row["grad_ok"] = _matches(entry["grads"], floor["grads"])
@@ -381,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="full", choices=("full", "quick", "tiny"))
     parser.add_argument("--rounds", type=int, default=None, help="rounds (default 5; quick 1)")
     parser.add_argument("--budget", type=float, default=None, help="seconds of timed calls")
-    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument(
+        "--workloads", nargs="+", default=list(ALL_WORKLOADS), choices=ALL_WORKLOADS
+    )
     parser.add_argument(
         "--frameworks", nargs="+", default=list(FRAMEWORKS), choices=FRAMEWORKS
     )
@@ -403,13 +432,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     for name in args.workloads:
-        print(f"{name}: {DESCRIPTIONS[name]}", file=sys.stderr)
+        print(f"{name}: {ALL_DESCRIPTIONS[name]}", file=sys.stderr)
     report = run(args)
     table = markdown(report)
     print()
     print(_header(report))
     print()
     print(table)
+    if any(name in checkpoint.WORKLOADS for name in args.workloads):
+        print("\nCheckpointing (checkpointed over plain):\n")
+        print(checkpoint.summary(report))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = report["date"].replace(":", "").replace("+0000", "Z")
     path = args.output or RESULTS / f"bench-{report['size']}-{stamp}.json"

@@ -187,6 +187,7 @@ from .api import (  # noqa: A004
     vstack,
     where,
 )
+from .checkpoint import checkpoint
 from .creation import (
     arange,
     empty,
@@ -219,7 +220,8 @@ __all__ = [
     "abs", "absolute", "add", "amax", "amin", "angle", "api", "append", "arange", "arccos",
     "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin",
     "argpartition", "argsort", "around", "array_split", "astype", "atleast_1d", "atleast_2d",
-    "atleast_3d", "average", "bool_", "broadcast_to", "c_", "ceil", "clip", "column_stack",
+    "atleast_3d", "average", "bool_", "broadcast_to", "c_", "ceil", "checkpoint", "clip",
+    "column_stack",
     "concatenate", "conj", "conjugate", "cos", "cosh", "cross", "cumprod", "cumsum",
     "custom_jvp", "custom_vjp", "deg2rad", "degrees", "diag", "diagonal", "diff", "divide",
     "dot", "dsplit", "dstack", "einsum", "empty", "enable_grad", "equal", "exp", "exp2",

@@ -30,6 +30,7 @@ import chainrule as cr
 from .. import ops as _ops
 from . import errors  # noqa: F401
 from ._custom_gradient import custom_gradient  # noqa: F401
+from ._recompute import recompute_grad  # noqa: F401
 from ._tensor import (
     Tensor,
     TensorShape,

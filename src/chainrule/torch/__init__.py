@@ -25,7 +25,7 @@ import chainrule as cr
 
 from ..tensor import array_of as _array_of
 from ..tensor import to_array as _to_array
-from . import _promotion, autograd, nn, optim  # noqa: F401
+from . import _promotion, autograd, nn, optim, utils  # noqa: F401
 from ._elementwise import OPS, accepts_numpy_names, runtime_errors
 from ._shapes import sizes_of
 from ._tensor import Tensor, _apply, _as
