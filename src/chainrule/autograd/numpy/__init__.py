@@ -1,0 +1,119 @@
+"""``autograd.numpy``: NumPy's names, differentiable where chainrule's core is.
+
+>>> import chainrule.autograd.numpy as np
+>>> from chainrule.autograd import grad
+>>> grad(lambda x: np.sum(np.sin(x) ** 2))(np.array([0.0, 1.0]))
+array([0.        , 0.90929743])
+
+Each NumPy function the core has calls the core's on traced values and NumPy's own on plain
+ones (see ``_wrap``); constants and types are NumPy's. Beside them stand HIPS's own helpers:
+``array`` of traced scalars, ``where`` (with HIPS's list results), ``make_diagonal``,
+``metadata``, ``r_`` and ``c_``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _onp
+
+from ... import api as _api
+from ...tensor import Tensor as _Tensor
+from .._box import contains_tensor as _contains_tensor
+from . import _wrap
+from . import fft, linalg, random  # noqa: F401  (HIPS's submodules)
+
+globals().update(_wrap.namespace(_onp, _api))
+__version__ = _onp.__version__
+numpy_version = __version__
+
+
+def _stacked(value: Any, dtype: Any) -> Any:
+    """A nested list of tensors and numbers as one tensor, built by stacking."""
+    if isinstance(value, _Tensor):
+        return value if dtype is None else _api.astype(value, dtype)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return _onp.array(value, dtype=dtype)
+        return _api.stack([_stacked(item, dtype) for item in value])
+    return _onp.asarray(value, dtype=dtype)
+
+
+def array(A: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:  # noqa: N803
+    """``numpy.array``, also of (nested lists of) traced values: ``np.array([x, y])``."""
+    if _contains_tensor(A):
+        return _stacked(A, dtype)
+    return _onp.array(A, dtype, *args, **kwargs)
+
+
+def asarray(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """``numpy.asarray``; a traced value stays traced."""
+    if _contains_tensor(a):
+        return _stacked(a, dtype)
+    return _onp.asarray(a, dtype, *args, **kwargs)
+
+
+def _is_array_like(value: Any) -> bool:
+    if isinstance(value, (_Tensor, _onp.ndarray, _onp.generic)):
+        return True
+    return isinstance(value, (list, tuple)) and any(_is_array_like(item) for item in value)
+
+
+def where(condition: Any, *args: Any, **kwargs: Any) -> Any:
+    """``numpy.where``; as in HIPS, ``where(c, x, y)`` of Python lists and numbers gives a
+    list, and ``where(c)`` the indices of the true entries."""
+    if not args and not kwargs:
+        return _onp.nonzero(_wrap._unwrap(condition))
+    if len(args) + len(kwargs) != 2:
+        raise ValueError("either both or neither of x and y should be given")
+    x = args[0] if args else kwargs.get("x")
+    y = args[1] if len(args) > 1 else kwargs.get("y")
+    condition = _wrap._unwrap(condition)
+    if _contains_tensor([x, y]):
+        return _api.where(condition, x, y)
+    result = _onp.where(condition, x, y)
+    if not any(_is_array_like(value) for value in (condition, x, y)):
+        return result.tolist() if isinstance(result, _onp.ndarray) else result
+    return result
+
+
+def make_diagonal(D: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:  # noqa: N803
+    """Arrays with ``D``'s last axis on their diagonals (HIPS's complement of ``diagonal``);
+    only ``offset=0, axis1=-1, axis2=-2``, as in HIPS."""
+    if not (offset == 0 and axis1 == -1 and axis2 == -2):
+        raise NotImplementedError(
+            "make_diagonal only supports offset=0, axis1=-1, axis2=-2 (as HIPS autograd)")
+    size = _onp.shape(_wrap._unwrap(D))[-1]
+    return _api.multiply(_api.expand_dims(D, -1), _onp.eye(size)) if isinstance(
+        D, _Tensor) else _onp.asarray(D)[..., None] * _onp.eye(size)
+
+
+def metadata(A: Any) -> tuple:  # noqa: N803
+    """``(shape, ndim, result_type, iscomplexobj)`` of ``A``, traced or not."""
+    value = _wrap._unwrap(A)
+    return _onp.shape(value), _onp.ndim(value), _onp.result_type(value), _onp.iscomplexobj(value)
+
+
+class _Concatenator:
+    """``r_`` and ``c_``: NumPy's on plain values; on traced ones, sequences of arrays and
+    numbers joined along the first axis (``r_``) or as columns (``c_``)."""
+
+    def __init__(self, numpy_version: Any, columns: bool) -> None:
+        self.numpy_version, self.columns = numpy_version, columns
+
+    def __getitem__(self, items: Any) -> Any:
+        items = items if isinstance(items, tuple) else (items,)
+        if not _contains_tensor(items):
+            return self.numpy_version[items]
+        if any(isinstance(item, (slice, str)) for item in items):
+            raise TypeError("r_/c_ of traced values take arrays and numbers only (no slices "
+                            "or directives); use np.concatenate")
+        parts = [_api.reshape(item, (-1,)) if isinstance(item, _Tensor) else
+                 _onp.ravel(item) for item in items]
+        if self.columns:
+            return _api.stack(parts, axis=-1)
+        return _api.concatenate(parts)
+
+
+r_ = _Concatenator(_onp.r_, columns=False)
+c_ = _Concatenator(_onp.c_, columns=True)
