@@ -10,7 +10,7 @@ BENCH_ARGS ?=
 NOX_VENV := .venv-nox
 NOX_ARGS ?=
 
-.PHONY: tour test matrix bench lint clean
+.PHONY: tour test matrix bench lint clean hips-suite
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -52,3 +52,8 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) .nox build src/*.egg-info .pytest_cache
+
+# HIPS autograd 1.9.1's own test suite against chainrule.autograd (downloads its sdist from PyPI;
+# not part of `make test`): prints the pass count over the tests in scope.
+hips-suite: $(VENV)/.installed
+	$(BIN)/python tools/hips_suite.py

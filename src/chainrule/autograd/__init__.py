@@ -2,8 +2,8 @@
 
 >>> import chainrule.autograd.numpy as np      # was: import autograd.numpy as np
 >>> from chainrule.autograd import grad         # was: from autograd import grad
->>> grad(lambda x: np.tanh(x))(1.0)
-np.float64(0.419974341614026)
+>>> grad(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
+array([ 3., 12.])
 
 The submodules mirror HIPS's: ``numpy`` (with ``linalg``, ``fft``, ``random``), ``extend``,
 ``builtins``, ``misc`` and ``test_util``. The dialect maps names and conventions onto

@@ -48,8 +48,10 @@ def unary_to_nary(unary_operator: Callable) -> Callable:
 
         name = getattr(fun, "__name__", "[unknown name]")
         nary_f.__name__ = f"{unary_operator.__name__}_of_{name}_wrt_argnum_{argnum}"
-        nary_f.__doc__ = (f"{unary_operator.__name__} of function {name} with respect to "
-                          f"argument number {argnum}.")
+        nary_f.__doc__ = (
+            f"    {unary_operator.__name__} of function {name} with respect to argument number "
+            f"{argnum}. Takes the\n    same arguments as {name} but returns the "
+            f"{unary_operator.__name__}.\n    ")
         return nary_f
 
     return nary_operator
@@ -112,8 +114,11 @@ def _scalar_real(ans: Any, name: str) -> Any:
 
 @unary_to_nary
 def grad(fun: Callable, x: Any) -> Any:
-    """The gradient of a real scalar ``fun`` with respect to argument ``argnum``; it has the
-    argument's type (a list for a list, a float64 array for a float64 array).
+    """
+    Returns a function which computes the gradient of ``fun`` with respect to positional
+    argument number ``argnum``. The returned function takes the same arguments as ``fun``,
+    but returns the gradient instead. ``fun`` must be real and scalar-valued. The gradient
+    has the argument's type (a list for a list, a float32 array for a float32 array).
 
     >>> from chainrule.autograd import grad
     >>> grad(lambda x, y: x * y, 1)(2.0, 3.0)

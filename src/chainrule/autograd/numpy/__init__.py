@@ -13,17 +13,33 @@ ones (see ``_wrap``); constants and types are NumPy's. Beside them stand HIPS's 
 
 from __future__ import annotations
 
+import builtins as _builtins
 from typing import Any
 
 import numpy as _onp
 
+import chainrule as _cr
+
 from ... import api as _api
 from ...tensor import Tensor as _Tensor
 from .._box import contains_tensor as _contains_tensor
-from . import _wrap
-from . import fft, linalg, random  # noqa: F401  (HIPS's submodules)
+from . import _wrap, fft, linalg, random  # noqa: F401  (HIPS's submodules)
 
-globals().update(_wrap.namespace(_onp, _api))
+# (this module's own code below uses Python's any/all/sum/round, which NumPy's names shadow)
+globals().update(_wrap.namespace(_onp, _cr))
+
+
+def _integer_type(numpy_type: type) -> type:
+    """NumPy's integer type, accepting traced values (converted without a derivative), as
+    HIPS's do: ``np.int64(x[:, -1])`` gives indices."""
+    return type(numpy_type.__name__, (numpy_type,), {
+        "__new__": lambda cls, *args: numpy_type(*(_wrap._unwrap(a) for a in args)),
+        "__module__": __name__,
+    })
+
+
+globals().update({name: _integer_type(getattr(_onp, name))
+                  for name in ("int8", "int16", "int32", "int64", "integer")})
 __version__ = _onp.__version__
 numpy_version = __version__
 
@@ -56,7 +72,7 @@ def asarray(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
 def _is_array_like(value: Any) -> bool:
     if isinstance(value, (_Tensor, _onp.ndarray, _onp.generic)):
         return True
-    return isinstance(value, (list, tuple)) and any(_is_array_like(item) for item in value)
+    return isinstance(value, (list, tuple)) and _builtins.any(_is_array_like(v) for v in value)
 
 
 def where(condition: Any, *args: Any, **kwargs: Any) -> Any:
@@ -72,7 +88,7 @@ def where(condition: Any, *args: Any, **kwargs: Any) -> Any:
     if _contains_tensor([x, y]):
         return _api.where(condition, x, y)
     result = _onp.where(condition, x, y)
-    if not any(_is_array_like(value) for value in (condition, x, y)):
+    if not _builtins.any(_is_array_like(value) for value in (condition, x, y)):
         return result.tolist() if isinstance(result, _onp.ndarray) else result
     return result
 
@@ -95,25 +111,40 @@ def metadata(A: Any) -> tuple:  # noqa: N803
 
 
 class _Concatenator:
-    """``r_`` and ``c_``: NumPy's on plain values; on traced ones, sequences of arrays and
-    numbers joined along the first axis (``r_``) or as columns (``c_``)."""
+    """``r_`` and ``c_`` (NumPy's, whole: slices, scalars and directives too), also of traced
+    values: NumPy builds the result once with zeros in the traced values' places and once
+    with their positions, and the traced entries are gathered into it by the core's
+    indexing."""
 
-    def __init__(self, numpy_version: Any, columns: bool) -> None:
-        self.numpy_version, self.columns = numpy_version, columns
+    def __init__(self, numpy_version: Any) -> None:
+        self.numpy_version = numpy_version
 
     def __getitem__(self, items: Any) -> Any:
         items = items if isinstance(items, tuple) else (items,)
         if not _contains_tensor(items):
             return self.numpy_version[items]
-        if any(isinstance(item, (slice, str)) for item in items):
-            raise TypeError("r_/c_ of traced values take arrays and numbers only (no slices "
-                            "or directives); use np.concatenate")
-        parts = [_api.reshape(item, (-1,)) if isinstance(item, _Tensor) else
-                 _onp.ravel(item) for item in items]
-        if self.columns:
-            return _api.stack(parts, axis=-1)
-        return _api.concatenate(parts)
+        constants, positions, traced = [], [], []
+        offset = 1  # position 0 marks a constant entry
+        for item in items:
+            if isinstance(item, _Tensor):
+                shape, dtype = item.shape, item.dtype
+                constants.append(_onp.zeros(shape, dtype))
+                positions.append(_onp.arange(offset, offset + item.size).reshape(shape))
+                traced.append(_api.reshape(item, (-1,)))
+                offset += item.size
+            elif isinstance(item, str):
+                constants.append(item)
+                positions.append(item)
+            else:
+                value = self.numpy_version[item] if isinstance(item, slice) else item
+                constants.append(value)
+                positions.append(_onp.zeros_like(value, dtype=int))
+        base = self.numpy_version[tuple(constants)]
+        where = self.numpy_version[tuple(positions)]
+        flat = _api.concatenate(traced)
+        gathered = flat[_onp.maximum(where - 1, 0)]
+        return _api.add(base, _api.multiply(gathered, where > 0))
 
 
-r_ = _Concatenator(_onp.r_, columns=False)
-c_ = _Concatenator(_onp.c_, columns=True)
+r_ = _Concatenator(_onp.r_)
+c_ = _Concatenator(_onp.c_)

@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy.linalg as _npla
 
-from ... import linalg as _core_linalg
 from ... import api as _api
+from ... import linalg as _core_linalg
 from .._box import contains_tensor as _contains_tensor
 from . import _wrap
 
