@@ -5,10 +5,16 @@ x) -> (vjp, ans)`` and ``make_jvp(fun, x)(v) -> (ans, jvp)``, which are chainrul
 ``jvp`` with HIPS's conventions at the boundary (``_box``: traced values are
 :class:`~chainrule.autograd._box.ArrayBox`, results are NumPy, complex cotangents are
 conjugated). ``unary_to_nary`` gives every operator HIPS's ``(fun, argnum=0)`` signature.
+
+HIPS has no grad mode: a derivative is differentiable again only when a transform traces it.
+So the core's transforms run here with the caller's recording off, and a result stays
+differentiable only inside an outer transform (a nested ``grad``), never with respect to
+the finished inputs of an earlier trace (``make_ggnvp``'s vjp of a vjp).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import warnings
@@ -17,7 +23,11 @@ from typing import Any
 
 import numpy as onp
 
+import chainrule
+
 from .. import functional
+from ..modes import no_grad, state
+from . import numpy as anp
 from ._box import box, conj_complex, plain, raw
 from ._vspace import vspace
 
@@ -57,6 +67,12 @@ def unary_to_nary(unary_operator: Callable) -> Callable:
     return nary_operator
 
 
+def _outermost() -> Any:
+    """Recording off for a transform run outside any other reverse transform (see the
+    module's docstring); nested ones record as the outer transform needs."""
+    return no_grad() if state.transform_depth == 0 else contextlib.nullcontext()
+
+
 def _cast_like(value: Any, like: Any) -> Any:
     """A NumPy cotangent or tangent in the dtype of the value it goes with (HIPS accepts a
     float64 vector for a float32 array); tensors and containers as they are."""
@@ -78,10 +94,12 @@ def _cast_tree(values: Any, likes: Any) -> Any:
 
 def _make_vjp(fun: Callable, x: Any) -> tuple[Callable, Any]:
     """``(vjp, ans)``: ``fun(x)`` and its vector-Jacobian product, in HIPS's convention."""
-    ans, core_vjp = functional.vjp(fun, box(x))
+    with _outermost():
+        ans, core_vjp = functional.vjp(fun, box(x))
 
     def vjp(g: Any) -> Any:
-        (result,) = core_vjp(conj_complex(_cast_tree(g, ans)))
+        with _outermost():
+            (result,) = core_vjp(conj_complex(_cast_tree(g, ans)))
         return plain(conj_complex(result))
 
     return vjp, plain(ans)
@@ -91,7 +109,8 @@ def _make_jvp(fun: Callable, x: Any) -> Callable:
     """``jvp(v) -> (fun(x), J v)``: forward mode (no convention to convert)."""
 
     def jvp(v: Any) -> tuple:
-        ans, tangent = functional.jvp(fun, (box(x),), (_cast_tree(v, x),))
+        with _outermost():
+            ans, tangent = functional.jvp(fun, (box(x),), (_cast_tree(v, x),))
         return plain(ans), plain(tangent)
 
     return jvp
@@ -151,12 +170,19 @@ def deriv(fun: Callable, x: Any) -> Any:
     return _make_jvp(fun, x)(vspace(x).ones())[1]
 
 
-def _basis_jacobian(fun: Callable, x: Any) -> Any:
-    """HIPS's Jacobian: one vector-Jacobian product per basis vector of the output (used
-    where the values are complex, where the core's batched Jacobian follows JAX)."""
-    from . import numpy as anp
+def _complex_output_error() -> ValueError:
+    return ValueError(
+        "jacobian of a complex-valued function is not defined here (HIPS autograd fails on it "
+        "too): take the real and imaginary parts apart (np.real(f(x)), np.imag(f(x))), or use "
+        "holomorphic_grad or make_vjp")
 
+
+def _basis_jacobian(fun: Callable, x: Any) -> Any:
+    """HIPS's Jacobian of a real function of complex values: one vector-Jacobian product per
+    output element, in HIPS's convention (the core's batched Jacobian follows JAX's)."""
     vjp, ans = _make_vjp(fun, x)
+    if vspace(ans).iscomplex:
+        raise _complex_output_error()
     rows = [vjp(vector) for vector in vspace(ans).standard_basis()]
     return plain(anp.reshape(anp.stack(rows), vspace(ans).shape + vspace(x).shape))
 
@@ -176,18 +202,17 @@ def jacobian(fun: Callable, x: Any) -> Any:
     if onp.iscomplexobj(raw(x)):
         return _basis_jacobian(fun, x)
     try:
-        return plain(functional.jacrev(fun)(box(x)))
+        with _outermost():
+            return plain(functional.jacrev(fun)(box(x)))
     except TypeError as error:
-        if "complex" not in str(error):
-            raise
-        return _basis_jacobian(fun, x)
+        if "complex" in str(error):
+            raise _complex_output_error() from error
+        raise
 
 
 @unary_to_nary
 def holomorphic_grad(fun: Callable, x: Any) -> Any:
     """The complex derivative ``f'(z)`` of a holomorphic scalar function."""
-    from . import numpy as anp
-
     if not vspace(x).iscomplex:
         warnings.warn("Input to holomorphic_grad is not complex", stacklevel=2)
     return grad(lambda z: anp.real(fun(z)))(x)
@@ -212,8 +237,6 @@ def make_hvp(fun: Callable, x: Any) -> tuple:
 
 def hessian_tensor_product(fun: Callable, argnum: int = 0) -> Callable:
     """A function of ``(*args, tensor)`` giving the Hessian contracted with ``tensor``."""
-    from . import numpy as anp
-
     fun_grad = grad(fun, argnum)
 
     def vector_dot_grad(*args: Any, **kwargs: Any) -> Any:
@@ -228,8 +251,6 @@ hessian_vector_product = hessian_tensor_product
 
 def tensor_jacobian_product(fun: Callable, argnum: int = 0) -> Callable:
     """A function of ``(*args, tensor)`` giving ``tensor`` contracted with the Jacobian."""
-    from . import numpy as anp
-
     def vector_dot_fun(*args: Any, **kwargs: Any) -> Any:
         args, vector = args[:-1], args[-1]
         return anp.tensordot(vector, fun(*args, **kwargs), axes=onp.ndim(vector))
@@ -243,8 +264,6 @@ vector_jacobian_product = tensor_jacobian_product
 def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Callable:
     """Generalized Gauss-Newton-vector products of ``g(f(x))`` (``g`` defaults to half the
     squared norm over the last axis)."""
-    from . import numpy as anp
-
     if g is None:
         def g(y: Any) -> Any:
             return 0.5 * anp.sum(y ** 2, axis=-1)
@@ -262,9 +281,10 @@ def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Cal
 @unary_to_nary
 def grad_and_aux(fun: Callable, x: Any) -> tuple:
     """``(gradient of the first output, the second output)`` for ``fun`` returning two."""
-    ans, core_vjp, aux = functional.vjp(fun, box(x), has_aux=True)
-    _scalar_real(ans, "grad_and_aux")
-    (result,) = core_vjp(onp.ones(ans.shape, ans.dtype))
+    with _outermost():
+        ans, core_vjp, aux = functional.vjp(fun, box(x), has_aux=True)
+        _scalar_real(ans, "grad_and_aux")
+        (result,) = core_vjp(onp.ones(ans.shape, ans.dtype))
     return plain(conj_complex(result)), plain(aux)
 
 
@@ -282,9 +302,16 @@ def multigrad_dict(fun: Callable) -> Callable:
     return gradfun
 
 
-def checkpoint(fun: Callable) -> Callable:
-    """``fun`` whose intermediate values are recomputed in the backward pass instead of
-    kept (chainrule's ``checkpoint``)."""
-    from .. import checkpoint as core_checkpoint  # present only where the core has it
 
-    return core_checkpoint(fun)
+if hasattr(chainrule, "checkpoint"):  # the core's recomputation, where the core has it
+
+    def checkpoint(fun: Callable) -> Callable:
+        """``fun`` whose intermediate values are recomputed in the backward pass instead of
+        kept (chainrule's ``checkpoint``); plain NumPy results on plain inputs."""
+        recomputed = chainrule.checkpoint(fun)
+
+        @functools.wraps(fun)
+        def checkpointed(*args: Any, **kwargs: Any) -> Any:
+            return plain(recomputed(*args, **kwargs))
+
+        return checkpointed

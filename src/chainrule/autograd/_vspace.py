@@ -11,6 +11,7 @@ from typing import Any
 import numpy as onp
 
 from ..tensor import Tensor
+from . import numpy as anp
 
 
 class VSpace:
@@ -41,8 +42,6 @@ class VSpace:
 
 
 def _conj(value: Any) -> Any:
-    from . import numpy as anp
-
     return anp.conj(value) if onp.iscomplexobj(_raw(value)) else value
 
 
@@ -84,8 +83,6 @@ class ArrayVSpace(VSpace):
         return onp.array(onp.random.randn(*self.shape)).astype(self.dtype)
 
     def inner_prod(self, x: Any, y: Any) -> Any:
-        from . import numpy as anp
-
         return anp.dot(anp.ravel(x), anp.ravel(y))
 
     def _map1(self, x: Any, fn: Any) -> Any:
@@ -119,8 +116,6 @@ class ComplexArrayVSpace(ArrayVSpace):
         return real + 1.0j * onp.array(onp.random.randn(*self.shape)).astype(self.dtype)
 
     def inner_prod(self, x: Any, y: Any) -> Any:
-        from . import numpy as anp
-
         return anp.real(anp.dot(anp.conj(anp.ravel(x)), anp.ravel(y)))
 
 

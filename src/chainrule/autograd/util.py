@@ -6,6 +6,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .test_util import check_grads
+
 
 def subvals(x: Any, ivs: Any) -> tuple:
     """``x`` as a tuple with the values at the given ``(index, value)`` pairs replaced."""
@@ -26,8 +28,6 @@ def quick_grad_check(fun: Callable, arg0: Any, extra_args: tuple = (), kwargs: A
     """Deprecated (as in HIPS): ``check_grads(fun, modes=["rev"], order=1)`` at ``arg0``."""
     warnings.warn("The quick_grad_check function is deprecated; use "
                   "chainrule.autograd.test_util.check_grads", DeprecationWarning, stacklevel=2)
-    from .test_util import check_grads
-
     def fun_(arg0: Any) -> Any:
         return fun(arg0, *extra_args, **(kwargs or {}))
 
