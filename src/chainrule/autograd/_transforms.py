@@ -160,7 +160,8 @@ def elementwise_grad(fun: Callable, x: Any) -> Any:
     vjp, ans = _make_vjp(fun, x)
     space = vspace(ans)
     if space.iscomplex:
-        raise TypeError("elementwise_grad only applies to real-output functions")
+        raise TypeError("elementwise_grad only applies to real-output functions, got a complex "
+                        "output; use holomorphic_grad or make_vjp")
     return vjp(space.ones())
 
 
