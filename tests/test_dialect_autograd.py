@@ -394,6 +394,13 @@ def twice_vjp_0_only(x, y):
 defvjp(twice_vjp_0_only, lambda ans, x, y: lambda g: g * y)
 
 
+def test_primitive_with_several_outputs_is_refused():
+    pair = primitive(lambda x: (x, 2 * x))
+    defvjp(pair, lambda ans, x: lambda g: g)
+    with pytest.raises(TypeError, match="one array"):
+        grad(lambda x: pair(x)[0])(1.0)
+
+
 def test_notrace_primitive_and_vspace():
     shape_of = notrace_primitive(lambda x: onp.shape(x))
     assert grad(lambda x: np.sum(x) * shape_of(x)[0])(onp.ones(3)).tolist() == [3.0] * 3
@@ -508,6 +515,36 @@ def test_against_hips_autograd_complex_and_containers():
     ours, theirs = grad(f(np))(params), hips.grad(f(anp))(params)
     assert type(theirs["b"][1]) is type(ours["b"][1]) is tuple
     onp.testing.assert_allclose(flatten(ours)[0], autograd.misc.flatten(theirs)[0])
+
+
+def _complex_primitive_cases(ag, anp, ext):
+    @ext.primitive
+    def square(z):
+        return z ** 2
+
+    ext.defvjp(square, lambda ans, z: lambda g: g * 2 * z)
+    ext.defjvp(square, lambda g, ans, z: g * 2 * z)
+    z, x = onp.array([0.3 + 0.4j, 1.0 - 0.5j]), onp.array([0.5, 2.0])
+    return [
+        ag.grad(lambda z: anp.sum(anp.abs(square(z)) ** 2))(z),
+        ag.grad(lambda x: anp.sum(anp.imag(square(x * (1 + 1j)))))(x),
+        ag.make_jvp(square)(z)(z[::-1])[1],
+        ag.make_vjp(lambda z: square(z) * 1j)(z)[0](z),
+    ]
+
+
+def test_complex_primitive_rules_against_hips_autograd():
+    hips = pytest.importorskip("autograd")
+    import autograd.extend
+    import autograd.numpy as anp
+
+    import chainrule.autograd as ag
+    import chainrule.autograd.extend as ext
+
+    ours = _complex_primitive_cases(ag, np, ext)
+    theirs = _complex_primitive_cases(hips, anp, autograd.extend)
+    for mine, reference in zip(ours, theirs, strict=True):
+        onp.testing.assert_allclose(mine, reference, rtol=1e-12)
 
 
 # ---------------------------------------------------------------- the suite's runner

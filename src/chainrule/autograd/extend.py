@@ -6,9 +6,10 @@ static parameter (``call``) holds the user's function, the other arguments and t
 declared with ``defvjp``/``defjvp``. So a HIPS primitive works under every chainrule transform
 (``cr.grad``, ``cr.jacfwd``, the tape, the torch dialect...), at any order when its rules are
 written with ``chainrule.autograd.numpy``. The rules are HIPS's: ``defvjp(f, lambda ans, x:
-lambda g: ...)`` in HIPS's complex convention (converted at the carrier), fed one row at a
-time when a Jacobian pushes a batch of cotangents. Differentiating where no rule was declared
-raises ``NotImplementedError``, as in HIPS.
+lambda g: ...)``, fed one row at a time when a Jacobian pushes a batch of cotangents. HIPS's
+rules and the op table's share one convention for complex values (the transpose, without
+conjugation: ``g * f'(z)`` for a holomorphic ``f``); the engine conjugates at its ends only.
+Differentiating where no rule was declared raises ``NotImplementedError``, as in HIPS.
 
 >>> from chainrule.autograd import grad
 >>> from chainrule.autograd.extend import primitive, defvjp
@@ -33,7 +34,7 @@ import numpy as onp
 from .. import api
 from ..ops.primitive import Primitive
 from ..tensor import Tensor
-from ._box import conj_complex, raw
+from ._box import raw
 from ._vspace import ArrayVSpace, ComplexArrayVSpace, ContainerVSpace, VSpace, vspace
 
 __all__ = [
@@ -84,7 +85,12 @@ class _Call:
 
 
 def _hips_primitive(*xs: Any, call: _Call) -> Any:
-    return onp.asarray(call.prim.fun(*call.arguments(xs), **call.kwargs))
+    result = call.prim.fun(*call.arguments(xs), **call.kwargs)
+    if isinstance(result, (tuple, list, dict)):
+        raise TypeError(
+            f"primitive {call.name()} returned a {type(result).__name__}; a primitive applied "
+            f"to traced values must return one array (make one primitive per output)")
+    return onp.asarray(result)
 
 
 def _rowwise(rule: Callable, flow: Any, ndim: int) -> Any:
@@ -121,9 +127,8 @@ def _vjp(g: Any, xs: tuple, ans: Any, index: int, call: _Call) -> Any:
     args = call.arguments(xs)
 
     def one(row: Any) -> Any:
-        # the core's convention (PyTorch's) from HIPS's: conj(hips_vjp(conj(g)))
-        (result,) = prim.vjp_argnums((argnum,), ans, args, call.kwargs)(conj_complex(row))
-        return conj_complex(_like_input(result, xs[index]))
+        (result,) = prim.vjp_argnums((argnum,), ans, args, call.kwargs)(row)
+        return _like_input(result, xs[index])
 
     return _rowwise(one, g, onp.ndim(raw(ans)))
 
