@@ -131,6 +131,19 @@ def _scalar_real(ans: Any, name: str) -> Any:
     return space
 
 
+def _value_and_grad(fun: Callable, x: Any, name: str) -> tuple:
+    """``(fun(x), its gradient)`` by the core's ``value_and_grad`` (one pass that frees the
+    graph as it goes, where a reusable ``make_vjp`` keeps it), in HIPS's conventions."""
+    def checked(x: Any) -> Any:
+        ans = fun(x)
+        _scalar_real(ans, name)
+        return ans
+
+    with _outermost():
+        ans, gradient = functional.value_and_grad(checked)(box(x))
+    return plain(ans), plain(conj_complex(gradient))
+
+
 @unary_to_nary
 def grad(fun: Callable, x: Any) -> Any:
     """
@@ -143,15 +156,13 @@ def grad(fun: Callable, x: Any) -> Any:
     >>> grad(lambda x, y: x * y, 1)(2.0, 3.0)
     np.float64(2.0)
     """
-    vjp, ans = _make_vjp(fun, x)
-    return vjp(_scalar_real(ans, "grad").ones())
+    return _value_and_grad(fun, x, "grad")[1]
 
 
 @unary_to_nary
 def value_and_grad(fun: Callable, x: Any) -> tuple:
     """``(fun(x), grad(fun)(x))`` from one pass (for ``scipy.optimize``)."""
-    vjp, ans = _make_vjp(fun, x)
-    return ans, vjp(_scalar_real(ans, "value_and_grad").ones())
+    return _value_and_grad(fun, x, "value_and_grad")
 
 
 @unary_to_nary

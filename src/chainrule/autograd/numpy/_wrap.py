@@ -14,7 +14,10 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ...tensor import Tensor
+import numpy as np
+
+from ...ops import UFUNCS
+from ...tensor import _NO_PARAMS, Tensor
 from .._box import contains_tensor
 
 # HIPS's functions without a derivative (numpy_vjps.nograd_functions and the notrace ones),
@@ -44,11 +47,18 @@ def traced_call(args: tuple, kwargs: dict) -> bool:
     return contains_tensor(args) or any(isinstance(v, Tensor) for v in kwargs.values())
 
 
-def dispatching(core_fn: Callable, numpy_fn: Callable) -> Callable:
-    """``core_fn`` on calls with tensors, ``numpy_fn`` on plain ones."""
+def dispatching(core_fn: Callable, numpy_fn: Callable, prim: Any = None) -> Callable:
+    """``core_fn`` on calls with tensors, ``numpy_fn`` on plain ones; an elementwise op's
+    primitive (``prim``) straight away on positional tensors, as the core's own wrapper does."""
+    apply = prim.apply if prim is not None else None
 
     @functools.wraps(numpy_fn)
     def function(*args: Any, **kwargs: Any) -> Any:
+        for arg in args:  # (the common case first: a tensor argument, found without recursion)
+            if isinstance(arg, Tensor):
+                if apply is not None and not kwargs:
+                    return apply(args, _NO_PARAMS)
+                return core_fn(*args, **kwargs)
         if traced_call(args, kwargs):
             return core_fn(*args, **kwargs)
         return numpy_fn(*args, **kwargs)
@@ -81,5 +91,6 @@ def namespace(numpy_module: types.ModuleType, core: Any) -> dict:
         if name in NONDIFFERENTIABLE:
             names[name] = nondifferentiable(value)
         elif callable(core_fn) and not isinstance(core_fn, types.ModuleType):
-            names[name] = dispatching(core_fn, value)
+            prim = UFUNCS.get(value.__name__) if isinstance(value, np.ufunc) else None
+            names[name] = dispatching(core_fn, value, prim)
     return names
