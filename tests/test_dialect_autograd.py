@@ -561,6 +561,7 @@ def _suite_runner():
 def test_suite_runner_rewrites_only_imports():
     source = (
         "import autograd.numpy as np\n"
+        "import autograd.scipy.signal\n"
         "from autograd import (\n    grad,\n    jacobian,\n)\n"
         "from autograd.core import make_vjp\n"
         "from autograd.tracer import primitive, isbox\n"
@@ -568,7 +569,8 @@ def test_suite_runner_rewrites_only_imports():
         "x = np.ones(3)  # autograd stays in comments\n"
     )
     rewritten = _suite_runner().rewrite(source)
-    assert "import chainrule.autograd.numpy as np" in rewritten
+    assert "np = _m('chainrule.autograd.numpy')" in rewritten
+    assert "autograd = _m('chainrule.autograd.scipy.signal', True)" in rewritten
     assert "grad = _p('chainrule.autograd', 'grad')" in rewritten
     assert "make_vjp = _i('autograd.core', 'make_vjp')" in rewritten
     assert "primitive = _p('chainrule.autograd.extend', 'primitive')" in rewritten
