@@ -6,6 +6,7 @@ itself), and comparisons with the real HIPS autograd where it is installed.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import warnings
 from pathlib import Path
@@ -578,3 +579,17 @@ def test_suite_runner_rewrites_only_imports():
     assert "const_graph = _i('autograd.misc', 'const_graph')" in rewritten
     assert "flatten = _p('chainrule.autograd.misc', 'flatten')" in rewritten
     assert rewritten.endswith("x = np.ones(3)  # autograd stays in comments\n")
+
+
+@pytest.mark.parametrize("name", [
+    "chainrule.autograd", "chainrule.autograd._transforms", "chainrule.autograd._vspace",
+    "chainrule.autograd.numpy", "chainrule.autograd.extend", "chainrule.autograd.builtins",
+    "chainrule.autograd.misc.flatten", "chainrule.autograd.misc.optimizers",
+    "chainrule.autograd.test_util",
+])
+def test_docstring_examples(name):
+    import doctest
+
+    module = importlib.import_module(name)
+    failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert failures == 0 and tried > 0
