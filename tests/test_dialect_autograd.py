@@ -197,6 +197,20 @@ def test_assigning_into_a_traced_array_raises_type_error():
     f(onp.ones(3))  # plain arrays are NumPy's
 
 
+def test_traced_values_refuse_becoming_python_numbers():
+    for convert in (float, int, complex):
+        with pytest.raises(TypeError, match="lose its derivative"):
+            grad(lambda x, convert=convert: convert(x) * x)(1.0)
+
+    def fill(x):
+        buffer = onp.zeros(2)
+        buffer[0] = x[0]  # NumPy would store a number: the derivative lost
+        return np.sum(buffer * x)
+
+    with pytest.raises((TypeError, ValueError, RuntimeError)):  # (HIPS: ValueError)
+        grad(fill)(onp.ones(2))
+
+
 def test_where_and_comparisons_as_in_hips():
     assert np.where(True, 1, 2) == 1 and type(np.where(True, 1, 2)) is int
     assert np.where([True, False], [1, 2], [3, 4]) == [1, 4]

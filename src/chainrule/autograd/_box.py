@@ -23,9 +23,28 @@ from ..tree_util import tree_map
 
 
 class ArrayBox(Tensor):
-    """A traced array: a core tensor with HIPS's rules (no item assignment)."""
+    """A traced array: a core tensor with HIPS's rules: no item assignment, and no conversion
+    to a Python number while it carries a derivative (which would lose it)."""
 
     __slots__ = ()
+
+    def _number(self, kind: type) -> Any:
+        if is_traced(self):
+            raise TypeError(
+                f"{kind.__name__}() of a traced array would lose its derivative (HIPS autograd "
+                f"refuses it too); keep it an array (np.sum, indexing), or compute the number "
+                f"outside the differentiated function"
+            )
+        return kind(self._array)
+
+    def __float__(self) -> float:
+        return self._number(float)
+
+    def __int__(self) -> int:
+        return self._number(int)
+
+    def __complex__(self) -> complex:
+        return self._number(complex)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
