@@ -21,7 +21,7 @@ from ...tensor import _NO_PARAMS, Tensor
 from .._box import contains_tensor
 
 # HIPS's functions without a derivative (numpy_vjps.nograd_functions and the notrace ones),
-# and NumPy's functions of shapes and dtypes only, which no traced value can reach.
+# and NumPy's functions of shapes, dtypes and settings only, which no traced value can reach.
 NONDIFFERENTIABLE = frozenset((
     "floor ceil round rint around fix trunc all any argmax argmin argpartition argsort "
     "argwhere nonzero flatnonzero count_nonzero searchsorted sign ndim shape floor_divide "
@@ -30,7 +30,8 @@ NONDIFFERENTIABLE = frozenset((
     "not_equal iscomplexobj iscomplex size isscalar isreal zeros_like ones_like empty_like "
     "full_like result_type isrealobj "
     "zeros ones empty eye identity tri indices tril_indices triu_indices diag_indices "
-    "promote_types can_cast issubdtype min_scalar_type fftfreq rfftfreq"
+    "promote_types can_cast issubdtype min_scalar_type fftfreq rfftfreq "
+    "seterr geterr set_printoptions get_printoptions printoptions"
 ).split())
 
 
