@@ -245,6 +245,10 @@ def test_array_boxing_patterns():
     check_grads(lambda x: np.sum(np.c_[x, x ** 2]))(x)
     check_grads(lambda x: np.sum((A @ x) * np.dot(A, x)))(x)
     assert np.int64(x * 2).dtype == onp.int64  # integer types take traced values
+    # NumPy's array methods the tensor lacks come from the dialect's functions
+    onp.testing.assert_allclose(grad(lambda M: M.trace() + M.ravel()[1])(A), [[1, 1], [0, 1]])
+    with pytest.raises(AttributeError, match="no attribute 'not_a_method'"):
+        grad(lambda x: x.not_a_method())(1.0)
 
 
 def test_numpy_namespace_is_resolved_from_the_core():

@@ -13,6 +13,7 @@ Complex numbers. The core follows PyTorch: the gradient of a real loss ``L`` of 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -23,10 +24,19 @@ from ..tree_util import tree_map
 
 
 class ArrayBox(Tensor):
-    """A traced array: a core tensor with HIPS's rules: no item assignment, and no conversion
-    to a Python number while it carries a derivative (which would lose it)."""
+    """A traced array: a core tensor with HIPS's rules: no item assignment, no conversion to
+    a Python number while it carries a derivative (which would lose it), and NumPy's array
+    methods the tensor lacks (``x.ravel()``, ``x.trace()``...) as the dialect's functions of
+    the same names (``methods``, filled in by ``chainrule.autograd.numpy``)."""
 
     __slots__ = ()
+    methods: dict = {}
+
+    def __getattr__(self, name: str) -> Any:
+        function = ArrayBox.methods.get(name) if hasattr(np.ndarray, name) else None
+        if function is None or name.startswith("_"):
+            raise AttributeError(f"'ArrayBox' object has no attribute {name!r}")
+        return functools.partial(function, self)
 
     def _number(self, kind: type) -> Any:
         if is_traced(self):

@@ -22,6 +22,7 @@ import chainrule as _cr
 
 from ... import api as _api
 from ...tensor import Tensor as _Tensor
+from .._box import ArrayBox as _ArrayBox
 from .._box import contains_tensor as _contains_tensor
 from . import _wrap, fft, linalg, random  # noqa: F401  (HIPS's submodules)
 
@@ -148,3 +149,7 @@ class _Concatenator:
 
 r_ = _Concatenator(_onp.r_)
 c_ = _Concatenator(_onp.c_)
+
+# NumPy's array methods on traced arrays, where the tensor has none of its own
+_ArrayBox.methods = {name: value for name, value in globals().items()
+                     if not name.startswith("_") and callable(value)}
