@@ -44,7 +44,7 @@ __all__ = [
     "tensor_jacobian_product", "tuple", "type", "value_and_grad", "vector_jacobian_product",
 ]
 
-if hasattr(_cr, "checkpoint"):  # chainrule's own recomputation, when the core has it
+if callable(getattr(_cr, "checkpoint", None)):  # the core's recomputation, if present
     from ._transforms import checkpoint  # noqa: F401
 
     __all__.append("checkpoint")

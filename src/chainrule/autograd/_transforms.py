@@ -315,7 +315,7 @@ def multigrad_dict(fun: Callable) -> Callable:
 
 
 
-if hasattr(chainrule, "checkpoint"):  # the core's recomputation, where the core has it
+if callable(getattr(chainrule, "checkpoint", None)):  # the core's recomputation, if present
 
     def checkpoint(fun: Callable) -> Callable:
         """``fun`` whose intermediate values are recomputed in the backward pass instead of
