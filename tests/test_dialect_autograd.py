@@ -269,6 +269,16 @@ def test_numpy_namespace_is_resolved_from_the_core():
     assert isinstance(np.zeros(3), onp.ndarray)
 
 
+@pytest.mark.skipif(not hasattr(cr, "vstack"), reason="the core has no vstack yet")
+def test_stacking_an_array_of_rows_and_appending_lists_as_in_hips():
+    x = onp.array([[0.5, -1.0], [2.0, 0.3]])
+    for name in ("vstack", "hstack", "column_stack"):
+        stack = getattr(np, name)
+        onp.testing.assert_array_equal(stack(x), stack(list(x)))  # an array: its rows
+        check_grads(stack)(x)
+    check_grads(np.append, argnum=(0, 1))([[1.0, 2.0]], [[3.0, 4.0]], axis=0)
+
+
 def test_random_is_numpys_global_generator():
     npr.seed(3)
     ours = npr.randn(4)
@@ -281,6 +291,8 @@ def test_linalg_and_make_diagonal():
     check_grads(lambda A: np.linalg.det(A))(A)
     check_grads(lambda A: np.sum(np.linalg.inv(A)))(A)
     check_grads(lambda x: np.linalg.norm([x[0], x[1] * 2]))(onp.array([0.3, 0.4]))
+    onp.testing.assert_array_equal(np.linalg.T(onp.ones((2, 1, 3))), onp.ones((2, 3, 1)))
+    check_grads(lambda A: np.linalg._dot(np.linalg.T(A), A))(A)
     D = onp.array([[1.0, 2.0], [3.0, 4.0]])  # noqa: N806
     onp.testing.assert_array_equal(np.make_diagonal(D, axis1=-1, axis2=-2)[1], onp.diag(D[1]))
     check_grads(lambda D: np.make_diagonal(D, axis1=-1, axis2=-2))(D)

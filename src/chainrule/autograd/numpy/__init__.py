@@ -94,6 +94,34 @@ def where(condition: Any, *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+def _accepting_an_array_of_rows(function: Any) -> Any:
+    """HIPS's ``vstack``, ``hstack``, ``row_stack`` and ``column_stack`` iterate over their
+    argument, so an array stands for the sequence of its rows (NumPy 2 refuses one)."""
+    def stacked(tup: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(tup, (_Tensor, _onp.ndarray)):
+            tup = list(tup)
+        return function(tup, *args, **kwargs)
+
+    stacked.__name__ = stacked.__qualname__ = function.__name__
+    stacked.__doc__ = function.__doc__
+    return stacked
+
+
+globals().update({name: _accepting_an_array_of_rows(globals()[name])
+                  for name in ("vstack", "hstack", "row_stack", "column_stack")
+                  if name in globals()})
+
+if "append" in globals():  # (where the core has it)
+    _core_append = append  # noqa: F821
+
+    def append(arr: Any, values: Any, axis: Any = None) -> Any:
+        """``numpy.append``; nested lists holding traced values are made arrays first, as in
+        HIPS."""
+        arr, values = (array(v) if isinstance(v, (list, tuple)) and _contains_tensor(v) else v
+                       for v in (arr, values))
+        return _core_append(arr, values, axis=axis)
+
+
 def make_diagonal(D: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:  # noqa: N803
     """Arrays with ``D``'s last axis on their diagonals (HIPS's complement of ``diagonal``);
     only ``offset=0, axis1=-1, axis2=-2``, as in HIPS."""

@@ -30,7 +30,7 @@ NONDIFFERENTIABLE = frozenset((
     "not_equal iscomplexobj iscomplex size isscalar isreal zeros_like ones_like empty_like "
     "full_like result_type isrealobj "
     "zeros ones empty eye identity tri indices tril_indices triu_indices diag_indices "
-    "promote_types can_cast issubdtype min_scalar_type fftfreq rfftfreq "
+    "promote_types can_cast issubdtype min_scalar_type "
     "seterr geterr set_printoptions get_printoptions printoptions"
 ).split())
 

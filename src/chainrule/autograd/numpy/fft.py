@@ -1,5 +1,5 @@
-"""``autograd.numpy.fft``: NumPy's FFTs, differentiable where the core has them
-(``chainrule.fft``, when present), and the frequency helpers, which take sizes only."""
+"""``autograd.numpy.fft``: NumPy's FFTs and frequency helpers, differentiable where the core
+has them (``chainrule.fft``, when present; see ``_wrap``)."""
 
 import numpy.fft as _npfft
 

@@ -3,6 +3,7 @@
 
 from typing import Any
 
+import numpy as _onp
 import numpy.linalg as _npla
 
 from ... import api as _api
@@ -12,6 +13,16 @@ from . import _wrap
 
 globals().update(_wrap.namespace(_npla, _core_linalg))
 _norm = globals().get("norm")
+
+
+def T(x: Any) -> Any:  # noqa: N802 - HIPS's name
+    """The transpose of the last two axes (HIPS's helper of its linalg module)."""
+    return _api.swapaxes(x, -1, -2) if _contains_tensor(x) else _onp.swapaxes(x, -1, -2)
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """Matrix products over the last two axes (HIPS's helper, which its tests use)."""
+    return _api.matmul(a, b) if _contains_tensor([a, b]) else _onp.matmul(a, b)
 
 
 def norm(x: Any, *args: Any, **kwargs: Any) -> Any:
