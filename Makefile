@@ -10,7 +10,7 @@ BENCH_ARGS ?=
 NOX_VENV := .venv-nox
 NOX_ARGS ?=
 
-.PHONY: tour test matrix bench lint clean hips-suite
+.PHONY: tour test matrix bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,5 +55,6 @@ clean:
 
 # HIPS autograd 1.9.1's own test suite against chainrule.autograd (downloads its sdist from PyPI;
 # not part of `make test`): prints the pass count over the tests in scope.
+.PHONY: hips-suite
 hips-suite: $(VENV)/.installed
 	$(BIN)/python tools/hips_suite.py
