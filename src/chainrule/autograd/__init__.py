@@ -1,0 +1,50 @@
+"""HIPS autograd's spelling: switch by changing the import.
+
+>>> import chainrule.autograd.numpy as np      # was: import autograd.numpy as np
+>>> from chainrule.autograd import grad         # was: from autograd import grad
+>>> grad(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
+array([ 3., 12.])
+
+The submodules mirror HIPS's: ``numpy`` (with ``linalg``, ``fft``, ``random``), ``extend``,
+``builtins``, ``misc`` and ``test_util``. The dialect maps names and conventions onto
+chainrule's op table and transforms and holds no derivative rule of its own. Where
+conventions differ it converts at its boundary: results on plain inputs are NumPy values,
+Python floats are float64, and complex gradients are HIPS's (``grad(|z|**2) == 2 * conj(z)``,
+the conjugate of the native API's).
+"""
+
+import chainrule as _cr
+
+from ._transforms import (
+    deriv,
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    grad_named,
+    hessian,
+    hessian_tensor_product,
+    hessian_vector_product,
+    holomorphic_grad,
+    jacobian,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    multigrad_dict,
+    tensor_jacobian_product,
+    value_and_grad,
+    vector_jacobian_product,
+)
+from .builtins import dict, isinstance, list, tuple, type  # noqa: A004
+
+__all__ = [
+    "deriv", "dict", "elementwise_grad", "grad", "grad_and_aux", "grad_named", "hessian",
+    "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "isinstance",
+    "jacobian", "list", "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict",
+    "tensor_jacobian_product", "tuple", "type", "value_and_grad", "vector_jacobian_product",
+]
+
+if callable(getattr(_cr, "checkpoint", None)):  # the core's recomputation, if present
+    from ._transforms import checkpoint  # noqa: F401
+
+    __all__.append("checkpoint")
