@@ -1,4 +1,5 @@
-"""Run the workloads side by side: chainrule, PyTorch, HIPS autograd and hand-written NumPy.
+"""Run the workloads side by side: chainrule, PyTorch, HIPS autograd, HIPS autograd's spelling
+run by ``chainrule.autograd`` (``hips_dialect``) and hand-written NumPy.
 
     make bench                          # full run, the README's table
     make bench BENCH_ARGS=--quick       # smoke run: smaller sizes, one round
@@ -14,7 +15,7 @@ How it measures (the machine is shared and noisy, so every number is a median):
   of the per-round medians shows the noise. The CPU time of the process per call (all its
   threads, from ``time.process_time``) is reported beside it: on a busy machine it is the
   steadier figure, though it charges a framework for its threads' spinning.
-* Peak memory is measured the same way for all four frameworks: after the timing calls the
+* Peak memory is measured the same way for every framework: after the timing calls the
   process collects garbage, hands freed heap back to the OS (``malloc_trim``), reads its
   resident set size, resets the kernel's high-water mark (``/proc/self/clear_refs``), runs one
   more call and reads the high-water mark (``VmHWM``). The difference is the extra resident
@@ -64,7 +65,7 @@ from benchmarks.data import DESCRIPTIONS, WORKLOADS, make  # noqa: E402
 ALL_WORKLOADS = WORKLOADS + tuple(checkpoint.WORKLOADS)
 ALL_DESCRIPTIONS = {**DESCRIPTIONS, **checkpoint.DESCRIPTIONS}
 
-FRAMEWORKS = ("chainrule", "torch", "autograd", "numpy")
+FRAMEWORKS = ("chainrule", "torch", "autograd", "hips_dialect", "numpy")
 REFERENCE = "torch"
 FLOOR = "numpy"
 RESULTS = ROOT / "benchmarks" / "results"
