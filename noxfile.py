@@ -48,7 +48,9 @@ NUMPY_FLOOR = next(re.fullmatch(r"numpy\s*>=\s*([\d.]+)", d).group(1)
 # newest the first NumPy with wheels for it (2.1 for Python 3.13), or the floor if later.
 OLDEST_NUMPY = [(PYTHONS[0], NUMPY_FLOOR),
                 (PYTHONS[-1], max(NUMPY_FLOOR, "2.1", key=Version))]
-TORCH = next(d for d in EXTRAS["bench"] if d.startswith("torch"))  # the benchmarks' pin
+TORCH = next(d for d in EXTRAS["bench"] if d.startswith("torch"))  # the benchmarks' pins
+HIPS = next(d for d in EXTRAS["bench"] if d.startswith("autograd"))
+ORACLES = ('importorskip("torch")', 'importorskip("autograd")')
 
 
 def _activate_pyenv_versions() -> None:
@@ -98,7 +100,8 @@ def oldest_numpy(session: nox.Session) -> None:
 # (not uv) is the installer that is configured to find it.
 @nox.session(python="3.11", venv_backend="virtualenv")
 def oracles(session: nox.Session) -> None:
-    """The tests that compare with real PyTorch (they skip where torch is not installed)."""
+    """The tests that compare with real PyTorch and HIPS autograd (they skip where these are not
+    installed)."""
     # PyPI's torch wheel pulls in CUDA (gigabytes): use a CPU-only build or none.
     report = Path(session.create_tmp()) / "torch.json"
     report.unlink(missing_ok=True)
@@ -109,8 +112,8 @@ def oracles(session: nox.Session) -> None:
                    for p in plan)
     if not cpu_only or any(p["metadata"]["name"].startswith("nvidia") for p in plan):
         session.skip(f"no CPU-only wheel of {TORCH} can be installed here")
-    session.install(".", TORCH, *TEST_DEPS)
-    session.run("python", "-c", "import torch; print('torch', torch.__version__)")
+    session.install(".", TORCH, HIPS, *TEST_DEPS)
+    session.run("python", "-c", "import torch, autograd; print('torch', torch.__version__)")
     users = sorted(str(p) for p in Path("tests").glob("test_*.py")
-                   if 'importorskip("torch")' in p.read_text())
+                   if any(oracle in p.read_text() for oracle in ORACLES))
     _run_suite(session, *users)

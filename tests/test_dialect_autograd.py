@@ -269,7 +269,6 @@ def test_numpy_namespace_is_resolved_from_the_core():
     assert isinstance(np.zeros(3), onp.ndarray)
 
 
-@pytest.mark.skipif(not hasattr(cr, "vstack"), reason="the core has no vstack yet")
 def test_stacking_an_array_of_rows_and_appending_lists_as_in_hips():
     x = onp.array([[0.5, -1.0], [2.0, 0.3]])
     for name in ("vstack", "hstack", "column_stack"):
