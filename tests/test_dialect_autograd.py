@@ -614,7 +614,7 @@ def test_suite_runner_rewrites_only_imports():
     "chainrule.autograd", "chainrule.autograd._transforms", "chainrule.autograd._vspace",
     "chainrule.autograd.numpy", "chainrule.autograd.extend", "chainrule.autograd.builtins",
     "chainrule.autograd.misc.flatten", "chainrule.autograd.misc.optimizers",
-    "chainrule.autograd.test_util",
+    "chainrule.autograd.misc.fixed_points", "chainrule.autograd.test_util",
 ])
 def test_docstring_examples(name):
     import doctest
@@ -622,3 +622,30 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     failures, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert failures == 0 and tried > 0
+
+
+def test_fixed_point_is_differentiated_implicitly_to_second_order():
+    from chainrule.autograd.misc.fixed_points import fixed_point
+
+    def sqrt(a):
+        step = lambda a: lambda x: x - 0.05 * (x**2 - a)  # noqa: E731 (converges to sqrt(a))
+        return fixed_point(step, a, 10.0, lambda x, y: np.abs(x - y), 1e-12)
+
+    assert sqrt(2.0) == pytest.approx(2.0**0.5, abs=1e-9)
+    assert grad(sqrt)(2.0) == pytest.approx(0.5 * 2.0**-0.5, rel=1e-8)
+    assert grad(grad(sqrt))(2.0) == pytest.approx(-0.25 * 2.0**-1.5, rel=1e-8)
+
+
+def test_fixed_point_matches_hips():
+    hips_fixed_points = pytest.importorskip("autograd.misc.fixed_points")
+    hips_np = pytest.importorskip("autograd.numpy")
+    import autograd as hips
+
+    from chainrule.autograd.misc.fixed_points import fixed_point
+
+    def root(fixed_point, np):
+        step = lambda a: lambda x: 0.5 * (x + a / x)  # noqa: E731 (Newton's, for sqrt(a))
+        return lambda a: fixed_point(step, a, 1.0, lambda x, y: np.abs(x - y), 1e-6)
+
+    ours, theirs = root(fixed_point, np), root(hips_fixed_points.fixed_point, hips_np)
+    assert grad(ours)(3.0) == pytest.approx(hips.grad(theirs)(3.0), rel=1e-12)
