@@ -577,5 +577,5 @@ import op_samples_spectral  # noqa: E402, F401  (the decompositions and transfor
 try:  # (SciPy is optional: its functions are sampled where it is installed)
     import op_samples_scipy  # noqa: F401
 except ModuleNotFoundError as missing:
-    if missing.name != "scipy":
+    if not (missing.name or "").startswith("scipy"):
         raise
