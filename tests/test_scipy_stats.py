@@ -139,6 +139,9 @@ def test_dirichlet_values_checks_and_gradients():
                         ([0.0, 0.5, 0.5], [0.5, 1.0, 1.0], "greater than zero if")]:
         with pytest.raises(ValueError, match=match):
             stats.dirichlet.logpdf(np.array(x), np.array(a))
+    sample = stats.dirichlet.rvs(alpha, size=2, random_state=3)
+    np.testing.assert_array_equal(sample.numpy(), st.dirichlet.rvs(alpha, size=2, random_state=3))
+    assert not sample.requires_grad
     x = np.array([0.2, 0.3])  # (the last entry is 1 - the others: free to move)
     assert cr.gradcheck(lambda x, a: stats.dirichlet.logpdf(x, a), [x, alpha])
     gradient = cr.grad(lambda x, a: stats.dirichlet.pdf(x, a), argnums=(0, 1))

@@ -1,6 +1,7 @@
 """``scipy.stats.dirichlet`` on tensors: pdf and logpdf, with SciPy's arguments ``(x, alpha)``,
-checks and values, differentiable in both. ``x`` holds one point per column (shape ``(K,)`` or
-``(K, n)``), or one entry fewer, the last then being 1 minus the others' sum."""
+checks and values, differentiable in both; rvs, SciPy's samples (constants). ``x`` holds one
+point per column (shape ``(K,)`` or ``(K, n)``), or one entry fewer, the last then being 1 minus
+the others' sum."""
 
 from __future__ import annotations
 
@@ -68,4 +69,13 @@ def pdf(x: Any, alpha: Any) -> Tensor:
     return api.exp(logpdf(x, alpha))
 
 
-__all__ = ["logpdf", "pdf"]
+def rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Tensor:
+    """``scipy.stats.dirichlet.rvs``: SciPy's samples, as a tensor without a gradient (a
+    sample's derivative in ``alpha`` is not defined by SciPy's sampler)."""
+    import scipy.stats
+
+    return Tensor._wrap(np.asarray(
+        scipy.stats.dirichlet.rvs(array_value(alpha), size=size, random_state=random_state)))
+
+
+__all__ = ["logpdf", "pdf", "rvs"]
