@@ -573,3 +573,9 @@ cpublic("operator.z conj z", lambda z: cr.real(z * cr.conj(z)), cnormal(3),
 
 import op_samples_numpy  # noqa: E402, F401  (NumPy's further functions: adds to these tables)
 import op_samples_spectral  # noqa: E402, F401  (the decompositions and transforms)
+
+try:  # (SciPy is optional: its functions are sampled where it is installed)
+    import op_samples_scipy  # noqa: F401
+except ModuleNotFoundError as missing:
+    if not (missing.name or "").startswith("scipy"):
+        raise
