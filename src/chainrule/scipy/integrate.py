@@ -20,14 +20,16 @@ op again, so the gradient itself differentiates (grad of grad).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .. import ops
 from ..api import _tensor
-from ..functional import vjp
+from ..functional import jvp, vjp
+from ..modes import state
 from ..ops.primitive import Primitive
 from ..tensor import Tensor, array_of
 from ..tree_util import tree_flatten, tree_unflatten
@@ -87,7 +89,21 @@ def _solve(flat: Any, *, problem: _Problem) -> np.ndarray:
     import scipy.integrate
 
     y0, t, params = problem.split(np.asarray(flat, dtype=np.float64))
-    return scipy.integrate.odeint(problem.rate, y0, t, args=(params,), **problem.options)
+    with _levels_of_its_own():
+        return scipy.integrate.odeint(problem.rate, y0, t, args=(params,), **problem.options)
+
+
+@contextlib.contextmanager
+def _levels_of_its_own() -> Iterator[None]:
+    """SciPy calls the dynamics back on plain values, apart from any transform running
+    around the solve; so even when the solve runs inside a tangent rule (which hides the
+    forward-mode levels from its own up), the jvps the dynamics open must see their levels."""
+    previous = state.ceiling
+    state.ceiling = type(state)().ceiling
+    try:
+        yield
+    finally:
+        state.ceiling = previous
 
 
 def _augmented(problem: _Problem, params_size: int) -> _Problem:
@@ -129,18 +145,53 @@ def _adjoint(g: Any, flat: Any, ans: Any, problem: _Problem) -> Any:
     return ops.concatenate(*[adjoint, times, adjoint_params])
 
 
-def _odeint_vjp(g: Any, flat: Any, ans: Any, problem: _Problem) -> Any:
-    """The adjoint for each cotangent of a (possibly batched) ``g``."""
-    shape = np.shape(array_of(g))
-    if len(shape) == 2:
-        return _adjoint(g, flat, ans, problem)
-    rows = ops.reshape(g, shape=(-1,) + shape[-2:])
-    pulled = [_adjoint(rows[k], flat, ans, problem) for k in range(int(np.prod(shape[:-2])))]
-    return ops.reshape(ops.stack(pulled), shape=shape[:-2] + (-1,))
+def _sensitivities(problem: _Problem, params_size: int) -> _Problem:
+    """The forward system of ``problem``: state (y, s) with dy = f(y, t) and
+    ds = ∂f/∂y s + ∂f/∂params dparams, its parameters (params, dparams)."""
+    state = problem.state
+
+    def dynamics(augmented: Any, t: Any, both: Any) -> Any:
+        y, tangent = augmented[:state], augmented[state:]
+        params, params_tangent = both[:params_size], both[params_size:]
+        zero = np.zeros((), np.result_type(array_of(t)))
+        rate, rate_tangent = jvp(problem.call, (y, t, params), (tangent, zero, params_tangent))
+        return ops.concatenate(*[rate, rate_tangent])
+
+    options = {k: v for k, v in problem.options.items() if k != "Dfun"}
+    return _Problem(dynamics, 2 * state, problem.times, options)
+
+
+def _tangent(direction: Any, flat: Any, ans: Any, problem: _Problem) -> Any:
+    """The solution's tangent along one ``direction`` of the flat input: the sensitivities
+    s(t_i) (started at dy0 - f(y0, t0) dt0, the effect of moving the start), plus
+    f(y_i, t_i) dt_i (the effect of moving each observation)."""
+    y0, t, params = problem.split(flat)
+    d_y0, d_t, d_params = problem.split(direction)
+    rates = ops.stack([ops.reshape(problem.call(ans[i], t[i], params), shape=(-1,))
+                       for i in range(problem.times)])
+    forward = _sensitivities(problem, int(np.shape(array_of(params))[0]))
+    start = ops.concatenate(*[y0, d_y0 - rates[0] * d_t[0]])
+    solved = odeint_call(ops.concatenate(*[start, t, params, d_params]), problem=forward)
+    return solved[:, problem.state:] + rates * ops.expand_dims(d_t, -1)
+
+
+def _per_row(rule: Callable, own_ndim: int) -> Callable:
+    """``rule`` (of one flow) applied to each row of a flow with leading batch axes."""
+
+    def batched(flow: Any, flat: Any, ans: Any, problem: _Problem) -> Any:
+        shape = np.shape(array_of(flow))
+        if len(shape) == own_ndim:
+            return rule(flow, flat, ans, problem)
+        rows = ops.reshape(flow, shape=(-1,) + shape[len(shape) - own_ndim:])
+        pulled = [rule(rows[k], flat, ans, problem) for k in range(rows.shape[0])]
+        out = ops.stack(pulled)
+        return ops.reshape(out, shape=shape[: len(shape) - own_ndim] + tuple(out.shape[1:]))
+
+    return batched
 
 
 odeint_call = Primitive(_solve, name="odeint", catalogued=False).defrules(
-    vjp=_odeint_vjp, jvp=None,
+    vjp=_per_row(_adjoint, 2), jvp=_per_row(_tangent, 1),
 )
 
 
