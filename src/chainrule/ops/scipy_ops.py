@@ -19,7 +19,7 @@ from .arrange import tril, triu
 from .axes import ndim_of, shape_of
 from .elementwise import real
 from .index import getitem_trailing
-from .linalg import matmul
+from .linalg import _lift, matmul
 from .primitive import primitive
 from .reduce import sum
 from .shape import flip, moveaxis, swapaxes, transpose_trailing
@@ -183,6 +183,12 @@ def solve_sylvester(a, b, q):
     return _stacked(_scipy_linalg().solve_sylvester, (2, 2, 2), a, b, q)
 
 
+def _stack_like(flow, value, ans):
+    """A (batched) flow of ``value`` with axes of 1 after its batch axes, so that it stacks
+    as ``ans`` does (its batch axes then go in front of ``ans``'s stack axes)."""
+    return _lift(flow, ndim_of(value), ndim_of(ans))
+
+
 def _sylvester_adjoint(g, a, b):
     """The transpose of q -> X: the solution of the transposed equation."""
     return solve_sylvester(_mT(a), _mT(b), g)
@@ -196,8 +202,8 @@ solve_sylvester.defrules(
         lambda g, a, b: _sylvester_adjoint(g, a, b),
     ),
     jvp=(
-        lambda t, a, b, ans: solve_sylvester(a, b, -matmul(t, ans)),
-        lambda t, a, b, ans: solve_sylvester(a, b, -matmul(ans, t)),
+        lambda t, a, b, ans: solve_sylvester(a, b, -matmul(_stack_like(t, a, ans), ans)),
+        lambda t, a, b, ans: solve_sylvester(a, b, -matmul(ans, _stack_like(t, b, ans))),
         "linear",
     ),
 )
@@ -261,7 +267,8 @@ def _triangular_vjp_a(g, a, ans, lower, trans, unit_diagonal):
 
 def _triangular_jvp_a(t, a, ans, lower, trans, unit_diagonal):
     part = _triangle(t, lower, unit_diagonal)
-    return solve_triangular_matrix(a, -matmul(_mT(part) if trans else part, ans), lower=lower,
+    part = _stack_like(_mT(part) if trans else part, a, ans)
+    return solve_triangular_matrix(a, -matmul(part, ans), lower=lower,
                                    trans=trans, unit_diagonal=unit_diagonal)
 
 

@@ -80,9 +80,18 @@ def _user_call(func: Callable, leaves: list, treedef: Any, tfirst: bool) -> Call
             else:
                 filled.append(leaf)
         args = tree_unflatten(treedef, filled)
-        return func(t, y, *args) if tfirst else func(y, t, *args)
+        return _as_rate(func(t, y, *args) if tfirst else func(y, t, *args))
 
     return call
+
+
+def _as_rate(out: Any) -> Any:
+    """func's result as a vector (SciPy's func may return a list, of tensors too)."""
+    if isinstance(out, (list, tuple)) and any(isinstance(v, Tensor) for v in out):
+        out = ops.stack([v if isinstance(v, Tensor) else np.asarray(v, np.float64) for v in out])
+    elif not isinstance(out, Tensor):
+        out = np.asarray(out, dtype=np.float64)
+    return ops.reshape(out, shape=(-1,))
 
 
 def _solve(flat: Any, *, problem: _Problem) -> np.ndarray:
@@ -131,7 +140,7 @@ def _adjoint(g: Any, flat: Any, ans: Any, problem: _Problem) -> Any:
     adjoint_params = np.zeros(np.shape(array_of(params)))
     adjoint_times = []
     for i in range(problem.times - 1, 0, -1):
-        moved = ops.sum(problem.call(ans[i], t[i], params) * g[i])  # moving observation i
+        moved = ops.sum(problem.call(ans[i], t[i], params) * g[i], axis=(-1,))  # moving obs. i
         adjoint_times.append(moved)
         adjoint_t0 = adjoint_t0 - moved
         start = ops.concatenate(*[ans[i], adjoint, ops.reshape(adjoint_t0, shape=(1,)),

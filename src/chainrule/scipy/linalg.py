@@ -5,7 +5,7 @@ to any order, with SciPy's signatures; the names NumPy also has run ``chainrule.
 >>> from chainrule.scipy import linalg
 >>> linalg.sqrtm(cr.tensor([[4.0, 0.0], [0.0, 9.0]], dtype="float64"))
 tensor([[2., 0.],
-        [0., 3.]])
+        [0., 3.]], dtype=float64)
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def sqrtm(A: Any, disp: bool = True, blocksize: int = 64) -> Tensor:  # noqa: N8
     >>> from chainrule.scipy.linalg import sqrtm
     >>> a = cr.tensor([[5.0, 4.0], [4.0, 5.0]], dtype="float64")
     >>> cr.grad(lambda a: cr.trace(sqrtm(a)))(a)  # d tr(sqrt(a)) = tr(a^-1/2 da) / 2
-    tensor([[ 0.41666667, -0.08333333],
-            [-0.08333333,  0.41666667]])
+    tensor([[ 0.33333333, -0.16666667],
+            [-0.16666667,  0.33333333]], dtype=float64)
     """
     if not disp:
         raise NotImplementedError("sqrtm(disp=False) (the error estimate) is not supported: "
