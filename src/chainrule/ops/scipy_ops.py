@@ -65,19 +65,20 @@ def convolve_axes(x, y, *, x_conv, y_conv, x_dot, y_dot, mode):
     x, y = np.asarray(x), np.asarray(y)
     x_sizes = [x.shape[a] for a in x_conv]
     y_sizes = [y.shape[a] for a in y_conv]
-    if mode == "full":
-        widths = [(0, 0)] * y.ndim
-        for axis, size in zip(y_conv, x_sizes, strict=True):
-            widths[axis] = (size - 1, size - 1)
-        big, small, big_conv, small_conv = np.pad(y, widths), x, y_conv, x_conv
-        x_is_small = True
+    if mode == "full":  # the smaller operand slides over the other, padded: fewer products
+        x_is_small = bool(np.prod(x_sizes) <= np.prod(y_sizes))
     else:
         x_is_small = all(a <= b for a, b in zip(x_sizes, y_sizes, strict=True))
         if not x_is_small and not all(a >= b for a, b in zip(x_sizes, y_sizes, strict=True)):
             raise ValueError("For 'valid' mode, one must be at least as large as the other "
                              "in every convolved dimension")
-        big, small, big_conv, small_conv = (y, x, y_conv, x_conv) if x_is_small else (
-            x, y, x_conv, y_conv)
+    big, small, big_conv, small_conv = (y, x, y_conv, x_conv) if x_is_small else (
+        x, y, x_conv, y_conv)
+    if mode == "full":
+        widths = [(0, 0)] * big.ndim
+        for axis, small_axis in zip(big_conv, small_conv, strict=True):
+            widths[axis] = (small.shape[small_axis] - 1,) * 2
+        big = np.pad(big, widths)
     return _correlate(big, np.flip(small, small_conv), big_conv, small_conv, x_is_small,
                       (x_dot, y_dot))
 
