@@ -116,3 +116,14 @@ def test_dfun_serves_the_forward_solve():
                                     **TIGHT)[-1, 0])(np.float64(0.3))
     np.testing.assert_allclose(float(grad), -(T[-1] - T[0]) * Y0[0] * np.exp(-0.3 * 0.1),
                                rtol=1e-6)
+
+
+def test_hessians_agree_in_every_order_of_modes():
+    def loss(arg1):
+        return cr.sum(solve(Y0, T, arg1, ARG2)[-1] ** 2)
+
+    hessians = [np.asarray(outer(inner(loss))(ARG1)) for outer in (cr.jacrev, cr.jacfwd)
+                for inner in (cr.jacrev, cr.jacfwd)]
+    for hessian in hessians[1:]:
+        np.testing.assert_allclose(hessian, hessians[0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(hessians[0], hessians[0].T, rtol=1e-6, atol=1e-9)
