@@ -1,0 +1,5 @@
+"""``autograd.scipy.stats.t`` (``chainrule.scipy.stats.t``)."""
+
+from ._distribution import functions as _functions
+
+globals().update(_functions("t"))
