@@ -28,6 +28,7 @@ whose values were packed.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +39,7 @@ from .node import Node
 from .ops.recording import add_observer, remove_observer
 from .tensor import Tensor, array_of
 
-__all__ = ["save_on_cpu", "saved_tensors_hooks"]
+__all__ = ["pack_saved", "save_on_cpu", "saved_tensors_hooks", "unpacked"]
 
 
 class _Stack(threading.local):
@@ -120,20 +121,46 @@ class PackedValues(tuple):
 
 class Packed:
     """What ``pack`` returned for one saved value, with what is needed to give it back: the
-    ``unpack`` hook of its block, the value's shape and dtype, and, for a tensor (carrying
-    tangents), its node and tangents."""
+    ``unpack`` hook of its block, the value's shape and dtype and, for a tensor, its class,
+    node and tangents (a leaf that requires grad: the leaf itself, which its gradient reaches
+    by identity). ``pack`` and ``source`` (the tensor saved, held weakly) let an in-place update
+    about to overwrite that tensor pack a copy of it in its place (:meth:`repacked`)."""
 
-    __slots__ = ("value", "unpack", "shape", "dtype", "tensor", "node", "tangents")
+    __slots__ = (
+        "value", "pack", "unpack", "shape", "dtype", "tensor", "cls", "node", "tangents",
+        "leaf", "source",
+    )
 
-    def __init__(self, value: Any, unpack: Callable, original: Any) -> None:
+    def __init__(self, pack: Callable, unpack: Callable, original: Any, value: Any) -> None:
         raw = array_of(original)
-        self.value, self.unpack, self.shape, self.dtype = value, unpack, raw.shape, raw.dtype
+        self.pack, self.unpack, self.shape, self.dtype = pack, unpack, raw.shape, raw.dtype
         self.tensor = isinstance(original, Tensor)
+        self.cls = type(original) if self.tensor else None
         self.node = original._node if self.tensor else None
         self.tangents = original._tangents if self.tensor else None
+        self.leaf = original if self.tensor and self.node is None and (
+            original._requires_grad) else None
+        self.source = weakref.ref(original) if self.tensor else None
+        self.value = pack(value)
+
+    def repacked(self, array: np.ndarray) -> Packed:
+        """The same saved value packed again from ``array``, a copy of its memory taken
+        before an in-place update overwrites it (as PyTorch packs the original of what an
+        in-place operation overwrites)."""
+        original = Tensor._wrap(array, self.node, self.cls) if self.tensor else array
+        if self.tensor:
+            original._tangents, original._requires_grad = self.tangents, self.leaf is not None
+        previous = state.grad_enabled
+        state.grad_enabled = False
+        try:
+            packed = Packed(self.pack, self.unpack, original, Tensor._wrap(array))
+        finally:
+            state.grad_enabled = previous
+        packed.leaf = self.leaf
+        return packed
 
     def open(self) -> Any:
-        """The value as the node saved it: ``unpack``'s array, as a tensor if it was one."""
+        """The value as it was saved: ``unpack``'s array, as a tensor if it was one."""
         result = self.unpack(self.value)
         array = result._array if isinstance(result, Tensor) else result
         if type(array) is not np.ndarray and not hasattr(array, "__array_namespace__"):
@@ -149,9 +176,32 @@ class Packed:
             )
         if not self.tensor:
             return array
-        tensor = Tensor._wrap(array, self.node)
+        if self.leaf is not None:
+            return self.leaf
+        tensor = Tensor._wrap(array, self.node, self.cls)
         tensor._tangents = self.tangents
         return tensor
+
+
+def pack_saved(value: Any) -> Any:
+    """A value that a user's rule keeps for backward (a ``custom_vjp`` residual leaf, a tensor
+    given to ``ctx.save_for_backward``) through the pack hook of this thread's innermost block,
+    as the values ops save go: a :class:`Packed` (:func:`unpacked` gives it back), or the value
+    itself when no block is open or it is no array."""
+    if not _local.hooks:
+        return value
+    pack, unpack = _local.hooks[-1]
+    previous = state.grad_enabled
+    state.grad_enabled = False
+    try:
+        return _packed(array_of(value), value, pack, unpack)
+    finally:
+        state.grad_enabled = previous
+
+
+def unpacked(value: Any) -> Any:
+    """What :func:`pack_saved` was given."""
+    return value.open() if type(value) is Packed else value
 
 
 def _pack_node(node: Node, args: tuple) -> None:
@@ -168,7 +218,7 @@ def _pack_node(node: Node, args: tuple) -> None:
         ])
         ans = node.ans
         if ans is not None:
-            ans = Packed(pack(Tensor._wrap(array_of(ans))), unpack, ans)
+            ans = Packed(pack, unpack, ans, Tensor._wrap(array_of(ans)))
     finally:
         state.grad_enabled = previous
     saved.linked = node.saves_tensors
@@ -183,10 +233,8 @@ def _packed(value: Any, arg: Any, pack: Callable, unpack: Callable) -> Any:
     if value is None or not hasattr(array_of(value), "shape") or isinstance(value, np.generic):
         return value
     if not isinstance(arg, Tensor):
-        arg = Tensor._wrap(value)
-    elif arg._tangents:
-        arg = arg._derive(tangents=None)
-    return Packed(pack(arg), unpack, value)
+        return Packed(pack, unpack, value, Tensor._wrap(value))
+    return Packed(pack, unpack, arg, arg._derive(tangents=None) if arg._tangents else arg)
 
 
 # ------------------------------------------------------------------ unpacking, when rules run
@@ -194,15 +242,5 @@ def unpack_saved(node: Node) -> tuple[tuple, Any, bool]:
     """A packed node's saved values and output as they would have been saved without hooks,
     and whether they are linked tensors (see :class:`PackedValues`)."""
     saved = node.saved
-    values = tuple([_opened(value, parent) for value, parent in zip(saved, node.parents)])
-    ans = node.ans
-    return values, ans.open() if type(ans) is Packed else ans, saved.linked
-
-
-def _opened(value: Any, parent: Any) -> Any:
-    if type(value) is not Packed:
-        return value
-    opened = value.open()
-    if value.tensor and parent is not None and type(parent) is not Node:
-        return parent  # a leaf tensor saved as itself: it is its own value (see engine.link)
-    return opened
+    values = tuple([unpacked(value) for value in saved])
+    return values, unpacked(node.ans), saved.linked

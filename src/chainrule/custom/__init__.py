@@ -28,6 +28,7 @@ import numpy as np
 
 from ..engine import gradients
 from ..modes import enable_grad, state
+from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor, array_of, is_differentiable_dtype
 from ..tree_util import tree_flatten, tree_unflatten
 from .call import Call as _Call
@@ -267,7 +268,12 @@ class custom_vjp(_Function):  # noqa: N801 - JAX's name
                 f"(output, residuals)"
             )
         call.set_output(result[0], f"the fwd rule {_name(self.fwd)} of {name}")
-        call.residuals = result[1]
+        residuals, res_treedef = tree_flatten(result[1])
+        if any(isinstance(array_of(leaf), np.ndarray)
+               and np.may_share_memory(call.value, array_of(leaf)) for leaf in residuals):
+            # an update in place of the output must not change what bwd reads
+            call.value = call.value.copy()
+        call.residuals = tree_unflatten(res_treedef, [pack_saved(leaf) for leaf in residuals])
         out_leaves = tree_flatten(result[0])[0]
         # (the arguments carry no tangents: any on the output come from a closed-over tensor)
         closes_over = next(closed_over(out_leaves, leaves), None) is not None
@@ -297,10 +303,9 @@ def _bwd_once(call: _Call, g: Any, differentiable: bool) -> list:
     """The user's bwd on one unbatched cotangent: checked cotangents, one per input leaf."""
     function = call.function
     what = f"the custom_vjp bwd rule {_name(function.bwd)} of {_name(function.fun)}"
-    residuals = call.residuals
-    if not differentiable:
-        leaves, treedef = tree_flatten(residuals)
-        residuals = tree_unflatten(treedef, [array_of(leaf) for leaf in leaves])
+    leaves, treedef = tree_flatten(call.residuals)
+    leaves = [unpacked(leaf) for leaf in leaves]
+    residuals = tree_unflatten(treedef, leaves if differentiable else list(map(array_of, leaves)))
     cotangent = tree_unflatten(call.out_treedef, call.unpack(g, ()))
     result = function.bwd(*call.static, residuals, cotangent)
     count = len(call.treedef.children)

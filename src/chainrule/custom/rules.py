@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..ops.primitive import Primitive
+from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor
 from .call import Call, carrier, checked, pull_rows, push_rows
 
@@ -98,12 +99,14 @@ class SavedOutput:
     output's node holds the rules, so the tensor is not held (that would be a reference
     cycle): its node is held weakly and the tensor made again at each access, as PyTorch's
     saved variables are; a change in place since is an error, not a silently different
-    gradient."""
+    gradient. Its values go through the saved-value hooks in force (:mod:`chainrule.saved_hooks`),
+    as an op's saved output does."""
 
     __slots__ = ("array", "node", "tangents", "cls", "counter", "version")
 
     def __init__(self, tensor: Tensor) -> None:
-        self.array, self.tangents, self.cls = tensor._array, tensor._tangents, type(tensor)
+        self.array = pack_saved(tensor._array)
+        self.tangents, self.cls = tensor._tangents, type(tensor)
         # (no node: forward mode alone recorded nothing)
         self.node = None if tensor._node is None else weakref.ref(tensor._node)
         self.counter, self.version = tensor._version, tensor._version[0]
@@ -116,6 +119,6 @@ class SavedOutput:
                 f"operation (its version is now {self.counter[0]}, expected {self.version}). "
                 f"Use the out-of-place form, or .clone() it first."
             )
-        tensor = Tensor._wrap(self.array, node, self.cls)
+        tensor = Tensor._wrap(unpacked(self.array), node, self.cls)
         tensor._version, tensor._tangents = self.counter, self.tangents
         return tensor

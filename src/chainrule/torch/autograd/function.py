@@ -40,6 +40,7 @@ from chainrule import api
 from chainrule.custom.call import active
 from chainrule.custom.rules import SavedOutput, apply_rules
 from chainrule.engine import unbroadcast
+from chainrule.saved_hooks import pack_saved, unpacked
 from chainrule.tensor import array_of, is_differentiable_dtype
 
 from .._tensor import _as
@@ -79,7 +80,8 @@ class FunctionCtx:
         anything)."""
         saved = self.saved_for_forward if self._in_jvp and self.saved_for_forward else (
             self.to_save)
-        return tuple(t.unpack() if isinstance(t, SavedOutput) else t for t in saved)
+        return tuple(t.unpack() if isinstance(t, SavedOutput) else _as(unpacked(t)) if (
+            t is not None) else t for t in saved)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         """These outputs get no gradient: they do not require grad, and ``backward`` gets
@@ -98,7 +100,10 @@ class FunctionCtx:
     def _resolve(self, replaced: dict) -> None:
         """What was saved, as ``backward`` sees it: the tensors ``apply`` was given and
         returned, in place of their history-free copies that ``forward`` saw."""
-        self.to_save = tuple(replaced.get(id(t), t) for t in self.to_save)
+        self.to_save = tuple(
+            saved if isinstance(saved, SavedOutput) else pack_saved(saved)
+            for saved in (replaced.get(id(t), t) for t in self.to_save)
+        )
         self.saved_for_forward = tuple(replaced.get(id(t), t) for t in self.saved_for_forward)
 
 
