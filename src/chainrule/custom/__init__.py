@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import gradients
+from ..hooks import conj_if_complex
 from ..modes import enable_grad, state
 from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor, array_of, is_differentiable_dtype
@@ -187,13 +188,15 @@ def _transpose(call: _Call, g: Any, xs: tuple) -> list:
     results: list = [None] * len(xs)
     if not wanted or not isinstance(packed, Tensor) or not packed._requires_grad:
         return results
+    # (``gradients`` speaks the user's convention for complex cotangents: the conjugate)
     grads = iter(gradients(
-        [packed], wanted, [g], create_graph=create_graph, allow_unused=True,
+        [packed], wanted, [conj_if_complex(g)], create_graph=create_graph, allow_unused=True,
         batch_ndim=np.ndim(g) - call.packed_ndim,
     ))
     for index, t in enumerate(fresh):
         if t is not None:
             grad = next(grads)
+            grad = None if grad is None else conj_if_complex(grad)
             results[index] = grad if differentiable or grad is None else grad._array
     return results
 

@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..hooks import conj_if_complex
 from ..ops.primitive import Primitive
 from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor
@@ -35,8 +36,13 @@ class Rules:
 
 def _pull_once(call: Call, g: Any, differentiable: bool) -> list:
     rules = call.function
-    cotangents = [v if isinstance(v, Tensor) else Tensor._wrap(v) for v in call.unpack(g, ())]
-    results = list(rules.vjp(cotangents))
+    # The dialects' rules see complex cotangents in the user's (PyTorch's) convention, the
+    # conjugate of the engine's (see hooks.conj_if_complex), both ways.
+    cotangents = [
+        conj_if_complex(v if isinstance(v, Tensor) else Tensor._wrap(v))
+        for v in call.unpack(g, ())
+    ]
+    results = [None if r is None else conj_if_complex(r) for r in rules.vjp(cotangents)]
     if len(results) != len(call.leaves):
         raise TypeError(
             f"{rules.what} returned {len(results)} cotangent(s), but the function has "
