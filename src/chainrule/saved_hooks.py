@@ -2,8 +2,9 @@
 
 Inside ``with cr.saved_tensors_hooks(pack, unpack):`` (PyTorch's
 ``torch.autograd.graph.saved_tensors_hooks``) each value an op saves for its derivative rules
-(its inputs, its output, an array constant) goes through ``pack(tensor)`` when the op is
-recorded, and the node keeps whatever ``pack`` returns instead; when the rules run,
+(its inputs, its output, an array constant), and each value a user's rules keep (a
+``custom_vjp`` residual, a tensor given to ``ctx.save_for_backward``: :func:`pack_saved`) goes
+through ``pack(tensor)`` when the op is recorded, and the node keeps whatever ``pack`` returns instead; when the rules run,
 ``unpack(that)`` gives back a tensor (or NumPy array) of the same shape and dtype. A user can
 compress saved values or move them to disk this way. As in PyTorch:
 
@@ -16,7 +17,10 @@ compress saved values or move them to disk this way. As in PyTorch:
   with ``create_graph``), each time the rules need the value.
 
 What holds without hooks holds with them: an in-place change to a saved value after it was
-saved raises at backward (the version counters are checked whatever ``pack`` did), forward-mode
+saved raises at backward (the version counters are checked whatever ``pack`` did), except
+that an in-place update of a value its own recorded operation saves (``y *= w`` saves ``y``)
+packs a copy of what it overwrites (:meth:`Packed.repacked`, ``pack`` called once more), as
+PyTorch packs the original, forward-mode
 tangents are kept beside the packed value, and the rules of a node whose values were packed
 never overwrite a buffer (:mod:`chainrule.donation`): what ``unpack`` returns may be the user's.
 
@@ -149,7 +153,7 @@ class Packed:
         in-place operation overwrites)."""
         original = Tensor._wrap(array, self.node, self.cls) if self.tensor else array
         if self.tensor:
-            original._tangents, original._requires_grad = self.tangents, self.leaf is not None
+            original._tangents = self.tangents
         previous = state.grad_enabled
         state.grad_enabled = False
         try:

@@ -1,0 +1,330 @@
+"""Custom rules, checkpoints and saved-value hooks used the way a demanding user does: hooks
+on what custom rules keep, in-place updates under hooks, outputs aliasing residuals, complex
+cotangents in each convention, compared with finite differences and with real PyTorch."""
+
+import contextlib
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.torch as ctorch
+
+
+class DiskLike:
+    """Pack hooks keeping copies away from the tensors (as a pack to disk does), counting."""
+
+    def __init__(self, module=cr):
+        self.store, self.unpacks, self.module = [], 0, module
+
+    def pack(self, tensor):
+        self.store.append(np.array(tensor.detach().numpy(), copy=True))
+        return len(self.store) - 1
+
+    def unpack(self, key):
+        self.unpacks += 1
+        return self.module.tensor(self.store[key])
+
+    def hooks(self):
+        return self.module.autograd.graph.saved_tensors_hooks(self.pack, self.unpack) if (
+            self.module is ctorch) else cr.saved_tensors_hooks(self.pack, self.unpack)
+
+
+# ------------------------------------------------------------ hooks on custom rules' values
+@cr.custom_vjp
+def scaled_square(x, w):
+    return (x * w) ** 2
+
+
+def _scaled_square_fwd(x, w):
+    y = x * w
+    return y ** 2, (x, w, y)
+
+
+def _scaled_square_bwd(res, g):
+    x, w, y = res
+    return 2 * g * y * w, 2 * g * y * x
+
+
+scaled_square.defvjp(_scaled_square_fwd, _scaled_square_bwd)
+
+
+def _second_derivatives(make, hooks):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    w = cr.tensor([0.5, -1.5], requires_grad=True)
+    with hooks() if hooks else contextlib.nullcontext():
+        y = cr.sum(make(x * 1.0, w))
+    gx, gw = cr.gradients(y, (x, w), create_graph=True)
+    return [v.numpy() for v in cr.gradients(cr.sum(gx * gw), (x, w))]
+
+
+def test_custom_vjp_residuals_go_through_the_hooks_to_second_order():
+    disk = DiskLike()
+    plain = _second_derivatives(scaled_square, None)
+    packed = _second_derivatives(scaled_square, disk.hooks)
+    assert disk.unpacks >= 3  # (x, w, y: each read from the store by bwd)
+    for a, b in zip(plain, packed, strict=True):
+        assert np.array_equal(a, b)
+    expected = _second_derivatives(lambda x, w: (x * w) ** 2, None)
+    for a, b in zip(plain, expected, strict=True):
+        assert np.allclose(a, b, rtol=1e-12)
+
+
+def test_custom_vjp_residuals_packed_once_per_leaf_and_unpack_checked():
+    shapes = []
+
+    def pack(t):
+        shapes.append(t.shape)
+        return t.numpy().astype(np.float16)  # the wrong dtype back: refused at unpack
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with cr.saved_tensors_hooks(pack, lambda a: a):
+        with cr.no_grad():
+            w = cr.tensor([3.0, 4.0])
+        y = cr.sum(scaled_square(x, w))
+    assert shapes.count((2,)) >= 3
+    with pytest.raises(RuntimeError, match="unpack must give back what pack was given"):
+        y.backward()
+    assert x.grad is None
+
+
+class _Square(ctorch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        y = x * w
+        ctx.save_for_backward(x, w, y)
+        return y * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, y = ctx.saved_tensors
+        return 2 * g * y * w, 2 * g * y * x
+
+
+def test_save_for_backward_goes_through_the_hooks_with_double_backward():
+    disk = DiskLike(ctorch)
+    x = ctorch.tensor([1.0, 2.0], dtype=ctorch.float64, requires_grad=True)
+    w = ctorch.tensor([0.5, -1.5], dtype=ctorch.float64, requires_grad=True)
+    with disk.hooks():
+        y = _Square.apply(x * 1.0, w).sum()
+    packs = len(disk.store)
+    gx, gw = ctorch.autograd.grad(y, (x, w), create_graph=True)
+    assert disk.unpacks >= 3 and len(disk.store) == packs
+    hx, hw = ctorch.autograd.grad((gx * gw).sum(), (x, w))
+    # As in PyTorch, y was computed in forward without history: sum(2 y w * 2 y x) with y fixed
+    xs, ws = np.array([1.0, 2.0]), np.array([0.5, -1.5])
+    ys = xs * ws
+    assert np.allclose(hx.numpy(), 4 * ys**2 * ws, rtol=1e-14)
+    assert np.allclose(hw.numpy(), 4 * ys**2 * xs, rtol=1e-14)
+
+
+def test_save_for_backward_under_hooks_matches_real_torch():
+    torch = pytest.importorskip("torch")
+
+    class Exp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            r = x.exp()
+            ctx.save_for_backward(r)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * r
+
+    class OurExp(ctorch.autograd.Function):
+        forward, backward = Exp.forward, Exp.backward
+
+    results = []
+    for module, function in ((torch, Exp), (ctorch, OurExp)):
+        seen = []
+        x = module.tensor([0.5, 1.5], dtype=module.float64, requires_grad=True)
+        with module.autograd.graph.saved_tensors_hooks(
+            lambda t, seen=seen: seen.append(tuple(t.shape)) or t, lambda t: t
+        ):
+            y = function.apply(x)
+        y.sum().backward()
+        results.append((seen, x.grad.detach().numpy()))
+    (torch_seen, torch_grad), (our_seen, our_grad) = results
+    assert np.allclose(torch_grad, our_grad, rtol=1e-15)
+    assert set(torch_seen) <= set(our_seen)  # (ours also packs the recorded op's inputs)
+
+
+def test_saved_output_of_a_function_under_hooks_still_refuses_an_update_in_place():
+    class Exp(ctorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            r = x.exp()
+            ctx.save_for_backward(r)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * r
+
+    disk = DiskLike(ctorch)
+    x = ctorch.tensor([0.5, 1.5], requires_grad=True)
+    with disk.hooks():
+        y = Exp.apply(x * 1.0)
+    y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+# ------------------------------------------------------------ in-place updates under hooks
+@pytest.mark.parametrize("store", ["as_is", "copy"])
+def test_an_update_in_place_of_what_its_op_saves_matches_pytorch(store):
+    torch = pytest.importorskip("torch")
+    pack_cr = (lambda t: t) if store == "as_is" else (lambda t: t.numpy().copy())
+    pack_torch = (lambda t: t) if store == "as_is" else (lambda t: t.detach().clone())
+    results = []
+    for module, pack, unpack in (
+        (torch, pack_torch, lambda t: t), (cr, pack_cr, lambda a: cr.tensor(a)),
+    ):
+        x = module.tensor([1.0, 2.0], dtype=module.float64, requires_grad=True)
+        w = module.tensor([3.0, -4.0], dtype=module.float64, requires_grad=True)
+        hooks = (module.autograd.graph.saved_tensors_hooks if module is torch
+                 else cr.saved_tensors_hooks)
+        with hooks(pack, unpack):
+            y = x * 2.0
+            y *= w
+            y = y * y
+            y *= w
+        y.sum().backward()
+        results.append((x.grad.detach().numpy(), w.grad.detach().numpy()))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        assert np.array_equal(ours, theirs)
+
+
+def test_an_update_in_place_of_a_saved_output_still_raises_under_hooks():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with cr.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = cr.exp(x * 1.0)  # exp saves its output
+        y *= 2.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+# ------------------------------------------------------------ outputs aliasing residuals
+@cr.custom_vjp
+def _exp(x):
+    return cr.exp(x)
+
+
+def _exp_fwd(x):
+    y = cr.exp(x)
+    return y, y  # the output is its own residual
+
+
+_exp.defvjp(_exp_fwd, lambda y, g: (g * y,))
+
+
+def test_an_update_in_place_of_a_custom_vjp_output_does_not_change_its_residual():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = _exp(x)
+    y *= 2.0
+    y.sum().backward()
+    assert np.allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+# ------------------------------------------------------------ complex cotangents
+@cr.custom_jvp
+def _sin(x):
+    return cr.sin(x)
+
+
+_sin.defjvp(lambda primals, tangents: (_sin(primals[0]), cr.cos(primals[0]) * tangents[0]))
+
+Z0 = np.array([1 + 1j, 2 - 0.5j])
+
+
+def test_custom_jvp_reverse_mode_of_a_complex_input_is_the_plain_ops():
+    g = np.array([1.0 + 0.5j, -2j])
+    ours = cr.vjp(_sin, Z0)[1](g)[0].numpy()
+    plain = cr.vjp(cr.sin, Z0)[1](g)[0].numpy()
+    assert np.allclose(ours, plain, rtol=1e-14)
+    assert cr.gradcheck(lambda z: _sin(z) * z, [cr.tensor(Z0)])
+    hess = cr.hessian(lambda z: cr.sum(cr.abs(_sin(z)) ** 2))(Z0.real)
+    plain_hess = cr.hessian(lambda z: cr.sum(cr.abs(cr.sin(z)) ** 2))(Z0.real)
+    assert np.allclose(np.asarray(hess), np.asarray(plain_hess), rtol=1e-12)
+
+
+def test_custom_vjp_bwd_speaks_jax_convention_for_complex():
+    assert cr.gradcheck(lambda z: _exp(z) * z, [cr.tensor(Z0)], modes=("rev",))
+
+
+def _complex_exp(module, conjugate):
+    class Exp(module.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            r = x.exp()
+            ctx.save_for_backward(r)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * (r.conj() if conjugate else r)
+
+    return Exp
+
+
+@pytest.mark.parametrize("conjugate", [True, False])
+def test_function_backward_of_a_complex_input_matches_real_torch(conjugate):
+    torch = pytest.importorskip("torch")
+    weights = np.array([0.3 - 1j, 2 + 0.2j])
+    grads = []
+    for module in (torch, ctorch):
+        z = module.tensor(Z0, requires_grad=True)
+        y = _complex_exp(module, conjugate).apply(z)
+        (y * module.tensor(weights)).real.sum().backward()
+        grads.append(z.grad.detach().numpy())
+    assert np.allclose(grads[0], grads[1], rtol=1e-14)
+    assert cr.gradcheck(
+        lambda z: _complex_exp(ctorch, True).apply(z) * z,
+        [ctorch.tensor(Z0)], modes=("rev",),
+    )
+
+
+def test_custom_gradient_of_a_complex_input_is_the_plain_tape():
+    tf = pytest.importorskip("chainrule.tensorflow")
+
+    @tf.custom_gradient
+    def exp(x):
+        y = tf.exp(x)
+        return y, lambda upstream: upstream * tf.constant(np.conj(y.numpy()))
+
+    results = []
+    for fn in (exp, tf.exp):
+        z = tf.Variable(Z0)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.abs(fn(z) * tf.constant(np.array([0.3 - 1j, 2j]))) ** 2)
+        results.append(np.asarray(tape.gradient(loss, z)))
+    assert np.allclose(results[0], results[1], rtol=1e-14)
+
+
+# ------------------------------------------------------------ graphs die with their tensors
+@pytest.mark.parametrize("kind", ["custom_vjp", "function", "checkpoint"])
+def test_graphs_under_hooks_die_with_their_tensors(kind):
+    run = {
+        "custom_vjp": lambda x: scaled_square(x, x),
+        "function": lambda x: _Square.apply(x, x),
+        "checkpoint": cr.checkpoint(lambda x: cr.tanh(cr.sin(x))),
+    }[kind]
+    x = (ctorch if kind == "function" else cr).tensor([0.5, 1.5], requires_grad=True)
+    disk = DiskLike(ctorch if kind == "function" else cr)
+    with disk.hooks():
+        y = run(x * 1.0)
+    node = weakref.ref(y._node)
+    gc.disable()
+    try:
+        del y
+        assert node() is None  # (freed by reference counting: no cycle)
+    finally:
+        gc.enable()
