@@ -5,8 +5,9 @@ Inside ``with cr.saved_tensors_hooks(pack, unpack):`` (PyTorch's
 (its inputs, its output, an array constant), and each value a user's rules keep (a
 ``custom_vjp`` residual, a tensor given to ``ctx.save_for_backward``: :func:`pack_saved`) goes
 through ``pack(tensor)`` when the op is recorded, and the node keeps whatever ``pack``
-returns instead; when the rules run, ``unpack(that)`` gives back a tensor (or NumPy array) of the same shape and dtype. A user can
-compress saved values or move them to disk this way. As in PyTorch:
+returns instead; when the rules run, ``unpack(that)`` gives back a tensor (or NumPy array)
+of the same shape and dtype. A user can compress saved values or move them to disk this way.
+As in PyTorch:
 
 - the hooks of the block open when an op is recorded are the ones its node uses, even if the
   backward pass runs outside the block or inside another;
