@@ -328,3 +328,36 @@ def test_graphs_under_hooks_die_with_their_tensors(kind):
         assert node() is None  # (freed by reference counting: no cycle)
     finally:
         gc.enable()
+
+
+# ------------------------------------------------------------ hooks and threads
+def test_a_block_closing_in_one_thread_leaves_another_threads_block_working(monkeypatch):
+    import threading
+
+    from chainrule import saved_hooks
+
+    real_remove = saved_hooks.remove_observer
+    closing, opened, removed = threading.Event(), threading.Event(), threading.Event()
+
+    def remove_slowly(observer):
+        closing.set()
+        opened.wait(0.5)  # (the other thread opens its block meanwhile, if it can)
+        real_remove(observer)
+        removed.set()
+
+    monkeypatch.setattr(saved_hooks, "remove_observer", remove_slowly)
+    packed = []
+
+    def other():
+        closing.wait()
+        with cr.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+            opened.set()
+            removed.wait(2.0)
+            cr.sin(cr.tensor([1.0], requires_grad=True))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with cr.saved_tensors_hooks(lambda t: t, lambda t: t):
+        pass
+    thread.join()
+    assert len(packed) == 1

@@ -84,19 +84,20 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
 
     def __enter__(self) -> saved_tensors_hooks:
+        # (the observer is installed and removed under the lock: a block closing in one thread
+        # while another opens must not leave the other's block without it)
         with _lock:
             _local.hooks.append((self.pack_hook, self.unpack_hook))
             _open[0] += 1
-        add_observer(_pack_node)
+            add_observer(_pack_node)
         return self
 
     def __exit__(self, *exc: object) -> None:
         with _lock:
             _local.hooks.pop()
             _open[0] -= 1
-            last = not _open[0]
-        if last:
-            remove_observer(_pack_node)
+            if not _open[0]:
+                remove_observer(_pack_node)
 
 
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
