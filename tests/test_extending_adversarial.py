@@ -361,3 +361,36 @@ def test_a_block_closing_in_one_thread_leaves_another_threads_block_working(monk
         pass
     thread.join()
     assert len(packed) == 1
+
+
+# ------------------------------------------------------------ hooks and checkpoints
+def test_hooks_see_only_what_a_checkpoint_keeps_as_pytorch():
+    x0 = np.array([0.3, -0.7, 1.1])
+    shapes = []
+    x = cr.tensor(x0, requires_grad=True)
+    with cr.saved_tensors_hooks(lambda t: shapes.append(t.shape) or t, lambda t: t):
+        y = cr.sum(cr.checkpoint(lambda x: cr.tanh(cr.sin(x)))(x))
+        y.backward()
+    assert shapes == [(3,)]  # the checkpoint's input; neither run's inner values
+    assert np.allclose(x.grad.numpy(), (1 - np.tanh(np.sin(x0)) ** 2) * np.cos(x0), rtol=1e-14)
+    torch = pytest.importorskip("torch")
+    seen = []
+    tx = torch.tensor(x0, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: seen.append(t.shape) or t, lambda t: t):
+        torch.utils.checkpoint.checkpoint(
+            lambda x: torch.tanh(torch.sin(x)), tx, use_reentrant=False
+        ).sum().backward()
+    assert [tuple(s) for s in seen] == shapes
+
+
+def test_a_hooks_block_inside_a_checkpointed_function_applies():
+    shapes = []
+
+    def f(x):
+        with cr.saved_tensors_hooks(lambda t: shapes.append(t.shape) or t, lambda t: t):
+            return cr.sin(x)
+
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    cr.sum(cr.checkpoint(f)(x)).backward()
+    assert len(shapes) == 2  # (sin's input, in the first run and in the rerun)
+    assert np.allclose(x.grad.numpy(), np.cos([0.5, 1.0]))

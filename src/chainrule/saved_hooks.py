@@ -32,9 +32,10 @@ whose values were packed.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,18 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
             _open[0] -= 1
             if not _open[0]:
                 remove_observer(_pack_node)
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """No packing in this thread for the block: a checkpointed function's runs, whose graphs
+    are dropped (the first) or used at once (the rerun), as PyTorch's checkpoint keeps them
+    from the user's hooks. A block opened inside applies again."""
+    _local.hooks.append(None)
+    try:
+        yield
+    finally:
+        _local.hooks.pop()
 
 
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
@@ -194,7 +207,7 @@ def pack_saved(value: Any) -> Any:
     given to ``ctx.save_for_backward``) through the pack hook of this thread's innermost block,
     as the values ops save go: a :class:`Packed` (:func:`unpacked` gives it back), or the value
     itself when no block is open or it is no array."""
-    if not _local.hooks:
+    if not _local.hooks or _local.hooks[-1] is None:
         return value
     pack, unpack = _local.hooks[-1]
     previous = state.grad_enabled
@@ -213,7 +226,7 @@ def unpacked(value: Any) -> Any:
 def _pack_node(node: Node, args: tuple) -> None:
     """The recording observer while a block is open in some thread: pack the node's saved
     values with the hooks of this thread's innermost block, if any."""
-    if not _local.hooks:
+    if not _local.hooks or _local.hooks[-1] is None:
         return
     pack, unpack = _local.hooks[-1]
     previous = state.grad_enabled
