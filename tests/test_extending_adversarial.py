@@ -394,3 +394,21 @@ def test_a_hooks_block_inside_a_checkpointed_function_applies():
     cr.sum(cr.checkpoint(f)(x)).backward()
     assert len(shapes) == 2  # (sin's input, in the first run and in the rerun)
     assert np.allclose(x.grad.numpy(), np.cos([0.5, 1.0]))
+
+
+def test_residuals_that_are_not_arrays_pass_the_hooks_untouched():
+    class Factorization:  # an object with a shape, as a solver's factorization may be
+        shape = (2,)
+
+    @cr.custom_vjp
+    def twice(x):
+        return x * 2.0
+
+    kept = Factorization()
+    twice.defvjp(lambda x: (x * 2.0, (kept, "name", 3.0, None)),
+                 lambda res, g: (2.0 * g * (res[0] is kept) * (res[2] / 3.0),))
+    packed = []
+    with cr.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        grad = cr.grad(lambda x: cr.sum(twice(x)))(np.array([1.0, 2.0]))
+    assert np.array_equal(grad.numpy(), [2.0, 2.0])
+    assert all(isinstance(t, cr.Tensor) for t in packed)

@@ -207,8 +207,10 @@ def pack_saved(value: Any) -> Any:
     given to ``ctx.save_for_backward``) through the pack hook of this thread's innermost block,
     as the values ops save go: a :class:`Packed` (:func:`unpacked` gives it back), or the value
     itself when no block is open or it is no array."""
-    if not _local.hooks or _local.hooks[-1] is None:
-        return value
+    if not _local.hooks or _local.hooks[-1] is None or not isinstance(
+        value, (Tensor, np.ndarray)
+    ):
+        return value  # (a residual may be any object: only arrays are the hooks' business)
     pack, unpack = _local.hooks[-1]
     previous = state.grad_enabled
     state.grad_enabled = False
