@@ -140,10 +140,11 @@ class PackedValues(tuple):
 
 class Packed:
     """What ``pack`` returned for one saved value, with what is needed to give it back: the
-    ``unpack`` hook of its block, the value's shape and dtype and, for a tensor, its class,
-    node and tangents (a leaf that requires grad: the leaf itself, which its gradient reaches
-    by identity). ``pack`` and ``source`` (the tensor saved, held weakly) let an in-place update
-    about to overwrite that tensor pack a copy of it in its place (:meth:`repacked`)."""
+    ``unpack`` hook of its block, the value's shape and dtype and, for a tensor, the class to
+    give it back as, its node and tangents (a leaf that requires grad: the leaf itself, which
+    its gradient reaches by identity). ``pack`` and ``source`` (the tensor saved, held weakly)
+    let an in-place update about to overwrite that tensor pack a copy of it in its place
+    (:meth:`repacked`)."""
 
     __slots__ = (
         "value", "pack", "unpack", "shape", "dtype", "tensor", "cls", "node", "tangents",
@@ -154,7 +155,7 @@ class Packed:
         raw = array_of(original)
         self.pack, self.unpack, self.shape, self.dtype = pack, unpack, raw.shape, raw.dtype
         self.tensor = isinstance(original, Tensor)
-        self.cls = type(original) if self.tensor else None
+        self.cls = Tensor  # (a rule's own values: their class, see pack_saved)
         self.node = original._node if self.tensor else None
         self.tangents = original._tangents if self.tensor else None
         self.leaf = original if self.tensor and self.node is None and (
@@ -175,7 +176,7 @@ class Packed:
             packed = Packed(self.pack, self.unpack, original, Tensor._wrap(array))
         finally:
             state.grad_enabled = previous
-        packed.leaf = self.leaf
+        packed.leaf, packed.cls = self.leaf, self.cls
         return packed
 
     def open(self) -> Any:
@@ -215,9 +216,12 @@ def pack_saved(value: Any) -> Any:
     previous = state.grad_enabled
     state.grad_enabled = False
     try:
-        return _packed(array_of(value), value, pack, unpack)
+        packed = _packed(array_of(value), value, pack, unpack)
     finally:
         state.grad_enabled = previous
+    if isinstance(value, Tensor):
+        packed.cls = type(value)
+    return packed
 
 
 def unpacked(value: Any) -> Any:
