@@ -438,3 +438,42 @@ def test_mxnet_function_saved_values_go_through_the_hooks():
     s = 1 / (1 + np.exp(-np.array([0.5, -1.0])))
     assert np.allclose(x.grad.asnumpy(), s * (1 - s), rtol=1e-6)
     assert disk.unpacks >= 2  # (y and x read by backward; the recorded op reads x too)
+
+
+# ------------------------------------------------------------ errors name the user's rule
+def test_an_error_inside_a_users_rule_names_the_rule():
+    import sys
+
+    if sys.version_info < (3, 11):
+        pytest.skip("exception notes need Python 3.11")
+
+    @cr.custom_vjp
+    def numpy_sin(x):
+        return cr.sin(x)
+
+    def numpy_bwd(x, g):
+        return (np.cos(np.asarray(x)) * np.asarray(g),)
+
+    numpy_sin.defvjp(lambda x: (cr.sin(x), x), numpy_bwd)
+    first = cr.grad(lambda x: cr.sum(numpy_sin(x)))(np.array([0.5]))
+    assert np.allclose(first.numpy(), np.cos(0.5))
+    with pytest.raises(RuntimeError, match="NumPy conversion") as info:
+        cr.grad(lambda x: cr.grad(lambda x: cr.sum(numpy_sin(x)))(x)[0])(np.array([0.5]))
+    assert any("custom_vjp bwd rule" in note and "numpy_bwd of" in note
+               for note in info.value.__notes__)
+
+    class Broken(ctorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * undefined_name  # noqa: F821 - the user's bug
+
+    x = ctorch.tensor([1.0], requires_grad=True)
+    x.grad = ctorch.tensor([7.0])
+    with pytest.raises(NameError) as info:
+        Broken.apply(x).sum().backward()
+    assert any("BrokenBackward" in note for note in info.value.__notes__)
+    assert np.array_equal(x.grad.numpy(), [7.0])

@@ -34,7 +34,7 @@ from ..tensor import Tensor, array_of, is_differentiable_dtype
 from ..tree_util import tree_flatten, tree_unflatten
 from .call import Call as _Call
 from .call import active as _active
-from .call import carrier, checked, closed_over, pull_rows, push_rows
+from .call import carrier, checked, closed_over, naming, pull_rows, push_rows
 from .call import name_of as _name
 from .call import visible_tangents as _visible_tangents
 from .call import zeros as _zeros
@@ -155,7 +155,8 @@ def _push_jvp(call: _Call, xs: Any, tangents: list) -> Any:
         for t, (shape, dtype) in zip(tangents, call.leaves, strict=True)
     ]
     primals = tree_unflatten(call.treedef, list(xs))
-    result = function.jvp(*call.static, primals, tree_unflatten(call.treedef, filled))
+    with naming(what):
+        result = function.jvp(*call.static, primals, tree_unflatten(call.treedef, filled))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise TypeError(f"{what} must return a pair (primal_out, tangent_out)")
     values, _ = tree_flatten(result[1], is_leaf=lambda v: v is None)
@@ -310,7 +311,8 @@ def _bwd_once(call: _Call, g: Any, differentiable: bool) -> list:
     leaves = [unpacked(leaf) for leaf in leaves]
     residuals = tree_unflatten(treedef, leaves if differentiable else list(map(array_of, leaves)))
     cotangent = tree_unflatten(call.out_treedef, call.unpack(g, ()))
-    result = function.bwd(*call.static, residuals, cotangent)
+    with naming(what):
+        result = function.bwd(*call.static, residuals, cotangent)
     count = len(call.treedef.children)
     if not isinstance(result, (tuple, list)) or len(result) != count:
         found = len(result) if isinstance(result, (tuple, list)) else type(result).__name__

@@ -20,7 +20,7 @@ from ..hooks import conj_if_complex
 from ..ops.primitive import Primitive
 from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor
-from .call import Call, carrier, checked, pull_rows, push_rows
+from .call import Call, carrier, checked, naming, pull_rows, push_rows
 
 __all__ = ["SavedOutput", "apply_rules"]
 
@@ -42,7 +42,9 @@ def _pull_once(call: Call, g: Any, differentiable: bool) -> list:
         conj_if_complex(v if isinstance(v, Tensor) else Tensor._wrap(v))
         for v in call.unpack(g, ())
     ]
-    results = [None if r is None else conj_if_complex(r) for r in rules.vjp(cotangents)]
+    with naming(rules.what):
+        returned = rules.vjp(cotangents)
+    results = [None if r is None else conj_if_complex(r) for r in returned]
     if len(results) != len(call.leaves):
         raise TypeError(
             f"{rules.what} returned {len(results)} cotangent(s), but the function has "
@@ -62,7 +64,9 @@ def _push(call: Call, xs: Any, tangents: list) -> Any:
     rules = call.function
     if rules.jvp is None:
         raise TypeError(f"{rules.what} has no forward-mode (jvp) rule")
-    return call.pack(list(rules.jvp(tangents)), (), rules.what)
+    with naming(rules.what):
+        returned = list(rules.jvp(tangents))
+    return call.pack(returned, (), rules.what)
 
 
 def _tangent(t: Any, xs: Any, index: int, call: Call) -> Any:
