@@ -477,3 +477,45 @@ def test_an_error_inside_a_users_rule_names_the_rule():
         Broken.apply(x).sum().backward()
     assert any("BrokenBackward" in note for note in info.value.__notes__)
     assert np.array_equal(x.grad.numpy(), [7.0])
+
+
+# ------------------------------------------------------------ what the graph keeps
+def _double_vjp():
+    @cr.custom_vjp
+    def double(x):
+        return x * 2.0
+
+    double.defvjp(lambda x: (x * 2.0, None), lambda res, g: (2.0 * g,))
+    return double
+
+
+def _double_jvp():
+    @cr.custom_jvp
+    def double(x):
+        return x * 2.0
+
+    double.defjvp(lambda primals, tangents: (double(primals[0]), 2.0 * tangents[0]))
+    return double
+
+
+class _Double(ctorch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, g):
+        return 2.0 * g
+
+
+@pytest.mark.parametrize("make", [_double_vjp, _double_jvp, lambda: _Double.apply])
+def test_the_graph_does_not_keep_a_custom_functions_output(make):
+    double = make()
+    x = ctorch.tensor(np.ones(4), requires_grad=True)
+    y = double(x)
+    memory = weakref.ref(y._array)
+    z = y + 1.0  # (add saves nothing)
+    del y
+    assert memory() is None
+    z.sum().backward()
+    assert np.array_equal(x.grad.numpy(), [2.0] * 4)

@@ -142,7 +142,9 @@ class Call:
         for leaf in leaves:
             if isinstance(leaf, Tensor) and np.may_share_memory(value, leaf._array):
                 value = self.value = value.copy()
-        return self.unpack(prim.apply(tuple(leaves), {"call": self}), ())
+        packed = prim.apply(tuple(leaves), {"call": self})
+        self.value = None  # (the output's memory is the output's: the node does not keep it)
+        return self.unpack(packed, ())
 
     def unpack(self, packed: Any, lead: tuple) -> list:
         """The output leaves (with leading batch axes ``lead``) from the packed array."""

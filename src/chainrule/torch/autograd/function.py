@@ -196,7 +196,13 @@ class _Application:
                 replaced[id(self.outs[k])] = SavedOutput(final[k])
         self._rebase_dirty(final)
         self.ctx._resolve(replaced)
-        del self.inner  # (only its ids were needed)
+        # (only the ids of inner were needed, and only the outputs' shapes and dtypes are: the
+        # node does not keep the outputs' memory)
+        self.outs = [
+            (array_of(out).shape, array_of(out).dtype) if isinstance(out, cr.Tensor) else None
+            for out in self.outs
+        ]
+        del self.inner
         return final[0] if self.single else tuple(final)
 
     def _rebase_dirty(self, final: list) -> None:
@@ -234,7 +240,7 @@ class _Application:
                          for g in grads]
             return [g if k in self.diff else None for k, g in enumerate(grads)]
         return [
-            cr.zeros_like(_as(out)) if g is None and isinstance(out, cr.Tensor) else g
+            _as(cr.Tensor._wrap(np.zeros(*out))) if g is None and out is not None else g
             for g, out in zip(grads, self.outs, strict=True)
         ]
 
