@@ -23,7 +23,7 @@ from chainrule import engine
 from chainrule.custom.call import active
 from chainrule.custom.rules import SavedOutput, apply_rules
 from chainrule.modes import state
-from chainrule.saved_hooks import Packed, pack_saved, unpacked
+from chainrule.saved_hooks import pack_saved, unpacked
 
 from ._ndarray import _as
 
@@ -184,8 +184,7 @@ class Function:
     @property
     def saved_tensors(self) -> tuple:
         return tuple(
-            t.unpack() if isinstance(t, SavedOutput) else _as(unpacked(t)) if type(t) is Packed
-            else t for t in self._saved
+            t.unpack() if isinstance(t, SavedOutput) else unpacked(t) for t in self._saved
         )
 
     @saved_tensors.setter

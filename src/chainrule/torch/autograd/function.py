@@ -80,8 +80,7 @@ class FunctionCtx:
         anything)."""
         saved = self.saved_for_forward if self._in_jvp and self.saved_for_forward else (
             self.to_save)
-        return tuple(t.unpack() if isinstance(t, SavedOutput) else _as(unpacked(t)) if (
-            t is not None) else t for t in saved)
+        return tuple(t.unpack() if isinstance(t, SavedOutput) else unpacked(t) for t in saved)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         """These outputs get no gradient: they do not require grad, and ``backward`` gets
