@@ -41,6 +41,7 @@ from .modes import record, state
 from .node import Node, creation_order
 from .ops import astype, identity, reshape
 from .ops.primitive import Primitive
+from .saved_hooks import suspended
 from .tensor import Tensor, array_of
 from .tree_util import tree_flatten, tree_unflatten
 
@@ -134,7 +135,7 @@ class _Call:
         args, kwargs = tree_unflatten(self.treedef, leaves)
         with record() if again else contextlib.nullcontext(), _generator_state(
             self.rng if again else None
-        ):
+        ), suspended():
             start = next(creation_order)
             return self.function.fun(*args, **kwargs), start
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .node import Node
 from .ops import astype, identity
+from .saved_hooks import Packed, PackedValues
 from .tensor import Tensor, array_of
 from .views import check_writable, write_through
 
@@ -130,6 +131,12 @@ def _keep_saved_values(node: Any, target: Tensor) -> None:
     values = []
     copied = False
     for value in saved:
+        if type(value) is Packed:  # (saved-value hooks: the target packed again, from a copy)
+            if value.source is not None and value.source() is target:
+                copied = True
+                value = value.repacked(data.copy())
+            values.append(value)
+            continue
         raw = array_of(value)
         if type(raw) is np.ndarray and np.may_share_memory(raw, data):
             copied = True
@@ -140,7 +147,9 @@ def _keep_saved_values(node: Any, target: Tensor) -> None:
         values.append(value)
     if not copied:
         return
-    node.saved = tuple(values)
+    node.saved = type(saved)(values)
+    if type(saved) is PackedValues:
+        node.saved.linked = saved.linked
     # The version check of the written memory stays only for saved values still in it.
     storage = target._view.base._array if target._view is not None else data
     if not any(

@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 
 from ..engine import gradients
+from ..hooks import conj_if_complex
 from ..modes import enable_grad, state
+from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor, array_of, is_differentiable_dtype
 from ..tree_util import tree_flatten, tree_unflatten
 from .call import Call as _Call
 from .call import active as _active
-from .call import carrier, checked, closed_over, pull_rows, push_rows
+from .call import carrier, checked, closed_over, naming, pull_rows, push_rows
 from .call import name_of as _name
 from .call import visible_tangents as _visible_tangents
 from .call import zeros as _zeros
@@ -153,7 +155,8 @@ def _push_jvp(call: _Call, xs: Any, tangents: list) -> Any:
         for t, (shape, dtype) in zip(tangents, call.leaves, strict=True)
     ]
     primals = tree_unflatten(call.treedef, list(xs))
-    result = function.jvp(*call.static, primals, tree_unflatten(call.treedef, filled))
+    with naming(what):
+        result = function.jvp(*call.static, primals, tree_unflatten(call.treedef, filled))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise TypeError(f"{what} must return a pair (primal_out, tangent_out)")
     values, _ = tree_flatten(result[1], is_leaf=lambda v: v is None)
@@ -186,13 +189,15 @@ def _transpose(call: _Call, g: Any, xs: tuple) -> list:
     results: list = [None] * len(xs)
     if not wanted or not isinstance(packed, Tensor) or not packed._requires_grad:
         return results
+    # (``gradients`` speaks the user's convention for complex cotangents: the conjugate)
     grads = iter(gradients(
-        [packed], wanted, [g], create_graph=create_graph, allow_unused=True,
+        [packed], wanted, [conj_if_complex(g)], create_graph=create_graph, allow_unused=True,
         batch_ndim=np.ndim(g) - call.packed_ndim,
     ))
     for index, t in enumerate(fresh):
         if t is not None:
             grad = next(grads)
+            grad = None if grad is None else conj_if_complex(grad)
             results[index] = grad if differentiable or grad is None else grad._array
     return results
 
@@ -267,7 +272,12 @@ class custom_vjp(_Function):  # noqa: N801 - JAX's name
                 f"(output, residuals)"
             )
         call.set_output(result[0], f"the fwd rule {_name(self.fwd)} of {name}")
-        call.residuals = result[1]
+        residuals, res_treedef = tree_flatten(result[1])
+        if any(isinstance(array_of(leaf), np.ndarray)
+               and np.may_share_memory(call.value, array_of(leaf)) for leaf in residuals):
+            # an update in place of the output must not change what bwd reads
+            call.value = call.value.copy()
+        call.residuals = tree_unflatten(res_treedef, [pack_saved(leaf) for leaf in residuals])
         out_leaves = tree_flatten(result[0])[0]
         # (the arguments carry no tangents: any on the output come from a closed-over tensor)
         closes_over = next(closed_over(out_leaves, leaves), None) is not None
@@ -297,12 +307,12 @@ def _bwd_once(call: _Call, g: Any, differentiable: bool) -> list:
     """The user's bwd on one unbatched cotangent: checked cotangents, one per input leaf."""
     function = call.function
     what = f"the custom_vjp bwd rule {_name(function.bwd)} of {_name(function.fun)}"
-    residuals = call.residuals
-    if not differentiable:
-        leaves, treedef = tree_flatten(residuals)
-        residuals = tree_unflatten(treedef, [array_of(leaf) for leaf in leaves])
+    leaves, treedef = tree_flatten(call.residuals)
+    leaves = [unpacked(leaf) for leaf in leaves]
+    residuals = tree_unflatten(treedef, leaves if differentiable else list(map(array_of, leaves)))
     cotangent = tree_unflatten(call.out_treedef, call.unpack(g, ()))
-    result = function.bwd(*call.static, residuals, cotangent)
+    with naming(what):
+        result = function.bwd(*call.static, residuals, cotangent)
     count = len(call.treedef.children)
     if not isinstance(result, (tuple, list)) or len(result) != count:
         found = len(result) if isinstance(result, (tuple, list)) else type(result).__name__

@@ -11,6 +11,7 @@ values.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +27,18 @@ from ..tree_util import tree_flatten
 
 def name_of(fn: Callable) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+
+
+@contextlib.contextmanager
+def naming(what: str) -> Iterator[None]:
+    """An error raised inside a user's rule (a NumPy conversion of a tensor that is being
+    differentiated again, a bug in the rule) says which rule it came from, as a note."""
+    try:
+        yield
+    except Exception as error:
+        if hasattr(error, "add_note"):  # (Python 3.11 and later)
+            error.add_note(f"(raised in {what})")
+        raise
 
 
 def visible_tangents(leaf: Any) -> bool:
@@ -129,7 +142,9 @@ class Call:
         for leaf in leaves:
             if isinstance(leaf, Tensor) and np.may_share_memory(value, leaf._array):
                 value = self.value = value.copy()
-        return self.unpack(prim.apply(tuple(leaves), {"call": self}), ())
+        packed = prim.apply(tuple(leaves), {"call": self})
+        self.value = None  # (the output's memory is the output's: the node does not keep it)
+        return self.unpack(packed, ())
 
     def unpack(self, packed: Any, lead: tuple) -> list:
         """The output leaves (with leading batch axes ``lead``) from the packed array."""

@@ -16,9 +16,11 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..hooks import conj_if_complex
 from ..ops.primitive import Primitive
+from ..saved_hooks import pack_saved, unpacked
 from ..tensor import Tensor
-from .call import Call, carrier, checked, pull_rows, push_rows
+from .call import Call, carrier, checked, naming, pull_rows, push_rows
 
 __all__ = ["SavedOutput", "apply_rules"]
 
@@ -34,8 +36,15 @@ class Rules:
 
 def _pull_once(call: Call, g: Any, differentiable: bool) -> list:
     rules = call.function
-    cotangents = [v if isinstance(v, Tensor) else Tensor._wrap(v) for v in call.unpack(g, ())]
-    results = list(rules.vjp(cotangents))
+    # The dialects' rules see complex cotangents in the user's (PyTorch's) convention, the
+    # conjugate of the engine's (see hooks.conj_if_complex), both ways.
+    cotangents = [
+        conj_if_complex(v if isinstance(v, Tensor) else Tensor._wrap(v))
+        for v in call.unpack(g, ())
+    ]
+    with naming(rules.what):
+        returned = rules.vjp(cotangents)
+    results = [None if r is None else conj_if_complex(r) for r in returned]
     if len(results) != len(call.leaves):
         raise TypeError(
             f"{rules.what} returned {len(results)} cotangent(s), but the function has "
@@ -55,7 +64,9 @@ def _push(call: Call, xs: Any, tangents: list) -> Any:
     rules = call.function
     if rules.jvp is None:
         raise TypeError(f"{rules.what} has no forward-mode (jvp) rule")
-    return call.pack(list(rules.jvp(tangents)), (), rules.what)
+    with naming(rules.what):
+        returned = list(rules.jvp(tangents))
+    return call.pack(returned, (), rules.what)
 
 
 def _tangent(t: Any, xs: Any, index: int, call: Call) -> Any:
@@ -98,12 +109,14 @@ class SavedOutput:
     output's node holds the rules, so the tensor is not held (that would be a reference
     cycle): its node is held weakly and the tensor made again at each access, as PyTorch's
     saved variables are; a change in place since is an error, not a silently different
-    gradient."""
+    gradient. Its values go through the saved-value hooks in force (:mod:`chainrule.saved_hooks`),
+    as an op's saved output does."""
 
     __slots__ = ("array", "node", "tangents", "cls", "counter", "version")
 
     def __init__(self, tensor: Tensor) -> None:
-        self.array, self.tangents, self.cls = tensor._array, tensor._tangents, type(tensor)
+        self.array = pack_saved(tensor._array)
+        self.tangents, self.cls = tensor._tangents, type(tensor)
         # (no node: forward mode alone recorded nothing)
         self.node = None if tensor._node is None else weakref.ref(tensor._node)
         self.counter, self.version = tensor._version, tensor._version[0]
@@ -116,6 +129,6 @@ class SavedOutput:
                 f"operation (its version is now {self.counter[0]}, expected {self.version}). "
                 f"Use the out-of-place form, or .clone() it first."
             )
-        tensor = Tensor._wrap(self.array, node, self.cls)
+        tensor = Tensor._wrap(unpacked(self.array), node, self.cls)
         tensor._version, tensor._tangents = self.counter, self.tangents
         return tensor

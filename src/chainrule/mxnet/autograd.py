@@ -23,6 +23,7 @@ from chainrule import engine
 from chainrule.custom.call import active
 from chainrule.custom.rules import SavedOutput, apply_rules
 from chainrule.modes import state
+from chainrule.saved_hooks import pack_saved, unpacked
 
 from ._ndarray import _as
 
@@ -182,7 +183,9 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        return tuple(t.unpack() if isinstance(t, SavedOutput) else t for t in self._saved)
+        return tuple(
+            t.unpack() if isinstance(t, SavedOutput) else unpacked(t) for t in self._saved
+        )
 
     @saved_tensors.setter
     def saved_tensors(self, values: tuple) -> None:
@@ -222,7 +225,8 @@ class Function:
             what=f"{type(self).__name__}.backward",
         )]
         returned = {id(o): SavedOutput(r) for o, r in zip(outs, results, strict=True)}
-        self._saved = tuple(returned.get(id(t), t) for t in self._saved)
+        # (through the saved-value hooks in force, as any saved value)
+        self._saved = tuple(returned.get(id(t)) or pack_saved(t) for t in self._saved)
         return results[0] if single else results
 
     def _vjp(self, cotangents: list) -> list:

@@ -40,6 +40,7 @@ from chainrule import api
 from chainrule.custom.call import active
 from chainrule.custom.rules import SavedOutput, apply_rules
 from chainrule.engine import unbroadcast
+from chainrule.saved_hooks import pack_saved, unpacked
 from chainrule.tensor import array_of, is_differentiable_dtype
 
 from .._tensor import _as
@@ -79,7 +80,7 @@ class FunctionCtx:
         anything)."""
         saved = self.saved_for_forward if self._in_jvp and self.saved_for_forward else (
             self.to_save)
-        return tuple(t.unpack() if isinstance(t, SavedOutput) else t for t in saved)
+        return tuple(t.unpack() if isinstance(t, SavedOutput) else unpacked(t) for t in saved)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         """These outputs get no gradient: they do not require grad, and ``backward`` gets
@@ -98,7 +99,10 @@ class FunctionCtx:
     def _resolve(self, replaced: dict) -> None:
         """What was saved, as ``backward`` sees it: the tensors ``apply`` was given and
         returned, in place of their history-free copies that ``forward`` saw."""
-        self.to_save = tuple(replaced.get(id(t), t) for t in self.to_save)
+        self.to_save = tuple(
+            saved if isinstance(saved, SavedOutput) else pack_saved(saved)
+            for saved in (replaced.get(id(t), t) for t in self.to_save)
+        )
         self.saved_for_forward = tuple(replaced.get(id(t), t) for t in self.saved_for_forward)
 
 
@@ -191,7 +195,13 @@ class _Application:
                 replaced[id(self.outs[k])] = SavedOutput(final[k])
         self._rebase_dirty(final)
         self.ctx._resolve(replaced)
-        del self.inner  # (only its ids were needed)
+        # (only the ids of inner were needed, and only the outputs' shapes and dtypes are: the
+        # node does not keep the outputs' memory)
+        self.outs = [
+            (array_of(out).shape, array_of(out).dtype) if isinstance(out, cr.Tensor) else None
+            for out in self.outs
+        ]
+        del self.inner
         return final[0] if self.single else tuple(final)
 
     def _rebase_dirty(self, final: list) -> None:
@@ -229,7 +239,7 @@ class _Application:
                          for g in grads]
             return [g if k in self.diff else None for k, g in enumerate(grads)]
         return [
-            cr.zeros_like(_as(out)) if g is None and isinstance(out, cr.Tensor) else g
+            _as(cr.Tensor._wrap(np.zeros(*out))) if g is None and out is not None else g
             for g, out in zip(grads, self.outs, strict=True)
         ]
 
