@@ -3,8 +3,9 @@ among the arguments, NumPy's own otherwise (so plain code gets plain NumPy, as i
 
 A name HIPS gives no derivative (``NONDIFFERENTIABLE``) runs NumPy on the arrays behind any
 tensors, as HIPS's untraced functions do: its result carries no gradient (HIPS's
-comparisons and ``argmax`` return plain arrays too). Any other name the core lacks is left
-out, rather than offered as a differentiable-looking function without a derivative.
+comparisons and ``argmax`` return plain arrays too). Any other function the core lacks runs
+NumPy's on plain values and refuses traced ones (``refusing``), where HIPS fails when
+differentiating it: never a differentiable-looking result without a derivative.
 """
 
 from __future__ import annotations
@@ -77,10 +78,26 @@ def nondifferentiable(numpy_fn: Callable) -> Callable:
     return function
 
 
+def refusing(name: str, numpy_fn: Callable) -> Callable:
+    """``numpy_fn`` on plain values; a clear error on traced ones, which it cannot
+    differentiate."""
+
+    @functools.wraps(numpy_fn)
+    def function(*args: Any, **kwargs: Any) -> Any:
+        if traced_call(args, kwargs):
+            raise NotImplementedError(
+                f"{name} has no derivative in chainrule: call it on values that are not "
+                "differentiated, or declare its rules with chainrule.autograd.extend")
+        return numpy_fn(*args, **kwargs)
+
+    return function
+
+
 def namespace(numpy_module: types.ModuleType, core: Any) -> dict:
     """The dialect's version of ``numpy_module``'s public names, resolved against ``core``
     (a module or namespace of chainrule functions, or None): constants and types as they are,
-    functions the core has dispatching, HIPS's non-differentiable ones unwrapping."""
+    functions the core has dispatching, HIPS's non-differentiable ones unwrapping, the others
+    refusing traced values."""
     names: dict = {}
     for name, value in vars(numpy_module).items():
         if name.startswith("_") or isinstance(value, types.ModuleType):
@@ -94,4 +111,6 @@ def namespace(numpy_module: types.ModuleType, core: Any) -> dict:
         elif callable(core_fn) and not isinstance(core_fn, types.ModuleType):
             prim = UFUNCS.get(value.__name__) if isinstance(value, np.ufunc) else None
             names[name] = dispatching(core_fn, value, prim)
+        else:
+            names[name] = refusing(f"{numpy_module.__name__}.{name}", value)
     return names

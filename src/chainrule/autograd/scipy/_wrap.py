@@ -1,28 +1,13 @@
-"""How a SciPy module becomes the dialect's: the function of ``chainrule.scipy`` on traced
-values and SciPy's own on plain ones (the dialect's ``numpy._wrap.dispatching``); a SciPy
-function that ``chainrule.scipy`` lacks runs on plain values and refuses traced ones, where HIPS
-would fail when differentiating it."""
+"""How a SciPy module becomes the dialect's, as a NumPy one does (``numpy._wrap``): the
+function of ``chainrule.scipy`` on traced values and SciPy's own on plain ones; a SciPy function
+that ``chainrule.scipy`` lacks runs on plain values and refuses traced ones."""
 
 from __future__ import annotations
 
-import functools
 import types
-from collections.abc import Callable
 from typing import Any
 
-from ..numpy._wrap import dispatching, traced_call
-
-
-def _refusing(name: str, scipy_fn: Callable) -> Callable:
-    @functools.wraps(scipy_fn)
-    def function(*args: Any, **kwargs: Any) -> Any:
-        if traced_call(args, kwargs):
-            raise NotImplementedError(
-                f"{name} has no derivative in chainrule: call it on values that are not "
-                "differentiated, or declare its rules with chainrule.autograd.extend")
-        return scipy_fn(*args, **kwargs)
-
-    return function
+from ..numpy._wrap import dispatching, refusing
 
 
 def namespace(scipy_namespace: Any, core: Any, names: Any = None) -> dict:
@@ -39,5 +24,5 @@ def namespace(scipy_namespace: Any, core: Any, names: Any = None) -> dict:
         scipy_fn = getattr(scipy_namespace, name)
         core_fn = getattr(core, name, None)
         result[name] = (dispatching(core_fn, scipy_fn) if callable(core_fn)
-                        else _refusing(f"{where}.{name}", scipy_fn))
+                        else refusing(f"{where}.{name}", scipy_fn))
     return result
