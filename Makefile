@@ -24,7 +24,7 @@ tour: $(VENV)/.installed
 	$(BIN)/chainrule tour
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check src tests benchmarks noxfile.py
+	$(BIN)/ruff check src tests benchmarks tools noxfile.py
 	$(BIN)/python -m pytest
 
 $(NOX_VENV)/.installed:
@@ -48,7 +48,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests benchmarks noxfile.py
+	$(BIN)/ruff check src tests benchmarks tools noxfile.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) .nox build src/*.egg-info .pytest_cache
