@@ -430,3 +430,21 @@ def test_dtypes_print_like_pytorch_and_work_as_numpy_dtypes() -> None:
     assert torch.zeros(2, dtype=torch.float64).dtype == torch.float64
     assert x.type(torch.int64).dtype == torch.long and x.dtype.is_floating_point
     assert np.zeros(2, dtype=torch.float16).dtype == np.float16
+
+
+def test_numpy_of_a_tensor_requiring_grad_is_refused_only_while_recording():
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        x.numpy()
+    with torch.no_grad():
+        np.testing.assert_array_equal(x.numpy(), [1.0, 1.0])  # as PyTorch: nothing recorded
+    packed = []
+
+    def pack(t):
+        packed.append(t.numpy())  # pack hooks run with recording off
+        return packed[-1]
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, torch.as_tensor):
+        (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    assert packed

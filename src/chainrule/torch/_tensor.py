@@ -199,7 +199,8 @@ class Tensor(ShapeMethods, cr.Tensor):
         return self._array.item()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        if self._requires_grad and not force:
+        # As PyTorch: refused only where the result would silently drop a recorded gradient.
+        if self._requires_grad and not force and cr.is_grad_enabled():
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
