@@ -298,9 +298,9 @@ def test_bad_arguments():
         cr.checkpoint(3)
     x = ctorch.tensor(_rand(2), requires_grad=True)
     with pytest.raises(ValueError, match="segments must be between 1 and"):
-        checkpoint_sequential([ctorch.sin], 2, x)
+        checkpoint_sequential([ctorch.sin], 2, x, use_reentrant=False)
     with pytest.raises(ValueError, match="Unexpected keyword arguments: foo"):
-        checkpoint_sequential([ctorch.sin], 1, x, foo=1)
+        checkpoint_sequential([ctorch.sin], 1, x, use_reentrant=False, foo=1)
     with pytest.raises(ValueError, match="Unexpected keyword arguments: scale"):
         checkpoint(lambda h, scale: h * scale, x, use_reentrant=True, scale=2.0)
 
@@ -327,7 +327,8 @@ def test_checkpoint_sequential_takes_a_container_with_children():
             return iter(self.layers)
 
     x = ctorch.tensor(_rand(3), requires_grad=True)
-    y = checkpoint_sequential(Sequential(ctorch.sin, ctorch.tanh, ctorch.exp), 3, x)
+    y = checkpoint_sequential(Sequential(ctorch.sin, ctorch.tanh, ctorch.exp), 3, x,
+                              use_reentrant=False)
     _close(y, np.exp(np.tanh(np.sin(x.detach().numpy()))))
     assert y._node.name == "exp"  # the last segment is not checkpointed
     with pytest.raises(TypeError, match="context_fn"):
@@ -393,3 +394,18 @@ def test_a_closed_over_constant_changed_in_place_behind_an_op_that_saves_nothing
     y.mul_(2.0)
     y.sum().backward()
     _close(x.grad, np.exp(x.detach().numpy()) * 2.0)
+
+
+def test_torch_checkpoint_without_use_reentrant_warns_and_is_reentrant_as_pytorch():
+    import chainrule.torch as torch
+
+    x = torch.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
+        y = torch.utils.checkpoint.checkpoint(torch.sin, x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos([1.0, 1.0]))
+    with pytest.warns(UserWarning, match="checkpoint_sequential: the use_reentrant"):
+        torch.utils.checkpoint.checkpoint_sequential([torch.sin, torch.cos], 2, x)
+    with pytest.raises(ValueError, match="Unexpected keyword arguments"):  # reentrant's rule
+        with pytest.warns(UserWarning):
+            torch.utils.checkpoint.checkpoint(lambda a, b: a * b, x, b=x)

@@ -27,8 +27,22 @@ import chainrule as cr
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
+def _reentrant(use_reentrant: bool | None, name: str) -> bool:
+    """PyTorch's default: the reentrant variant, with a warning asking for an explicit choice."""
+    if use_reentrant is None:
+        warnings.warn(
+            f"torch.utils.{name}: the use_reentrant parameter should be passed explicitly. "
+            "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
+            "exception. use_reentrant=False is recommended, but if you need to preserve the "
+            "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
+            "details on the differences between the two variants.", stacklevel=3,
+        )
+        return True
+    return use_reentrant
+
+
 def checkpoint(
-    function: Callable, *args: Any, use_reentrant: bool | None = False,
+    function: Callable, *args: Any, use_reentrant: bool | None = None,
     preserve_rng_state: bool = True, context_fn: Callable | None = None,
     determinism_check: str = "default", debug: bool = False, early_stop: bool = True,
     **kwargs: Any,
@@ -50,6 +64,7 @@ def checkpoint(
             "chainrule's checkpoint does not take context_fn; enter the contexts inside the "
             "checkpointed function instead"
         )
+    use_reentrant = _reentrant(use_reentrant, "checkpoint")
     if use_reentrant:
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
@@ -65,7 +80,7 @@ def checkpoint(
 
 def checkpoint_sequential(
     functions: Any, segments: int, input: Any,  # noqa: A002 - PyTorch's name
-    use_reentrant: bool | None = False, **kwargs: Any,
+    use_reentrant: bool | None = None, **kwargs: Any,
 ) -> Any:
     """Run ``functions`` (a list, or a container with ``children()`` such as a Sequential) one
     after the other on ``input``, in ``segments`` chunks of ``len(functions) // segments``; every
@@ -80,6 +95,7 @@ def checkpoint_sequential(
     >>> x.grad
     tensor([0.5306, 0.1614])
     """
+    use_reentrant = _reentrant(use_reentrant, "checkpoint_sequential")
     preserve = kwargs.pop("preserve_rng_state", True)
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
