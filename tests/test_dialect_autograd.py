@@ -654,3 +654,13 @@ def test_fixed_point_matches_hips():
 
     ours, theirs = root(fixed_point, np), root(hips_fixed_points.fixed_point, hips_np)
     assert grad(ours)(3.0) == pytest.approx(hips.grad(theirs)(3.0), rel=1e-12)
+
+
+def test_checkpoint_recomputes_with_plain_results():
+    from chainrule.autograd import checkpoint
+
+    block = checkpoint(lambda x: np.sin(x) * 2.0)
+    x = onp.array([0.0, 1.0])
+    assert isinstance(block(x), onp.ndarray)
+    onp.testing.assert_allclose(grad(lambda x: np.sum(block(block(x))))(x),
+                                2.0 * onp.cos(2.0 * onp.sin(x)) * 2.0 * onp.cos(x))

@@ -13,9 +13,8 @@ Python floats are float64, and complex gradients are HIPS's (``grad(|z|**2) == 2
 the conjugate of the native API's).
 """
 
-import chainrule as _cr
-
 from ._transforms import (
+    checkpoint,
     deriv,
     elementwise_grad,
     grad,
@@ -38,13 +37,9 @@ from ._transforms import (
 from .builtins import dict, isinstance, list, tuple, type  # noqa: A004
 
 __all__ = [
-    "deriv", "dict", "elementwise_grad", "grad", "grad_and_aux", "grad_named", "hessian",
-    "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "isinstance",
+    "checkpoint", "deriv", "dict", "elementwise_grad", "grad", "grad_and_aux", "grad_named",
+    "hessian", "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "isinstance",
     "jacobian", "list", "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict",
     "tensor_jacobian_product", "tuple", "type", "value_and_grad", "vector_jacobian_product",
 ]
 
-if callable(getattr(_cr, "checkpoint", None)):  # the core's recomputation, if present
-    from ._transforms import checkpoint  # noqa: F401
-
-    __all__.append("checkpoint")

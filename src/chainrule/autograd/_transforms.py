@@ -314,16 +314,13 @@ def multigrad_dict(fun: Callable) -> Callable:
     return gradfun
 
 
+def checkpoint(fun: Callable) -> Callable:
+    """``fun`` whose intermediate values are recomputed in the backward pass instead of
+    kept (chainrule's ``checkpoint``); plain NumPy results on plain inputs."""
+    recomputed = chainrule.checkpoint(fun)
 
-if callable(getattr(chainrule, "checkpoint", None)):  # the core's recomputation, if present
+    @functools.wraps(fun)
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        return plain(recomputed(*args, **kwargs))
 
-    def checkpoint(fun: Callable) -> Callable:
-        """``fun`` whose intermediate values are recomputed in the backward pass instead of
-        kept (chainrule's ``checkpoint``); plain NumPy results on plain inputs."""
-        recomputed = chainrule.checkpoint(fun)
-
-        @functools.wraps(fun)
-        def checkpointed(*args: Any, **kwargs: Any) -> Any:
-            return plain(recomputed(*args, **kwargs))
-
-        return checkpointed
+    return checkpointed
