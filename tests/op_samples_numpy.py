@@ -209,8 +209,12 @@ def _quiet_cross(module, x, y):
         return module.cross(x, y)
 
 
-for _label, (_a, _b) in {"2 and 2": ((2, 2), (2,)), "2 and 3": ((2,), (2, 3)),
-                         "3 and 2": ((3,), (2,))}.items():
+_CROSS_2 = {"2 and 2": ((2, 2), (2,)), "2 and 3": ((2,), (2, 3)), "3 and 2": ((3,), (2,))}
+for _label, (_a, _b) in _CROSS_2.items():
+    try:  # (NumPy 2.5 refuses 2-vectors, as chainrule then does)
+        _quiet_cross(np, np.ones(_a), np.ones(_b))
+    except ValueError:
+        continue
     _both("cross", _quiet_cross, normal(*_a), normal(*_b), label=_label, ref=_quiet_cross)
 _both("kron", lambda m, x, y: m.kron(x, y), normal(2, 3), normal(2, 2),
       ref=lambda m, x, y: m.kron(x, y))

@@ -52,13 +52,15 @@ def test_public_functions_have_docstrings_and_numpys_parameters():
     import inspect
 
     for name in ops.NUMPY_FUNCTIONS:
+        if not hasattr(np, name):  # (row_stack: removed in NumPy 2.5, kept for HIPS's users)
+            continue
         function = getattr(cr, name)
         assert function.__doc__, name
         ours = list(inspect.signature(function).parameters)
         theirs = list(inspect.signature(getattr(np, name)).parameters)
         assert [p for p in theirs if p not in ("out", "dtype", "like", "device", "casting",
                                                "copy", "where", "initial", "mean",
-                                               "correction")] == [
+                                               "correction", "descending")] == [
             p for p in ours if p not in ("dtype", "casting", "copy")], name
 
 

@@ -103,7 +103,8 @@ def _accepting_an_array_of_rows(function: Any) -> Any:
         return function(tup, *args, **kwargs)
 
     stacked.__name__ = stacked.__qualname__ = function.__name__
-    stacked.__doc__ = function.__doc__
+    stacked.__doc__ = (f"``numpy.{function.__name__}``; an array stands for the sequence of "
+                       "its rows, as in HIPS.")
     return stacked
 
 
