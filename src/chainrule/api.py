@@ -29,7 +29,10 @@ def _tensor(value: Any) -> Tensor:
     return Tensor._wrap(to_array(value))
 
 
-def _elementwise(prim: Callable, name: str) -> Callable:
+def _elementwise(prim: Callable, name: str, doc: str | None = None,
+                 as_tensor: Callable = _tensor) -> Callable:
+    """The public function of an elementwise primitive: its op on the arguments, raw ones
+    made tensors by ``as_tensor`` first."""
     apply = prim.apply
 
     @functools.wraps(prim)
@@ -37,10 +40,10 @@ def _elementwise(prim: Callable, name: str) -> Callable:
         for arg in args:
             if isinstance(arg, Tensor):
                 return apply(args, _NO_PARAMS)
-        return apply(tuple([_tensor(a) for a in args]), _NO_PARAMS)
+        return apply(tuple([as_tensor(a) for a in args]), _NO_PARAMS)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = (
+    function.__doc__ = doc or (
         f"Elementwise ``{name}`` with NumPy broadcasting (as ``numpy.{name}``), "
         "differentiable in every floating input."
     )

@@ -17,7 +17,6 @@ and ``b`` of ``betainc``) differentiating raises NotImplementedError, as HIPS au
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 
 from .. import api
 from ..ops import special as _special
-from ..tensor import _NO_PARAMS, Tensor
+from ..tensor import Tensor
 
 
 def _as_tensor(value: Any) -> Tensor:
@@ -34,17 +33,10 @@ def _as_tensor(value: Any) -> Tensor:
 
 
 def _public(prim: Any, name: str) -> Callable:
-    apply = prim.apply
-
-    @functools.wraps(prim.impl)
-    def function(*args: Any) -> Tensor:
-        for arg in args:
-            if isinstance(arg, Tensor):
-                return apply(args, _NO_PARAMS)
-        return apply(tuple([_as_tensor(a) for a in args]), _NO_PARAMS)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``scipy.special.{name}`` on tensors, differentiable (elementwise)."
+    function = api._elementwise(
+        prim, name, f"``scipy.special.{name}`` on tensors, differentiable (elementwise).",
+        _as_tensor)
+    function.__wrapped__, function.__module__ = prim.impl, __name__  # (SciPy's signature)
     return function
 
 
