@@ -13,7 +13,8 @@ Python floats are float64, and complex gradients are HIPS's (``grad(|z|**2) == 2
 the conjugate of the native API's).
 """
 
-from ._transforms import (
+from .builtins import dict, isinstance, list, tuple, type  # noqa: A004
+from .differential_operators import (
     checkpoint,
     deriv,
     elementwise_grad,
@@ -34,7 +35,6 @@ from ._transforms import (
     value_and_grad,
     vector_jacobian_product,
 )
-from .builtins import dict, isinstance, list, tuple, type  # noqa: A004
 
 __all__ = [
     "checkpoint", "deriv", "dict", "elementwise_grad", "grad", "grad_and_aux", "grad_named",

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from itertools import product
 from typing import Any
 
-from ._transforms import _make_jvp, _make_vjp, unary_to_nary
 from ._vspace import vspace
+from .differential_operators import _make_jvp, _make_vjp, unary_to_nary
 
 TOL = 1e-6
 RTOL = 1e-6

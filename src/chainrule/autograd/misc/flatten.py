@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import numpy as np
-from .._transforms import make_vjp
 from ..builtins import type as ag_type
+from ..differential_operators import make_vjp
 
 
 def flatten(value: Any) -> tuple[Any, Callable]:
