@@ -207,6 +207,7 @@ from .dtypes import bool_, float16, float32, float64, int32, int64
 from .engine import gradients
 from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
+from .lazy import compute, persist
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 from .node import Node
 from .ops.primitive import primitive
@@ -245,6 +246,7 @@ __all__ = [
     "true_divide", "trunc", "value_and_grad", "var", "vdot", "vjp", "vsplit", "vstack", "where",
     "zeros", "zeros_like",
 ]
+__all__ += ["compute", "persist"]  # lazy values (Dask): lazy.py
 __all__ += [
     "detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "saved_tensors_hooks",
     "set_detect_anomaly",

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import copy, is_numpy
 from .tensor import Tensor
 
 # One backward's writes happen together under this lock, so that threads running backward into
@@ -38,7 +39,7 @@ def adopt(array: Any, taken: set) -> np.ndarray:
     ):
         taken.add(id(array))
         return array
-    return np.array(array)
+    return copy(array)
 
 
 def commit(writes: list, retained: list, create_graph: bool) -> None:
@@ -68,6 +69,10 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
         leaf._grad = Tensor._wrap(adopt(grad, taken), cls=leaf._op_class)
         return
     buffer = current._array
+    if not is_numpy(buffer):  # another library's array: a new one (Dask's are values)
+        current._array = grad if req == "write" else buffer + grad
+        current._version[0] += 1
+        return
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
         current._array = buffer = np.array(buffer)
     # Reuse the buffer the user already has (and may hold references to).

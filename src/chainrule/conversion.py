@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import is_numpy, to_numpy
 from .dtypes import bool_, float32, int64
 from .modes import live
 
@@ -36,7 +37,7 @@ class ConversionMethods:
         """
         if self._requires_grad or self._tangents:
             self._check_convertible("numpy()")
-        return np.asarray(self._array)
+        return to_numpy(self._array)
 
     asnumpy = numpy
 
@@ -63,7 +64,10 @@ class ConversionMethods:
                 f"item() needs a tensor with exactly one element, this one has shape "
                 f"{self.shape}; index it or reduce it first"
             )
-        return self._array.item()
+        array = self._array
+        if not hasattr(array, "item"):  # (a Dask array: computed)
+            array = to_numpy(array)
+        return array.item()
 
     def tolist(self) -> Any:
         return self._array.tolist()
@@ -110,9 +114,12 @@ class ConversionMethods:
         return int(self._array)
 
     def __repr__(self) -> str:
-        data = np.asarray(self._array)
-        body = np.array2string(data, separator=", ", prefix="tensor(")
+        data = self._array
         extras = []
+        if is_numpy(data):
+            body = np.array2string(np.asarray(data), separator=", ", prefix="tensor(")
+        else:  # another library's array prints itself (a lazy one is not computed)
+            body = repr(data)
         if data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={data.dtype}")
         if self._node is not None:

@@ -1,7 +1,8 @@
 """Dtypes, and the arrays a new tensor is made from: the frameworks' defaults for Python
 numbers (float32, not NumPy's float64), and the refusal of data that are not numbers.
 
-This module imports nothing of chainrule: the tensor, the op table and the dialects build on it.
+This module imports only ``backends`` of chainrule: the tensor, the op table and the dialects
+build on it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from .backends import copy, is_foreign, seen
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
@@ -43,6 +46,13 @@ def numbers_to_array(data: Any, dtype: Any, promote_types: Any) -> np.ndarray:
     default = _PYTHON_NUMBERS.get(type(data))
     if default is not None:  # a Python number (the common case, kept fast)
         return np.array(data, dtype=dtype or default)
+    if is_foreign(data):  # an array of another library (Dask, CuPy) stays one: a copy
+        if data.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(
+                f"a tensor holds numbers (bool, int, float, complex), and this "
+                f"{type(data).__name__} has dtype {data.dtype}; convert it to numbers first"
+            )
+        return copy(seen(data), dtype)
     typed = isinstance(data, (np.ndarray, np.generic)) or (
         not isinstance(data, (list, tuple)) and hasattr(data, "__array__")
     )

@@ -38,13 +38,14 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .anomaly import blame, check_cotangent
 from .anomaly import mode as anomaly
 from .commit import adopt, commit
 from .donation import DONATE_MIN, calibrate, donatable, sum_into
 from .donation import sole_counts as _SOLE  # noqa: F401 - the donation tests read engine._SOLE
 from .hooks import conj_if_complex, leaf_gradient, node_hooks
-from .kernels import sum_axes
+from .kernels import reduce, sum_axes
 from .modes import state
 from .node import Node
 from .ops import astype, real, reshape
@@ -350,7 +351,7 @@ def unbroadcast(cotangent: Any, shape: tuple, batch_ndim: int) -> Any:
             return sum_axes(cotangent, axes, True)
         if len(axes) == lead:
             return sum_axes(cotangent, axes, False)
-        return np.add.reduce(cotangent, axis=axes, keepdims=True).reshape(target)
+        return reduce(np.add, cotangent, axes, True).reshape(target)
 
     if axes:
         cotangent = sum_(cotangent, axis=axes)
@@ -424,9 +425,13 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
             )
         data = root._array
         # (np.array is a quarter of np.ones's cost for the usual scalar loss)
-        cotangent = np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype)
+        cotangent = (
+            (np.array(1, data.dtype) if not data.ndim else np.ones(data.shape, data.dtype))
+            if backends.is_numpy(data) else backends.ones(data.shape, data.dtype, like=data)
+        )
     else:
-        cotangent = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+        cotangent = gradient._array if isinstance(gradient, Tensor) else backends.asarray(
+            gradient, like=root._array)
         if cotangent.dtype.kind == "c" and root._array.dtype.kind != "c":
             raise RuntimeError(
                 f"gradient is complex ({cotangent.dtype}) but the output is real "
@@ -443,7 +448,7 @@ def _root_cotangent(root: Tensor, gradient: Any, create_graph: bool) -> Any:
                 gradient = gradient.astype(root.dtype)
             return conj_if_complex(gradient)
         # A copy: the caller keeps ``gradient``, and it may flow unchanged into a ``.grad``.
-        cotangent = conj_if_complex(np.array(cotangent, dtype=root._array.dtype))
+        cotangent = conj_if_complex(backends.copy(cotangent, root._array.dtype))
     return Tensor._wrap(cotangent, cls=root._op_class) if create_graph else cotangent
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from .anomaly import check_tangent
 from .anomaly import mode as anomaly
+from .backends import asarray
 from .modes import state
 from .ops import astype, broadcast_to, identity, real, reshape
 from .ops.recording import install_forward_mode
@@ -150,7 +151,7 @@ def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:
         else:
             out = primal._derive(tangents=tangents)
     else:
-        out = Tensor._wrap(np.asarray(primal))
+        out = Tensor._wrap(asarray(primal))
         out._tangents = {}
     out._tangents[level] = tangent
     return out

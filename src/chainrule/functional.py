@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .backends import asarray
 from .engine import gradients
 from .forward import end_level, new_level, strip, tangent_of, with_tangent
 from .lift import (
@@ -119,7 +120,7 @@ def _finish(value: Any, keep_graph: bool) -> Any:
     """A result as a tensor; without ``keep_graph`` cut from the graph. Tangents stay, but for
     those of finished jvps (``modes.live``)."""
     if not isinstance(value, Tensor):
-        return Tensor._wrap(np.asarray(value))
+        return Tensor._wrap(asarray(value))
     tangents = live(value._tangents)
     if keep_graph or (value._node is None and not value._requires_grad):
         return value if tangents is value._tangents else value._derive(tangents=tangents)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import asarray, copy
 from .node import Retain
 from .ops import conj
 from .tensor import Tensor
@@ -44,11 +45,11 @@ def node_hooks(hooks: list, cotangent: Any, create_graph: bool, retained: list) 
     flowing = isinstance(cotangent, Tensor)  # recorded, or carrying tangents: keep it whole
     # The hooks get an array of their own: one may change it in place, and the engine's may be
     # on its way to other inputs too (``add`` hands the same cotangent to both).
-    grad = conj_if_complex(cotangent if flowing else Tensor._wrap(np.array(cotangent)))
+    grad = conj_if_complex(cotangent if flowing else Tensor._wrap(copy(cotangent)))
     grad = conj_if_complex(run_hooks(hooks, grad, retained))
     if flowing or create_graph:  # (a tensor is never summed into in place)
         return grad
-    return np.array(grad._array)
+    return copy(grad._array)
 
 
 def leaf_gradient(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -59,8 +60,8 @@ def leaf_gradient(leaf: Tensor, grad: Any, create_graph: bool) -> Any:
         return grad
     if isinstance(grad, Tensor):
         return run_hooks(hooks, grad, None)
-    grad = run_hooks(hooks, Tensor._wrap(np.array(grad)), None)  # (their own, as above)
-    return grad if create_graph else np.array(grad._array)
+    grad = run_hooks(hooks, Tensor._wrap(copy(grad)), None)  # (their own, as above)
+    return grad if create_graph else copy(grad._array)
 
 
 def run_hooks(hooks: list, grad: Tensor, retained: list | None) -> Tensor:
@@ -88,7 +89,7 @@ def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:
                 f"hook '{name}' returned a {type(result).__name__}; a hook returns a tensor of "
                 f"the gradient's shape, or None to leave the gradient as it is"
             )
-        result = Tensor._wrap(np.asarray(result))
+        result = Tensor._wrap(asarray(result))
     if result._array.shape != grad._array.shape:
         raise RuntimeError(
             f"hook '{name}' has changed the size of value: the gradient has shape "

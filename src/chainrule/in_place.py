@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import asarray
 from .node import Node
 from .ops import astype, identity
 from .saved_hooks import Packed, PackedValues
@@ -48,7 +49,7 @@ def assign(target: Tensor, result: Any) -> Tensor:
     into a view while recording, the history rewritten is the base's (views.py).
     """
     if not isinstance(result, Tensor):
-        result = Tensor._wrap(np.asarray(result))
+        result = Tensor._wrap(asarray(result))
     check_in_place(target)
     data = target._array
     new = result._array

@@ -11,6 +11,8 @@ anything else goes to the ufunc's ``reduce``.
   starts recursing above 128 elements, the longest trailing block taken here.
 * ``extremum``: a maximum or minimum over a short trailing block, computed on a transposed
   copy.
+
+Both are NumPy's only: an array of another library takes its own method.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ def _block(ndim: int, axes: tuple) -> str | None:
 
 def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """``np.add.reduce(a, axis=axes, keepdims=keepdims)`` for an ndarray ``a`` and a sorted
-    tuple of axes (all positive or all negative), as a product with ones where that is faster."""
+    tuple of axes (all positive or all negative), as a product with ones where that is faster.
+    (An array of another library: its own ``sum``, as ufuncs' methods are not dispatched.)"""
+    if type(a) is not np.ndarray:
+        return reduce(np.add, a, axes, keepdims)
     if len(axes) < a.ndim and a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
         block = _block(a.ndim, axes)
         count = len(axes)
@@ -72,6 +77,19 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     return np.add.reduce(a, axis=axes, keepdims=keepdims)
 
 
+# The functions that a ufunc's ``reduce`` is, for arrays of other libraries: Dask and the
+# array API dispatch NumPy's functions, not the methods of its ufuncs.
+_REDUCTIONS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
+
+
+def reduce(ufunc: np.ufunc, a: np.ndarray, axes: tuple | None, keepdims: bool) -> np.ndarray:
+    """``ufunc.reduce(a, axis=axes, keepdims=keepdims)``, which skips the wrapper of NumPy's
+    function (``np.sum``...), for NumPy's values; that function for another library's."""
+    if type(a) is np.ndarray or isinstance(a, np.generic):
+        return ufunc.reduce(a, axis=axes, keepdims=keepdims)
+    return _REDUCTIONS[ufunc](a, axis=axes, keepdims=keepdims)
+
+
 _SHORT = 32  # the longest trailing block ``extremum`` transposes (measured: even at 64 x 64)
 
 
@@ -83,6 +101,8 @@ def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.
     Reducing the transposed copy over its leading axis runs the loop over whole rows instead,
     five to fifteen times faster. Maximum and minimum are exact, so the order is free.
     """
+    if type(a) is not np.ndarray:
+        return reduce(ufunc, a, axes, keepdims)
     if (
         len(axes) < a.ndim and a.dtype.kind in "fiub" and a.flags.c_contiguous
         and _block(a.ndim, axes) == "trailing"

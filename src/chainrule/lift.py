@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .backends import asarray
 from .tensor import Tensor, is_differentiable_dtype, to_array
 from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
@@ -144,7 +145,7 @@ def checked_cotangent(value: Any, output: Tensor, index: int) -> Any:
     """A ``vjp_fn`` cotangent, of its output's shape and dtype: an array, or a tensor when it
     carries history or tangents."""
     if not isinstance(value, Tensor):
-        value = np.asarray(value, dtype=output._array.dtype)
+        value = asarray(value, output._array.dtype, like=output._array)
     if value.shape != output._array.shape:
         raise ValueError(
             f"vjp: cotangent {index} has shape {value.shape} but the output has shape "
@@ -172,7 +173,7 @@ def checked_tangent(tangent: Any, primal: Any, index: int) -> Any:
                 f"{primal_dtype}; a tangent must have its primal's dtype and shape"
             )
     else:
-        tangent = np.asarray(tangent, dtype=primal_dtype)
+        tangent = asarray(tangent, primal_dtype, like=primal)
     if tuple(tangent.shape) != tuple(primal_shape):
         raise ValueError(
             f"jvp: tangent {index} has shape {tuple(tangent.shape)} but its primal has shape "

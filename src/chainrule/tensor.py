@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
+from .backends import asarray, seen
 from .codegen import constructor
 from .conversion import ConversionMethods
 from .dtypes import (
@@ -44,10 +46,10 @@ def to_array(data: Any, dtype: Any = None, promote_types: Any = np.promote_types
     (dtype('float32'), dtype('float64'))
     """
     if isinstance(data, Tensor):
-        return np.array(data._array, dtype=as_dtype(dtype))
+        return backends.copy(data._array, as_dtype(dtype))
     if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in data):
         data = [to_array(item) for item in data]
-        return np.array(np.stack(data) if data else data, dtype=as_dtype(dtype))
+        return backends.copy(np.stack(data), as_dtype(dtype))
     return numbers_to_array(data, dtype, promote_types)
 
 
@@ -118,7 +120,7 @@ class Tensor(ConversionMethods, GradState):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        self._array = value._array if isinstance(value, Tensor) else asarray(seen(value))
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -218,6 +220,20 @@ class Tensor(ConversionMethods, GradState):
             if history and self._view is not None:
                 alias(self, out)
         return out
+
+    def compute(self) -> Tensor:
+        """This tensor with a lazy array (Dask) computed: :func:`chainrule.compute`; several
+        at once share their work (``cr.compute(loss, w.grad)``)."""
+        from .lazy import compute
+
+        return compute(self)[0]
+
+    def persist(self) -> Tensor:
+        """This tensor with a lazy array (Dask) computed and kept in memory, still lazy
+        (:func:`chainrule.persist`)."""
+        from .lazy import persist
+
+        return persist(self)[0]
 
     def detach(self) -> Tensor:
         """A tensor with the same data (shared memory) and no history.

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import asarray
 from ..tensor import Tensor, array_of
 from .primitive import Primitive
 
@@ -372,7 +373,7 @@ identity.defview(lambda base, value: value)
 
 @elementwise
 def copy(x):
-    return np.array(x, copy=True, order="C")  # (as ndarray.copy: row-major)
+    return x.copy()  # (ndarray.copy: row-major; another library's: its own)
 
 
 copy.defrules(vjp=lambda g: g, jvp="linear")
@@ -380,7 +381,7 @@ copy.defrules(vjp=lambda g: g, jvp="linear")
 
 @elementwise
 def astype(x, *, dtype):
-    return x.astype(dtype) if isinstance(x, np.ndarray | np.generic) else np.asarray(x, dtype)
+    return x.astype(dtype) if hasattr(x, "astype") else np.asarray(x, dtype)
 
 
 astype.defrules(vjp=lambda g: g, jvp="linear")
@@ -464,7 +465,7 @@ remainder.defrules(vjp=(_passed, _remainder_y), jvp=(_passed, _remainder_y))
 def array_value(x):
     """The NumPy array of a tensor or an array-like: what constants computed from a value
     (masks, permutations, dtypes) are computed from."""
-    return np.asarray(array_of(x))
+    return asarray(array_of(x))
 
 
 def stop_gradient(x):

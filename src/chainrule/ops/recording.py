@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import backends
+from ..backends import library_of
 from ..codegen import assignments, compile_function
 from ..modes import state
 from ..node import Node, creation_order
@@ -57,7 +59,7 @@ def apply(args, params):
     mask = 0
     <unpack>
     # 2. forward
-    out = impl({raws}{keywords})
+    <forward>
     # 3. constant result
     <constant>
     # 4. version counter
@@ -65,6 +67,7 @@ def apply(args, params):
     if type(out) is ndarray:
         is_view = out.base is not None
         <share>
+    <foreign_view>
     if counter is None:
         counter = [0]
     # 5. record
@@ -132,29 +135,41 @@ ans = wrap(out) if linked else out
 
 
 def generate_apply(prim: Any) -> Any:
-    """``prim``'s own ``apply``, compiled from ``_APPLY`` for its number of inputs (the
-    variant with observers while any are installed, see :func:`add_observer`)."""
-    observed = bool(observers) and prim.differentiable
-    apply = compile_function(_apply_source(prim, observed), {
+    """``prim``'s own ``apply``, compiled from ``_APPLY`` for its number of inputs, in the
+    variant that the program needs now (see ``_variants``)."""
+    variant = _variant(prim)
+    apply = compile_function(_apply_source(prim, *variant), {
         **_NAMESPACE, "prim": prim, "impl": prim.impl, "prepare": prim.prepare,
-    }, _apply_label(prim, observed))
-    if prim.differentiable:
-        _variants[apply] = {observed: apply.__code__}
+    }, _apply_label(prim, *variant))
+    _variants[apply] = {variant: apply.__code__}
     return apply
 
 
-def _apply_label(prim: Any, observed: bool) -> str:
-    return f"{prim.name}.apply" + (" (observed)" if observed else "")
+def _variant(prim: Any) -> tuple[bool, bool]:
+    """Which variant of ``prim``'s ``apply`` runs now: (observed, foreign)."""
+    return bool(observers) and prim.differentiable, _foreign_seen
 
 
-def _apply_source(prim: Any, observed: bool) -> str:
-    """The source of ``prim``'s ``apply``; ``observed``: the observers see each node."""
+def _apply_label(prim: Any, observed: bool, foreign: bool) -> str:
+    notes = [note for note, on in (("observed", observed), ("foreign arrays", foreign)) if on]
+    return f"{prim.name}.apply" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _apply_source(prim: Any, observed: bool, foreign: bool) -> str:
+    """The source of ``prim``'s ``apply``; ``observed``: the observers see each node;
+    ``foreign``: arrays of other libraries have been seen (backends.py checks each call)."""
     count = len(prim.inputs)
     inputs = range(count)
     raws = ", ".join(f"r{i}" for i in inputs)
     constant = "return wrap(out, None, cls)"
+    keywords = ", **params" if prim.statics else ""
     blocks = {
         "prepare": "params = prepare(args, params)" if prim.prepare is not None else "",
+        "forward": f"out = foreign_call(impl, {_tuple(raws.split(', '))}, params, prim.name)"
+        if foreign else f"out = impl({raws}{keywords})",
+        "foreign_view": "elif not isinstance(out, generic):\n"
+        f"    counter, viewed = foreign_view(args, {_tuple(raws.split(', '))}, out)"
+        if foreign else "",
         "unpack": "".join(_UNPACK.format(i=i, bit=1 << i) for i in reversed(inputs)),
         "constant": f'if out.dtype.kind not in "fc":\n    {constant}' if prim.differentiable
         else constant,
@@ -170,8 +185,7 @@ def _apply_source(prim: Any, observed: bool) -> str:
     source = _APPLY.format(
         # keywords it does not take are the plain path's to refuse
         other_call=f"len(args) != {count}" + ("" if prim.statics else " or params"),
-        arguments=_tuple([f"a{i}" for i in inputs])[1:-1], raws=raws,
-        keywords=", **params" if prim.statics else "", rule_mask=prim._rule_mask,
+        arguments=_tuple([f"a{i}" for i in inputs])[1:-1], rule_mask=prim._rule_mask,
     )
     if not prim.differentiable:
         source = source[:source.index("    # 4.")]
@@ -266,7 +280,10 @@ def apply_plain(prim: Any, args: tuple, params: dict) -> Tensor:
         else:
             raws.append(arg if type(arg) in _AS_IS else _constant(arg))
     # 2. forward
-    out = prim.impl(*raws, **params) if params else prim.impl(*raws)
+    if _foreign_seen:
+        out = backends.call(prim.impl, tuple(raws), params, prim.name)
+    else:
+        out = prim.impl(*raws, **params) if params else prim.impl(*raws)
     # 3. constant result
     if not prim.differentiable or out.dtype.kind not in "fc":
         return Tensor._wrap(out, None, cls)
@@ -280,6 +297,10 @@ def apply_plain(prim: Any, args: tuple, params: dict) -> Tensor:
             ):
                 counter, viewed = arg._version, index
                 break
+    elif _foreign_seen and not isinstance(out, np.generic):
+        found, index = foreign_view(args, tuple(raws), out)
+        if found is not None:
+            counter, viewed = found, index
     # 5. record
     node = None
     rules = prim.rules(prim.vjps, len(args))
@@ -340,10 +361,9 @@ def _constant(value: Any) -> Any:
     own library (a pandas Series or DataFrame, which NumPy's operators would hand the result
     to) becomes a NumPy array; arrays, NumPy scalars and libraries with the array API
     (``__array_namespace__``) pass as they are."""
-    if (
-        isinstance(value, (np.ndarray, np.generic)) or not hasattr(value, "__array__")
-        or hasattr(value, "__array_namespace__")
-    ):
+    if backends.is_foreign(value):
+        return backends.seen(value)
+    if isinstance(value, (np.ndarray, np.generic)) or not hasattr(value, "__array__"):
         return value
     return np.asarray(value)
 
@@ -372,12 +392,16 @@ def push_tangents(prim: Any, args: tuple, params: dict, result: Tensor, levels: 
 # Functions ``observer(node, args)`` called with each node just recorded, and the arguments it
 # was recorded from: what detect_anomaly and saved_tensors_hooks install while they are on.
 observers: list = []
-# Each generated ``apply`` of a differentiable primitive -> its code objects by whether they
-# call the observers. While none is installed the code without the call runs, so that an
-# observer costs nothing when off; installing the first one swaps every ``apply``'s code in
-# place (the function objects stay, wherever they are bound), removing the last swaps back.
+# Whether an array of another library than NumPy has been wrapped (backends.py).
+_foreign_seen = False
+# Each generated ``apply`` -> its code objects by variant, ``(observed, foreign)``: whether it
+# calls the observers, and whether it checks each call's libraries (backends.call). The variant
+# without either runs until one is needed, so that both cost nothing in a NumPy program that
+# does not debug: installing the first observer, or wrapping the first array of another
+# library, swaps every ``apply``'s code in place (the function objects stay, wherever they are
+# bound); removing the last observer swaps back.
 _variants: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_observers_lock = threading.Lock()
+_variants_lock = threading.Lock()
 
 
 def observe(node: Node, args: tuple) -> None:
@@ -388,31 +412,51 @@ def observe(node: Node, args: tuple) -> None:
 
 def add_observer(observer: Any) -> None:
     """Have ``observer(node, args)`` see every node recorded from now on, in any thread."""
-    with _observers_lock:
+    with _variants_lock:
         if observer not in observers:
             observers.append(observer)
             if len(observers) == 1:
-                _switch_variants(True)
+                _switch_variants()
 
 
 def remove_observer(observer: Any) -> None:
-    with _observers_lock:
+    with _variants_lock:
         if observer in observers:
             observers.remove(observer)
             if not observers:
-                _switch_variants(False)
+                _switch_variants()
 
 
-def _switch_variants(observed: bool) -> None:
+def _foreign_arrays_seen() -> None:
+    global _foreign_seen
+    with _variants_lock:
+        _foreign_seen = True
+        _switch_variants()
+
+
+def _switch_variants() -> None:
     for apply, codes in list(_variants.items()):
-        code = codes.get(observed)
+        prim = apply.__globals__["prim"]
+        variant = _variant(prim)
+        code = codes.get(variant)
         if code is None:
-            prim = apply.__globals__["prim"]
-            source = _apply_source(prim, observed)
-            code = codes[observed] = compile_function(
-                source, dict(apply.__globals__), _apply_label(prim, observed)
+            code = codes[variant] = compile_function(
+                _apply_source(prim, *variant), dict(apply.__globals__),
+                _apply_label(prim, *variant),
             ).__code__
         apply.__code__ = code
+
+
+def foreign_view(args: tuple, raws: tuple, out: Any) -> tuple:
+    """Step 4 for a result of another library: the version counter and the input it views
+    when it shares an input's memory (CuPy has views; Dask's arrays are values)."""
+    for index, arg in enumerate(args):
+        if isinstance(arg, Tensor) and (raws[index] is out or (
+            getattr(out, "base", None) is not None and library_of(out) is library_of(raws[index])
+            and np.may_share_memory(out, raws[index])
+        )):
+            return arg._version, index
+    return None, None
 
 
 def install_forward_mode(push: Any) -> None:
@@ -432,4 +476,6 @@ _NAMESPACE = {
     "may_share_memory": np.may_share_memory, "make_view": make_view, "as_is": _AS_IS,
     "constant": _constant, "shapes_of": shapes_of, "visible_levels": visible_levels,
     "push_tangents": push_tangents, "apply_plain": apply_plain, "observe": observe,
+    "foreign_call": backends.call, "foreign_view": foreign_view, "generic": np.generic,
 }
+backends.on_first_seen(_foreign_arrays_seen)

@@ -8,7 +8,8 @@ import warnings
 
 import numpy as np
 
-from ..kernels import extremum, sum_axes
+from ..backends import asarray
+from ..kernels import extremum, reduce, sum_axes
 from ..tensor import Tensor
 from .axes import batch_shape, one_axis, reduce_axes
 from .elementwise import (
@@ -54,7 +55,7 @@ def _spread(g, x_shape, axis, keepdims):
 def sum(x, *, axis=None, keepdims=False):  # noqa: A001
     if type(x) is np.ndarray:
         return sum_axes(x, axis, keepdims)
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)  # np.sum without its wrapper
+    return reduce(np.add, x, axis, keepdims)
 
 
 sum.defrules(
@@ -68,7 +69,7 @@ def vector_norm(x, *, axis=None, keepdims=False):
     """The 2-norm over ``axis`` (the Frobenius norm over a pair): ``sqrt(sum(x * x))`` fused
     into one primitive, a third of the recorded nodes of the composite (``linalg.norm``'s
     default, called in loops like the chapter's ``while norm(b) < 1000``)."""
-    x = np.asarray(x)  # (itself for an array: no copy)
+    x = asarray(x)  # (itself for an array: no copy)
     squares = x.real * x.real + x.imag * x.imag if x.dtype.kind == "c" else x * x
     return np.sqrt(sum.impl(squares, axis=axis, keepdims=keepdims))
 
@@ -93,13 +94,13 @@ vector_norm.defrules(  # (complex inputs: conj(x) / |x|, as absolute's rule)
 
 @primitive(normalize=reduce_axes)
 def prod(x, *, axis=None, keepdims=False):
-    return np.multiply.reduce(x, axis=axis, keepdims=keepdims)
+    return reduce(np.multiply, x, axis, keepdims)
 
 
 def _others_product(x, axis):
     """For each element of ``x``, the product of the others in its slice along ``axis``:
     ``prod / x`` when there are no zeros, exact when there are."""
-    raw = x._array if isinstance(x, Tensor) else np.asarray(x)
+    raw = x._array if isinstance(x, Tensor) else asarray(x)
     zeros = raw == 0
     if not zeros.any():
         return prod(x, axis=axis, keepdims=True) / x
@@ -135,8 +136,8 @@ def _argmax_mask(x, ans, axis, keepdims):
 
     The mask is piecewise constant (no derivative), so it is a raw array at every order.
     """
-    x = x._array if isinstance(x, Tensor) else np.asarray(x)
-    ans = ans._array if isinstance(ans, Tensor) else np.asarray(ans)
+    x = x._array if isinstance(x, Tensor) else asarray(x)
+    ans = ans._array if isinstance(ans, Tensor) else asarray(ans)
     hits = x == (ans if keepdims else np.expand_dims(ans, axis))
     mask = hits.astype(x.dtype)
     # one hit per slice (the usual case) needs no division; a NaN maximum has no hits at all
@@ -149,7 +150,7 @@ def _argmax_mask(x, ans, axis, keepdims):
 def amax(x, *, axis=None, keepdims=False):
     if type(x) is np.ndarray:
         return extremum(np.maximum, x, axis, keepdims)
-    return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
+    return reduce(np.maximum, x, axis, keepdims)
 
 
 amax.defrules(
@@ -165,7 +166,7 @@ amax.defrules(
 def amin(x, *, axis=None, keepdims=False):
     if type(x) is np.ndarray:
         return extremum(np.minimum, x, axis, keepdims)
-    return np.minimum.reduce(x, axis=axis, keepdims=keepdims)
+    return reduce(np.minimum, x, axis, keepdims)
 
 
 amin.defrules(vjp=amax.vjps[0].fn, jvp=amax.jvps[0].fn)

@@ -1,0 +1,262 @@
+"""Arrays of other libraries: Dask, CuPy, or any array with NumPy's dispatch protocols.
+
+A tensor wraps the array it is given and never converts it: NumPy's functions, called on a Dask
+or CuPy array, dispatch to that library (``__array_ufunc__``, ``__array_function__``), so the op
+table runs unchanged on them and results, saved values, cotangents and gradients stay arrays of
+the same library. What this module adds is what dispatch cannot do:
+
+- *making* arrays in a library (``ones``, ``asarray``: NumPy's ``like=``) and *copying* them
+  (``copy``: ``np.array`` would convert to NumPy);
+- the checks that run once such an array has been seen (:func:`call`): arguments of two
+  libraries in one op are refused naming both, and an op the library lacks is refused instead
+  of silently computed in NumPy (Dask's fallback computes the whole graph);
+- what a *lazy* library (Dask) can do: :func:`compute` and :func:`persist`, several values
+  together so that shared work runs once.
+
+Until the first array of another library is wrapped, nothing here runs for an op: the
+recording code switches to its checked variant then (ops/recording.py, :func:`on_first_seen`).
+This module imports nothing of chainrule, and no library: a library is imported by whoever made
+its arrays, and found here from the array's type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+_NUMPY_TYPES = (np.ndarray, np.generic)
+
+
+def is_foreign(value: Any) -> bool:
+    """Whether ``value`` is an array of another library (it has NumPy's function protocol, or
+    only the array API's namespace, and is not NumPy's own). A tensor is not an array."""
+    kind = type(value)
+    return (
+        kind is not np.ndarray
+        and (hasattr(kind, "__array_function__") or hasattr(kind, "__array_namespace__"))
+        and not isinstance(value, _NUMPY_TYPES)
+        and not hasattr(kind, "_op_class")  # a Tensor
+    )
+
+
+class Library:
+    """What chainrule needs to know about one array library beyond NumPy's protocols."""
+
+    #: Whether NumPy arrays may be mixed into its operations (Dask wraps them; CuPy refuses).
+    accepts_numpy = False
+    #: Whether its arrays are lazy: values are computed by :func:`compute`.
+    lazy = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def guard(self) -> contextlib.AbstractContextManager:
+        """The context an op runs in (where the library's own warnings become errors)."""
+        return contextlib.nullcontext()
+
+    def compute(self, arrays: list) -> list:
+        return arrays
+
+    def persist(self, arrays: list) -> list:
+        return arrays
+
+    def to_numpy(self, array: Any) -> np.ndarray:
+        """An explicit transfer to NumPy (``tensor.numpy()``)."""
+        get = getattr(array, "get", None)  # CuPy: from the device
+        return get() if callable(get) else np.asarray(array)
+
+    def __repr__(self) -> str:
+        return f"<array library {self.name}>"
+
+
+class _Dask(Library):
+    accepts_numpy = True
+    lazy = True
+
+    def guard(self) -> contextlib.AbstractContextManager:
+        return _dask_guard()
+
+    def compute(self, arrays: list) -> list:
+        return list(sys.modules["dask"].compute(*arrays))
+
+    def persist(self, arrays: list) -> list:
+        return list(sys.modules["dask"].persist(*arrays))
+
+
+@contextlib.contextmanager
+def _dask_guard() -> Iterator[None]:
+    # Dask computes a function it does not implement in NumPy (the whole graph, eagerly), with a
+    # FutureWarning first: made an error here, before anything is computed.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", ".*is not implemented by Dask", FutureWarning)
+        try:
+            yield
+        except FutureWarning as warning:
+            raise NotImplementedError(
+                f"{warning} chainrule keeps Dask arrays lazy and does not compute them to run "
+                f"an op Dask lacks: compute the input first (cr.compute(x) or x.compute()) to "
+                f"run it in NumPy, or rewrite it with ops that Dask has"
+            ) from None
+
+
+NUMPY = Library("numpy")
+NUMPY.accepts_numpy = True
+_LIBRARIES: dict[str, Library] = {"numpy": NUMPY, "dask": _Dask("dask")}
+
+
+def library_of(array: Any) -> Library:
+    """The library of ``array`` (NumPy for numbers and NumPy arrays), from its type's module."""
+    if isinstance(array, _NUMPY_TYPES) or not is_foreign(array):
+        return NUMPY
+    name = type(array).__module__.partition(".")[0]
+    library = _LIBRARIES.get(name)
+    if library is None:
+        library = _LIBRARIES[name] = Library(name)
+    return library
+
+
+# ---------------------------------------------------------------- first sight
+
+
+_seen = False
+_first_seen_callbacks: list[Callable[[], None]] = []
+
+
+def on_first_seen(callback: Callable[[], None]) -> None:
+    """Call ``callback()`` once, when the first array of another library is wrapped (at once
+    if one has been already)."""
+    if _seen:
+        callback()
+    else:
+        _first_seen_callbacks.append(callback)
+
+
+def seen(array: Any) -> Any:
+    """Note that ``array`` is about to be wrapped; returns it. Costs one check once noted."""
+    global _seen
+    if not _seen and is_foreign(array):
+        _seen = True
+        for callback in _first_seen_callbacks:
+            callback()
+    return array
+
+
+# ---------------------------------------------------------------- making and copying
+
+
+def is_numpy(array: Any) -> bool:
+    return isinstance(array, _NUMPY_TYPES)
+
+
+def ones(shape: tuple, dtype: Any, like: Any) -> Any:
+    """``np.ones`` in the library of ``like``."""
+    if isinstance(like, _NUMPY_TYPES):
+        return np.ones(shape, dtype)
+    return np.ones(shape, dtype=dtype, like=like)
+
+
+def zeros(shape: tuple, dtype: Any, like: Any) -> Any:
+    """``np.zeros`` in the library of ``like``."""
+    if isinstance(like, _NUMPY_TYPES):
+        return np.zeros(shape, dtype)
+    return np.zeros(shape, dtype=dtype, like=like)
+
+
+def asarray(value: Any, dtype: Any = None, like: Any = None) -> Any:
+    """``value`` as an array of ``like``'s library (NumPy's when ``like`` is None or NumPy's):
+    an array of that library is kept (cast to ``dtype`` when given)."""
+    if like is None or isinstance(like, _NUMPY_TYPES) or library_of(value) is not NUMPY:
+        if is_foreign(value):
+            return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+        return np.asarray(value, dtype)
+    return np.asarray(value, dtype=dtype, like=like)
+
+
+def copy(array: Any, dtype: Any = None) -> Any:
+    """A copy of ``array`` (cast to ``dtype``), in its own library: ``np.array`` on an array of
+    another library would convert it to NumPy."""
+    if isinstance(array, _NUMPY_TYPES) or not is_foreign(array):
+        return np.array(array, dtype=dtype)
+    return array.astype(dtype) if dtype is not None and array.dtype != dtype else array.copy()
+
+
+def to_numpy(array: Any) -> np.ndarray:
+    """``array`` as a NumPy array: itself, or an explicit transfer (CuPy's ``get``, Dask's
+    compute)."""
+    if isinstance(array, _NUMPY_TYPES):
+        return np.asarray(array)
+    return library_of(array).to_numpy(array)
+
+
+# ---------------------------------------------------------------- applying an op
+
+
+def call(impl: Callable, raws: tuple, params: dict, name: str) -> Any:
+    """``impl(*raws, **params)`` for an op some of whose arrays may be of another library:
+    refused when two libraries mix (naming both), run in the library's guard, and refused when
+    the library hands back a NumPy array (it lacked the op and converted)."""
+    library = None
+    has_numpy = False
+    for raw in raws:
+        if type(raw) is np.ndarray:
+            has_numpy = True
+        elif not isinstance(raw, np.generic) and is_foreign(raw):
+            found = library_of(raw)
+            if library is None:
+                library = found
+            elif found is not library:
+                raise TypeError(
+                    f"{name} got arrays of two libraries, {library.name} and {found.name}; "
+                    f"a tensor keeps its library's arrays, and one op runs in one library: "
+                    f"convert one of them first"
+                )
+    if library is None:
+        return impl(*raws, **params)
+    if has_numpy and not library.accepts_numpy:
+        raise TypeError(
+            f"{name} got arrays of two libraries, {library.name} and numpy; {library.name} "
+            f"does not mix them: make the NumPy array a {library.name} array first (or give "
+            f"it as a Python number)"
+        )
+    with library.guard():
+        out = impl(*raws, **params)
+    if type(out) is np.ndarray:
+        raise NotImplementedError(
+            f"{library.name} returned a NumPy array for {name}: it does not implement this op "
+            f"for its arrays, and chainrule does not convert them"
+        )
+    return out
+
+
+# ---------------------------------------------------------------- lazy values
+
+
+def compute(arrays: list) -> list:
+    """The values of ``arrays`` (of any libraries), lazy ones computed together, library by
+    library, so that work they share runs once."""
+    return _by_library(arrays, "compute")
+
+
+def persist(arrays: list) -> list:
+    """``arrays`` with lazy ones persisted together (computed and kept in memory, still lazy
+    arrays), library by library."""
+    return _by_library(arrays, "persist")
+
+
+def _by_library(arrays: list, method: str) -> list:
+    results = list(arrays)
+    groups: dict[Library, list[int]] = {}
+    for index, array in enumerate(arrays):
+        library = library_of(array)
+        if library.lazy:
+            groups.setdefault(library, []).append(index)
+    for library, indices in groups.items():
+        done = getattr(library, method)([arrays[i] for i in indices])
+        for index, value in zip(indices, done, strict=True):
+            results[index] = value
+    return results
