@@ -43,6 +43,15 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+def _index(key: Any) -> Any:
+    """An index: NumPy's integer and boolean arrays are accepted in it, as CuPy accepts them."""
+    if isinstance(key, np.ndarray) and key.dtype.kind in "biu":
+        return key
+    if isinstance(key, tuple):
+        return tuple(_index(item) for item in key)
+    return _unwrap(key)
+
+
 def _wrap(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return StrictArray(value)
@@ -157,10 +166,10 @@ class StrictArray:
 
     # ------------------------------------------------------------ Python protocols
     def __getitem__(self, key):
-        return _wrap(self._a[_unwrap(key)])
+        return _wrap(self._a[_index(key)])
 
     def __setitem__(self, key, value):
-        self._a[_unwrap(key)] = _unwrap(value)
+        self._a[_index(key)] = _unwrap(value)
 
     def __len__(self):
         return len(self._a)
