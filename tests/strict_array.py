@@ -88,6 +88,9 @@ def _inplace(op: Any) -> Any:
     return method
 
 
+_TRANSFERS = (np.asarray, np.array, np.asanyarray, np.ascontiguousarray)
+
+
 class StrictArray:
     """An array that behaves as NumPy's through the dispatch protocols and never converts."""
 
@@ -114,6 +117,8 @@ class StrictArray:
     def __array_function__(self, func, types, args, kwargs):
         if not all(issubclass(t, (StrictArray, np.ndarray)) for t in types):
             return NotImplemented
+        if func in _TRANSFERS:  # np.asarray(numpy_array, like=x): an explicit transfer, as
+            return StrictArray(func(*args, **kwargs))  # cupy.asarray(numpy_array) is
         result = func(*_unwrap(args), **_unwrap(kwargs))
         if func is np.may_share_memory or func is np.shares_memory:
             return result

@@ -177,6 +177,16 @@ def asarray(value: Any, dtype: Any = None, like: Any = None) -> Any:
     return np.asarray(value, dtype=dtype, like=like)
 
 
+def constant_like(array: np.ndarray, like: Any) -> Any:
+    """A constant made in NumPy (a mask, an identity matrix) as an array of ``like``'s library,
+    where a rule combines it with ``like``: itself for NumPy, else moved there (NumPy's
+    ``like=`` dispatch of ``asarray``; creation functions' own ``like=`` differ between
+    libraries in the keywords they take)."""
+    if isinstance(like, _NUMPY_TYPES) or not is_foreign(like):
+        return array
+    return np.asarray(array, like=like)
+
+
 def copy(array: Any, dtype: Any = None) -> Any:
     """A copy of ``array`` (cast to ``dtype``), in its own library: ``np.array`` on an array of
     another library would convert it to NumPy."""

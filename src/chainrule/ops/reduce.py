@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from ..backends import asarray
+from ..backends import asarray, constant_like
 from ..kernels import extremum, reduce, sum_axes
 from ..tensor import Tensor
 from .axes import batch_shape, one_axis, reduce_axes
@@ -118,7 +118,7 @@ def _others_product(x, axis):
     moved_shape = moved.shape
     size = int(np.prod(moved_shape[len(kept):]))
     flat = reshape(moved, shape=moved_shape[: len(kept)] + (size,))
-    copies = where(np.eye(size, dtype=bool), 1.0, expand_dims(flat, -2))
+    copies = where(constant_like(np.eye(size, dtype=bool), raw), 1.0, expand_dims(flat, -2))
     others = reshape(prod(copies, axis=-1), shape=moved_shape)
     return transpose_trailing(others, axes=inverse_permutation(order))
 
@@ -264,8 +264,8 @@ def _cumprod_partials(x, axis):
     ``x`` has zeros."""
     order = _to_last(axis, array_value(x).ndim)
     moved = transpose_trailing(x, axes=order)
-    size = array_value(moved).shape[-1]
-    lower = np.tri(size, dtype=bool)
+    raw = array_value(moved)
+    lower = constant_like(np.tri(raw.shape[-1], dtype=bool), raw)
     rows = where(lower, expand_dims(moved, -2), 1.0)
     return where(lower, _others_product(rows, (-1,)), 0.0), order
 
@@ -451,7 +451,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     """
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
-        scale = np.asarray(np.size(a) / np.size(avg), dtype=np.result_type(array_value(avg)))
+        scale = np.result_type(array_value(avg)).type(np.size(a) / np.size(avg))
     else:
         weights = _aligned_weights(a, axis, weights)
         scale = sum(weights, axis=axis, keepdims=keepdims)
