@@ -80,8 +80,10 @@ def assign(target: Tensor, result: Any) -> Tensor:
             base = None  # nothing to follow: constants in and out, or not recording
     if isinstance(data, np.ndarray):  # (writable: check_in_place said so)
         np.copyto(data, new, casting="same_kind")
-    else:  # a NumPy scalar, immutable: replaced
+    elif isinstance(data, np.generic):  # a NumPy scalar, immutable: replaced
         target._array = np.array(new, dtype=data.dtype)
+    else:  # another library's array, written by its own item assignment (CuPy's memory is
+        data[...] = new  # written, a Dask array takes the new values' graph)
     target._version[0] += 1
     if base is not None:  # the base takes the history; this view is made again from it
         if recording:
