@@ -14,6 +14,8 @@ from backend_checks import Backend, check_sample
 from op_samples import SAMPLES
 from strict_array import ConversionRefused, StrictArray
 
+import chainrule as cr
+
 STRICT = Backend("strict", StrictArray, lambda a: type(a) is StrictArray, lambda a: a._a,
                  lacks=(NotImplementedError, TypeError))
 try:
@@ -49,3 +51,43 @@ def test_strict_array_refuses_conversion():
         np.asarray(StrictArray(np.ones(2)))
     with pytest.raises(ConversionRefused):
         np.sin(StrictArray(np.ones(2))) + np.ones(2)
+
+
+def _f(x):
+    return cr.sum(cr.sin(x) * x) + cr.sum(x * x) ** 2
+
+
+def _g(x):
+    return cr.sin(x) * cr.flip(x, 0)
+
+
+def _transforms(make):
+    """Every transform and the tape on arrays made by ``make``."""
+    x = make(np.array([0.3, -0.2, 0.9]))
+    ones = make(np.ones(3))
+    results = {
+        "grad": cr.grad(_f)(x), "value_and_grad": cr.value_and_grad(_f)(x)[1],
+        "jvp": cr.jvp(_g, (x,), (ones,))[1], "vjp": cr.vjp(_g, x)[1](ones)[0],
+        "jacfwd": cr.jacfwd(_g)(x), "jacrev": cr.jacrev(_g)(x), "hessian": cr.hessian(_f)(x),
+        "hvp": cr.hvp(_f, (x,), (ones,))[1],
+    }
+    watched = cr.tensor(x)
+    with cr.GradientTape(persistent=True) as tape:
+        tape.watch(watched)
+        y = _g(watched)
+        total = cr.sum(y)
+    results["tape.gradient"] = tape.gradient(total, watched)
+    results["tape.jacobian"] = tape.jacobian(y, watched)
+    return results
+
+
+@pytest.mark.parametrize("backend", [STRICT, DASK], ids=lambda b: getattr(b, "name", "dask"))
+def test_transforms_and_tape(backend):
+    if backend is None:
+        pytest.skip("Dask is not installed")
+    want = _transforms(np.asarray)
+    got = _transforms(backend.make)
+    for name, value in got.items():
+        assert backend.own(value._array), name
+        np.testing.assert_allclose(backend.numpy(value._array), want[name]._array, rtol=1e-12,
+                                   err_msg=name)

@@ -64,13 +64,16 @@ class ConversionMethods:
                 f"item() needs a tensor with exactly one element, this one has shape "
                 f"{self.shape}; index it or reduce it first"
             )
-        array = self._array
-        if not hasattr(array, "item"):  # (a Dask array: computed)
-            array = to_numpy(array)
-        return array.item()
+        return self._values("item").item()
 
     def tolist(self) -> Any:
-        return self._array.tolist()
+        return self._values("tolist").tolist()
+
+    def _values(self, method: str) -> Any:
+        """The array, or its NumPy values where its library lacks ``method`` (a Dask array is
+        computed: the Python values were asked for)."""
+        array = self._array
+        return array if hasattr(array, method) else to_numpy(array)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """NumPy's conversion protocol: ``np.asarray(t)`` shares memory, ``np.array(t)``

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import backends, ops
 from .backends import asarray
 from .engine import gradients
 from .forward import end_level, new_level, strip, tangent_of, with_tangent
@@ -155,7 +155,7 @@ def _pull(
     lead = np.shape(cotangents[0])[:batch] if cotangents else ()
     for tensor, gradient in zip(inputs, grads, strict=True):
         if gradient is None:
-            gradient = _zeros(lead + tensor._array.shape, tensor._array.dtype)
+            gradient = _zeros(lead + tensor._array.shape, tensor._array)
         results.append(gradient)
     return results
 
@@ -254,7 +254,7 @@ def value_and_grad(
             out = _scalar_output(out)
             check_complex("grad", holomorphic, inputs, [out], "outputs")
             create_graph = create_graph or _needs_graph([out], inputs, recording or outer)
-            seed = np.ones(out._array.shape, dtype=out._array.dtype)
+            seed = backends.ones(out._array.shape, out._array.dtype, like=out._array)
             grads = _pull([out], inputs, [seed], create_graph=create_graph,
                           retain_graph=create_graph)
             grads = _holomorphic(grads, holomorphic)
@@ -312,8 +312,9 @@ def _reshape(value: Tensor, shape: tuple) -> Tensor:
     return ops.reshape(value, shape=shape)
 
 
-def _zeros(shape: tuple, dtype: np.dtype) -> Tensor:
-    return Tensor._wrap(np.zeros(shape, dtype=dtype))
+def _zeros(shape: tuple, like: Any, cls: type | None = None) -> Tensor:
+    """Zeros of ``shape`` in ``like``'s dtype and library."""
+    return Tensor._wrap(backends.zeros(shape, like.dtype, like=like), None, cls)
 
 
 def _basis(arrays: list) -> list:
@@ -325,7 +326,7 @@ def _basis(arrays: list) -> list:
     start = 0
     for array in arrays:
         basis = np.eye(total, dtype=array.dtype)[:, start : start + array.size]
-        blocks.append(basis.reshape((total,) + array.shape))
+        blocks.append(backends.constant_like(basis.reshape((total,) + array.shape), array))
         start += array.size
     return blocks
 
@@ -337,7 +338,8 @@ def _reverse_rows(outputs: list, inputs: list, create_graph: bool, holomorphic: 
     sizes = [output._array.size for output in outputs]
     total = sum(sizes)
     if len(outputs) == 1 and total == 1:
-        seed = np.ones(outputs[0]._array.shape, dtype=outputs[0]._array.dtype)
+        first = outputs[0]._array
+        seed = backends.ones(first.shape, first.dtype, like=first)
         grads = _pull(outputs, inputs, [seed], create_graph=create_graph,
                       retain_graph=create_graph)
         grads = _holomorphic(grads, holomorphic)
@@ -421,8 +423,7 @@ def _forward_outputs(out: Any, level: int, batch: tuple, name: str) -> tuple:
     for output in outputs:
         tangent = tangent_of(output, level)
         if tangent is None:
-            tangent = Tensor._wrap(np.zeros(batch + output._array.shape, output._array.dtype),
-                                   None, type(output))
+            tangent = _zeros(batch + output._array.shape, output._array, type(output))
         elif not isinstance(tangent, Tensor):
             tangent = Tensor._wrap(tangent, None, type(output))
         primals_out.append(strip(output, level))

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .engine import gradients
 from .modes import pause, record, state
 from .node import Node, creation_order
@@ -330,7 +331,7 @@ class GradientTape:
         for index, item in enumerate(targets):
             weight = weights[index] if weights is not None else None
             if weight is None and isinstance(item, Tensor):
-                weight = np.ones(item.shape, dtype=item.dtype)
+                weight = backends.ones(item.shape, item.dtype, like=item._array)
             cotangents.append(weight)
         found = self._differentiate(targets, cotangents, flat, retain_graph, create_graph)
         self._used = True  # (only once it worked: a refused call leaves the tape usable)
@@ -362,7 +363,8 @@ class GradientTape:
         found: dict[int, Any] = {}
         if isinstance(target, Tensor):
             count = target.size
-            seeds = np.eye(count, dtype=target.dtype).reshape((count, *target.shape))
+            seeds = backends.constant_like(
+                np.eye(count, dtype=target.dtype).reshape((count, *target.shape)), target._array)
             found = self._differentiate([target], [seeds], flat, retain_graph, create_graph,
                                         batch_ndim=1)
         self._used = True
@@ -373,7 +375,7 @@ class GradientTape:
                 grad = grad.reshape(*target.shape, *source.shape)
             elif unconnected_gradients == "zero":
                 grad = Tensor._wrap(
-                    np.zeros(target.shape + source.shape, dtype=source.dtype),
+                    backends.zeros(target.shape + source.shape, source.dtype, like=source._array),
                     cls=source._op_class,
                 )
             results.append(grad)
