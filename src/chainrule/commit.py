@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import copy, is_numpy
+from .backends import asarray, copy, is_numpy
 from .tensor import Tensor
 
 # One backward's writes happen together under this lock, so that threads running backward into
@@ -65,6 +65,8 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
         grad = grad if isinstance(grad, Tensor) else Tensor._wrap(grad, cls=leaf._op_class)
         leaf._grad = grad if req == "write" or current is None else current + grad
         return
+    if type(grad) is not type(leaf._array) and not is_numpy(leaf._array):
+        grad = asarray(grad, like=leaf._array)  # (a gradient that came through a transfer)
     if current is None:
         leaf._grad = Tensor._wrap(adopt(grad, taken), cls=leaf._op_class)
         return
