@@ -248,12 +248,6 @@ def test_compute_gives_numpy_and_keeps_the_history():
     assert_matches(x.grad, np.cos(X0 * X0) * 2 * X0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gradient reaching a Dask leaf through its computed copy (x.compute(): "
-    "lazy._with_array's recorded copy) is NumPy's cotangent as it comes; commit._accumulate "
-    "(src/chainrule/commit.py:69) stores it without making it an array of the leaf's library",
-)
 def test_a_computed_leaf_passes_a_dask_gradient_to_the_leaf():
     x = cr.tensor(da.from_array(X0, chunks=3), requires_grad=True)
     leaf = x.compute()  # a leaf that requires grad: its derivative still reaches it
@@ -401,12 +395,6 @@ def test_backward_twice_accumulates_into_a_lazy_grad():
     np.testing.assert_allclose(value_of(grad), 4 * want_first, rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in_place.assign writes a non-ndarray target with np.array(new) "
-    "(src/chainrule/in_place.py:84), which computes a Dask array into NumPy: an in-place "
-    "update (w -= lr * w.grad, zero_) makes a Dask tensor a NumPy one",
-)
 def test_an_optimizer_loop_keeps_dask_arrays():
     def run(A):
         w = cr.tensor(A(X0), requires_grad=True)
