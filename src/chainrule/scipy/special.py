@@ -32,8 +32,9 @@ from ._arrays import where
 def _as_tensor(value: Any) -> Tensor:
     """A tensor of ``value`` with NumPy's dtype (a Python float is float64, as SciPy sees it);
     an array of another library stays one."""
-    return value if isinstance(value, Tensor) else Tensor._wrap(
-        backends.seen(backends.asarray(value)))
+    if isinstance(value, Tensor):
+        return value
+    return Tensor._wrap(backends.seen(value) if backends.is_foreign(value) else np.asarray(value))
 
 
 def _public(prim: Any, name: str) -> Callable:

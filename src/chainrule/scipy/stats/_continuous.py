@@ -23,14 +23,15 @@ from .._arrays import everywhere, foreign_of, same_library, where
 
 def as_float64(value: Any, like: Any = None) -> Tensor:
     """``value`` as a tensor of at least float64 precision (SciPy's ``promote_types(dtype,
-    float64)``); a number (or list of them) is made in the library of ``like`` (an array of
-    another library, or None: NumPy), a NumPy array stays one (mixed with another library's
-    arrays, the op refuses it, naming both)."""
+    float64)``). ``like`` is an array of another library among the arguments ``value`` came
+    with (:func:`~chainrule.scipy._arrays.foreign_of`), or None when they have none: a number
+    (or list of them) is then made in its library, an array of it kept, and a NumPy array
+    stays one (mixed with another library's arrays, the op refuses it, naming both)."""
     if not isinstance(value, Tensor):
         if like is None or isinstance(value, np.ndarray):
-            value = Tensor._wrap(backends.seen(backends.asarray(value)))
+            value = Tensor._wrap(np.asarray(value))
         else:
-            value = Tensor._wrap(backends.asarray(value, like=like))
+            value = Tensor._wrap(backends.seen(backends.asarray(value, like=like)))
     dtype = np.promote_types(value.dtype, np.float64)
     return value if value.dtype == dtype else value.astype(dtype)
 

@@ -30,7 +30,7 @@ def _parameters(mean: Any, cov: Any, like: Any) -> tuple[int, Tensor, Tensor]:
     cov = as_float64(1.0 if cov is None else cov, like)
     if mean is None:
         dim = 1 if cov.ndim < 2 else cov.shape[0]
-        mean = as_float64(backends.zeros((dim,), np.float64, like=cov._array))
+        mean = as_float64(backends.zeros((dim,), np.float64, like=cov._array), like)
     else:
         mean = as_float64(mean, like)
         dim = mean.size
@@ -142,9 +142,10 @@ def pdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) ->
 def entropy(mean: Any = None, cov: Any = 1) -> Tensor:
     """``scipy.stats.multivariate_normal.entropy``: (rank (log 2pi + 1) + log det cov) / 2,
     differentiable in ``cov`` (``mean`` does not enter it)."""
-    _, _, cov = _parameters(mean, cov, foreign_of(mean, cov))
+    like = foreign_of(mean, cov)
+    _, _, cov = _parameters(mean, cov, like)
     factor = _Factor(cov, allow_singular=True)
-    return as_float64(0.5 * (factor.rank * (_LOG_2PI + 1) + factor.log_pdet))
+    return as_float64(0.5 * (factor.rank * (_LOG_2PI + 1) + factor.log_pdet), like)
 
 
 __all__ = ["entropy", "logpdf", "pdf"]
