@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..backends import is_foreign, library_of
 from ..tensor import array_of
 from .arrange import tril, triu
 from .axes import ndim_of, shape_of
@@ -27,6 +28,26 @@ from .shape import flip, moveaxis, swapaxes, transpose_trailing
 
 def _mT(x):  # noqa: N802
     return swapaxes(x, -1, -2)
+
+
+def refuse_foreign(name: str, *arrays) -> None:
+    """Refuse an array of another library among ``arrays`` for ``name``, which runs SciPy's
+    code for NumPy arrays only, naming both: SciPy would convert it (a Dask array computed
+    whole, a CuPy one refusing), and chainrule keeps arrays in their library."""
+    for a in arrays:
+        if type(a) is not np.ndarray and is_foreign(a):
+            library = library_of(a).name
+            raise NotImplementedError(
+                f"{name} runs SciPy's NumPy code, which {library} arrays do not run: "
+                f"chainrule does not convert them; make the input a NumPy array first "
+                f"(a Dask array's compute(), a CuPy array's get()) to run it in NumPy"
+            )
+
+
+def numpy_only(name: str, *arrays) -> list:
+    """``arrays`` as NumPy arrays for ``name`` (:func:`refuse_foreign` says which are not)."""
+    refuse_foreign(name, *arrays)
+    return [np.asarray(a) for a in arrays]
 
 
 def _stacked(solve, core_ndims: tuple, *arrays):
@@ -62,7 +83,7 @@ def convolve_axes(x, y, *, x_conv, y_conv, x_dot, y_dot, mode):
     """Convolution of ``x`` and ``y`` along the pairs of axes ``x_conv``/``y_conv`` (negative),
     summed over the pairs ``x_dot``/``y_dot``, in ``mode`` "full" or "valid". The result's axes:
     ``x``'s others, then ``y``'s others, then one per convolved pair."""
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = numpy_only("scipy.signal convolution", x, y)
     x_sizes = [x.shape[a] for a in x_conv]
     y_sizes = [y.shape[a] for a in y_conv]
     if mode == "full":  # the smaller operand slides over the other, padded: fewer products
@@ -181,7 +202,8 @@ def _scipy_linalg():
 def solve_sylvester(a, b, q):
     """X with a X + X b = q, for stacks of square ``a`` (..., n, n), ``b`` (..., m, m) and
     ``q`` (..., n, m) (``scipy.linalg.solve_sylvester``, Bartels-Stewart)."""
-    return _stacked(_scipy_linalg().solve_sylvester, (2, 2, 2), a, b, q)
+    arrays = numpy_only("scipy.linalg.solve_sylvester", a, b, q)
+    return _stacked(_scipy_linalg().solve_sylvester, (2, 2, 2), *arrays)
 
 
 def _stack_like(flow, value, ans):
@@ -214,7 +236,7 @@ solve_sylvester.defrules(
 def sqrtm(x):
     """The principal square root of (a stack of) square matrices (``scipy.linalg.sqrtm``):
     complex where ``x`` has negative real eigenvalues."""
-    return _stacked(_scipy_linalg().sqrtm, (2,), x)
+    return _stacked(_scipy_linalg().sqrtm, (2,), *numpy_only("scipy.linalg.sqrtm", x))
 
 
 def _real_like(flow, x):
@@ -248,6 +270,7 @@ def solve_triangular_matrix(a, b, *, lower, trans, unit_diagonal):
     (``lower``) and taking its diagonal as ones when ``unit_diagonal``; ``b`` a stack of
     matrices (..., n, k)."""
     solve = _scipy_linalg().solve_triangular
+    a, b = numpy_only("scipy.linalg.solve_triangular", a, b)
 
     def one(a, b):
         return solve(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
@@ -330,6 +353,7 @@ def solve_banded_matrix(ab, b, *, lower, upper):
     """x with a x = b for the banded ``a`` stored in ``ab`` (lower + upper + 1, n), as
     ``scipy.linalg.solve_banded``; ``b`` a stack of matrices (..., n, k)."""
     solve = _scipy_linalg().solve_banded
+    ab, b = numpy_only("scipy.linalg.solve_banded", ab, b)
     return _as_columns(lambda columns: solve((lower, upper), ab, columns), b)
 
 

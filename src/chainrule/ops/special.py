@@ -29,6 +29,7 @@ except ModuleNotFoundError as error:  # (an optional dependency)
         name=error.name,
     ) from error
 
+from ..backends import is_foreign
 from .elementwise import elementwise, exp, log, log1p, nondifferentiable, sign
 
 _TWO_OVER_ROOT_PI = 2.0 / float(np.sqrt(np.pi))
@@ -79,8 +80,18 @@ _ORDER = "an order is an integer, or has no closed-form derivative"
 
 # ---------------------------------------------------------------- gamma family
 
+
+def _polygamma(n, x):
+    """SciPy's polygamma: a Python function, not a ufunc, that makes its arguments NumPy
+    arrays; on another library's arrays, its formula, whose ufuncs dispatch to that library."""
+    if not (is_foreign(x) or is_foreign(n)):
+        return sc.polygamma(n, x)
+    derivative = (-1.0) ** (n + 1) * sc.gamma(n + 1.0) * sc.zeta(n + 1, x)
+    return np.where(n == 0, sc.psi(x), derivative)
+
+
 polygamma = _declare(
-    lambda n, x: sc.polygamma(n, x), "polygamma",
+    _polygamma, "polygamma",
     _refused("polygamma", "the order n", _ORDER),
     lambda n, x: polygamma(n + 1, x),
 )

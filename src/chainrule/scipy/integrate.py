@@ -31,6 +31,7 @@ from ..api import _tensor
 from ..functional import jvp, vjp
 from ..modes import state
 from ..ops.primitive import Primitive
+from ..ops.scipy_ops import refuse_foreign
 from ..tensor import Tensor, array_of
 from ..tree_util import tree_flatten, tree_unflatten
 
@@ -226,11 +227,12 @@ def odeint(
                                   "diagnostics are not differentiable values")
     if not isinstance(args, tuple):
         args = (args,)
+    leaves, treedef = tree_flatten(args)
+    refuse_foreign("scipy.integrate.odeint", *[array_of(v) for v in (y0, t, *leaves)])
     y0, t = _tensor(y0), _tensor(t)
     if y0.ndim > 1 or t.ndim != 1:
         raise ValueError(f"odeint: y0 must be a vector (or a number) and t a vector of times, "
                          f"got shapes {y0.shape} and {t.shape}")
-    leaves, treedef = tree_flatten(args)
     shapes, pieces = [], [ops.reshape(y0, shape=(-1,)), t]
     for leaf in leaves:
         value = np.asarray(array_of(leaf))

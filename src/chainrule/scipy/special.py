@@ -22,14 +22,19 @@ from typing import Any
 
 import numpy as np
 
-from .. import api
+from .. import api, backends
 from ..ops import special as _special
+from ..ops.elementwise import array_value
 from ..tensor import Tensor
+from ._arrays import where
 
 
 def _as_tensor(value: Any) -> Tensor:
-    """A tensor of ``value`` with NumPy's dtype (a Python float is float64, as SciPy sees it)."""
-    return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+    """A tensor of ``value`` with NumPy's dtype (a Python float is float64, as SciPy sees it);
+    an array of another library stays one."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor._wrap(backends.seen(value) if backends.is_foreign(value) else np.asarray(value))
 
 
 def _public(prim: Any, name: str) -> Callable:
@@ -90,11 +95,12 @@ def multigammaln(a: Any, d: int) -> Tensor:
     if not np.isscalar(d) or np.floor(d) != d:
         raise ValueError("d should be a positive integer (dimension)")
     a = _as_tensor(a)
-    if np.any(a.detach().numpy() <= 0.5 * (d - 1)):
-        raise ValueError(f"condition a ({a.detach().numpy()}) > 0.5 * (d-1) ({0.5 * (d - 1)}) "
-                         "not met")
+    value = array_value(a)
+    if np.any(value <= 0.5 * (d - 1)):  # (read in Python, as SciPy does: a Dask array computed)
+        raise ValueError(f"condition a ({value}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
+    # (the terms added in turn, as a sum over their stack would: no stacked copy of them)
     terms = [_special.gammaln(a - (j - 1.0) / 2) for j in range(1, int(d) + 1)]
-    return api.sum(api.stack(terms), axis=0) + (d * (d - 1) * 0.25) * np.log(np.pi)
+    return sum(terms[1:], terms[0]) + (d * (d - 1) * 0.25) * np.log(np.pi)
 
 
 def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
@@ -109,9 +115,9 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     a = _as_tensor(a)
     if b is not None:
         b = _as_tensor(b)
-        a = api.where(b != 0, a, -np.inf)
+        a = where(b != 0, a, -np.inf)
     top = api.max(a.detach(), axis=axis, keepdims=True)
-    top = api.where(api.isfinite(top), top, 0)
+    top = where(api.isfinite(top), top, 0)
     terms = api.exp(a - top)
     total = api.sum(terms if b is None else b * terms, axis=axis, keepdims=True)
     out = api.log(api.abs(total)) + top
@@ -120,7 +126,7 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
         out, sign = api.squeeze(out, axis=axis), api.squeeze(sign, axis=axis)
     if return_sign:
         return out, sign
-    return api.where(sign < 0, np.nan, out)
+    return where(sign < 0, np.nan, out)
 
 
 __all__ = [

@@ -15,15 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from ... import api
+from ... import api, backends
 from ...ops.elementwise import array_value
 from ...tensor import Tensor
+from .._arrays import everywhere, foreign_of, same_library, where
 
 
-def as_float64(value: Any) -> Tensor:
+def as_float64(value: Any, like: Any = None) -> Tensor:
     """``value`` as a tensor of at least float64 precision (SciPy's ``promote_types(dtype,
-    float64)``)."""
-    value = value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+    float64)``). ``like`` is an array of another library among the arguments ``value`` came
+    with (:func:`~chainrule.scipy._arrays.foreign_of`), or None when they have none: a number
+    (or list of them) is then made in its library, an array of it kept, and a NumPy array
+    stays one (mixed with another library's arrays, the op refuses it, naming both)."""
+    if not isinstance(value, Tensor):
+        if like is None or isinstance(value, np.ndarray):
+            value = Tensor._wrap(np.asarray(value))
+        else:
+            value = Tensor._wrap(backends.seen(backends.asarray(value, like=like)))
     dtype = np.promote_types(value.dtype, np.float64)
     return value if value.dtype == dtype else value.astype(dtype)
 
@@ -32,10 +40,10 @@ def masked(formula: Callable, cond: np.ndarray, values: list, safe: list, fill: 
            ) -> Tensor:
     """``formula(*values)`` where ``cond`` holds, ``fill`` elsewhere; ``formula`` sees the
     point ``safe`` (one value for each of ``values``) where ``cond`` does not hold."""
-    if cond.all():
-        return api.where(cond, formula(*values), fill)
-    safe_values = [api.where(cond, v, s) for v, s in zip(values, safe, strict=True)]
-    return api.where(cond, formula(*safe_values), fill)
+    if everywhere(cond):
+        return where(cond, formula(*values), fill)
+    safe_values = [where(cond, v, s) for v, s in zip(values, safe, strict=True)]
+    return where(cond, formula(*safe_values), fill)
 
 
 class Continuous:
@@ -76,11 +84,15 @@ class Continuous:
         if missing:
             raise TypeError(f"{self.name}.{method}() missing required argument(s): "
                             f"{', '.join(map(repr, missing))}")
-        shapes = [as_float64(given[n]) for n in self.shapes]
-        loc, scale = as_float64(given.get("loc", 0.0)), as_float64(given.get("scale", 1.0))
-        z = (as_float64(x) - loc) / scale
+        like = foreign_of(x, *given.values())
+        shapes = [as_float64(given[n], like) for n in self.shapes]
+        loc = as_float64(given.get("loc", 0.0), like)
+        scale = as_float64(given.get("scale", 1.0), like)
+        z = (as_float64(x, like) - loc) / scale
+        if like is not None:
+            same_library(f"scipy.stats.{self.name}.{method}", z, *shapes)
         shape_values = [array_value(s) for s in shapes]
-        valid = np.asarray(self.argcheck(*shape_values) & (array_value(scale) > 0))
+        valid = backends.asarray(self.argcheck(*shape_values) & (array_value(scale) > 0))
         ends = self.support(*shape_values) if callable(self.support) else self.support
         return z, shapes, scale, array_value(z), valid, ends
 
@@ -93,7 +105,7 @@ class Continuous:
         logarithmic = method == "logpdf"
         cond = valid & (low <= z_value) & (z_value <= high)
         fill = np.where(valid & ~np.isnan(z_value), -np.inf if logarithmic else 0.0, np.nan)
-        safe_scale = api.where(cond, scale, 1.0)
+        safe_scale = where(cond, scale, 1.0)
         if logarithmic:
             def formula(z, *shapes):
                 return self._logpdf(z, *shapes) - api.log(safe_scale)

@@ -12,13 +12,15 @@ import numpy as np
 from ... import api
 from ...ops import special
 from ...ops.elementwise import array_value
+from ...ops.scipy_ops import refuse_foreign
 from ...tensor import Tensor
+from .._arrays import control_value, foreign_of
 from ._continuous import as_float64
 
 
-def _checked_alpha(alpha: Any) -> Tensor:
-    alpha = as_float64(alpha)
-    value = array_value(alpha)
+def _checked_alpha(alpha: Any, like: Any) -> Tensor:
+    alpha = as_float64(alpha, like)
+    value = control_value(array_value(alpha))
     if np.min(value) <= 0:
         raise ValueError("All parameters must be greater than 0")
     if value.ndim != 1:
@@ -27,9 +29,10 @@ def _checked_alpha(alpha: Any) -> Tensor:
     return alpha
 
 
-def _checked_points(alpha: Tensor, x: Any) -> Tensor:
-    """SciPy's checks of ``x``: the right length, inside the simplex."""
-    x = as_float64(x)
+def _checked_points(alpha: Tensor, x: Any, like: Any) -> Tensor:
+    """SciPy's checks of ``x``: the right length, inside the simplex (read in Python, as
+    SciPy does: a Dask array is computed, once, for them)."""
+    x = as_float64(x, like)
     size, count = x.shape[0], alpha.shape[0]
     if size + 1 != count and size != count:
         raise ValueError("Vector 'x' must have either the same number of entries as, or one "
@@ -40,7 +43,7 @@ def _checked_points(alpha: Tensor, x: Any) -> Tensor:
             raise ValueError("The input must be one dimensional or a two dimensional matrix "
                              "containing the entries.")
         x = api.concatenate([x, 1 - api.sum(x, axis=0, keepdims=True)], axis=0)
-    value, alpha_value = array_value(x), array_value(alpha)
+    value, alpha_value = control_value(array_value(x)), control_value(array_value(alpha))
     if np.min(value) < 0:
         raise ValueError("Each entry in 'x' must be greater than or equal to zero.")
     if np.max(value) > 1:
@@ -57,8 +60,9 @@ def _checked_points(alpha: Tensor, x: Any) -> Tensor:
 
 def logpdf(x: Any, alpha: Any) -> Tensor:
     """``scipy.stats.dirichlet.logpdf``: sum((alpha - 1) log x) - log B(alpha)."""
-    alpha = _checked_alpha(alpha)
-    x = _checked_points(alpha, x)
+    like = foreign_of(x, alpha)
+    alpha = _checked_alpha(alpha, like)
+    x = _checked_points(alpha, x, like)
     log_beta = api.sum(special.gammaln(alpha)) - special.gammaln(api.sum(alpha))
     terms = api.transpose(special.xlogy(alpha - 1, api.transpose(x)))
     return api.squeeze(api.sum(terms, axis=0) - log_beta)
@@ -74,8 +78,10 @@ def rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Tensor:
     sample's derivative in ``alpha`` is not defined by SciPy's sampler)."""
     import scipy.stats
 
+    alpha = array_value(alpha)
+    refuse_foreign("scipy.stats.dirichlet.rvs", alpha)
     return Tensor._wrap(np.asarray(
-        scipy.stats.dirichlet.rvs(array_value(alpha), size=size, random_state=random_state)))
+        scipy.stats.dirichlet.rvs(alpha, size=size, random_state=random_state)))
 
 
 __all__ = ["logpdf", "pdf", "rvs"]

@@ -15,29 +15,32 @@ from typing import Any
 
 import numpy as np
 
-from ... import api, linalg
+from ... import api, backends, linalg
 from ...ops.elementwise import array_value
 from ...tensor import Tensor
+from .._arrays import control_value, foreign_of, where
 from ._continuous import as_float64
 
 _LOG_2PI = np.log(2 * np.pi)
 
 
-def _parameters(mean: Any, cov: Any) -> tuple[int, Tensor, Tensor]:
-    """SciPy's dimension, mean vector and covariance matrix from its arguments."""
-    cov = as_float64(1.0 if cov is None else cov)
+def _parameters(mean: Any, cov: Any, like: Any) -> tuple[int, Tensor, Tensor]:
+    """SciPy's dimension, mean vector and covariance matrix from its arguments (numbers made
+    in the library of ``like``, as :func:`as_float64` says)."""
+    cov = as_float64(1.0 if cov is None else cov, like)
     if mean is None:
         dim = 1 if cov.ndim < 2 else cov.shape[0]
-        mean = as_float64(np.zeros(dim))
+        mean = as_float64(backends.zeros((dim,), np.float64, like=cov._array), like)
     else:
-        mean = as_float64(mean)
+        mean = as_float64(mean, like)
         dim = mean.size
     if dim == 1:
         mean, cov = api.reshape(mean, (1,)), api.reshape(cov, (1, 1))
     if mean.ndim != 1 or mean.shape[0] != dim:
         raise ValueError(f"Array 'mean' must be a vector of length {dim}.")
     if cov.ndim == 0:
-        cov = cov * np.eye(dim)
+        cov = cov * np.eye(dim) if like is None else api.diag(
+            cov * backends.ones((dim,), cov.dtype, like=like))
     elif cov.ndim == 1:
         cov = api.diag(cov)
     elif cov.ndim == 2 and cov.shape != (dim, dim):
@@ -53,9 +56,9 @@ def _parameters(mean: Any, cov: Any) -> tuple[int, Tensor, Tensor]:
     return dim, mean, cov
 
 
-def _points(x: Any, dim: int) -> Tensor:
+def _points(x: Any, dim: int, like: Any) -> Tensor:
     """SciPy's quantiles: the last axis holds each point's components."""
-    x = as_float64(x)
+    x = as_float64(x, like)
     if x.ndim == 0:
         return api.reshape(x, (1,))
     if x.ndim == 1:
@@ -68,7 +71,8 @@ class _Factor:
     Mahalanobis length of deviations, and (singular ``cov``) the support."""
 
     def __init__(self, cov: Tensor, allow_singular: bool) -> None:
-        values = np.linalg.eigvalsh(array_value(cov))
+        # (a check and a choice of method, read in Python: a Dask matrix is computed)
+        values = np.linalg.eigvalsh(control_value(array_value(cov)))
         eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(values))
         if np.min(values) < -eps:
             raise ValueError("The input matrix must be symmetric positive semidefinite.")
@@ -86,7 +90,7 @@ class _Factor:
                 "multivariate_normal is not differentiable in a singular covariance matrix: "
                 "differentiate in x and mean only, with cov a constant"
             )
-        spectrum, vectors = np.linalg.eigh(array_value(cov))
+        spectrum, vectors = np.linalg.eigh(control_value(array_value(cov)))
         kept = spectrum > eps
         self.whitening = vectors * np.sqrt(np.where(kept, 1 / np.where(kept, spectrum, 1), 0))
         self.null_space, self.support_eps = vectors[:, ~kept], 1e3 * eps
@@ -108,9 +112,10 @@ class _Factor:
 
 
 def _logpdf(x: Any, mean: Any, cov: Any, allow_singular: bool) -> tuple[Tensor, Any]:
-    dim, mean, cov = _parameters(mean, cov)
+    like = foreign_of(x, mean, cov)
+    dim, mean, cov = _parameters(mean, cov, like)
     factor = _Factor(cov, allow_singular)
-    deviation = _points(x, dim) - mean
+    deviation = _points(x, dim, like) - mean
     out = -0.5 * (factor.rank * _LOG_2PI + factor.log_pdet + factor.mahalanobis(deviation))
     return out, factor.outside(deviation)
 
@@ -120,7 +125,7 @@ def logpdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False)
     cov^-1 (x-mean)) / 2, -inf off the support of a singular ``cov``."""
     out, outside = _logpdf(x, mean, cov, allow_singular)
     if outside is not None:
-        out = api.where(outside, -np.inf, out)
+        out = where(outside, -np.inf, out)
     return api.squeeze(out)
 
 
@@ -130,16 +135,17 @@ def pdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) ->
     out, outside = _logpdf(x, mean, cov, allow_singular)
     out = api.exp(out)
     if outside is not None:
-        out = api.where(outside, 0.0, out)
+        out = where(outside, 0.0, out)
     return api.squeeze(out)
 
 
 def entropy(mean: Any = None, cov: Any = 1) -> Tensor:
     """``scipy.stats.multivariate_normal.entropy``: (rank (log 2pi + 1) + log det cov) / 2,
     differentiable in ``cov`` (``mean`` does not enter it)."""
-    _, _, cov = _parameters(mean, cov)
+    like = foreign_of(mean, cov)
+    _, _, cov = _parameters(mean, cov, like)
     factor = _Factor(cov, allow_singular=True)
-    return as_float64(0.5 * (factor.rank * (_LOG_2PI + 1) + factor.log_pdet))
+    return as_float64(0.5 * (factor.rank * (_LOG_2PI + 1) + factor.log_pdet), like)
 
 
 __all__ = ["entropy", "logpdf", "pdf"]

@@ -10,8 +10,9 @@ import numpy as np
 
 from ... import api
 from ...ops import special
-from ...ops.elementwise import array_value
+from ...ops.elementwise import array_value, stop_gradient
 from ...tensor import Tensor
+from .._arrays import foreign_of
 from ._continuous import as_float64, masked
 
 
@@ -23,8 +24,9 @@ def _counts(method: str, k: Any, mu: Any, loc: Any) -> tuple:
                 f"poisson.{method} is not differentiable in {name} (the mass is zero between "
                 "integers): differentiate in mu only, with k and loc constants"
             )
-    k = as_float64(array_value(k)) - as_float64(array_value(loc))
-    mu = as_float64(mu)
+    like = foreign_of(k, mu, loc)
+    k = as_float64(stop_gradient(k), like) - as_float64(stop_gradient(loc), like)
+    mu = as_float64(mu, like)
     k_value, mu_value = array_value(k), array_value(mu)
     return k, mu, k_value, mu_value >= 0
 

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import api
 from ...ops import special
 from ...ops.elementwise import array_value
+from .._arrays import everywhere, where
 from ._continuous import Continuous
 from .norm import _norm
 
 
 def _logpdf(z, df):
     finite = np.isfinite(array_value(df))
-    if finite.all():
+    if everywhere(finite):
         return special.student_t_logpdf(z, df)
-    student = special.student_t_logpdf(z, api.where(finite, df, 1.0))
-    return api.where(finite, student, _norm._logpdf(z))
+    student = special.student_t_logpdf(z, where(finite, df, 1.0))
+    return where(finite, student, _norm._logpdf(z))
 
 
 _t = Continuous(
