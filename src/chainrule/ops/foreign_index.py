@@ -109,8 +109,10 @@ def written(x: Any, v: Any, index: tuple, ndim: int) -> Any:
     last = flat.size - 1 - from_end  # (each position's last occurrence, by position)
     target = batch + np.empty(shape, dtype=bool)[index].shape
     value = _value(v, target, batch + (flat.size,))
+    if backends.is_foreign(value) or np.ndim(value):  # (not a number)
+        value = value[..., last]
     out = np.reshape(out, batch + (-1,))
-    out[..., flat[last]] = value[..., last] if backends.is_foreign(value) else value
+    out[..., flat[last]] = value
     return np.reshape(out, batch + shape)
 
 
