@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import backends, ops
 from .dtypes import as_dtype
 from .tensor import _NO_PARAMS, Tensor, array_of, to_array
 
@@ -558,7 +558,7 @@ _ARRAY_SEQUENCES = frozenset(("tup", "arys", "choicelist"))
 def _tensors(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_tensors(v) for v in value)
-    return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value))
+    return value if isinstance(value, Tensor) else Tensor._wrap(backends.asarray(value))
 
 
 def _numpy_function(fn: Callable) -> Callable:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .backends import constant_like
 from .dtypes import as_dtype, float32
 from .tensor import Tensor, array_of, to_array
 
@@ -144,7 +145,8 @@ def _linspace_between(start, stop, num, endpoint, retstep, dtype, axis):
     start, stop = (ops.astype(v if isinstance(v, Tensor) else Tensor._wrap(np.asarray(v)),
                               dtype=inexact) for v in (start, stop))
     delta = stop - start
-    y = np.arange(0, num, dtype=inexact).reshape((-1,) + (1,) * delta.ndim)
+    y = constant_like(np.arange(0, num, dtype=inexact).reshape((-1,) + (1,) * delta.ndim),
+                      array_of(delta))
     if div > 0:
         step = delta / div
         y = y / div * delta if np.any(step._array == 0) else y * step

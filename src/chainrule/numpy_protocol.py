@@ -89,6 +89,8 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
             # Nothing to differentiate: NumPy's own function loses nothing.
         else:
             return route.target(*call_args, **call_kwargs)
+    if func in _SHAPE_QUESTIONS and args and isinstance(args[0], Tensor):
+        return func(_stand_in(args[0]), *args[1:], **kwargs)
     writes = _numpy_writes(func, args, kwargs)
     if writes is not None:  # (np.copyto, np.put..., out=): in-place updates, checked
         return _numpy_write(func, args, kwargs, writes)
@@ -101,6 +103,15 @@ def array_function(func: Any, args: tuple, kwargs: dict) -> Any:
             f"you do not need the gradient"
         )
     return result
+
+
+# NumPy's questions about a shape, answered from the tensor's shape (on a stand-in without
+# memory): another library need not have them (Dask lacks np.size), nor compute to answer.
+_SHAPE_QUESTIONS = frozenset((np.shape, np.ndim, np.size))
+
+
+def _stand_in(tensor: Tensor) -> np.ndarray:
+    return np.broadcast_to(np.empty((), dtype=bool), tensor.shape)
 
 
 # NumPy reductions that, on objects other than arrays, call the object's method of the same

@@ -1,9 +1,11 @@
 """Rearranging values: triangles, repeats, rolls, rotations, flips, padding, sorting.
 
 Built on indexing, concatenation, flips and transposes, so every one is differentiable to any
-order, in both modes, batched, with no rule of its own; the one primitive is ``pad``'s zero
-padding, whose reverse rule is a slice. Index arrays are computed by NumPy from the arguments
-(``np.repeat(np.arange(n), repeats)``, ``np.argsort(x)``), which also gives NumPy's errors."""
+order, in both modes, batched, with no rule of its own; the primitives are ``pad``'s zero
+padding, whose reverse rule is a slice, and ``permute_along``. Index arrays are computed by
+NumPy from the arguments (``np.repeat(np.arange(n), repeats)``, ``np.argsort(x)``), which also
+gives NumPy's errors; another library sorts its own arrays, and its permutations, which stay
+there, gather the values by ``permute_along`` (whose reverse rule gathers by the inverse)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import operator
 
 import numpy as np
 
+from ..backends import call, constant_like, is_numpy
 from .axes import ndim_of, negative_axes, shape_of
 from .elementwise import add, array_value, where
 from .index import getitem, getitem_trailing
@@ -34,7 +37,8 @@ def _triangle(m, k, lower: bool):
     rows, cols = shape[-2:] if len(shape) >= 2 else (shape[-1], shape[-1])
     keep = np.tri(rows, cols, k if lower else k - 1, dtype=bool)
     keep = keep if lower else ~keep
-    return where(keep, m, np.zeros((), np.result_type(array_value(m))))
+    raw = array_value(m)
+    return where(constant_like(keep, raw), m, np.result_type(raw).type(0))
 
 
 def tril(m, k=0):
@@ -248,8 +252,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
     padded = pad_zeros(array, widths=widths)
     values = kwargs.get("constant_values", 0)
     if np.any(np.asarray(values) != 0):
-        zeros = np.zeros(shape, dtype=np.result_type(array_value(array)))
-        padded = add(padded, np.pad(zeros, widths, constant_values=values))
+        raw = array_value(array)
+        zeros = np.zeros(shape, dtype=np.result_type(raw))
+        padded = add(padded, constant_like(np.pad(zeros, widths, constant_values=values), raw))
     return padded
 
 
@@ -263,12 +268,32 @@ def _take_along(a, indices: np.ndarray, axis: int):
     return getitem(a, tuple(grid))
 
 
+@primitive(catalogued=False)
+def permute_along(x, order, inverse, *, axis):
+    """``x`` gathered along ``axis`` (negative) by ``order``, a permutation of each line along
+    it, whose ``inverse`` gathers the gradient back: sorting another library's arrays, whose
+    permutations stay in that library (indexing by them would need its ``np.add.at``)."""
+    return np.take_along_axis(x, np.broadcast_to(order, x.shape), axis=axis)
+
+
+permute_along.defrules(
+    vjp=(lambda g, order, inverse, axis: permute_along(g, inverse, order, axis=axis),
+         None, None),
+    jvp=("linear", None, None),
+)
+
+
 def _sorted_by(order, a, axis):
     """``a`` permuted along ``axis`` by the index array ``order(values, axis)``."""
     if axis is None:
         a, axis = reshape(a, (-1,)), -1
     axis = negative_axes(axis, ndim_of(a))[0]
-    return _take_along(a, order(array_value(a), axis), axis)
+    values = array_value(a)
+    if is_numpy(values):
+        return _take_along(a, order(values, axis), axis)
+    permutation = call(order, (values, axis), {}, "argsort")  # (refused where the library lacks it)
+    inverse = np.argsort(permutation, axis=axis)
+    return permute_along(a, permutation, inverse, axis=axis)
 
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
@@ -304,7 +329,8 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     >>> cr.argsort(cr.tensor([3.0, 1.0, 2.0]))
     tensor([1, 2, 0])
     """
-    return np.argsort(array_value(a), axis=axis, kind=kind, order=order, stable=stable)
+    return call(np.argsort, (array_value(a),),
+                {"axis": axis, "kind": kind, "order": order, "stable": stable}, "argsort")
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
@@ -314,4 +340,5 @@ def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     >>> cr.argpartition(cr.tensor([3.0, 1.0, 2.0]), 0)
     tensor([1, 2, 0])
     """
-    return np.argpartition(array_value(a), kth, axis=axis, kind=kind, order=order)
+    return call(np.argpartition, (array_value(a), kth),
+                {"axis": axis, "kind": kind, "order": order}, "argpartition")

@@ -3,7 +3,8 @@
 
 Each follows NumPy's own algorithm step for step with chainrule's ops (so values agree with
 NumPy's to the last bit and every derivative comes from the ops' rules); constant arguments
-(spacings, conditions) stay NumPy arrays."""
+(spacings, conditions) stay NumPy arrays, moved to the values' library where an op combines
+them with the values."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..backends import constant_like
 from ..tensor import Tensor
 from .axes import ndim_of, negative_axes, shape_of
 from .elementwise import (
@@ -47,6 +49,8 @@ def _edge(values, a, axis):
     if ndim_of(values) == 0:
         shape = list(shape_of(a))
         shape[axis] = 1
+        if not isinstance(values, Tensor):  # (a number: in a's library)
+            values = constant_like(np.asarray(values), array_value(a))
         values = broadcast_to(values, tuple(shape))
     return values
 
@@ -96,7 +100,7 @@ def _spacings(f_shape: tuple, axes: tuple, varargs: tuple) -> list:
     for distances, axis in zip(varargs, axes, strict=True):
         distances = array_value(distances)
         if distances.ndim == 0:
-            spacings.append(distances)
+            spacings.append(distances[()])  # (a NumPy number, which every library takes)
             continue
         if distances.ndim != 1:
             raise ValueError("distances must be either scalars or 1d")
@@ -110,11 +114,12 @@ def _spacings(f_shape: tuple, axes: tuple, varargs: tuple) -> list:
     return spacings
 
 
-def _along_axis(coefficient, axis: int, ndim: int):
-    """A 1-d array of coefficients shaped to run along ``axis`` (negative) of ``ndim`` axes."""
+def _along_axis(coefficient, axis: int, ndim: int, like):
+    """A 1-d array of coefficients shaped to run along ``axis`` (negative) of ``ndim`` axes,
+    in the library of ``like``'s values."""
     shape = [1] * ndim
     shape[axis] = -1
-    return np.reshape(coefficient, shape)
+    return constant_like(np.reshape(coefficient, shape), array_value(like))
 
 
 def _interior(f, step, axis):
@@ -125,9 +130,9 @@ def _interior(f, step, axis):
         return (ahead - behind) / (2.0 * step)
     dx1, dx2 = step[:-1], step[1:]
     ndim = ndim_of(f)
-    a = _along_axis(-dx2 / (dx1 * (dx1 + dx2)), axis, ndim)
-    b = _along_axis((dx2 - dx1) / (dx1 * dx2), axis, ndim)
-    c = _along_axis(dx1 / (dx2 * (dx1 + dx2)), axis, ndim)
+    a = _along_axis(-dx2 / (dx1 * (dx1 + dx2)), axis, ndim, f)
+    b = _along_axis((dx2 - dx1) / (dx1 * dx2), axis, ndim, f)
+    c = _along_axis(dx1 / (dx2 * (dx1 + dx2)), axis, ndim, f)
     return a * behind + b * here + c * ahead
 
 
@@ -277,7 +282,7 @@ def select(condlist, choicelist, default=0):
         if condition.dtype.type is not np.bool_:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
     dtype = np.result_type(*[array_value(c) for c in choicelist], array_value(default))
-    out = default if isinstance(default, Tensor) else np.asarray(default, dtype=dtype)
+    out = default if isinstance(default, Tensor) else np.asarray(default, dtype=dtype)[()]
     for condition, choice in zip(reversed(conditions), reversed(choicelist), strict=True):
         out = where(condition, choice, out)
     shape = np.broadcast_shapes(*[np.shape(array_value(v)) for v in (*conditions, *choicelist)],

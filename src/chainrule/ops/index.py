@@ -3,23 +3,38 @@
 The index is a static parameter, normalized to a tuple of plain NumPy objects, and ``ndim`` the
 indexed value's own number of axes: the primitives address the last ``ndim`` axes and leave any
 leading batch axes alone (the batching contract, see :mod:`chainrule.ops.axes`). The public
-``getitem`` and ``setitem`` index the whole value, as NumPy does."""
+``getitem`` and ``setitem`` index the whole value, as NumPy does. Arrays of other libraries
+are indexed by :mod:`chainrule.ops.foreign_index`."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from .. import backends
+from ..tensor import Tensor, array_of
+from . import foreign_index
 from .axes import ndim_of
 from .primitive import primitive
 from .shape import reshape
 
 
+def _index_array(array):
+    """An index array given as a tensor's array: NumPy's; another library's stays its own
+    (its indexing takes it), but a lazy one (Dask) is computed, as the shape it gives
+    must be known."""
+    if backends.is_numpy(array) or not backends.is_foreign(array):
+        return np.asarray(array)
+    if backends.library_of(array).lazy:
+        return np.asarray(backends.compute([array])[0])
+    return array
+
+
 def _plain(item):
     if isinstance(item, Tensor):
-        return np.asarray(item._array)
+        return _index_array(item._array)
     if isinstance(item, list):
-        return np.asarray([np.asarray(i._array) if isinstance(i, Tensor) else i for i in item])
+        return np.asarray([_index_array(i._array) if isinstance(i, Tensor) else i
+                           for i in item])
     if isinstance(item, range):
         return np.arange(item.start, item.stop, item.step)
     return item
@@ -42,6 +57,8 @@ def _advanced(index) -> bool:
 
 @primitive(name="getitem")
 def getitem_trailing(x, *, index, ndim):
+    if type(x) is not np.ndarray and backends.is_foreign(x):
+        return foreign_index.gather(x, index, ndim)
     index = _batched(index, x, ndim)
     out = x[index]
     if isinstance(out, np.generic) and isinstance(x, np.ndarray):
@@ -76,6 +93,8 @@ def _scatter_params(g, *, index, shape):
 @primitive(normalize=_scatter_params)
 def scatter_add(g, *, index, shape):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
+    if type(g) is not np.ndarray and backends.is_foreign(g):
+        return foreign_index.scatter_add(g, index, shape)
     probe_ndim = np.ndim(np.empty(shape, dtype=bool)[index])
     lead = np.shape(g)[: np.ndim(g) - probe_ndim]
     out = np.zeros(lead + tuple(shape), dtype=np.result_type(g))
@@ -96,6 +115,8 @@ scatter_add.defrules(
 @primitive(name="setitem", broadcasting=True)
 def setitem_trailing(x, v, *, index, ndim):
     """A copy of ``x`` with ``v`` written at ``index`` (what ``x[index] = v`` records)."""
+    if (type(x) is not np.ndarray and backends.is_foreign(x)) or backends.is_foreign(v):
+        return foreign_index.written(x, v, index, ndim)
     out = np.array(x, dtype=np.result_type(x), copy=True)
     out[_batched(index, out, ndim)] = v
     return out
@@ -105,7 +126,7 @@ def _tangent_into(t, x_shape, v_shape, index, ndim):
     lead = np.shape(t)[: np.ndim(t) - len(v_shape)]
     target = np.empty(x_shape, dtype=bool)[index].shape
     aligned = reshape(t, lead + (1,) * (len(target) - len(v_shape)) + v_shape)
-    zeros = np.zeros(lead + tuple(x_shape), dtype=np.result_type(t))
+    zeros = backends.zeros(lead + tuple(x_shape), np.result_type(t), like=array_of(t))
     return setitem_trailing(zeros, aligned, index=index, ndim=ndim)
 
 
@@ -123,7 +144,8 @@ def _written(g, x_shape, index, ndim):
     kept[order[order >= 0]] = True
     if kept.all():
         return picked
-    return picked * kept.reshape(target).astype(np.result_type(getattr(g, "dtype", g)))
+    kept = kept.reshape(target).astype(np.result_type(getattr(g, "dtype", g)))
+    return picked * backends.constant_like(kept, array_of(g))
 
 
 setitem_trailing.defrules(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..backends import zeros
+from ..tensor import Tensor, array_of
 from .axes import ndim_of, negative_axes, shape_of
 from .elementwise import array_value, astype
 from .index import getitem, getitem_trailing
@@ -33,7 +34,8 @@ def _piece(g, shapes, index, axis):
 
 def _pad_tangent(t, shapes, index, axis):
     lead = np.shape(t)[: np.ndim(t) - len(shapes[index])]
-    parts = [t if i == index else np.zeros(lead + tuple(s), dtype=t.dtype)
+    like = array_of(t)
+    parts = [t if i == index else zeros(lead + tuple(s), t.dtype, like=like)
              for i, s in enumerate(shapes)]
     return concatenate(*parts, axis=axis)
 
