@@ -188,7 +188,19 @@ def _kept(flow, x):
 
 @elementwise(name="nan_to_num")
 def replace_non_finite(x, *, nan=0.0, posinf=None, neginf=None):
-    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    if isinstance(x, np.ndarray | np.generic):
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    # Another library's (Dask's takes no replacement values): NumPy's rule, part by part.
+    if x.dtype.kind == "c":
+        parts = (replace_non_finite.impl(part, nan=nan, posinf=posinf, neginf=neginf)
+                 for part in (x.real, x.imag))
+        return next(parts) + 1j * next(parts)
+    if x.dtype.kind != "f":
+        return x
+    limits = np.finfo(x.dtype)
+    big = limits.max if posinf is None else posinf
+    small = limits.min if neginf is None else neginf
+    return np.where(np.isnan(x), nan, np.where(np.isinf(x), np.where(x > 0, big, small), x))
 
 
 replace_non_finite.defrules(vjp=_kept, jvp=_kept)
