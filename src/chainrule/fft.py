@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import backends, ops
 from .api import _tensor
 from .ops.axes import negative_axes
 from .ops.fft import fftn as _fftn
 from .ops.fft import fit_axes, shift
 from .ops.fft import irfftn as _irfftn
 from .ops.fft import rfftn as _rfftn
-from .tensor import Tensor
+from .tensor import Tensor, array_of
 
 __all__ = [
     "fft", "fft2", "fftfreq", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift", "irfft",
@@ -216,9 +216,10 @@ def ifftshift(x: Any, axes: Any = None) -> Tensor:
     return _shift(x, axes, inverse=True)
 
 
-
 def _frequencies(counts: np.ndarray, n: int, d: Any) -> Tensor:
-    """``counts / (n d)``, computed as NumPy does (``counts * (1 / (n d))``)."""
+    """``counts / (n d)``, computed as NumPy does (``counts * (1 / (n d))``), in the library
+    of ``d``'s array."""
+    counts = backends.constant_like(counts, array_of(d))
     if not isinstance(d, Tensor):
         return Tensor._wrap(counts * (1.0 / (n * d)))
     return ops.multiply(counts, ops.true_divide(1.0, ops.multiply(d, n)))

@@ -12,12 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import ops
+from . import backends, ops
 from .api import _tensor
 from .ops import decompositions
 from .ops.factorizations import eig_factors, eig_parts, qr_factors, qr_parts
 from .ops.factorizations import eigvals as _eigvals
-from .tensor import Tensor
+from .ops.foreign_linalg import run
+from .tensor import Tensor, array_of
 
 __all__ = [
     "EigResult", "EighResult", "QRResult", "SVDResult", "SlogdetResult", "cholesky", "det", "eig",
@@ -176,7 +177,7 @@ def svd(
     u, s, v = decompositions.svd_parts(packed, m)
     vh = decompositions.conj_transpose(v)
     if full_matrices and m != n:
-        complete_u, _, complete_vh = np.linalg.svd(np.asarray(x.detach()), full_matrices=True)
+        complete_u, _, complete_vh = run(np.linalg.svd, array_of(x), full_matrices=True)
         k = min(m, n)
         if m > n:
             u = ops.concatenate(u, complete_u[..., :, k:], axis=-1)
@@ -192,14 +193,28 @@ def _hermitian_svd(x: Tensor, compute_uv: bool) -> Any:
     if not compute_uv:
         return decompositions.svdvals(decompositions.read_hermitian(x, True))
     w, v = EighResult(*decompositions.eigh_parts(decompositions.eigh_factors(x, lower=True)))
-    order = np.argsort(np.abs(np.asarray(w.detach())), axis=-1)[..., ::-1]
-    batch = [b[..., None] for b in np.indices(order.shape[:-1], sparse=True)]
-    s = ops.getitem(w, (*batch, order))
-    signs = np.sign(np.asarray(s.detach()))
-    s = ops.abs(s)
-    rows = np.arange(order.shape[-1])[:, None]
-    u = ops.getitem(v, (*(b[..., None] for b in batch), rows, order[..., None, :]))
-    return SVDResult(u, s, decompositions.conj_transpose(u * signs[..., None, :]))
+    order = np.argsort(np.abs(array_of(w)), axis=-1)[..., ::-1]
+    s = _reordered(w, order)
+    signs = np.sign(array_of(s))
+    u = _reordered(v, order)
+    return SVDResult(u, ops.abs(s), decompositions.conj_transpose(u * signs[..., None, :]))
+
+
+def _reordered(t: Tensor, order: Any) -> Tensor:
+    """``t``'s last axis permuted by ``order`` (of shape (..., n), its batch axes ``t``'s):
+    a gather of NumPy's; in another library, whose index arrays an op's index (a NumPy constant)
+    cannot hold, a product with the permutation matrix, made in that library."""
+    if backends.is_numpy(order):
+        batch = [b[..., None] for b in np.indices(order.shape[:-1], sparse=True)]
+        if t.ndim == order.ndim:
+            return ops.getitem(t, (*batch, order))
+        rows = np.arange(t.shape[-2])[:, None]
+        return ops.getitem(t, (*(b[..., None] for b in batch), rows, order[..., None, :]))
+    targets = decompositions.constant(np.arange(order.shape[-1])[:, None], order)
+    permutation = (order[..., None, :] == targets).astype(t.dtype)
+    if t.ndim == order.ndim:
+        return ops.squeeze(ops.expand_dims(t, -2) @ permutation, -2)
+    return t @ permutation
 
 
 def svdvals(x: Any) -> Tensor:
@@ -317,7 +332,8 @@ def matrix_power(a: Any, n: int) -> Tensor:
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
     if n == 0:
-        return Tensor._wrap(np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype), x.shape).copy())
+        identity = decompositions.constant(np.eye(x.shape[-1]), x)
+        return Tensor._wrap(np.broadcast_to(identity, x.shape).copy())
     if n < 0:
         x, n = ops.inv(x), -n
     square = result = None
@@ -393,14 +409,15 @@ def qr(a: Any, mode: str = "reduced") -> Any:
                 "qr(mode='raw') gives LAPACK's Householder reflectors, which chainrule does not "
                 "differentiate; use mode='reduced'"
             )
-        return tuple(Tensor._wrap(part) for part in np.linalg.qr(np.asarray(x), mode="raw"))
+        return tuple(Tensor._wrap(part) for part in run(np.linalg.qr, array_of(x), mode="raw"))
     m, n = x.shape[-2:]
     if m >= n:
         q, r = qr_parts(qr_factors(x), m)
         if mode == "complete" and m > n:
-            complete_q = np.linalg.qr(np.asarray(x.detach()), mode="complete")[0]
+            complete_q = run(np.linalg.qr, array_of(x), mode="complete")[0]
             q = ops.concatenate(q, complete_q[..., n:], axis=-1)
-            r = ops.concatenate(r, np.zeros(r.shape[:-2] + (m - n, n), r.dtype), axis=-2)
+            zeros = backends.zeros(r.shape[:-2] + (m - n, n), r.dtype, like=array_of(x))
+            r = ops.concatenate(r, zeros, axis=-2)
     else:  # the first m columns' factors, and Q^H times the others
         first, rest = ops.split(x, [m], axis=-1)
         q, r = qr_parts(qr_factors(first), m)

@@ -25,9 +25,11 @@ import functools
 
 import numpy as np
 
+from ..backends import constant_like
 from ..tensor import array_of
 from .axes import shape_of
 from .elementwise import conj, imag, real
+from .foreign_linalg import run
 from .index import getitem_trailing
 from .join import concatenate
 from .primitive import primitive
@@ -55,8 +57,16 @@ def conj_transpose(x):
     return conj(matrix_transpose(x)) if is_complex(x) else matrix_transpose(x)
 
 
-def _eye(n: int, like) -> np.ndarray:
-    return np.eye(n, dtype=np.result_type(array_of(like)))
+def constant(value: np.ndarray, like):
+    """A constant a rule makes in NumPy (an identity, a mask, weights) in the dtype and the
+    array library of ``like`` (a tensor or an array) that it is combined with: a library that
+    refuses NumPy's arrays in its operations (CuPy) could not take it as it is."""
+    array = array_of(like)
+    return constant_like(value.astype(np.result_type(array), copy=False), array)
+
+
+def _eye(n: int, like):
+    return constant(np.eye(n), like)
 
 
 def diagonal_of(x):
@@ -118,7 +128,10 @@ def check_phase(what: str, vectors: str, imaginary) -> None:
 @primitive
 def svd_factors(x):
     """U, s and V of the reduced SVD ``x = U diag(s) V^H``, packed as rows (see above)."""
-    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    if type(x) is np.ndarray:
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+    else:
+        u, s, vh = run(np.linalg.svd, x, full_matrices=False)
     v = np.conj(np.swapaxes(vh, -1, -2))
     return np.concatenate([u, s[..., None, :].astype(u.dtype), v], axis=-2)
 
@@ -186,7 +199,9 @@ svd_factors.defrules(vjp=_svd_vjp, jvp=_svd_jvp)
 @primitive
 def svdvals(x):
     """The singular values, in descending order (``numpy.linalg.svd(x, compute_uv=False)``)."""
-    return np.linalg.svd(x, compute_uv=False)
+    if type(x) is np.ndarray:
+        return np.linalg.svd(x, compute_uv=False)
+    return run(np.linalg.svd, x, compute_uv=False)
 
 
 def _svdvals_jvp(t, x, x_shape):
@@ -219,7 +234,7 @@ def _triangle(n: int, lower: bool) -> np.ndarray:
 def read_hermitian(t, lower: bool):
     """The Hermitian matrix that eigh reads from ``t``."""
     n = shape_of(t)[-1]
-    strict = t * _triangle(n, lower).astype(np.result_type(array_of(t)))
+    strict = t * constant(_triangle(n, lower), t)
     diagonal = diagonal_of(t)
     return strict + conj_transpose(strict) + diagonal_matrix(
         real(diagonal) if is_complex(diagonal) else diagonal
@@ -229,7 +244,7 @@ def read_hermitian(t, lower: bool):
 def gradient_of_triangle(gradient, lower: bool):
     """The transpose of :func:`read_hermitian` (PyTorch's convention)."""
     n = shape_of(gradient)[-1]
-    mask = _triangle(n, lower).astype(np.result_type(array_of(gradient)))
+    mask = constant(_triangle(n, lower), gradient)
     diagonal = diagonal_of(gradient)
     return (gradient + conj_transpose(gradient)) * mask + diagonal_matrix(
         real(diagonal) if is_complex(diagonal) else diagonal
@@ -240,7 +255,10 @@ def gradient_of_triangle(gradient, lower: bool):
 def eigh_factors(x, *, lower=True):
     """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix, read from its
     lower (or upper) triangle, packed as rows (see above)."""
-    w, v = np.linalg.eigh(x, UPLO="L" if lower else "U")
+    if type(x) is np.ndarray:
+        w, v = np.linalg.eigh(x, UPLO="L" if lower else "U")
+    else:
+        w, v = run(np.linalg.eigh, x, UPLO="L" if lower else "U")
     return np.concatenate([w[..., None, :].astype(v.dtype), v], axis=-2)
 
 
@@ -275,7 +293,9 @@ eigh_factors.defrules(vjp=_eigh_vjp, jvp=_eigh_jvp)
 @primitive
 def eigvalsh(x, *, lower=True):
     """The eigenvalues of a Hermitian matrix (``numpy.linalg.eigvalsh``), ascending."""
-    return np.linalg.eigvalsh(x, UPLO="L" if lower else "U")
+    if type(x) is np.ndarray:
+        return np.linalg.eigvalsh(x, UPLO="L" if lower else "U")
+    return run(np.linalg.eigvalsh, x, UPLO="L" if lower else "U")
 
 
 def _eigvalsh_jvp(t, x, lower):
@@ -302,7 +322,9 @@ def pinv(x, *, rcond=1e-15, hermitian=False):
     times the largest count as 0; ``hermitian``: of the Hermitian matrix read from the lower
     triangle). Differentiable where the rank does not change (Golub and
     Pereyra 1973); where it does, the pseudo-inverse jumps."""
-    return np.linalg.pinv(x, rcond=rcond, hermitian=hermitian)
+    if type(x) is np.ndarray:
+        return np.linalg.pinv(x, rcond=rcond, hermitian=hermitian)
+    return run(np.linalg.pinv, x, rcond=rcond, hermitian=hermitian)
 
 
 def _pinv_jvp(t, x, ans, hermitian):

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import array_of
 from .axes import shape_of
 from .decompositions import (
     check_phase,
     conj_transpose,
     conjugated,
+    constant,
     diagonal_matrix,
     diagonal_of,
     inverse_gaps,
@@ -33,6 +33,7 @@ from .decompositions import (
     rows,
 )
 from .elementwise import conj, imag, real
+from .foreign_linalg import run
 from .join import concatenate
 from .linalg import solve_matrix
 from .primitive import primitive
@@ -43,7 +44,7 @@ from .shape import expand_dims
 @primitive
 def eig_factors(x):
     """Eigenvalues and eigenvectors (columns) of a square matrix, packed as rows."""
-    w, v = np.linalg.eig(x)
+    w, v = np.linalg.eig(x) if type(x) is np.ndarray else run(np.linalg.eig, x)
     return np.concatenate([w[..., None, :], v], axis=-2)
 
 
@@ -86,7 +87,7 @@ eig_factors.defrules(vjp=_eig_vjp, jvp=_eig_jvp)
 @primitive
 def eigvals(x):
     """The eigenvalues of a square matrix (``numpy.linalg.eigvals``)."""
-    return np.linalg.eigvals(x)
+    return np.linalg.eigvals(x) if type(x) is np.ndarray else run(np.linalg.eigvals, x)
 
 
 def _eigvals_jvp(t, x):
@@ -109,7 +110,7 @@ eigvals.defrules(vjp=_eigvals_vjp, jvp=_eigvals_jvp)
 @primitive
 def qr_factors(x):
     """Q and R of the reduced QR decomposition of an (m, n) matrix, m >= n, packed as rows."""
-    q, r = np.linalg.qr(x)
+    q, r = np.linalg.qr(x) if type(x) is np.ndarray else run(np.linalg.qr, x)
     return np.concatenate([q, r], axis=-2)
 
 
@@ -146,8 +147,8 @@ def _qr_vjp(g, x_shape, ans):
     return _times_inverse_h(gq + q @ core, r)
 
 
-def _strictly_lower(n: int, like) -> np.ndarray:
-    return np.tril(np.ones((n, n)), -1).astype(np.result_type(array_of(like)))
+def _strictly_lower(n: int, like):
+    return constant(np.tril(np.ones((n, n)), -1), like)
 
 
 qr_factors.defrules(vjp=_qr_vjp, jvp=_qr_jvp)

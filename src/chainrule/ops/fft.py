@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import array_of
 from .axes import ndim_of, shape_of
+from .decompositions import constant
 from .elementwise import conj, real
 from .index import getitem_trailing
 from .primitive import primitive
@@ -53,9 +53,20 @@ fit_axes.defrules(
 )
 
 
+def _whole(x, axes):
+    """``x`` with each of ``axes`` in one chunk, for a library of chunked arrays (Dask), whose
+    transforms take whole axes only: the pieces joined by padding (``fit_axes``) or by
+    concatenation arrive in several chunks."""
+    if not hasattr(x, "rechunk"):
+        return x
+    return x.rechunk({axis % x.ndim: -1 for axis in axes})
+
+
 @primitive
 def fftn(x, *, axes, inverse, norm):
     """The complex transform over ``axes`` (``numpy.fft.fftn``, or ``ifftn`` if ``inverse``)."""
+    if type(x) is not np.ndarray:
+        x = _whole(x, axes)
     return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
 
 
@@ -68,6 +79,8 @@ fftn.defrules(
 @primitive
 def rfftn(x, *, axes, norm):
     """The transform of a real value over ``axes``, the last one halved (``numpy.fft.rfftn``)."""
+    if type(x) is not np.ndarray:
+        x = _whole(x, axes)
     return np.fft.rfftn(x, axes=axes, norm=norm)
 
 
@@ -85,13 +98,15 @@ def irfftn(x, *, axes, n, norm):
     """The real inverse of ``rfftn``: ``n`` entries along the last of ``axes``, from the first
     ``n // 2 + 1`` entries of ``x`` there (``numpy.fft.irfftn``)."""
     sizes = [shape_of(x)[axis] for axis in axes[:-1]] + [n]
+    if type(x) is not np.ndarray:
+        x = _whole(x, axes)
     return np.fft.irfftn(x, s=sizes, axes=axes, norm=norm)
 
 
-def _hermitian_weights(n: int, axis: int, dtype) -> np.ndarray:
+def _hermitian_weights(n: int, axis: int) -> np.ndarray:
     """How many entries of the full spectrum each of the half spectrum's stands for, shaped to
     broadcast along ``axis``."""
-    weights = np.full(n // 2 + 1, 2.0, dtype=dtype)
+    weights = np.full(n // 2 + 1, 2.0)
     weights[0] = 1.0
     if n % 2 == 0:
         weights[-1] = 1.0
@@ -99,8 +114,8 @@ def _hermitian_weights(n: int, axis: int, dtype) -> np.ndarray:
 
 
 def _irfftn_vjp(g, axes, n, norm):
-    weights = _hermitian_weights(n, axes[-1], np.result_type(array_of(g)))
-    return conj(rfftn(g, axes=axes, norm=_DUAL_NORM[norm])) * weights
+    spectrum = conj(rfftn(g, axes=axes, norm=_DUAL_NORM[norm]))
+    return spectrum * constant(_hermitian_weights(n, axes[-1]), g)
 
 
 irfftn.defrules(vjp=_irfftn_vjp, jvp="linear")

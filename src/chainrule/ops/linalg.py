@@ -14,11 +14,14 @@ import string
 
 import numpy as np
 
+from .. import backends
 from ..tensor import array_of
 from .axes import ndim_of, negative_axes, shape_of
-from .decompositions import conj_transpose, conjugated, svdvals
+from .decompositions import conj_transpose, conjugated, constant, svdvals
 from .elementwise import absolute, conj, imag, multiply, real, where
+from .foreign_linalg import run
 from .index import getitem, scatter_add
+from .join import concatenate
 from .primitive import primitive
 from .reduce import amax, amin, sum, vector_norm
 from .shape import expand_dims, moveaxis, reshape, squeeze, swapaxes, transpose
@@ -150,13 +153,12 @@ def _einsum_vjp(g, operands, index, shapes, subscripts):
     for term, shape in zip(terms, shapes, strict=True):
         sizes.update(zip(term, shape, strict=True))
     free = iter(c for c in string.ascii_letters if c not in subscripts)
-    dtype = np.result_type(array_of(g))
     target = ""
     constants, constant_terms = [], []
     for c in terms[index]:
         if c in target:  # a repeated letter (a diagonal): the cotangent goes on the diagonal
             fresh = next(free)
-            constants.append(np.eye(sizes[c], dtype=dtype))
+            constants.append(constant(np.eye(sizes[c]), g))
             constant_terms.append(c + fresh)
             target += fresh
         else:
@@ -165,7 +167,7 @@ def _einsum_vjp(g, operands, index, shapes, subscripts):
     other_terms = [t for i, t in enumerate(terms) if i != index]
     present = set(output).union(*other_terms, *constant_terms)
     for c in sorted(set(target) - present):  # summed over in this operand only: spread
-        constants.append(np.ones(sizes[c], dtype=dtype))
+        constants.append(constant(np.ones(sizes[c]), g))
         constant_terms.append(c)
     spec = ",".join(["..." + output, *other_terms, *constant_terms]) + "->..." + target
     return einsum(g, *others, *constants, subscripts=spec)
@@ -254,11 +256,22 @@ def _diagonal_index(n_rows: int, n_cols: int, offset: int) -> tuple:
     return steps + start_row, steps + start_col
 
 
+def _on_diagonal(shape: tuple, offset: int, like):
+    """The mask of the ``offset`` diagonal of matrices of ``shape``, in ``like``'s library: its
+    arrays may not take NumPy's index pairs (Dask's take one index array at most), so that on
+    another library than NumPy a diagonal is read and written by a selection, not an index."""
+    return backends.constant_like(np.eye(*shape, k=offset, dtype=bool), array_of(like))
+
+
 def diagonal(x, offset=0, axis1=0, axis2=1):
     """The diagonal over ``axis1`` and ``axis2``, as a last axis (NumPy's ``diagonal``)."""
     moved = moveaxis(x, (axis1, axis2), (-2, -1))
     shape = np.shape(array_of(moved))
     rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
+    if not backends.is_numpy(array_of(moved)):
+        picked = sum(where(_on_diagonal(shape[-2:], offset, moved), moved, 0.0), axis=-1)
+        start = rows[0] if len(rows) else 0
+        return getitem(picked, index=(Ellipsis, slice(start, start + len(rows))))
     out = getitem(moved, index=(Ellipsis, rows, cols))
     array = array_of(out)
     if isinstance(array, np.ndarray):  # as NumPy's diagonal: not to be written in place
@@ -276,8 +289,15 @@ def diag(v, k=0):
     diagonal of a 2-D tensor (NumPy's ``diag``)."""
     if ndim_of(v) == 1:
         size = np.shape(array_of(v))[0] + abs(k)
+        array = array_of(v)
+        if not backends.is_numpy(array):  # (row i of the matrix holds the value of row i)
+            zeros = backends.zeros((abs(k),), np.result_type(array), like=array)
+            rows = v if k == 0 else concatenate(v, zeros) if k > 0 else concatenate(zeros, v)
+            return where(_on_diagonal((size, size), k, v), expand_dims(rows, -1), 0.0)
         index = _diagonal_index(size, size, k)
         return scatter_add(v, index=index, shape=(size, size))
+    if not backends.is_numpy(array_of(v)) and ndim_of(v) == 2:
+        return diagonal(v, k)
     if ndim_of(v) == 2:
         return getitem(v, index=_diagonal_index(*np.shape(array_of(v)), k))
     raise ValueError("diag takes a 1-D or 2-D tensor")
@@ -288,7 +308,7 @@ def diag(v, k=0):
 
 @primitive
 def inv(x):
-    return np.linalg.inv(x)
+    return np.linalg.inv(x) if type(x) is np.ndarray else run(np.linalg.inv, x)
 
 
 inv.defrules(
@@ -317,7 +337,7 @@ def _inverse(x, what):
 def _others_product(s):
     """For each of the last axis' entries, the product of the others (no division: exact
     when some are 0)."""
-    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    ones = backends.ones(s.shape[:-1] + (1,), s.dtype, like=s)
     before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
     after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
     return before * after
@@ -328,11 +348,16 @@ def adjugate(x):
     """The adjugate of a (stack of) square matrices: det(x) inv(x) where x is invertible, and
     defined at singular matrices too, where det's gradient still exists. Through the SVD
     x = u diag(s) vh: adj(x) = det(u) det(vh) vh^H diag(products of the other s) u^H."""
-    x = np.asarray(x)
     if x.shape[-1] == 0:
         return np.zeros_like(x)
-    u, s, vh = np.linalg.svd(x)
-    scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
+    if x.shape[-1] == 1:  # (the empty product: no decomposition, which a library may lack)
+        return np.ones_like(x)
+    if type(x) is np.ndarray:
+        u, s, vh = np.linalg.svd(x)
+        scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None, None]
+    else:
+        u, s, vh = run(np.linalg.svd, x)
+        scale = (run(np.linalg.det, u) * run(np.linalg.det, vh))[..., None, None]
     out = (np.conj(np.swapaxes(vh, -1, -2)) * _others_product(s)[..., None, :]) @ np.conj(
         np.swapaxes(u, -1, -2)
     )
@@ -355,8 +380,7 @@ def _adjugate_vjp(g, x, ans):
 
 def _trace_last(x):
     """The trace over the last two axes (batch-safe)."""
-    array = array_of(x)
-    return sum(x * np.eye(np.shape(array)[-1], dtype=np.result_type(array)), axis=(-2, -1))
+    return sum(x * constant(np.eye(shape_of(x)[-1]), x), axis=(-2, -1))
 
 
 adjugate.defrules(vjp=_adjugate_vjp, jvp=_adjugate_jvp)
@@ -364,7 +388,7 @@ adjugate.defrules(vjp=_adjugate_vjp, jvp=_adjugate_jvp)
 
 @primitive
 def det(x):
-    return np.linalg.det(x)
+    return np.linalg.det(x) if type(x) is np.ndarray else run(np.linalg.det, x)
 
 
 # d det(x) = tr(adj(x) dx): the adjugate, not det(x) inv(x), so that singular matrices work
@@ -377,7 +401,7 @@ det.defrules(
 @primitive
 def logabsdet(x):
     """log |det x| (the differentiable half of ``slogdet``)."""
-    return np.linalg.slogdet(x)[1]
+    return (np.linalg.slogdet(x) if type(x) is np.ndarray else run(np.linalg.slogdet, x))[1]
 
 
 def _logabsdet_jvp(t, x):
@@ -396,7 +420,7 @@ logabsdet.defrules(
 def det_sign(x):
     """The sign of det x: piecewise constant for real matrices, and for complex ones the unit
     number det / |det|, whose derivative is s * i * Im tr(x^-1 dx)."""
-    return np.linalg.slogdet(x)[0]
+    return (np.linalg.slogdet(x) if type(x) is np.ndarray else run(np.linalg.slogdet, x))[0]
 
 
 def _det_sign_rule(flow, x, ans, reverse):
@@ -423,7 +447,9 @@ def slogdet(x):
 @primitive(broadcasting=True)
 def solve_matrix(a, b):
     """a⁻¹ b for a stack of right-hand-side *matrices* ``b`` (..., n, k)."""
-    return np.linalg.solve(a, b)
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return np.linalg.solve(a, b)
+    return run(np.linalg.solve, a, b)
 
 
 solve_matrix.defrules(
@@ -448,8 +474,7 @@ def solve(a, b):
 
 def _phi(x, n):
     """The lower triangle with the diagonal halved (Murray 2016)."""
-    mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
-    return x * mask.astype(np.result_type(array_of(x)))
+    return x * constant(np.tril(np.ones((n, n))) - 0.5 * np.eye(n), x)
 
 
 def _hermitian(x):
@@ -474,7 +499,7 @@ def _cholesky_jvp(t, ans):
 def cholesky(x):
     """Lower Cholesky factor. Derivatives treat ``x`` as Hermitian (the Hermitian part of a
     perturbation), as PyTorch and JAX do."""
-    return np.linalg.cholesky(x)
+    return np.linalg.cholesky(x) if type(x) is np.ndarray else run(np.linalg.cholesky, x)
 
 
 cholesky.defrules(vjp=_cholesky_vjp, jvp=_cholesky_jvp)
