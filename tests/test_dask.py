@@ -308,11 +308,6 @@ def test_python_control_flow_on_a_lazy_value(start):
     np.testing.assert_allclose(value_of(grad), value_of(d) / start)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="creation._like (src/chainrule/creation.py:167) takes np.asarray of the tensor's "
-    "array: the whole Dask graph is computed, and the result is a NumPy array",
-)
 @pytest.mark.parametrize("make", [cr.ones_like, cr.zeros_like, lambda t: cr.full_like(t, 2.0)],
                          ids=["ones_like", "zeros_like", "full_like"])
 def test_like_constructors_of_a_lazy_tensor_stay_lazy(make):

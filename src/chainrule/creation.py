@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import backends, ops
 from .backends import constant_like
 from .dtypes import as_dtype, float32
 from .tensor import Tensor, array_of, to_array
@@ -167,7 +167,11 @@ def _linspace_between(start, stop, num, endpoint, retstep, dtype, axis):
 
 def _like(fill: Any) -> Any:
     def like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        base = np.asarray(array_of(x))
+        base = array_of(x)
+        if backends.is_foreign(base):  # made in its library (a Dask array stays lazy)
+            return _make(np.full_like(base, fill, dtype=as_dtype(dtype) or base.dtype), None,
+                         requires_grad)
+        base = np.asarray(base)
         return _make(np.full(np.shape(base), fill, dtype=as_dtype(dtype) or base.dtype), None,
                      requires_grad)
 
