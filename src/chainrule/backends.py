@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from .array_api import adapt, unwrap  # noqa: F401 (unwrap: for tensor.data)
+
 _NUMPY_TYPES = (np.ndarray, np.generic)
 
 
@@ -137,13 +139,14 @@ def on_first_seen(callback: Callable[[], None]) -> None:
 
 
 def seen(array: Any) -> Any:
-    """Note that ``array`` is about to be wrapped; returns it. Costs one check once noted."""
+    """Note that ``array`` is about to be wrapped; returns it (adapted to NumPy's protocols when
+    it has only the array API's, array_api.py). Costs one check once noted."""
     global _seen
     if not _seen and is_foreign(array):
         _seen = True
         for callback in _first_seen_callbacks:
             callback()
-    return array
+    return adapt(array)
 
 
 # ---------------------------------------------------------------- making and copying
@@ -172,6 +175,7 @@ def asarray(value: Any, dtype: Any = None, like: Any = None) -> Any:
     an array of that library is kept (cast to ``dtype`` when given)."""
     if like is None or isinstance(like, _NUMPY_TYPES) or library_of(value) is not NUMPY:
         if is_foreign(value):
+            value = adapt(value)
             return value if dtype is None or value.dtype == dtype else value.astype(dtype)
         return np.asarray(value, dtype)
     return np.asarray(value, dtype=dtype, like=like)

@@ -47,12 +47,13 @@ def numbers_to_array(data: Any, dtype: Any, promote_types: Any) -> np.ndarray:
     if default is not None:  # a Python number (the common case, kept fast)
         return np.array(data, dtype=dtype or default)
     if is_foreign(data):  # an array of another library (Dask, CuPy) stays one: a copy
+        data = seen(data)
         if data.dtype.kind not in _NUMERIC_KINDS:
             raise TypeError(
                 f"a tensor holds numbers (bool, int, float, complex), and this "
                 f"{type(data).__name__} has dtype {data.dtype}; convert it to numbers first"
             )
-        return copy(seen(data), dtype)
+        return copy(data, dtype)
     typed = isinstance(data, (np.ndarray, np.generic)) or (
         not isinstance(data, (list, tuple)) and hasattr(data, "__array__")
     )

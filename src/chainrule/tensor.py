@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import backends
-from .backends import asarray, seen
+from .backends import asarray, seen, unwrap
 from .codegen import constructor
 from .conversion import ConversionMethods
 from .dtypes import (
@@ -114,9 +114,9 @@ class Tensor(ConversionMethods, GradState):
     # ---------------------------------------------------------------- attributes
     @property
     def data(self) -> Any:
-        """The array this tensor wraps (shared memory, no history); assigning replaces it.
-        (The core reads it as ``_array``; PyTorch's dialect gives a detached tensor here.)"""
-        return self._array
+        """The array this tensor wraps (shared memory, no history; an array-API library's own
+        array); assigning replaces it. (The core reads ``_array``; PyTorch's dialect: a tensor.)"""
+        return unwrap(self._array)
 
     @data.setter
     def data(self, value: Any) -> None:
