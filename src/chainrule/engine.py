@@ -576,7 +576,8 @@ def _outputs_and_weights(outputs: Any, grad_outputs: Any) -> tuple[list, list]:
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
+    elif (isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs)
+          or backends.is_foreign(grad_outputs)):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(

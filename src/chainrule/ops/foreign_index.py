@@ -111,9 +111,15 @@ def written(x: Any, v: Any, index: tuple, ndim: int) -> Any:
     value = _value(v, target, batch + (flat.size,))
     if backends.is_foreign(value) or np.ndim(value):  # (not a number)
         value = value[..., last]
-    out = np.reshape(out, batch + (-1,))
-    out[..., flat[last]] = value
-    return np.reshape(out, batch + shape)
+    flat_out = np.reshape(out, batch + (-1,))
+    try:
+        flat_out[..., flat[last]] = value
+    except NotImplementedError:  # (the array API has no integer-array assignment...
+        if batch or len(index) != 1 or np.shape(index[0]) != shape:
+            raise
+        out[index] = v  # ...but assignment through one boolean mask of the whole shape)
+        return out
+    return np.reshape(flat_out, batch + shape)
 
 
 def scatter_add(g: Any, index: tuple, shape: tuple) -> Any:
