@@ -249,7 +249,7 @@ def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for name in ("chainrule", "numpy", "torch", "autograd"):
+    for name in ("chainrule", "numpy", "torch", "autograd", "dask", "distributed"):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
