@@ -13,14 +13,20 @@ def _leaf(array: Any) -> cr.Tensor:
     return cr.tensor(array, requires_grad=True)
 
 
-def _step(leaves: list[cr.Tensor], loss: Callable[[], cr.Tensor]) -> Callable:
-    """One step: fresh ``.grad``, ``loss().backward()``, the leaves' gradients as NumPy arrays."""
+def _numpy_grads(leaves: list[cr.Tensor]) -> tuple:
+    return tuple(leaf.grad.numpy() for leaf in leaves)
+
+
+def _step(leaves: list[cr.Tensor], loss: Callable[[], cr.Tensor],
+          grads: Callable[[list], tuple] = _numpy_grads) -> Callable:
+    """One step: fresh ``.grad``, ``loss().backward()``, the leaves' gradients as NumPy arrays
+    (or as ``grads(leaves)`` gives them: benchmarks/gpu.py keeps them on the device)."""
 
     def step() -> tuple:
         for leaf in leaves:
             leaf.grad = None
         loss().backward()
-        return tuple(leaf.grad.numpy() for leaf in leaves)
+        return grads(leaves)
 
     return step
 
@@ -39,6 +45,12 @@ def chain(data: dict[str, Any]) -> Callable:
 
 
 def mlp(data: dict[str, Any]) -> Callable:
+    return _step(*mlp_model(data))
+
+
+def mlp_model(data: dict[str, Any]) -> tuple[list[cr.Tensor], Callable[[], cr.Tensor]]:
+    """``mlp``'s parameters and loss, over the arrays of ``data`` as they are (NumPy's, or a
+    device's: benchmarks/gpu.py)."""
     x, onehot = cr.tensor(data["x"]), cr.tensor(data["onehot"])
     params = [_leaf(data[name]) for name in ("w1", "b1", "w2", "b2")]
     w1, b1, w2, b2 = params
@@ -51,7 +63,7 @@ def mlp(data: dict[str, Any]) -> Callable:
         logp = s - cr.log(cr.sum(cr.exp(s), axis=1, keepdims=True))
         return -cr.sum(onehot * logp) / batch
 
-    return _step(params, loss)
+    return params, loss
 
 
 def wide(data: dict[str, Any]) -> Callable:

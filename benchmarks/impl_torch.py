@@ -10,18 +10,24 @@ import torch
 from benchmarks import hess as hess_workload
 
 
-def _leaf(array: Any) -> torch.Tensor:
-    return torch.tensor(array, requires_grad=True)
+def _leaf(array: Any, device: Any = None) -> torch.Tensor:
+    return torch.tensor(array, requires_grad=True, device=device)
 
 
-def _step(leaves: list[torch.Tensor], loss: Callable[[], torch.Tensor]) -> Callable:
-    """One step: fresh ``.grad``, ``loss().backward()``, the leaves' gradients as NumPy arrays."""
+def _numpy_grads(leaves: list[torch.Tensor]) -> tuple:
+    return tuple(leaf.grad.numpy() for leaf in leaves)
+
+
+def _step(leaves: list[torch.Tensor], loss: Callable[[], torch.Tensor],
+          grads: Callable[[list], tuple] = _numpy_grads) -> Callable:
+    """One step: fresh ``.grad``, ``loss().backward()``, the leaves' gradients as NumPy arrays
+    (or as ``grads(leaves)`` gives them: benchmarks/gpu.py keeps them on the device)."""
 
     def step() -> tuple:
         for leaf in leaves:
             leaf.grad = None
         loss().backward()
-        return tuple(leaf.grad.numpy() for leaf in leaves)
+        return grads(leaves)
 
     return step
 
@@ -40,8 +46,15 @@ def chain(data: dict[str, Any]) -> Callable:
 
 
 def mlp(data: dict[str, Any]) -> Callable:
-    x, onehot = torch.from_numpy(data["x"]), torch.from_numpy(data["onehot"])
-    params = [_leaf(data[name]) for name in ("w1", "b1", "w2", "b2")]
+    return _step(*mlp_model(data))
+
+
+def mlp_model(data: dict[str, Any], device: Any = None) -> tuple[list, Callable]:
+    """``mlp``'s parameters and loss, on ``device`` (None: the CPU, sharing ``data``'s inputs
+    as ``torch.from_numpy`` does)."""
+    x = torch.as_tensor(data["x"], device=device)
+    onehot = torch.as_tensor(data["onehot"], device=device)
+    params = [_leaf(data[name], device) for name in ("w1", "b1", "w2", "b2")]
     w1, b1, w2, b2 = params
     batch = x.shape[0]
 
@@ -52,7 +65,7 @@ def mlp(data: dict[str, Any]) -> Callable:
         logp = s - torch.log(torch.sum(torch.exp(s), dim=1, keepdim=True))
         return -torch.sum(onehot * logp) / batch
 
-    return _step(params, loss)
+    return params, loss
 
 
 def wide(data: dict[str, Any]) -> Callable:

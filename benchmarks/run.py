@@ -31,6 +31,13 @@ The checkpointing workloads (``deep``, ``remat``, ``deep_x``, ``remat_x``) come 
 ``benchmarks/checkpoint.py``, for chainrule, PyTorch and the NumPy floor (``n/a`` for the
 others); after the table, their ratios (checkpointed over plain) are printed.
 
+``mlp_gpu`` (``benchmarks/gpu.py``) is ``mlp`` on a CUDA GPU: chainrule on CuPy arrays, PyTorch
+on ``cuda``, the floor on CuPy; it runs where CuPy and a CUDA device are present and is skipped
+with a one-line note elsewhere. ``big`` (``benchmarks/big.py``) is the gradient of a logistic
+loss over 8 GB of data on a Dask cluster of its own, chainrule against the same gradient by hand
+in ``dask.array``; it runs in one process of its own (its rounds inside it) where Dask and
+distributed are installed, and its results go into the same JSON file, under ``big``.
+
 A framework that is not installed is reported as ``missing``.
 """
 
@@ -58,12 +65,14 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import checkpoint  # noqa: E402
+from benchmarks import big, checkpoint, gpu  # noqa: E402
 from benchmarks.data import DESCRIPTIONS, WORKLOADS, make  # noqa: E402
 
-# the workloads of this file's own modules, which run in the same harness
-ALL_WORKLOADS = WORKLOADS + tuple(checkpoint.WORKLOADS)
-ALL_DESCRIPTIONS = {**DESCRIPTIONS, **checkpoint.DESCRIPTIONS}
+# the workloads of this file's own modules, which run in the same harness (``big`` runs apart)
+ALL_WORKLOADS = WORKLOADS + tuple(checkpoint.WORKLOADS) + tuple(gpu.WORKLOADS) + (big.NAME,)
+ALL_DESCRIPTIONS = {
+    **DESCRIPTIONS, **checkpoint.DESCRIPTIONS, **gpu.DESCRIPTIONS, big.NAME: big.DESCRIPTION,
+}
 
 FRAMEWORKS = ("chainrule", "torch", "autograd", "hips_dialect", "numpy")
 REFERENCE = "torch"
@@ -125,7 +134,7 @@ def _fingerprint(grads: tuple) -> list:
 
     prints = []
     for grad in grads:
-        array = np.asarray(grad, dtype=np.float64)
+        array = np.asarray(gpu.to_host(grad), dtype=np.float64)
         prints.append(
             {
                 "shape": list(array.shape),
@@ -165,7 +174,7 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         cpu_times.append(time.process_time() - c0)
     result["times"] = times
     result["cpu_times"] = cpu_times
-    if memory:
+    if memory and workload not in gpu.WORKLOADS:  # (the host's memory: not the device's)
         result["peak_rss_mib"] = _peak_rss_delta(step)
         if framework != "torch":
             result["tracemalloc_mib"] = _tracemalloc_peak(step)
@@ -185,6 +194,8 @@ def _setup(framework: str, workload: str, size: str) -> tuple[Any, dict]:
         if checkpoint.WORKLOADS[workload][0] and framework != "numpy":
             extra["grad_rel_diff"] = checkpoint.agreement(framework, workload, data)
         return step, extra
+    if workload in gpu.WORKLOADS:
+        return gpu.step(framework, workload, size), {}
     module = importlib.import_module(f"benchmarks.impl_{framework}")
     return getattr(module, workload)(make(workload, size)), {}
 
@@ -238,7 +249,7 @@ def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for name in ("chainrule", "numpy", "torch", "autograd"):
+    for name in ("chainrule", "numpy", "torch", "autograd", "dask", "distributed"):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
@@ -287,15 +298,17 @@ def run(args: argparse.Namespace) -> dict:
     rounds = 1 if args.quick and args.rounds is None else (args.rounds or 5)
     budget = args.budget if args.budget is not None else (0.2 if args.quick else 1.0)
     samples: dict[tuple, dict] = {}
-    pairs = [(w, f) for w in args.workloads for f in args.frameworks]
+    workloads = [w for w in args.workloads if w != big.NAME]
+    pairs = [(w, f) for w in workloads for f in args.frameworks]
+    _skip_gpu(workloads, args.frameworks, samples)
     for round_index in range(rounds):
-        for workload in args.workloads:
+        for workload in workloads:
             # rotate the frameworks' order from round to round
             shift = round_index % len(args.frameworks)
             order = args.frameworks[shift:] + args.frameworks[:shift]
             for framework in order:
                 entry = samples.setdefault((workload, framework), {"rounds": []})
-                if entry.get("status") in ("missing", "error", "n/a"):
+                if entry.get("status") in ("missing", "error", "n/a", "skipped"):
                     continue
                 memory = round_index == 0
                 out = _spawn(framework, workload, size, budget, memory, args.threads)
@@ -351,7 +364,7 @@ def run(args: argparse.Namespace) -> dict:
         if row.get("median_ms") and ref and ref.get("median_ms"):
             row["vs_torch"] = row["median_ms"] / ref["median_ms"]
             row["cpu_vs_torch"] = row["cpu_median_ms"] / ref["cpu_median_ms"]
-    return {
+    report = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": _commit(),
         "size": size,
@@ -362,6 +375,35 @@ def run(args: argparse.Namespace) -> dict:
         "versions": _versions(),
         "results": results,
     }
+    if big.NAME in args.workloads:
+        report[big.NAME] = _run_big(size, args.rounds, args.threads)
+    return report
+
+
+def _skip_gpu(workloads: list, frameworks: list, samples: dict) -> None:
+    """Mark the GPU workloads skipped, with a one-line note, where no GPU can run them."""
+    wanted = [w for w in workloads if w in gpu.WORKLOADS]
+    reason = gpu.unavailable() if wanted else None
+    if not reason:
+        return
+    print(f"{', '.join(wanted)}: skipped ({reason})", file=sys.stderr, flush=True)
+    for workload in wanted:
+        for framework in frameworks:
+            samples[(workload, framework)] = {"status": "skipped", "message": reason}
+
+
+def _run_big(size: str, rounds: int | None, threads: int | None) -> dict:
+    """``benchmarks/big.py`` in a process of its own (it starts and closes its cluster); its
+    progress goes to stderr as it runs."""
+    command = [sys.executable, str(Path(big.__file__).resolve()), "--size", size, "--json"]
+    command += ["--rounds", str(rounds)] if rounds else []
+    proc = subprocess.run(
+        command, stdout=subprocess.PIPE, text=True, env=_worker_env(threads), cwd=ROOT,
+        timeout=4 * 3600,
+    )
+    if proc.returncode != 0:
+        return {"status": "error", "message": f"big.py exited with {proc.returncode} (above)"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _memory(value: Any) -> str:
@@ -443,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     if any(name in checkpoint.WORKLOADS for name in args.workloads):
         print("\nCheckpointing (checkpointed over plain):\n")
         print(checkpoint.summary(report))
+    if big.NAME in report:
+        print("\n" + big.markdown(report[big.NAME]))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = report["date"].replace(":", "").replace("+0000", "Z")
     path = args.output or RESULTS / f"bench-{report['size']}-{stamp}.json"
