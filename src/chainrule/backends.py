@@ -67,6 +67,9 @@ class Library:
     def persist(self, arrays: list) -> list:
         return arrays
 
+    def broadcast_to(self, array: Any, shape: tuple) -> Any:
+        return np.broadcast_to(array, shape)
+
     def to_numpy(self, array: Any) -> np.ndarray:
         """An explicit transfer to NumPy (``tensor.numpy()``)."""
         get = getattr(array, "get", None)  # CuPy: from the device
@@ -88,6 +91,19 @@ class _Dask(Library):
 
     def persist(self, arrays: list) -> list:
         return list(sys.modules["dask"].persist(*arrays))
+
+    def broadcast_to(self, array: Any, shape: tuple) -> Any:
+        # A reduction's cotangent spread back over its input takes the input's chunks (which
+        # ``shape`` carries, see Shape): Dask's default, one chunk per broadcast axis, would
+        # make one task hold the whole gradient of a chunked array.
+        chunks = getattr(shape, "chunks", None)
+        if chunks is None:
+            return np.broadcast_to(array, shape)
+        dask_array = sys.modules["dask.array"]
+        try:
+            return dask_array.broadcast_to(array, shape, chunks=chunks)
+        except ValueError:  # (the kept axes chunked otherwise: rechunked after)
+            return np.broadcast_to(array, shape).rechunk(chunks)
 
 
 @contextlib.contextmanager
@@ -120,6 +136,30 @@ def library_of(array: Any) -> Library:
     if library is None:
         library = _LIBRARIES[name] = Library(name)
     return library
+
+
+class Shape(tuple):
+    """The shape of a lazy library's array with its layout (Dask's ``chunks``): what a node
+    remembers of an input's shape (``x_shape`` in a rule), so that a gradient broadcast back
+    over the input is chunked as the input is (``Library.broadcast_to``)."""
+
+    chunks: tuple
+
+
+def shape_of(array: Any) -> tuple:
+    """``np.shape(array)``; a lazy library's array's as a :class:`Shape` with its chunks."""
+    shape = np.shape(array)
+    chunks = getattr(array, "chunks", None)
+    if chunks is None or not library_of(array).lazy:
+        return shape
+    shape = Shape(shape)
+    shape.chunks = chunks
+    return shape
+
+
+def broadcast_to(array: Any, shape: tuple) -> Any:
+    """``np.broadcast_to`` in ``array``'s library (a Dask array chunked as ``shape`` says)."""
+    return library_of(array).broadcast_to(array, shape)
 
 
 # ---------------------------------------------------------------- first sight

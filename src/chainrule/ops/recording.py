@@ -176,7 +176,7 @@ def _apply_source(prim: Any, observed: bool, foreign: bool) -> str:
         "share": "".join(
             _SHARE.format(i=i, if_="if" if i == 0 else "elif") for i in inputs
         ),
-        "record": _record_branches(prim, raws),
+        "record": _record_branches(prim, raws, foreign),
         "observe": "observe(node, args)" if observed else "",
         "result": _lines(assignments("result", Tensor._FIELDS, {
             "array": "out", "node": "node", "version": "counter",
@@ -192,7 +192,7 @@ def _apply_source(prim: Any, observed: bool, foreign: bool) -> str:
     return _expand(source, blocks)
 
 
-def _record_branches(prim: Any, raws: str) -> str:
+def _record_branches(prim: Any, raws: str, foreign: bool) -> str:
     """Step 5 for each set of inputs that may need gradients (``mask``), one branch each."""
     count = len(prim.inputs)
     masks = [mask for mask in range(1, 1 << count) if mask & prim._rule_mask == mask]
@@ -219,7 +219,8 @@ def _record_branches(prim: Any, raws: str) -> str:
                 "prim": "prim", "params": "params", "parents": "parents", "saved": "saved",
                 "ans": "ans", "versions": "versions", "ans_shape": "out.shape",
                 "ans_dtype": "out.dtype", "saves_tensors": "linked",
-                "shapes": f"shapes_of(({raws},))" if prim.reads_shapes else "None",
+                "shapes": f"{'foreign_' if foreign else ''}shapes_of(({raws},))"
+                if prim.reads_shapes else "None",
             })),
         })
         if len(masks) == 1:
@@ -343,7 +344,8 @@ def _record(
     if keep_ans:
         versions += (counter, counter[0])
         ans = Tensor._wrap(out) if linked else out
-    shapes = shapes_of(raws) if prim.reads_shapes else None
+    shapes = (foreign_shapes_of if _foreign_seen else shapes_of)(raws) if prim.reads_shapes \
+        else None
     return Node(
         prim, params, parents, tuple(saved), ans, versions, out.shape, out.dtype, shapes, linked
     )
@@ -371,6 +373,13 @@ def _constant(value: Any) -> Any:
 def shapes_of(raws: Any) -> tuple:
     """The shapes of a node's inputs (constants included), for rules that read them."""
     return tuple([raw.shape if type(raw) is np.ndarray else np.shape(raw) for raw in raws])
+
+
+def foreign_shapes_of(raws: Any) -> tuple:
+    """:func:`shapes_of` once arrays of other libraries are seen: a lazy library's with their
+    chunks (backends.Shape)."""
+    return tuple([raw.shape if type(raw) is np.ndarray else backends.shape_of(raw)
+                  for raw in raws])
 
 
 def visible_levels(arg: Tensor, levels: set | None) -> set | None:
@@ -477,5 +486,6 @@ _NAMESPACE = {
     "constant": _constant, "shapes_of": shapes_of, "visible_levels": visible_levels,
     "push_tangents": push_tangents, "apply_plain": apply_plain, "observe": observe,
     "foreign_call": backends.call, "foreign_view": foreign_view, "generic": np.generic,
+    "foreign_shapes_of": foreign_shapes_of,
 }
 backends.on_first_seen(_foreign_arrays_seen)

@@ -46,7 +46,7 @@ def _spread(g, x_shape, axis, keepdims):
     """A reduction's cotangent broadcast back over the input's shape."""
     # a whole reduction, unbatched: a scalar broadcasts as it is
     if (g.ndim if isinstance(g, (np.ndarray, np.generic, Tensor)) else np.ndim(g)) == 0:
-        return broadcast_to(g, shape=tuple(x_shape))
+        return broadcast_to(g, shape=x_shape)  # (a lazy array's Shape keeps its chunks)
     g = _expand(g, axis, keepdims)
     return broadcast_to(g, shape=batch_shape(g, len(x_shape)) + tuple(x_shape))
 

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import backends
 from .axes import ndim_of, negative_axes, permutation, reduce_axes, shape_of
 from .primitive import primitive
 
@@ -101,7 +102,8 @@ def _broadcast_view(x, shape):
             view = np.ndarray(shape, x.dtype, x, 0, tuple(new))
             view.flags.writeable = False
             return view
-    return np.broadcast_to(x, shape)
+    return np.broadcast_to(x, shape) if isinstance(x, np.ndarray) else backends.broadcast_to(
+        x, shape)
 
 
 @primitive(name="broadcast_to", broadcasting=True)
@@ -120,7 +122,8 @@ broadcast_trailing.defrules(vjp=lambda g: g, jvp="linear")
 def broadcast_to(x, shape):
     """NumPy's ``broadcast_to``, with its ValueError when ``x`` does not broadcast to ``shape``
     (raised by the forward, before anything is recorded)."""
-    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(map(int, shape))
+    if type(shape) is not backends.Shape:  # (a lazy array's shape keeps its chunks)
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(map(int, shape))
     return broadcast_trailing(x, source=shape_of(x), shape=shape)
 
 
