@@ -2,7 +2,8 @@
 
 The strict duck array (tests/strict_array.py: NumPy behind the dispatch protocols, refusing any
 conversion, as CuPy does) runs every sample, so that a hidden conversion fails on every
-machine; Dask (the threaded scheduler) runs every sample that Dask itself can run."""
+machine; Dask (its synchronous scheduler: tests/test_dask.py runs the threaded one and a cluster)
+runs every sample that Dask itself can run."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def test_strict_duck_array(sample):
 
 @pytest.mark.skipif(da is None, reason="Dask is not installed (pip install 'chainrule[dask]')")
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: s.id)
-def test_dask_threaded(sample):
-    with warnings.catch_warnings(), dask.config.set(scheduler="threads"):
+def test_dask(sample):
+    with warnings.catch_warnings(), dask.config.set(scheduler="sync"):
         warnings.simplefilter("ignore", RuntimeWarning)
         # Dask's fallback (computing an op it lacks in NumPy) must never run: an error
         warnings.filterwarnings("error", ".*is not implemented by Dask", FutureWarning)

@@ -45,3 +45,14 @@ def test_every_workload_has_all_sizes_and_versions():
     for workload in data.WORKLOADS:
         assert callable(getattr(impl_chainrule, workload))
         assert callable(getattr(impl_numpy, workload))
+
+
+def test_big_on_a_tiny_cluster_gives_the_floors_gradient():
+    """The Dask workload (a LocalCluster of 2 processes on loopback, started and closed by it)
+    at 10**4 rows: chainrule's gradient is the hand-written dask.array one."""
+    pytest.importorskip("distributed")
+    from benchmarks import big
+
+    result = big.run("tiny", rounds=1, log=lambda *args: None)
+    assert result["status"] == "ok", result
+    assert result["grad_ok"], result
