@@ -92,3 +92,37 @@ def test_transforms_and_tape(backend):
         assert backend.own(value._array), name
         np.testing.assert_allclose(backend.numpy(value._array), want[name]._array, rtol=1e-12,
                                    err_msg=name)
+
+
+def test_importing_chainrule_imports_no_array_library():
+    """Dask, CuPy and the array API libraries are extras: found from an array's type, never
+    imported by chainrule itself."""
+    import subprocess
+    import sys
+
+    code = ("import sys, chainrule; print([m for m in ('dask', 'distributed', 'cupy', "
+            "'array_api_strict', 'array_api_compat') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.skipif(da is None, reason="Dask is not installed (pip install 'chainrule[dask]')")
+def test_threads_on_dask_arrays_leave_the_warning_filters_as_they_were():
+    """Each op on a Dask array turns Dask's fallback warning into an error while it runs;
+    threads doing so at once must leave the program's filters as they found them."""
+    import threading
+
+    before = list(warnings.filters)
+
+    def work():
+        for _ in range(100):
+            x = cr.tensor(da.ones(4, chunks=2), requires_grad=True)
+            cr.sum(cr.sin(x) * 2).backward()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert warnings.filters == before

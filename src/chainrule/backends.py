@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -106,11 +107,17 @@ class _Dask(Library):
             return np.broadcast_to(array, shape).rechunk(chunks)
 
 
+# The warning filters are the process's: threads applying ops to Dask arrays at once take turns,
+# so that each restores the filters it found (an interleaved exit would leave one's "error"
+# filter installed for the whole program).
+_GUARD_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _dask_guard() -> Iterator[None]:
     # Dask computes a function it does not implement in NumPy (the whole graph, eagerly), with a
     # FutureWarning first: made an error here, before anything is computed.
-    with warnings.catch_warnings():
+    with _GUARD_LOCK, warnings.catch_warnings():
         warnings.filterwarnings("error", ".*is not implemented by Dask", FutureWarning)
         try:
             yield
