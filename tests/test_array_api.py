@@ -27,7 +27,8 @@ Array = type(xp.asarray(0))
 
 
 def _numpy(value):
-    return np.from_dlpack(unwrap(value))
+    # (a copy: NumPy 2.0 cannot export read-only memory, a broadcast's, through DLPack)
+    return np.from_dlpack(xp.asarray(unwrap(value), copy=True))
 
 
 # (The samples' arrays are made adapted, as the internals the checks call take them; the user's

@@ -282,7 +282,10 @@ def _wrap(owner: Adapted, value: Any) -> Any:
 
 def _transfer(xp: Any, value: np.ndarray | np.generic) -> Any:
     """NumPy data as the library's array, through DLPack (the standard's transfer)."""
-    return xp.from_dlpack(np.asarray(value, order="C"))
+    array = np.asarray(value, order="C")
+    if not array.flags.writeable:  # (NumPy 2.0 cannot export read-only memory through DLPack)
+        array = array.copy()
+    return xp.from_dlpack(array)
 
 
 def _rebuilt(sequence: list | tuple, items: list) -> list | tuple:
@@ -345,6 +348,9 @@ def _arguments(owner: Adapted, func: Any, target: Any, args: tuple, kwargs: dict
     try:
         ours, theirs = inspect.signature(func), inspect.signature(target).parameters
     except (TypeError, ValueError):  # a ufunc, or a library's builtin: as given, None dropped
+        ours = None
+    if ours is None or any(p.kind is p.VAR_POSITIONAL for p in ours.parameters.values()):
+        # (NumPy's ufuncs say nothing of their parameters before NumPy 2.2)
         return args, {key: value for key, value in kwargs.items() if value is not None}
     if any(p.kind is p.VAR_POSITIONAL for p in theirs.values()):
         return args, kwargs  # (broadcast_arrays, meshgrid: arrays, as given)

@@ -236,7 +236,7 @@ around = round
 
 
 def _fix(x):
-    return np.fix(x)
+    return np.trunc(x)  # (np.fix's values and dtypes; np.fix is deprecated from NumPy 2.5)
 
 
 fix = Primitive(_fix, name="fix", differentiable=False)
