@@ -100,6 +100,8 @@ class _Dask(Library):
         chunks = getattr(shape, "chunks", None)
         if chunks is None:
             return np.broadcast_to(array, shape)
+        if shape.unknown is not None:  # (sizes Dask knows only once computed: as the input's)
+            return np.zeros_like(shape.unknown, dtype=array.dtype) + array
         dask_array = sys.modules["dask.array"]
         try:
             return dask_array.broadcast_to(array, shape, chunks=chunks)
@@ -151,6 +153,9 @@ class Shape(tuple):
     over the input is chunked as the input is (``Library.broadcast_to``)."""
 
     chunks: tuple
+    #: The array itself where some of its sizes are unknown (NaN, after a boolean mask), which
+    #: only a broadcast against it can take.
+    unknown: Any = None
 
 
 def shape_of(array: Any) -> tuple:
@@ -161,6 +166,8 @@ def shape_of(array: Any) -> tuple:
         return shape
     shape = Shape(shape)
     shape.chunks = chunks
+    if any(size != size for size in shape):
+        shape.unknown = array
     return shape
 
 
@@ -201,6 +208,20 @@ def seen(array: Any) -> Any:
 
 def is_numpy(array: Any) -> bool:
     return isinstance(array, _NUMPY_TYPES)
+
+
+def may_share_memory(a: Any, b: Any) -> bool:
+    """``np.may_share_memory``; False where either is a lazy library's array, a value rather
+    than memory (Dask lacks the function and would compute both arrays to answer)."""
+    if library_of(a).lazy or library_of(b).lazy:
+        return False
+    return bool(np.may_share_memory(a, b))
+
+
+def same_size(a: Any, b: Any) -> bool:
+    """Whether two sizes along an axis agree, an unknown one (NaN: a lazy library's array
+    after a boolean mask) agreeing with any."""
+    return a == b or a != a or b != b
 
 
 def ones(shape: tuple, dtype: Any, like: Any) -> Any:

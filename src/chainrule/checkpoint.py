@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import random
+from . import backends, random
 from .engine import backpropagate
 from .modes import record, state
 from .node import Node, creation_order
@@ -193,7 +193,7 @@ class _Call:
     def apply(self, leaves: list) -> Any:
         """The call as one op of the table; the result rebuilt into its pytree."""
         inputs = [leaves[i] for i in self.positions] + [_as_input(b) for b in self.boundary]
-        if any(np.may_share_memory(self.value, x._array) for x in inputs):
+        if any(backends.may_share_memory(self.value, x._array) for x in inputs):
             self.value = self.value.copy()  # (the op's output is its own memory, not a view)
         self.last = max(k for k, x in enumerate(inputs) if x._requires_grad)
         packed = _CARRIER.apply(tuple(inputs), {"call": self})
@@ -302,10 +302,11 @@ class _Call:
         """Whether the rerun returned what the first run did (up to rounding, in case the
         array library's kernels are not bitwise reproducible): a function that updates in place
         a tensor it closes over, but that no recorded op saved, changes its output on the rerun.
-        Not checked when the random generator is not restored, or the output was updated."""
+        Not checked when the random generator is not restored, the output was updated, or it
+        is lazy."""
         array, counter, version = self.first
-        if self.rng is None or counter[0] != version:
-            return True
+        if self.rng is None or counter[0] != version or backends.library_of(array).lazy:
+            return True  # (a lazy array's check would compute the forward pass twice)
         if len(arrays) == 1:
             rerun = arrays[0]
         else:

@@ -320,6 +320,8 @@ def _summed_to_shape(grad: Any, shape: tuple, node: Node, index: int, batch_ndim
                 break
         else:  # the shape the input was broadcast to
             return unbroadcast(grad, shape, batch_ndim)
+    if len(found) == len(shape) and all(map(backends.same_size, found, shape)):
+        return grad  # (sizes a lazy array does not know yet)
     name = prim.inputs[index] if index < len(prim.inputs) else f"{prim.variadic}[{index}]"
     batch = f" (after {batch_ndim} batch axes)" if batch_ndim else ""
     raise RuntimeError(

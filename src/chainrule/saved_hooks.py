@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .modes import state
 from .node import Node
 from .ops.recording import add_observer, remove_observer
@@ -183,7 +184,7 @@ class Packed:
         """The value as it was saved: ``unpack``'s array, as a tensor if it was one."""
         result = self.unpack(self.value)
         array = result._array if isinstance(result, Tensor) else result
-        if type(array) is not np.ndarray and not hasattr(array, "__array_namespace__"):
+        if type(array) is not np.ndarray and not backends.is_foreign(array):
             raise TypeError(
                 f"Output of saved tensor unpack_hook expected to be a Tensor but got result "
                 f"of type {type(result).__name__} (from {_name(self.unpack)})"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import api
+from .. import api, backends
 from ..modes import state
 from ..ops.primitive import Primitive
 from ..tensor import Tensor, array_of, is_differentiable_dtype
@@ -89,7 +89,7 @@ def zeros(shape: tuple, dtype: np.dtype) -> Tensor:
 
 
 def _shape_dtype(value: Any) -> tuple[tuple, np.dtype]:
-    array = value._array if isinstance(value, Tensor) else np.asarray(value)
+    array = value._array if isinstance(value, Tensor) else backends.asarray(value)
     return array.shape, array.dtype
 
 
@@ -122,7 +122,7 @@ class Call:
         leaves, self.out_treedef = tree_flatten(out)
         if not leaves:
             raise TypeError(f"{what} returned no array")
-        arrays = [np.asarray(array_of(leaf)) for leaf in leaves]
+        arrays = [backends.asarray(array_of(leaf)) for leaf in leaves]  # (kept in its library)
         self.out_shapes = [a.shape for a in arrays]
         self.out_dtypes = [a.dtype for a in arrays]
         if len(arrays) == 1:
@@ -140,7 +140,7 @@ class Call:
         recorded ops that unpack it)."""
         value = self.value
         for leaf in leaves:
-            if isinstance(leaf, Tensor) and np.may_share_memory(value, leaf._array):
+            if isinstance(leaf, Tensor) and backends.may_share_memory(value, leaf._array):
                 value = self.value = value.copy()
         packed = prim.apply(tuple(leaves), {"call": self})
         self.value = None  # (the output's memory is the output's: the node does not keep it)
@@ -189,7 +189,7 @@ class Call:
                     f"shape {shape}"
                 )
             checked.append(
-                value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, dtype))
+                value if isinstance(value, Tensor) else Tensor._wrap(backends.asarray(value, dtype))
             )
         if len(checked) == 1:
             return checked[0]
@@ -248,8 +248,8 @@ def checked(value: Any, shape: tuple, dtype: np.dtype, differentiable: bool, wha
     if isinstance(value, Tensor) and value._tangents:  # (forward over reverse: keep them)
         return value
     if differentiable:
-        return value if isinstance(value, Tensor) else Tensor._wrap(np.asarray(value, dtype))
-    return np.asarray(array_of(value), dtype)
+        return value if isinstance(value, Tensor) else Tensor._wrap(backends.asarray(value, dtype))
+    return backends.asarray(array_of(value), dtype)
 
 
 def pull_rows(call: Call, g: Any, once: Callable) -> list:

@@ -48,7 +48,8 @@ def _spread(g, x_shape, axis, keepdims):
     if (g.ndim if isinstance(g, (np.ndarray, np.generic, Tensor)) else np.ndim(g)) == 0:
         return broadcast_to(g, shape=x_shape)  # (a lazy array's Shape keeps its chunks)
     g = _expand(g, axis, keepdims)
-    return broadcast_to(g, shape=batch_shape(g, len(x_shape)) + tuple(x_shape))
+    lead = batch_shape(g, len(x_shape))
+    return broadcast_to(g, shape=lead + tuple(x_shape) if lead else x_shape)  # (as above)
 
 
 @primitive(normalize=reduce_axes)
@@ -196,17 +197,24 @@ def argmin(x, *, axis=None, keepdims=False):
 # ---------------------------------------------------------------- composites
 
 
-def _count(x, axis):
-    shape = np.shape(x._array if hasattr(x, "_requires_grad") else x)
+def _count(x, axis, keepdims=False):
+    """How many values a reduction over ``axis`` takes; where a lazy array does not know its
+    sizes yet (NaN, after a boolean mask), an array its library counts when computed."""
+    raw = x._array if hasattr(x, "_requires_grad") else x
+    shape = np.shape(raw)
     if axis is None:
-        return int(np.prod(shape))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    return int(np.prod([shape[a] for a in axes]))
+        count = np.prod(shape)
+    else:
+        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+        count = np.prod([shape[a] for a in axes])
+    if count != count:
+        return _divisor(np.sum(np.ones_like(raw, dtype=bool), axis=axis, keepdims=keepdims), x)
+    return int(count)
 
 
 def mean(x, axis=None, keepdims=False):
     """Arithmetic mean along ``axis`` (NumPy's signature)."""
-    return sum(x, axis=axis, keepdims=keepdims) / _count(x, axis)
+    return sum(x, axis=axis, keepdims=keepdims) / _count(x, axis, keepdims)
 
 
 def var(x, axis=None, ddof=0, keepdims=False):
@@ -215,7 +223,7 @@ def var(x, axis=None, ddof=0, keepdims=False):
     centered = x - mean(x, axis=axis, keepdims=True)
     dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
     squares = real(centered * conj(centered)) if dtype.kind == "c" else square(centered)
-    return sum(squares, axis=axis, keepdims=keepdims) / (_count(x, axis) - ddof)
+    return sum(squares, axis=axis, keepdims=keepdims) / (_count(x, axis, keepdims) - ddof)
 
 
 def std(x, axis=None, ddof=0, keepdims=False):
