@@ -158,3 +158,28 @@ def test_in_place_update_of_a_view_of_a_dask_tensor_updates_its_base():
     found = run(da.zeros(4, chunks=2))
     np.testing.assert_allclose(found[0], expected[0])
     np.testing.assert_allclose(found[1], expected[1])
+
+
+def test_where_with_a_lazy_condition_computes_nothing_and_matches_numpy():
+    values = np.arange(-2.0, 4.0)
+
+    def loss(t):
+        return (cr.where(t > 1, t * t, 0.0)).sum()
+
+    with _no_compute():
+        grad = _grad_of(loss, da.from_array(values, chunks=2))
+    assert isinstance(grad, da.Array)
+    np.testing.assert_allclose(grad.compute(), _grad_of(loss, values))
+
+
+def test_where_on_the_strict_array_keeps_the_condition_in_its_library():
+    from strict_array import StrictArray
+
+    values = np.arange(-2.0, 4.0)
+
+    def loss(t):
+        return (cr.where(t > 1, t * t, 0.0)).sum()
+
+    grad = _grad_of(loss, StrictArray(values))
+    assert isinstance(grad, StrictArray)
+    np.testing.assert_allclose(grad._a, _grad_of(loss, values))

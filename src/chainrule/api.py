@@ -124,7 +124,7 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
     >>> cr.where(cr.tensor([True, False]), cr.tensor([1.0, 2.0]), 0.0)
     tensor([1., 0.])
     """
-    condition = np.asarray(array_of(condition))
+    condition = backends.asarray(array_of(condition))  # (in its library: a Dask mask stays lazy)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = _tensor(x)
     return ops.where(condition, x, y)
