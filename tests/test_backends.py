@@ -111,10 +111,16 @@ def test_importing_chainrule_imports_no_array_library():
 @pytest.mark.skipif(da is None, reason="Dask is not installed (pip install 'chainrule[dask]')")
 def test_threads_on_dask_arrays_leave_the_warning_filters_as_they_were():
     """Each op on a Dask array turns Dask's fallback warning into an error while it runs;
-    threads doing so at once must leave the program's filters as they found them."""
+    threads doing so at once must not leave that filter installed for the whole program.
+    (Only chainrule's own filter is checked: Dask's internals switch filters too, in any
+    thread, which is theirs to keep.)"""
     import threading
 
-    before = list(warnings.filters)
+    def ours():
+        return [f for f in warnings.filters
+                if f[0] == "error" and f[1] is not None and "implemented by Dask" in f[1].pattern]
+
+    before = ours()
 
     def work():
         for _ in range(100):
@@ -126,4 +132,4 @@ def test_threads_on_dask_arrays_leave_the_warning_filters_as_they_were():
         thread.start()
     for thread in threads:
         thread.join()
-    assert warnings.filters == before
+    assert ours() == before == []
