@@ -282,6 +282,23 @@ def call(impl: Callable, raws: tuple, params: dict, name: str) -> Any:
     """``impl(*raws, **params)`` for an op some of whose arrays may be of another library:
     refused when two libraries mix (naming both), run in the library's guard, and refused when
     the library hands back a NumPy array (it lacked the op and converted)."""
+    library = library_of_op(raws, name)
+    if library is None:
+        return impl(*raws, **params)
+    with library.guard():
+        out = impl(*raws, **params)
+    if type(out) is np.ndarray:
+        raise NotImplementedError(
+            f"{library.name} returned a NumPy array for {name}: it does not implement this op "
+            f"for its arrays, and chainrule does not convert them"
+        )
+    return out
+
+
+def library_of_op(raws: tuple, name: str) -> Library | None:
+    """The library other than NumPy that the arrays of op ``name`` belong to (None: NumPy's
+    alone); arrays of two libraries are refused naming both (NumPy's too, where the library
+    does not take them)."""
     library = None
     has_numpy = False
     for raw in raws:
@@ -297,22 +314,13 @@ def call(impl: Callable, raws: tuple, params: dict, name: str) -> Any:
                     f"a tensor keeps its library's arrays, and one op runs in one library: "
                     f"convert one of them first"
                 )
-    if library is None:
-        return impl(*raws, **params)
-    if has_numpy and not library.accepts_numpy:
+    if library is not None and has_numpy and not library.accepts_numpy:
         raise TypeError(
             f"{name} got arrays of two libraries, {library.name} and numpy; {library.name} "
             f"does not mix them: make the NumPy array a {library.name} array first (or give "
             f"it as a Python number)"
         )
-    with library.guard():
-        out = impl(*raws, **params)
-    if type(out) is np.ndarray:
-        raise NotImplementedError(
-            f"{library.name} returned a NumPy array for {name}: it does not implement this op "
-            f"for its arrays, and chainrule does not convert them"
-        )
-    return out
+    return library
 
 
 # ---------------------------------------------------------------- lazy values

@@ -22,7 +22,7 @@ def _index_array(array):
     """An index array given as a tensor's array: NumPy's; another library's stays its own
     (its indexing takes it), but a lazy one (Dask) is computed, as the shape it gives
     must be known."""
-    if backends.is_numpy(array) or not backends.is_foreign(array):
+    if not backends.is_foreign(array):
         return np.asarray(array)
     if backends.library_of(array).lazy:
         return np.asarray(backends.compute([array])[0])

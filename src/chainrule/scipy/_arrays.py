@@ -4,18 +4,18 @@ functions on them as they are.
 
 SciPy's functions read their arguments with ``np.asarray`` and compute masks and checks in
 NumPy; the functions here take arguments of another library instead, and so need: the library
-that numbers given with such arrays are made in (:func:`foreign_of`), a selection whose mask
-stays in that library (:func:`where`), and masks and checks that are not read in Python
-where that would compute a lazy array or wait for a device (:func:`everywhere`,
-:func:`control_value`). On NumPy arrays each does what the NumPy code did before.
+that numbers given with such arrays are made in (:func:`foreign_of`), and masks and checks
+that are not read in Python where that would compute a lazy array or wait for a device
+(:func:`everywhere`, :func:`control_value`). On NumPy arrays each does what the NumPy code did
+before.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import api, backends, ops
-from ..tensor import Tensor, array_of
+from .. import backends
+from ..tensor import array_of
 
 
 def foreign_of(*values: Any) -> Any:
@@ -31,20 +31,7 @@ def foreign_of(*values: Any) -> Any:
 def same_library(name: str, *values: Any) -> None:
     """Refuse ``values`` (tensors or raw) of two libraries, naming both, as an op does
     (``backends.call``): checked before NumPy's functions on their values would mix them."""
-    backends.call(_nothing, tuple(array_of(value) for value in values), {}, name)
-
-
-def _nothing(*raws: Any) -> None:
-    return None
-
-
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """``api.where`` (``x`` or ``y`` a tensor) whose ``condition`` may be an array, or a tensor,
-    of another library: given to the op as it is (``api.where`` makes it a NumPy array)."""
-    raw = array_of(condition)
-    if backends.is_foreign(raw):
-        return ops.where(raw, x, y)
-    return api.where(condition, x, y)
+    backends.library_of_op(tuple(array_of(value) for value in values), name)
 
 
 def everywhere(condition: Any) -> bool:

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from .. import api, backends
+from ..api import where
 from ..ops import special as _special
 from ..ops.elementwise import array_value
 from ..tensor import Tensor
-from ._arrays import where
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from ... import api, backends
+from ...api import where
 from ...ops.elementwise import array_value
 from ...tensor import Tensor
-from .._arrays import everywhere, foreign_of, same_library, where
+from .._arrays import everywhere, foreign_of, same_library
 
 
 def as_float64(value: Any, like: Any = None) -> Tensor:

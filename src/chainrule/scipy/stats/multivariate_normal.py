@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from ... import api, backends, linalg
+from ...api import where
 from ...ops.elementwise import array_value
 from ...tensor import Tensor
-from .._arrays import control_value, foreign_of, where
+from .._arrays import control_value, foreign_of
 from ._continuous import as_float64
 
 _LOG_2PI = np.log(2 * np.pi)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...api import where
 from ...ops import special
 from ...ops.elementwise import array_value
-from .._arrays import everywhere, where
+from .._arrays import everywhere
 from ._continuous import Continuous
 from .norm import _norm
 
