@@ -30,7 +30,7 @@ LAYERS = {
     "random": 2, "kernels": 2, "anomaly": 2, "saved_hooks": 2,
     "engine": 3, "lazy": 3, "forward": 3, "donation": 3, "hooks": 3, "commit": 3,
     "functional": 4, "tape": 4, "lift": 4, "tree_util": 0, "gradcheck": 4,
-    "custom": 4, "checkpoint": 4,
+    "custom": 4, "checkpoint": 4, "tracing": 4,
     "scipy": 4,
     "torch": 5, "mxnet": 5, "tensorflow": 5, "autograd": 5,
     "viz": 6, "expr": 6, "tour": 6, "cli": 6, "__main__": 6,

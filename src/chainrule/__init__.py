@@ -208,6 +208,7 @@ from .engine import gradients
 from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
 from .lazy import compute, persist
+from .tracing import jit
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 from .node import Node
 from .ops.primitive import primitive
@@ -247,6 +248,7 @@ __all__ = [
     "zeros", "zeros_like",
 ]
 __all__ += ["compute", "persist"]  # lazy values (Dask): lazy.py
+__all__ += ["jit"]  # tracing and replaying a step: tracing/
 __all__ += [
     "detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "saved_tensors_hooks",
     "set_detect_anomaly",

@@ -14,7 +14,7 @@ the same library. What this module adds is what dispatch cannot do:
   together so that shared work runs once.
 
 Until the first array of another library is wrapped, nothing here runs for an op: the
-recording code switches to its checked variant then (ops/recording.py, :func:`on_first_seen`).
+recording code switches to its checked variant then (ops/recording.py, :func:`on_switch`).
 This module imports nothing of chainrule, and no library: a library is imported by whoever made
 its arrays, and found here from the array's type.
 """
@@ -180,27 +180,54 @@ def broadcast_to(array: Any, shape: tuple) -> Any:
 
 
 _seen = False
-_first_seen_callbacks: list[Callable[[], None]] = []
+_switch_callbacks: list[Callable[[bool], None]] = []
+# Array types that turn the checks on only while a scope of theirs runs (jit's tracing arrays,
+# which live for one trace): ``foreign_scope``.
+_scoped_types: set = set()
+_scopes = 0
+_scopes_lock = threading.Lock()
 
 
-def on_first_seen(callback: Callable[[], None]) -> None:
-    """Call ``callback()`` once, when the first array of another library is wrapped (at once
-    if one has been already)."""
-    if _seen:
-        callback()
-    else:
-        _first_seen_callbacks.append(callback)
+def on_switch(callback: Callable[[bool], None]) -> None:
+    """Call ``callback(True)`` when the checks for other libraries' arrays are needed (the first
+    such array wrapped, or a :func:`foreign_scope` entered) and ``callback(False)`` when they
+    are no longer (the last scope left, no other array ever seen); at once if they are on."""
+    _switch_callbacks.append(callback)
+    if _seen or _scopes:
+        callback(True)
 
 
 def seen(array: Any) -> Any:
     """Note that ``array`` is about to be wrapped; returns it (adapted to NumPy's protocols when
     it has only the array API's, array_api.py). Costs one check once noted."""
     global _seen
-    if not _seen and is_foreign(array):
-        _seen = True
-        for callback in _first_seen_callbacks:
-            callback()
+    if not _seen and is_foreign(array) and type(array) not in _scoped_types:
+        with _scopes_lock:
+            _seen = True
+            if not _scopes:
+                for callback in _switch_callbacks:
+                    callback(True)
     return adapt(array)
+
+
+@contextlib.contextmanager
+def foreign_scope() -> Iterator[None]:
+    """The checks for other libraries' arrays on while this runs, in every thread (the arrays
+    of a type in ``_scoped_types`` do not turn them on for good)."""
+    global _scopes
+    with _scopes_lock:
+        _scopes += 1
+        if _scopes == 1 and not _seen:
+            for callback in _switch_callbacks:
+                callback(True)
+    try:
+        yield
+    finally:
+        with _scopes_lock:
+            _scopes -= 1
+            if not _scopes and not _seen:
+                for callback in _switch_callbacks:
+                    callback(False)
 
 
 # ---------------------------------------------------------------- making and copying
@@ -278,10 +305,25 @@ def to_numpy(array: Any) -> np.ndarray:
 # ---------------------------------------------------------------- applying an op
 
 
+# The trace (cr.jit) recording this thread's calls, if any: its ``lift`` makes the NumPy arrays
+# of an op, or of an in-place write, traced arrays, so that what is computed from state alone
+# (a closed-over parameter, a ``.grad``) is recorded too.
+tracing = threading.local()
+
+
+def lift(raws: tuple) -> tuple:
+    """``raws`` as the running trace sees them (themselves when none runs in this thread)."""
+    trace = getattr(tracing, "trace", None)
+    return raws if trace is None else trace.lift(raws)
+
+
 def call(impl: Callable, raws: tuple, params: dict, name: str) -> Any:
     """``impl(*raws, **params)`` for an op some of whose arrays may be of another library:
     refused when two libraries mix (naming both), run in the library's guard, and refused when
     the library hands back a NumPy array (it lacked the op and converted)."""
+    trace = getattr(tracing, "trace", None)
+    if trace is not None:
+        raws = trace.lift(raws)
     library = library_of_op(raws, name)
     if library is None:
         return impl(*raws, **params)

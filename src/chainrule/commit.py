@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .backends import asarray, copy, is_numpy
 from .tensor import Tensor
 
@@ -78,6 +79,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
         current._array = buffer = np.array(buffer)
     # Reuse the buffer the user already has (and may hold references to).
+    grad = backends.lift((grad,))[0]  # (cr.jit: the write recorded)
     if req == "write":
         np.copyto(buffer, grad)
     else:

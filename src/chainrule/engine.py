@@ -54,6 +54,10 @@ from .saved_hooks import PackedValues, unpack_saved
 from .tensor import Tensor
 
 
+# How many passes have started (cr.jit: whether a traced call ran backward).
+passes = 0
+
+
 def backpropagate(
     roots: Sequence[Tensor],
     cotangents: Sequence[Any],
@@ -76,6 +80,8 @@ def backpropagate(
     node; and the ``(tensor ref, gradient)`` pairs of tensors that ``retain_grad`` (written by
     :func:`~chainrule.commit.commit`).
     """
+    global passes
+    passes += 1
     flow = _Pass(roots, cotangents, create_graph)
     if targets and not allow_unused:
         _check_used(targets, roots, _reachable(flow.pending))

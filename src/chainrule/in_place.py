@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .backends import asarray
 from .node import Node
 from .ops import astype, identity
@@ -63,6 +64,8 @@ def assign(target: Tensor, result: Any) -> Tensor:
             f"in-place operation would write {np.result_type(new)} values into a "
             f"{data.dtype} tensor; use the out-of-place form, or cast the values first"
         )
+    if getattr(backends.tracing, "trace", None) is not None:  # (cr.jit: the write recorded)
+        data, new = backends.lift((data, new))
     recording = target._recording()
     if (result._requires_grad or result._tangents) and result._array.dtype != data.dtype:
         result = astype(result, dtype=data.dtype)  # the history has this tensor's dtype
@@ -82,6 +85,8 @@ def assign(target: Tensor, result: Any) -> Tensor:
         np.copyto(data, new, casting="same_kind")
     elif isinstance(data, np.generic):  # a NumPy scalar, immutable: replaced
         target._array = np.array(new, dtype=data.dtype)
+    elif isinstance(getattr(data, "value", None), np.generic):  # (the same, traced: cr.jit)
+        target._array = backends.copy(new, data.dtype)
     else:  # another library's array, written by its own item assignment (CuPy's memory is
         data[...] = new  # written, a Dask array takes the new values' graph)
     target._version[0] += 1

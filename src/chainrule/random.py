@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .creation import _make
 from .dtypes import as_dtype, float32
 
@@ -24,6 +25,21 @@ def seed(value: int) -> None:
     _generator = np.random.default_rng(value)
 
 
+def _sample(method: str, dtype: Any, *args: Any) -> np.ndarray:
+    """Draws of the generator's ``method`` as an array of ``dtype`` (the generator of the moment:
+    reseeding replaces it)."""
+    return np.asarray(getattr(_generator, method)(*args), dtype=dtype)
+
+
+def _draw(method: str, dtype: Any, *args: Any) -> Any:
+    """:func:`_sample`, recorded as a draw when a traced call (cr.jit) runs in this thread, so
+    that each replay draws afresh."""
+    trace = getattr(backends.tracing, "trace", None)
+    if trace is None:
+        return _sample(method, dtype, *args)
+    return trace.draw(_sample, (method, dtype, *args))
+
+
 def _size(size: Any, shape: tuple) -> Any:
     if shape:
         return shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -40,8 +56,8 @@ def normal(
     >>> cr.random.normal(size=(2, 3)).shape
     (2, 3)
     """
-    array = _generator.normal(loc, scale, _size(size, ()))
-    return _make(np.asarray(array, dtype=as_dtype(dtype) or float32), None, requires_grad)
+    array = _draw("normal", as_dtype(dtype) or float32, loc, scale, _size(size, ()))
+    return _make(array, None, requires_grad)
 
 
 def randn(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False) -> Any:
@@ -61,8 +77,8 @@ def rand(*shape: Any, size: Any = None, dtype: Any = None, requires_grad: bool =
     >>> float(cr.random.rand(100).max()) < 1
     True
     """
-    array = _generator.random(_size(size, shape))
-    return _make(np.asarray(array, dtype=as_dtype(dtype) or float32), None, requires_grad)
+    array = _draw("random", as_dtype(dtype) or float32, _size(size, shape))
+    return _make(array, None, requires_grad)
 
 
 def uniform(
@@ -75,8 +91,8 @@ def uniform(
     >>> cr.random.uniform(2, 3, size=4).shape
     (4,)
     """
-    array = _generator.uniform(low, high, _size(size, ()))
-    return _make(np.asarray(array, dtype=as_dtype(dtype) or float32), None, requires_grad)
+    array = _draw("uniform", as_dtype(dtype) or float32, low, high, _size(size, ()))
+    return _make(array, None, requires_grad)
 
 
 def randint(low: int, high: int | None = None, size: Any = None) -> Any:
@@ -86,10 +102,9 @@ def randint(low: int, high: int | None = None, size: Any = None) -> Any:
     >>> cr.random.randint(0, 3, size=5).dtype
     dtype('int64')
     """
-    return _make(np.asarray(_generator.integers(low, high, _size(size, ())), np.int64), None,
-                 False)
+    return _make(_draw("integers", np.int64, low, high, _size(size, ())), None, False)
 
 
 def permutation(n: int) -> Any:
     """A random permutation of ``range(n)``."""
-    return _make(_generator.permutation(n).astype(np.int64), None, False)
+    return _make(_draw("permutation", np.int64, n), None, False)

@@ -401,7 +401,8 @@ def push_tangents(prim: Any, args: tuple, params: dict, result: Tensor, levels: 
 # Functions ``observer(node, args)`` called with each node just recorded, and the arguments it
 # was recorded from: what detect_anomaly and saved_tensors_hooks install while they are on.
 observers: list = []
-# Whether an array of another library than NumPy has been wrapped (backends.py).
+# Whether an array of another library than NumPy has been wrapped, or a scope that needs the
+# checks runs (backends.py).
 _foreign_seen = False
 # Each generated ``apply`` -> its code objects by variant, ``(observed, foreign)``: whether it
 # calls the observers, and whether it checks each call's libraries (backends.call). The variant
@@ -436,10 +437,10 @@ def remove_observer(observer: Any) -> None:
                 _switch_variants()
 
 
-def _foreign_arrays_seen() -> None:
+def _foreign_arrays(on: bool) -> None:
     global _foreign_seen
     with _variants_lock:
-        _foreign_seen = True
+        _foreign_seen = on
         _switch_variants()
 
 
@@ -488,4 +489,4 @@ _NAMESPACE = {
     "foreign_call": backends.call, "foreign_view": foreign_view, "generic": np.generic,
     "foreign_shapes_of": foreign_shapes_of,
 }
-backends.on_first_seen(_foreign_arrays_seen)
+backends.on_switch(_foreign_arrays)

@@ -1,0 +1,460 @@
+"""``cr.jit``: trace a call once, replay it as straight-line NumPy.
+
+A call with a new *signature* (the arguments' pytree structure, each array's shape, dtype and
+layout, each tensor's class and ``requires_grad``, the Python values among the arguments and
+the grad mode) runs the function once on tracing arrays (:mod:`.record`): that call is the
+eager call, with the same results and effects, and leaves behind a trace. From it
+:mod:`.program` builds a program; later calls with the signature run the program.
+
+What makes a replay the eager call, and what the tracer checks to know it:
+
+- **Python control flow** on traced values left guards in the program (``bool``, ``float``,
+  ``item``...); when one fails, the call runs eagerly, traced, and becomes another
+  specialization of the signature (``max_specializations`` of them, then eager with a warning).
+- **State.** Arrays the function reads that are not its arguments (parameters it closes over,
+  their ``.grad`` buffers) are read, and written in place, by identity. Where they are held
+  (a tensor's data or ``.grad``, a dict such as a module's globals or an object's attributes,
+  a list, a closure cell) is checked on each replay, so that rebinding one (``w.grad = None``,
+  ``w = cr.tensor(...)``) traces again instead of replaying on the old array. A tensor written
+  in place gets its version counter bumped, as eagerly.
+- **Escapes.** A traced call that stores a new array into Python state (the first
+  ``backward()`` creating ``.grad``) has no program: the state is given its concrete arrays, and
+  the next call traces again (then the buffers exist and are accumulated into in place).
+- **Refusals**, each named in a :class:`JitWarning` once per function, after which the
+  signature runs eagerly: printing, NumPy's or Python's global random generators, a result
+  that carries a graph or tangents to differentiate later (``grad(jit(f))``, ``jvp(jit(f))``:
+  correct, eagerly), arrays of other libraries, state that changes at every call.
+
+Randomness through ``cr.random`` is recorded as draws, fresh at each replay.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import types
+import warnings
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import backends, engine
+from ..modes import state as modes
+from ..ops import recording
+from ..tensor import Tensor
+from ..tree_util import tree_flatten, tree_unflatten
+from . import effects, record, state
+from . import fuse as fusion
+from .program import Miss, Program, build
+from .record import External, Trace, TraceArray, Var
+
+backends._scoped_types.add(TraceArray)
+backends._LIBRARIES["chainrule"] = _TRACED = backends.Library("traced")
+_TRACED.accepts_numpy = True
+_TRACED.to_numpy = lambda array: array  # (``t.numpy()`` while tracing: still traced)
+
+# After this many traces of one signature that each stored new arrays into state, its calls run
+# eagerly.
+MAX_ESCAPES = 3
+
+
+class JitWarning(UserWarning):
+    """A jitted function runs eagerly for a reason the warning names."""
+
+
+class _Refused(Exception):
+    """This call cannot be replayed later; the reason goes into a JitWarning."""
+
+
+class _Entry:
+    """What one signature has: its programs (specializations), or the reason it runs
+    eagerly."""
+
+    __slots__ = ("programs", "eager", "escapes")
+
+    def __init__(self) -> None:
+        self.programs: list[_Specialization] = []
+        self.eager: str | None = None
+        self.escapes = 0
+
+
+class _Specialization:
+    """A program and how to make the function's result from what it returns."""
+
+    __slots__ = ("program", "outputs", "treedef")
+
+    def __init__(self, program: Program, outputs: list, treedef: Any) -> None:
+        self.program = program
+        self.outputs = outputs
+        self.treedef = treedef
+
+    def run(self, leaves: list) -> Any:
+        values = self.program(*leaves)
+        made = []
+        for (kind, detail), value in zip(self.outputs, values, strict=True):
+            if kind == "array":
+                made.append(value)
+            elif kind == "tensor":
+                cls, leaf = detail
+                tensor = Tensor._wrap(value, cls=cls)
+                if leaf:
+                    tensor.requires_grad = True
+                made.append(tensor)
+            elif kind == "copy":
+                made.append(value.copy())
+            elif kind == "arg":
+                made.append(leaves[detail])
+            else:
+                made.append(value)
+        return tree_unflatten(self.treedef, made)
+
+
+class Jitted:
+    """A function that traces its calls and replays them (see :func:`jit`)."""
+
+    def __init__(self, fun: Callable, static_argnums: Sequence[int] = (),
+                 static_argnames: Sequence[str] = (), max_specializations: int = 8,
+                 fuse: bool | None = None) -> None:
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.static_argnums = tuple(static_argnums) if not isinstance(static_argnums, int) \
+            else (static_argnums,)
+        self.static_argnames = tuple(static_argnames) if not isinstance(static_argnames, str) \
+            else (static_argnames,)
+        self.max_specializations = max_specializations
+        self.fuse = fuse
+        self._cache: dict = {}
+        self._lock = threading.RLock()
+        self._warned: set = set()
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<cr.jit of {getattr(self.fun, '__qualname__', self.fun)!r}>"
+
+    # ---------------------------------------------------------------- calls
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if record.current() is not None:  # inside another traced call: part of its trace
+            return self.fun(*args, **kwargs)
+        key, leaves, treedef = self._signature(args, kwargs)
+        if key is None:
+            return self._eager(treedef, args, kwargs)
+        entry = self._cache.get(key)
+        if entry is not None:
+            if entry.eager is not None:
+                return self.fun(*args, **kwargs)
+            for specialization in entry.programs:
+                try:
+                    return specialization.run(leaves)
+                except Miss:
+                    continue
+        return self._traced_call(key, leaves, treedef, args, kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Program:
+        """The program of a call with these arguments (a call: it runs, with its effects).
+
+        >>> import chainrule as cr, numpy as np
+        >>> program = cr.jit(lambda x: cr.sin(x) * 2).trace(np.ones(3))
+        >>> print(program)                                  # doctest: +ELLIPSIS
+        def replay(buffers, v0):
+        ...
+            v2 = v1 * 2  # float64[3]
+            return (v2,)
+        """
+        key, leaves, treedef = self._signature(args, kwargs)
+        if key is None:
+            raise TypeError(f"cr.jit cannot trace this call: {treedef}")
+        specialization, _ = self._trace(leaves, treedef, args, kwargs)
+        if isinstance(specialization, str):
+            raise TypeError(f"cr.jit cannot replay this call: {specialization}")
+        return specialization.program
+
+    def _eager(self, reason: str, args: tuple, kwargs: dict) -> Any:
+        self._warn(reason)
+        return self.fun(*args, **kwargs)
+
+    def _warn(self, reason: str) -> None:
+        if reason not in self._warned:
+            self._warned.add(reason)
+            name = getattr(self.fun, "__qualname__", repr(self.fun))
+            warnings.warn(f"cr.jit({name}): {reason}; it runs eagerly", JitWarning,
+                          stacklevel=4)
+
+    def _traced_call(self, key: Any, leaves: list, treedef: Any, args: tuple,
+                     kwargs: dict) -> Any:
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is None:
+                entry = self._cache[key] = _Entry()
+            if entry.eager is not None:
+                return self.fun(*args, **kwargs)
+            if len(entry.programs) >= self.max_specializations:
+                entry.eager = (f"its guards failed on {self.max_specializations} "
+                               f"specializations of one signature (Python control flow on "
+                               f"values that keep changing)")
+                self._warn(entry.eager)
+                return self.fun(*args, **kwargs)
+            specialization, result = self._trace(leaves, treedef, args, kwargs)
+            if isinstance(specialization, str):
+                if specialization.startswith("escape:"):
+                    entry.escapes += 1
+                    if entry.escapes >= MAX_ESCAPES:
+                        entry.eager = specialization[len("escape: "):]
+                        self._warn(entry.eager)
+                else:
+                    entry.eager = specialization
+                    self._warn(specialization)
+            else:
+                entry.programs.insert(0, specialization)
+                entry.escapes = 0
+            return result
+
+    # ---------------------------------------------------------------- signature
+    def _signature(self, args: tuple, kwargs: dict) -> tuple:
+        """(key, leaves, treedef) of a call; key None (and treedef a reason) when it must run
+        eagerly."""
+        static = []
+        if self.static_argnums or self.static_argnames:
+            args = list(args)
+            for index in self.static_argnums:
+                if index < len(args):
+                    static.append((index, args[index]))
+                    args[index] = None
+            kwargs = dict(kwargs)
+            for name in self.static_argnames:
+                if name in kwargs:
+                    static.append((name, kwargs.pop(name)))
+        leaves, treedef = tree_flatten((tuple(args), kwargs))
+        parts: list = [treedef, modes.grad_enabled, modes.recording, modes.transform_depth > 0]
+        if recording.observers:
+            return None, [], "anomaly detection or saved-tensor hooks are on"
+        if modes.live_levels:
+            return None, [], "it is called inside a jvp (forward mode)"
+        ids: dict = {}
+        for position, leaf in enumerate(leaves):
+            kind = type(leaf)
+            if kind is np.ndarray:
+                parts.append(("a", leaf.shape, leaf.dtype, leaf.flags.c_contiguous,
+                              leaf.flags.f_contiguous, leaf.flags.writeable))
+                ids.setdefault(id(leaf), position)
+            elif isinstance(leaf, Tensor):
+                array = leaf._array
+                if leaf._tangents:
+                    return None, [], "an argument carries tangents (jvp of a jitted function)"
+                if type(array) is np.ndarray:
+                    parts.append(("t", type(leaf), array.shape, array.dtype,
+                                  array.flags.c_contiguous, array.flags.f_contiguous,
+                                  leaf._requires_grad, leaf._grad_req))
+                elif isinstance(array, np.generic):
+                    parts.append(("ts", type(leaf), array.dtype, leaf._requires_grad))
+                else:
+                    return None, [], (f"an argument holds an array of "
+                                      f"{backends.library_of(array).name}")
+                ids.setdefault(id(leaf), position)
+                ids.setdefault(id(array), position)
+            elif isinstance(leaf, np.generic):
+                parts.append(("s", leaf.dtype))
+            elif kind in (bool, int, float, complex, str, type(None)):
+                parts.append((kind, leaf))
+            elif backends.is_foreign(leaf):
+                return None, [], (f"an argument is an array of "
+                                  f"{backends.library_of(leaf).name}")
+            else:
+                try:
+                    hash(leaf)
+                    parts.append(("h", kind, leaf))
+                except TypeError:
+                    parts.append(("o", id(leaf)))
+        if len(ids) < sum(1 for leaf in leaves if isinstance(leaf, (np.ndarray, Tensor))):
+            parts.append(("aliases", tuple(ids.values())))
+        for name, value in static:
+            try:
+                hash(value)
+            except TypeError:
+                raise TypeError(
+                    f"static argument {name!r} of cr.jit must be hashable (it is part of the "
+                    f"signature), got {type(value).__name__}"
+                ) from None
+            parts.append(("static", name, value))
+        return tuple(parts), leaves, treedef
+
+    # ---------------------------------------------------------------- tracing
+    def _trace(self, leaves: list, treedef: Any, args: tuple, kwargs: dict) -> tuple:
+        """Run the call traced: (its specialization, or the reason why none, and its
+        result)."""
+        trace = Trace()
+        inputs: list[Var] = []
+        swapped: list = []
+        lifted = []
+        for leaf in leaves:
+            if isinstance(leaf, (np.ndarray, np.generic)) and not isinstance(leaf, np.str_):
+                array = trace.new_var(leaf)
+                inputs.append(array.var)
+                lifted.append(array)
+            elif isinstance(leaf, Tensor):
+                array = trace.new_var(leaf._array)
+                inputs.append(array.var)
+                swapped.append((leaf, leaf._array, array))
+                leaf._array = array
+                lifted.append(leaf)
+            else:
+                inputs.append(None)
+                lifted.append(leaf)
+        call_args, call_kwargs = tree_unflatten(treedef, lifted)
+        call_args = list(call_args)
+        for index in self.static_argnums:
+            if index < len(args):
+                call_args[index] = args[index]
+        for name in self.static_argnames:
+            if name in kwargs:
+                call_kwargs[name] = kwargs[name]
+        passes = engine.passes
+        with effects.side_effects() as seen, backends.foreign_scope(), _tracing(trace):
+            try:
+                result = self.fun(*call_args, **call_kwargs)
+            finally:
+                rebound = _restore(swapped)
+        reason = seen.reason() or rebound
+        out_leaves, out_treedef = tree_flatten(result)
+        outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes)
+        reason = reason or output_reason
+        escaped = state.escaped(trace, out_leaves, inputs)
+        trace.open = False
+        result = state.concrete(result, out_leaves, out_treedef)
+        if escaped:
+            state.hand_back(escaped)
+            if not reason:
+                return ("escape: it stores new arrays into Python objects at each call (for "
+                        "example `x.grad = None` before backward: use `x.grad.zero_()` to "
+                        "reuse the buffer)"), result
+        if reason:
+            return reason, result
+        try:
+            specialization = _Specialization(
+                _compile(trace, inputs, refs, leaves, self), outputs, out_treedef,
+            )
+        except _Refused as refused:
+            return str(refused), result
+        return specialization, result
+
+
+@contextlib.contextmanager
+def _tracing(trace: Trace) -> Iterator[None]:
+    previous = record.current()
+    record._current.trace = trace
+    try:
+        yield
+    finally:
+        record._current.trace = previous
+
+
+def _restore(swapped: list) -> str | None:
+    """Give the argument tensors back their arrays; a reason if the call rebound one."""
+    reason = None
+    for tensor, original, array in swapped:
+        if tensor._array is array:
+            tensor._array = original
+        else:
+            reason = "it replaces an argument tensor's array (assign in place instead)"
+            if type(tensor._array) is TraceArray:
+                tensor._array = tensor._array.value
+    return reason
+
+
+def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> tuple:
+    """How each leaf of the result is made at a replay, the program's value for it, and the
+    reason a result cannot be replayed (or None)."""
+    arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
+    outputs, refs = [], []
+    for leaf in out_leaves:
+        kind = type(leaf)
+        if id(leaf) in arg_ids and (kind is np.ndarray or isinstance(leaf, Tensor)):
+            outputs.append(("arg", arg_ids[id(leaf)]))
+            refs.append(None)
+        elif kind is TraceArray:
+            outputs.append(("array", None))
+            refs.append(trace.ref(leaf))
+        elif isinstance(leaf, Tensor):
+            array = leaf._array
+            if leaf._tangents:
+                return [], [], "its result carries tangents"
+            if type(array) is not TraceArray:
+                outputs.append(("object", leaf))  # a tensor it closes over, as it is
+                refs.append(None)
+                continue
+            if leaf._node is not None and engine.passes == passes:
+                return [], [], ("it returns a tensor with a graph to differentiate later "
+                                "(grad of a jitted function): jit the gradient instead, "
+                                "cr.jit(cr.grad(f)), or call backward inside")
+            outputs.append(("tensor", (type(leaf), leaf._requires_grad and leaf._node is None)))
+            refs.append(trace.ref(array))
+        elif kind is np.ndarray:
+            if id(leaf) in trace.externals:  # an array it reads by identity: as it is
+                outputs.append(("object", leaf))
+                refs.append(None)
+            else:  # made in Python during the call: a copy at each replay
+                outputs.append(("copy", None))
+                refs.append(leaf.copy())
+        else:
+            outputs.append(("object", leaf))
+            refs.append(None)
+    return outputs, refs, None
+
+
+def _compile(trace: Trace, inputs: list, refs: list, arg_leaves: list,
+             jitted: Jitted) -> Program:
+    state_ = state.find_state(trace, arg_leaves)
+    written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
+               if type(ref) is External}
+    namespace = state_.namespace
+    prologue = []
+    for index, (var, leaf) in enumerate(zip(inputs, arg_leaves, strict=True)):
+        if var is not None and isinstance(leaf, Tensor):
+            prologue.append(f"{var.name} = a{index}._array")
+        elif var is not None:
+            prologue.append(f"{var.name} = a{index}")
+    # (the checks first: reading an argument's .grad comes before what reads it)
+    prologue = state.ordered(state_.checks) + prologue
+    for external in state_.local:  # the call's own temporaries written in place: reset
+        if id(external.array) in written:
+            namespace[f"{external.name}_initial"] = trace.snapshots[id(external.array)]
+            prologue.append(f"copyto({external.name}, {external.name}_initial)")
+    namespace["copyto"] = np.copyto
+    parameters = [f"a{index}" for index in range(len(arg_leaves))]
+    inputs = [var for var in inputs if var is not None]
+    label = getattr(jitted.fun, "__qualname__", "f")
+    fuse = None if jitted.fuse is False else fusion.fuser(jitted.fuse)
+    return build(trace, inputs, parameters, refs, label, prologue, state_.bumps, namespace,
+                 fuse)
+
+
+def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (), max_specializations: int = 8,
+        fuse: bool | None = None) -> Any:
+    """Trace ``fun`` at its first call with each signature, and replay that trace after.
+
+    ``static_argnums``/``static_argnames``: arguments that are part of the signature by value
+    (hashable), as Python numbers are anyway. ``fuse``: numexpr fusion of elementwise chains
+    on big arrays (None: where numexpr is installed; ``pip install 'chainrule[jit]'``).
+
+    >>> import chainrule as cr, numpy as np
+    >>> step = cr.jit(cr.grad(lambda x: (cr.sin(x) * x).sum()))
+    >>> step(np.array([0.0, 1.0]))                # traces
+    array([0.        , 1.38177329])
+    >>> step(np.array([2.0, 3.0]))                # replays
+    array([ 0.07700375, -2.82885748])
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames,
+                                 max_specializations=max_specializations, fuse=fuse)
+    if isinstance(fun, Jitted):
+        return fun
+    return Jitted(fun, static_argnums, static_argnames, max_specializations, fuse)
+
+
+__all__ = ["JitWarning", "Jitted", "jit", "weakref"]

@@ -1,0 +1,567 @@
+"""From a trace to a program: clean-up passes and straight-line Python.
+
+:func:`build` takes what :mod:`.record` wrote for one traced call and returns a
+:class:`Program`, a generated Python function of the call's arrays that calls NumPy directly:
+
+1. **Common subexpressions**: a call made twice on the same values (which nothing writes) is
+   made once.
+2. **Constants**: a call whose values are all known when the program is built (``ones_like``
+   of a traced value: its shape is fixed) is computed then, unless what it makes is written or
+   returned.
+3. **Dead code**: a call whose result nobody reads, that writes nothing read later, goes.
+4. **Buffers**: a ufunc's result that the program alone holds is written (``out=``) into a
+   buffer that the program owns, reused once every value living in it is dead; so a replay
+   allocates only what it returns. Each thread replays with buffers of its own.
+5. **Fusion** (optional, :mod:`.fuse`): elementwise chains on big arrays become one numexpr
+   kernel.
+
+The program's source is the printed program (``str(program)``): one line per NumPy call, a
+comment with each result's dtype and shape, under the file name ``<chainrule jit: f>`` so that a
+traceback points at its line.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..codegen import compile_function
+from .record import External, Instr, Trace, Var
+
+# ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars)
+_BINARY = {
+    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", np.power: "**",
+    np.floor_divide: "//", np.remainder: "%", np.matmul: "@", np.less: "<",
+    np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=", np.equal: "==",
+    np.not_equal: "!=", np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^",
+}
+_UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
+_SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
+# Smaller arrays than this are not worth a buffer (NumPy's own small-block cache serves them).
+BUFFER_MIN_BYTES = 4096
+
+
+class Miss(Exception):
+    """A guard of the program did not hold: the value that Python saw when tracing differs."""
+
+    def __init__(self, where: int) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+class Program:
+    """A traced call as a Python function of its input arrays (see the module)."""
+
+    def __init__(self, source: str, namespace: dict, label: str, buffers: list,
+                 stats: dict) -> None:
+        self.source = source
+        self.function = compile_function(source, namespace, label)
+        self._buffer_specs = buffers  # (shape, dtype) of each buffer
+        self._pool: list[list] = []
+        self.stats = stats
+
+    def new_buffers(self) -> list:
+        return [np.empty(shape, dtype) for shape, dtype in self._buffer_specs]
+
+    def __call__(self, *arrays: Any) -> tuple:
+        pool = self._pool
+        buffers = pool.pop() if pool else self.new_buffers()
+        try:
+            return self.function(buffers, *arrays)
+        finally:
+            pool.append(buffers)
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{count} {what}" for what, count in self.stats.items())
+        return f"<chainrule program: {counts}>"
+
+
+# ------------------------------------------------------------------------ passes
+
+
+def _key(value: Any) -> Any:
+    kind = type(value)
+    if kind is Var:
+        return ("v", value.index)
+    if kind is External:
+        return ("e", value.index)
+    if kind is tuple or kind is list:
+        return (kind.__name__, *(_key(item) for item in value))
+    if kind is dict:
+        return ("d", *sorted((key, _key(item)) for key, item in value.items()))
+    if kind is slice:
+        return ("s", _key(value.start), _key(value.stop), _key(value.step))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    if kind is float and value != value:
+        return ("id", id(value))
+    return (kind, value)
+
+
+def _refs(value: Any, found: list) -> list:
+    kind = type(value)
+    if kind is Var or kind is External:
+        found.append(value)
+    elif kind is tuple or kind is list:
+        for item in value:
+            _refs(item, found)
+    elif kind is dict:
+        for item in value.values():
+            _refs(item, found)
+    elif kind is slice:
+        _refs((value.start, value.stop, value.step), found)
+    return found
+
+
+def reads(instr: Instr) -> list:
+    return _refs((instr.args, instr.kwargs), [])
+
+
+def outs(instr: Instr) -> tuple:
+    if instr.outs is None:
+        return ()
+    return instr.outs if type(instr.outs) is tuple else (instr.outs,)
+
+
+def _substitute(value: Any, mapping: dict) -> Any:
+    kind = type(value)
+    if kind is Var:
+        return mapping.get(value, value)
+    if kind is tuple or kind is list:
+        return kind(_substitute(item, mapping) for item in value)
+    if kind is dict:
+        return {key: _substitute(item, mapping) for key, item in value.items()}
+    if kind is slice:
+        return slice(*(_substitute(part, mapping) for part in (value.start, value.stop,
+                                                                value.step)))
+    return value
+
+
+def _root(ref: Any, trace: Trace) -> int:
+    return trace.root_of(ref)
+
+
+def written_roots(instrs: list, trace: Trace) -> set:
+    return {_root(ref, trace) for instr in instrs for ref in instr.writes}
+
+
+def merge_common(instrs: list, trace: Trace, written: set) -> list:
+    """Pass 1: the second of two identical calls on values nothing writes reads the first's
+    results."""
+    seen: dict = {}
+    mapping: dict = {}
+    kept = []
+    for instr in instrs:
+        if mapping:
+            instr.args = _substitute(instr.args, mapping)
+            instr.kwargs = _substitute(instr.kwargs, mapping)
+        results = outs(instr)
+        pure = (
+            instr.kind != "guard" and not instr.writes and not instr.random and results
+            and not any(_root(ref, trace) in written for ref in reads(instr))
+            and not any(var.root in written for var in results)
+            and not any(type(ref) is External for ref in reads(instr))
+        )
+        if pure:
+            key = (instr.kind, _key(instr.op), _key(instr.args), _key(instr.kwargs))
+            first = seen.get(key)
+            if first is not None and len(outs(first)) == len(results):
+                mapping.update(zip(results, outs(first), strict=True))
+                continue
+            seen[key] = instr
+        kept.append(instr)
+    return kept, mapping
+
+
+def fold_constants(instrs: list, trace: Trace, written: set, returned: set) -> tuple[list, dict]:
+    """Pass 2: calls computed now, on values known now (see the module); returns the calls
+    left and the constants' values by Var."""
+    known: dict = {}
+    kept = []
+    for instr in instrs:
+        results = outs(instr)
+        foldable = (
+            instr.kind in ("call", "method", "attr", "getitem") and results
+            and not instr.writes and not instr.random and not instr.shape_guard
+            and not any(var.root in written or var in returned for var in results)
+        )
+        if foldable:
+            refs = reads(instr)
+            if instr.kind == "call" and instr.op in _SHAPE_ONLY and refs and refs[0] is \
+                    _first_var(instr.args):
+                template = refs[0]
+                values = {template: np.zeros(template.shape, template.dtype)[()]
+                          if template.scalar else np.zeros(template.shape, template.dtype)}
+                values.update(known)
+                foldable = all(type(ref) is Var and (ref in values) for ref in refs)
+            else:
+                values = known
+                foldable = all(type(ref) is Var and ref in known for ref in refs)
+            if foldable:
+                result = _run(instr, values)
+                if type(instr.outs) is tuple:
+                    known.update(zip(instr.outs, result, strict=True))
+                else:
+                    known[instr.outs] = result
+                continue
+        kept.append(instr)
+    return kept, known
+
+
+def _first_var(args: tuple) -> Any:
+    return args[0] if args else None
+
+
+def _run(instr: Instr, values: dict) -> Any:
+    args = _substitute_values(instr.args, values)
+    kwargs = _substitute_values(instr.kwargs, values)
+    if instr.kind == "call":
+        return instr.op(*args, **kwargs)
+    if instr.kind == "method":
+        return getattr(args[0], instr.op)(*args[1:], **kwargs)
+    if instr.kind == "attr":
+        return getattr(args[0], instr.op)
+    return args[0][args[1]]
+
+
+def _substitute_values(value: Any, values: dict) -> Any:
+    kind = type(value)
+    if kind is Var:
+        return values[value]
+    if kind is tuple or kind is list:
+        return kind(_substitute_values(item, values) for item in value)
+    if kind is dict:
+        return {key: _substitute_values(item, values) for key, item in value.items()}
+    if kind is slice:
+        return slice(*(_substitute_values(part, values) for part in (value.start, value.stop,
+                                                                     value.step)))
+    return value
+
+
+def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> list:
+    """Pass 3: from the end back, a call is kept when it is a guard, when it writes into a
+    buffer read later (or one that outlives the program: an input, an external, a returned
+    value's), or when a result of it is read later."""
+    live_vars = set(returned)
+    live_roots = set(kept_roots) | {var.root for var in returned}
+    kept = []
+    for instr in reversed(instrs):
+        results = outs(instr)
+        needed = (
+            instr.kind == "guard" or instr.shape_guard
+            or any(var in live_vars for var in results)
+            or any(_root(ref, trace) in live_roots for ref in instr.writes)
+        )
+        if not needed:
+            continue
+        kept.append(instr)
+        for ref in reads(instr):
+            if type(ref) is Var:
+                live_vars.add(ref)
+                live_roots.add(ref.root)
+        for ref in instr.writes:
+            if type(ref) is Var:
+                live_vars.add(ref)
+    kept.reverse()
+    return kept
+
+
+def plan_buffers(instrs: list, trace: Trace, returned: set, written: set,
+                 inputs: set) -> tuple[dict, list]:
+    """Pass 4: ``{instr: buffer index}`` for the ufunc calls whose results go into the
+    program's own buffers, and the buffers' (shape, dtype)."""
+    # the last instruction that reads a value living in each buffer (root)
+    last_use: dict = {}
+    members: dict = {}
+    for position, instr in enumerate(instrs):
+        for ref in reads(instr) + list(instr.writes):
+            if type(ref) is Var:
+                last_use[ref.root] = position
+        for var in outs(instr):
+            members.setdefault(var.root, []).append(var)
+            last_use.setdefault(var.root, position)
+    kept_roots = {var.root for var in returned} | {var.root for var in inputs}
+    specs: list = []
+    free: dict = {}  # (shape, dtype) -> buffer indices free now
+    chosen: dict = {}
+    releases: dict = {}  # position -> buffers freed after it
+    for position, instr in enumerate(instrs):
+        results = outs(instr)
+        if (
+            instr.kind == "call" and type(instr.op) is np.ufunc and instr.op.nout == 1
+            and not instr.kwargs and len(results) == 1 and not results[0].scalar
+        ):
+            var = results[0]
+            nbytes = int(np.prod(var.shape)) * var.dtype.itemsize
+            if var.root not in kept_roots and nbytes >= BUFFER_MIN_BYTES and \
+                    len(members.get(var.root, ())) >= 1 and _own_root(var, trace):
+                spec = (var.shape, var.dtype)
+                pool = free.setdefault(spec, [])
+                # a buffer an input of this call lives in may take the result (elementwise)
+                index = pool.pop() if pool else None
+                if index is None:
+                    index = len(specs)
+                    specs.append(spec)
+                chosen[instr] = index
+                releases.setdefault(last_use.get(var.root, position), []).append(
+                    (spec, index))
+        for spec, index in releases.pop(position, ()):
+            free.setdefault(spec, []).append(index)
+    return chosen, specs
+
+
+def _own_root(var: Var, trace: Trace) -> bool:
+    """Whether ``var`` is its buffer's owner (not a view of another value's buffer)."""
+    return trace.roots.get(var.root) is not None and var.root not in _external_roots(trace)
+
+
+def _external_roots(trace: Trace) -> set:
+    roots = getattr(trace, "_external_root_cache", None)
+    if roots is None:
+        roots = {trace.root_of(external) for external in trace.externals.values()}
+        trace._external_root_cache = roots
+    return roots
+
+
+# ------------------------------------------------------------------------ source
+
+
+class _Names:
+    """Names of the generated function's globals: functions by their own names, constants
+    ``k0``, ``k1``..."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"Miss": Miss}
+        self._by_id: dict[int, str] = {}
+
+    def function(self, op: Any) -> str:
+        name = self._by_id.get(id(op))
+        if name is not None:
+            return name
+        base = getattr(op, "__name__", None) or "f"
+        owner = getattr(op, "__self__", None)
+        if isinstance(owner, np.ufunc):
+            base = f"{owner.__name__}_{base}"
+        base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in base)
+        if not base[0].isalpha():
+            base = "f_" + base
+        name, count = base, 1
+        while name in self.namespace or name in ("np",):
+            count += 1
+            name = f"{base}_{count}"
+        self.namespace[name] = op
+        self._by_id[id(op)] = name
+        return name
+
+    def constant(self, value: Any) -> str:
+        name = self._by_id.get(id(value))
+        if name is None or self.namespace.get(name) is not value:
+            name = f"k{sum(1 for key in self.namespace if key.startswith('k'))}"
+            while name in self.namespace:
+                name += "_"
+            self.namespace[name] = value
+            self._by_id[id(value)] = name
+        return name
+
+
+def _render(value: Any, names: _Names, constants: dict) -> str:
+    kind = type(value)
+    if kind is Var:
+        if value in constants:
+            return names.constant(constants[value])
+        return value.name
+    if kind is External:
+        return value.name
+    if kind is tuple:
+        inner = ", ".join(_render(item, names, constants) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if kind is list:
+        return "[" + ", ".join(_render(item, names, constants) for item in value) + "]"
+    if kind is dict:
+        return "{" + ", ".join(
+            f"{key!r}: {_render(item, names, constants)}" for key, item in value.items()
+        ) + "}"
+    if kind is slice:
+        parts = (_render(part, names, constants) for part in (value.start, value.stop,
+                                                              value.step))
+        return f"slice({', '.join(parts)})"
+    if value is None or value is Ellipsis or kind is bool or kind is int or kind is str:
+        return repr(value)
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        return repr(value)
+    return names.constant(value)
+
+
+def _call_args(instr: Instr, names: _Names, constants: dict, skip: int = 0) -> str:
+    parts = [_render(arg, names, constants) for arg in instr.args[skip:]]
+    parts += [f"{key}={_render(item, names, constants)}" for key, item in instr.kwargs.items()]
+    return ", ".join(parts)
+
+
+def _expression(instr: Instr, names: _Names, constants: dict) -> str:
+    kind, op = instr.kind, instr.op
+    if kind == "call":
+        if not instr.kwargs and len(instr.args) == 2 and op in _BINARY:
+            left, right = (_render(arg, names, constants) for arg in instr.args)
+            return f"{left} {_BINARY[op]} {right}"
+        if not instr.kwargs and len(instr.args) == 1 and op in _UNARY:
+            return f"{_UNARY[op]}{_render(instr.args[0], names, constants)}"
+        return f"{names.function(op)}({_call_args(instr, names, constants)})"
+    target = _render(instr.args[0], names, constants)
+    if kind == "method":
+        return f"{target}.{op}({_call_args(instr, names, constants, 1)})"
+    if kind == "attr":
+        return f"{target}.{op}"
+    if kind == "bind":
+        return target
+    if kind == "getitem":
+        return f"{target}[{_render(instr.args[1], names, constants)}]"
+    raise AssertionError(kind)
+
+
+def _describe(var: Var) -> str:
+    shape = ",".join(str(size) for size in var.shape)
+    return f"{var.dtype}[{shape}]"
+
+
+def _lines(instrs: list, names: _Names, constants: dict, buffers: dict,
+           fused: dict) -> list[str]:
+    lines = []
+    for position, instr in enumerate(instrs):
+        results = outs(instr)
+        if instr in fused:
+            lines.append(fused[instr])
+            continue
+        if instr.kind == "guard":
+            lines.extend(_guard_lines(instr, position, names, constants))
+            continue
+        if instr.kind == "setitem":
+            target, key, value = (_render(arg, names, constants) for arg in instr.args)
+            lines.append(f"{target}[{key}] = {value}")
+            continue
+        expression = _expression(instr, names, constants)
+        if instr in buffers:
+            expression = (f"{names.function(instr.op)}("
+                          f"{_call_args(instr, names, constants)}, out=b{buffers[instr]})")
+        if not results:
+            lines.append(expression)
+            continue
+        target = ", ".join(var.name for var in results) + ("," if len(results) == 1 and
+                                                           type(instr.outs) is tuple else "")
+        comment = "  # " + ", ".join(_describe(var) for var in results)
+        lines.append(f"{target} = {expression}{comment}")
+        if instr.shape_guard:
+            for var in results:
+                lines.append(f"if {var.name}.shape != {var.shape!r}: raise Miss({position})")
+    return lines
+
+
+def _guard_lines(instr: Instr, position: int, names: _Names, constants: dict) -> list[str]:
+    if instr.guard_kind == "method":
+        target = _render(instr.args[0], names, constants)
+        value = f"{target}.{instr.op}({_call_args(instr, names, constants, 1)})"
+    else:
+        value = f"{names.function(instr.op)}({_call_args(instr, names, constants)})"
+    expected = instr.expected
+    if type(expected) in (bool, int, str) or expected is None:
+        check = f"!= {expected!r}" if type(expected) is not bool else \
+            ("is not True" if expected else "is not False")
+        if type(expected) is bool:
+            return [f"if {value} {check}: raise Miss({position})"]
+        return [f"if {value} {check}: raise Miss({position})"]
+    return [f"if not same({value}, {names.constant(expected)}): raise Miss({position})"]
+
+
+def same(value: Any, expected: Any) -> bool:
+    """Whether a guarded value is what the trace saw (NaN equal to NaN; arrays by dtype, shape
+    and values)."""
+    if isinstance(expected, np.ndarray):
+        return (
+            isinstance(value, np.ndarray) and value.dtype == expected.dtype
+            and value.shape == expected.shape and np.array_equal(value, expected, equal_nan=True)
+        )
+    if type(value) is not type(expected):
+        return False
+    if isinstance(expected, float | complex):
+        return value == expected or (value != value and expected != expected)
+    try:
+        return bool(value == expected)
+    except ValueError:  # (nested lists of arrays)
+        return repr(value) == repr(expected)
+
+
+def build(
+    trace: Trace, inputs: list, parameters: list[str], returned_refs: list, label: str,
+    prologue: list[str], epilogue: list[str], namespace: dict, fuse: Callable | None = None,
+) -> Program:
+    """The program of ``trace``: a function ``(buffers, *parameters)`` that runs
+    ``prologue`` (jitted.py's state checks, which also bind the ``inputs``), the trace's calls
+    after the passes, and ``epilogue`` (its version bumps), and returns ``returned_refs``
+    (Vars, Externals, constants; None for what jitted.py makes itself)."""
+    instrs = list(trace.instrs)
+    recorded = len(instrs)
+    written = written_roots(instrs, trace)
+    instrs, mapping = merge_common(instrs, trace, written)
+    returned_refs = [_substitute(ref, mapping) for ref in returned_refs]
+    returned = {ref for ref in returned_refs if type(ref) is Var}
+    instrs, constants = fold_constants(instrs, trace, written, returned)
+    kept_roots = {trace.root_of(external) for external in trace.externals.values()}
+    kept_roots |= {var.root for var in inputs}
+    instrs = remove_dead(instrs, trace, returned, kept_roots)
+    buffers, specs = plan_buffers(instrs, trace, returned, written, set(inputs))
+    names = _Names()
+    names.namespace.update(namespace)
+    names.namespace["same"] = same
+    fused: dict = {}
+    if fuse is not None:
+        fused = fuse(instrs, names, constants, returned, buffers)
+    for external in trace.externals.values():
+        names.namespace[external.name] = external.array
+    body = _lines(instrs, names, constants, buffers, fused)
+    body = [f"b{index} = buffers[{index}]" for index in sorted(set(buffers.values()))] + body
+    body = _with_rollback(body, instrs, trace, kept_roots, names)
+    body = list(prologue) + body + list(epilogue)
+    rendered = [_render(ref, names, constants) for ref in returned_refs]
+    body.append(f"return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
+    header = [f"# {label}: {recorded} calls traced, {len(instrs)} in the program"]
+    header += [f"# {var.name}: {_describe(var)}" for var in inputs]
+    source = "\n".join(
+        [f"def replay({', '.join(['buffers', *parameters])}):"]
+        + ["    " + line for line in header + body]
+    ) + "\n"
+    stats = {"calls traced": recorded, "calls": len(instrs), "buffers": len(specs),
+             "guards": sum(1 for instr in instrs if instr.kind == "guard")}
+    return Program(source, names.namespace, f"jit: {label}", specs, stats)
+
+
+def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
+                   names: _Names) -> list[str]:
+    """``body``, made to put back what it wrote into arrays that outlive it (inputs,
+    externals) when a guard fails after such a write: the call then runs again eagerly."""
+    first_write = next((position for position, instr in enumerate(instrs)
+                        if any(_root(ref, trace) in kept_roots for ref in instr.writes)), None)
+    last_guard = max((position for position, instr in enumerate(instrs)
+                      if instr.kind == "guard" or instr.shape_guard), default=-1)
+    if first_write is None or last_guard < first_write:
+        return body
+    targets = {}
+    for instr in instrs:
+        for ref in instr.writes:
+            if _root(ref, trace) in kept_roots:
+                targets[ref.name] = ref
+    saves = [f"saved_{name} = {name}.copy()" for name in targets]
+    restores = [f"    copyto({name}, saved_{name})" for name in targets]
+    names.namespace["copyto"] = np.copyto
+    return saves + ["try:"] + ["    " + line for line in body] + \
+        ["except Miss:"] + restores + ["    raise"]
+
+
+__all__ = ["Miss", "Program", "build", "same", "operator"]

@@ -1,0 +1,480 @@
+"""Recording a step: the tracing array and the trace it writes to.
+
+While ``cr.jit`` traces a call, the function's array arguments are :class:`TraceArray` objects:
+each wraps the concrete array that eager execution would hold, and implements NumPy's dispatch
+protocols (``__array_ufunc__``, ``__array_function__``) by computing the result on the concrete
+arrays *and* appending the call to the :class:`Trace`. Tensors wrap them as they wrap any
+array of another library (backends.py), so the whole of chainrule runs unchanged on them:
+forward ops, reverse rules, the engine's accumulation into ``.grad``, in-place updates. What the
+trace holds at the end is the step as straight-line NumPy calls, with none of the tensors,
+nodes or rule lookups that produced them.
+
+Where a traced value reaches Python (``bool``, ``float``, ``int``, ``item``, ``np.asarray``...)
+the value seen is returned and recorded as a *guard*: the replay computes it again and checks
+it. NumPy arrays met in a call that are not traced (a closed-over parameter, a ``.grad``
+buffer) are *externals*: the program reads (and writes) the same array object at each replay.
+
+This module imports nothing of chainrule but the hook that backends.py reads.
+"""
+
+from __future__ import annotations
+
+import operator
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from ..backends import tracing
+
+
+class Var:
+    """A value of the program: an input, or the result of an instruction."""
+
+    __slots__ = ("index", "shape", "dtype", "scalar", "root", "name")
+
+    def __init__(self, index: int, value: Any, root: int) -> None:
+        self.index = index
+        self.shape = np.shape(value)
+        self.dtype = value.dtype
+        self.scalar = isinstance(value, np.generic)  # (NumPy's 0-d results are scalars)
+        self.root = root  # the buffer it lives in (views share their base's): aliasing
+        self.name = f"v{index}"
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class External:
+    """An array the program reads or writes by identity (it is not its input or result)."""
+
+    __slots__ = ("index", "array", "name")
+
+    def __init__(self, index: int, array: Any) -> None:
+        self.index = index
+        self.array = array
+        self.name = f"e{index}"
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class Instr:
+    """One call of the program: ``outs = op(*args, **kwargs)``.
+
+    ``kind`` says how ``op`` is called: "call" (a function or ufunc), "method" (``op`` is a
+    method name called on ``args[0]``), "getitem", "setitem", "attr" (``op`` is an attribute
+    name), "guard" (``op`` converts ``args[0]`` to the Python value ``expected``). ``writes``
+    are the values written in place (``out=``, ``x[i] = v``, ``np.copyto``); ``random``: the
+    call draws from a generator and is never merged or folded."""
+
+    kind: str
+    op: Any
+    args: tuple
+    kwargs: dict
+    outs: Any  # a Var, a tuple of Vars, or None
+    writes: tuple = ()
+    random: bool = False
+    expected: Any = None
+    shape_guard: bool = False  # the result's shape depends on the data (a boolean mask)
+    guard_kind: str = ""  # a guard's call: "call" or "method"
+
+
+class Trace:
+    """What one traced call did, in order."""
+
+    def __init__(self) -> None:
+        self.instrs: list[Instr] = []
+        self.vars: list[Var] = []
+        self.inputs: list[Var] = []
+        self.externals: dict[int, External] = {}
+        self.arrays: list[weakref.ref] = []  # every TraceArray made: what escapes is found
+        self.open = True
+        self.roots: dict[int, Any] = {}  # buffer id -> the buffer (kept alive while tracing)
+        self.snapshots: dict[int, Any] = {}  # external id -> its values before its first write
+        self.bound: dict[int, Var] = {}  # external index -> the Var that reads it
+
+    # -------------------------------------------------------------------- values
+    def new_var(self, value: Any) -> TraceArray:
+        var = Var(len(self.vars), value, self._root(value))
+        self.vars.append(var)
+        array = TraceArray(value, var, self)
+        self.arrays.append(weakref.ref(array))
+        return array
+
+    def _root(self, value: Any) -> int:
+        if not isinstance(value, np.ndarray):
+            return -1 - len(self.vars)  # a scalar: a buffer of its own, never written
+        base = value
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        self.roots[id(base)] = base
+        return id(base)
+
+    def external(self, array: Any) -> External:
+        found = self.externals.get(id(array))
+        if found is None:
+            found = self.externals[id(array)] = External(len(self.externals), array)
+            if isinstance(array, np.ndarray):
+                self._root(array)
+        return found
+
+    def lift(self, raws: tuple) -> tuple:
+        """``raws`` with their NumPy arrays and scalars (those read from state: parameters,
+        ``.grad`` buffers) traced, each read from its external at the replay."""
+        if not self.open:
+            return raws
+        lifted = None
+        for index, raw in enumerate(raws):
+            if type(raw) is np.ndarray or isinstance(raw, np.generic) and not isinstance(
+                raw, (np.bool_, np.str_, np.bytes_, np.void)
+            ):
+                if lifted is None:
+                    lifted = list(raws)
+                lifted[index] = self.bind(raw)
+        return raws if lifted is None else tuple(lifted)
+
+    def bind(self, array: Any) -> TraceArray:
+        """A traced array that reads the external ``array``."""
+        external = self.external(array)
+        var = self.bound.get(external.index)
+        if var is None:
+            traced = self.new_var(array)
+            self.bound[external.index] = traced.var
+            self.instrs.append(Instr("bind", None, (external,), {}, traced.var))
+            return traced
+        traced = TraceArray(array, var, self)
+        self.arrays.append(weakref.ref(traced))
+        return traced
+
+    def draw(self, sample: Any, args: tuple) -> TraceArray:
+        """``sample(*args)``, random draws, recorded to be drawn afresh at each replay."""
+        return self.record("call", sample, args, {}, sample(*args), random=True)
+
+    def root_of(self, ref: Any) -> int:
+        if type(ref) is Var:
+            return ref.root
+        base = ref.array
+        if not isinstance(base, np.ndarray):
+            return id(base)
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        return id(base)
+
+    # -------------------------------------------------------------------- arguments
+    def ref(self, value: Any) -> Any:
+        """What the program writes for ``value``: a Var, an External, or the constant itself
+        (containers rebuilt around the references they hold)."""
+        kind = type(value)
+        if kind is TraceArray:
+            if value.trace is self and self.open:
+                return value.var
+            return self.external(value.value)  # (an array left over from an earlier trace)
+        if kind is np.ndarray or isinstance(value, np.ndarray):
+            return self.external(value)
+        if isinstance(value, np.generic) and kind is not np.bool_:
+            # (by identity too: a tensor may hold it, and be given another one later)
+            return self.external(value)
+        if kind is tuple or kind is list:
+            return kind(self.ref(item) for item in value)
+        if kind is dict:
+            return {key: self.ref(item) for key, item in value.items()}
+        return value
+
+    # -------------------------------------------------------------------- recording
+    def record(self, kind: str, op: Any, args: tuple, kwargs: dict, result: Any,
+               writes: tuple = (), random: bool = False, shape_guard: bool = False) -> Any:
+        """Append one instruction whose concrete ``result`` was just computed; returns the
+        result with its arrays traced."""
+        outs, wrapped = self._wrap(result)
+        instr = Instr(kind, op, self.ref(args), self.ref(kwargs), outs, writes=writes,
+                      random=random, shape_guard=shape_guard)
+        self.instrs.append(instr)
+        return wrapped
+
+    def _wrap(self, result: Any) -> tuple[Any, Any]:
+        if isinstance(result, (np.ndarray, np.generic)) and not isinstance(
+            result, (np.str_, np.bytes_, np.void)
+        ):
+            array = self.new_var(result)
+            return array.var, array
+        if type(result) is tuple and result and all(
+            isinstance(item, (np.ndarray, np.generic)) for item in result
+        ):
+            arrays = tuple(self.new_var(item) for item in result)
+            return tuple(array.var for array in arrays), arrays
+        return None, result
+
+    def guard(self, kind: str, op: Any, args: tuple, kwargs: dict, value: Any) -> Any:
+        """``value``, the Python value that ``op`` called on traced values (as ``kind`` says:
+        "call" or "method") gave, recorded to be checked at each replay."""
+        expected = np.array(value, copy=True) if isinstance(value, np.ndarray) else value
+        self.instrs.append(Instr(
+            "guard", op, self.ref(args), self.ref(kwargs), None, expected=expected,
+            guard_kind=kind,
+        ))
+        return value
+
+
+# The trace of this thread's running traced call, if any (backends.call lifts what an op reads
+# through it; cr.random records its draws in it).
+_current = tracing
+
+
+def current() -> Trace | None:
+    return getattr(_current, "trace", None)
+
+
+def _values(value: Any) -> Any:
+    kind = type(value)
+    if kind is TraceArray:
+        return value.value
+    if kind is tuple or kind is list:
+        return kind(_values(item) for item in value)
+    if kind is dict:
+        return {key: _values(item) for key, item in value.items()}
+    return value
+
+
+def _has_trace(value: Any) -> bool:
+    kind = type(value)
+    if kind is TraceArray:
+        return True
+    if kind is tuple or kind is list:
+        return any(_has_trace(item) for item in value)
+    return False
+
+
+# Functions whose result is about shapes, dtypes or memory, fixed by the signature: given to
+# Python as they are, with no guard.
+_METADATA = {
+    np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
+    np.iscomplexobj, np.isrealobj, np.can_cast, np.min_scalar_type, np.broadcast_shapes,
+}
+# Functions that write into their first argument.
+_WRITES_FIRST = {
+    np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
+}
+# Functions whose result's shape depends on the values (guarded at replay).
+_DATA_SHAPED = {
+    np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.compress, np.extract,
+    np.trim_zeros,
+}
+# Methods that write into the array they are called on.
+_WRITING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "setfield"}
+# Attributes that are metadata (the rest of the non-callable ones are traced arrays: T, real).
+_METADATA_ATTRS = {
+    "shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides", "flags",
+}
+
+
+def _writes(trace: Trace, targets: Any) -> tuple:
+    refs = tuple(ref for ref in trace.ref(tuple(targets)) if type(ref) in (Var, External))
+    for ref in refs:
+        if type(ref) is External and id(ref.array) not in trace.snapshots:
+            trace.snapshots[id(ref.array)] = np.array(ref.array, copy=True)
+    return refs
+
+
+class TraceArray(NDArrayOperatorsMixin):
+    """A concrete array whose every use is recorded in a :class:`Trace` (see the module)."""
+
+    __slots__ = ("value", "var", "trace", "__weakref__")
+    __array_priority__ = 60
+
+    def __init__(self, value: Any, var: Var, trace: Trace) -> None:
+        self.value = value
+        self.var = var
+        self.trace = trace
+
+    # ---------------------------------------------------------------- protocols
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if _defers(inputs) or _defers(kwargs.get("out", ())):
+            return NotImplemented  # (a tensor: its own protocol records it)
+        trace = self.trace
+        function = ufunc if method == "__call__" else getattr(ufunc, method)
+        if not trace.open:  # an array left over from a finished trace: plain NumPy
+            return function(*_values(inputs), **_values(kwargs))
+        out = kwargs.get("out")
+        writes = () if out is None else _writes(trace, out)
+        if method == "at":
+            writes = _writes(trace, inputs[:1])
+        result = function(*_values(inputs), **_values(kwargs))
+        instr_result = None if out is not None or method == "at" else result
+        recorded = trace.record("call", function, inputs, kwargs, instr_result, writes)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return recorded
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        if not all(issubclass(kind, (TraceArray, np.ndarray)) for kind in types):
+            return NotImplemented
+        trace = self.trace
+        if not trace.open:
+            return func(*_values(args), **_values(kwargs))
+        result = func(*_values(args), **_values(kwargs))
+        if func in _METADATA:
+            return result
+        out = kwargs.get("out")
+        writes = _writes(trace, args[:1]) if func in _WRITES_FIRST else ()
+        if out is not None:
+            writes += _writes(trace, out if isinstance(out, tuple) else (out,))
+        if writes and (out is not None or func in _WRITES_FIRST):
+            trace.record("call", func, args, kwargs, None, writes)
+            return out if out is not None else result
+        if result is None:
+            trace.record("call", func, args, kwargs, None, writes)
+            return None
+        if not isinstance(result, (np.ndarray, np.generic, tuple, list)):
+            # a Python value computed from traced values: guarded
+            return trace.guard("call", func, args, kwargs, result)
+        if type(result) is list:  # (np.split, np.meshgrid...): a tuple, then a list again
+            return list(trace.record("call", _as_list(func), args, kwargs, tuple(result)))
+        return trace.record("call", func, args, kwargs, result,
+                            shape_guard=func in _DATA_SHAPED)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        value = np.asarray(self.value, dtype=dtype)
+        if self.trace.open:
+            self.trace.guard("call", np.asarray, (self,), {"dtype": dtype}, value)
+        return value
+
+    # ---------------------------------------------------------------- values for Python
+    def _python(self, convert: Any, *args: Any) -> Any:
+        if not self.trace.open:
+            return convert(self.value, *args)
+        return self.trace.guard("call", convert, (self, *args), {}, convert(self.value, *args))
+
+    def __bool__(self) -> bool:
+        return self._python(bool)
+
+    def __float__(self) -> float:
+        return self._python(float)
+
+    def __int__(self) -> int:
+        return self._python(int)
+
+    def __index__(self) -> int:
+        return self._python(operator.index)
+
+    def __complex__(self) -> complex:
+        return self._python(complex)
+
+    def item(self, *args: Any) -> Any:
+        return self._python(_item, *args)
+
+    def tolist(self) -> Any:
+        return self._python(_tolist)
+
+    def __repr__(self) -> str:
+        return self._python(repr)  # (what the call prints eagerly: it is refused anyway)
+
+    def __str__(self) -> str:
+        return self._python(str)
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def __iter__(self) -> Any:
+        return (self[index] for index in range(len(self.value)))
+
+    def __hash__(self) -> int:
+        raise TypeError("unhashable type: 'TraceArray' (arrays are unhashable)")
+
+    # ---------------------------------------------------------------- indexing
+    def __getitem__(self, key: Any) -> Any:
+        result = self.value[_values(key)]
+        if not self.trace.open:
+            return result
+        mask = _has_mask(key)
+        return self.trace.record("getitem", None, (self, key), {}, result, shape_guard=mask)
+
+    def __setitem__(self, key: Any, item: Any) -> None:
+        if isinstance(self.value, np.generic):  # an immutable scalar: becomes a new value
+            value = np.array(self.value)
+            value[_values(key)] = _values(item)
+            if not self.trace.open:
+                self.value = value
+                return
+            made = self.trace.record("call", _written_scalar, (self, key, item), {}, value)
+            self.value, self.var = made.value, made.var
+            return
+        self.value[_values(key)] = _values(item)
+        if self.trace.open:
+            self.trace.record("setitem", None, (self, key, item), {}, None,
+                              writes=(self.var,))
+
+    # ---------------------------------------------------------------- the rest of ndarray
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attribute = getattr(self.value, name)
+        if name in _METADATA_ATTRS:
+            return attribute
+        trace = self.trace
+        if not callable(attribute):
+            if not trace.open:
+                return attribute
+            return trace.record("attr", name, (self,), {}, attribute)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*_values(args), **_values(kwargs))
+            if not trace.open:
+                return result
+            writes = (self.var,) if name in _WRITING_METHODS else ()
+            out = kwargs.get("out")
+            if out is not None:
+                writes += _writes(trace, (out,))
+            if result is None or writes:
+                trace.record("method", name, (self, *args), kwargs, None, writes)
+                return out if out is not None else result
+            if not isinstance(result, (np.ndarray, np.generic, tuple)):
+                return trace.guard("method", name, (self, *args), kwargs, result)
+            return trace.record("method", name, (self, *args), kwargs, result)
+
+        return method
+
+
+def _defers(values: Any) -> bool:
+    """Whether one of ``values`` is an array-like of another type with its own protocol (a
+    tensor), to which NumPy should hand the call."""
+    return any(
+        type(value) is not TraceArray and type(value) is not np.ndarray
+        and hasattr(type(value), "__array_ufunc__") and not isinstance(value, np.generic)
+        for value in values
+    )
+
+
+def _has_mask(key: Any) -> bool:
+    items = key if type(key) is tuple else (key,)
+    return any(
+        getattr(item, "dtype", None) is not None and item.dtype == bool
+        or type(item) is list and any(type(x) is bool for x in item)
+        for item in items
+    )
+
+
+def _written_scalar(scalar: Any, key: Any, item: Any) -> np.ndarray:
+    """``scalar[key] = item`` for a NumPy scalar, which is immutable: a 0-d array."""
+    value = np.array(scalar)
+    value[key] = item
+    return value
+
+
+def _item(value: Any, *args: Any) -> Any:
+    return value.item(*args)
+
+
+def _tolist(value: Any) -> Any:
+    return value.tolist()
+
+
+def _as_list(func: Any) -> Any:
+    def as_tuple(*args: Any, **kwargs: Any) -> tuple:
+        return tuple(func(*args, **kwargs))
+
+    as_tuple.__name__ = getattr(func, "__name__", "call")
+    return as_tuple

@@ -1,0 +1,225 @@
+"""The state a traced call reads and writes: where the program finds it at each replay, and
+what a call stored into it.
+
+Arrays that a traced call reads but was not given (a closed-over parameter, a ``.grad``
+buffer) are *externals* of its trace. Where each is held is found once, from the garbage
+collector's referrers: a tensor's data is read from the tensor at each replay (checked to be of
+the traced type, shape and dtype), and the tensor, or an array held elsewhere, is checked to be
+still where it was found (a dict such as a module's globals or an object's attributes, a list,
+a closure cell, another tensor's ``.grad``). So rebinding state between calls (``w.grad =
+None``, ``w = cr.tensor(...)``) makes the replay miss and the call trace again, instead of
+replaying on the old arrays.
+"""
+
+from __future__ import annotations
+
+import gc
+import types
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..tree_util import tree_unflatten
+from .record import Trace, TraceArray
+
+
+def escaped(trace: Trace, out_leaves: list, inputs: list) -> list:
+    """The tracing arrays still alive that neither the result nor the arguments hold: stored
+    into state."""
+    kept = {var.index for var in inputs if var is not None}
+    for leaf in out_leaves:
+        if type(leaf) is TraceArray:
+            kept.add(leaf.var.index)
+        elif isinstance(leaf, Tensor) and type(leaf._array) is TraceArray:
+            kept.add(leaf._array.var.index)
+    suspects = [ref for ref in trace.arrays if (array := ref()) is not None
+                and array.var.index not in kept]
+    if suspects:
+        gc.collect()  # (arrays in reference cycles only)
+    return [array for ref in suspects if (array := ref()) is not None]
+
+
+def concrete(result: Any, out_leaves: list, out_treedef: Any) -> Any:
+    """The call's result with its tracing arrays replaced by their values."""
+    changed = False
+    leaves = []
+    for leaf in out_leaves:
+        if type(leaf) is TraceArray:
+            leaves.append(leaf.value)
+            changed = True
+        else:
+            if isinstance(leaf, Tensor) and type(leaf._array) is TraceArray:
+                leaf._array = leaf._array.value
+            leaves.append(leaf)
+    return tree_unflatten(out_treedef, leaves) if changed else result
+
+
+def hand_back(escaped: list) -> None:
+    """Replace the tracing arrays stored in state by their values, wherever found."""
+    for array in escaped:
+        for holder in gc.get_referrers(array):
+            if isinstance(holder, Tensor):
+                if holder._array is array:
+                    # (a scalar as a 0-d array, which a later trace can find and write)
+                    holder._array = np.array(array.value) if isinstance(
+                        array.value, np.generic) else array.value
+            elif type(holder) is dict:
+                for key, item in list(holder.items()):
+                    if item is array:
+                        holder[key] = array.value
+            elif type(holder) is list:
+                for index, item in enumerate(holder):
+                    if item is array:
+                        holder[index] = array.value
+            elif type(holder) is types.CellType:
+                holder.cell_contents = array.value
+
+
+# -------------------------------------------------------------------- state
+
+
+def _holders(objects: list, skip: set) -> dict:
+    """Where each of ``objects`` is held: ``{id: [(holder, how, key)]}`` for tensors' arrays and
+    gradients, dicts, lists and closure cells (one scan of the heap for all)."""
+    wanted = {id(obj): obj for obj in objects}
+    found: dict = {key: [] for key in wanted}
+    if not wanted:
+        return found
+    skip = skip | {id(objects), id(wanted)}
+    for holder in gc.get_referrers(*objects):
+        if id(holder) in skip or type(holder) is types.FrameType:
+            continue
+        if isinstance(holder, Tensor):
+            for name in ("_array", "_grad"):
+                item = getattr(holder, name, None)
+                if id(item) in wanted and item is wanted[id(item)]:
+                    found[id(item)].append((holder, "attr", name))
+        elif type(holder) is dict:
+            for key, item in holder.items():
+                if id(item) in wanted and item is wanted[id(item)] and isinstance(key, str):
+                    found[id(item)].append((holder, "item", key))
+        elif type(holder) is list:
+            for index, item in enumerate(holder):
+                if id(item) in wanted and item is wanted[id(item)]:
+                    found[id(item)].append((holder, "item", index))
+        elif type(holder) is types.CellType:
+            item = holder.cell_contents
+            if id(item) in wanted:
+                found[id(item)].append((holder, "attr", "cell_contents"))
+    return found
+
+
+def _type_check(name: str, value: Any) -> str:
+    """A check that ``name`` holds an array like ``value`` (type, shape, dtype)."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return (f"if type({name}) is not ndarray or {name}.shape != {value.shape!r} or "
+                f"{name}.dtype != {name}_dtype: raise Miss(-1)")
+    return f"if type({name}) is not {name}_type: raise Miss(-1)"
+
+
+class State:
+    """The program's lines about state (see :func:`_state`)."""
+
+    def __init__(self) -> None:
+        self.namespace: dict = {"ndarray": np.ndarray}
+        self.checks: list[str] = []
+        self.bumps: list[str] = []
+        self.local: list = []
+        self.tensors: dict[int, str] = {}  # id(tensor) -> its name in the program
+        self.count = 0
+
+    def name(self, holder: Any) -> str:
+        name = f"h{self.count}"
+        self.count += 1
+        self.namespace[name] = holder
+        return name
+
+
+def find_state(trace: Trace, arg_leaves: list) -> State:
+    """How the program finds the state it reads and writes.
+
+    An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
+    at each replay, checked to be of the traced type, shape and dtype; the tensor itself, and
+    an array held elsewhere, is checked to be still where it was found (a dict such as a
+    module's globals or an object's attributes, a list, a closure cell, another tensor's
+    ``.grad``); one held by an argument tensor is read from the argument. A tensor whose data is
+    written gets its version counter bumped. Externals that nothing holds are the call's own
+    temporaries (``local``)."""
+    result = State()
+    arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
+    skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(result.namespace)}
+    skip |= {id(external) for external in trace.externals.values()}
+    written_roots = {trace.root_of(ref) for instr in trace.instrs for ref in instr.writes}
+    written = {id(external.array) for external in trace.externals.values()
+               if trace.root_of(external) in written_roots}
+    externals = list(trace.externals.values())
+    holders = _holders([external.array for external in externals], skip)
+    tensors: list = []  # tensors found holding an external: where are they held?
+    for external in externals:
+        found = holders[id(external.array)]
+        if not found:
+            result.local.append(external)
+            continue
+        by_tensor = [(holder, key) for holder, how, key in found
+                     if isinstance(holder, Tensor) and key == "_array"]
+        if by_tensor:
+            tensor = by_tensor[0][0]
+            if id(tensor) in arg_ids:  # (an argument's own array is its input, not state)
+                continue
+            name = result.tensors.get(id(tensor))
+            if name is None:
+                name = result.tensors[id(tensor)] = result.name(tensor)
+                tensors.append(tensor)
+            result.checks.append(f"{external.name} = {name}._array")
+            result.namespace[f"{external.name}_dtype"] = getattr(external.array, "dtype", None)
+            result.namespace[f"{external.name}_type"] = type(external.array)
+            result.checks.append(_type_check(external.name, external.array))
+            if id(external.array) in written:
+                result.bumps.append(f"{name}._version[0] += 1")
+            found = [entry for entry in found if entry[0] is not tensor]
+        for holder, how, key in found:
+            _check_held(result, holder, how, key, external.name)
+    # where the tensors are: other tensors' .grad (climbing), dicts, lists, cells
+    while tensors:
+        level = _holders(tensors, skip | {id(tensors)})
+        climbing = []
+        for tensor in tensors:
+            for holder, how, key in level[id(tensor)]:
+                name = result.tensors[id(tensor)]
+                if id(holder) in arg_ids:  # an argument's .grad: read from the argument
+                    result.checks.insert(0, f"{name} = a{arg_ids[id(holder)]}.{key}")
+                    result.namespace.pop(name, None)
+                    continue
+                if isinstance(holder, Tensor) and id(holder) not in result.tensors:
+                    result.tensors[id(holder)] = result.name(holder)
+                    climbing.append(holder)
+                _check_held(result, holder, how, key, name,
+                            result.tensors.get(id(holder)))
+        tensors = climbing
+    return result
+
+
+def _check_held(result: State, holder: Any, how: str, key: Any, name: str,
+                holder_name: str | None = None) -> None:
+    holder_name = holder_name or result.name(holder)
+    if how == "attr":
+        line = f"if {holder_name}.{key} is not {name}: raise Miss(-1)"
+    elif type(holder) is list:
+        line = (f"if len({holder_name}) <= {key} or {holder_name}[{key}] is not {name}: "
+                f"raise Miss(-1)")
+    else:
+        line = f"if {holder_name}.get({key!r}) is not {name}: raise Miss(-1)"
+    result.checks.append(line)
+
+
+def ordered(checks: list[str]) -> list[str]:
+    """The state lines in an order where each name is assigned before it is read: tensors
+    read from arguments, then externals read from tensors, then the checks."""
+    assigned = [line for line in checks if " = " in line.split(":")[0] and
+                not line.startswith("if ")]
+    rest = [line for line in checks if line not in assigned]
+    from_args = [line for line in assigned if " = a" in line]
+    others = [line for line in assigned if line not in from_args]
+    return from_args + others + rest
