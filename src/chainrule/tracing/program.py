@@ -5,14 +5,16 @@
 
 1. **Common subexpressions**: a call made twice on the same values (which nothing writes) is
    made once.
-2. **Constants**: a call whose values are all known when the program is built (``ones_like``
+2. **Copies** that nothing needs (a tensor copies what it is given; a gradient is copied into
+   its ``.grad``) are dropped.
+3. **Constants**: a call whose values are all known when the program is built (``ones_like``
    of a traced value: its shape is fixed) is computed then, unless what it makes is written or
    returned.
-3. **Dead code**: a call whose result nobody reads, that writes nothing read later, goes.
-4. **Buffers**: a ufunc's result that the program alone holds is written (``out=``) into a
+4. **Dead code**: a call whose result nobody reads, that writes nothing read later, goes.
+5. **Buffers**: a ufunc's result that the program alone holds is written (``out=``) into a
    buffer that the program owns, reused once every value living in it is dead; so a replay
    allocates only what it returns. Each thread replays with buffers of its own.
-5. **Fusion** (optional, :mod:`.fuse`): elementwise chains on big arrays become one numexpr
+6. **Fusion** (optional, :mod:`.fuse`): elementwise chains on big arrays become one numexpr
    kernel.
 
 The program's source is the printed program (``str(program)``): one line per NumPy call, a
@@ -179,6 +181,55 @@ def merge_common(instrs: list, trace: Trace, written: set) -> list:
             seen[key] = instr
         kept.append(instr)
     return kept, mapping
+
+
+def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
+                 inputs: set) -> tuple[list, dict]:
+    """Pass 2: a copy that nothing writes, of a value nothing writes after it, is the value
+    itself (tensors copy what they are given; a gradient is copied into its ``.grad``). A
+    returned copy stays unless what it copies is the program's own fresh array."""
+    last_write: dict = {}
+    for position, instr in enumerate(instrs):
+        for ref in instr.writes:
+            last_write[_root(ref, trace)] = position
+    mapping: dict = {}
+    kept = []
+    for position, instr in enumerate(instrs):
+        if mapping:
+            instr.args = _substitute(instr.args, mapping)
+            instr.kwargs = _substitute(instr.kwargs, mapping)
+        copied = _copy_of(instr)
+        if copied is not None:
+            copy = instr.outs
+            if (
+                copy.root not in written and last_write.get(copied.root, -1) < position
+                and copy.dtype == copied.dtype and copy.shape == copied.shape
+                and (copy not in returned or (
+                    not copied.view and copied not in inputs and copied not in returned
+                    and copied.root not in _external_roots(trace) and not copied.scalar
+                ))
+            ):
+                mapping[copy] = copied
+                if copy in returned:
+                    returned.discard(copy)
+                    returned.add(copied)
+                continue
+        kept.append(instr)
+    return kept, mapping
+
+
+def _copy_of(instr: Instr) -> Var | None:
+    """The Var that ``instr`` copies (``x.copy()``, ``x.astype(x.dtype)``), if it is a copy."""
+    if instr.kind != "method" or type(instr.outs) is not Var or instr.kwargs:
+        return None
+    source = instr.args[0]
+    if type(source) is not Var:
+        return None
+    if instr.op == "copy" and len(instr.args) == 1:
+        return source
+    if instr.op == "astype" and len(instr.args) == 2 and instr.args[1] == source.dtype:
+        return source
+    return None
 
 
 def fold_constants(instrs: list, trace: Trace, written: set, returned: set) -> tuple[list, dict]:
@@ -512,6 +563,8 @@ def build(
     instrs, mapping = merge_common(instrs, trace, written)
     returned_refs = [_substitute(ref, mapping) for ref in returned_refs]
     returned = {ref for ref in returned_refs if type(ref) is Var}
+    instrs, copies = elide_copies(instrs, trace, written, returned, set(inputs))
+    returned_refs = [_substitute(ref, copies) for ref in returned_refs]
     instrs, constants = fold_constants(instrs, trace, written, returned)
     kept_roots = {trace.root_of(external) for external in trace.externals.values()}
     kept_roots |= {var.root for var in inputs}

@@ -33,13 +33,14 @@ from ..backends import tracing
 class Var:
     """A value of the program: an input, or the result of an instruction."""
 
-    __slots__ = ("index", "shape", "dtype", "scalar", "root", "name")
+    __slots__ = ("index", "shape", "dtype", "scalar", "view", "root", "name")
 
     def __init__(self, index: int, value: Any, root: int) -> None:
         self.index = index
         self.shape = np.shape(value)
         self.dtype = value.dtype
         self.scalar = isinstance(value, np.generic)  # (NumPy's 0-d results are scalars)
+        self.view = isinstance(value, np.ndarray) and value.base is not None
         self.root = root  # the buffer it lives in (views share their base's): aliasing
         self.name = f"v{index}"
 
