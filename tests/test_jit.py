@@ -8,7 +8,10 @@ threads. Known bugs are xfailed strictly with their reason."""
 from __future__ import annotations
 
 import copy
+import random
+import threading
 import warnings
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -202,3 +205,180 @@ def test_op_table_value(sample):
 @pytest.mark.parametrize("sample", _table_params("grad"))
 def test_op_table_grad(sample):
     _check_sample(sample, "grad")
+
+
+def test_zero_d_gradient_type():
+    """A gradient with respect to a 0-d array is a tensor of a 0-d array, as eagerly."""
+    f = cr.grad(lambda x, y: cr.sum(x * y), argnums=(0, 1))
+    check_calls(f, [(np.array(2.0), np.array([1.0, 3.0])), (np.array(3.0), np.array([2.0, 1.0]))])
+
+
+test_zero_d_gradient_type = pytest.mark.xfail(strict=True, reason=(
+    "jit(grad(f)) with respect to a 0-d array gives a tensor holding a NumPy scalar "
+    "(np.float64), eagerly a 0-d ndarray"))(test_zero_d_gradient_type)
+
+
+def test_negative_constant_power():
+    check_calls(lambda x: (-1.0) ** cr.tensor(x), [(np.array([1.0, 2.0]),), (np.array([3.0, 2.0]),)])
+
+
+test_negative_constant_power = pytest.mark.xfail(strict=True, reason=_PRECEDENCE)(
+    test_negative_constant_power)
+
+
+@pytest.mark.xfail(strict=True, reason=_NAMEDTUPLE)
+def test_det_gradient_replays():
+    a = np.array([[2.0, 0.5], [0.3, 1.5]])
+    check_calls(cr.grad(cr.linalg.det), [(a,), (a + 0.1,)])
+
+
+@pytest.mark.xfail(strict=True, reason=_NAMEDTUPLE)
+def test_slogdet_value():
+    a = np.array([[2.0, 0.5], [0.3, 1.5]])
+    check_calls(lambda x: cr.linalg.slogdet(x)[1], [(a,), (a + 0.1,)])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a view of a tensor made inside the call (reshape, transpose, getitem...) returned: its "
+    "base is taken for an array stored into state, so after 3 traces a JitWarning and eager"))
+def test_view_result_replays():
+    check_calls(lambda x: cr.tensor(x).reshape(3, 2),
+                [(np.arange(6.0) + k,) for k in range(5)])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a view result's class differs: jitted, the views' class of views.view_class; eagerly "
+    "a plain Tensor"))
+def test_view_result_class():
+    x = np.arange(9.0).reshape(3, 3)
+    got, want = cr.jit(lambda x: cr.diagonal(cr.tensor(x)))(x), cr.diagonal(cr.tensor(x))
+    assert type(got) is type(want)
+
+
+# ---------------------------------------------------------------- 2. JAX style
+
+
+def _mlp_loss(params, x, y):
+    hidden = cr.tanh(x @ params["w1"] + params["b1"])
+    out = hidden @ params["w2"]
+    return cr.mean((out - y) ** 2)
+
+
+def _params(k=0, dtype=np.float64):
+    rng = np.random.default_rng(k)
+    return {"w1": rng.standard_normal((3, 4)).astype(dtype),
+            "b1": rng.standard_normal(4).astype(dtype),
+            "w2": rng.standard_normal((4, 2)).astype(dtype)}
+
+
+def _batch(k=0, dtype=np.float64):
+    rng = np.random.default_rng(100 + k)
+    return rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((5, 2)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_value_and_grad_pytree(dtype):
+    calls = [(_params(k, dtype), *_batch(k, dtype)) for k in range(3)]
+    check_calls(cr.value_and_grad(_mlp_loss), calls)
+
+
+def test_training_loop_jax_style():
+    """The issue's loop: params updated from the jitted step's gradients, 10 steps."""
+    step = cr.jit(cr.value_and_grad(_mlp_loss))
+    eager = cr.value_and_grad(_mlp_loss)
+    p_jit, p_eager = _params(), _params()
+    for k in range(10):
+        x, y = _batch(k % 3)
+        (v1, g1), (v2, g2) = step(p_jit, x, y), eager(p_eager, x, y)
+        assert_same(v1, v2, exact=True)
+        assert_same(g1, g2, exact=True)
+        p_jit = {name: p_jit[name] - 0.1 * g1[name]._array for name in p_jit}
+        p_eager = {name: p_eager[name] - 0.1 * g2[name]._array for name in p_eager}
+
+
+def _cubic(x):
+    return cr.sum(cr.sin(x) * x ** 3)
+
+
+@pytest.mark.parametrize("transform", [cr.grad, cr.hessian, cr.jacfwd, cr.jacrev],
+                         ids=["grad", "hessian", "jacfwd", "jacrev"])
+def test_transforms(transform):
+    f = transform(_cubic) if transform in (cr.grad, cr.hessian) else \
+        transform(lambda x: cr.sin(x) * x ** 2)
+    check_calls(f, [(np.array([0.5, 1.0, -2.0]),), (np.array([1.5, 0.1, 2.0]),),
+                    (np.array([0.3, -0.7, 0.2]),)])
+
+
+Point = namedtuple("Point", ["x", "y"])
+
+
+def test_tuples_namedtuples_and_keywords():
+    def f(point, pair, *, scale, bias=None):
+        out = cr.exp(point.x) * point.y + pair[0] - pair[1] * scale
+        return {"out": out, "point": Point(point.y, point.x * 2), "bias": bias + 1}
+
+    calls = [
+        (Point(np.array([1.0, 2.0]), np.array([0.5, 0.1])), (np.ones(2), np.zeros(2)))
+        for _ in range(1)
+    ]
+    jitted = cr.jit(f)
+    for k, scale in enumerate([2.0, 2.0, 3.0, 2.0]):
+        point, pair = calls[0]
+        point = Point(point.x + k, point.y - k)
+        want = f(point, pair, scale=scale, bias=np.ones(2) * k)
+        got = jitted(point, pair, scale=scale, bias=np.ones(2) * k)
+        assert_same(got, want)
+
+
+def test_python_scalars_are_part_of_the_signature():
+    f = cr.jit(lambda x, n, flag: cr.tensor(x) * n if flag else cr.tensor(x) - n)
+    x = np.array([1.0, 2.0])
+    for n, flag in [(2, True), (3, True), (2.5, True), (2, False), (3, True), (True, True)]:
+        want = (cr.tensor(x) * n if flag else cr.tensor(x) - n)
+        assert_same(f(x, n, flag), want, exact=True)
+
+
+def test_static_argnums_and_argnames():
+    def f(x, axis, *, mode):
+        t = cr.tensor(x)
+        return cr.sum(t, axis=axis) if mode == "sum" else cr.max(t, axis=axis)
+
+    jitted = cr.jit(f, static_argnums=1, static_argnames="mode")
+    x = np.arange(6.0).reshape(2, 3)
+    for axis, mode in [(0, "sum"), (1, "sum"), (0, "max"), ((0, 1), "sum"), (0, "sum")]:
+        assert_same(jitted(x + axis if isinstance(axis, int) else x, axis, mode=mode),
+                    f(x + axis if isinstance(axis, int) else x, axis, mode=mode), exact=True)
+    with pytest.raises(TypeError, match="hashable"):
+        jitted(x, [0], mode="sum")
+
+
+@pytest.mark.parametrize("value", [
+    np.array([1.0, 2.0], np.float32), np.array([1.0, 2.0]), np.array([1 + 2j, 3 - 1j]),
+    np.array([1, 2, 3]), np.array(1.5), np.float64(2.5), np.array(3), np.array([True, False]),
+], ids=["f32", "f64", "c128", "int", "0-d", "scalar", "0-d int", "bool"])
+def test_dtypes_and_0d(value):
+    def f(x):
+        t = cr.tensor(x)
+        return t * 2 + t, cr.sum(t), t[..., None] * t
+
+    check_calls(f, [(value,), (value + value,), (value,)], exact=True)
+
+
+def test_int_argument_float_gradient():
+    f = cr.grad(lambda x, n: cr.sum(x ** 2) * cr.sum(cr.tensor(n)))
+    check_calls(f, [(np.array([1.0, 2.0]), np.array([1, 2])), (np.array([3.0, 1.0]),
+                                                             np.array([3, 1]))])
+
+
+_OBJECTS = ("a result's leaves that are not arrays (a str, a Python number, a tensor it closes "
+            "over) come back as None at replay (_Specialization.run appends the program's "
+            "None instead of the object)")
+
+
+@pytest.mark.xfail(strict=True, reason=_OBJECTS)
+def test_python_values_in_the_result():
+    def f(x):
+        t = cr.tensor(x)
+        return t * 2, t.dtype.name, len(x), 0.5
+
+    check_calls(f, [(np.array([1.0, 2.0]),), (np.array([3.0, 4.0]),)])
