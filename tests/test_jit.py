@@ -127,13 +127,13 @@ def _sample_loss(value):
 
 # The samples whose jitted value or gradient differs from eager (or crashes): strict xfails.
 _VALUE_FAILS = {
-    'adjugate', 'adjugate[complex]', 'adjugate[stack]', 'det_sign', 'det_sign[complex]',
+    'adjugate', 'adjugate[complex]', 'adjugate[stack]', 'det_sign[complex]',
     'eig_factors', 'eig_factors[complex eigenvalues]', 'eig_factors[complex]', 'eigh_factors',
     'eigh_factors[complex]', 'eigh_factors[upper stack]', 'linalg.eig',
     'linalg.eig[complex eigenvalues]', 'linalg.eigh[complex |V|**2]',
     'linalg.eigh[symmetrised stack]', 'linalg.eigh[upper]', 'linalg.qr[complete R]',
     'linalg.qr[complex r]', 'linalg.qr[reduced]', 'linalg.qr[wide]', 'linalg.slogdet',
-    'linalg.slogdet[sign]', 'linalg.svd[complex polar factor]',
+    'linalg.svd[complex polar factor]',
     'linalg.svd[full matrices, reduced part]', 'linalg.svd[hermitian]', 'linalg.svd[reduced]',
     'linalg.svd[square stack]', 'logabsdet', 'logabsdet[complex]', 'polygamma',
     'qr_factors[complex]', 'qr_factors[square stack]', 'qr_factors[tall]',
@@ -180,9 +180,19 @@ def _table_params(kind):
     return params
 
 
+def _copied(value):
+    """``value`` with its result copied when it is a float: a view of a tensor made inside
+    is a false escape (test_view_result_replays), each trace of which costs a gc.collect()."""
+    def copied(*xs):
+        out = value(*xs)
+        return out * 1 if out.dtype.kind in "fc" else out
+
+    return copied
+
+
 def _check_sample(sample, kind):
     positions, value = _sample_function(sample)
-    fun = value
+    fun = _copied(value)
     if kind == "grad":
         if value(*[np.array(sample.args[i]) for i in positions]).dtype.kind not in "fc":
             pytest.skip("integer result")
