@@ -218,10 +218,12 @@ def test_compile_refuses_what_pytorch_refuses(args, kwargs, error, message) -> N
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "message"), COMPILE_ERRORS)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # importing PyTorch
 def test_pytorch_refuses_the_same(args, kwargs, error, message) -> None:
     _refusal(pytest.importorskip("torch"), args, kwargs, error, message)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_compile_signature_is_pytorchs() -> None:
     real = pytest.importorskip("torch")
     theirs = inspect.signature(real.compile).parameters
@@ -346,10 +348,18 @@ def test_tf_function_on_a_method() -> None:
         def __call__(self, x):
             return tf.reduce_sum(self.w * x)
 
+        @tf.function(input_signature=[tf.TensorSpec([2])])
+        def scaled(self, x):
+            return self.w * x
+
     model = Model()
     with _no_warnings():
         for value in [1.0, 2.0, 3.0]:
             _same(model(tf.constant([value, 1.0])), tf.constant(value + 2.0))
+            _same(model.scaled([value, 1.0]), tf.constant([value, 2.0]))
+    with pytest.raises(TypeError, match=r"Can not cast .* for signature: \(x: TensorSpec"):
+        model.scaled([1.0, 2.0, 3.0])
+    assert Model.scaled.input_signature == (tf.TensorSpec([2]),)
 
 
 def test_input_signature_checks_and_converts() -> None:

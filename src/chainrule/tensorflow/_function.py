@@ -81,31 +81,39 @@ class Function(Jitted):
     def python_function(self) -> Callable:
         return self.fun
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.input_signature is not None:
-            args, kwargs = self._bound(args, kwargs)
-        return super().__call__(*args, **kwargs)
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        """As a method: the signature describes the arguments after ``self``."""
+        return self if instance is None else functools.partial(self._call, (instance,))
 
-    def _bound(self, args: tuple, kwargs: dict) -> tuple:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call((), *args, **kwargs)
+
+    def _call(self, bound_self: tuple, *args: Any, **kwargs: Any) -> Any:
+        if self.input_signature is not None:
+            args, kwargs = self._bound(bound_self, args, kwargs)
+        return super().__call__(*bound_self, *args, **kwargs)
+
+    def _bound(self, bound_self: tuple, args: tuple, kwargs: dict) -> tuple:
         """The arguments converted to the signature's tensors; TypeError where they do not
         fit."""
         signature = inspect.signature(self.fun)
+        names = list(signature.parameters)[len(bound_self):]
         try:
-            bound = signature.bind(*args, **kwargs)
-            if len(bound.arguments) != len(self.input_signature):
+            bound = signature.bind(*bound_self, *args, **kwargs)
+            given = list(bound.arguments)[len(bound_self):]
+            if len(given) != len(self.input_signature):
                 raise TypeError(f"takes {len(self.input_signature)} arguments by its "
-                                f"input_signature, got {len(bound.arguments)}")
-            for (name, value), spec in zip(list(bound.arguments.items()),
-                                           self.input_signature, strict=True):
-                bound.arguments[name] = _cast(value, spec)
+                                f"input_signature, got {len(given)}")
+            for name, spec in zip(given, self.input_signature, strict=True):
+                bound.arguments[name] = _cast(bound.arguments[name], spec)
         except TypeError as error:
             described = ", ".join(f"{name}: {spec}" for name, spec in zip(
-                signature.parameters, self.input_signature, strict=False))
+                names, self.input_signature, strict=False))
             raise TypeError(
                 f"Binding inputs to tf.function `{self.__name__}` failed due to `{error}`. "
                 f"Received args: {args} and kwargs: {kwargs} for signature: ({described})."
             ) from None
-        return bound.args, bound.kwargs
+        return bound.args[len(bound_self):], bound.kwargs
 
 
 def _cast(value: Any, spec: Any) -> Any:
