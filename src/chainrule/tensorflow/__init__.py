@@ -5,7 +5,8 @@ ints int32, and operations refuse mixed dtypes as TensorFlow does
 (``tf.errors.InvalidArgumentError``; ``tf.cast`` converts); ``tf.Variable`` is a trainable
 leaf; ``tf.GradientTape`` is the core's tape (:class:`chainrule.GradientTape`), so a
 non-scalar target is differentiated as its sum, an unconnected source gets ``None``, and a
-non-persistent tape works once.
+non-persistent tape works once. ``tf.function`` is ``cr.jit`` (with ``input_signature``
+checked; see :mod:`._function`).
 
 >>> import chainrule.tensorflow as tf
 >>> x = tf.Variable(tf.range(4, dtype=tf.float32))
@@ -30,6 +31,7 @@ import chainrule as cr
 from .. import ops as _ops
 from . import errors  # noqa: F401
 from ._custom_gradient import custom_gradient  # noqa: F401
+from ._function import TensorSpec, function  # noqa: F401 (tf.function: cr.jit)
 from ._recompute import recompute_grad  # noqa: F401
 from ._tensor import (
     Tensor,
@@ -50,14 +52,14 @@ string = onp.dtype("str")
 newaxis = None
 
 
-def _lifted(function: Callable, name: str | None = None) -> Callable:
+def _lifted(core: Callable, name: str | None = None) -> Callable:
     """A core function taking TensorFlow's inputs and returning TensorFlow tensors."""
 
-    @functools.wraps(function)
+    @functools.wraps(core)
     def lifted(*args: Any, name: Any = None, **kwargs: Any) -> Any:
         args = tuple(a if isinstance(a, cr.Tensor) or a is None else constant(a) if i == 0 else a
                      for i, a in enumerate(args))
-        return _as(function(*args, **kwargs))
+        return _as(core(*args, **kwargs))
 
     if name:
         lifted.__name__ = lifted.__qualname__ = name
@@ -131,12 +133,12 @@ def cast(x: Any, dtype: Any, name: Any = None) -> Tensor:
 
 
 # ---------------------------------------------------------------- math
-def _reduction(function: Callable, name: str) -> Callable:
+def _reduction(core: Callable, name: str) -> Callable:
     def reduce(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                name: Any = None) -> Tensor:
         axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
         x = _tensor(input_tensor)
-        out = function(x, axis=axis, keepdims=keepdims)
+        out = core(x, axis=axis, keepdims=keepdims)
         if x._array.dtype.kind in "iu" and out._array.dtype != x._array.dtype:
             # TensorFlow keeps an integer tensor's dtype: sums in it, means truncated
             out = cr.astype(cr.trunc(out) if out._array.dtype.kind == "f" else out, x._array.dtype)
@@ -166,12 +168,12 @@ _ELEMENTWISE = {
     "abs": cr.abs, "square": cr.square, "negative": cr.negative, "sign": cr.sign,
     "floor": cr.floor, "logical_not": cr.logical_not,
 }
-_ELEMENTWISE = {name: _lifted(function, name) for name, function in _ELEMENTWISE.items()}
+_ELEMENTWISE = {name: _lifted(core, name) for name, core in _ELEMENTWISE.items()}
 # Functions with TensorFlow's dtype rules: floating kernels only, or operands of one dtype.
 _ELEMENTWISE.update({name: floating(getattr(_ops, name), op) for name, op in {
     "exp": "Exp", "log": "Log", "log1p": "Log1p", "sqrt": "Sqrt", "sin": "Sin", "cos": "Cos",
     "tan": "Tan", "tanh": "Tanh", "sigmoid": "Sigmoid"}.items()})
-_ELEMENTWISE.update({name: binary(getattr(_ops, function), op) for name, (function, op) in {
+_ELEMENTWISE.update({name: binary(getattr(_ops, core), op) for name, (core, op) in {
     "add": ("add", "AddV2"), "subtract": ("subtract", "Sub"), "multiply": ("multiply", "Mul"),
     "pow": ("power", "Pow"), "maximum": ("maximum", "Maximum"),
     "minimum": ("minimum", "Minimum"), "equal": ("equal", "Equal"),
@@ -286,9 +288,9 @@ def rank(input: Any, name: Any = None) -> Tensor:  # noqa: A002
     return constant(onp.array(onp.ndim(input), dtype=int32))
 
 
-def _softmax(function: Callable) -> Callable:
+def _softmax(core: Callable) -> Callable:
     def apply(logits: Any, axis: Any = None, name: Any = None) -> Tensor:
-        return _as(function(_tensor(logits), axis=-1 if axis is None else axis))
+        return _as(core(_tensor(logits), axis=-1 if axis is None else axis))
 
     return apply
 

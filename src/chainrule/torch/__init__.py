@@ -3,6 +3,7 @@
 A dictionary from PyTorch's names to chainrule's. Tensors are :class:`Tensor`, the core tensor
 with PyTorch's method names; ``requires_grad`` leaves accumulate into ``.grad`` (which starts
 as None), and ``backward()`` on a non-scalar asks for ``gradient=``, as in PyTorch.
+``torch.compile`` is ``cr.jit`` (its arguments checked, then ignored: see :mod:`.compiler`).
 
 >>> import chainrule.torch as torch
 >>> x = torch.arange(4.0, requires_grad=True)
@@ -25,13 +26,14 @@ import chainrule as cr
 
 from ..tensor import array_of as _array_of
 from ..tensor import to_array as _to_array
-from . import _promotion, autograd, nn, optim, utils  # noqa: F401
+from . import _promotion, autograd, compiler, nn, optim, utils  # noqa: F401
 from ._elementwise import OPS, accepts_numpy_names, runtime_errors
 from ._shapes import sizes_of
 from ._tensor import Tensor, _apply, _as
 from ._types import DTYPES, Size, check_device  # noqa: F401 (torch.Size)
 from ._types import device as _device
 from ._types import dtype as _dtype
+from .compiler import compile  # noqa: F401, A004 (torch.compile: cr.jit)
 
 # ---------------------------------------------------------------- dtypes (torch.float32 ...)
 float32, float64, float16 = DTYPES[cr.float32], DTYPES[cr.float64], DTYPES[cr.float16]
