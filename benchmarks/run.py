@@ -1,5 +1,6 @@
-"""Run the workloads side by side: chainrule, PyTorch, HIPS autograd, HIPS autograd's spelling
-run by ``chainrule.autograd`` (``hips_dialect``) and hand-written NumPy.
+"""Run the workloads side by side: chainrule, chainrule under ``cr.jit`` (``chainrule_jit``),
+PyTorch, HIPS autograd, HIPS autograd's spelling run by ``chainrule.autograd``
+(``hips_dialect``) and hand-written NumPy.
 
     make bench                          # full run, the README's table
     make bench BENCH_ARGS=--quick       # smoke run: smaller sizes, one round
@@ -22,6 +23,15 @@ How it measures (the machine is shared and noisy, so every number is a median):
   memory one forward and backward pass needs, inputs excluded, results (the gradients)
   included. For the NumPy-based frameworks (not PyTorch, whose allocator NumPy's tracemalloc
   hooks do not see) the JSON also holds tracemalloc's peak of one call.
+* The first call of a step is timed apart (``first_ms``): for ``chainrule_jit`` it is the
+  trace, which the table's notes compare with one eager chainrule step. Its timed calls must be
+  replays of the trace: its steps carry ``check_replays``, called after the warm-up and after
+  the timed calls, which fails the worker if the function ran eagerly or traced again.
+  ``benchmarks/jit_overheads.py``, run after the table when ``chainrule_jit`` is among the
+  frameworks (``--no-jit-overheads``: not), measures the rest of the jit's costs: the first
+  call against a warm eager step, a replay's dispatch, and jax.jit and torch.compile of the
+  same workloads as reference points (not with ``--quick``); its results go into the JSON
+  under ``jit``.
 * Gradients are checked against the hand-written NumPy version; a mismatch is flagged in the
   table, because a fast wrong answer is not a result.
 * ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` (set on some machines of this workplace for old
@@ -65,7 +75,7 @@ if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import big, checkpoint, gpu  # noqa: E402
+from benchmarks import big, checkpoint, gpu, jit_overheads  # noqa: E402
 from benchmarks.data import DESCRIPTIONS, WORKLOADS, make  # noqa: E402
 
 # the workloads of this file's own modules, which run in the same harness (``big`` runs apart)
@@ -74,7 +84,7 @@ ALL_DESCRIPTIONS = {
     **DESCRIPTIONS, **checkpoint.DESCRIPTIONS, **gpu.DESCRIPTIONS, big.NAME: big.DESCRIPTION,
 }
 
-FRAMEWORKS = ("chainrule", "torch", "autograd", "hips_dialect", "numpy")
+FRAMEWORKS = ("chainrule", "chainrule_jit", "torch", "autograd", "hips_dialect", "numpy")
 REFERENCE = "torch"
 FLOOR = "numpy"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -154,8 +164,10 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         return {"status": "missing", "message": str(error)}
     except LookupError as error:  # a workload not written for this framework
         return {"status": "n/a", "message": str(error)}
+    t0 = time.perf_counter()
     grads = step()
-    result.update(status="ok", grads=_fingerprint(grads))
+    first = time.perf_counter() - t0
+    result.update(status="ok", grads=_fingerprint(grads), first_ms=first * 1e3)
     del grads
     # warm up: at least 2 calls and 10% of the budget
     start = time.perf_counter()
@@ -163,6 +175,8 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
     while calls < 2 or time.perf_counter() - start < budget / 10:
         step()
         calls += 1
+    check_replays = getattr(step, "check_replays", lambda: None)
+    check_replays()
     times = []
     cpu_times = []
     start = time.perf_counter()
@@ -172,6 +186,7 @@ def worker(framework: str, workload: str, size: str, budget: float, memory: bool
         step()
         times.append(time.perf_counter() - t0)
         cpu_times.append(time.process_time() - c0)
+    check_replays()  # (raises if a timed call traced or ran eagerly)
     result["times"] = times
     result["cpu_times"] = cpu_times
     if memory and workload not in gpu.WORKLOADS:  # (the host's memory: not the device's)
@@ -197,7 +212,8 @@ def _setup(framework: str, workload: str, size: str) -> tuple[Any, dict]:
     if workload in gpu.WORKLOADS:
         return gpu.step(framework, workload, size), {}
     module = importlib.import_module(f"benchmarks.impl_{framework}")
-    return getattr(module, workload)(make(workload, size)), {}
+    note = getattr(module, "NOTES", {}).get(workload)
+    return getattr(module, workload)(make(workload, size)), ({"note": note} if note else {})
 
 
 # ---------------------------------------------------------------------------- driver side
@@ -327,7 +343,8 @@ def run(args: argparse.Namespace) -> dict:
                 entry["rounds"].append(out["times"])
                 entry.setdefault("cpu", []).extend(out["cpu_times"])
                 entry.setdefault("grads", out["grads"])
-                for key in ("peak_rss_mib", "tracemalloc_mib", "grad_rel_diff"):
+                entry.setdefault("first", []).append(out["first_ms"])
+                for key in ("peak_rss_mib", "tracemalloc_mib", "grad_rel_diff", "note"):
                     if key in out:
                         entry[key] = out[key]
     results = []
@@ -347,8 +364,10 @@ def run(args: argparse.Namespace) -> dict:
                 peak_rss_mib=entry.get("peak_rss_mib"),
                 tracemalloc_mib=entry.get("tracemalloc_mib"),
             )
-            if "grad_rel_diff" in entry:
-                row["grad_rel_diff"] = entry["grad_rel_diff"]
+            row["first_call_ms"] = statistics.median(entry["first"])
+            for key in ("grad_rel_diff", "note"):
+                if key in entry:
+                    row[key] = entry[key]
             floor = samples.get((workload, FLOOR), {})
             if framework != FLOOR and floor.get("status") == "ok":
                 row["grad_ok"] = _matches(entry["grads"], floor["grads"])
@@ -364,7 +383,7 @@ def run(args: argparse.Namespace) -> dict:
         if row.get("median_ms") and ref and ref.get("median_ms"):
             row["vs_torch"] = row["median_ms"] / ref["median_ms"]
             row["cpu_vs_torch"] = row["cpu_median_ms"] / ref["cpu_median_ms"]
-    report = {
+    report: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "commit": _commit(),
         "size": size,
@@ -377,6 +396,9 @@ def run(args: argparse.Namespace) -> dict:
     }
     if big.NAME in args.workloads:
         report[big.NAME] = _run_big(size, args.rounds, args.threads)
+    if "chainrule_jit" in args.frameworks and not args.no_jit_overheads:
+        print("jit overheads (benchmarks/jit_overheads.py)...", file=sys.stderr, flush=True)
+        report["jit"] = jit_overheads.measure_all(size, args.jax_path, not args.quick)
     return report
 
 
@@ -466,6 +488,10 @@ def main(argv: list[str] | None = None) -> int:
         "--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS
     )
     parser.add_argument("--no-memory", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-jit-overheads", action="store_true",
+                        help="skip benchmarks/jit_overheads.py after the table")
+    parser.add_argument("--jax-path", default=None,
+                        help="a folder where jax is installed (jit_overheads' reference)")
     args = parser.parse_args(argv)
 
     if args.worker:
@@ -485,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
     if any(name in checkpoint.WORKLOADS for name in args.workloads):
         print("\nCheckpointing (checkpointed over plain):\n")
         print(checkpoint.summary(report))
+    if "chainrule_jit" in args.frameworks:
+        print("\ncr.jit against its targets:\n")
+        print(jit_overheads.summary(report))
+    if "jit" in report:
+        print("\n" + jit_overheads.markdown(report["jit"]))
     if big.NAME in report:
         print("\n" + big.markdown(report[big.NAME]))
     RESULTS.mkdir(parents=True, exist_ok=True)
