@@ -208,12 +208,12 @@ from .engine import gradients
 from .functional import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck
 from .lazy import compute, persist
-from .tracing import jit
 from .modes import enable_grad, is_grad_enabled, no_grad, pause, record, set_grad_enabled
 from .node import Node
 from .ops.primitive import primitive
 from .saved_hooks import saved_tensors_hooks
 from .tape import GradientTape
+from .tracing import jit
 from .viz import explain, graph, plot  # matplotlib is imported only when plotting
 
 __version__ = "0.1.0"

@@ -53,7 +53,6 @@ from .ops import sum as sum_
 from .saved_hooks import PackedValues, unpack_saved
 from .tensor import Tensor
 
-
 # How many passes have started (cr.jit: whether a traced call ran backward).
 passes = 0
 

@@ -48,7 +48,7 @@ from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
 from . import effects, record, state
 from . import fuse as fusion
-from .program import Miss, Program, build
+from .program import Miss, Program, Unreplayable, build
 from .record import External, Trace, TraceArray, Var
 
 backends._scoped_types.add(TraceArray)
@@ -107,8 +107,8 @@ class _Specialization:
                 made.append(value.copy())
             elif kind == "arg":
                 made.append(leaves[detail])
-            else:
-                made.append(value)
+            else:  # an object returned as it is (a closed-over tensor, a Python value)
+                made.append(detail)
         return tree_unflatten(self.treedef, made)
 
 
@@ -214,9 +214,9 @@ class Jitted:
             return result
 
     # ---------------------------------------------------------------- signature
-    def _signature(self, args: tuple, kwargs: dict) -> tuple:
-        """(key, leaves, treedef) of a call; key None (and treedef a reason) when it must run
-        eagerly."""
+    def _static(self, args: tuple, kwargs: dict) -> tuple:
+        """The static arguments ((position or name, value) pairs), and the call's arguments
+        without them."""
         static = []
         if self.static_argnums or self.static_argnames:
             args = list(args)
@@ -228,6 +228,12 @@ class Jitted:
             for name in self.static_argnames:
                 if name in kwargs:
                     static.append((name, kwargs.pop(name)))
+        return static, args, kwargs
+
+    def _signature(self, args: tuple, kwargs: dict) -> tuple:
+        """(key, leaves, treedef) of a call; key None (and treedef a reason) when it must run
+        eagerly."""
+        static, args, kwargs = self._static(args, kwargs)
         leaves, treedef = tree_flatten((tuple(args), kwargs))
         parts: list = [treedef, modes.grad_enabled, modes.recording, modes.transform_depth > 0]
         if recording.observers:
@@ -337,7 +343,7 @@ class Jitted:
             specialization = _Specialization(
                 _compile(trace, inputs, refs, leaves, self), outputs, out_treedef,
             )
-        except _Refused as refused:
+        except (_Refused, Unreplayable) as refused:
             return str(refused), result
         return specialization, result
 
@@ -439,7 +445,7 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
 
     ``static_argnums``/``static_argnames``: arguments that are part of the signature by value
     (hashable), as Python numbers are anyway. ``fuse``: numexpr fusion of elementwise chains
-    on big arrays (None: where numexpr is installed; ``pip install 'chainrule[jit]'``).
+    (not implemented yet: the programs run every NumPy call as traced; accepted, no effect).
 
     >>> import chainrule as cr, numpy as np
     >>> step = cr.jit(cr.grad(lambda x: (cr.sin(x) * x).sum()))

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..codegen import compile_function
+from .buffers import outs, plan_buffers, reads
 from .record import External, Instr, Trace, Var
 
 # ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars)
@@ -42,8 +43,6 @@ _BINARY = {
 }
 _UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
 _SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
-# Smaller arrays than this are not worth a buffer (NumPy's own small-block cache serves them).
-BUFFER_MIN_BYTES = 4096
 
 
 class Miss(Exception):
@@ -52,6 +51,10 @@ class Miss(Exception):
     def __init__(self, where: int) -> None:
         super().__init__(where)
         self.where = where
+
+
+class Unreplayable(Exception):
+    """A trace that no program can replay faithfully; the message says why."""
 
 
 class Program:
@@ -106,31 +109,6 @@ def _key(value: Any) -> Any:
     if kind is float and value != value:
         return ("id", id(value))
     return (kind, value)
-
-
-def _refs(value: Any, found: list) -> list:
-    kind = type(value)
-    if kind is Var or kind is External:
-        found.append(value)
-    elif kind is tuple or kind is list:
-        for item in value:
-            _refs(item, found)
-    elif kind is dict:
-        for item in value.values():
-            _refs(item, found)
-    elif kind is slice:
-        _refs((value.start, value.stop, value.step), found)
-    return found
-
-
-def reads(instr: Instr) -> list:
-    return _refs((instr.args, instr.kwargs), [])
-
-
-def outs(instr: Instr) -> tuple:
-    if instr.outs is None:
-        return ()
-    return instr.outs if type(instr.outs) is tuple else (instr.outs,)
 
 
 def _substitute(value: Any, mapping: dict) -> Any:
@@ -206,7 +184,7 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
                 and copy.dtype == copied.dtype and copy.shape == copied.shape
                 and (copy not in returned or (
                     not copied.view and copied not in inputs and copied not in returned
-                    and copied.root not in _external_roots(trace) and not copied.scalar
+                    and copied.root not in trace.external_roots() and not copied.scalar
                 ))
             ):
                 mapping[copy] = copied
@@ -325,63 +303,6 @@ def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> l
     return kept
 
 
-def plan_buffers(instrs: list, trace: Trace, returned: set, written: set,
-                 inputs: set) -> tuple[dict, list]:
-    """Pass 4: ``{instr: buffer index}`` for the ufunc calls whose results go into the
-    program's own buffers, and the buffers' (shape, dtype)."""
-    # the last instruction that reads a value living in each buffer (root)
-    last_use: dict = {}
-    members: dict = {}
-    for position, instr in enumerate(instrs):
-        for ref in reads(instr) + list(instr.writes):
-            if type(ref) is Var:
-                last_use[ref.root] = position
-        for var in outs(instr):
-            members.setdefault(var.root, []).append(var)
-            last_use.setdefault(var.root, position)
-    kept_roots = {var.root for var in returned} | {var.root for var in inputs}
-    specs: list = []
-    free: dict = {}  # (shape, dtype) -> buffer indices free now
-    chosen: dict = {}
-    releases: dict = {}  # position -> buffers freed after it
-    for position, instr in enumerate(instrs):
-        results = outs(instr)
-        if (
-            instr.kind == "call" and type(instr.op) is np.ufunc and instr.op.nout == 1
-            and not instr.kwargs and len(results) == 1 and not results[0].scalar
-        ):
-            var = results[0]
-            nbytes = int(np.prod(var.shape)) * var.dtype.itemsize
-            if var.root not in kept_roots and nbytes >= BUFFER_MIN_BYTES and \
-                    len(members.get(var.root, ())) >= 1 and _own_root(var, trace):
-                spec = (var.shape, var.dtype)
-                pool = free.setdefault(spec, [])
-                # a buffer an input of this call lives in may take the result (elementwise)
-                index = pool.pop() if pool else None
-                if index is None:
-                    index = len(specs)
-                    specs.append(spec)
-                chosen[instr] = index
-                releases.setdefault(last_use.get(var.root, position), []).append(
-                    (spec, index))
-        for spec, index in releases.pop(position, ()):
-            free.setdefault(spec, []).append(index)
-    return chosen, specs
-
-
-def _own_root(var: Var, trace: Trace) -> bool:
-    """Whether ``var`` is its buffer's owner (not a view of another value's buffer)."""
-    return trace.roots.get(var.root) is not None and var.root not in _external_roots(trace)
-
-
-def _external_roots(trace: Trace) -> set:
-    roots = getattr(trace, "_external_root_cache", None)
-    if roots is None:
-        roots = {trace.root_of(external) for external in trace.externals.values()}
-        trace._external_root_cache = roots
-    return roots
-
-
 # ------------------------------------------------------------------------ source
 
 
@@ -451,6 +372,12 @@ def _render(value: Any, names: _Names, constants: dict) -> str:
     return names.constant(value)
 
 
+def _operand(value: Any, names: _Names, constants: dict) -> str:
+    """An operand of a Python operator: parenthesized unless a name (``(-1.0) ** v``)."""
+    text = _render(value, names, constants)
+    return text if text.isidentifier() else f"({text})"
+
+
 def _call_args(instr: Instr, names: _Names, constants: dict, skip: int = 0) -> str:
     parts = [_render(arg, names, constants) for arg in instr.args[skip:]]
     parts += [f"{key}={_render(item, names, constants)}" for key, item in instr.kwargs.items()]
@@ -461,10 +388,10 @@ def _expression(instr: Instr, names: _Names, constants: dict) -> str:
     kind, op = instr.kind, instr.op
     if kind == "call":
         if not instr.kwargs and len(instr.args) == 2 and op in _BINARY:
-            left, right = (_render(arg, names, constants) for arg in instr.args)
+            left, right = (_operand(arg, names, constants) for arg in instr.args)
             return f"{left} {_BINARY[op]} {right}"
         if not instr.kwargs and len(instr.args) == 1 and op in _UNARY:
-            return f"{_UNARY[op]}{_render(instr.args[0], names, constants)}"
+            return f"{_UNARY[op]}{_operand(instr.args[0], names, constants)}"
         return f"{names.function(op)}({_call_args(instr, names, constants)})"
     target = _render(instr.args[0], names, constants)
     if kind == "method":
@@ -580,7 +507,7 @@ def build(
         names.namespace[external.name] = external.array
     body = _lines(instrs, names, constants, buffers, fused)
     body = [f"b{index} = buffers[{index}]" for index in sorted(set(buffers.values()))] + body
-    body = _with_rollback(body, instrs, trace, kept_roots, names)
+    body = _with_rollback(body, instrs, trace, kept_roots, names, inputs)
     body = list(prologue) + body + list(epilogue)
     rendered = [_render(ref, names, constants) for ref in returned_refs]
     body.append(f"return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
@@ -596,7 +523,7 @@ def build(
 
 
 def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
-                   names: _Names) -> list[str]:
+                   names: _Names, inputs: list) -> list[str]:
     """``body``, made to put back what it wrote into arrays that outlive it (inputs,
     externals) when a guard fails after such a write: the call then runs again eagerly."""
     first_write = next((position for position, instr in enumerate(instrs)
@@ -605,11 +532,20 @@ def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
                       if instr.kind == "guard" or instr.shape_guard), default=-1)
     if first_write is None or last_guard < first_write:
         return body
+    holders: dict = {}  # written root -> a name the prologue binds to (an external, an input)
+    for ref in [*trace.externals.values(), *inputs]:
+        holders.setdefault(_root(ref, trace), ref.name)
     targets = {}
     for instr in instrs:
         for ref in instr.writes:
-            if _root(ref, trace) in kept_roots:
-                targets[ref.name] = ref
+            root = _root(ref, trace)
+            if root in kept_roots:
+                if root not in holders:
+                    raise Unreplayable(
+                        "a check of a value it computes comes after it writes into state or "
+                        "an argument (a failed check could not be undone)"
+                    )
+                targets[holders[root]] = root
     saves = [f"saved_{name} = {name}.copy()" for name in targets]
     restores = [f"    copyto({name}, saved_{name})" for name in targets]
     names.namespace["copyto"] = np.copyto

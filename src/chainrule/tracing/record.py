@@ -155,6 +155,10 @@ class Trace:
         """``sample(*args)``, random draws, recorded to be drawn afresh at each replay."""
         return self.record("call", sample, args, {}, sample(*args), random=True)
 
+    def external_roots(self) -> set:
+        """The buffers of the external arrays (state: never the program's own)."""
+        return {self.root_of(external) for external in self.externals.values()}
+
     def root_of(self, ref: Any) -> int:
         if type(ref) is Var:
             return ref.root
@@ -202,10 +206,12 @@ class Trace:
         ):
             array = self.new_var(result)
             return array.var, array
-        if type(result) is tuple and result and all(
+        if isinstance(result, tuple) and result and all(
             isinstance(item, (np.ndarray, np.generic)) for item in result
         ):
             arrays = tuple(self.new_var(item) for item in result)
+            if type(result) is not tuple:  # (NumPy's named results: SVDResult...)
+                return tuple(array.var for array in arrays), type(result)(*arrays)
             return tuple(array.var for array in arrays), arrays
         return None, result
 

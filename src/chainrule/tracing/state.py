@@ -181,7 +181,12 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
             _check_held(result, holder, how, key, external.name)
-    # where the tensors are: other tensors' .grad (climbing), dicts, lists, cells
+    _climb(result, tensors, skip, arg_ids)
+    return result
+
+
+def _climb(result: State, tensors: list, skip: set, arg_ids: dict) -> None:
+    """Where the tensors are: other tensors' .grad (climbing), dicts, lists, cells."""
     while tensors:
         level = _holders(tensors, skip | {id(tensors)})
         climbing = []
@@ -198,7 +203,6 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
                 _check_held(result, holder, how, key, name,
                             result.tensors.get(id(holder)))
         tensors = climbing
-    return result
 
 
 def _check_held(result: State, holder: Any, how: str, key: Any, name: str,
