@@ -34,9 +34,10 @@ from ..codegen import compile_function
 from .buffers import outs, plan_buffers, reads
 from .record import External, Instr, Trace, Var
 
-# ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars)
+# ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars); ``**`` is
+# recorded as operator.pow, since np.power is not always what it does
 _BINARY = {
-    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", np.power: "**",
+    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", operator.pow: "**",
     np.floor_divide: "//", np.remainder: "%", np.matmul: "@", np.less: "<",
     np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=", np.equal: "==",
     np.not_equal: "!=", np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^",

@@ -316,6 +316,14 @@ class TraceArray(NDArrayOperatorsMixin):
             return out[0] if len(out) == 1 else out
         return recorded
 
+    # ``a ** b`` is not np.power(a, b) on every NumPy (2.0 computes ``x ** 2`` as square(x),
+    # which rounds differently in float32): the operator is recorded as the operator.
+    def __pow__(self, other: Any) -> Any:
+        return _operator(operator.pow, self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _operator(operator.pow, other, self)
+
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         if not all(issubclass(kind, (TraceArray, np.ndarray)) for kind in types):
             return NotImplemented
@@ -443,6 +451,17 @@ class TraceArray(NDArrayOperatorsMixin):
             return trace.record("method", name, (self, *args), kwargs, result)
 
         return method
+
+
+def _operator(op: Any, left: Any, right: Any) -> Any:
+    """The Python operator ``op`` applied to a traced array and another operand."""
+    if _defers((left, right)):
+        return NotImplemented
+    result = op(_values(left), _values(right))
+    trace = left.trace if type(left) is TraceArray else right.trace
+    if not trace.open:
+        return result
+    return trace.record("call", op, (left, right), {}, result)
 
 
 def _defers(values: Any) -> bool:
