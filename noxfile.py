@@ -83,8 +83,13 @@ def _run_suite(session: nox.Session, *paths: str) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The whole suite with the newest NumPy this Python can have."""
+    """The whole suite with the newest NumPy this Python can have; of test_jit's op tables (a
+    trace per sample, the suite's slowest part), one part per Python, the parts in turn: every
+    sample runs on some Python here, and all of them in `make test` and with the oldest NumPy."""
+    if os.environ.get("CHAINRULE_TESTED_PYTHON") == session.python:
+        session.skip("`make test` ran the suite on this Python with the newest NumPy (.ci/run)")
     session.install(".", "numpy", *TEST_DEPS)
+    session.env["CHAINRULE_JIT_TABLE_PART"] = f"{PYTHONS.index(session.python) % 3}/3"
     _run_suite(session)
 
 

@@ -52,16 +52,7 @@ def test_jitted_workload_replays_the_floors_gradients(workload):
     _jit_step_replays_the_floors_gradients(step, workload)
 
 
-# The replay of ``backward`` fails in the generated program: its rollback of in-place writes
-# (for a guard that misses: the max's) copies a value before it is assigned.
-_ROLLBACK_BUG = pytest.mark.xfail(raises=UnboundLocalError, strict=False,
-                                  reason="cr.jit: rollback saved before the value is bound")
-
-
-@pytest.mark.parametrize("spelling", [
-    pytest.param(name, marks=_ROLLBACK_BUG) if name == "backward" else name
-    for name in sorted(impl_chainrule_jit.MLP_SPELLINGS)
-])
+@pytest.mark.parametrize("spelling", sorted(impl_chainrule_jit.MLP_SPELLINGS))
 def test_both_jitted_mlp_spellings_replay_the_floors_gradients(spelling):
     step = impl_chainrule_jit.MLP_SPELLINGS[spelling](data.make("mlp", "tiny"))
     _jit_step_replays_the_floors_gradients(step, "mlp")

@@ -84,15 +84,29 @@ class _Entry:
 class _Specialization:
     """A program and how to make the function's result from what it returns."""
 
-    __slots__ = ("program", "outputs", "treedef")
+    __slots__ = ("program", "outputs", "treedef", "direct")
 
     def __init__(self, program: Program, outputs: list, treedef: Any) -> None:
         self.program = program
         self.outputs = outputs
         self.treedef = treedef
+        # (the common case, a result that is arrays only, in a tuple or alone: made directly)
+        arrays = all(kind == "array" for kind, _ in outputs)
+        if arrays and treedef.node_type is None:
+            self.direct = "one"
+        elif arrays and treedef.node_type is tuple and all(
+                child.node_type is None for child in treedef.children):
+            self.direct = "tuple"
+        else:
+            self.direct = None
 
-    def run(self, leaves: list) -> Any:
+    def run(self, leaves: Sequence) -> Any:
         values = self.program(*leaves)
+        direct = self.direct
+        if direct == "one":
+            return values[0]
+        if direct == "tuple":
+            return values
         made = []
         for (kind, detail), value in zip(self.outputs, values, strict=True):
             if kind == "array":
@@ -127,6 +141,8 @@ class Jitted:
         self.max_specializations = max_specializations
         self.fuse = fuse
         self._cache: dict = {}
+        self._fast: dict = {}  # _fast_key -> the _Entry of its signature (see _fast_key)
+        self._has_static = bool(self.static_argnums or self.static_argnames)
         self._lock = threading.RLock()
         self._warned: set = set()
 
@@ -140,10 +156,21 @@ class Jitted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if record.current() is not None:  # inside another traced call: part of its trace
             return self.fun(*args, **kwargs)
+        fast = None if kwargs or self._has_static else _fast_key(args)
+        if fast is not None:
+            entry = self._fast.get(fast)
+            if entry is not None and entry.eager is None:
+                for specialization in entry.programs:
+                    try:
+                        return specialization.run(args)
+                    except Miss:
+                        continue
         key, leaves, treedef = self._signature(args, kwargs)
         if key is None:
             return self._eager(treedef, args, kwargs)
         entry = self._cache.get(key)
+        if fast is not None:
+            self._fast[fast] = self._cache.setdefault(key, entry or _Entry())
         if entry is not None:
             if entry.eager is not None:
                 return self.fun(*args, **kwargs)
@@ -356,6 +383,35 @@ def _tracing(trace: Trace) -> Iterator[None]:
         yield
     finally:
         record._current.trace = previous
+
+
+def _fast_key(args: tuple) -> tuple | None:
+    """A key for a call whose arguments are arrays, tensors and Python numbers, none twice,
+    computed without flattening: finer than the signature (strides for the layout flags), so
+    that equal keys have equal signatures; None for any other call (the signature decides)."""
+    if recording.observers or modes.live_levels:
+        return None
+    parts: list = [modes.grad_enabled, modes.recording, modes.transform_depth > 0]
+    for arg in args:
+        kind = type(arg)
+        if kind is np.ndarray:
+            parts.append((arg.shape, arg.dtype, arg.strides, arg.flags.writeable))
+        elif kind is float or kind is int or kind is bool:
+            parts.append((kind, arg))
+        elif isinstance(arg, Tensor):
+            array = arg._array
+            if type(array) is not np.ndarray or arg._tangents:
+                return None
+            parts.append((kind, array.shape, array.dtype, array.strides, arg._requires_grad,
+                          arg._grad_req))
+        else:
+            return None
+    if len(args) > 1:
+        ids = {id(arg) for arg in args}
+        ids.update(id(arg._array) for arg in args if isinstance(arg, Tensor))
+        if len(ids) < len(args) + sum(1 for arg in args if isinstance(arg, Tensor)):
+            return None
+    return tuple(parts)
 
 
 def _restore(swapped: list) -> str | None:

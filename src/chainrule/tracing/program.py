@@ -73,6 +73,8 @@ class Program:
         return [np.empty(shape, dtype) for shape, dtype in self._buffer_specs]
 
     def __call__(self, *arrays: Any) -> tuple:
+        if not self._buffer_specs:
+            return self.function((), *arrays)
         pool = self._pool
         buffers = pool.pop() if pool else self.new_buffers()
         try:
