@@ -317,6 +317,15 @@ def lift(raws: tuple) -> tuple:
     return raws if trace is None else trace.lift(raws)
 
 
+def bump(counter: list) -> None:
+    """Count a write into a tensor's data in its version ``counter`` (a view shares its base's),
+    and in the running trace's, which bumps it by as many at each replay."""
+    counter[0] += 1
+    trace = getattr(tracing, "trace", None)
+    if trace is not None:
+        trace.bumps[id(counter)] = (counter, trace.bumps.get(id(counter), (None, 0))[1] + 1)
+
+
 def call(impl: Callable, raws: tuple, params: dict, name: str) -> Any:
     """``impl(*raws, **params)`` for an op some of whose arrays may be of another library:
     refused when two libraries mix (naming both), run in the library's guard, and refused when

@@ -74,7 +74,7 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
     buffer = current._array
     if not is_numpy(buffer):  # another library's array: a new one (Dask's are values)
         current._array = grad if req == "write" else buffer + grad
-        current._version[0] += 1
+        backends.bump(current._version)
         return
     if not (isinstance(buffer, np.ndarray) and buffer.flags.writeable):
         current._array = buffer = np.array(buffer)
@@ -84,4 +84,4 @@ def _accumulate(leaf: Tensor, grad: Any, create_graph: bool, taken: set) -> None
         np.copyto(buffer, grad)
     else:
         np.add(buffer, grad, out=buffer)
-    current._version[0] += 1
+    backends.bump(current._version)

@@ -89,7 +89,7 @@ def assign(target: Tensor, result: Any) -> Tensor:
         target._array = backends.copy(new, data.dtype)
     else:  # another library's array, written by its own item assignment (CuPy's memory is
         data[...] = new  # written, a Dask array takes the new values' graph)
-    target._version[0] += 1
+    backends.bump(target._version)
     if base is not None:  # the base takes the history; this view is made again from it
         if recording:
             base._move_history(base_value._node, base_value._requires_grad)

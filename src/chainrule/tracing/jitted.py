@@ -490,8 +490,21 @@ def _compile(trace: Trace, inputs: list, refs: list, arg_leaves: list,
     inputs = [var for var in inputs if var is not None]
     label = getattr(jitted.fun, "__qualname__", "f")
     fuse = None if jitted.fuse is False else fusion.fuser(jitted.fuse)
-    return build(trace, inputs, parameters, refs, label, prologue, state_.bumps, namespace,
-                 fuse)
+    return build(trace, inputs, parameters, refs, label, prologue,
+                 _bumps(trace, arg_leaves, state_), namespace, fuse)
+
+
+def _bumps(trace: Trace, arg_leaves: list, state_: state.State) -> list[str]:
+    """The version counters the call bumped, bumped as many times at a replay: those of
+    argument tensors (and their views) and of state tensors; not of the call's own."""
+    counters = {id(leaf._version): f"a{index}" for index, leaf in enumerate(arg_leaves)
+                if isinstance(leaf, Tensor)}
+    lines = []
+    for key, (_, count) in trace.bumps.items():
+        name = counters.get(key) or state_.counters.get(key)
+        if name is not None:
+            lines.append(f"{name}._version[0] += {count}")
+    return lines
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),

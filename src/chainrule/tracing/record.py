@@ -97,6 +97,8 @@ class Trace:
         self.roots: dict[int, Any] = {}  # buffer id -> the buffer (kept alive while tracing)
         self.snapshots: dict[int, Any] = {}  # external id -> its values before its first write
         self.bound: dict[int, Var] = {}  # external index -> the Var that reads it
+        # id(version counter) -> (the counter, how many writes bumped it: backends.bump)
+        self.bumps: dict[int, tuple[list, int]] = {}
 
     # -------------------------------------------------------------------- values
     def new_var(self, value: Any) -> TraceArray:

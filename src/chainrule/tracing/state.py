@@ -125,7 +125,7 @@ class State:
     def __init__(self) -> None:
         self.namespace: dict = {"ndarray": np.ndarray}
         self.checks: list[str] = []
-        self.bumps: list[str] = []
+        self.counters: dict[int, str] = {}  # id(a named tensor's version counter) -> name
         self.local: list = []
         self.tensors: dict[int, str] = {}  # id(tensor) -> its name in the program
         self.count = 0
@@ -134,6 +134,8 @@ class State:
         name = f"h{self.count}"
         self.count += 1
         self.namespace[name] = holder
+        if isinstance(holder, Tensor):
+            self.counters.setdefault(id(holder._version), name)
         return name
 
 
@@ -144,16 +146,13 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
     at each replay, checked to be of the traced type, shape and dtype; the tensor itself, and
     an array held elsewhere, is checked to be still where it was found (a dict such as a
     module's globals or an object's attributes, a list, a closure cell, another tensor's
-    ``.grad``); one held by an argument tensor is read from the argument. A tensor whose data is
-    written gets its version counter bumped. Externals that nothing holds are the call's own
-    temporaries (``local``)."""
+    ``.grad``); one held by an argument tensor is read from the argument. The tensors named
+    here are in ``counters``, for the version bumps (jitted.py). Externals that nothing holds
+    are the call's own temporaries (``local``)."""
     result = State()
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(result.namespace)}
     skip |= {id(external) for external in trace.externals.values()}
-    written_roots = {trace.root_of(ref) for instr in trace.instrs for ref in instr.writes}
-    written = {id(external.array) for external in trace.externals.values()
-               if trace.root_of(external) in written_roots}
     externals = list(trace.externals.values())
     holders = _holders([external.array for external in externals], skip)
     tensors: list = []  # tensors found holding an external: where are they held?
@@ -176,8 +175,6 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
             result.namespace[f"{external.name}_dtype"] = getattr(external.array, "dtype", None)
             result.namespace[f"{external.name}_type"] = type(external.array)
             result.checks.append(_type_check(external.name, external.array))
-            if id(external.array) in written:
-                result.bumps.append(f"{name}._version[0] += 1")
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
             _check_held(result, holder, how, key, external.name)
