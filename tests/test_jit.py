@@ -43,9 +43,9 @@ def _plain(kind):
         else kind
 
 
-def assert_same(got, want, exact=False, what="", scalars=False):
-    """Same pytree structure, same leaf types, dtypes and shapes, equal values (``scalars``:
-    a NumPy scalar and a 0-d array taken as the same type: test_zero_d_gradient_type's)."""
+def assert_same(got, want, exact=False, what=""):
+    """Same pytree structure, same leaf types (a NumPy scalar is not a 0-d array), dtypes and
+    shapes, equal values."""
     got_leaves, got_tree = cr.tree_util.tree_flatten(got)
     want_leaves, want_tree = cr.tree_util.tree_flatten(want)
     assert got_tree == want_tree, (what, got_tree, want_tree)
@@ -53,8 +53,7 @@ def assert_same(got, want, exact=False, what="", scalars=False):
         (gk, ga), (wk, wa) = _leaf(g), _leaf(w)
         assert _plain(gk) == _plain(wk), (what, gk, wk)
         if isinstance(wa, (np.ndarray, np.generic)):
-            if not (scalars and ga.ndim == 0):
-                assert type(ga) is type(wa), (what, type(ga), type(wa))
+            assert type(ga) is type(wa), (what, type(ga), type(wa))
             assert ga.dtype == wa.dtype and ga.shape == wa.shape, \
                 (what, ga.dtype, wa.dtype, ga.shape, wa.shape)
             if exact:
@@ -71,14 +70,14 @@ def _copies(args):
     return copy.deepcopy(args)
 
 
-def check_calls(fun, calls, exact=False, scalars=False, **jit_options):
+def check_calls(fun, calls, exact=False, **jit_options):
     """``cr.jit(fun)`` on each argument tuple of ``calls`` (in order: a trace, then replays)
     equals ``fun`` on a copy of it."""
     jitted = cr.jit(fun, **jit_options)
     for position, args in enumerate(calls):
         want = fun(*_copies(args))
         got = jitted(*_copies(args))
-        assert_same(got, want, exact, f"call {position}", scalars)
+        assert_same(got, want, exact, f"call {position}")
     return jitted
 
 
@@ -179,8 +178,7 @@ def _check_sample(sample, kind):
         # (a JitWarning is allowed here: then the call is eager, and must still be right; the
         # views' false escape is test_view_result_replays's)
         warnings.simplefilter("ignore", JitWarning)
-        check_calls(fun, [first, [nudge(x) for x in first], [nudge(x, 2) for x in first]],
-                    scalars=True)
+        check_calls(fun, [first, [nudge(x) for x in first], [nudge(x, 2) for x in first]])
 
 
 @pytest.mark.parametrize("sample", _table_params("value"))
@@ -197,11 +195,6 @@ def test_zero_d_gradient_type():
     """A gradient with respect to a 0-d array is a tensor of a 0-d array, as eagerly."""
     f = cr.grad(lambda x, y: cr.sum(x * y), argnums=(0, 1))
     check_calls(f, [(np.array(2.0), np.array([1.0, 3.0])), (np.array(3.0), np.array([2.0, 1.0]))])
-
-
-test_zero_d_gradient_type = pytest.mark.xfail(strict=True, reason=(
-    "jit(grad(f)) with respect to a 0-d array gives a tensor holding a NumPy scalar "
-    "(np.float64), eagerly a 0-d ndarray"))(test_zero_d_gradient_type)
 
 
 def test_negative_constant_power():

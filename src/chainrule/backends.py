@@ -71,6 +71,11 @@ class Library:
     def broadcast_to(self, array: Any, shape: tuple) -> Any:
         return np.broadcast_to(array, shape)
 
+    def copy(self, array: Any, dtype: Any = None) -> Any:
+        """A copy of ``array`` in this library (cast to ``dtype``)."""
+        return array.astype(dtype) if dtype is not None and array.dtype != dtype else \
+            array.copy()
+
     def to_numpy(self, array: Any) -> np.ndarray:
         """An explicit transfer to NumPy (``tensor.numpy()``)."""
         get = getattr(array, "get", None)  # CuPy: from the device
@@ -291,7 +296,7 @@ def copy(array: Any, dtype: Any = None) -> Any:
     another library would convert it to NumPy."""
     if isinstance(array, _NUMPY_TYPES) or not is_foreign(array):
         return np.array(array, dtype=dtype)
-    return array.astype(dtype) if dtype is not None and array.dtype != dtype else array.copy()
+    return library_of(array).copy(array, dtype)
 
 
 def to_numpy(array: Any) -> np.ndarray:

@@ -55,6 +55,7 @@ backends._scoped_types.add(TraceArray)
 backends._LIBRARIES["chainrule"] = _TRACED = backends.Library("traced")
 _TRACED.accepts_numpy = True
 _TRACED.to_numpy = lambda array: array  # (``t.numpy()`` while tracing: still traced)
+_TRACED.copy = record.array_copy  # (as NumPy copies: a scalar becomes a 0-d array)
 
 # After this many traces of one signature that each stored new arrays into state, its calls run
 # eagerly.

@@ -33,6 +33,7 @@ import numpy as np
 from ..codegen import compile_function
 from .buffers import outs, plan_buffers, reads
 from .record import External, Instr, Trace, Var
+from .record import _array_copy as array_copy_function
 
 # ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars); ``**`` is
 # recorded as operator.pow, since np.power is not always what it does
@@ -185,6 +186,7 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
             if (
                 copy.root not in written and last_write.get(copied.root, -1) < position
                 and copy.dtype == copied.dtype and copy.shape == copied.shape
+                and copy.scalar == copied.scalar
                 and (copy not in returned or (
                     not copied.view and copied not in inputs and copied not in returned
                     and copied.root not in trace.external_roots() and not copied.scalar
@@ -200,11 +202,15 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
 
 
 def _copy_of(instr: Instr) -> Var | None:
-    """The Var that ``instr`` copies (``x.copy()``, ``x.astype(x.dtype)``), if it is a copy."""
-    if instr.kind != "method" or type(instr.outs) is not Var or instr.kwargs:
+    """The Var that ``instr`` copies (``x.copy()``, ``x.astype(x.dtype)``, ``np.array(x)``), if
+    it is a copy."""
+    if type(instr.outs) is not Var or not instr.args or type(instr.args[0]) is not Var:
         return None
     source = instr.args[0]
-    if type(source) is not Var:
+    if instr.kind == "call" and instr.op is array_copy_function and len(instr.args) == 1:
+        dtype = instr.kwargs.get("dtype", source.dtype)
+        return source if dtype == source.dtype and len(instr.kwargs) <= 1 else None
+    if instr.kind != "method" or instr.kwargs:
         return None
     if instr.op == "copy" and len(instr.args) == 1:
         return source

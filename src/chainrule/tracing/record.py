@@ -492,6 +492,23 @@ def _written_scalar(scalar: Any, key: Any, item: Any) -> np.ndarray:
     return value
 
 
+def array_copy(array: TraceArray, dtype: Any = None) -> Any:
+    """``np.array(array, dtype=dtype)`` of a traced array, recorded (NumPy's copy, which makes
+    a NumPy scalar a 0-d array: ``array.copy()`` would keep it a scalar)."""
+    kwargs = {} if dtype is None else {"dtype": dtype}
+    result = np.array(array.value, **kwargs)
+    if not array.trace.open:
+        return result
+    return array.trace.record("call", _array_copy, (array,), kwargs, result)
+
+
+def _array_copy(value: Any, dtype: Any = None) -> np.ndarray:
+    return np.array(value, dtype=dtype)
+
+
+_array_copy.__name__ = "array"  # (as the program prints it)
+
+
 def _item(value: Any, *args: Any) -> Any:
     return value.item(*args)
 
