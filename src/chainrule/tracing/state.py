@@ -14,6 +14,7 @@ replaying on the old arrays.
 from __future__ import annotations
 
 import gc
+import sys
 import types
 from typing import Any
 
@@ -21,23 +22,112 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..tree_util import tree_unflatten
+from ..views import View
 from .record import Trace, TraceArray
 
 
-def escaped(trace: Trace, out_leaves: list, inputs: list) -> list:
-    """The tracing arrays still alive that neither the result nor the arguments hold: stored
-    into state."""
+def escaped(trace: Trace, result: Any, out_leaves: list, inputs: list) -> list:
+    """The tracing arrays still alive that neither the result nor the arguments hold, and the
+    result's arrays and tensors that something else holds too: stored into state."""
     kept = {var.index for var in inputs if var is not None}
     for leaf in out_leaves:
-        if type(leaf) is TraceArray:
-            kept.add(leaf.var.index)
-        elif isinstance(leaf, Tensor) and type(leaf._array) is TraceArray:
-            kept.add(leaf._array.var.index)
-    suspects = [ref for ref in trace.arrays if (array := ref()) is not None
-                and array.var.index not in kept]
+        kept.add(_traced_index(leaf))
+        if isinstance(leaf, Tensor) and type(leaf._array) is TraceArray:
+            base = _base(leaf)
+            if base is not None:  # (a view's base, which only its views hold)
+                kept.add(base._array.var.index)
+    # (no comprehension with `:=` here: the name would be a cell that holds an array)
+    suspects = [ref for ref in trace.arrays if _alive(ref, kept)]
     if suspects:
         gc.collect()  # (arrays in reference cycles only)
-    return [array for ref in suspects if (array := ref()) is not None]
+    stored = _stored(result, out_leaves, {var.index for var in inputs if var is not None})
+    return [ref() for ref in suspects if ref() is not None] + stored
+
+
+def _traced_index(leaf: Any) -> int | None:
+    """The index of the Var a result leaf holds (None: not traced)."""
+    if type(leaf) is TraceArray:
+        return leaf.var.index
+    if isinstance(leaf, Tensor) and type(leaf._array) is TraceArray:
+        return leaf._array.var.index
+    return None
+
+
+def _alive(ref: Any, kept: set) -> bool:
+    array = ref()
+    return array is not None and array.var.index not in kept
+
+
+def _stored(result: Any, out_leaves: list, inputs: set) -> list:
+    """The result's traced arrays and tensors that something other than the result holds (but
+    the arguments, which the call's own structures hold: their Vars are ``inputs``).
+
+    Reference counts find the candidates: one reference from the result's container for each
+    time a leaf appears in it (or the caller's ``result`` for a leaf returned alone), as many
+    from ``out_leaves``; a traced tensor's array, one from its tensor. Only then is the heap
+    searched, for holders other than the result's containers and the returned tensors."""
+    objects: dict = {}  # id -> a traced leaf (or a view's base)
+    expected: dict = {}  # id -> the references to it accounted for
+    for leaf in out_leaves:
+        index = _traced_index(leaf)
+        if index is not None and index not in inputs:
+            objects[id(leaf)] = leaf
+            expected[id(leaf)] = expected.get(id(leaf), 0) + 2
+    for leaf in list(objects.values()):
+        base = _base(leaf) if isinstance(leaf, Tensor) else None
+        if base is not None and id(base) not in objects:
+            objects[id(base)], expected[id(base)] = base, 0  # (views hold it: allowed)
+    candidates = []
+    for key, leaf in objects.items():
+        # (+ the caller's result for a leaf returned alone; getrefcount's argument, `leaf`)
+        if sys.getrefcount(leaf) > expected[key] + (leaf is result) + 2:
+            candidates.append(leaf)
+        array = leaf._array if isinstance(leaf, Tensor) else None
+        if array is not None and id(array) not in objects and sys.getrefcount(array) > 3:
+            candidates.append(array)  # (its tensor, getrefcount's argument, `array`)
+    if not candidates:
+        return []
+    del leaf, array
+    gc.collect()  # (the call's garbage in reference cycles, a closure's cells: not holders)
+    allowed = {id(out_leaves), id(candidates), id(objects)}
+    allowed |= {id(node) for node in _containers(result)}
+    allowed |= {key for key, leaf in objects.items() if isinstance(leaf, Tensor)}
+    holders = gc.get_referrers(*candidates)
+    allowed.add(id(holders))
+    held = {id(obj) for holder in holders
+            if id(holder) not in allowed and type(holder) not in (types.FrameType, View)
+            for obj in candidates if _holds(holder, obj)}
+    return [obj for obj in candidates if id(obj) in held]
+
+
+def _base(view: Tensor) -> Tensor | None:
+    """The traced base of a view made in the call."""
+    record = view._view
+    if record is None or type(record.base._array) is not TraceArray:
+        return None
+    return record.base
+
+
+def _containers(tree: Any) -> list:
+    """The containers of a result (tuples, lists, dicts, objects' attribute dicts)."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) in (tuple, list) or isinstance(node, tuple):
+            found.append(node)
+            stack.extend(node)
+        elif type(node) is dict:
+            found.append(node)
+            stack.extend(node.values())
+        elif hasattr(node, "__dict__") and not isinstance(node, (Tensor, TraceArray, type)):
+            found.extend((node, node.__dict__))
+            stack.extend(node.__dict__.values())
+    return found
+
+
+def _holds(holder: Any, obj: Any) -> bool:
+    items = holder.values() if type(holder) is dict else gc.get_referents(holder)
+    return any(item is obj for item in items)
 
 
 def concrete(result: Any, out_leaves: list, out_treedef: Any) -> Any:
@@ -58,6 +148,8 @@ def concrete(result: Any, out_leaves: list, out_treedef: Any) -> Any:
 def hand_back(escaped: list) -> None:
     """Replace the tracing arrays stored in state by their values, wherever found."""
     for array in escaped:
+        if type(array) is not TraceArray:  # (a returned tensor also stored: concrete() did it)
+            continue
         for holder in gc.get_referrers(array):
             if isinstance(holder, Tensor):
                 if holder._array is array:
