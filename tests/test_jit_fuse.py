@@ -332,3 +332,29 @@ def test_many_inputs_split_into_kernels_within_numexprs_limits():
     kernels = _kernels(program)
     assert len(kernels) >= 2
     assert all(len(kernel[1].split(", ")) <= fusion.MAX_INPUTS + 1 for kernel in kernels)
+
+
+def test_threads_replay_fused_kernels_at_once():
+    import threading
+
+    def loss(x):
+        return cr.sum(cr.sin(x * 1.5) * x + x * x)
+
+    step, grad = cr.jit(cr.grad(loss), fuse=True), cr.grad(loss)
+    inputs = [np.random.default_rng(seed).standard_normal(20000) for seed in range(4)]
+    expected = [np.asarray(grad(x)) for x in inputs]
+    step(inputs[0])
+    mismatches = []
+
+    def work(index):
+        for _ in range(10):
+            got = np.asarray(step(inputs[index]))
+            if not np.allclose(got, expected[index], rtol=1e-12, atol=1e-12):
+                mismatches.append(index)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert mismatches == [] and _kernels(str(step.trace(inputs[0])))
