@@ -3,8 +3,8 @@
 A chain such as ``v3 = cos(v1); v4 = v3 * 1.01; v5 = v4 * v2`` makes NumPy walk the arrays once
 per call and keep each intermediate in memory. numexpr compiles the whole chain into one kernel
 that walks them once, block by block (the blocks stay in cache), on several threads. Why
-numexpr: it is a small wheel (< 1 MB) with no compiler at run time, compiles an expression in
-~100 µs, and its ``NumExpr`` objects are called like ufuncs (``out=``). Numba would compile
+numexpr: a 0.4 MB wheel (1.8 MB installed), no compiler at run time, compiles an expression in
+~0.5 ms, and its ``NumExpr`` objects are called like ufuncs (``out=``). Numba would compile
 faster loops but needs LLVM (llvmlite, ~100 MB) and a second or more of JIT compilation per
 kernel; Pythran and Cython need a C compiler at run time; JAX/XLA are ~600 MB.
 
