@@ -35,9 +35,10 @@ arrays are of ``MIN_BYTES`` or more (then they no longer fit in the caches, and 
 pass per call is bound by memory), of arithmetic, and for float64 of ``sqrt``, ``abs``,
 ``sin`` and ``cos`` too (for which NumPy 2 calls the C library one element at a time: numexpr
 runs them on all cores). Measured on the benchmark machine (2 cores, AVX-512, 32 MiB L3),
-``cr.jit(cr.grad(f))`` fused over unfused: 10 rounds of ``sin(y) * 1.01`` in float64 0.52x at
-2**22 elements, 1.0x at 2**17-2**20; a chain of products and sums 0.50x (float64) and 0.75x
-(float32) at 2**22, 1.0-2.3x (float64) and 1.6-6.5x (float32) below 2**21. NumPy 2's SIMD
+``cr.jit(cr.grad(f))`` fused over unfused, by the size of one array: a chain of products and
+sums 0.71x (float64) and 0.77x (float32) at 16 MiB, 0.50x at 32 MiB, 1.2-1.4x at 8 MiB and up
+to 15x on small arrays; 10 rounds of ``sin(y) * 1.01`` in float64 1.0x at 16 MiB and 0.52x at
+32 MiB; in float32 2-4x slower from 2**14 elements on (the ``wide`` benchmark). NumPy 2's SIMD
 loops beat numexpr's interpreter on arrays that fit in the caches, and on float32 ``sin``,
 ``cos``, ``exp``... and float64 ``exp``, ``log``, ``tanh`` at every size (2-20x per call):
 those stay NumPy calls. Each kernel is compiled once, when the program is built; a call costs
