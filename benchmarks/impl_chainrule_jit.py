@@ -126,6 +126,12 @@ MLP_CHOICE = "grad"
 NOTES = {"mlp": f"spelling {MLP_CHOICE!r} of {sorted(MLP_SPELLINGS)} (jit_overheads.py times both)"}
 
 
+# ``wide`` runs with cr.jit's fusion pass (numexpr, in the bench extra) at its default: chains
+# fused where numexpr was measured faster than NumPy (tracing/fuse.py). Its float32 sin/cos
+# chains of 4 MiB stay NumPy calls: fused (``True``) they measured 2-2.5x slower.
+WIDE_FUSE: bool | None = None
+
+
 def wide(data: dict[str, Any]) -> Callable:
     rounds = data["rounds"]
 
@@ -135,7 +141,7 @@ def wide(data: dict[str, Any]) -> Callable:
             y = cr.sin(y) * 1.01
         return cr.sum(y)
 
-    step, x = cr.jit(cr.grad(loss)), data["x"]
+    step, x = cr.jit(cr.grad(loss), fuse=WIDE_FUSE), data["x"]
     return _replaying(step, lambda: _numpy(step(x)))
 
 
