@@ -14,6 +14,7 @@ boundary, before the core op runs.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as onp
 
 import chainrule as cr
 
-from .. import ops
+from .. import backends, in_place, ops
 from .errors import InvalidArgumentError
 
 
@@ -143,37 +144,83 @@ class Variable(Tensor):
         return (f"<tf.Variable '{self.name}' shape={data.shape} dtype={data.dtype}, "
                 f"numpy={_numpy_repr(data)}>")
 
-    def _update(self, value: Any) -> Variable:
-        """A TensorFlow variable holds a value, and reading it gives that value: an assignment
-        gives the variable a new buffer (what was read before, a slice or the values a tape
-        saved, keeps the old one), as TensorFlow's do."""
-        new = to_array(value, self._array.dtype)
-        if new.shape != self._array.shape:
+    def _update(self, new: Any, fresh: bool) -> Variable:
+        """Give the variable the value ``new`` (an array of its dtype; ``fresh`` when nothing
+        else holds it).
+
+        A TensorFlow variable holds a value, and reading it gives that value: an assignment
+        gives the variable a new buffer (what was read before, a slice, a ``.numpy()`` or the
+        values a tape saved, keeps the old one), as TensorFlow's do. While ``cr.jit`` traces, a
+        new buffer would be a new array stored into state, which a replay does not bind (the
+        call traces again each time, then runs eagerly): unless something the call read still
+        holds the buffer, the value is written into it instead, by the core's in-place
+        assignment (as ``w -= ...`` on a tensor), which the trace records and replays."""
+        data = self._array
+        if onp.shape(new) != data.shape:
             raise ValueError(
                 f"Cannot assign value to variable ' {self.name}': Shape mismatch. The variable "
-                f"shape {self._array.shape}, and the assigned value shape {new.shape} are "
+                f"shape {data.shape}, and the assigned value shape {onp.shape(new)} are "
                 f"incompatible."
             )
-        self._array = new if new is not value else new.copy()
+        trace = getattr(backends.tracing, "trace", None)
+        if trace is not None:
+            if not _read_elsewhere(trace, data):
+                with cr.no_grad():  # (no gradient flows through an assignment)
+                    in_place.assign(self, cr.Tensor._wrap(new))
+                return self
+            (new,) = backends.lift((new,))  # (stored traced: cr.jit sees the new array)
+        self._array = onp.array(new) if isinstance(new, onp.generic) else (
+            new if fresh else new.copy())  # (a buffer of its own, as 0-d arrays)
         return self
+
+    def _operand(self, value: Any) -> Any:
+        """``value`` as an array of the variable's dtype, converted as TensorFlow converts an
+        assigned value; a tensor's array is cast, not copied through NumPy, so that ``cr.jit``
+        records the conversion instead of reading (and guarding on) the values."""
+        dtype = self._array.dtype
+        if isinstance(value, cr.Tensor):
+            array = value._array
+            return array if array.dtype == dtype else array.astype(dtype)
+        return to_array(value, dtype)
+
+    def _combined(self, delta: Any, op: Callable) -> Any:
+        data, operand = backends.lift((self._array, self._operand(delta)))
+        return op(data, operand)
 
     def assign(self, value: Any, use_locking: bool = False, name: Any = None,
                read_value: bool = True) -> Variable:
-        """Overwrite the value in place (no gradient flows through an assignment)."""
-        return self._update(value)
+        """Overwrite the value (no gradient flows through an assignment)."""
+        return self._update(self._operand(value), fresh=not isinstance(value, cr.Tensor))
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: Any = None,
                    read_value: bool = True) -> Variable:
-        return self._update(self._array + to_array(delta, self._array.dtype))
+        return self._update(self._combined(delta, operator.add), fresh=True)
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: Any = None,
                    read_value: bool = True) -> Variable:
-        return self._update(self._array - to_array(delta, self._array.dtype))
+        return self._update(self._combined(delta, operator.sub), fresh=True)
+
+    def numpy(self) -> Any:
+        """A copy of the value: an assignment may write into the variable's buffer (under
+        ``cr.jit``), and TensorFlow's ``numpy()`` of a variable keeps the value it read."""
+        data = onp.array(self._array)
+        return data[()] if data.ndim == 0 else data
 
     def read_value(self) -> Tensor:
         return _as(cr.ops.copy(self))
 
     value = read_value
+
+
+def _read_elsewhere(trace: Any, data: Any) -> bool:
+    """Whether a traced array still alive reads the memory of ``data`` (a view of a variable,
+    the values a tape saved), so that a write into it would change what was read."""
+    external = trace.externals.get(id(data))
+    if external is None and getattr(data, "trace", None) is not trace:
+        return False  # (not read in this call)
+    root = trace.root_of(external) if external is not None else data.var.root
+    return any((array := ref()) is not None and array is not data and array.var.root == root
+               for ref in trace.arrays)
 
 
 def _as(value: Any) -> Any:

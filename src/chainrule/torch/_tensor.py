@@ -21,7 +21,7 @@ import numpy as np
 
 import chainrule as cr
 
-from .. import ops
+from .. import backends, ops
 from ..dtypes import as_dtype
 from ..in_place import assign
 from ..tensor import array_of
@@ -92,7 +92,11 @@ class Tensor(ShapeMethods, cr.Tensor):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._array = value._array if isinstance(value, cr.Tensor) else np.asarray(value)
+        """Bind another array (PyTorch's: sharing ``value``'s memory). While ``cr.jit`` traces,
+        it is bound traced: a replay cannot bind it, and cr.jit, seeing an array stored into
+        state, traces such a call again instead of replaying on the old one."""
+        array = value._array if isinstance(value, cr.Tensor) else np.asarray(value)
+        (self._array,) = backends.lift((array,))
 
     def __repr__(self) -> str:
         data = np.asarray(self._array)

@@ -26,13 +26,19 @@ class SGD:
 
     @cr.no_grad()
     def step(self) -> None:
+        """PyTorch's update. The velocity is a buffer of its own, a copy of the first step
+        updated in place after (as PyTorch's ``momentum_buffer``): the step itself may be
+        ``p.grad``, which ``zero_grad(set_to_none=False)`` zeroes and ``backward`` accumulates
+        into; and written in place, it is state that ``torch.compile`` replays."""
         for p in self.params:
             if p.grad is None:
                 continue
             step = p.grad + self.weight_decay * p if self.weight_decay else p.grad
             if self.momentum:
                 velocity = self._velocity.get(id(p))
-                velocity = step if velocity is None else self.momentum * velocity + step
-                self._velocity[id(p)] = velocity
+                if velocity is None:
+                    velocity = self._velocity[id(p)] = step.detach().clone()
+                else:
+                    velocity.mul_(self.momentum).add_(step)
                 step = velocity
             p -= self.lr * step
