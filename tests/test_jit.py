@@ -927,3 +927,26 @@ def test_a_result_also_stored_into_state_is_not_replayed():
             out = jg(x)
             assert store[-1] is out and type(out) is np.ndarray and len(store) == k + 1
             np.testing.assert_array_equal(out, x * 2)
+
+
+def test_data_rebound_inside_is_seen():
+    """``w.data = ...`` inside rebinds a closed-over tensor's array: never replayed on the old
+    one (the call runs eagerly after a JitWarning)."""
+    def run(function):
+        w, src, seen = cr.tensor([1.0, 2.0]), [None], []
+
+        def f(x):
+            y = w * x
+            w.data = src[0]
+            return y
+
+        f = function(f)
+        for values in ([10.0, 20.0], [100.0, 200.0], [5.0, 6.0], [7.0, 8.0]):
+            src[0] = cr.tensor(values)
+            seen.append(f(cr.tensor([1.0, 1.0])))
+        return seen
+
+    with pytest.warns(JitWarning, match="stores new arrays"):
+        got = run(cr.jit)
+    for g, w in zip(got, run(lambda f: f), strict=True):
+        assert_same(g, w, exact=True)

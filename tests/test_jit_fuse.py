@@ -286,7 +286,7 @@ def test_without_numexpr_fuse_true_says_how_to_install_and_none_runs_unfused(mon
 
     x1, x2 = _rng_arrays(np.float64, 300, 300)
     with pytest.raises(ImportError, match=re.escape("pip install 'chainrule[jit]'")):
-        cr.jit(f, fuse=True)(x1)
+        cr.jit(f, fuse=True)  # (at jit(), before any call)
     monkeypatch.setattr(fusion, "MIN_BYTES", 8)
     assert not _kernels(check(f, (x1,), (x2,), fuse=None))
     assert fusion.fuser(None) is None and fusion.fuser(False) is None

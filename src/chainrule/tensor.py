@@ -120,7 +120,8 @@ class Tensor(ConversionMethods, GradState):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._array = value._array if isinstance(value, Tensor) else asarray(seen(value))
+        array = value._array if isinstance(value, Tensor) else asarray(seen(value))
+        (self._array,) = backends.lift((array,))  # (cr.jit: the rebinding seen, an escape)
 
     @property
     def shape(self) -> tuple[int, ...]:
