@@ -929,6 +929,22 @@ def test_a_result_also_stored_into_state_is_not_replayed():
             np.testing.assert_array_equal(out, x * 2)
 
 
+def test_a_result_in_a_structure_also_kept_in_a_cell_is_not_replayed():
+    last = None
+
+    def f(x):
+        nonlocal last
+        y = cr.tensor(x) * 2
+        last = y
+        return {"y": (y, y * 1)}
+
+    jitted = cr.jit(f)
+    with pytest.warns(JitWarning, match="stores new arrays"):
+        for k in range(4):
+            out = jitted(np.array([1.0, 2.0]) + k)
+            assert last is out["y"][0]
+
+
 def test_data_rebound_inside_is_seen():
     """``w.data = ...`` inside rebinds a closed-over tensor's array: never replayed on the old
     one (the call runs eagerly after a JitWarning)."""

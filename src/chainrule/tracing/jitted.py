@@ -358,7 +358,7 @@ class Jitted:
         out_leaves, out_treedef = tree_flatten(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes)
         reason = reason or output_reason
-        escaped = state.escaped(trace, result, out_leaves, inputs)
+        escaped = state.escaped(trace, state.containers(result), out_leaves, inputs)
         trace.open = False
         result = state.concrete(result, out_leaves, out_treedef)
         if escaped:

@@ -26,22 +26,30 @@ from ..views import View
 from .record import Trace, TraceArray
 
 
-def escaped(trace: Trace, result: Any, out_leaves: list, inputs: list) -> list:
+def escaped(trace: Trace, containers: list, out_leaves: list, inputs: list) -> list:
     """The tracing arrays still alive that neither the result nor the arguments hold, and the
-    result's arrays and tensors that something else holds too: stored into state."""
-    kept = {var.index for var in inputs if var is not None}
+    result's arrays and tensors that something else holds too: stored into state.
+    ``containers``: the result's (:func:`containers`)."""
+    # (no loop variable here, nor `:=` in a comprehension (a cell): _stored counts references)
+    kept = {var.index for var in inputs if var is not None} | _kept(out_leaves)
+    suspects = [ref for ref in trace.arrays if _alive(ref, kept)]
+    if suspects:
+        gc.collect()  # (arrays in reference cycles only)
+    stored = _stored(containers, out_leaves, {var.index for var in inputs if var is not None})
+    return [ref() for ref in suspects if ref() is not None] + stored
+
+
+def _kept(out_leaves: list) -> set:
+    """The indices of the Vars the result holds (a returned view's base too, which only its
+    views hold)."""
+    kept = set()
     for leaf in out_leaves:
         kept.add(_traced_index(leaf))
         if isinstance(leaf, Tensor) and type(leaf._array) is TraceArray:
             base = _base(leaf)
-            if base is not None:  # (a view's base, which only its views hold)
+            if base is not None:
                 kept.add(base._array.var.index)
-    # (no comprehension with `:=` here: the name would be a cell that holds an array)
-    suspects = [ref for ref in trace.arrays if _alive(ref, kept)]
-    if suspects:
-        gc.collect()  # (arrays in reference cycles only)
-    stored = _stored(result, out_leaves, {var.index for var in inputs if var is not None})
-    return [ref() for ref in suspects if ref() is not None] + stored
+    return kept
 
 
 def _traced_index(leaf: Any) -> int | None:
@@ -58,13 +66,14 @@ def _alive(ref: Any, kept: set) -> bool:
     return array is not None and array.var.index not in kept
 
 
-def _stored(result: Any, out_leaves: list, inputs: set) -> list:
+def _stored(containers: list, out_leaves: list, inputs: set) -> list:
     """The result's traced arrays and tensors that something other than the result holds (but
     the arguments, which the call's own structures hold: their Vars are ``inputs``).
 
     Reference counts find the candidates: one reference from the result's container for each
-    time a leaf appears in it (or the caller's ``result`` for a leaf returned alone), as many
-    from ``out_leaves``; a traced tensor's array, one from its tensor. Only then is the heap
+    time a leaf appears in it (for a leaf returned alone, jitted._trace's ``result``: the
+    result is not passed down), as many from ``out_leaves``; a traced tensor's array, one from
+    its tensor. Only then is the heap
     searched, for holders other than the result's containers and the returned tensors."""
     objects: dict = {}  # id -> a traced leaf (or a view's base)
     expected: dict = {}  # id -> the references to it accounted for
@@ -76,11 +85,12 @@ def _stored(result: Any, out_leaves: list, inputs: set) -> list:
     for leaf in list(objects.values()):
         base = _base(leaf) if isinstance(leaf, Tensor) else None
         if base is not None and id(base) not in objects:
-            objects[id(base)], expected[id(base)] = base, 0  # (views hold it: allowed)
+            objects[id(base)], expected[id(base)] = base, 1  # (a view's View: allowed)
     candidates = []
-    for key, leaf in objects.items():
-        # (+ the caller's result for a leaf returned alone; getrefcount's argument, `leaf`)
-        if sys.getrefcount(leaf) > expected[key] + (leaf is result) + 2:
+    for key in objects:
+        leaf = objects[key]
+        # (+ `objects`, getrefcount's argument, `leaf`)
+        if sys.getrefcount(leaf) > expected[key] + 3:
             candidates.append(leaf)
         array = leaf._array if isinstance(leaf, Tensor) else None
         if array is not None and id(array) not in objects and sys.getrefcount(array) > 3:
@@ -90,7 +100,7 @@ def _stored(result: Any, out_leaves: list, inputs: set) -> list:
     del leaf, array
     gc.collect()  # (the call's garbage in reference cycles, a closure's cells: not holders)
     allowed = {id(out_leaves), id(candidates), id(objects)}
-    allowed |= {id(node) for node in _containers(result)}
+    allowed |= {id(node) for node in containers}
     allowed |= {key for key, leaf in objects.items() if isinstance(leaf, Tensor)}
     holders = gc.get_referrers(*candidates)
     allowed.add(id(holders))
@@ -108,7 +118,7 @@ def _base(view: Tensor) -> Tensor | None:
     return record.base
 
 
-def _containers(tree: Any) -> list:
+def containers(tree: Any) -> list:
     """The containers of a result (tuples, lists, dicts, objects' attribute dicts)."""
     found, stack = [], [tree]
     while stack:
