@@ -47,6 +47,10 @@ _UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
 _SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
 
 
+# The key that marks a program's namespace (its globals).
+PROGRAM_MARK = "__chainrule_program__"
+
+
 class Miss(Exception):
     """A guard of the program did not hold: the value that Python saw when tracing differs."""
 
@@ -509,6 +513,7 @@ def build(
     names = _Names()
     names.namespace.update(namespace)
     names.namespace["same"] = same
+    names.namespace[PROGRAM_MARK] = True  # (state.py: a program's globals hold no state)
     fused: dict = {}
     if fuse is not None:
         fused = fuse(instrs, names, constants, returned, buffers)

@@ -23,6 +23,7 @@ import numpy as np
 from ..tensor import Tensor
 from ..tree_util import tree_unflatten
 from ..views import View
+from .program import PROGRAM_MARK
 from .record import Trace, TraceArray
 
 
@@ -197,7 +198,7 @@ def _holders(objects: list, skip: set) -> dict:
                 item = getattr(holder, name, None)
                 if id(item) in wanted and item is wanted[id(item)]:
                     found[id(item)].append((holder, "attr", name))
-        elif type(holder) is dict:
+        elif type(holder) is dict and PROGRAM_MARK not in holder:  # (not another program's)
             for key, item in holder.items():
                 if id(item) in wanted and item is wanted[id(item)] and isinstance(key, str):
                     found[id(item)].append((holder, "item", key))
