@@ -966,3 +966,26 @@ def test_data_rebound_inside_is_seen():
         got = run(cr.jit)
     for g, w in zip(got, run(lambda f: f), strict=True):
         assert_same(g, w, exact=True)
+
+
+def test_a_scalar_tensor_written_in_place():
+    """A tensor holding a NumPy scalar (immutable) written in place: eagerly it gets a 0-d
+    array, and so at a replay."""
+    def make():
+        t = cr.tensor(np.float64(1.0))
+
+        def f(x):
+            with cr.no_grad():
+                t.add_(cr.sum(cr.tensor(x)))
+                t.mul_(2.0)
+            return t * 1.0
+
+        return t, f
+
+    (t1, eager), (t2, f) = make(), make()
+    jitted = cr.jit(f)
+    for k in range(4):
+        x = np.array([1.0, 2.0]) + k
+        assert_same(jitted(x), eager(x), exact=True)
+        assert_same(t2, t1, exact=True)
+        assert t1._version[0] == t2._version[0]

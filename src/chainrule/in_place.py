@@ -85,10 +85,8 @@ def assign(target: Tensor, result: Any) -> Tensor:
         np.copyto(data, new, casting="same_kind")
     elif isinstance(data, np.generic):  # a NumPy scalar, immutable: replaced
         target._array = np.array(new, dtype=data.dtype)
-    elif isinstance(getattr(data, "value", None), np.generic):  # (the same, traced: cr.jit)
-        target._array = backends.copy(new, data.dtype)
     else:  # another library's array, written by its own item assignment (CuPy's memory is
-        data[...] = new  # written, a Dask array takes the new values' graph)
+        data[...] = new  # written, a Dask array takes the new values' graph; cr.jit's record)
     backends.bump(target._version)
     if base is not None:  # the base takes the history; this view is made again from it
         if recording:

@@ -119,17 +119,19 @@ def _key(value: Any) -> Any:
     return (kind, value)
 
 
-def _substitute(value: Any, mapping: dict) -> Any:
+def _substitute(value: Any, mapping: dict, every: bool = False) -> Any:
+    """``value`` (arguments: tuples, lists, dicts, slices) with its Vars replaced by
+    ``mapping``'s values; ``every``: each Var must be in ``mapping``."""
     kind = type(value)
     if kind is Var:
-        return mapping.get(value, value)
+        return mapping[value] if every else mapping.get(value, value)
     if kind is tuple or kind is list:
-        return kind(_substitute(item, mapping) for item in value)
+        return kind(_substitute(item, mapping, every) for item in value)
     if kind is dict:
-        return {key: _substitute(item, mapping) for key, item in value.items()}
+        return {key: _substitute(item, mapping, every) for key, item in value.items()}
     if kind is slice:
-        return slice(*(_substitute(part, mapping) for part in (value.start, value.stop,
-                                                                value.step)))
+        return slice(*(_substitute(part, mapping, every)
+                       for part in (value.start, value.stop, value.step)))
     return value
 
 
@@ -263,8 +265,8 @@ def _first_var(args: tuple) -> Any:
 
 
 def _run(instr: Instr, values: dict) -> Any:
-    args = _substitute_values(instr.args, values)
-    kwargs = _substitute_values(instr.kwargs, values)
+    args = _substitute(instr.args, values, every=True)
+    kwargs = _substitute(instr.kwargs, values, every=True)
     if instr.kind == "call":
         return instr.op(*args, **kwargs)
     if instr.kind == "method":
@@ -272,20 +274,6 @@ def _run(instr: Instr, values: dict) -> Any:
     if instr.kind == "attr":
         return getattr(args[0], instr.op)
     return args[0][args[1]]
-
-
-def _substitute_values(value: Any, values: dict) -> Any:
-    kind = type(value)
-    if kind is Var:
-        return values[value]
-    if kind is tuple or kind is list:
-        return kind(_substitute_values(item, values) for item in value)
-    if kind is dict:
-        return {key: _substitute_values(item, values) for key, item in value.items()}
-    if kind is slice:
-        return slice(*(_substitute_values(part, values) for part in (value.start, value.stop,
-                                                                     value.step)))
-    return value
 
 
 def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> list:
