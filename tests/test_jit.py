@@ -413,9 +413,6 @@ def test_training_loop_pytorch_style():
     _training_loop(exact=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the jitted training step's parameters differ from eager's in the last bit (1 ulp) "
-    "after a few steps: the replay computes some value another way"))
 def test_training_loop_bit_exact():
     _training_loop(exact=True)
 

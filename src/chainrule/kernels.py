@@ -24,6 +24,9 @@ import numpy as np
 _FLOATS = frozenset("fd")  # float32, float64: the dtypes BLAS takes
 _TRAILING_MAX = 128  # NumPy's pairwise summation recurses above this (module docstring)
 _ONES: dict[tuple, np.ndarray] = {}
+# The types that take these kernels as ndarrays do: ndarray, and cr.jit's tracing arrays (which
+# record what the kernel does, so that a replay sums in the same order as the eager call).
+NDARRAY_TYPES = {np.ndarray}
 
 
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
@@ -54,7 +57,7 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """``np.add.reduce(a, axis=axes, keepdims=keepdims)`` for an ndarray ``a`` and a sorted
     tuple of axes (all positive or all negative), as a product with ones where that is faster.
     (An array of another library: its own ``sum``, as ufuncs' methods are not dispatched.)"""
-    if type(a) is not np.ndarray:
+    if type(a) not in NDARRAY_TYPES:
         return reduce(np.add, a, axes, keepdims)
     if len(axes) < a.ndim and a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
         block = _block(a.ndim, axes)

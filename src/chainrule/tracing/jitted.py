@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backends, engine
+from .. import backends, engine, kernels
 from ..modes import state as modes
 from ..ops import recording
 from ..tensor import Tensor
@@ -52,6 +52,7 @@ from .program import Miss, Program, Unreplayable, build
 from .record import External, Trace, TraceArray, Var
 
 backends._scoped_types.add(TraceArray)
+kernels.NDARRAY_TYPES.add(TraceArray)
 backends._LIBRARIES["chainrule"] = _TRACED = backends.Library("traced")
 _TRACED.accepts_numpy = True
 _TRACED.to_numpy = lambda array: array  # (``t.numpy()`` while tracing: still traced)
