@@ -22,7 +22,14 @@ def outs(instr: Instr) -> tuple:
 def reads(instr: Instr) -> list:
     """The Vars and Externals an instruction reads."""
     found: list = []
-    _refs((instr.args, instr.kwargs), found)
+    for item in instr.args:  # (most are Vars and constants: no recursion for them)
+        kind = type(item)
+        if kind is Var or kind is External:
+            found.append(item)
+        elif kind is tuple or kind is list or kind is dict or kind is slice:
+            _refs(item, found)
+    if instr.kwargs:
+        _refs(instr.kwargs, found)
     return found
 
 

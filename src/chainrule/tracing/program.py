@@ -24,6 +24,7 @@ traceback points at its line.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -407,8 +408,12 @@ def _expression(instr: Instr, names: _Names, constants: dict) -> str:
 
 
 def _describe(var: Var) -> str:
-    shape = ",".join(str(size) for size in var.shape)
-    return f"{var.dtype}[{shape}]"
+    return _description(var.dtype, var.shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _description(dtype: np.dtype, shape: tuple) -> str:
+    return f"{dtype}[{','.join(map(str, shape))}]"
 
 
 def _lines(instrs: list, names: _Names, constants: dict, buffers: dict,
