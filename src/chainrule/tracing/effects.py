@@ -7,6 +7,7 @@ import contextlib
 import io
 import random as py_random
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,12 +15,16 @@ import numpy as np
 
 
 class _Tee(io.TextIOBase):
+    """``sys.stdout`` or ``sys.stderr`` while some thread traces: what a tracing thread writes
+    marks its call as printing; other threads' writes only pass through."""
+
     def __init__(self, stream: Any) -> None:
         self.stream = stream
-        self.written = False
 
     def write(self, text: str) -> int:
-        self.written = self.written or bool(text)
+        effects = _tracing_threads.get(threading.get_ident())
+        if effects is not None and text:
+            effects.printed = True
         return self.stream.write(text)
 
     def flush(self) -> None:
@@ -29,10 +34,15 @@ class _Tee(io.TextIOBase):
         return getattr(self.stream, name)
 
 
+# thread id -> the Effects of the call it traces; the tees installed while any is there
+_tracing_threads: dict[int, Effects] = {}
+_tees: list = []  # [(the tee of stdout, of stderr, the streams they replaced)] while installed
+_lock = threading.Lock()
+
+
 class Effects:
     def __init__(self) -> None:
-        self.out = _Tee(sys.stdout)
-        self.err = _Tee(sys.stderr)
+        self.printed = False
         self.numpy_state = _numpy_random_state()
         self.python_state = py_random.getstate()
 
@@ -41,7 +51,7 @@ class Effects:
         self.python_random = py_random.getstate() != self.python_state
 
     def reason(self) -> str | None:
-        if self.out.written or self.err.written:
+        if self.printed:
             return "it prints (a replay would not)"
         if self.numpy_random:
             return ("it draws from NumPy's global random generator (a replay would repeat the "
@@ -59,14 +69,23 @@ def _numpy_random_state() -> tuple:
 
 @contextlib.contextmanager
 def side_effects() -> Iterator[Effects]:
+    """The effects of the call this thread traces meanwhile."""
     effects = Effects()
-    out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = effects.out, effects.err
+    with _lock:
+        _tracing_threads[threading.get_ident()] = effects
+        if not _tees:
+            out, err = sys.stdout, sys.stderr
+            _tees.append((_Tee(out), _Tee(err), out, err))
+            sys.stdout, sys.stderr = _tees[0][:2]
     try:
         yield effects
     finally:
-        if sys.stdout is effects.out:
-            sys.stdout = out
-        if sys.stderr is effects.err:
-            sys.stderr = err
+        with _lock:
+            del _tracing_threads[threading.get_ident()]
+            if not _tracing_threads:
+                tee_out, tee_err, out, err = _tees.pop()
+                if sys.stdout is tee_out:  # (unless the program replaced it meanwhile)
+                    sys.stdout = out
+                if sys.stderr is tee_err:
+                    sys.stderr = err
         effects.finish()
