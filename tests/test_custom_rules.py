@@ -488,3 +488,22 @@ def test_custom_vjp_closing_over_differentiated_tensors():
     assert np.allclose(_np(mixed), 4 * np.sin(x0) * np.cos(x0) * w0)
     with pytest.raises(TypeError, match="custom_jvp"):
         cr.jvp(lambda x: loss(x, w0), (x0,), (1.0,))
+
+
+def test_a_jvp_rule_calling_its_function_on_another_librarys_arrays():
+    """JAX's pattern (the rule calls the function on its primals) with Dask arrays: the
+    primals the rule gets are Dask arrays, which are arrays."""
+    da = pytest.importorskip("dask.array")
+
+    @cr.custom_jvp
+    def softplus(x):
+        return cr.log(1.0 + cr.exp(x))
+
+    @softplus.defjvp
+    def softplus_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return softplus(x), t * 2.0 * cr.sigmoid(x)  # (2x: the rule, not the derivative)
+
+    values = np.array([0.1, 1.0, -2.0])
+    got = cr.grad(lambda x: cr.sum(softplus(x)))(da.from_array(values, chunks=2))
+    np.testing.assert_allclose(np.asarray(got), 2.0 / (1.0 + np.exp(-values)))

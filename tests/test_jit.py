@@ -789,10 +789,7 @@ def _softplus_jvp(primals, tangents):
     return _softplus(x), t * 3.0 * cr.sigmoid(x)  # (3x: a rule that is not the derivative)
 
 
-@pytest.mark.parametrize("fun", [_clipped, pytest.param(_softplus, marks=pytest.mark.xfail(
-    strict=True, reason="a custom_jvp rule that calls the function on its primals (JAX's "
-    "pattern) inside jit(grad(...)): TypeError 'argument leaf of type TraceArray is not an "
-    "array' from custom._split"))], ids=["custom_vjp", "custom_jvp"])
+@pytest.mark.parametrize("fun", [_clipped, _softplus], ids=["custom_vjp", "custom_jvp"])
 def test_custom_rules_inside_jit(fun):
     calls = [(np.array([0.1, 1.0, -2.0]) * (k + 1),) for k in range(3)]
     check_calls(cr.grad(lambda x: cr.sum(fun(x) * x)), calls)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import is_foreign
 from ..engine import gradients
 from ..hooks import conj_if_complex
 from ..modes import enable_grad, state
@@ -65,7 +66,8 @@ class _Function:
         diff = tuple(arg for i, arg in enumerate(args) if i not in nums)
         leaves, treedef = tree_flatten(diff)
         for leaf in leaves:
-            if not isinstance(leaf, (Tensor, np.ndarray, np.generic, float, int, complex)):
+            if not isinstance(leaf, (Tensor, np.ndarray, np.generic, float, int, complex)) \
+                    and not is_foreign(leaf):  # (another library's array, a traced one)
                 raise TypeError(
                     f"{_name(self.fun)}: argument leaf of type {type(leaf).__name__} is not an "
                     f"array; pass it through nondiff_argnums"
