@@ -74,8 +74,8 @@ def _stored(containers: list, out_leaves: list, inputs: set) -> list:
     Reference counts find the candidates: one reference from the result's container for each
     time a leaf appears in it (for a leaf returned alone, jitted._trace's ``result``: the
     result is not passed down), as many from ``out_leaves``; a traced tensor's array, one from
-    its tensor. Only then is the heap
-    searched, for holders other than the result's containers and the returned tensors."""
+    its tensor. Only then is the heap searched, for holders other than the result's containers
+    and the returned tensors."""
     objects: dict = {}  # id -> a traced leaf (or a view's base)
     expected: dict = {}  # id -> the references to it accounted for
     for leaf in out_leaves:
@@ -119,18 +119,25 @@ def _base(view: Tensor) -> Tensor | None:
     return record.base
 
 
+# What a result's containers are not walked into (their attributes are not the result's).
+_OPAQUE = (Tensor, TraceArray, type, types.ModuleType, types.FunctionType, types.MethodType)
+
+
 def containers(tree: Any) -> list:
     """The containers of a result (tuples, lists, dicts, objects' attribute dicts)."""
-    found, stack = [], [tree]
+    found, stack, seen = [], [tree], set()
     while stack:
         node = stack.pop()
+        if id(node) in seen or isinstance(node, _OPAQUE):
+            continue
+        seen.add(id(node))
         if type(node) in (tuple, list) or isinstance(node, tuple):
             found.append(node)
             stack.extend(node)
         elif type(node) is dict:
             found.append(node)
             stack.extend(node.values())
-        elif hasattr(node, "__dict__") and not isinstance(node, (Tensor, TraceArray, type)):
+        elif hasattr(node, "__dict__"):
             found.extend((node, node.__dict__))
             stack.extend(node.__dict__.values())
     return found
