@@ -164,26 +164,29 @@ def concrete(result: Any, out_leaves: list, out_treedef: Any) -> Any:
 
 
 def hand_back(escaped: list) -> None:
-    """Replace the tracing arrays stored in state by their values, wherever found."""
-    for array in escaped:
-        if type(array) is not TraceArray:  # (a returned tensor also stored: concrete() did it)
-            continue
-        for holder in gc.get_referrers(array):
-            if isinstance(holder, Tensor):
-                if holder._array is array:
-                    # (a scalar as a 0-d array, which a later trace can find and write)
-                    holder._array = np.array(array.value) if isinstance(
-                        array.value, np.generic) else array.value
-            elif type(holder) is dict:
-                for key, item in list(holder.items()):
-                    if item is array:
-                        holder[key] = array.value
-            elif type(holder) is list:
-                for index, item in enumerate(holder):
-                    if item is array:
-                        holder[index] = array.value
-            elif type(holder) is types.CellType:
-                holder.cell_contents = array.value
+    """Replace the tracing arrays stored in state by their values, wherever found (one scan
+    of the heap for all)."""
+    # (a returned tensor also stored is not here: concrete() gave it its array)
+    arrays = {id(array): array for array in escaped if type(array) is TraceArray}
+    if not arrays:
+        return
+    for holder in gc.get_referrers(*arrays.values()):
+        if isinstance(holder, Tensor):
+            array = arrays.get(id(holder._array))
+            if array is not None:
+                # (a scalar as a 0-d array, which a later trace can find and write)
+                holder._array = np.array(array.value) if isinstance(
+                    array.value, np.generic) else array.value
+        elif type(holder) is dict and holder is not arrays:
+            for key, item in list(holder.items()):
+                if id(item) in arrays and item is arrays[id(item)]:
+                    holder[key] = item.value
+        elif type(holder) is list:
+            for index, item in enumerate(holder):
+                if id(item) in arrays and item is arrays[id(item)]:
+                    holder[index] = item.value
+        elif type(holder) is types.CellType and id(holder.cell_contents) in arrays:
+            holder.cell_contents = holder.cell_contents.value
 
 
 # -------------------------------------------------------------------- state
