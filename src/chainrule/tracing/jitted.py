@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import threading
 import types
 import warnings
@@ -295,8 +296,11 @@ class Jitted:
                 ids.setdefault(id(array), position)
             elif isinstance(leaf, np.generic):
                 parts.append(("s", leaf.dtype))
+            elif isinstance(leaf, np.ndarray):  # (np.matrix, masked arrays: their operators)
+                return None, [], (f"an argument is of a subclass of ndarray "
+                                  f"({kind.__name__}), whose operators the trace would lose")
             elif kind in (bool, int, float, complex, str, type(None)):
-                parts.append((kind, leaf))
+                parts.append(_number_key(leaf))
             elif backends.is_foreign(leaf):
                 return None, [], (f"an argument is an array of "
                                   f"{backends.library_of(leaf).name}")
@@ -401,7 +405,7 @@ def _fast_key(args: tuple) -> tuple | None:
         if kind is np.ndarray:
             parts.append((arg.shape, arg.dtype, arg.strides, arg.flags.writeable))
         elif kind is float or kind is int or kind is bool:
-            parts.append((kind, arg))
+            parts.append(_number_key(arg))
         elif isinstance(arg, Tensor):
             array = arg._array
             if type(array) is not np.ndarray or arg._tangents:
@@ -416,6 +420,17 @@ def _fast_key(args: tuple) -> tuple | None:
         if len(ids) < len(args) + sum(1 for arg in args if isinstance(arg, Tensor)):
             return None
     return tuple(parts)
+
+
+def _number_key(value: Any) -> tuple:
+    """A Python value of the signature: its type, value and, for floats, sign (``-0.0 == 0.0``
+    and hashes alike, but ``1 / x`` tells them apart)."""
+    kind = type(value)
+    if kind is float:
+        return kind, value, math.copysign(1.0, value)
+    if kind is complex:
+        return (kind, value, math.copysign(1.0, value.real), math.copysign(1.0, value.imag))
+    return kind, value
 
 
 def _restore(swapped: list) -> str | None:

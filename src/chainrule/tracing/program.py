@@ -24,6 +24,7 @@ traceback points at its line.
 
 from __future__ import annotations
 
+import collections
 import functools
 import operator
 from collections.abc import Callable
@@ -181,6 +182,8 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
     for position, instr in enumerate(instrs):
         for ref in instr.writes:
             last_write[_root(ref, trace)] = position
+    # (a copy that something views is kept: the views live in its buffer, not its source's)
+    sharing = collections.Counter(var.root for var in trace.vars)
     mapping: dict = {}
     kept = []
     for position, instr in enumerate(instrs):
@@ -191,7 +194,8 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
         if copied is not None:
             copy = instr.outs
             if (
-                copy.root not in written and last_write.get(copied.root, -1) < position
+                sharing[copy.root] == 1
+                and copy.root not in written and last_write.get(copied.root, -1) < position
                 and copy.dtype == copied.dtype and copy.shape == copied.shape
                 and copy.scalar == copied.scalar
                 and (copy not in returned or (

@@ -284,7 +284,9 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
             if name is None:
                 name = result.tensors[id(tensor)] = result.name(tensor)
                 tensors.append(tensor)
-            result.checks.append(f"{external.name} = {name}._array")
+            # (getattr: a tensor read from an argument's .grad may be None; then the check of
+            # the type misses)
+            result.checks.append(f"{external.name} = getattr({name}, '_array', None)")
             result.namespace[f"{external.name}_dtype"] = getattr(external.array, "dtype", None)
             result.namespace[f"{external.name}_type"] = type(external.array)
             result.checks.append(_type_check(external.name, external.array))
