@@ -29,6 +29,15 @@ _ONES: dict[tuple, np.ndarray] = {}
 NDARRAY_TYPES = {np.ndarray}
 
 
+def numpy_path(a: object) -> bool:
+    """Whether ``a`` takes NumPy's own formulations (the sum as a matmul with ones, ``np.add.at``):
+    an ndarray, or a tracing array standing for one. Every choice made on an array's type
+    between computations that round differently asks this one question, so that a jitted call
+    computes what the eager call computes, bit for bit (a matmul with ones and
+    ``np.add.reduce`` differ in the last bit)."""
+    return type(a) in NDARRAY_TYPES
+
+
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     key = (shape, dtype)
     ones = _ONES.get(key)
@@ -57,7 +66,7 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """``np.add.reduce(a, axis=axes, keepdims=keepdims)`` for an ndarray ``a`` and a sorted
     tuple of axes (all positive or all negative), as a product with ones where that is faster.
     (An array of another library: its own ``sum``, as ufuncs' methods are not dispatched.)"""
-    if type(a) not in NDARRAY_TYPES:
+    if not numpy_path(a):
         return reduce(np.add, a, axes, keepdims)
     if len(axes) < a.ndim and a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
         block = _block(a.ndim, axes)
@@ -77,7 +86,7 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
                     return np.matmul(a, _ones((cols, 1) if keepdims else (cols,), a.dtype))
                 out = np.matmul(a.reshape(-1, cols), _ones((cols,), a.dtype))
                 return out.reshape(kept + (1,) * count if keepdims else kept)
-    return np.add.reduce(a, axis=axes, keepdims=keepdims)
+    return reduce(np.add, a, axes, keepdims)
 
 
 # The functions that a ufunc's ``reduce`` is, for arrays of other libraries: Dask and the
@@ -104,7 +113,7 @@ def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.
     Reducing the transposed copy over its leading axis runs the loop over whole rows instead,
     five to fifteen times faster. Maximum and minimum are exact, so the order is free.
     """
-    if type(a) is not np.ndarray:
+    if type(a) is not np.ndarray:  # (a tracing array too: exact in any order, and a copy)
         return reduce(ufunc, a, axes, keepdims)
     if (
         len(axes) < a.ndim and a.dtype.kind in "fiub" and a.flags.c_contiguous

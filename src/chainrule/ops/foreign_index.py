@@ -30,7 +30,8 @@ def advanced(index: tuple) -> bool:
     )
 
 
-def _static(index: tuple) -> bool:
+def static(index: tuple) -> bool:
+    """Whether ``index`` is made of NumPy objects only (known when the op is recorded)."""
     return not any(backends.is_foreign(item) for item in index)
 
 
@@ -67,7 +68,7 @@ def _split(array: Any, ndim: int) -> tuple:
 def gather(x: Any, index: tuple, ndim: int) -> Any:
     """``x[..., index]`` on x's last ``ndim`` axes."""
     lead = (slice(None),) * (x.ndim - ndim)
-    if not advanced(index) or not _static(index) or _one_vector(index):
+    if not advanced(index) or not static(index) or _one_vector(index):
         return x[lead + index]
     batch, shape = _split(x, ndim)
     flat = positions(shape, index)
@@ -99,7 +100,7 @@ def written(x: Any, v: Any, index: tuple, ndim: int) -> Any:
         x = backends.constant_like(x, v)
     out = backends.copy(x)
     batch, shape = _split(out, ndim)
-    if not _static(index):
+    if not static(index):
         out[(slice(None),) * len(batch) + index] = v
         return out
     if not advanced(index):
@@ -128,7 +129,7 @@ def scatter_add(g: Any, index: tuple, shape: tuple) -> Any:
     picked = np.empty(shape, dtype=bool)[_probe(index)].shape
     batch = tuple(g.shape[: g.ndim - len(picked)])
     out = backends.zeros(batch + tuple(shape), g.dtype, like=g)
-    if not _static(index):
+    if not static(index):
         return _library_add_at(out, (slice(None),) * len(batch) + index, g)
     if not advanced(index):
         return _write_basic(out, index, g, batch, shape)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backends
+from ..kernels import numpy_path
 from ..tensor import Tensor, array_of
 from . import foreign_index
 from .axes import ndim_of
@@ -51,13 +52,20 @@ def _batched(index, value, ndim):
     return (slice(None),) * lead + index if lead else index
 
 
+def _numpy_indexing(x, index) -> bool:
+    """Whether indexing ``x`` by ``index`` takes NumPy's own indexing (``np.add.at``...): an
+    ndarray's, or a tracing array's with an index of NumPy objects (as the eager call's, so
+    that a jitted call accumulates in the same order); else :mod:`.foreign_index`'s."""
+    return not backends.is_foreign(x) or numpy_path(x) and foreign_index.static(index)
+
+
 def _advanced(index) -> bool:
     return any(isinstance(item, np.ndarray) and item.ndim > 0 for item in index)
 
 
 @primitive(name="getitem")
 def getitem_trailing(x, *, index, ndim):
-    if type(x) is not np.ndarray and backends.is_foreign(x):
+    if type(x) is not np.ndarray and backends.is_foreign(x):  # (a gather: exact either way)
         return foreign_index.gather(x, index, ndim)
     index = _batched(index, x, ndim)
     out = x[index]
@@ -93,11 +101,11 @@ def _scatter_params(g, *, index, shape):
 @primitive(normalize=_scatter_params)
 def scatter_add(g, *, index, shape):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
-    if type(g) is not np.ndarray and backends.is_foreign(g):
+    if not _numpy_indexing(g, index):
         return foreign_index.scatter_add(g, index, shape)
     probe_ndim = np.ndim(np.empty(shape, dtype=bool)[index])
     lead = np.shape(g)[: np.ndim(g) - probe_ndim]
-    out = np.zeros(lead + tuple(shape), dtype=np.result_type(g))
+    out = backends.zeros(lead + tuple(shape), np.result_type(g), like=g)
     full = (slice(None),) * len(lead) + index
     if _advanced(index):
         np.add.at(out, full, g)
