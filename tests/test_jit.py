@@ -129,18 +129,9 @@ def _sample_loss(value):
 
 
 # The samples whose jitted value or gradient differs from eager (or crashes), with the cause:
-# strict xfails.
-_EVERYWHERE = ("the densities' shortcut (chainrule/scipy/_arrays.py's everywhere: a mask that "
-               "holds everywhere skips the masked evaluation) is taken for NumPy's masks only, "
-               "not for the tracing array's: the traced call evaluates where(cond, f(where(cond, "
-               "x, safe)), fill), whose gradient accumulates in another order (last-bit "
-               "differences)")
+# strict xfails (none now).
 _VALUE_FAILS: dict = {}
-_GRAD_FAILS: dict = {
-    f"scipy.stats.{name}": _EVERYWHERE
-    for name in ("t.pdf", "t.logpdf", "gamma.pdf", "gamma.logpdf", "chi2.pdf", "chi2.logpdf",
-                 "beta.pdf", "beta.logpdf", "poisson.pmf", "poisson.logpmf")
-}
+_GRAD_FAILS: dict = {}
 
 
 # CHAINRULE_JIT_TABLE_PART="i/n": only every n-th sample from the i-th (the matrix's sessions

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backends
+from .. import backends, kernels
 from ..tensor import array_of
 
 
@@ -37,8 +37,10 @@ def same_library(name: str, *values: Any) -> None:
 def everywhere(condition: Any) -> bool:
     """Whether a NumPy mask holds everywhere (where a shortcut skips the masked evaluation).
     For another library's mask: False, so the general path runs, without reading the mask
-    in Python (which would compute a lazy array, or wait for a device)."""
-    return backends.is_numpy(condition) and bool(condition.all())
+    in Python (which would compute a lazy array, or wait for a device). A mask cr.jit traces
+    takes NumPy's way, a guard on its value: the replay sums in the eager call's order."""
+    return (backends.is_numpy(condition) or kernels.numpy_path(condition)) and \
+        bool(condition.all())
 
 
 def control_value(array: Any) -> Any:
