@@ -1016,3 +1016,92 @@ def test_two_threads_tracing_one_printing():
     for name in runs:
         assert_same(jitted[name](np.array([3.0])), cr.tensor(np.array([6.0])))
     assert runs == {"printer": 2, "quiet": 1}, runs
+
+
+# ---------------------------------------------------------------- an adversarial pass's findings
+
+_GLOBAL_ARRAY = np.ones(3)
+
+
+class _Arrays:
+    def __init__(self):
+        self.w, self.b = np.ones(3), np.zeros(3)
+
+
+def test_arrays_held_by_an_objects_attributes_are_checked():
+    model = _Arrays()
+    step = cr.jit(lambda x: x @ model.w + model.b)
+    for k in range(3):
+        assert_same(step(np.ones(3) * k), np.ones(3) * k @ model.w + model.b)
+    model.w = np.full(3, 10.0)  # rebound: the replay misses, the call traces again
+    assert_same(step(np.ones(3)), np.ones(3) @ model.w + model.b)
+
+
+def test_writes_through_a_view_of_state_accumulate():
+    global _GLOBAL_ARRAY
+    _GLOBAL_ARRAY = np.ones(3)
+    expected = np.ones(3)
+
+    def f(x):
+        _GLOBAL_ARRAY[1:] += x[1:]
+        return x * 1
+
+    jitted = cr.jit(f)
+    for k in range(4):
+        x = np.arange(3.0) + k
+        jitted(x)
+        expected[1:] += x[1:]
+        np.testing.assert_array_equal(_GLOBAL_ARRAY, expected)
+
+
+def test_a_written_array_held_where_nothing_can_be_checked_runs_eagerly():
+    arrays = {"b": np.zeros(3)}  # (a dict of arrays only: the garbage collector does not see it)
+
+    def f(x):
+        arrays["b"] -= x
+        return x * 1
+
+    jitted = cr.jit(f)
+    with pytest.warns(JitWarning, match="writes into an array that is held where"):
+        for _ in range(3):
+            jitted(np.ones(3))
+    np.testing.assert_array_equal(arrays["b"], [-3.0, -3.0, -3.0])
+
+
+def test_views_of_a_returned_copy_are_not_overwritten_by_later_replays():
+    f = lambda x: (np.sin(x) * 2).copy()[1:]  # noqa: E731
+    jitted = cr.jit(f)
+    x0, x1 = np.full(1024, 0.5), np.full(1024, 1.5)
+    jitted(x0)
+    b, c = jitted(x0), jitted(x1)
+    np.testing.assert_array_equal(b, f(x0))
+    assert not np.shares_memory(b, c)
+
+
+def test_negative_zero_is_another_signature():
+    jitted = cr.jit(lambda x, s: x / s)
+    with np.errstate(divide="ignore"):
+        assert_same(jitted(np.ones(2), 0.0), np.ones(2) / 0.0)
+        assert_same(jitted(np.ones(2), -0.0), np.ones(2) / -0.0)
+
+
+def test_ndarray_subclasses_run_eagerly():
+    a = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.warns(JitWarning, match="subclass of ndarray"):
+        got = cr.jit(lambda m: m * m)(a)
+    np.testing.assert_array_equal(got, a * a)
+
+
+def test_an_argument_whose_grad_is_none_at_a_replay():
+    def f(t):
+        (t * t).sum().backward()
+        return t.grad * 1
+
+    jitted = cr.jit(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)  # (alternating: escapes)
+        for k in range(4):
+            t1, t2 = (cr.tensor(np.arange(3.0) + k, requires_grad=True) for _ in range(2))
+            if k % 2:
+                t1.grad, t2.grad = cr.tensor(np.ones(3)), cr.tensor(np.ones(3))
+            assert_same(jitted(t1), f(t2))

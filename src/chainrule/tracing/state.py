@@ -23,8 +23,8 @@ import numpy as np
 from ..tensor import Tensor
 from ..tree_util import tree_unflatten
 from ..views import View
-from .program import PROGRAM_MARK
-from .record import Trace, TraceArray
+from .program import PROGRAM_MARK, Unreplayable
+from .record import External, Trace, TraceArray
 
 
 def escaped(trace: Trace, containers: list, out_leaves: list, inputs: list) -> list:
@@ -210,7 +210,7 @@ def _holders(objects: list, skip: set) -> dict:
                     found[id(item)].append((holder, "attr", name))
         elif type(holder) is dict and PROGRAM_MARK not in holder:  # (not another program's)
             for key, item in holder.items():
-                if id(item) in wanted and item is wanted[id(item)] and isinstance(key, str):
+                if id(item) in wanted and item is wanted[id(item)] and type(key) in (str, int):
                     found[id(item)].append((holder, "item", key))
         elif type(holder) is list:
             for index, item in enumerate(holder):
@@ -220,6 +220,10 @@ def _holders(objects: list, skip: set) -> dict:
             item = holder.cell_contents
             if id(item) in wanted:
                 found[id(item)].append((holder, "attr", "cell_contents"))
+        elif type(getattr(holder, "__dict__", None)) is dict and not isinstance(holder, type):
+            for key, item in vars(holder).items():  # (an object's attributes, kept inline)
+                if id(item) in wanted and item is wanted[id(item)]:
+                    found[id(item)].append((holder, "attr", key))
     return found
 
 
@@ -267,12 +271,23 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(result.namespace)}
     skip |= {id(external) for external in trace.externals.values()}
     externals = list(trace.externals.values())
-    holders = _holders([external.array for external in externals], skip)
+    inside = _trace_references(trace)
+    # (reference counts first, while no name here holds the arrays)
+    outside = {id(external.array) for external in externals
+               if _held_outside(external.array, inside.get(id(external.array), 0))}
+    base_outside = {id(external.array) for external in externals
+                    if _base_held_outside(external.array, inside)}
+    bases = {id(external.array): _memory_owner(external.array) for external in externals}
+    holders = _holders([external.array for external in externals]
+                       + [base for base in bases.values() if base is not None], skip)
+    written = _written_arrays(trace)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
         found = holders[id(external.array)]
         if not found:
-            result.local.append(external)
+            key = id(external.array)
+            _unheld(result, external, bases[key], holders,
+                    (key in outside, key in base_outside, key in written))
             continue
         by_tensor = [(holder, key) for holder, how, key in found
                      if isinstance(holder, Tensor) and key == "_array"]
@@ -295,6 +310,75 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
             _check_held(result, holder, how, key, external.name)
     _climb(result, tensors, skip, arg_ids)
     return result
+
+
+def _unheld(result: State, external: External, base: Any, holders: dict,
+            facts: tuple) -> None:
+    """An external that nothing visible holds: a view of state (the state's holders checked),
+    the call's own temporary (``local``), a read-only constant, or refused (``facts``: whether
+    it, and its memory's owner, are held outside the trace, and whether it is written)."""
+    if base is not None and holders[id(base)]:
+        name = f"{external.name}_base"
+        result.namespace[name] = base
+        for holder, how, key in holders[id(base)]:
+            _check_held(result, holder, how, key, name)
+        return
+    reason = _unchecked(external.array, base, *facts)
+    if reason:
+        raise Unreplayable(reason)
+    result.local.append(external)
+
+
+def _trace_references(trace: Trace) -> dict:
+    """``{id(array): references}`` the trace itself holds to the arrays it read."""
+    counts: dict = {}
+    held = [external.array for external in trace.externals.values()]
+    held += list(trace.roots.values())
+    held += [array.value for ref in trace.arrays if (array := ref()) is not None]
+    for array in held:
+        for referent in (array, getattr(array, "base", None)):  # (a view holds its base)
+            if referent is not None:
+                counts[id(referent)] = counts.get(id(referent), 0) + 1
+    return counts
+
+
+def _held_outside(array: Any, inside: int) -> bool:
+    """Whether something besides the trace holds ``array`` (the reference count: this call's
+    argument and getrefcount's)."""
+    return sys.getrefcount(array) - 2 > inside
+
+
+def _base_held_outside(array: Any, inside: dict) -> bool:
+    """Whether something besides the trace holds the memory owner of the view ``array``."""
+    base = _memory_owner(array)
+    # (the count less getrefcount's argument and `base`)
+    return base is not None and sys.getrefcount(base) - 2 > inside.get(id(base), 0)
+
+
+def _memory_owner(array: Any) -> Any:
+    """The array whose memory a view of it uses (None for an array that owns its memory)."""
+    base = getattr(array, "base", None)
+    while isinstance(getattr(base, "base", None), np.ndarray):
+        base = base.base
+    return base if isinstance(base, np.ndarray) else None
+
+
+def _written_arrays(trace: Trace) -> set:
+    return {id(ref.array) for instr in trace.instrs for ref in instr.writes
+            if type(ref) is External}
+
+
+def _unchecked(array: Any, base: Any, outside: bool, base_outside: bool,
+               written: bool) -> str | None:
+    """Why an array the call writes, which nothing the tracer can check holds, cannot be
+    replayed (None: the call's own temporary, reset at each replay; or read only, then read
+    by identity, as jax.jit reads the arrays a function closes over)."""
+    where = ("is held where cr.jit cannot check it (a dict or an object of NumPy arrays only, "
+             "an object array, a __slots__ attribute): pass it as an argument, or hold it in a "
+             "tensor")
+    if written and (outside or base is not None and base_outside):
+        return f"it writes into an array that {where}"
+    return None
 
 
 def _climb(result: State, tensors: list, skip: set, arg_ids: dict) -> None:
