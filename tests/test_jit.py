@@ -1085,6 +1085,7 @@ def test_negative_zero_is_another_signature():
         assert_same(jitted(np.ones(2), -0.0), np.ones(2) / -0.0)
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # (np.matrix)
 def test_ndarray_subclasses_run_eagerly():
     a = np.matrix([[1.0, 2.0], [3.0, 4.0]])
     with pytest.warns(JitWarning, match="subclass of ndarray"):
