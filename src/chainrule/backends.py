@@ -22,6 +22,7 @@ its arrays, and found here from the array's type.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import threading
 import warnings
@@ -114,26 +115,46 @@ class _Dask(Library):
             return np.broadcast_to(array, shape).rechunk(chunks)
 
 
-# The warning filters are the process's: threads applying ops to Dask arrays at once take turns,
-# so that each restores the filters it found (an interleaved exit would leave one's "error"
-# filter installed for the whole program).
-_GUARD_LOCK = threading.RLock()
+class _InGuard:
+    """The message pattern of chainrule's filter for Dask's fallback warning: it matches only in
+    a thread inside :func:`_dask_guard`. The filter stays in the process's list, inert
+    elsewhere, so that no interleaving of threads saving and restoring the list (Dask's own
+    code does) can leave an error filter active for the whole program."""
+
+    pattern = ".*is not implemented by Dask"
+    _regex = re.compile(pattern, re.IGNORECASE)
+    _inside = threading.local()
+
+    def match(self, text: str) -> Any:
+        return self._regex.match(text) if getattr(self._inside, "depth", 0) else None
+
+
+_IN_GUARD = _InGuard()
+_FILTER = ("error", _IN_GUARD, FutureWarning, None, 0)
+_GUARD_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
 def _dask_guard() -> Iterator[None]:
     # Dask computes a function it does not implement in NumPy (the whole graph, eagerly), with a
     # FutureWarning first: made an error here, before anything is computed.
-    with _GUARD_LOCK, warnings.catch_warnings():
-        warnings.filterwarnings("error", ".*is not implemented by Dask", FutureWarning)
-        try:
-            yield
-        except FutureWarning as warning:
-            raise NotImplementedError(
-                f"{warning} chainrule keeps Dask arrays lazy and does not compute them to run "
-                f"an op Dask lacks: compute the input first (cr.compute(x) or x.compute()) to "
-                f"run it in NumPy, or rewrite it with ops that Dask has"
-            ) from None
+    if _FILTER not in warnings.filters:  # (first use, or a test framework reset the list)
+        with _GUARD_LOCK:
+            if _FILTER not in warnings.filters:
+                warnings.filters.insert(0, _FILTER)
+                warnings._filters_mutated()
+    inside = _InGuard._inside
+    inside.depth = getattr(inside, "depth", 0) + 1
+    try:
+        yield
+    except FutureWarning as warning:
+        raise NotImplementedError(
+            f"{warning} chainrule keeps Dask arrays lazy and does not compute them to run "
+            f"an op Dask lacks: compute the input first (cr.compute(x) or x.compute()) to "
+            f"run it in NumPy, or rewrite it with ops that Dask has"
+        ) from None
+    finally:
+        inside.depth -= 1
 
 
 NUMPY = Library("numpy")

@@ -488,7 +488,7 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> t
 
 def _compile(trace: Trace, inputs: list, refs: list, arg_leaves: list,
              jitted: Jitted) -> Program:
-    state_ = state.find_state(trace, arg_leaves)
+    state_ = state.find_state(trace, arg_leaves, state.reachable(jitted.fun))
     written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
                if type(ref) is External}
     namespace = state_.namespace

@@ -311,7 +311,14 @@ class TraceArray(NDArrayOperatorsMixin):
         writes = () if out is None else _writes(trace, out)
         if method == "at":
             writes = _writes(trace, inputs[:1])
-        result = function(*_values(inputs), **_values(kwargs))
+        values = _values(inputs)
+        scalar_operator = _SCALAR_OPERATORS.get(function) if not kwargs else None
+        if scalar_operator is not None and all(_is_scalar(value) for value in values):
+            # (NumPy scalars' own arithmetic, as the eager `a * b` ran it and as the program's
+            # operator will: it may round otherwise than the ufunc, as complex products do)
+            result = scalar_operator(*values)
+        else:
+            result = function(*values, **_values(kwargs))
         instr_result = None if out is not None or method == "at" else result
         recorded = trace.record("call", function, inputs, kwargs, instr_result, writes)
         if out is not None:
@@ -464,6 +471,19 @@ def _operator(op: Any, left: Any, right: Any) -> Any:
     if not trace.open:
         return result
     return trace.record("call", op, (left, right), {}, result)
+
+
+# The ufuncs the program writes as Python operators (program._BINARY): on NumPy scalars they
+# are computed as the operators are.
+_SCALAR_OPERATORS = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
+    np.remainder: operator.mod,
+}
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (np.generic, int, float, complex))
 
 
 def _defers(values: Any) -> bool:

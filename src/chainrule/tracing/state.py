@@ -13,6 +13,7 @@ replaying on the old arrays.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import types
@@ -256,7 +257,7 @@ class State:
         return name
 
 
-def find_state(trace: Trace, arg_leaves: list) -> State:
+def find_state(trace: Trace, arg_leaves: list, reachable: list) -> State:
     """How the program finds the state it reads and writes.
 
     An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
@@ -265,7 +266,9 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
     module's globals or an object's attributes, a list, a closure cell, another tensor's
     ``.grad``); one held by an argument tensor is read from the argument. The tensors named
     here are in ``counters``, for the version bumps (jitted.py). Externals that nothing holds
-    are the call's own temporaries (``local``)."""
+    are the call's own temporaries (``local``). ``reachable``: objects the function reaches
+    (:func:`reachable`), searched as holders too: the garbage collector does not see a dict
+    that holds only arrays (an object's attributes on Python 3.10)."""
     result = State()
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(result.namespace)}
@@ -280,6 +283,7 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
     holders = _holders([external.array for external in externals]
                        + [base for base in bases.values() if base is not None], skip)
+    _add_reachable(holders, reachable)
     written = _written_arrays(trace)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
@@ -310,6 +314,56 @@ def find_state(trace: Trace, arg_leaves: list) -> State:
             _check_held(result, holder, how, key, external.name)
     _climb(result, tensors, skip, arg_ids)
     return result
+
+
+def reachable(fun: Any, depth: int = 3) -> list:
+    """The objects ``fun`` reaches by name: its closure's and its globals' values (those its
+    code names), through functions, bound methods and partials, ``depth`` deep."""
+    found: dict = {}
+    stack = [(fun, depth)]
+    while stack:
+        obj, left = stack.pop()
+        if id(obj) in found or left < 0:
+            continue
+        found[id(obj)] = obj
+        inner = getattr(obj, "__wrapped__", None) or getattr(obj, "fun", None)
+        for item in (inner, getattr(obj, "__self__", None), getattr(obj, "func", None)):
+            if item is not None:
+                stack.append((item, left - 1))
+        code = getattr(obj, "__code__", None)
+        if code is None:
+            continue
+        for cell in getattr(obj, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # (an empty cell)
+                stack.append((cell.cell_contents, left - 1))
+        names = _names(code)
+        namespace = getattr(obj, "__globals__", {})
+        stack.extend((namespace[name], left - 1) for name in names if name in namespace)
+    return [obj for obj in found.values() if not callable(obj) or hasattr(obj, "__dict__")]
+
+
+def _names(code: Any) -> set:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _add_reachable(holders: dict, objects: list) -> None:
+    """Holders among ``objects`` (their attributes, a dict's items) that the scan missed."""
+    for obj in objects:
+        if type(obj) is dict:
+            items, how = obj.items(), "item"
+        elif type(getattr(obj, "__dict__", None)) is dict and not isinstance(
+                obj, (type, types.ModuleType, types.FunctionType)):
+            items, how = vars(obj).items(), "attr"
+        else:
+            continue
+        for key, item in items:
+            if id(item) in holders and type(key) in (str, int) and not any(
+                    holder is obj for holder, _, _ in holders[id(item)]):
+                holders[id(item)].append((obj, how, key))
 
 
 def _unheld(result: State, external: External, base: Any, holders: dict,
