@@ -1054,18 +1054,35 @@ def test_writes_through_a_view_of_state_accumulate():
         np.testing.assert_array_equal(_GLOBAL_ARRAY, expected)
 
 
-def test_a_written_array_held_where_nothing_can_be_checked_runs_eagerly():
-    arrays = {"b": np.zeros(3)}  # (a dict of arrays only: the garbage collector does not see it)
+def test_a_closed_over_dict_of_arrays_is_checked():
+    arrays = {"b": np.zeros(3)}  # (a dict of arrays only: the garbage collector does not see
+    # it, the tracer finds it through the function's closure)
 
     def f(x):
         arrays["b"] -= x
         return x * 1
 
     jitted = cr.jit(f)
+    for _ in range(3):
+        jitted(np.ones(3))
+    np.testing.assert_array_equal(arrays["b"], [-3.0, -3.0, -3.0])
+    arrays["b"] = np.ones(3)  # rebound: seen
+    jitted(np.ones(3))
+    np.testing.assert_array_equal(arrays["b"], [0.0, 0.0, 0.0])
+
+
+def test_a_written_array_held_where_nothing_can_be_checked_runs_eagerly():
+    store = [{"b": np.zeros(3)}]  # (a dict of arrays in a list: found by neither way)
+
+    def f(x):
+        store[0]["b"] -= x
+        return x * 1
+
+    jitted = cr.jit(f)
     with pytest.warns(JitWarning, match="writes into an array that is held where"):
         for _ in range(3):
             jitted(np.ones(3))
-    np.testing.assert_array_equal(arrays["b"], [-3.0, -3.0, -3.0])
+    np.testing.assert_array_equal(store[0]["b"], [-3.0, -3.0, -3.0])
 
 
 def test_views_of_a_returned_copy_are_not_overwritten_by_later_replays():
