@@ -108,8 +108,16 @@ def _stored(containers: list, out_leaves: list, inputs: set) -> list:
     allowed.add(id(holders))
     held = {id(obj) for holder in holders
             if id(holder) not in allowed and type(holder) not in (types.FrameType, View)
+            and not _arguments_of_this_call(holder, candidates)
             for obj in candidates if _holds(holder, obj)}
     return [obj for obj in candidates if id(obj) in held]
+
+
+def _arguments_of_this_call(holder: Any, candidates: list) -> bool:
+    """Whether ``holder`` is the tuple of get_referrers' own arguments (Python 3.13 makes one
+    the collector sees)."""
+    return type(holder) is tuple and len(holder) == len(candidates) and all(
+        a is b for a, b in zip(holder, candidates, strict=True))
 
 
 def _base(view: Tensor) -> Tensor | None:
