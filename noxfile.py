@@ -83,21 +83,24 @@ def _run_suite(session: nox.Session, *paths: str) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The whole suite with the newest NumPy this Python can have; of test_jit's op tables (a
-    trace per sample, the suite's slowest part), one part per Python, the parts in turn: every
-    sample runs on some Python here, and all of them in `make test` and with the oldest NumPy."""
+    """The whole suite with the newest NumPy this Python can have; of the slowest tables (cr.jit
+    and Dask on each op's samples), one third per Python, in turn: every sample runs on some
+    Python here, and all of them in `make test`."""
     if os.environ.get("CHAINRULE_TESTED_PYTHON") == session.python:
         session.skip("`make test` ran the suite on this Python with the newest NumPy (.ci/run)")
     session.install(".", "numpy", *TEST_DEPS)
-    session.env["CHAINRULE_JIT_TABLE_PART"] = f"{PYTHONS.index(session.python) % 3}/3"
+    session.env["CHAINRULE_TABLE_PART"] = f"{PYTHONS.index(session.python) % 3}/3"
     _run_suite(session)
 
 
 @nox.session(python=[python for python, _ in OLDEST_NUMPY])
 def oldest_numpy(session: nox.Session) -> None:
-    """The whole suite with the oldest NumPy this Python can have."""
+    """The whole suite with the oldest NumPy this Python can have; of the slowest tables, one
+    half per session."""
     numpy = dict(OLDEST_NUMPY)[session.python]
     session.install(".", f"numpy=={numpy}.*", *TEST_DEPS)
+    pythons = [python for python, _ in OLDEST_NUMPY]
+    session.env["CHAINRULE_TABLE_PART"] = f"{pythons.index(session.python)}/{len(pythons)}"
     _run_suite(session)
 
 

@@ -10,6 +10,7 @@ finite differences are meaningful.
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -67,6 +68,14 @@ def spd(n):
 
 
 SAMPLES: list[Sample] = []
+
+
+def table_part(samples: list) -> list:
+    """``samples``, or only the part of them that CHAINRULE_TABLE_PART="i/n" names (every n-th
+    from the i-th): the matrix's sessions split the slowest tables between them (noxfile.py),
+    so that each sample runs in some session; `make test` runs all."""
+    part, parts = map(int, os.environ.get("CHAINRULE_TABLE_PART", "0/1").split("/"))
+    return samples[part::parts]
 
 
 def prim(name, *args, ref=None, label="", **params):

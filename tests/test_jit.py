@@ -8,7 +8,6 @@ threads. Known bugs are xfailed strictly with their reason."""
 from __future__ import annotations
 
 import copy
-import os
 import random
 import sys
 import threading
@@ -18,7 +17,7 @@ from collections import namedtuple
 import numpy as np
 import pytest
 from backend_checks import floats
-from op_samples import COMPLEX_SAMPLES, SAMPLES
+from op_samples import COMPLEX_SAMPLES, SAMPLES, table_part
 
 import chainrule as cr
 from chainrule.tracing import JitWarning
@@ -134,15 +133,10 @@ _VALUE_FAILS: dict = {}
 _GRAD_FAILS: dict = {}
 
 
-# CHAINRULE_JIT_TABLE_PART="i/n": only every n-th sample from the i-th (the matrix's sessions
-# on the newest NumPy split the tables between them: noxfile.py).
-_PART, _PARTS = map(int, os.environ.get("CHAINRULE_JIT_TABLE_PART", "0/1").split("/"))
-
-
 def _table_params(kind):
     failing = _VALUE_FAILS if kind == "value" else _GRAD_FAILS
     params = []
-    for sample in (SAMPLES + COMPLEX_SAMPLES)[_PART::_PARTS]:
+    for sample in table_part(SAMPLES + COMPLEX_SAMPLES):
         if not _inputs(sample) or kind == "grad" and not sample.differentiable:
             continue
         marks = ()
