@@ -1117,3 +1117,31 @@ def test_an_argument_whose_grad_is_none_at_a_replay():
             if k % 2:
                 t1.grad, t2.grad = cr.tensor(np.ones(3)), cr.tensor(np.ones(3))
             assert_same(jitted(t1), f(t2))
+
+
+def test_views_of_closed_over_tensors_are_views_while_tracing():
+    """A view of a closed-over tensor is a view in the traced call as eagerly: it shares the
+    version counter (bumped twice by `w[1:] += x`), and a write through it is differentiated
+    through its base."""
+    def make():
+        w = cr.tensor(np.ones(4))
+        p = cr.tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+
+        def f(x):
+            with cr.no_grad():
+                w[1:] += x[1:]
+            y = p * 1.0
+            y[1:].mul_(cr.tensor(x[1:]))
+            cr.sum(y * y).backward()
+            grad = p.grad * 1.0
+            p.grad.zero_()
+            return w * 1.0, grad
+
+        return w, f
+
+    (w1, eager), (w2, f) = make(), make()
+    jitted = cr.jit(f)
+    for k in range(4):
+        x = np.arange(4.0) + k
+        assert_same(jitted(x), eager(x))
+        assert w1._version[0] == w2._version[0] == 2 * (k + 1)

@@ -459,7 +459,9 @@ def _switch_variants() -> None:
 
 def foreign_view(args: tuple, raws: tuple, out: Any) -> tuple:
     """Step 4 for a result of another library: the version counter and the input it views
-    when it shares an input's memory (CuPy has views; Dask's arrays are values)."""
+    when it shares an input's memory (CuPy has views; Dask's arrays are values). While
+    cr.jit traces, the inputs as the trace reads them: a closed-over tensor's raw array too."""
+    raws = backends.lift(raws)
     for index, arg in enumerate(args):
         if isinstance(arg, Tensor) and (raws[index] is out or (
             getattr(out, "base", None) is not None and library_of(out) is library_of(raws[index])
