@@ -66,7 +66,7 @@ def sum_axes(a: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
     """``np.add.reduce(a, axis=axes, keepdims=keepdims)`` for an ndarray ``a`` and a sorted
     tuple of axes (all positive or all negative), as a product with ones where that is faster.
     (An array of another library: its own ``sum``, as ufuncs' methods are not dispatched.)"""
-    if not numpy_path(a):
+    if type(a) not in NDARRAY_TYPES:  # (numpy_path, inline: every sum asks)
         return reduce(np.add, a, axes, keepdims)
     if len(axes) < a.ndim and a.dtype.char in _FLOATS and a.flags.c_contiguous and a.size:
         block = _block(a.ndim, axes)

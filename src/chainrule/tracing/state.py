@@ -202,8 +202,8 @@ def hand_back(escaped: list) -> None:
 
 
 def _holders(objects: list, skip: set) -> dict:
-    """Where each of ``objects`` is held: ``{id: [(holder, how, key)]}`` for tensors' arrays and
-    gradients, dicts, lists and closure cells (one scan of the heap for all)."""
+    """Where each of ``objects`` is held: ``{id: [(holder, how, key)]}`` (see :func:`_slots`;
+    one scan of the heap for all)."""
     wanted = {id(obj): obj for obj in objects}
     found: dict = {key: [] for key in wanted}
     if not wanted:
@@ -212,28 +212,31 @@ def _holders(objects: list, skip: set) -> dict:
     for holder in gc.get_referrers(*objects):
         if id(holder) in skip or type(holder) is types.FrameType:
             continue
-        if isinstance(holder, Tensor):
-            for name in ("_array", "_grad"):
-                item = getattr(holder, name, None)
-                if id(item) in wanted and item is wanted[id(item)]:
-                    found[id(item)].append((holder, "attr", name))
-        elif type(holder) is dict and PROGRAM_MARK not in holder:  # (not another program's)
-            for key, item in holder.items():
-                if id(item) in wanted and item is wanted[id(item)] and type(key) in (str, int):
-                    found[id(item)].append((holder, "item", key))
-        elif type(holder) is list:
-            for index, item in enumerate(holder):
-                if id(item) in wanted and item is wanted[id(item)]:
-                    found[id(item)].append((holder, "item", index))
-        elif type(holder) is types.CellType:
-            item = holder.cell_contents
-            if id(item) in wanted:
-                found[id(item)].append((holder, "attr", "cell_contents"))
-        elif type(getattr(holder, "__dict__", None)) is dict and not isinstance(holder, type):
-            for key, item in vars(holder).items():  # (an object's attributes, kept inline)
-                if id(item) in wanted and item is wanted[id(item)]:
-                    found[id(item)].append((holder, "attr", key))
+        for how, key, item in _slots(holder):
+            if id(item) in wanted and item is wanted[id(item)]:
+                found[id(item)].append((holder, how, key))
     return found
+
+
+def _slots(holder: Any) -> Any:
+    """``(how, key, item)`` for what ``holder`` holds where a replay can check it: a tensor's
+    data and gradient, a dict's items (str or int keys; not another program's namespace), a
+    list's, a closure cell's contents, an object's attributes."""
+    if isinstance(holder, Tensor):
+        return [("attr", name, getattr(holder, name, None)) for name in ("_array", "_grad")]
+    if type(holder) is dict:
+        return () if PROGRAM_MARK in holder else [
+            ("item", key, item) for key, item in holder.items() if type(key) in (str, int)]
+    if type(holder) is list:
+        return [("item", index, item) for index, item in enumerate(holder)]
+    if type(holder) is types.CellType:
+        with contextlib.suppress(ValueError):  # (an empty cell)
+            return [("attr", "cell_contents", holder.cell_contents)]
+        return ()
+    if type(getattr(holder, "__dict__", None)) is dict and not isinstance(
+            holder, (type, types.ModuleType, types.FunctionType)):
+        return [("attr", key, item) for key, item in vars(holder).items()]
+    return ()
 
 
 def _type_check(name: str, value: Any) -> str:
@@ -359,17 +362,10 @@ def _names(code: Any) -> set:
 
 
 def _add_reachable(holders: dict, objects: list) -> None:
-    """Holders among ``objects`` (their attributes, a dict's items) that the scan missed."""
+    """Holders among ``objects`` (:func:`_slots`) that the scan of the heap missed."""
     for obj in objects:
-        if type(obj) is dict:
-            items, how = obj.items(), "item"
-        elif type(getattr(obj, "__dict__", None)) is dict and not isinstance(
-                obj, (type, types.ModuleType, types.FunctionType)):
-            items, how = vars(obj).items(), "attr"
-        else:
-            continue
-        for key, item in items:
-            if id(item) in holders and type(key) in (str, int) and not any(
+        for how, key, item in _slots(obj):
+            if id(item) in holders and not any(
                     holder is obj for holder, _, _ in holders[id(item)]):
                 holders[id(item)].append((obj, how, key))
 
