@@ -34,6 +34,7 @@ import numpy as np
 from .array_api import adapt, unwrap  # noqa: F401 (unwrap: for tensor.data)
 
 _NUMPY_TYPES = (np.ndarray, np.generic)
+_NO_GUARD = contextlib.nullcontext()  # (stateless: one serves every op)
 
 
 def is_foreign(value: Any) -> bool:
@@ -61,7 +62,7 @@ class Library:
 
     def guard(self) -> contextlib.AbstractContextManager:
         """The context an op runs in (where the library's own warnings become errors)."""
-        return contextlib.nullcontext()
+        return _NO_GUARD
 
     def compute(self, arrays: list) -> list:
         return arrays
@@ -164,13 +165,22 @@ _LIBRARIES: dict[str, Library] = {"numpy": NUMPY, "dask": _Dask("dask")}
 
 def library_of(array: Any) -> Library:
     """The library of ``array`` (NumPy for numbers and NumPy arrays), from its type's module."""
+    kind = type(array)
+    library = _BY_TYPE.get(kind)
+    if library is not None:
+        return library
     if isinstance(array, _NUMPY_TYPES) or not is_foreign(array):
         return NUMPY
-    name = type(array).__module__.partition(".")[0]
+    name = kind.__module__.partition(".")[0]
     library = _LIBRARIES.get(name)
     if library is None:
         library = _LIBRARIES[name] = Library(name)
+    _BY_TYPE[kind] = library
     return library
+
+
+# The library of each foreign array type met (a type's protocols do not change: every op asks).
+_BY_TYPE: dict[type, Library] = {}
 
 
 class Shape(tuple):
@@ -186,9 +196,12 @@ class Shape(tuple):
 
 def shape_of(array: Any) -> tuple:
     """``np.shape(array)``; a lazy library's array's as a :class:`Shape` with its chunks."""
-    shape = np.shape(array)
-    chunks = getattr(array, "chunks", None)
-    if chunks is None or not library_of(array).lazy:
+    library = library_of(array)
+    if library is NUMPY:
+        return np.shape(array)
+    shape = tuple(array.shape)
+    chunks = getattr(array, "chunks", None) if library.lazy else None
+    if chunks is None:
         return shape
     shape = Shape(shape)
     shape.chunks = chunks
@@ -381,8 +394,9 @@ def library_of_op(raws: tuple, name: str) -> Library | None:
     for raw in raws:
         if type(raw) is np.ndarray:
             has_numpy = True
-        elif not isinstance(raw, np.generic) and is_foreign(raw):
-            found = library_of(raw)
+        elif (found := _BY_TYPE.get(type(raw))) is not None or (
+                not isinstance(raw, np.generic) and is_foreign(raw)):
+            found = found or library_of(raw)
             if library is None:
                 library = found
             elif found is not library:

@@ -49,7 +49,7 @@ from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
 from . import effects, record, state
 from . import fuse as fusion
-from .program import Miss, Program, Unreplayable, build
+from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
 from .record import External, Trace, TraceArray, Var
 
 backends._scoped_types.add(TraceArray)
@@ -68,10 +68,6 @@ class JitWarning(UserWarning):
     """A jitted function runs eagerly for a reason the warning names."""
 
 
-class _Refused(Exception):
-    """This call cannot be replayed later; the reason goes into a JitWarning."""
-
-
 class _Entry:
     """What one signature has: its programs (specializations), or the reason it runs
     eagerly."""
@@ -84,13 +80,38 @@ class _Entry:
         self.escapes = 0
 
 
+class _Pending:
+    """A specialization's program before it is built. The first call of a signature records
+    the trace and checks it (state, escapes); the passes and the compile wait for the second
+    call, which builds the program in its place: a signature called once never pays them."""
+
+    __slots__ = ("make", "specialization", "lock")
+
+    def __init__(self, make: Callable[[], Program], specialization: _Specialization,
+                 lock: Any) -> None:
+        self.make = make
+        self.specialization = specialization
+        self.lock = lock
+
+    def __call__(self, *leaves: Any) -> tuple:
+        return self.built()(*leaves)
+
+    def built(self) -> Program:
+        with self.lock:
+            program = self.specialization.program
+            if program is self:
+                program = self.specialization.program = self.make()
+        return program
+
+
 class _Specialization:
     """A program and how to make the function's result from what it returns."""
 
     __slots__ = ("program", "outputs", "treedef", "direct")
 
-    def __init__(self, program: Program, outputs: list, treedef: Any) -> None:
-        self.program = program
+    def __init__(self, make: Callable[[], Program], outputs: list, treedef: Any,
+                 lock: Any) -> None:
+        self.program: Program | _Pending = _Pending(make, self, lock)
         self.outputs = outputs
         self.treedef = treedef
         # (the common case, a result that is arrays only, in a tuple or alone: made directly)
@@ -203,7 +224,8 @@ class Jitted:
         specialization, _ = self._trace(leaves, treedef, args, kwargs)
         if isinstance(specialization, str):
             raise TypeError(f"cr.jit cannot replay this call: {specialization}")
-        return specialization.program
+        program = specialization.program
+        return program.built() if isinstance(program, _Pending) else program
 
     def _eager(self, reason: str, args: tuple, kwargs: dict) -> Any:
         self._warn(reason)
@@ -375,12 +397,11 @@ class Jitted:
         if reason:
             return reason, result
         try:
-            specialization = _Specialization(
-                _compile(trace, inputs, refs, leaves, self), outputs, out_treedef,
-            )
-        except (_Refused, Unreplayable) as refused:
+            make = _prepare(trace, inputs, refs, leaves, self)
+        except Unreplayable as refused:
             return str(refused), result
-        return specialization, result
+        trace.release()
+        return _Specialization(make, outputs, out_treedef, self._lock), result
 
 
 @contextlib.contextmanager
@@ -486,8 +507,11 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> t
     return outputs, refs, None
 
 
-def _compile(trace: Trace, inputs: list, refs: list, arg_leaves: list,
-             jitted: Jitted) -> Program:
+def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
+             jitted: Jitted) -> Callable[[], Program]:
+    """What the program needs from the moment of the trace (where state is held, the values
+    of the call's own temporaries, whether a failed guard can be undone), checked now; returns
+    the build of the program, for later (:class:`_Pending`)."""
     state_ = state.find_state(trace, arg_leaves, state.reachable(jitted.fun))
     written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
                if type(ref) is External}
@@ -509,8 +533,9 @@ def _compile(trace: Trace, inputs: list, refs: list, arg_leaves: list,
     inputs = [var for var in inputs if var is not None]
     label = getattr(jitted.fun, "__qualname__", "f")
     fuse = None if jitted.fuse is False else fusion.fuser(jitted.fuse)
-    return build(trace, inputs, parameters, refs, label, prologue,
-                 _bumps(trace, arg_leaves, state_), namespace, fuse)
+    rollback_targets(trace.instrs, trace, kept_roots_of(trace, inputs), inputs)
+    return functools.partial(build, trace, inputs, parameters, refs, label, prologue,
+                             _bumps(trace, arg_leaves, state_), namespace, fuse)
 
 
 def _bumps(trace: Trace, arg_leaves: list, state_: state.State) -> list[str]:

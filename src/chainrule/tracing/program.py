@@ -503,8 +503,7 @@ def build(
     instrs, copies = elide_copies(instrs, trace, written, returned, set(inputs))
     returned_refs = [_substitute(ref, copies) for ref in returned_refs]
     instrs, constants = fold_constants(instrs, trace, written, returned)
-    kept_roots = {trace.root_of(external) for external in trace.externals.values()}
-    kept_roots |= {var.root for var in inputs}
+    kept_roots = kept_roots_of(trace, inputs)
     instrs = remove_dead(instrs, trace, returned, kept_roots)
     buffers, specs = plan_buffers(instrs, trace, returned, written, set(inputs))
     names = _Names()
@@ -533,16 +532,25 @@ def build(
     return Program(source, names.namespace, f"jit: {label}", specs, stats)
 
 
-def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
-                   names: _Names, inputs: list) -> list[str]:
-    """``body``, made to put back what it wrote into arrays that outlive it (inputs,
-    externals) when a guard fails after such a write: the call then runs again eagerly."""
+def kept_roots_of(trace: Trace, inputs: list) -> set:
+    """The buffers that outlive a replay: the externals' and the inputs'."""
+    return {trace.root_of(external) for external in trace.externals.values()} | {
+        var.root for var in inputs}
+
+
+def rollback_targets(instrs: list, trace: Trace, kept_roots: set, inputs: list) -> dict:
+    """The arrays that outlive the program (inputs, externals: by the name the prologue binds
+    them to) which it writes before its last guard, to be put back when a guard fails after a
+    write: the call then runs again eagerly. Raises Unreplayable when a written one has no name.
+
+    The passes keep every guard and every write into such an array in order, so the trace's
+    own calls answer as the program's do: jitted.py asks it at the first call, before the
+    program is built."""
     first_write = next((position for position, instr in enumerate(instrs)
                         if any(_root(ref, trace) in kept_roots for ref in instr.writes)), None)
-    last_guard = max((position for position, instr in enumerate(instrs)
-                      if instr.kind == "guard" or instr.shape_guard), default=-1)
-    if first_write is None or last_guard < first_write:
-        return body
+    if first_write is None or not any(instr.kind == "guard" or instr.shape_guard
+                                      for instr in instrs[first_write:]):
+        return {}
     holders: dict = {}  # written root -> a name the prologue binds to (an external, an input)
     for ref in [*trace.externals.values(), *inputs]:
         holders.setdefault(_root(ref, trace), ref.name)
@@ -557,6 +565,16 @@ def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
                         "an argument (a failed check could not be undone)"
                     )
                 targets[holders[root]] = root
+    return targets
+
+
+def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
+                   names: _Names, inputs: list) -> list[str]:
+    """``body``, made to put back what it wrote into arrays that outlive it when a guard fails
+    after such a write (:func:`rollback_targets`)."""
+    targets = rollback_targets(instrs, trace, kept_roots, inputs)
+    if not targets:
+        return body
     saves = [f"saved_{name} = {name}.copy()" for name in targets]
     restores = [f"    copyto({name}, saved_{name})" for name in targets]
     names.namespace["copyto"] = np.copyto
@@ -564,4 +582,4 @@ def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
         ["except Miss:"] + restores + ["    raise"]
 
 
-__all__ = ["Miss", "Program", "build", "same", "operator"]
+__all__ = ["Miss", "Program", "build", "kept_roots_of", "rollback_targets", "same", "operator"]

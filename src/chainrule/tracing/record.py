@@ -37,10 +37,10 @@ class Var:
 
     def __init__(self, index: int, value: Any, root: int) -> None:
         self.index = index
-        self.shape = np.shape(value)
+        self.shape = value.shape
         self.dtype = value.dtype
         self.scalar = isinstance(value, np.generic)  # (NumPy's 0-d results are scalars)
-        self.view = isinstance(value, np.ndarray) and value.base is not None
+        self.view = not self.scalar and value.base is not None
         self.root = root  # the buffer it lives in (views share their base's): aliasing
         self.name = f"v{index}"
 
@@ -99,6 +99,12 @@ class Trace:
         self.bound: dict[int, Var] = {}  # external index -> the Var that reads it
         # id(version counter) -> (the counter, how many writes bumped it: backends.bump)
         self.bumps: dict[int, tuple[list, int]] = {}
+
+    def release(self) -> None:
+        """Let go of the call's arrays once it is recorded: the program is built from Vars,
+        which keep shapes and dtypes only (the externals stay: they are state)."""
+        self.roots = dict.fromkeys(self.roots, True)
+        self.arrays = []
 
     # -------------------------------------------------------------------- values
     def new_var(self, value: Any) -> TraceArray:
@@ -180,15 +186,19 @@ class Trace:
             if value.trace is self and self.open:
                 return value.var
             return self.external(value.value)  # (an array left over from an earlier trace)
+        if kind in _PLAIN:
+            return value
+        if kind is tuple:
+            return tuple([self.ref(item) for item in value])
         if kind is np.ndarray or isinstance(value, np.ndarray):
             return self.external(value)
         if isinstance(value, np.generic) and kind is not np.bool_:
             # (by identity too: a tensor may hold it, and be given another one later)
             return self.external(value)
-        if kind is tuple or kind is list:
-            return kind(self.ref(item) for item in value)
+        if kind is list:
+            return [self.ref(item) for item in value]
         if kind is dict:
-            return {key: self.ref(item) for key, item in value.items()}
+            return {key: self.ref(item) for key, item in value.items()} if value else {}
         return value
 
     # -------------------------------------------------------------------- recording
@@ -196,7 +206,11 @@ class Trace:
                writes: tuple = (), random: bool = False, shape_guard: bool = False) -> Any:
         """Append one instruction whose concrete ``result`` was just computed; returns the
         result with its arrays traced."""
-        outs, wrapped = self._wrap(result)
+        if type(result) is np.ndarray or isinstance(result, np.number):  # (the common case)
+            wrapped = self.new_var(result)
+            outs = wrapped.var
+        else:
+            outs, wrapped = self._wrap(result)
         instr = Instr(kind, op, self.ref(args), self.ref(kwargs), outs, writes=writes,
                       random=random, shape_guard=shape_guard)
         self.instrs.append(instr)
@@ -237,12 +251,18 @@ def current() -> Trace | None:
     return getattr(_current, "trace", None)
 
 
+# Python values that hold no array: the program writes them as they are.
+_PLAIN = frozenset({float, int, bool, complex, str, type(None), type(Ellipsis)})
+
+
 def _values(value: Any) -> Any:
     kind = type(value)
     if kind is TraceArray:
         return value.value
-    if kind is tuple or kind is list:
-        return kind(_values(item) for item in value)
+    if kind is tuple:
+        return tuple([_values(item) for item in value])
+    if kind is list:
+        return [_values(item) for item in value]
     if kind is dict:
         return {key: _values(item) for key, item in value.items()}
     return value
@@ -301,9 +321,32 @@ class TraceArray(NDArrayOperatorsMixin):
 
     # ---------------------------------------------------------------- protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        trace = self.trace
+        if method == "__call__" and not kwargs and trace.open:
+            # (the common case, a plain call on traced arrays, NumPy arrays and numbers, in
+            # one pass; anything else takes the general path below)
+            values = []
+            scalars = True
+            for value in inputs:
+                kind = type(value)
+                if kind is TraceArray:
+                    value = value.value
+                    kind = type(value)
+                if kind is np.ndarray:
+                    scalars = False
+                elif kind not in _PLAIN and not isinstance(value, np.generic):
+                    break
+                values.append(value)
+            else:
+                scalar_operator = _SCALAR_OPERATORS.get(ufunc) if scalars else None
+                # (NumPy scalars' own arithmetic, as the eager `a * b` ran it and as the
+                # program's operator will: it may round otherwise than the ufunc, as complex
+                # products do)
+                result = ufunc(*values) if scalar_operator is None else \
+                    scalar_operator(*values)
+                return trace.record("call", ufunc, inputs, kwargs, result)
         if _defers(inputs) or _defers(kwargs.get("out", ())):
             return NotImplemented  # (a tensor: its own protocol records it)
-        trace = self.trace
         function = ufunc if method == "__call__" else getattr(ufunc, method)
         if not trace.open:  # an array left over from a finished trace: plain NumPy
             return function(*_values(inputs), **_values(kwargs))
@@ -314,9 +357,7 @@ class TraceArray(NDArrayOperatorsMixin):
         values = _values(inputs)
         scalar_operator = _SCALAR_OPERATORS.get(function) if not kwargs else None
         if scalar_operator is not None and all(_is_scalar(value) for value in values):
-            # (NumPy scalars' own arithmetic, as the eager `a * b` ran it and as the program's
-            # operator will: it may round otherwise than the ufunc, as complex products do)
-            result = scalar_operator(*values)
+            result = scalar_operator(*values)  # (as in the common case above)
         else:
             result = function(*values, **_values(kwargs))
         instr_result = None if out is not None or method == "at" else result
@@ -432,6 +473,12 @@ class TraceArray(NDArrayOperatorsMixin):
                               writes=(self.var,))
 
     # ---------------------------------------------------------------- the rest of ndarray
+    @property
+    def base(self) -> Any:
+        """None for an array that owns its memory, as NumPy's (no call recorded: whether a
+        result is a view is fixed by the signature); otherwise the traced base."""
+        return None if self.value.base is None else self.__getattr__("base")
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
@@ -460,6 +507,12 @@ class TraceArray(NDArrayOperatorsMixin):
             return trace.record("method", name, (self, *args), kwargs, result)
 
         return method
+
+
+# Metadata (fixed by the signature) read straight from the concrete array: chainrule reads
+# dtype and shape at every op.
+for _name in _METADATA_ATTRS:
+    setattr(TraceArray, _name, property(operator.attrgetter(f"value.{_name}")))
 
 
 def _operator(op: Any, left: Any, right: Any) -> Any:
