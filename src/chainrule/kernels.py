@@ -38,6 +38,13 @@ def numpy_path(a: object) -> bool:
     return type(a) in NDARRAY_TYPES
 
 
+def is_cached(array: object) -> bool:
+    """Whether ``array`` is one of the constants kept here for reuse (read-only, never
+    rebound): cr.jit reads them by identity without looking for where they are held."""
+    key = (getattr(array, "shape", None), getattr(array, "dtype", None))
+    return _ONES.get(key) is array
+
+
 def _ones(shape: tuple, dtype: np.dtype) -> np.ndarray:
     key = (shape, dtype)
     ones = _ONES.get(key)

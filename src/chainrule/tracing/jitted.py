@@ -512,7 +512,7 @@ def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
     """What the program needs from the moment of the trace (where state is held, the values
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
     the build of the program, for later (:class:`_Pending`)."""
-    state_ = state.find_state(trace, arg_leaves, state.reachable(jitted.fun))
+    state_ = state.find_state(trace, arg_leaves, jitted.fun)
     written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
                if type(ref) is External}
     namespace = state_.namespace

@@ -9,6 +9,12 @@ still where it was found (a dict such as a module's globals or an object's attri
 a closure cell, another tensor's ``.grad``). So rebinding state between calls (``w.grad =
 None``, ``w = cr.tensor(...)``) makes the replay miss and the call trace again, instead of
 replaying on the old arrays.
+
+The holders are first looked for among the objects the function reaches by name
+(:func:`reachable`: its closure's cells, its globals, their tensors): where those account for
+every reference to an object (its reference count), the heap is not searched for it, a search
+that costs milliseconds in a big program. They are searched in any case: the garbage collector
+does not see a dict that holds only arrays (an object's attributes on Python 3.10).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..tensor import Tensor
 from ..tree_util import tree_unflatten
 from ..views import View
@@ -201,21 +208,50 @@ def hand_back(escaped: list) -> None:
 # -------------------------------------------------------------------- state
 
 
-def _holders(objects: list, skip: set) -> dict:
-    """Where each of ``objects`` is held: ``{id: [(holder, how, key)]}`` (see :func:`_slots`;
-    one scan of the heap for all)."""
-    wanted = {id(obj): obj for obj in objects}
-    found: dict = {key: [] for key in wanted}
+def _holders(objects: list, skip: set, known: dict, outside_refs: dict) -> dict:
+    """Where each of ``objects`` is held: ``{id: [(holder, how, key)]}`` (see :func:`_slots`).
+    ``known``: the holders among the objects the function reaches; the heap is scanned (once
+    for all) for the objects whose every reference they do not account for."""
+    found: dict = {id(obj): list(known.get(id(obj), ())) for obj in objects}
+    wanted = {id(obj): obj for obj in objects
+              if outside_refs.get(id(obj), -1) != len(found[id(obj)])}
     if not wanted:
         return found
-    skip = skip | {id(objects), id(wanted)}
-    for holder in gc.get_referrers(*objects):
+    scanned = list(wanted.values())
+    skip = skip | {id(objects), id(wanted), id(scanned)}
+    for holder in gc.get_referrers(*scanned):
         if id(holder) in skip or type(holder) is types.FrameType:
             continue
         for how, key, item in _slots(holder):
-            if id(item) in wanted and item is wanted[id(item)]:
+            if id(item) in wanted and item is wanted[id(item)] and not any(
+                    entry[0] is holder for entry in found[id(item)]):
                 found[id(item)].append((holder, how, key))
     return found
+
+
+def _census(objects: list) -> dict:
+    """``{id: references}`` to each of ``objects`` besides the list's own and this count's."""
+    return {id(obj): count - _COUNTING for obj, count in zip(
+        objects, [sys.getrefcount(obj) for obj in objects], strict=True)}
+
+
+def _calibrate() -> int:
+    """The references that :func:`_census` itself makes (Python versions differ)."""
+    probe = object()  # (one reference: this name)
+    return _census([probe])[id(probe)] + _COUNTING - 1
+
+
+_COUNTING = 0
+_COUNTING = _calibrate()
+
+
+def _known_holders(objects: list) -> dict:
+    """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`)."""
+    known: dict = {}
+    for holder in objects:
+        for how, key, item in _slots(holder):
+            known.setdefault(id(item), []).append((holder, how, key))
+    return known
 
 
 def _slots(holder: Any) -> Any:
@@ -268,7 +304,7 @@ class State:
         return name
 
 
-def find_state(trace: Trace, arg_leaves: list, reachable: list) -> State:
+def find_state(trace: Trace, arg_leaves: list, fun: Any) -> State:
     """How the program finds the state it reads and writes.
 
     An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
@@ -277,14 +313,20 @@ def find_state(trace: Trace, arg_leaves: list, reachable: list) -> State:
     module's globals or an object's attributes, a list, a closure cell, another tensor's
     ``.grad``); one held by an argument tensor is read from the argument. The tensors named
     here are in ``counters``, for the version bumps (jitted.py). Externals that nothing holds
-    are the call's own temporaries (``local``). ``reachable``: objects the function reaches
-    (:func:`reachable`), searched as holders too: the garbage collector does not see a dict
-    that holds only arrays (an object's attributes on Python 3.10)."""
+    are the call's own temporaries (``local``). Holders are found as the module says."""
     result = State()
+    externals = [external for external in trace.externals.values()
+                 if not kernels.is_cached(external.array)]  # (chainrule's own constants)
+    result.local += [external for external in trace.externals.values()
+                     if kernels.is_cached(external.array)]
+    if not externals:
+        return result
+    objects = reachable(fun)
+    outside_refs = _census(objects)  # (first: nothing here holds them yet)
+    known = _known_holders(objects)
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(result.namespace)}
     skip |= {id(external) for external in trace.externals.values()}
-    externals = list(trace.externals.values())
     inside = _trace_references(trace)
     # (reference counts first, while no name here holds the arrays)
     outside = {id(external.array) for external in externals
@@ -292,9 +334,10 @@ def find_state(trace: Trace, arg_leaves: list, reachable: list) -> State:
     base_outside = {id(external.array) for external in externals
                     if _base_held_outside(external.array, inside)}
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
+    _count_outside(externals, bases, inside, outside_refs)
     holders = _holders([external.array for external in externals]
-                       + [base for base in bases.values() if base is not None], skip)
-    _add_reachable(holders, reachable)
+                       + [base for base in bases.values() if base is not None], skip,
+                       known, outside_refs)
     written = _written_arrays(trace)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
@@ -310,26 +353,46 @@ def find_state(trace: Trace, arg_leaves: list, reachable: list) -> State:
             tensor = by_tensor[0][0]
             if id(tensor) in arg_ids:  # (an argument's own array is its input, not state)
                 continue
-            name = result.tensors.get(id(tensor))
-            if name is None:
-                name = result.tensors[id(tensor)] = result.name(tensor)
+            if id(tensor) not in result.tensors:
+                result.tensors[id(tensor)] = result.name(tensor)
                 tensors.append(tensor)
-            # (getattr: a tensor read from an argument's .grad may be None; then the check of
-            # the type misses)
-            result.checks.append(f"{external.name} = getattr({name}, '_array', None)")
-            result.namespace[f"{external.name}_dtype"] = getattr(external.array, "dtype", None)
-            result.namespace[f"{external.name}_type"] = type(external.array)
-            result.checks.append(_type_check(external.name, external.array))
+            _read_from(result, external, result.tensors[id(tensor)])
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
             _check_held(result, holder, how, key, external.name)
-    _climb(result, tensors, skip, arg_ids)
+    _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
 
 
+def _read_from(result: State, external: External, tensor_name: str) -> None:
+    """The program reads ``external`` from the tensor of that name, checking its type, shape
+    and dtype (getattr: a tensor read from an argument's .grad may be None; then the check of
+    the type misses)."""
+    result.checks.append(f"{external.name} = getattr({tensor_name}, '_array', None)")
+    result.namespace[f"{external.name}_dtype"] = getattr(external.array, "dtype", None)
+    result.namespace[f"{external.name}_type"] = type(external.array)
+    result.checks.append(_type_check(external.name, external.array))
+
+
+def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dict) -> None:
+    """Add to ``outside_refs`` the references to each external array and to each view's
+    memory owner besides the trace's (``inside``) and the tracer's own (``bases``,
+    :func:`find_state`'s ``objects``, this function's)."""
+    for external in externals:  # (getrefcount's argument)
+        key = id(external.array)
+        outside_refs[key] = sys.getrefcount(external.array) - 1 - inside.get(key, 0) - (
+            key in outside_refs)
+    distinct = list({id(base): base for base in bases.values() if base is not None}.values())
+    for base in distinct:  # (getrefcount's argument, `distinct`, `base`, and `bases`)
+        key, viewed = id(base), sum(1 for item in bases.values() if item is base)
+        outside_refs[key] = sys.getrefcount(base) - 3 - inside.get(key, 0) - viewed - (
+            key in outside_refs)
+
+
 def reachable(fun: Any, depth: int = 3) -> list:
-    """The objects ``fun`` reaches by name: its closure's and its globals' values (those its
-    code names), through functions, bound methods and partials, ``depth`` deep."""
+    """The objects ``fun`` reaches by name, each once: its closure's cells and their values,
+    its globals' dict and the values its code names there, through functions, bound methods
+    and partials, ``depth`` deep; and the tensors' gradients."""
     found: dict = {}
     stack = [(fun, depth)]
     while stack:
@@ -337,6 +400,10 @@ def reachable(fun: Any, depth: int = 3) -> list:
         if id(obj) in found or left < 0:
             continue
         found[id(obj)] = obj
+        if isinstance(obj, Tensor):
+            if obj._grad is not None:
+                stack.append((obj._grad, left))
+            continue
         inner = getattr(obj, "__wrapped__", None) or getattr(obj, "fun", None)
         for item in (inner, getattr(obj, "__self__", None), getattr(obj, "func", None)):
             if item is not None:
@@ -345,10 +412,12 @@ def reachable(fun: Any, depth: int = 3) -> list:
         if code is None:
             continue
         for cell in getattr(obj, "__closure__", None) or ():
+            found.setdefault(id(cell), cell)
             with contextlib.suppress(ValueError):  # (an empty cell)
                 stack.append((cell.cell_contents, left - 1))
         names = _names(code)
         namespace = getattr(obj, "__globals__", {})
+        found.setdefault(id(namespace), namespace)
         stack.extend((namespace[name], left - 1) for name in names if name in namespace)
     return [obj for obj in found.values() if not callable(obj) or hasattr(obj, "__dict__")]
 
@@ -359,15 +428,6 @@ def _names(code: Any) -> set:
         if isinstance(const, types.CodeType):
             names |= _names(const)
     return names
-
-
-def _add_reachable(holders: dict, objects: list) -> None:
-    """Holders among ``objects`` (:func:`_slots`) that the scan of the heap missed."""
-    for obj in objects:
-        for how, key, item in _slots(obj):
-            if id(item) in holders and not any(
-                    holder is obj for holder, _, _ in holders[id(item)]):
-                holders[id(item)].append((obj, how, key))
 
 
 def _unheld(result: State, external: External, base: Any, holders: dict,
@@ -439,10 +499,11 @@ def _unchecked(array: Any, base: Any, outside: bool, base_outside: bool,
     return None
 
 
-def _climb(result: State, tensors: list, skip: set, arg_ids: dict) -> None:
+def _climb(result: State, tensors: list, skip: set, arg_ids: dict, known: dict,
+           outside_refs: dict) -> None:
     """Where the tensors are: other tensors' .grad (climbing), dicts, lists, cells."""
     while tensors:
-        level = _holders(tensors, skip | {id(tensors)})
+        level = _holders(tensors, skip | {id(tensors)}, known, outside_refs)
         climbing = []
         for tensor in tensors:
             for holder, how, key in level[id(tensor)]:
