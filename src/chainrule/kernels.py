@@ -38,6 +38,13 @@ def numpy_path(a: object) -> bool:
     return type(a) in NDARRAY_TYPES
 
 
+def numpy_like(a: object) -> bool:
+    """Whether ``a`` is NumPy's (an ndarray, a NumPy scalar) or a tracing array standing for
+    one: an op then takes NumPy's way (a gather, ``argsort``) rather than the general one that
+    other libraries' arrays need, and a jitted call takes the way its eager call took."""
+    return type(a) in NDARRAY_TYPES or isinstance(a, (np.ndarray, np.generic))
+
+
 def is_cached(array: object) -> bool:
     """Whether ``array`` is one of the constants kept here for reuse (read-only, never
     rebound): cr.jit reads them by identity without looking for where they are held."""

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import backends, ops
+from . import backends, kernels, ops
 from .api import _tensor
 from .ops import decompositions
 from .ops.factorizations import eig_factors, eig_parts, qr_factors, qr_parts
@@ -204,7 +204,7 @@ def _reordered(t: Tensor, order: Any) -> Tensor:
     """``t``'s last axis permuted by ``order`` (of shape (..., n), its batch axes ``t``'s):
     a gather of NumPy's; in another library, whose index arrays an op's index (a NumPy constant)
     cannot hold, a product with the permutation matrix, made in that library."""
-    if backends.is_numpy(order):
+    if kernels.numpy_like(order):
         batch = [b[..., None] for b in np.indices(order.shape[:-1], sparse=True)]
         if t.ndim == order.ndim:
             return ops.getitem(t, (*batch, order))

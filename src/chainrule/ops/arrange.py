@@ -13,7 +13,8 @@ import operator
 
 import numpy as np
 
-from ..backends import call, constant_like, is_numpy
+from ..backends import call, constant_like
+from ..kernels import numpy_like
 from .axes import ndim_of, negative_axes, shape_of
 from .elementwise import add, array_value, where
 from .index import getitem, getitem_trailing
@@ -289,7 +290,7 @@ def _sorted_by(order, a, axis):
         a, axis = reshape(a, (-1,)), -1
     axis = negative_axes(axis, ndim_of(a))[0]
     values = array_value(a)
-    if is_numpy(values):
+    if numpy_like(values):
         return _take_along(a, order(values, axis), axis)
     permutation = call(order, (values, axis), {}, "argsort")  # (refused where the library lacks it)
     inverse = np.argsort(permutation, axis=axis)

@@ -14,7 +14,7 @@ import string
 
 import numpy as np
 
-from .. import backends
+from .. import backends, kernels
 from ..tensor import array_of
 from .axes import ndim_of, negative_axes, shape_of
 from .decompositions import conj_transpose, conjugated, constant, svdvals
@@ -268,7 +268,7 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
     moved = moveaxis(x, (axis1, axis2), (-2, -1))
     shape = np.shape(array_of(moved))
     rows, cols = _diagonal_index(shape[-2], shape[-1], offset)
-    if not backends.is_numpy(array_of(moved)):
+    if not kernels.numpy_like(array_of(moved)):
         picked = sum(where(_on_diagonal(shape[-2:], offset, moved), moved, 0.0), axis=-1)
         start = rows[0] if len(rows) else 0
         return getitem(picked, index=(Ellipsis, slice(start, start + len(rows))))
@@ -290,13 +290,13 @@ def diag(v, k=0):
     if ndim_of(v) == 1:
         size = np.shape(array_of(v))[0] + abs(k)
         array = array_of(v)
-        if not backends.is_numpy(array):  # (row i of the matrix holds the value of row i)
+        if not kernels.numpy_like(array):  # (row i of the matrix holds the value of row i)
             zeros = backends.zeros((abs(k),), np.result_type(array), like=array)
             rows = v if k == 0 else concatenate(v, zeros) if k > 0 else concatenate(zeros, v)
             return where(_on_diagonal((size, size), k, v), expand_dims(rows, -1), 0.0)
         index = _diagonal_index(size, size, k)
         return scatter_add(v, index=index, shape=(size, size))
-    if not backends.is_numpy(array_of(v)) and ndim_of(v) == 2:
+    if not kernels.numpy_like(array_of(v)) and ndim_of(v) == 2:
         return diagonal(v, k)
     if ndim_of(v) == 2:
         return getitem(v, index=_diagonal_index(*np.shape(array_of(v)), k))

@@ -39,8 +39,7 @@ def everywhere(condition: Any) -> bool:
     For another library's mask: False, so the general path runs, without reading the mask
     in Python (which would compute a lazy array, or wait for a device). A mask cr.jit traces
     takes NumPy's way, a guard on its value: the replay sums in the eager call's order."""
-    return (backends.is_numpy(condition) or kernels.numpy_path(condition)) and \
-        bool(condition.all())
+    return kernels.numpy_like(condition) and bool(condition.all())
 
 
 def control_value(array: Any) -> Any:
