@@ -410,15 +410,38 @@ def test_training_loop_bit_exact():
     _training_loop(exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a loss returned after backward() inside: eagerly it has a graph (requires_grad True, "
-    "grad_fn), at replay requires_grad is False"))
 def test_loss_after_backward_requires_grad():
+    """A loss returned after backward() inside has, as eagerly, a graph: requires_grad, a
+    grad_fn, and a second backward through it raises that the first freed it."""
     jitted_model, eager_model = _Model(), _Model()
     step = cr.jit(jitted_model.step)
     for k in range(3):
         x, y = _batch(k)
-        assert step(x, y[:, :2]).requires_grad == eager_model.step(x, y[:, :2]).requires_grad
+        got, want = step(x, y[:, :2]), eager_model.step(x, y[:, :2])
+        assert got.requires_grad == want.requires_grad is True
+        assert type(got.grad_fn) is type(want.grad_fn) and got.grad_fn.name == want.grad_fn.name
+        assert_same(got.detach(), want.detach(), exact=True)
+        for loss in (got, want):
+            with pytest.raises(RuntimeError, match="second time"):
+                loss.backward()
+
+
+def test_loss_with_a_retained_graph_runs_eagerly():
+    """backward(retain_graph=True) inside leaves the returned loss's graph to differentiate
+    later, which a replay cannot give: the call runs eagerly, with a warning."""
+    w = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        loss = cr.sum(w * x * w)
+        loss.backward(retain_graph=True)
+        return loss
+
+    jitted = cr.jit(step)
+    with pytest.warns(JitWarning, match="graph to differentiate later"):
+        loss = jitted(np.array([1.0, 3.0]))
+    w.grad = None
+    loss.backward()
+    assert_same(w.grad, cr.tensor(np.array([2.0, 12.0])), exact=True)
 
 
 def test_grad_buffer_seen_by_the_user():

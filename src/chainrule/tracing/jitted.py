@@ -141,6 +141,9 @@ class _Specialization:
                 if leaf:
                     tensor.requires_grad = True
                 made.append(tensor)
+            elif kind == "spent":
+                cls, node = detail
+                made.append(Tensor._wrap(value, node, cls=cls))
             elif kind == "copy":
                 made.append(value.copy())
             elif kind == "arg":
@@ -488,10 +491,16 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> t
                 outputs.append(("object", leaf))  # a tensor it closes over, as it is
                 refs.append(None)
                 continue
-            if leaf._node is not None and engine.passes == passes:
+            if leaf._node is not None and engine.passes == passes or (
+                    leaf._node is not None and leaf._node.saved is not None):
                 return [], [], ("it returns a tensor with a graph to differentiate later "
                                 "(grad of a jitted function): jit the gradient instead, "
                                 "cr.jit(cr.grad(f)), or call backward inside")
+            if leaf._node is not None:  # (its graph, freed by a backward inside: as eagerly,
+                # it requires grad, and a backward through it raises that it was freed)
+                outputs.append(("spent", (type(leaf), leaf._node)))
+                refs.append(trace.ref(array))
+                continue
             outputs.append(("tensor", (type(leaf), leaf._requires_grad and leaf._node is None)))
             refs.append(trace.ref(array))
         elif kind is np.ndarray:
