@@ -952,9 +952,9 @@ def test_a_result_in_a_structure_also_kept_in_a_cell_is_not_replayed():
             assert last is out["y"][0]
 
 
-def test_data_rebound_inside_is_seen():
-    """``w.data = ...`` inside rebinds a closed-over tensor's array: never replayed on the old
-    one (the call runs eagerly after a JitWarning)."""
+def test_data_rebound_inside_is_replayed():
+    """``w.data = ...`` inside rebinds a closed-over tensor's array: each replay gives it the
+    array it is given then (shared, as eagerly), never the first call's."""
     def run(function):
         w, src, seen = cr.tensor([1.0, 2.0]), [None], []
 
@@ -967,9 +967,33 @@ def test_data_rebound_inside_is_seen():
         for values in ([10.0, 20.0], [100.0, 200.0], [5.0, 6.0], [7.0, 8.0]):
             src[0] = cr.tensor(values)
             seen.append(f(cr.tensor([1.0, 1.0])))
+            assert w._array is src[0]._array
         return seen
 
-    with pytest.warns(JitWarning, match="stores new arrays"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitWarning)
+        got = run(cr.jit)
+    for g, w in zip(got, run(lambda f: f), strict=True):
+        assert_same(g, w, exact=True)
+
+
+def test_data_given_a_numpy_constant_made_inside_runs_eagerly():
+    """``w.data = np.zeros(2)`` inside: a replay would give ``w`` the first call's array again
+    (shared between calls), so the call runs eagerly, with a warning that says what to do."""
+    def run(function):
+        w = cr.tensor([1.0, 2.0])
+
+        def f(x):
+            y = w * x
+            w.data = np.zeros(2)
+            with cr.no_grad():
+                w.add_(x)
+            return y
+
+        f = function(f)
+        return [f(cr.tensor([1.0, float(k)])) for k in range(4)]
+
+    with pytest.warns(JitWarning, match="fill the tensor in place"):
         got = run(cr.jit)
     for g, w in zip(got, run(lambda f: f), strict=True):
         assert_same(g, w, exact=True)

@@ -356,6 +356,17 @@ def lift(raws: tuple) -> tuple:
     return raws if trace is None else trace.lift(raws)
 
 
+def rebind(tensor: Any, array: Any, fresh: bool = False) -> None:
+    """Give ``tensor`` the array ``array`` (``.data =``, a TensorFlow variable's assignment;
+    ``fresh``: nothing else holds it). The running trace records it, to give the tensor the
+    array at each replay."""
+    trace = getattr(tracing, "trace", None)
+    if trace is None:
+        tensor._array = array
+    else:
+        trace.rebind(tensor, array, fresh)
+
+
 def bump(counter: list) -> None:
     """Count a write into a tensor's data in its version ``counter`` (a view shares its base's),
     and in the running trace's, which bumps it by as many at each replay."""

@@ -121,7 +121,7 @@ class Tensor(ConversionMethods, GradState):
     @data.setter
     def data(self, value: Any) -> None:
         array = value._array if isinstance(value, Tensor) else asarray(seen(value))
-        (self._array,) = backends.lift((array,))  # (cr.jit: the rebinding seen, an escape)
+        backends.rebind(self, array)  # (cr.jit: recorded, and made again at each replay)
 
     @property
     def shape(self) -> tuple[int, ...]:

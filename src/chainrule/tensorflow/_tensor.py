@@ -22,7 +22,7 @@ import numpy as onp
 
 import chainrule as cr
 
-from .. import backends, in_place, ops
+from .. import backends, ops
 from .errors import InvalidArgumentError
 
 
@@ -150,11 +150,8 @@ class Variable(Tensor):
 
         A TensorFlow variable holds a value, and reading it gives that value: an assignment
         gives the variable a new buffer (what was read before, a slice, a ``.numpy()`` or the
-        values a tape saved, keeps the old one), as TensorFlow's do. While ``cr.jit`` traces, a
-        new buffer would be a new array stored into state, which a replay does not bind (the
-        call traces again each time, then runs eagerly): unless something the call read still
-        holds the buffer, the value is written into it instead, by the core's in-place
-        assignment (as ``w -= ...`` on a tensor), which the trace records and replays."""
+        values a tape saved, keeps the old one), as TensorFlow's do; ``cr.jit`` records the
+        rebinding and makes it again at each replay (backends.rebind)."""
         data = self._array
         if onp.shape(new) != data.shape:
             raise ValueError(
@@ -162,15 +159,9 @@ class Variable(Tensor):
                 f"shape {data.shape}, and the assigned value shape {onp.shape(new)} are "
                 f"incompatible."
             )
-        trace = getattr(backends.tracing, "trace", None)
-        if trace is not None:
-            if not _read_elsewhere(trace, data):
-                with cr.no_grad():  # (no gradient flows through an assignment)
-                    in_place.assign(self, cr.Tensor._wrap(new))
-                return self
-            (new,) = backends.lift((new,))  # (stored traced: cr.jit sees the new array)
-        self._array = onp.array(new) if isinstance(new, onp.generic) else (
-            new if fresh else new.copy())  # (a buffer of its own, as 0-d arrays)
+        if not fresh or onp.ndim(new) == 0:  # (a buffer of its own; scalars as 0-d arrays)
+            new = backends.copy(new)
+        backends.rebind(self, new, fresh=True)
         return self
 
     def _operand(self, value: Any) -> Any:
@@ -210,17 +201,6 @@ class Variable(Tensor):
         return _as(cr.ops.copy(self))
 
     value = read_value
-
-
-def _read_elsewhere(trace: Any, data: Any) -> bool:
-    """Whether a traced array still alive reads the memory of ``data`` (a view of a variable,
-    the values a tape saved), so that a write into it would change what was read."""
-    external = trace.externals.get(id(data))
-    if external is None and getattr(data, "trace", None) is not trace:
-        return False  # (not read in this call)
-    root = trace.root_of(external) if external is not None else data.var.root
-    return any((array := ref()) is not None and array is not data and array.var.root == root
-               for ref in trace.arrays)
 
 
 def _as(value: Any) -> Any:

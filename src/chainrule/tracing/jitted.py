@@ -384,6 +384,7 @@ class Jitted:
                 result = self.fun(*call_args, **call_kwargs)
             finally:
                 rebound = _restore(swapped)
+                rebinds = _rebinds(trace, swapped)
         reason = seen.reason() or rebound
         out_leaves, out_treedef = tree_flatten(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes)
@@ -400,7 +401,7 @@ class Jitted:
         if reason:
             return reason, result
         try:
-            make = _prepare(trace, inputs, refs, leaves, self)
+            make = _prepare(trace, inputs, refs, leaves, self, rebinds)
         except Unreplayable as refused:
             return str(refused), result
         trace.release()
@@ -470,6 +471,23 @@ def _restore(swapped: list) -> str | None:
     return reason
 
 
+def _rebinds(trace: Trace, swapped: list) -> list:
+    """The tensors of state that the call gave other arrays (backends.rebind), each given
+    its concrete array now: ``[(tensor, its array before the call, the Var it has now, the
+    concrete array)]``. (Arguments are _restore's; tensors made in the call are values of the
+    trace like any other.)"""
+    arguments = {id(tensor) for tensor, _, _ in swapped}
+    found = []
+    for tensor, original in trace.rebinds.values():
+        array = tensor._array
+        made_here = type(original) is TraceArray and original.trace is trace
+        if made_here or id(tensor) in arguments or type(array) is not TraceArray:
+            continue
+        tensor._array = array.value
+        found.append((tensor, original, array.var, array.value))
+    return found
+
+
 def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> tuple:
     """How each leaf of the result is made at a replay, the program's value for it, and the
     reason a result cannot be replayed (or None)."""
@@ -517,11 +535,24 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> t
 
 
 def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
-             jitted: Jitted) -> Callable[[], Program]:
+             jitted: Jitted, rebinds: list) -> Callable[[], Program]:
     """What the program needs from the moment of the trace (where state is held, the values
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
     the build of the program, for later (:class:`_Pending`)."""
-    state_ = state.find_state(trace, arg_leaves, jitted.fun)
+    for tensor, original, _, _ in rebinds:  # (the state as the call found it)
+        tensor._array = original
+    try:
+        state_ = state.find_state(trace, arg_leaves, jitted.fun, [t for t, *_ in rebinds])
+    finally:
+        for tensor, _, _, value in rebinds:
+            tensor._array = value
+    made = {var: index for index, var in trace.bound.items()}
+    local = {external.index for external in state_.local}
+    if any(made.get(var) in local for _, _, var, _ in rebinds):
+        raise Unreplayable("it gives a tensor (`.data = ...`) an array made during the call "
+                           "by NumPy outside the traced operations, which each replay would "
+                           "give it again: fill the tensor in place instead (`w.zero_()`, "
+                           "`w.data.fill(...)`)")
     written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
                if type(ref) is External}
     namespace = state_.namespace
@@ -543,8 +574,10 @@ def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
     label = getattr(jitted.fun, "__qualname__", "f")
     fuse = None if jitted.fuse is False else fusion.fuser(jitted.fuse)
     rollback_targets(trace.instrs, trace, kept_roots_of(trace, inputs), inputs)
-    return functools.partial(build, trace, inputs, parameters, refs, label, prologue,
-                             _bumps(trace, arg_leaves, state_), namespace, fuse)
+    return functools.partial(
+        build, trace, inputs, parameters, refs, label, prologue,
+        _bumps(trace, arg_leaves, state_), namespace, fuse,
+        [(state_.tensors[id(tensor)], var) for tensor, _, var, _ in rebinds])
 
 
 def _bumps(trace: Trace, arg_leaves: list, state_: state.State) -> list[str]:

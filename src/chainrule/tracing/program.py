@@ -27,7 +27,7 @@ from __future__ import annotations
 import collections
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -145,9 +145,10 @@ def written_roots(instrs: list, trace: Trace) -> set:
     return {_root(ref, trace) for instr in instrs for ref in instr.writes}
 
 
-def merge_common(instrs: list, trace: Trace, written: set) -> list:
+def merge_common(instrs: list, trace: Trace, written: set, distinct: set) -> list:
     """Pass 1: the second of two identical calls on values nothing writes reads the first's
-    results."""
+    results; not where its results are ``distinct`` (returned, or given to a tensor: each an
+    array of its own, as eagerly)."""
     seen: dict = {}
     mapping: dict = {}
     kept = []
@@ -158,6 +159,7 @@ def merge_common(instrs: list, trace: Trace, written: set) -> list:
         results = outs(instr)
         pure = (
             instr.kind != "guard" and not instr.writes and not instr.random and results
+            and not any(var in distinct for var in results)
             and not any(_root(ref, trace) in written for ref in reads(instr))
             and not any(var.root in written for var in results)
             and not any(type(ref) is External for ref in reads(instr))
@@ -489,16 +491,21 @@ def same(value: Any, expected: Any) -> bool:
 def build(
     trace: Trace, inputs: list, parameters: list[str], returned_refs: list, label: str,
     prologue: list[str], epilogue: list[str], namespace: dict, fuse: Callable | None = None,
+    rebinds: Sequence[tuple[str, Var]] = (),
 ) -> Program:
     """The program of ``trace``: a function ``(buffers, *parameters)`` that runs
     ``prologue`` (jitted.py's state checks, which also bind the ``inputs``), the trace's calls
-    after the passes, and ``epilogue`` (its version bumps), and returns ``returned_refs``
-    (Vars, Externals, constants; None for what jitted.py makes itself)."""
+    after the passes, gives each tensor of ``rebinds`` (by its name in the prologue) its new
+    array, runs ``epilogue`` (its version bumps), and returns ``returned_refs`` (Vars,
+    Externals, constants; None for what jitted.py makes itself). Returned and rebound arrays
+    are new at each replay (no buffer of the pool), each one its own."""
     instrs = list(trace.instrs)
     recorded = len(instrs)
     written = written_roots(instrs, trace)
-    instrs, mapping = merge_common(instrs, trace, written)
-    returned_refs = [_substitute(ref, mapping) for ref in returned_refs]
+    given = [var for _, var in rebinds]
+    distinct = {ref for ref in returned_refs if type(ref) is Var} | set(given)
+    instrs, mapping = merge_common(instrs, trace, written, distinct)
+    returned_refs = [_substitute(ref, mapping) for ref in returned_refs + given]
     returned = {ref for ref in returned_refs if type(ref) is Var}
     instrs, copies = elide_copies(instrs, trace, written, returned, set(inputs))
     returned_refs = [_substitute(ref, copies) for ref in returned_refs]
@@ -518,8 +525,12 @@ def build(
     body = _lines(instrs, names, constants, buffers, fused)
     body = [f"b{index} = buffers[{index}]" for index in sorted(set(buffers.values()))] + body
     body = _with_rollback(body, instrs, trace, kept_roots, names, inputs)
-    body = list(prologue) + body + list(epilogue)
     rendered = [_render(ref, names, constants) for ref in returned_refs]
+    if given:  # (the rebound arrays: after the returned ones)
+        body += [f"{name}._array = {value}" for (name, _), value in zip(
+            rebinds, rendered[-len(given):], strict=True)]
+        rendered = rendered[:-len(given)]
+    body = list(prologue) + body + list(epilogue)
     body.append(f"return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
     header = [f"# {label}: {recorded} calls traced, {len(instrs)} in the program"]
     header += [f"# {var.name}: {_describe(var)}" for var in inputs]

@@ -99,6 +99,8 @@ class Trace:
         self.bound: dict[int, Var] = {}  # external index -> the Var that reads it
         # id(version counter) -> (the counter, how many writes bumped it: backends.bump)
         self.bumps: dict[int, tuple[list, int]] = {}
+        # id(tensor) -> (the tensor, its array before the call gave it another: rebind)
+        self.rebinds: dict[int, tuple[Any, Any]] = {}
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -158,6 +160,15 @@ class Trace:
         traced = TraceArray(array, var, self)
         self.arrays.append(weakref.ref(traced))
         return traced
+
+    def rebind(self, tensor: Any, array: Any, fresh: bool) -> None:
+        """``tensor._array = array`` (backends.rebind), traced: a fresh array the call did
+        not compute (a constant) is copied, so that each replay gives the tensor its own."""
+        (traced,) = self.lift((array,)) if self.open else (array,)
+        if fresh and type(traced) is TraceArray and traced.var in self.bound.values():
+            traced = array_copy(traced)
+        self.rebinds.setdefault(id(tensor), (tensor, tensor._array))
+        tensor._array = traced
 
     def draw(self, sample: Any, args: tuple) -> TraceArray:
         """``sample(*args)``, random draws, recorded to be drawn afresh at each replay."""

@@ -23,6 +23,7 @@ import contextlib
 import gc
 import sys
 import types
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -304,7 +305,7 @@ class State:
         return name
 
 
-def find_state(trace: Trace, arg_leaves: list, fun: Any) -> State:
+def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ()) -> State:
     """How the program finds the state it reads and writes.
 
     An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
@@ -319,7 +320,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any) -> State:
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
     result.local += [external for external in trace.externals.values()
                      if kernels.is_cached(external.array)]
-    if not externals:
+    if not externals and not rebound:
         return result
     objects = reachable(fun)
     outside_refs = _census(objects)  # (first: nothing here holds them yet)
@@ -360,6 +361,10 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any) -> State:
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
             _check_held(result, holder, how, key, external.name)
+    for tensor in rebound:  # (given another array by the call: named, and checked)
+        if id(tensor) not in result.tensors and id(tensor) not in arg_ids:
+            result.tensors[id(tensor)] = result.name(tensor)
+            tensors.append(tensor)
     _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
 
