@@ -33,21 +33,10 @@ from typing import Any
 import numpy as np
 
 from ..codegen import compile_function
+from . import numpy_calls as calls
 from .buffers import outs, plan_buffers, reads
 from .record import External, Instr, Trace, Var
 from .record import _array_copy as array_copy_function
-
-# ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars); ``**`` is
-# recorded as operator.pow, since np.power is not always what it does
-_BINARY = {
-    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", operator.pow: "**",
-    np.floor_divide: "//", np.remainder: "%", np.matmul: "@", np.less: "<",
-    np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=", np.equal: "==",
-    np.not_equal: "!=", np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^",
-}
-_UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
-_SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
-
 
 # The key that marks a program's namespace (its globals).
 PROGRAM_MARK = "__chainrule_program__"
@@ -246,7 +235,7 @@ def fold_constants(instrs: list, trace: Trace, written: set, returned: set) -> t
         )
         if foldable:
             refs = reads(instr)
-            if instr.kind == "call" and instr.op in _SHAPE_ONLY and refs and refs[0] is \
+            if instr.kind == "call" and instr.op in calls.SHAPE_ONLY and refs and refs[0] is \
                     _first_var(instr.args):
                 template = refs[0]
                 values = {template: np.zeros(template.shape, template.dtype)[()]
@@ -395,11 +384,11 @@ def _call_args(instr: Instr, names: _Names, constants: dict, skip: int = 0) -> s
 def _expression(instr: Instr, names: _Names, constants: dict) -> str:
     kind, op = instr.kind, instr.op
     if kind == "call":
-        if not instr.kwargs and len(instr.args) == 2 and op in _BINARY:
+        if not instr.kwargs and len(instr.args) == 2 and op in calls.BINARY:
             left, right = (_operand(arg, names, constants) for arg in instr.args)
-            return f"{left} {_BINARY[op]} {right}"
-        if not instr.kwargs and len(instr.args) == 1 and op in _UNARY:
-            return f"{_UNARY[op]}{_operand(instr.args[0], names, constants)}"
+            return f"{left} {calls.BINARY[op]} {right}"
+        if not instr.kwargs and len(instr.args) == 1 and op in calls.UNARY:
+            return f"{calls.UNARY[op]}{_operand(instr.args[0], names, constants)}"
         return f"{names.function(op)}({_call_args(instr, names, constants)})"
     target = _render(instr.args[0], names, constants)
     if kind == "method":

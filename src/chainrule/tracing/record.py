@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backends import tracing
+from . import numpy_calls as calls
 
 
 class Var:
@@ -197,7 +198,7 @@ class Trace:
             if value.trace is self and self.open:
                 return value.var
             return self.external(value.value)  # (an array left over from an earlier trace)
-        if kind in _PLAIN:
+        if kind in calls.PLAIN:
             return value
         if kind is tuple:
             return tuple([self.ref(item) for item in value])
@@ -262,8 +263,6 @@ def current() -> Trace | None:
     return getattr(_current, "trace", None)
 
 
-# Python values that hold no array: the program writes them as they are.
-_PLAIN = frozenset({float, int, bool, complex, str, type(None), type(Ellipsis)})
 
 
 def _values(value: Any) -> Any:
@@ -288,27 +287,6 @@ def _has_trace(value: Any) -> bool:
     return False
 
 
-# Functions whose result is about shapes, dtypes or memory, fixed by the signature: given to
-# Python as they are, with no guard.
-_METADATA = {
-    np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
-    np.iscomplexobj, np.isrealobj, np.can_cast, np.min_scalar_type, np.broadcast_shapes,
-}
-# Functions that write into their first argument.
-_WRITES_FIRST = {
-    np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
-}
-# Functions whose result's shape depends on the values (guarded at replay).
-_DATA_SHAPED = {
-    np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.compress, np.extract,
-    np.trim_zeros,
-}
-# Methods that write into the array they are called on.
-_WRITING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "setfield"}
-# Attributes that are metadata (the rest of the non-callable ones are traced arrays: T, real).
-_METADATA_ATTRS = {
-    "shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides", "flags",
-}
 
 
 def _writes(trace: Trace, targets: Any) -> tuple:
@@ -345,11 +323,11 @@ class TraceArray(NDArrayOperatorsMixin):
                     kind = type(value)
                 if kind is np.ndarray:
                     scalars = False
-                elif kind not in _PLAIN and not isinstance(value, np.generic):
+                elif kind not in calls.PLAIN and not isinstance(value, np.generic):
                     break
                 values.append(value)
             else:
-                scalar_operator = _SCALAR_OPERATORS.get(ufunc) if scalars else None
+                scalar_operator = calls.SCALAR_OPERATORS.get(ufunc) if scalars else None
                 # (NumPy scalars' own arithmetic, as the eager `a * b` ran it and as the
                 # program's operator will: it may round otherwise than the ufunc, as complex
                 # products do)
@@ -366,7 +344,7 @@ class TraceArray(NDArrayOperatorsMixin):
         if method == "at":
             writes = _writes(trace, inputs[:1])
         values = _values(inputs)
-        scalar_operator = _SCALAR_OPERATORS.get(function) if not kwargs else None
+        scalar_operator = calls.SCALAR_OPERATORS.get(function) if not kwargs else None
         if scalar_operator is not None and all(_is_scalar(value) for value in values):
             result = scalar_operator(*values)  # (as in the common case above)
         else:
@@ -392,13 +370,13 @@ class TraceArray(NDArrayOperatorsMixin):
         if not trace.open:
             return func(*_values(args), **_values(kwargs))
         result = func(*_values(args), **_values(kwargs))
-        if func in _METADATA:
+        if func in calls.METADATA:
             return result
         out = kwargs.get("out")
-        writes = _writes(trace, args[:1]) if func in _WRITES_FIRST else ()
+        writes = _writes(trace, args[:1]) if func in calls.WRITES_FIRST else ()
         if out is not None:
             writes += _writes(trace, out if isinstance(out, tuple) else (out,))
-        if writes and (out is not None or func in _WRITES_FIRST):
+        if writes and (out is not None or func in calls.WRITES_FIRST):
             trace.record("call", func, args, kwargs, None, writes)
             return out if out is not None else result
         if result is None:
@@ -410,7 +388,7 @@ class TraceArray(NDArrayOperatorsMixin):
         if type(result) is list:  # (np.split, np.meshgrid...): a tuple, then a list again
             return list(trace.record("call", _as_list(func), args, kwargs, tuple(result)))
         return trace.record("call", func, args, kwargs, result,
-                            shape_guard=func in _DATA_SHAPED)
+                            shape_guard=func in calls.DATA_SHAPED)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         value = np.asarray(self.value, dtype=dtype)
@@ -494,7 +472,7 @@ class TraceArray(NDArrayOperatorsMixin):
         if name.startswith("__"):
             raise AttributeError(name)
         attribute = getattr(self.value, name)
-        if name in _METADATA_ATTRS:
+        if name in calls.METADATA_ATTRS:
             return attribute
         trace = self.trace
         if not callable(attribute):
@@ -506,7 +484,7 @@ class TraceArray(NDArrayOperatorsMixin):
             result = attribute(*_values(args), **_values(kwargs))
             if not trace.open:
                 return result
-            writes = (self.var,) if name in _WRITING_METHODS else ()
+            writes = (self.var,) if name in calls.WRITING_METHODS else ()
             out = kwargs.get("out")
             if out is not None:
                 writes += _writes(trace, (out,))
@@ -522,7 +500,7 @@ class TraceArray(NDArrayOperatorsMixin):
 
 # Metadata (fixed by the signature) read straight from the concrete array: chainrule reads
 # dtype and shape at every op.
-for _name in _METADATA_ATTRS:
+for _name in calls.METADATA_ATTRS:
     setattr(TraceArray, _name, property(operator.attrgetter(f"value.{_name}")))
 
 
@@ -537,13 +515,6 @@ def _operator(op: Any, left: Any, right: Any) -> Any:
     return trace.record("call", op, (left, right), {}, result)
 
 
-# The ufuncs the program writes as Python operators (program._BINARY): on NumPy scalars they
-# are computed as the operators are.
-_SCALAR_OPERATORS = {
-    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
-    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
-    np.remainder: operator.mod,
-}
 
 
 def _is_scalar(value: Any) -> bool:

@@ -354,19 +354,25 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ())
             tensor = by_tensor[0][0]
             if id(tensor) in arg_ids:  # (an argument's own array is its input, not state)
                 continue
-            if id(tensor) not in result.tensors:
-                result.tensors[id(tensor)] = result.name(tensor)
-                tensors.append(tensor)
-            _read_from(result, external, result.tensors[id(tensor)])
+            _read_from(result, external, _named(result, tensor, tensors))
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
             _check_held(result, holder, how, key, external.name)
-    for tensor in rebound:  # (given another array by the call: named, and checked)
-        if id(tensor) not in result.tensors and id(tensor) not in arg_ids:
-            result.tensors[id(tensor)] = result.name(tensor)
-            tensors.append(tensor)
+    for tensor in rebound:  # (given another array by the call)
+        if id(tensor) not in arg_ids:
+            _named(result, tensor, tensors)
     _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
+
+
+def _named(result: State, tensor: Tensor, tensors: list) -> str:
+    """The name of a tensor of state in the program; a new one is added to ``tensors`` (to
+    find where it is held)."""
+    name = result.tensors.get(id(tensor))
+    if name is None:
+        name = result.tensors[id(tensor)] = result.name(tensor)
+        tensors.append(tensor)
+    return name
 
 
 def _read_from(result: State, external: External, tensor_name: str) -> None:

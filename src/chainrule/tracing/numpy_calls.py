@@ -1,0 +1,56 @@
+"""What the tracer knows of NumPy's functions, methods and attributes beyond their protocols:
+which answer with metadata (no guard), which write into an argument, whose results' shapes
+depend on the values, and which ufuncs the program writes as Python operators.
+
+This module imports nothing of chainrule.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+# Python values that hold no array: the program writes them as they are.
+PLAIN = frozenset({float, int, bool, complex, str, type(None), type(Ellipsis)})
+
+# Functions whose result is about shapes, dtypes or memory, fixed by the signature: given to
+# Python as they are, with no guard.
+METADATA = {
+    np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
+    np.iscomplexobj, np.isrealobj, np.can_cast, np.min_scalar_type, np.broadcast_shapes,
+}
+# Functions that write into their first argument.
+WRITES_FIRST = {
+    np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis,
+}
+# Functions whose result's shape depends on the values (guarded at replay).
+DATA_SHAPED = {
+    np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.compress, np.extract,
+    np.trim_zeros,
+}
+# Methods that write into the array they are called on.
+WRITING_METHODS = {"fill", "sort", "partition", "put", "itemset", "resize", "setfield"}
+# Attributes that are metadata (the rest of the non-callable ones are traced arrays: T, real).
+METADATA_ATTRS = {
+    "shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides", "flags",
+}
+
+# ufuncs written as Python operators (the same NumPy call, faster on NumPy scalars); ``**`` is
+# recorded as operator.pow, since np.power is not always what it does
+BINARY = {
+    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", operator.pow: "**",
+    np.floor_divide: "//", np.remainder: "%", np.matmul: "@", np.less: "<",
+    np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=", np.equal: "==",
+    np.not_equal: "!=", np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^",
+}
+UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
+SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
+
+# The ufuncs the program writes as Python operators (program.BINARY): on NumPy scalars they
+# are computed as the operators are.
+SCALAR_OPERATORS = {
+    np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+    np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
+    np.remainder: operator.mod,
+}
