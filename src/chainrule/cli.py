@@ -245,7 +245,7 @@ def diff(args: argparse.Namespace) -> int:
             print(f"graph written to {path}")
         if args.plot:
             curves = [column[len(points):] for column in columns]
-            plot_curves(grid, curves, function.text, path=args.plot)
+            plot_curves(grid, curves, formula=function.text, variable=name, path=args.plot)
             print(f"plot written to {args.plot}")
     return 0
 

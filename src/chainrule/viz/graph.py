@@ -24,16 +24,12 @@ from .layout import (
     INPUT_LINE,
     OP_FILL,
     ROOT_FILL,
+    argument_label,
     layout,
     matplotlib_figure,
     svg_document,
 )
-from .trace import Vertex, adjoints, trace
-
-_SYMBOLS = {
-    "add": "+", "subtract": "−", "multiply": "×", "true_divide": "÷", "power": "**",
-    "negative": "−x", "matmul": "@", "dot": "·",
-}
+from .trace import Vertex, adjoints, call_text, trace
 
 # A big graph drawn through matplotlib is written at a lower resolution: a 135-operation graph
 # is 100 inches wide, 15,000 pixels at 150 dpi (4.5 s and 190 MB to write).
@@ -71,10 +67,18 @@ class Graph:
     ) -> None:
         self.root = root
         self.vertices = vertices
-        self.show_values = values
+        # Values on every vertex or on none: after backward() has freed what the graph saved,
+        # some can no longer be known, and a drawing with a few of them would mislead.
+        known = all(v.value is not None for v in vertices)
+        self.show_values = values and known
         self.show_grads = grads
         self.engine = engine
+        if values and not known:
+            note = ("values not shown: backward() freed what the graph saved (draw it "
+                    "before, or pass retain_graph=True)")
+            title = f"{title} ({note})" if title else note
         self.title = title
+        self._by_key = {v.key: v for v in vertices}
 
     def __repr__(self) -> str:
         ops = sum(v.kind == "op" for v in self.vertices)
@@ -83,16 +87,20 @@ class Graph:
     # ------------------------------------------------------------------ text
     def lines(self, vertex: Vertex) -> list[str]:
         """The lines shown in a vertex's box."""
-        if vertex.kind == "constant":
+        if vertex.kind == "constant":  # a number is its own value
             lines = [vertex.name]
             if vertex.shape:
                 lines.append(f"shape {vertex.shape}")
+                if self.show_values:
+                    lines.append(f"value {format_value(vertex.value)}")
             return lines
-        head = vertex.name
-        if vertex.kind == "op" and vertex.name in _SYMBOLS:
-            head = f"{vertex.name} ({_SYMBOLS[vertex.name]})"
-        lines = [f"{vertex.label}: {head}", f"shape {vertex.shape}"]
-        if self.show_values and vertex.value is not None:
+        if vertex.kind == "op":  # its operands in argument order: 1 / x is not x / 1
+            named = vertex.name.split(" = ")[0] + " = " if " = " in vertex.name else ""
+            head = f"{vertex.label}: {named}{call_text(vertex, self._by_key)}"
+        else:
+            head = f"{vertex.label}: {vertex.name}"
+        lines = [head, f"shape {vertex.shape}"]
+        if self.show_values:
             lines.append(f"value {format_value(vertex.value)}")
         if self.show_grads:
             grad = vertex.grad
@@ -106,8 +114,13 @@ class Graph:
         """The fill of an operation's box: the root (the last vertex) stands out."""
         return ROOT_FILL if self.vertices and key == self.vertices[-1].key else OP_FILL
 
+    def arguments(self) -> list[tuple[int, int, int, int]]:
+        """Each edge as (source key, target key, argument index, the target's operand count)."""
+        return [(key, v.key, index, len(v.inputs))
+                for v in self.vertices for index, key in enumerate(v.inputs)]
+
     def edges(self) -> list[tuple[int, int]]:
-        return [(key, v.key) for v in self.vertices for key in v.inputs]
+        return [(source, target) for source, target, _, _ in self.arguments()]
 
     def dot(self) -> str:
         """Graphviz DOT text (render with ``dot -Tsvg``)."""
@@ -130,8 +143,11 @@ class Graph:
             else:
                 style = f'shape=box, style="rounded,filled", fillcolor="{self.op_fill(vertex.key)}"'
             out.append(f'  {ids[vertex.key]} [label="{label}", {style}];')
-        for source, target in self.edges():
-            out.append(f"  {ids[source]} -> {ids[target]};")
+        for source, target, index, count in self.arguments():
+            label = argument_label(index, count)
+            attributes = (f' [headlabel="{label}", labelfontsize=9, labeldistance=1.6, '
+                          f'labelfontcolor="{EDGE}"]' if label else "")
+            out.append(f"  {ids[source]} -> {ids[target]}{attributes};")
         out.append("}")
         return "\n".join(out) + "\n"
 

@@ -22,13 +22,20 @@ TEXT, CONSTANT_TEXT, EDGE = "#111827", "#6b7280", "#555555"
 FONT = 12.0
 CHAR = 0.62 * FONT  # average glyph width of the monospace font
 LINE = 1.35 * FONT
-PAD_X, PAD_Y, GAP_X, GAP_Y, MARGIN = 10.0, 7.0, 26.0, 34.0, 16.0
+LABEL_FONT = 0.8 * FONT  # the argument labels on edges
+PAD_X, PAD_Y, GAP_X, GAP_Y, MARGIN = 10.0, 7.0, 26.0, 40.0, 16.0
+
+
+def argument_label(index: int, count: int) -> str:
+    """The label of the edge into argument ``index`` of an operation of ``count`` operands:
+    which operand is which matters (1 / x is not x / 1), so every multi-operand edge says."""
+    return f"arg {index}" if count > 1 else ""
 
 
 @dataclass
 class Layout:
     boxes: dict  # key -> (cx, cy, width, height, lines)
-    routes: list  # (source key, target key, [(x, y), ...]) from source bottom to target top
+    routes: list  # (source key, target key, [(x, y), ...], label) from source bottom to target top
     width: float
     height: float
 
@@ -47,11 +54,14 @@ def layout(graph: Graph) -> Layout:
         for key in sizes if not isinstance(key, tuple)
     }
     routes = []
-    for source, target, chain in chains:
+    for (source, target, chain), (_, _, index, count) in zip(
+            chains, graph.arguments(), strict=True):
         points = [(x[source], y[source] + sizes[source][1] / 2)]
         points += [(x[item], y[item]) for item in chain[1:-1]]
-        points.append((x[target], y[target] - sizes[target][1] / 2))
-        routes.append((source, target, points))
+        # An operation's operands arrive left to right in argument order, each labelled.
+        slot = min(sizes[target][0] / count, 10 * CHAR) * (index - (count - 1) / 2)
+        points.append((x[target] + slot, y[target] - sizes[target][1] / 2))
+        routes.append((source, target, points, argument_label(index, count)))
     width = max((x[k] + sizes[k][0] / 2 for k in x), default=0.0) + MARGIN
     if graph.title:
         width = max(width, len(graph.title) * CHAR + 2 * MARGIN)
@@ -229,11 +239,15 @@ def svg_document(graph: Graph, plan: Layout) -> str:
             f'<text x="{plan.width / 2:.1f}" y="{MARGIN + FONT:.1f}" text-anchor="middle" '
             f'font-weight="bold">{html.escape(graph.title)}</text>'
         )
-    for _source, _target, points in plan.routes:
+    for _source, _target, points, label in plan.routes:
         out.append(
             f'<path d="{_path(points)}" fill="none" stroke="{EDGE}" stroke-width="1.2" '
             'marker-end="url(#arrow)"/>'
         )
+        if label:
+            (x, y) = points[-1]
+            out.append(f'<text class="arg" x="{x + 3:.1f}" y="{y - 5:.1f}" '
+                       f'font-size="{LABEL_FONT:.0f}" fill="{EDGE}">{label}</text>')
     for key, (cx, cy, width, height, lines) in plan.boxes.items():
         kind = kinds[key]
         left, top = cx - width / 2, cy - height / 2
@@ -277,7 +291,10 @@ def matplotlib_figure(graph: Graph, plan: Layout) -> Any:
     if graph.title:
         ax.text(plan.width / 2, MARGIN + FONT * 0.5, graph.title, ha="center", va="center",
                 fontweight="bold", **font)
-    for _source, _target, points in plan.routes:
+    for _source, _target, points, label in plan.routes:
+        if label:
+            ax.text(points[-1][0] + 3, points[-1][1] - 5, label, ha="left", va="bottom",
+                    color=EDGE, family="monospace", size=LABEL_FONT * points_per_pixel)
         vertices = [points[0]]
         codes = [MplPath.MOVETO]
         for (xa, ya), (xb, yb) in pairwise(points):

@@ -198,6 +198,14 @@ def _name_vertices(order: list[Vertex], names: dict[str, Any]) -> None:
             vertex.name = _number(np.asarray(vertex.value).item())
 
 
+def call_text(vertex: Vertex, by_key: dict) -> str:
+    """An operation with its operands in argument order, ``true_divide(1, v0)``: constants by
+    their value, other vertices by their label."""
+    operands = (by_key[k].name if by_key[k].kind == "constant" else by_key[k].label
+                for k in vertex.inputs)
+    return f"{vertex.name.split(' = ')[-1]}({', '.join(operands)})"
+
+
 def _number(value: Any) -> str:
     if isinstance(value, complex):
         return f"{value:.4g}"
