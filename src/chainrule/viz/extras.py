@@ -19,8 +19,9 @@ class MissingExtraError(ImportError):
     """An optional dependency is not installed; the message says how to install it."""
 
 
-def matplotlib(what: str) -> ModuleType:
-    """matplotlib, imported for ``what``; :class:`MissingExtraError` when it is not installed.
+def matplotlib(what: str, alternative: str = "") -> ModuleType:
+    """matplotlib, imported for ``what``; :class:`MissingExtraError` when it is not installed
+    (its message ends with ``alternative``, another way to the same end, when there is one).
 
     A matplotlib that is installed but broken (one of its own dependencies missing) raises
     its own error: that is not fixed by installing the extra.
@@ -31,6 +32,7 @@ def matplotlib(what: str) -> ModuleType:
         if error.name != "matplotlib":
             raise
         raise MissingExtraError(
-            f"{what} needs matplotlib, which is not installed: {PLOT_INSTALL}",
+            f"{what} needs matplotlib, which is not installed: {PLOT_INSTALL}"
+            + (f" ({alternative})" if alternative else ""),
             name="matplotlib",
         ) from None
