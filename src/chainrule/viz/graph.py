@@ -43,7 +43,10 @@ class Graph:
     """The recorded graph of a tensor, ready to draw.
 
     ``dot()`` gives Graphviz text, ``svg()`` an SVG document, ``save(path)`` writes ``.svg``,
-    ``.png``, ``.pdf`` or ``.dot``; in Jupyter it displays itself.
+    ``.png``, ``.pdf``, ``.dot`` or ``.html`` (the backward pass step by step, ``html()``); in
+    Jupyter it displays itself (step by step when made with ``step=True``). Each operation
+    names its operands in argument order, ``true_divide(1, v0)``, and the edges into an
+    operation of several operands say which argument they feed.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
