@@ -22,6 +22,8 @@ import chainrule as cr
 
 from .expr import MAX_DEPTH, MAX_LENGTH, MAX_NODES, Expression, ExpressionError, parse
 from .tour import run
+from .viz import extras
+from .viz.graph import SAVE_SUFFIXES
 from .viz.plot import WorkLimitError, derivative_name, derivatives, plot_curves
 
 if TYPE_CHECKING:
@@ -40,7 +42,6 @@ MAX_POINTS = 1000  # values in --at
 MAX_OPERATIONS = 150_000  # recorded operations, at one point
 POINTS_PER_OPERATION = 256  # this many points cost as much as one more operation
 PLOT_POINTS = 201
-GRAPH_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv")
 
 _LIMITS = textwrap.fill(
     f"limits: an expression has at most {MAX_LENGTH} characters, {MAX_NODES} parts and "
@@ -67,6 +68,9 @@ examples:
   chainrule diff "sin(x)" --order 2 --plot sin.png --range -6.3:6.3
   chainrule diff "exp(-t**2)" --wrt t --at 0.5,1 --graph g.svg
 """
+
+
+_RANGE_FORM = "A:B, two numbers with A < B (--range -3:3 or --range=-3:3)"
 
 
 class UsageError(Exception):
@@ -104,9 +108,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="print derivatives up to order N (default: 1)")
     diff.add_argument("--plot", metavar="FILE", help="plot f and its derivatives into FILE")
     diff.add_argument("--range", metavar="A:B", dest="range_", default=None,
-                      help="the x range of the plot (default: -5:5)")
+                      help=f"the x range of the plot: {_RANGE_FORM} (default: -5:5)")
     diff.add_argument("--graph", metavar="FILE",
-                      help="draw the recorded graph at the first X into FILE (.svg .png .dot)")
+                      help="draw the recorded graph at the first X into FILE ("
+                      + " ".join(SAVE_SUFFIXES) + "; .html: the backward pass step by step)")
     diff.add_argument("--explain", choices=("forward", "reverse"),
                       help="show the chain rule node by node at the first X")
     return parser
@@ -172,10 +177,14 @@ def _numbers(text: str, what: str) -> list[float]:
 def _range(text: str) -> tuple[float, float]:
     parts = text.split(":")
     if len(parts) != 2 or not all(part.strip() for part in parts):
-        raise UsageError(f"--range must look like A:B (e.g. -3:3), not {text!r}")
-    low, high = (_number(part, "--range") for part in parts)
-    if not low < high:
-        raise UsageError(f"--range needs A < B, got {text!r}")
+        raise UsageError(f"--range takes {_RANGE_FORM}, not {text!r}")
+    low, high = (_number(part, "--range", f"a number ({_RANGE_FORM})") for part in parts)
+    if low == high:
+        raise UsageError(f"--range {text} is empty: it needs A < B, as in --range {low:g}:"
+                         f"{low + 1:g}")
+    if low > high:
+        raise UsageError(f"--range {text} is reversed: it needs A < B, as in --range "
+                         f"{high:g}:{low:g}")
     if not math.isfinite(high - low):
         raise UsageError(f"--range {text!r} is too wide (B - A overflows a 64-bit float)")
     return low, high
@@ -200,6 +209,7 @@ def _output(path: str, option: str, suffixes: Sequence[str]) -> str:
 
 
 def _plot_suffixes() -> tuple[str, ...]:
+    extras.matplotlib("--plot")
     from matplotlib.figure import Figure
 
     return tuple(f".{kind}" for kind in sorted(Figure().canvas.get_supported_filetypes()))
@@ -228,13 +238,15 @@ def diff(args: argparse.Namespace) -> int:
         raise UsageError("--range goes with --plot FILE")
     plot_range = _range(args.range_) if args.range_ is not None else (-5.0, 5.0)
     if args.graph is not None:
-        _output(args.graph, "--graph", GRAPH_SUFFIXES)
+        _output(args.graph, "--graph", SAVE_SUFFIXES)
     if args.plot is not None:
         _output(args.plot, "--plot", _plot_suffixes())
     grid = np.linspace(*plot_range, PLOT_POINTS) if args.plot is not None else np.empty(0)
     xs = np.concatenate([np.asarray(points, dtype=np.float64), grid])
     with np.errstate(all="ignore"):  # f may be inf or nan at some points: print it, no warning
         graph = _graph(function, points[0]) if args.graph is not None else None
+        if graph is not None:
+            graph.check_save(args.graph)  # PNG without Graphviz or matplotlib: refused now
         columns = _derivatives(function, xs, args.order, plotted=args.plot is not None)
         _print_derivatives(function, points, columns)
         if args.explain:
@@ -245,7 +257,7 @@ def diff(args: argparse.Namespace) -> int:
             print(f"graph written to {path}")
         if args.plot:
             curves = [column[len(points):] for column in columns]
-            plot_curves(grid, curves, function.text, path=args.plot)
+            plot_curves(grid, curves, formula=function.text, variable=name, path=args.plot)
             print(f"plot written to {args.plot}")
     return 0
 
@@ -319,11 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"chainrule {args.command}: {error}", file=sys.stderr)
         return 2
-    except ImportError as error:
-        print(f"chainrule {args.command}: {error} (plots need matplotlib: "
-              "pip install 'chainrule[plot]')", file=sys.stderr)
+    except extras.MissingExtraError as error:
+        print(f"chainrule {args.command}: {error}", file=sys.stderr)
         return 1
-    except (OSError, ValueError, ArithmeticError) as error:
+    except (OSError, ValueError, ArithmeticError, ImportError) as error:
         print(f"chainrule {args.command}: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -8,7 +8,9 @@ result. The four scripts are data, ``chapter/*.txt`` beside this module: Python 
 exercises (``exercises.py``) are answered with computations.
 
 A section that fails is reported (with its error) and the tour goes on; the exit status is then
-1, so a missing feature cannot go unnoticed.
+1, so a missing feature cannot go unnoticed. A section that needs matplotlib, when it is not
+installed, is skipped with one line saying how to install it (``pip install 'chainrule[plot]'``)
+and is not a failure: the plots are an optional extra.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..viz.extras import MissingExtraError
 from .exercises import (
     exercise_1,
     exercise_2,
@@ -101,6 +104,8 @@ def run(directory: str | Path = "tour-output", out: TextIO | None = None,
         began = time.perf_counter()
         try:
             section(out)
+        except MissingExtraError as error:  # an optional part not installed: not a failure
+            print(f"   skipped: {error}", file=out)
         except Exception as error:  # report it, keep going, fail at the end
             failures.append((number, title, error))
             print(f"!! section {number} FAILED: {first_line(error)}", file=out)

@@ -15,6 +15,8 @@ import chainrule as cr
 
 from ..node import Node
 from ..tensor import Tensor
+from ..viz.extras import MissingExtraError
+from ..viz.trace import call_text
 
 
 def _best_time(function: Callable, repeat: int = 5) -> float:
@@ -219,21 +221,23 @@ def exercise_5(out: TextIO, directory: Path) -> list[Path]:
     print("cr.graph(cr.log(x ** 2) * cr.sin(x) + 1 / x): the dependency graph recorded from x\n"
           "to f, in evaluation order (value; grad = df/d(node), by one extra backward pass):",
           file=out)
+    by_key = {v.key: v for v in graph.vertices}
     for vertex in graph.vertices:
         if vertex.kind != "constant":
-            inputs = ", ".join(
-                next(v.label if v.kind != "constant" else v.name for v in graph.vertices
-                     if v.key == key)
-                for key in vertex.inputs
-            )
-            what = f"{vertex.name}({inputs})" if vertex.kind == "op" else vertex.name
+            what = call_text(vertex, by_key) if vertex.kind == "op" else vertex.name
             print(f"  {vertex.label} = {what:<22} value {float(vertex.value):9.6f}   "
                   f"grad {float(vertex.grad):9.6f}", file=out)
-    paths = [graph.save(directory / "exercise5_graph.svg"),
-             graph.save(directory / "exercise5_graph.png")]
     engine = "Graphviz dot" if graph._use_dot() else "the built-in layout (no Graphviz)"
-    for path in paths:
-        print(f"  wrote {path} ({engine})", file=out)
+    paths = [graph.save(directory / "exercise5_graph.svg")]
+    print(f"  wrote {paths[-1]} ({engine})", file=out)
+    try:
+        paths.append(graph.save(directory / "exercise5_graph.png"))
+        print(f"  wrote {paths[-1]} ({engine})", file=out)
+    except MissingExtraError as error:
+        print(f"  skipped the PNG: {error}", file=out)
+    paths.append(graph.save(directory / "exercise5_backward.html"))
+    print(f"  wrote {paths[-1]}: the backward pass node by node (open it in a browser; x is "
+          "used three times, and its three shares add up)", file=out)
     return paths
 
 

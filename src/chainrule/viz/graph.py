@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from . import extras
 from .layout import (
     CONSTANT_TEXT,
     EDGE,
@@ -24,37 +25,28 @@ from .layout import (
     INPUT_LINE,
     OP_FILL,
     ROOT_FILL,
+    argument_label,
     layout,
     matplotlib_figure,
     svg_document,
 )
-from .trace import Vertex, adjoints, trace
+from .steps import backward_steps, html_document, html_fragment
+from .trace import Vertex, adjoints, call_text, format_value, trace
 
-_SYMBOLS = {
-    "add": "+", "subtract": "−", "multiply": "×", "true_divide": "÷", "power": "**",
-    "negative": "−x", "matmul": "@", "dot": "·",
-}
-
+SAVE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".gv", ".html")
 # A big graph drawn through matplotlib is written at a lower resolution: a 135-operation graph
 # is 100 inches wide, 15,000 pixels at 150 dpi (4.5 s and 190 MB to write).
 PNG_MAX_WIDTH = 8000
-
-
-def format_value(value: Any) -> str:
-    """A short text for a value: the number for a scalar, a few entries for a small array."""
-    array = np.asarray(value)
-    if array.size == 1:
-        return f"{array.item():.4g}" if array.dtype.kind in "fc" else str(array.item())
-    if array.size <= 4 and array.ndim == 1:
-        return "[" + ", ".join(f"{v:.3g}" for v in array.tolist()) + "]"
-    return f"mean {array.mean():.3g}, range [{array.min():.3g}, {array.max():.3g}]"
 
 
 class Graph:
     """The recorded graph of a tensor, ready to draw.
 
     ``dot()`` gives Graphviz text, ``svg()`` an SVG document, ``save(path)`` writes ``.svg``,
-    ``.png``, ``.pdf`` or ``.dot``; in Jupyter it displays itself.
+    ``.png``, ``.pdf``, ``.dot`` or ``.html`` (the backward pass step by step, ``html()``); in
+    Jupyter it displays itself (step by step when made with ``step=True``). Each operation
+    names its operands in argument order, ``true_divide(1, v0)``, and the edges into an
+    operation of several operands say which argument they feed.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
@@ -68,13 +60,23 @@ class Graph:
     def __init__(
         self, root: Tensor, vertices: list[Vertex], *, values: bool = True,
         grads: bool = False, engine: str = "auto", title: str | None = None,
+        step: bool = False,
     ) -> None:
         self.root = root
         self.vertices = vertices
-        self.show_values = values
+        # Values on every vertex or on none: after backward() has freed what the graph saved,
+        # some can no longer be known, and a drawing with a few of them would mislead.
+        known = all(v.value is not None for v in vertices)
+        self.show_values = values and known
         self.show_grads = grads
         self.engine = engine
+        if values and not known:
+            note = ("values not shown: backward() freed what the graph saved (draw it "
+                    "before, or pass retain_graph=True)")
+            title = f"{title} ({note})" if title else note
         self.title = title
+        self._by_key = {v.key: v for v in vertices}
+        self.step = step
 
     def __repr__(self) -> str:
         ops = sum(v.kind == "op" for v in self.vertices)
@@ -83,16 +85,20 @@ class Graph:
     # ------------------------------------------------------------------ text
     def lines(self, vertex: Vertex) -> list[str]:
         """The lines shown in a vertex's box."""
-        if vertex.kind == "constant":
+        if vertex.kind == "constant":  # a number is its own value
             lines = [vertex.name]
             if vertex.shape:
                 lines.append(f"shape {vertex.shape}")
+                if self.show_values:
+                    lines.append(f"value {format_value(vertex.value)}")
             return lines
-        head = vertex.name
-        if vertex.kind == "op" and vertex.name in _SYMBOLS:
-            head = f"{vertex.name} ({_SYMBOLS[vertex.name]})"
-        lines = [f"{vertex.label}: {head}", f"shape {vertex.shape}"]
-        if self.show_values and vertex.value is not None:
+        if vertex.kind == "op":  # its operands in argument order: 1 / x is not x / 1
+            named = vertex.name.split(" = ")[0] + " = " if " = " in vertex.name else ""
+            head = f"{vertex.label}: {named}{call_text(vertex, self._by_key)}"
+        else:
+            head = f"{vertex.label}: {vertex.name}"
+        lines = [head, f"shape {vertex.shape}"]
+        if self.show_values:
             lines.append(f"value {format_value(vertex.value)}")
         if self.show_grads:
             grad = vertex.grad
@@ -106,8 +112,13 @@ class Graph:
         """The fill of an operation's box: the root (the last vertex) stands out."""
         return ROOT_FILL if self.vertices and key == self.vertices[-1].key else OP_FILL
 
+    def arguments(self) -> list[tuple[int, int, int, int]]:
+        """Each edge as (source key, target key, argument index, the target's operand count)."""
+        return [(key, v.key, index, len(v.inputs))
+                for v in self.vertices for index, key in enumerate(v.inputs)]
+
     def edges(self) -> list[tuple[int, int]]:
-        return [(key, v.key) for v in self.vertices for key in v.inputs]
+        return [(source, target) for source, target, _, _ in self.arguments()]
 
     def dot(self) -> str:
         """Graphviz DOT text (render with ``dot -Tsvg``)."""
@@ -130,8 +141,11 @@ class Graph:
             else:
                 style = f'shape=box, style="rounded,filled", fillcolor="{self.op_fill(vertex.key)}"'
             out.append(f'  {ids[vertex.key]} [label="{label}", {style}];')
-        for source, target in self.edges():
-            out.append(f"  {ids[source]} -> {ids[target]};")
+        for source, target, index, count in self.arguments():
+            label = argument_label(index, count)
+            attributes = (f' [headlabel="{label}", labelfontsize=9, labeldistance=1.6, '
+                          f'labelfontcolor="{EDGE}"]' if label else "")
+            out.append(f"  {ids[source]} -> {ids[target]}{attributes};")
         out.append("}")
         return "\n".join(out) + "\n"
 
@@ -162,11 +176,45 @@ class Graph:
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    # ------------------------------------------------------------------ backward, step by step
+    def steps(self) -> list:
+        """The backward pass as steps (:class:`~chainrule.viz.steps.Step`): the seed, then one
+        per operation in reverse evaluation order, each with the shares it hands its inputs."""
+        return backward_steps(self)
+
+    def html(self) -> str:
+        """A self-contained HTML page that steps through the backward pass node by node (inline
+        SVG and a little JavaScript, nothing fetched); ``save("backward.html")`` writes it."""
+        return html_document(self)
+
+    def _repr_html_(self) -> str | None:
+        """In a notebook, ``cr.graph(y, step=True)`` shows the step-by-step view."""
+        return html_fragment(self) if self.step else None
+
+    def check_save(self, path: str | Path) -> str:
+        """The format ``save(path)`` would write; raise now if it cannot (an unknown suffix, or
+        PNG/PDF with neither Graphviz nor matplotlib), before any work is done."""
+        suffix = Path(path).suffix.lower()
+        if suffix not in SAVE_SUFFIXES:
+            raise ValueError(f"cannot save a graph as {suffix or 'a file without suffix'!r}; "
+                             f"use one of {' '.join(SAVE_SUFFIXES)}")
+        if suffix in (".png", ".pdf") and not self._use_dot():
+            extras.matplotlib(f"saving a graph as {suffix} without Graphviz",
+                              "or install Graphviz, or save it as .svg, which needs neither")
+        return suffix
+
     def save(self, path: str | Path) -> Path:
-        """Write the graph to ``path``; the suffix picks the format (svg, png, pdf, dot/gv)."""
+        """Write the graph to ``path``; the suffix picks the format (svg, png, pdf, dot/gv).
+
+        PNG and PDF are drawn by Graphviz's ``dot`` when it is installed, else by matplotlib
+        (``pip install 'chainrule[plot]'``); SVG and DOT need neither. An ``.html`` file is the
+        step-by-step view of the backward pass (see :meth:`html`).
+        """
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix in (".dot", ".gv"):
+        suffix = self.check_save(path)
+        if suffix == ".html":
+            path.write_text(self.html(), encoding="utf-8")
+        elif suffix in (".dot", ".gv"):
             path.write_text(self.dot())
         elif suffix == ".svg":
             path.write_text(self.svg())
@@ -179,9 +227,6 @@ class Graph:
                 if suffix == ".png":  # 150 dpi, but no wider than PNG_MAX_WIDTH pixels
                     dpi = min(150.0, PNG_MAX_WIDTH / figure.get_figwidth())
                 figure.savefig(path, dpi=dpi)
-        else:
-            raise ValueError(f"cannot save a graph as {suffix or 'a file without suffix'!r}; "
-                             "use .svg, .png, .pdf or .dot")
         return path
 
 
@@ -195,9 +240,28 @@ def _float_array(value: Any) -> np.ndarray:
     return array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)
 
 
+def _called(function: Any, args: tuple, names: dict | None) -> tuple[Any, dict]:
+    """``function`` called on ``args`` as float tensors that require grad, and the names of
+    those inputs (the function's parameters')."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        parameters = []
+    tensors = [
+        a if isinstance(a, Tensor) else Tensor(_float_array(a), requires_grad=True)
+        for a in args
+    ]
+    names = dict(names or {})
+    for position, tensor in enumerate(tensors):
+        name = parameters[position] if position < len(parameters) else f"x{position}"
+        names.setdefault(name, tensor)
+    return function(*tensors), names
+
+
 def graph(
     y: Any, *args: Any, names: dict[str, Tensor] | None = None, values: bool = True,
     grads: bool | None = None, engine: str = "auto", title: str | None = None,
+    step: bool = False,
 ) -> Graph:
     """The graph recorded for ``y``, to draw (``.svg()``, ``.save(path)``, Jupyter display).
 
@@ -211,6 +275,12 @@ def graph(
 
     Inputs are named by ``names`` (``{"x": x}``), else by the caller's variables.
 
+    ``step=True`` shows, in a notebook, the backward pass node by node (buttons or arrow
+    keys): the seed, then each operation in reverse order handing its inputs their shares, a
+    value used twice receiving two that add up. ``.save("backward.html")`` writes the same view
+    as a self-contained page, for any graph. Call it before ``backward()`` (which frees the
+    graph), or use ``backward(retain_graph=True)``.
+
     >>> import chainrule as cr
     >>> g = cr.graph(lambda x: cr.log(x ** 2) * cr.sin(x) + 1 / x, 2.0)
     >>> print(g.lines(g.vertices[0]))
@@ -218,19 +288,7 @@ def graph(
     """
     if callable(y) and not isinstance(y, Tensor):
         function = y
-        try:
-            parameters = list(inspect.signature(function).parameters)
-        except (TypeError, ValueError):
-            parameters = []
-        tensors = [
-            a if isinstance(a, Tensor) else Tensor(_float_array(a), requires_grad=True)
-            for a in args
-        ]
-        names = dict(names or {})
-        for position, tensor in enumerate(tensors):
-            name = parameters[position] if position < len(parameters) else f"x{position}"
-            names.setdefault(name, tensor)
-        y = function(*tensors)
+        y, names = _called(function, args, names)
         grads = True if grads is None else grads
         if title is None:
             title = getattr(function, "__name__", None)
@@ -251,5 +309,8 @@ def graph(
     shown = False
     if grads:
         shown = adjoints(y, vertices)
-    return Graph(y, vertices, values=values, grads=bool(grads) or shown, engine=engine,
-                 title=title)
+    drawn = Graph(y, vertices, values=values, grads=bool(grads) or shown, engine=engine,
+                  title=title, step=step)
+    if step:
+        drawn.steps()  # refused now (freed graph, non-scalar output), not when displayed
+    return drawn

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from . import extras
+
 if TYPE_CHECKING:
     from .graph import Graph
 
@@ -22,13 +24,20 @@ TEXT, CONSTANT_TEXT, EDGE = "#111827", "#6b7280", "#555555"
 FONT = 12.0
 CHAR = 0.62 * FONT  # average glyph width of the monospace font
 LINE = 1.35 * FONT
-PAD_X, PAD_Y, GAP_X, GAP_Y, MARGIN = 10.0, 7.0, 26.0, 34.0, 16.0
+LABEL_FONT = 0.8 * FONT  # the argument labels on edges
+PAD_X, PAD_Y, GAP_X, GAP_Y, MARGIN = 10.0, 7.0, 26.0, 40.0, 16.0
+
+
+def argument_label(index: int, count: int) -> str:
+    """The label of the edge into argument ``index`` of an operation of ``count`` operands:
+    which operand is which matters (1 / x is not x / 1), so every multi-operand edge says."""
+    return f"arg {index}" if count > 1 else ""
 
 
 @dataclass
 class Layout:
     boxes: dict  # key -> (cx, cy, width, height, lines)
-    routes: list  # (source key, target key, [(x, y), ...]) from source bottom to target top
+    routes: list  # (source key, target key, [(x, y), ...], label) from source bottom to target top
     width: float
     height: float
 
@@ -47,11 +56,14 @@ def layout(graph: Graph) -> Layout:
         for key in sizes if not isinstance(key, tuple)
     }
     routes = []
-    for source, target, chain in chains:
+    for (source, target, chain), (_, _, index, count) in zip(
+            chains, graph.arguments(), strict=True):
         points = [(x[source], y[source] + sizes[source][1] / 2)]
         points += [(x[item], y[item]) for item in chain[1:-1]]
-        points.append((x[target], y[target] - sizes[target][1] / 2))
-        routes.append((source, target, points))
+        # An operation's operands arrive left to right in argument order, each labelled.
+        slot = min(sizes[target][0] / count, 10 * CHAR) * (index - (count - 1) / 2)
+        points.append((x[target] + slot, y[target] - sizes[target][1] / 2))
+        routes.append((source, target, points, argument_label(index, count)))
     width = max((x[k] + sizes[k][0] / 2 for k in x), default=0.0) + MARGIN
     if graph.title:
         width = max(width, len(graph.title) * CHAR + 2 * MARGIN)
@@ -214,7 +226,10 @@ def _path(points: list[tuple[float, float]]) -> str:
 
 
 def svg_document(graph: Graph, plan: Layout) -> str:
-    kinds = {v.key: v.kind for v in graph.vertices}
+    """The drawing as SVG. Each vertex is a ``<g class="vertex" data-i="...">`` (its index in
+    ``graph.vertices``), each edge a ``<path class="edge" data-source data-target>`` and a
+    gradient line a ``<text class="grad">``: the step-by-step view of backward drives them."""
+    index = {v.key: i for i, v in enumerate(graph.vertices)}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{plan.width:.0f}" '
         f'height="{plan.height:.0f}" viewBox="0 0 {plan.width:.1f} {plan.height:.1f}" '
@@ -229,38 +244,55 @@ def svg_document(graph: Graph, plan: Layout) -> str:
             f'<text x="{plan.width / 2:.1f}" y="{MARGIN + FONT:.1f}" text-anchor="middle" '
             f'font-weight="bold">{html.escape(graph.title)}</text>'
         )
-    for _source, _target, points in plan.routes:
+    for source, target, points, label in plan.routes:
         out.append(
-            f'<path d="{_path(points)}" fill="none" stroke="{EDGE}" stroke-width="1.2" '
+            f'<path class="edge" data-source="{index[source]}" data-target="{index[target]}" '
+            f'd="{_path(points)}" fill="none" stroke="{EDGE}" stroke-width="1.2" '
             'marker-end="url(#arrow)"/>'
         )
-    for key, (cx, cy, width, height, lines) in plan.boxes.items():
-        kind = kinds[key]
-        left, top = cx - width / 2, cy - height / 2
-        if kind == "input":
-            out.append(
-                f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{width / 2:.1f}" '
-                f'ry="{height / 2:.1f}" fill="{INPUT_FILL}" stroke="{INPUT_LINE}"/>'
-            )
-        elif kind == "op":
-            out.append(
-                f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
-                f'rx="6" fill="{graph.op_fill(key)}" stroke="{OP_LINE}"/>'
-            )
-        colour = CONSTANT_TEXT if kind == "constant" else TEXT
-        first = cy - (len(lines) - 1) * LINE / 2 + FONT * 0.35
-        for i, line in enumerate(lines):
-            weight = ' font-weight="bold"' if i == 0 and kind != "constant" else ""
-            out.append(
-                f'<text x="{cx:.1f}" y="{first + i * LINE:.1f}" text-anchor="middle" '
-                f'fill="{colour}"{weight}>{html.escape(line)}</text>'
-            )
+        if label:
+            (x, y) = points[-1]
+            out.append(f'<text class="arg" x="{x + 3:.1f}" y="{y - 5:.1f}" '
+                       f'font-size="{LABEL_FONT:.0f}" fill="{EDGE}">{label}</text>')
+    kinds = {v.key: v.kind for v in graph.vertices}
+    for key, box in plan.boxes.items():
+        out.append(f'<g class="vertex" data-i="{index[key]}">')
+        out += _svg_vertex(graph, key, kinds[key], box)
+        out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
+def _svg_vertex(graph: Graph, key: int, kind: str, box: tuple) -> list[str]:
+    cx, cy, width, height, lines = box
+    left, top = cx - width / 2, cy - height / 2
+    out = []
+    if kind == "input":
+        out.append(
+            f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{width / 2:.1f}" '
+            f'ry="{height / 2:.1f}" fill="{INPUT_FILL}" stroke="{INPUT_LINE}"/>'
+        )
+    elif kind == "op":
+        out.append(
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{width:.1f}" height="{height:.1f}" '
+            f'rx="6" fill="{graph.op_fill(key)}" stroke="{OP_LINE}"/>'
+        )
+    colour = CONSTANT_TEXT if kind == "constant" else TEXT
+    first = cy - (len(lines) - 1) * LINE / 2 + FONT * 0.35
+    for i, line in enumerate(lines):
+        weight = ' font-weight="bold"' if i == 0 and kind != "constant" else ""
+        role = ' class="grad"' if line.startswith("grad ") else ""
+        out.append(
+            f'<text{role} x="{cx:.1f}" y="{first + i * LINE:.1f}" text-anchor="middle" '
+            f'fill="{colour}"{weight}>{html.escape(line)}</text>'
+        )
+    return out
+
+
 def matplotlib_figure(graph: Graph, plan: Layout) -> Any:
     """The same drawing with matplotlib (for PNG and PDF without Graphviz)."""
+    extras.matplotlib("drawing a graph as PNG or PDF without Graphviz",
+                      "or install Graphviz, or save it as .svg, which needs neither")
     from matplotlib.figure import Figure
     from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
     from matplotlib.path import Path as MplPath
@@ -277,7 +309,10 @@ def matplotlib_figure(graph: Graph, plan: Layout) -> Any:
     if graph.title:
         ax.text(plan.width / 2, MARGIN + FONT * 0.5, graph.title, ha="center", va="center",
                 fontweight="bold", **font)
-    for _source, _target, points in plan.routes:
+    for _source, _target, points, label in plan.routes:
+        if label:
+            ax.text(points[-1][0] + 3, points[-1][1] - 5, label, ha="left", va="bottom",
+                    color=EDGE, family="monospace", size=LABEL_FONT * points_per_pixel)
         vertices = [points[0]]
         codes = [MplPath.MOVETO]
         for (xa, ya), (xb, yb) in pairwise(points):

@@ -29,6 +29,7 @@ from ..engine import gradients
 from ..expr import Expression, as_function
 from ..node import Node
 from ..tensor import Tensor
+from . import extras, poles
 
 _STYLES = ("-", "--", ":", "-.")
 _LONG_NAME = 40
@@ -179,8 +180,6 @@ def derivative_name(name: str, order: int) -> str:
 
 
 def _name(function: Callable) -> str:
-    if isinstance(getattr(function, "text", None), str):
-        return function.text  # a parsed expression
     name = getattr(function, "__name__", None)
     return "f" if not name or name == "<lambda>" else name
 
@@ -192,63 +191,104 @@ def plot(
     """Plot f and its first ``derivatives`` derivatives, computed by chainrule; return the figure.
 
     ``x_range`` is ``(a, b)`` (``num`` points) or the points themselves. ``f`` is a function of a
-    tensor (or an expression string such as ``"log(x**2)*sin(x) + 1/x"``). Draws on ``ax`` when
-    given, and saves to ``path`` when given. Needs matplotlib.
+    tensor (or an expression string such as ``"log(x**2)*sin(x) + 1/x"``, labelled
+    ``f(x) = ...``). Draws on ``ax`` when given, and saves to ``path`` when given. Where f has a
+    pole (1/x at 0) the y-range is set around the finite part of the curves and the pole is
+    marked by a dashed vertical line (see :mod:`chainrule.viz.poles`). Needs matplotlib
+    (``pip install 'chainrule[plot]'``).
 
     >>> import chainrule as cr
     >>> figure = cr.plot(cr.sin, (-6.3, 6.3))  # exercise 4: sin and its derivative
     >>> figure.axes[0].get_legend_handles_labels()[1]
     ['sin(x)', "sin'(x)"]
+    >>> figure = cr.plot("x**3 - 2*x", (-2, 2))
+    >>> figure.axes[0].get_legend_handles_labels()[1]
+    ['f(x) = x**3 - 2*x', "f'(x)"]
     """
     function = as_function(f, "plot")
+    extras.matplotlib("cr.plot")  # before any work
     if isinstance(x_range, tuple) and len(x_range) == 2 and np.ndim(x_range[0]) == 0:
         xs = np.linspace(float(x_range[0]), float(x_range[1]), int(num))
     else:
         xs = np.asarray(x_range, dtype=np.float64).ravel()
     curves = globals()["derivatives"](function, xs, derivatives)
+    if isinstance(function, Expression):
+        return plot_curves(xs, curves, formula=function.text, variable=function.variable,
+                           ax=ax, path=path, title=title)
     return plot_curves(xs, curves, _name(function), ax=ax, path=path, title=title)
 
 
+def _axes(ax: Any) -> tuple[Any, Any]:
+    """(figure, axes) to draw on: ``ax``'s, or new ones (through pyplot if the user uses it)."""
+    if ax is not None:
+        return ax.figure, ax
+    if "matplotlib.pyplot" in sys.modules:  # the user works with pyplot: play along
+        import matplotlib.pyplot as plt
+
+        return plt.subplots(figsize=(7, 4))
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4))
+    return figure, figure.add_subplot()
+
+
+def _broken_at(xs: np.ndarray, curves: list[np.ndarray], where: list[float]) -> tuple:
+    """xs and curves with a gap (a NaN) at each of ``where``, so no line joins +inf to -inf."""
+    at = np.searchsorted(xs, where)
+    return np.insert(xs, at, where), [np.insert(np.asarray(c, dtype=np.float64), at, np.nan)
+                                      for c in curves]
+
+
 def plot_curves(
-    xs: np.ndarray, curves: list[np.ndarray], name: str = "f", *, ax: Any = None,
-    path: str | Path | None = None, title: str | None = None,
+    xs: np.ndarray, curves: list[np.ndarray], name: str = "f", *, formula: str | None = None,
+    variable: str = "x", ax: Any = None, path: str | Path | None = None,
+    title: str | None = None,
 ) -> Any:
-    """Draw ``curves`` (f and its derivatives at ``xs``, as :func:`derivatives` gives them)."""
-    if ax is None:
-        if "matplotlib.pyplot" in sys.modules:  # the user works with pyplot: play along
-            import matplotlib.pyplot as plt
+    """Draw ``curves`` (f and its derivatives at ``xs``, as :func:`derivatives` gives them).
 
-            figure, ax = plt.subplots(figsize=(7, 4))
-        else:
-            from matplotlib.figure import Figure
-
-            figure = Figure(figsize=(7, 4))
-            ax = figure.add_subplot()
-    else:
-        figure = ax.figure
-    # A long name (an expression's text) is f in the legend and written out, cut, in the title:
-    # drawn in full it made a 1,500-character expression's figure 29,000 pixels wide.
-    short = name if len(name) <= _LONG_NAME else "f"
-    for k, values in enumerate(curves):
-        ax.plot(xs, values, _STYLES[k % len(_STYLES)], linewidth=2 if k == 0 else 1.6,
-                label=f"{derivative_name(short, k)}(x)")
+    ``name`` names the function (``sin``: sin(x), sin'(x)); an expression's text is given as
+    ``formula`` instead (f(x) = formula, f'(x)). Poles are marked and kept out of the y-range.
+    """
+    extras.matplotlib("plotting")
+    figure, ax = _axes(ax)
+    xs = np.asarray(xs, dtype=np.float64)
+    found = poles.poles(xs, curves) if len(xs) > 2 and np.all(np.diff(xs) > 0) else []
+    drawn_xs, drawn = _broken_at(xs, curves, found)
+    # A long formula is written out, cut, in the title: in the legend, a 1,500-character
+    # expression made a figure 29,000 pixels wide.
+    short = formula is not None and len(formula) <= _LONG_NAME
+    if formula is not None:
+        name = "f"
+    for k, values in enumerate(drawn):
+        label = f"{derivative_name(name, k)}({variable})"
+        if k == 0 and short:
+            label += f" = {formula}"
+        ax.plot(drawn_xs, values, _STYLES[k % len(_STYLES)], linewidth=2 if k == 0 else 1.6,
+                label=label)
+    for index, pole in enumerate(found):
+        ax.axvline(pole, color="#777777", linestyle="--", linewidth=0.9,
+                   label="pole" if index == 0 else None)
+    if found and (limits := poles.window(curves)) is not None:
+        ax.set_ylim(*limits)
     ax.axhline(0.0, color="#999999", linewidth=0.6)
-    ax.set_xlabel("x")
+    ax.set_xlabel(variable)
     ax.grid(True, alpha=0.3)
     ax.legend()
-    if title is None:
-        count = len(curves) - 1
-        title = f"{short} and its derivative" if count == 1 else (
-            f"{short} and its first {count} derivatives" if count > 1 else short
-        )
-        title += " (computed by chainrule)" if count else ""
-        if short != name:
-            cut = name if len(name) <= 2 * _LONG_NAME else name[:2 * _LONG_NAME - 3] + "..."
-            title += f"\nf(x) = {cut}"
-    ax.set_title(title)
+    ax.set_title(_title(name, len(curves) - 1, formula, variable) if title is None else title)
     if path is not None:
         figure.savefig(path, dpi=150, bbox_inches="tight")
     return figure
+
+
+def _title(name: str, count: int, formula: str | None, variable: str) -> str:
+    title = f"{name} and its derivative" if count == 1 else (
+        f"{name} and its first {count} derivatives" if count > 1 else name
+    )
+    title += " (computed by chainrule)" if count else ""
+    if formula is not None:
+        cut = formula if len(formula) <= 2 * _LONG_NAME else formula[:2 * _LONG_NAME - 3] + "..."
+        title += f"\n{name}({variable}) = {cut}"
+    return title
 
 
 __all__ = ["WorkLimitError", "count_operations", "derivatives", "plot", "plot_curves"]

@@ -198,6 +198,24 @@ def _name_vertices(order: list[Vertex], names: dict[str, Any]) -> None:
             vertex.name = _number(np.asarray(vertex.value).item())
 
 
+def format_value(value: Any) -> str:
+    """A short text for a value: the number for a scalar, a few entries for a small array."""
+    array = np.asarray(value)
+    if array.size == 1:
+        return f"{array.item():.4g}" if array.dtype.kind in "fc" else str(array.item())
+    if array.size <= 4 and array.ndim == 1:
+        return "[" + ", ".join(f"{v:.3g}" for v in array.tolist()) + "]"
+    return f"mean {array.mean():.3g}, range [{array.min():.3g}, {array.max():.3g}]"
+
+
+def call_text(vertex: Vertex, by_key: dict) -> str:
+    """An operation with its operands in argument order, ``true_divide(1, v0)``: constants by
+    their value, other vertices by their label."""
+    operands = (by_key[k].name if by_key[k].kind == "constant" else by_key[k].label
+                for k in vertex.inputs)
+    return f"{vertex.name.split(' = ')[-1]}({', '.join(operands)})"
+
+
 def _number(value: Any) -> str:
     if isinstance(value, complex):
         return f"{value:.4g}"
