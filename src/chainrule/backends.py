@@ -22,6 +22,7 @@ its arrays, and found here from the array's type.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 import threading
@@ -348,6 +349,21 @@ def to_numpy(array: Any) -> np.ndarray:
 # of an op, or of an in-place write, traced arrays, so that what is computed from state alone
 # (a closed-over parameter, a ``.grad``) is recorded too.
 tracing = threading.local()
+
+
+def traced_whole(impl: Callable) -> Callable:
+    """``impl``, an op's forward that runs NumPy (or SciPy) code on NumPy arrays only, recorded
+    whole by the running trace (cr.jit): one call of the program, on the arrays the trace
+    stands for, where its NumPy calls cannot be traced one by one."""
+
+    @functools.wraps(impl)
+    def run(*args: Any, **params: Any) -> Any:
+        trace = getattr(tracing, "trace", None)
+        if trace is None:
+            return impl(*args, **params)
+        return trace.whole(impl, args, params)
+
+    return run
 
 
 def lift(raws: tuple) -> tuple:

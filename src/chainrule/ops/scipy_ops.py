@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..backends import is_foreign, library_of
+from ..backends import is_foreign, library_of, traced_whole
 from ..tensor import array_of
 from .arrange import tril, triu
 from .axes import ndim_of, shape_of
@@ -79,6 +79,7 @@ def _as_columns(solve, b):
 
 
 @primitive(catalogued=False)
+@traced_whole
 def convolve_axes(x, y, *, x_conv, y_conv, x_dot, y_dot, mode):
     """Convolution of ``x`` and ``y`` along the pairs of axes ``x_conv``/``y_conv`` (negative),
     summed over the pairs ``x_dot``/``y_dot``, in ``mode`` "full" or "valid". The result's axes:
@@ -199,6 +200,7 @@ def _scipy_linalg():
 
 
 @primitive(broadcasting=True, catalogued=False)
+@traced_whole
 def solve_sylvester(a, b, q):
     """X with a X + X b = q, for stacks of square ``a`` (..., n, n), ``b`` (..., m, m) and
     ``q`` (..., n, m) (``scipy.linalg.solve_sylvester``, Bartels-Stewart)."""
@@ -233,6 +235,7 @@ solve_sylvester.defrules(
 
 
 @primitive(catalogued=False)
+@traced_whole
 def sqrtm(x):
     """The principal square root of (a stack of) square matrices (``scipy.linalg.sqrtm``):
     complex where ``x`` has negative real eigenvalues."""
@@ -265,6 +268,7 @@ def _triangle(m, lower, unit_diagonal):
 
 
 @primitive(broadcasting=True, catalogued=False)
+@traced_whole
 def solve_triangular_matrix(a, b, *, lower, trans, unit_diagonal):
     """x with op(a) x = b, op(a) = a (``trans`` 0) or aᵀ (1), reading only ``a``'s triangle
     (``lower``) and taking its diagonal as ones when ``unit_diagonal``; ``b`` a stack of

@@ -171,6 +171,12 @@ class Trace:
         self.rebinds.setdefault(id(tensor), (tensor, tensor._array))
         tensor._array = traced
 
+    def whole(self, function: Any, args: tuple, kwargs: dict) -> Any:
+        """``function(*args, **kwargs)`` run on the values, recorded as one call
+        (backends.traced_whole)."""
+        result = function(*_values(args), **_values(kwargs))
+        return self.record("call", function, args, kwargs, result) if self.open else result
+
     def draw(self, sample: Any, args: tuple) -> TraceArray:
         """``sample(*args)``, random draws, recorded to be drawn afresh at each replay."""
         return self.record("call", sample, args, {}, sample(*args), random=True)
