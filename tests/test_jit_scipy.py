@@ -25,6 +25,7 @@ def _calls(base):
     ("solve_sylvester", lambda a: cr.sum(linalg.solve_sylvester(a, a.T, a[:, ::-1]))),
     ("solve_triangular", lambda a: cr.sum(linalg.solve_triangular(a, a[:, :2], lower=True))),
     ("convolve", lambda a: cr.sum(signal.convolve(a, a[:2, :2]) ** 2)),
+    ("solve_banded", lambda a: cr.sum(linalg.solve_banded((1, 1), a, a[:, 0] * 2))),
 ])
 def test_scipy_numpy_code_is_recorded_whole(name, loss):
     check_calls(loss, _calls(_A), exact=True)

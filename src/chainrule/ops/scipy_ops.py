@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..backends import is_foreign, library_of, traced_whole
+from ..kernels import numpy_like
 from ..tensor import array_of
 from .arrange import tril, triu
 from .axes import ndim_of, shape_of
@@ -35,7 +36,7 @@ def refuse_foreign(name: str, *arrays) -> None:
     code for NumPy arrays only, naming both: SciPy would convert it (a Dask array computed
     whole, a CuPy one refusing), and chainrule keeps arrays in their library."""
     for a in arrays:
-        if type(a) is not np.ndarray and is_foreign(a):
+        if not numpy_like(a) and is_foreign(a):
             library = library_of(a).name
             raise NotImplementedError(
                 f"{name} runs SciPy's NumPy code, which {library} arrays do not run: "
@@ -353,6 +354,7 @@ def _band_outer(v, x, lower, upper):
 
 
 @primitive(catalogued=False)
+@traced_whole
 def solve_banded_matrix(ab, b, *, lower, upper):
     """x with a x = b for the banded ``a`` stored in ``ab`` (lower + upper + 1, n), as
     ``scipy.linalg.solve_banded``; ``b`` a stack of matrices (..., n, k)."""

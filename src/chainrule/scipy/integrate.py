@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import ops
 from ..api import _tensor
+from ..backends import traced_whole
 from ..functional import jvp, vjp
 from ..modes import state
 from ..ops.primitive import Primitive
@@ -95,6 +96,7 @@ def _as_rate(out: Any) -> Any:
     return ops.reshape(out, shape=(-1,))
 
 
+@traced_whole
 def _solve(flat: Any, *, problem: _Problem) -> np.ndarray:
     import scipy.integrate
 
