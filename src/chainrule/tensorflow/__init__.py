@@ -22,7 +22,7 @@ import builtins
 import functools
 import types
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as onp
 
@@ -184,6 +184,11 @@ _ELEMENTWISE.update({name: binary(getattr(_ops, core), op) for name, (core, op) 
 }.items()})
 _ELEMENTWISE["divide"] = _ELEMENTWISE["truediv"] = true_divide
 globals().update({name: f for name, f in _ELEMENTWISE.items() if name not in ("log",)})
+
+if TYPE_CHECKING:
+    # The elementwise functions are made at import (globals().update), where type checkers cannot
+    # see them: they take each as Any instead of reporting it missing.
+    def __getattr__(name: str) -> Any: ...
 
 
 def argmax(input: Any, axis: Any = None, output_type: Any = int64, name: Any = None) -> Tensor:  # noqa: A002

@@ -18,7 +18,7 @@ from __future__ import annotations
 import builtins
 import types
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -282,6 +282,11 @@ _METHODS = (
     "arctan sinh cosh tanh sigmoid relu sign clone detach"
 ).split()
 globals().update({name: _method(name) for name in _METHODS})
+
+if TYPE_CHECKING:
+    # The functions of _METHODS are made at import (globals().update), where type checkers cannot
+    # see them: they take each as Any instead of reporting it missing.
+    def __getattr__(name: str) -> Any: ...
 absolute = abs  # noqa: F821
 
 
