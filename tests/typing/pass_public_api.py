@@ -125,5 +125,13 @@ m.attach_grad()
 with autograd.record():
     mxnet_loss = (m * m).sum()
 mxnet_loss.backward()
+# What the dialects export (mypy --strict and pyright accept only names a module imports by
+# the same name or lists in __all__).
+exported = (tf.Variable, tf.Tensor, tf.TensorShape, tf.TensorSpec, tf.function,
+            tf.custom_gradient, tf.recompute_grad, tf.GradientTape, tf.errors, torch.Tensor,
+            torch.Size, torch.compile, torch.autograd.Function, torch.utils.checkpoint,
+            torch.nn.functional.mse_loss, torch.optim.SGD, autograd.Function, cr.linalg.norm,
+            cr.fft.fft, cr.random.normal, cr.tree_util.tree_map)
+assert all(callable(name) or hasattr(name, "__name__") for name in exported)
 assert hips_grad(lambda s: anp.sum(anp.tanh(s)))(anp.zeros(2)).shape == (2,)
 assert __import__("chainrule").__version__ == cr.__version__

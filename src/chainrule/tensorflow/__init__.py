@@ -30,13 +30,16 @@ import chainrule as cr
 
 from .. import ops as _ops
 from . import errors  # noqa: F401
-from ._custom_gradient import custom_gradient  # noqa: F401
-from ._function import TensorSpec, function  # noqa: F401 (tf.function: cr.jit)
-from ._recompute import recompute_grad  # noqa: F401
+
+# Names imported by the same name are the module's exports, for type checkers too.
+from ._custom_gradient import custom_gradient as custom_gradient
+from ._function import TensorSpec as TensorSpec
+from ._function import function as function  # (tf.function: cr.jit)
+from ._recompute import recompute_grad as recompute_grad
+from ._tensor import Tensor as Tensor
+from ._tensor import TensorShape as TensorShape
+from ._tensor import Variable as Variable
 from ._tensor import (
-    Tensor,
-    TensorShape,
-    Variable,
     _as,
     binary,
     floating,
