@@ -10,22 +10,38 @@ BENCH_ARGS ?=
 NOX_VENV := .venv-nox
 NOX_ARGS ?=
 
-.PHONY: tour test matrix bench lint clean
+.PHONY: tour test typecheck dist matrix bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# make test's tools and extras (tests, lint, type check, dist) into the same venv as the tour's.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@
 
-tour: $(VENV)/.installed
+# The tour needs chainrule and matplotlib for its plots, not the test tools: its own stamp.
+$(VENV)/.installed-tour: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[plot]"
+	touch $@
+
+tour: $(VENV)/.installed-tour
 	$(BIN)/chainrule tour
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks tools noxfile.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# mypy over src/chainrule and tests/typing (the public API as users' code sees it), on Python
+# 3.10's rules: the settings are pyproject.toml's [tool.mypy].
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+# The wheel and the sdist into dist/, each installed into a fresh venv and smoke tested.
+dist: $(VENV)/.installed
+	$(BIN)/python tools/check_dist.py
 
 $(NOX_VENV)/.installed:
 	$(PY) -m venv $(NOX_VENV)
@@ -51,7 +67,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks tools noxfile.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) .nox build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) .nox build dist src/*.egg-info .pytest_cache
 
 # HIPS autograd 1.9.1's own test suite against chainrule.autograd (downloads its sdist from PyPI;
 # not part of `make test`): prints the pass count over the tests in scope.

@@ -143,7 +143,7 @@ def end_level(level: int) -> None:
 def with_tangent(primal: Any, tangent: Any, level: int) -> Tensor:
     """A tensor sharing ``primal``'s data and history, carrying ``tangent`` at ``level``."""
     if isinstance(primal, Tensor):
-        tangents = dict(primal._tangents or {})
+        tangents: dict = dict(primal._tangents or {})
         if primal._node is None and primal._requires_grad:
             # A leaf that requires grad: route gradients to it through an identity op.
             out = identity(primal)

@@ -27,6 +27,16 @@ class GradState:
     ``_requires_grad``, ``_grad``, ``_node``, ``_grad_req``, ``_hooks`` and ``_view``)."""
 
     __slots__ = ()
+    if TYPE_CHECKING:
+        _array: Any
+        _requires_grad: bool
+        _grad: Tensor | None
+        _node: Any
+        _version: Any
+        _tangents: dict | None
+        _grad_req: str | None
+        _hooks: list | None
+        _view: Any
 
     @property
     def grad(self) -> Tensor | None:

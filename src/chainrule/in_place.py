@@ -108,7 +108,7 @@ def _keep_what_is_overwritten(result: Tensor, target: Tensor) -> None:
     gradient), and so may the nodes that computed its tangents (reverse over forward): those
     values are replaced by copies, as PyTorch saves the original of what an in-place operation
     overwrites. Saved values that are not overwritten keep their check."""
-    nodes = [result._node] if result._node is not None else []
+    nodes: list = [result._node] if result._node is not None else []
     if result._tangents:
         # the nodes recorded while the tangents were computed, made after the result's
         floor = result._node.seq if result._node is not None else -1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .codegen import constructor, parameters
 
@@ -45,6 +45,19 @@ class Node:
         "saves_tensors": "{saves_tensors}",
     }
     __slots__ = (*FIELDS, "__weakref__")
+    if TYPE_CHECKING:  # the fields' types, for type checkers (FIELDS makes them)
+        prim: Any
+        params: dict
+        parents: tuple
+        saved: tuple | None
+        ans: Any
+        versions: tuple
+        ans_shape: tuple
+        ans_dtype: Any
+        shapes: tuple | None
+        seq: int
+        hooks: list[Callable | Retain] | None
+        saves_tensors: bool
     _OPTIONAL = {"shapes": "None", "saves_tensors": "False"}  # parameters with a default
     __init__ = constructor(
         f"__init__(self, {parameters(FIELDS, _OPTIONAL)})", FIELDS, None,
@@ -63,7 +76,7 @@ class Node:
         """The parents, as PyTorch names them: nodes, leaf tensors, or None."""
         return self.parents
 
-    def add_hook(self, hook: Callable) -> None:
+    def add_hook(self, hook: Callable | Retain) -> None:
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(hook)

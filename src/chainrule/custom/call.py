@@ -64,7 +64,7 @@ def closed_over(outputs: list, inputs: list) -> Iterator[Tensor]:
     through ``inputs`` (tensors a function closes over), as they are met."""
     own = {id(x) for x in inputs if isinstance(x, Tensor)}
     stop = {x._node for x in inputs if isinstance(x, Tensor) and x._node is not None}
-    stack = []
+    stack: list = []
     for value in outputs:
         if isinstance(value, Tensor) and value._node is not None:
             stack.append(value._node)
@@ -262,7 +262,7 @@ def pull_rows(call: Call, g: Any, once: Callable) -> list:
     count = math.prod(lead)
     flat = (api.reshape if differentiable else np.reshape)(g, (count,) + np.shape(g)[len(lead):])
     rows = [once(call, flat[row], differentiable) for row in range(count)]
-    results = []
+    results: list = []
     for k, (shape, dtype) in enumerate(call.leaves):
         column = [row[k] for row in rows]
         if all(c is None for c in column):

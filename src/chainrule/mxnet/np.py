@@ -13,7 +13,7 @@ import builtins
 import functools
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as onp
 
@@ -58,6 +58,11 @@ divide = true_divide = binary(ops.true_divide, divide=True)
 _FLOATING = ("sqrt exp expm1 log log1p log2 log10 sin cos tan arcsin arccos arctan sinh cosh "
              "tanh floor ceil trunc rint").split()
 globals().update({name: floating(getattr(ops, name)) for name in _FLOATING})
+
+if TYPE_CHECKING:
+    # NumPy's names above are made at import (globals().update), where type checkers cannot
+    # see them: they take each as Any instead of reporting it missing.
+    def __getattr__(name: str) -> Any: ...
 
 
 def array(object: Any, dtype: Any = None, ctx: Any = None) -> ndarray:  # noqa: A002

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ except ModuleNotFoundError as error:  # (an optional dependency)
 
 from ..backends import is_foreign
 from .elementwise import elementwise, exp, log, log1p, nondifferentiable, sign
+
+if TYPE_CHECKING:
+    from .primitive import Primitive
 
 _TWO_OVER_ROOT_PI = 2.0 / float(np.sqrt(np.pi))
 _ROOT_PI_OVER_TWO = float(np.sqrt(np.pi)) / 2.0
@@ -66,7 +70,7 @@ def _refused(function: str, argument: str, why: str) -> Callable:
     return refuse
 
 
-def _declare(impl: Callable, name: str, *derivatives) -> object:
+def _declare(impl: Callable, name: str, *derivatives: Callable) -> Primitive:
     """An elementwise primitive of SciPy's ``impl`` whose rules multiply the flow by each
     input's derivative (or refuse: a rule from :func:`_refused`)."""
     prim = elementwise(impl, name)
@@ -90,7 +94,7 @@ def _polygamma(n, x):
     return np.where(n == 0, sc.psi(x), derivative)
 
 
-polygamma = _declare(
+polygamma: Primitive = _declare(
     _polygamma, "polygamma",
     _refused("polygamma", "the order n", _ORDER),
     lambda n, x: polygamma(n + 1, x),
@@ -195,32 +199,32 @@ logit = _declare(sc.logit, "logit", lambda x: 1 / (x * (1 - x)))
 # ---------------------------------------------------------------- Bessel functions
 # (derivatives by the recurrences: J'_n = (J_{n-1} - J_{n+1}) / 2, I'_v = (I_{v-1} + I_{v+1}) / 2)
 
-jn = _declare(
+jn: Primitive = _declare(
     lambda n, x: sc.jn(n, x), "jn",
     _refused("jn", "the order n", _ORDER),
     lambda n, x: (jn(n - 1, x) - jn(n + 1, x)) / 2,
 )
-yn = _declare(
+yn: Primitive = _declare(
     lambda n, x: sc.yn(n, x), "yn",
     _refused("yn", "the order n", _ORDER),
     lambda n, x: (yn(n - 1, x) - yn(n + 1, x)) / 2,
 )
-iv = _declare(
+iv: Primitive = _declare(
     lambda v, x: sc.iv(v, x), "iv",
     _refused("iv", "the order v", _ORDER),
     lambda v, x: (iv(v - 1, x) + iv(v + 1, x)) / 2,
 )
-ive = _declare(  # iv(v, x) exp(-|x|)
+ive: Primitive = _declare(  # iv(v, x) exp(-|x|)
     lambda v, x: sc.ive(v, x), "ive",
     _refused("ive", "the order v", _ORDER),
     lambda v, x, ans: (ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) * ans,
 )
 j1 = _declare(sc.j1, "j1", lambda x: (j0(x) - jn(2, x)) / 2)
-j0 = _declare(sc.j0, "j0", lambda x: -j1(x))
+j0: Primitive = _declare(sc.j0, "j0", lambda x: -j1(x))
 y1 = _declare(sc.y1, "y1", lambda x: (y0(x) - yn(2, x)) / 2)
-y0 = _declare(sc.y0, "y0", lambda x: -y1(x))
+y0: Primitive = _declare(sc.y0, "y0", lambda x: -y1(x))
 i1 = _declare(sc.i1, "i1", lambda x: (i0(x) + iv(2, x)) / 2)
-i0 = _declare(sc.i0, "i0", lambda x: i1(x))
+i0: Primitive = _declare(sc.i0, "i0", lambda x: i1(x))
 
 __all__ = [
     "beta", "betainc", "betaincc", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfinv",

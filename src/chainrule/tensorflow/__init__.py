@@ -22,7 +22,7 @@ import builtins
 import functools
 import types
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as onp
 
@@ -30,13 +30,16 @@ import chainrule as cr
 
 from .. import ops as _ops
 from . import errors  # noqa: F401
-from ._custom_gradient import custom_gradient  # noqa: F401
-from ._function import TensorSpec, function  # noqa: F401 (tf.function: cr.jit)
-from ._recompute import recompute_grad  # noqa: F401
+
+# Names imported by the same name are the module's exports, for type checkers too.
+from ._custom_gradient import custom_gradient as custom_gradient
+from ._function import TensorSpec as TensorSpec
+from ._function import function as function  # (tf.function: cr.jit)
+from ._recompute import recompute_grad as recompute_grad
+from ._tensor import Tensor as Tensor
+from ._tensor import TensorShape as TensorShape
+from ._tensor import Variable as Variable
 from ._tensor import (
-    Tensor,
-    TensorShape,
-    Variable,
     _as,
     binary,
     floating,
@@ -184,6 +187,11 @@ _ELEMENTWISE.update({name: binary(getattr(_ops, core), op) for name, (core, op) 
 }.items()})
 _ELEMENTWISE["divide"] = _ELEMENTWISE["truediv"] = true_divide
 globals().update({name: f for name, f in _ELEMENTWISE.items() if name not in ("log",)})
+
+if TYPE_CHECKING:
+    # The elementwise functions are made at import (globals().update), where type checkers cannot
+    # see them: they take each as Any instead of reporting it missing.
+    def __getattr__(name: str) -> Any: ...
 
 
 def argmax(input: Any, axis: Any = None, output_type: Any = int64, name: Any = None) -> Tensor:  # noqa: A002

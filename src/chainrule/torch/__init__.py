@@ -18,7 +18,7 @@ from __future__ import annotations
 import builtins
 import types
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,11 +29,13 @@ from ..tensor import to_array as _to_array
 from . import _promotion, autograd, compiler, nn, optim, utils  # noqa: F401
 from ._elementwise import OPS, accepts_numpy_names, runtime_errors
 from ._shapes import sizes_of
-from ._tensor import Tensor, _apply, _as
-from ._types import DTYPES, Size, check_device  # noqa: F401 (torch.Size)
+from ._tensor import Tensor as Tensor  # (imported by the same name: exported, for type checkers)
+from ._tensor import _apply, _as
+from ._types import DTYPES, check_device  # noqa: F401
+from ._types import Size as Size
 from ._types import device as _device
 from ._types import dtype as _dtype
-from .compiler import compile  # noqa: F401, A004 (torch.compile: cr.jit)
+from .compiler import compile as compile  # noqa: A004 (torch.compile: cr.jit)
 
 # ---------------------------------------------------------------- dtypes (torch.float32 ...)
 float32, float64, float16 = DTYPES[cr.float32], DTYPES[cr.float64], DTYPES[cr.float16]
@@ -282,6 +284,11 @@ _METHODS = (
     "arctan sinh cosh tanh sigmoid relu sign clone detach"
 ).split()
 globals().update({name: _method(name) for name in _METHODS})
+
+if TYPE_CHECKING:
+    # The functions of _METHODS are made at import (globals().update), where type checkers cannot
+    # see them: they take each as Any instead of reporting it missing.
+    def __getattr__(name: str) -> Any: ...
 absolute = abs  # noqa: F821
 
 

@@ -267,16 +267,16 @@ class Tensor(ShapeMethods, cr.Tensor):
             )
         return self
 
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return cr.sum(self._accumulating(dtype), axis=_axis(dim), keepdims=keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return cr.mean(self._floating_only("mean", dtype), axis=_axis(dim), keepdims=keepdim)
 
-    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None) -> Tensor:
         return cr.prod(self._accumulating(dtype), axis=dim, keepdims=keepdim)
 
-    def _extreme(self, name: str, dim: Any, keepdim: bool) -> Any:
+    def _extreme(self, name: str, dim: Any, keepdim: builtins.bool) -> Any:
         if isinstance(dim, cr.Tensor):
             return (cr.maximum if name == "max" else cr.minimum)(self, dim)
         if dim is None:
@@ -288,39 +288,39 @@ class Tensor(ShapeMethods, cr.Tensor):
             values, indices = cr.squeeze(values, dim), cr.squeeze(indices, dim)
         return values_indices[name](values, _as(indices))
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """The largest value, or with ``dim`` the pair ``(values, indices)``."""
         return self._extreme("max", dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         return self._extreme("min", dim, keepdim)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return cr.max(self, axis=_axis(dim), keepdims=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return cr.min(self, axis=_axis(dim), keepdims=keepdim)
 
-    def argmax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _as(cr.argmax(self, axis=dim, keepdims=keepdim))
 
-    def argmin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return _as(cr.argmin(self, axis=dim, keepdims=keepdim))
 
-    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: Any = None) -> Tensor:
+    def var(self, dim: Any = None, unbiased: builtins.bool = True,
+            keepdim: builtins.bool = False, *, correction: Any = None) -> Tensor:
         """Variance, unbiased (divides by ``n - 1``) unless ``unbiased=False``."""
         if isinstance(dim, bool):
             dim, unbiased = None, dim
         ddof = (1 if unbiased else 0) if correction is None else correction
         return cr.var(self._floating_only("var"), axis=_axis(dim), ddof=ddof, keepdims=keepdim)
 
-    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: Any = None) -> Tensor:
+    def std(self, dim: Any = None, unbiased: builtins.bool = True,
+            keepdim: builtins.bool = False, *, correction: Any = None) -> Tensor:
         self._floating_only("std")
         return cr.sqrt(self.var(dim, unbiased, keepdim, correction=correction))
 
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:  # type: ignore[override]
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False) -> Tensor:  # type: ignore[override]
         """The 2-norm of all elements (or ``p``-norm, along ``dim``)."""
         x = self._floating_only("norm")
         if dim is None and p not in ("fro", 2, 2.0):
@@ -328,17 +328,17 @@ class Tensor(ShapeMethods, cr.Tensor):
         ord_ = None if p in ("fro", 2, 2.0) else p
         return ops.norm(x, ord=ord_, axis=_axis(dim), keepdims=keepdim)
 
-    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+    def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
         x = self if self._array.dtype.kind in "fc" else cast(self, DEFAULT_FLOAT)
         return cr.logsumexp(x, axis=_axis(dim), keepdims=keepdim)
 
-    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:  # type: ignore[override]
+    def cumsum(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:  # type: ignore[override]
         return cr.cumsum(self._accumulating(dtype), axis=dim)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:  # type: ignore[override]
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:  # type: ignore[override]
         return _as(cr.Tensor.all(self, dim, keepdim))
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:  # type: ignore[override]
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:  # type: ignore[override]
         return _as(cr.Tensor.any(self, dim, keepdim))
 
 
@@ -369,10 +369,10 @@ class Tensor(ShapeMethods, cr.Tensor):
             )
         return self
 
-    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+    def softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
         return cr.softmax(self._float_input("softmax", dtype), axis=dim)
 
-    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+    def log_softmax(self, dim: builtins.int, dtype: Any = None) -> Tensor:
         return cr.log_softmax(self._float_input("log_softmax", dtype), axis=dim)
 
     def pow(self, exponent: Any) -> Tensor:

@@ -14,7 +14,7 @@ ones (see ``_wrap``); constants and types are NumPy's. Beside them stand HIPS's 
 from __future__ import annotations
 
 import builtins as _builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as _onp
 
@@ -28,6 +28,11 @@ from . import _wrap, fft, linalg, random  # noqa: F401  (HIPS's submodules)
 
 # (this module's own code below uses Python's any/all/sum/round, which NumPy's names shadow)
 globals().update(_wrap.namespace(_onp, _cr))
+
+if TYPE_CHECKING:
+    # NumPy's names are made at import (globals().update), where type checkers cannot
+    # see them: they take each as Any instead of reporting it missing.
+    def __getattr__(name: str) -> Any: ...
 
 
 def _integer_type(numpy_type: type) -> type:

@@ -15,8 +15,11 @@ import chainrule as cr
 from chainrule import engine
 
 from . import function, functional, graph  # noqa: F401
-from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: F401
-from .function import Function  # noqa: F401
+
+# Imported by the same name: the module's exports, for type checkers too.
+from .anomaly_mode import detect_anomaly as detect_anomaly
+from .anomaly_mode import set_detect_anomaly as set_detect_anomaly
+from .function import Function as Function
 
 
 def grad(
