@@ -40,8 +40,8 @@ PYTHONS = sorted((c.rsplit(" ", 1)[1] for c in PYPROJECT["project"]["classifiers
                   if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)), key=Version)
 assert PYPROJECT["project"]["requires-python"] == f">={PYTHONS[0]}", "classifiers disagree"
 EXTRAS = PYPROJECT["project"]["optional-dependencies"]
-# What the tests import: the test extra but ruff, which make test runs once.
-TEST_DEPS = [d for d in EXTRAS["test"] if not d.startswith("ruff")]
+# What the tests import: the test extra but the tools make test runs once (ruff, mypy, build).
+TEST_DEPS = [d for d in EXTRAS["test"] if not d.startswith(("ruff", "mypy", "build"))]
 NUMPY_FLOOR = next(re.fullmatch(r"numpy\s*>=\s*([\d.]+)", d).group(1)
                    for d in PYPROJECT["project"]["dependencies"] if d.startswith("numpy"))
 # The oldest NumPy at each end of the Python range: the floor on the oldest Python, and on the

@@ -72,7 +72,7 @@ def getitem_trailing(x, *, index, ndim):
     if isinstance(out, np.generic) and isinstance(x, np.ndarray):
         # One element: a 0-d view of it (as x[1, ...] gives), not NumPy's copy, so that an
         # in-place write into it reaches x, as a tensor's element does in PyTorch.
-        out = x[(*index, Ellipsis)] if not any(i is Ellipsis for i in index) else out
+        out = x[tuple(index) + (Ellipsis,)] if not any(i is Ellipsis for i in index) else out
     return out
 
 

@@ -97,7 +97,7 @@ class _Pending:
     def built(self) -> Program:
         with self.lock:
             program = self.specialization.program
-            if program is self:
+            if isinstance(program, _Pending):
                 program = self.specialization.program = self.make()
         return program
 

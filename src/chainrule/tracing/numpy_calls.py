@@ -8,6 +8,7 @@ This module imports nothing of chainrule.
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
 
 # The ufuncs the program writes as Python operators (program.BINARY): on NumPy scalars they
 # are computed as the operators are.
-SCALAR_OPERATORS = {
+SCALAR_OPERATORS: dict[Any, Any] = {
     np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
     np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
     np.remainder: operator.mod,

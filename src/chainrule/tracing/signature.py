@@ -21,18 +21,19 @@ from ..tree_util import tree_flatten
 def _static(static_argnums: tuple, static_argnames: tuple, args: tuple, kwargs: dict) -> tuple:
     """The static arguments ((position or name, value) pairs), and the call's arguments
     without them."""
-    static = []
-    if static_argnums or static_argnames:
-        args = list(args)
-        for index in static_argnums:
-            if index < len(args):
-                static.append((index, args[index]))
-                args[index] = None
-        kwargs = dict(kwargs)
-        for name in static_argnames:
-            if name in kwargs:
-                static.append((name, kwargs.pop(name)))
-    return static, args, kwargs
+    static: list = []
+    if not (static_argnums or static_argnames):
+        return static, args, kwargs
+    rest = list(args)
+    for index in static_argnums:
+        if index < len(rest):
+            static.append((index, rest[index]))
+            rest[index] = None
+    kwargs = dict(kwargs)
+    for name in static_argnames:
+        if name in kwargs:
+            static.append((name, kwargs.pop(name)))
+    return static, rest, kwargs
 
 def signature(argnums: tuple, argnames: tuple, args: tuple, kwargs: dict) -> tuple:
     """(key, leaves, treedef) of a call; key None (and treedef a reason) when it must run

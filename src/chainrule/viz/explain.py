@@ -225,7 +225,7 @@ def _jacobians(vertex: Vertex) -> list:
         seed = np.zeros(node.ans_shape, dtype=value.dtype)
         seed.flat[k] = 1
         with np.errstate(all="ignore"):
-            grads = pullback(node, seed)
+            grads = pullback(node, seed) or []  # (a list: no pass given)
         for index, cotangent in enumerate(grads):
             rows[index].append(None if cotangent is None
                                else np.real(np.asarray(cotangent, dtype=np.complex128)).ravel())
@@ -333,7 +333,7 @@ def _reverse_mode(chain: _Chain, rows: list) -> tuple[list[str], Any]:
         for share in shares[1:]:
             lines.append(f"  {'':<5} {'':>12}   {share}")
     inputs = [v for v in steps if v.kind == "input" and v.tensor is chain.primal]
-    derivative = (adjoint[inputs[0].key] if inputs else np.zeros(chain.x.size))
+    derivative: np.ndarray = (adjoint[inputs[0].key] if inputs else np.zeros(chain.x.size))
     derivative = derivative.reshape(chain.x.shape)
     lines.append("")
     lines.append(f"f'({_num(chain.x)}) = adjoint({inputs[0].label if inputs else name}) = "

@@ -83,7 +83,7 @@ def backward_steps(graph: Graph) -> list[Step]:
         if grad is None:  # nothing flows into it: the output does not depend on it
             continue
         with np.errstate(all="ignore"):
-            cotangents = pullback(vertex.node, grad)
+            cotangents = pullback(vertex.node, grad) or []  # (a list: no pass given)
         for key, cotangent in zip(vertex.inputs, cotangents, strict=True):
             if cotangent is None or by_key[key].kind == "constant":
                 continue
