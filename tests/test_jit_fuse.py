@@ -358,3 +358,20 @@ def test_threads_replay_fused_kernels_at_once():
     for thread in threads:
         thread.join()
     assert mismatches == [] and _kernels(str(step.trace(inputs[0])))
+
+
+def test_buffers_of_values_inside_a_kernel_are_not_allocated():
+    """The intermediate values of a fused chain live in numexpr's registers: the program
+    allocates buffers only for what its lines write (out=)."""
+    def f(x, w):
+        a = np.sin(x) * 2.0
+        b = np.cos(w) * 3.0
+        c = a * b + a / b
+        return c.sum(), (a + 1.0).sum()
+
+    x = np.linspace(0.0, 1.0, 50_000)
+    for fuse in (True, False):
+        program = cr.jit(f, fuse=fuse).trace(x, x + 1)
+        written = set(re.findall(r"out=b(\d+)", str(program)))
+        allocated = [b for b in program.new_buffers() if b is not None]
+        assert len(allocated) == len(written) == program.stats["buffers"], program

@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import functools
 import operator
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -66,7 +67,7 @@ class Program:
         self.stats = stats
 
     def new_buffers(self) -> list:
-        return [np.empty(shape, dtype) for shape, dtype in self._buffer_specs]
+        return [None if spec is None else np.empty(*spec) for spec in self._buffer_specs]
 
     def __call__(self, *arrays: Any) -> tuple:
         if not self._buffer_specs:
@@ -512,7 +513,11 @@ def build(
     for external in trace.externals.values():
         names.namespace[external.name] = external.array
     body = _lines(instrs, names, constants, buffers, fused)
-    body = [f"b{index} = buffers[{index}]" for index in sorted(set(buffers.values()))] + body
+    # (the buffers a line writes: not those of values a fused kernel computes in its registers)
+    used = {int(index) for line in body
+            for index in re.findall(r"\bout=b(\d+)\b", line.split("  #", 1)[0])}
+    specs = [spec if index in used else None for index, spec in enumerate(specs)] if used else []
+    body = [f"b{index} = buffers[{index}]" for index in sorted(used)] + body
     body = _with_rollback(body, instrs, trace, kept_roots, names, inputs)
     rendered = [_render(ref, names, constants) for ref in returned_refs]
     if given:  # (the rebound arrays: after the returned ones)
@@ -527,7 +532,7 @@ def build(
         [f"def replay({', '.join(['buffers', *parameters])}):"]
         + ["    " + line for line in header + body]
     ) + "\n"
-    stats = {"calls traced": recorded, "calls": len(instrs), "buffers": len(specs),
+    stats = {"calls traced": recorded, "calls": len(instrs), "buffers": len(used),
              "guards": sum(1 for instr in instrs if instr.kind == "guard")}
     return Program(source, names.namespace, f"jit: {label}", specs, stats)
 
