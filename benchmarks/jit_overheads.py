@@ -56,23 +56,19 @@ DISPATCH_TARGET_US = 5.0
 
 
 def summary(report: dict) -> str:
-    """The jitted step of each workload in ``report`` (run.py's) against its targets."""
+    """The jitted step of each workload in ``report`` (run.py's) against its targets. (The
+    first call against an eager step is this module's ``first`` table: run.py's first calls
+    are each process's first, which also pay the process's first imports and uses.)"""
     rows = {(r["workload"], r["framework"]): r for r in report["results"]}
-    lines = ["| workload | jit (ms) | target | ratio | met | first call / eager step "
-             "| first call / eager first call |",
-             "| --- | ---: | --- | ---: | --- | ---: | ---: |"]
+    lines = ["| workload | jit (ms) | target | ratio | met |",
+             "| --- | ---: | --- | ---: | --- |"]
     for workload, targets in TARGETS.items():
         jit = rows.get((workload, "chainrule_jit"))
         if not jit:
             continue
         if jit["status"] != "ok":
-            lines.append(f"| {workload} | {jit['status']} | | | | | |")
+            lines.append(f"| {workload} | {jit['status']} | | | |")
             continue
-        eager = rows.get((workload, "chainrule"), {})
-        # (both in a fresh process: the eager step's first call pays the same first uses)
-        first = (f"{jit['first_call_ms'] / eager['median_ms']:.1f} | "
-                 f"{jit['first_call_ms'] / eager['first_call_ms']:.1f}"
-                 if eager.get("median_ms") else "— | —")
         for bound, over in targets:
             other = rows.get((workload, over), {})
             if other.get("median_ms"):
@@ -81,7 +77,7 @@ def summary(report: dict) -> str:
             else:
                 shown, met = "—", "—"
             lines.append(f"| {workload} | {jit['median_ms']:.3f} | ≤ {bound} × {over} | "
-                         f"{shown} | {met} | {first} |")
+                         f"{shown} | {met} |")
     return "\n".join(lines)
 
 
