@@ -309,11 +309,12 @@ class Jitted:
         out_leaves, out_treedef = tree_flatten(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes)
         reason = reason or output_reason
-        escaped = state.escaped(trace, state.containers(result), out_leaves, inputs)
+        escaped, holders = state.escaped(trace, state.containers(result), out_leaves, inputs,
+                                         self.fun)
         trace.open = False
         result = state.concrete(result, out_leaves, out_treedef)
         if escaped:
-            state.hand_back(escaped)
+            state.hand_back(escaped, holders)
             if not reason:
                 return ("escape: it stores new arrays into Python objects at each call (for "
                         "example `x.grad = None` before backward: use `x.grad.zero_()` to "

@@ -36,17 +36,35 @@ from .program import PROGRAM_MARK, Unreplayable
 from .record import External, Trace, TraceArray
 
 
-def escaped(trace: Trace, containers: list, out_leaves: list, inputs: list) -> list:
+def escaped(trace: Trace, containers: list, out_leaves: list, inputs: list,
+            fun: Any) -> tuple[list, dict]:
     """The tracing arrays still alive that neither the result nor the arguments hold, and the
-    result's arrays and tensors that something else holds too: stored into state.
-    ``containers``: the result's (:func:`containers`)."""
+    result's arrays and tensors that something else holds too: stored into state; and where
+    the objects ``fun`` reaches hold the first (:func:`hand_back`'s holders, when they hold
+    every reference). ``containers``: the result's (:func:`containers`)."""
     # (no loop variable here, nor `:=` in a comprehension (a cell): _stored counts references)
     kept = {var.index for var in inputs if var is not None} | _kept(out_leaves)
     suspects = [ref for ref in trace.arrays if _alive(ref, kept)]
-    if suspects:
+    holders = _held_by_state(suspects, fun) if suspects else {}
+    if suspects and holders is None:
         gc.collect()  # (arrays in reference cycles only)
     stored = _stored(containers, out_leaves, {var.index for var in inputs if var is not None})
-    return [ref() for ref in suspects if ref() is not None] + stored
+    return [ref() for ref in suspects if ref() is not None] + stored, holders or {}
+
+
+def _held_by_state(suspects: list, fun: Any) -> dict | None:
+    """``{id: [(holder, how, key)]}`` for the arrays of ``suspects`` (weak references) when
+    the objects ``fun`` reaches by name hold every reference to each: stored into state, for
+    sure, with no collection of the garbage needed to tell; None when some reference is not
+    theirs (a reference cycle's, or a holder elsewhere)."""
+    arrays = [ref() for ref in suspects]
+    if any(array is None for array in arrays):
+        return None
+    counts = _census(arrays)
+    known = _known_holders(reachable(fun))
+    if any(len(known.get(key, ())) != count for key, count in counts.items()):
+        return None
+    return {key: known[key] for key in counts}
 
 
 def _kept(out_leaves: list) -> set:
@@ -180,12 +198,23 @@ def concrete(result: Any, out_leaves: list, out_treedef: Any) -> Any:
     return tree_unflatten(out_treedef, leaves) if changed else result
 
 
-def hand_back(escaped: list) -> None:
-    """Replace the tracing arrays stored in state by their values, wherever found (one scan
-    of the heap for all)."""
+def hand_back(escaped: list, holders: dict) -> None:
+    """Replace the tracing arrays stored in state by their values, wherever found: where
+    ``holders`` says (:func:`escaped`), or else by one scan of the heap for all."""
     # (a returned tensor also stored is not here: concrete() gave it its array)
     arrays = {id(array): array for array in escaped if type(array) is TraceArray}
     if not arrays:
+        return
+    if all(key in holders for key in arrays):
+        for key, stored in arrays.items():
+            for holder, how, slot in holders[key]:
+                value = stored.value
+                if isinstance(holder, Tensor) and isinstance(value, np.generic):
+                    value = np.array(value)  # (as below)
+                if how == "attr":
+                    setattr(holder, slot, value)
+                else:
+                    holder[slot] = value
         return
     for holder in gc.get_referrers(*arrays.values()):
         if isinstance(holder, Tensor):
