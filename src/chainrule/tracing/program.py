@@ -91,13 +91,14 @@ class Program:
 
 
 def _key(value: Any) -> Any:
+    """What tells a call's arguments apart (a Var or an External is itself, unique)."""
     kind = type(value)
-    if kind is Var:
-        return ("v", value.index)
-    if kind is External:
-        return ("e", value.index)
+    if kind is Var or kind is External:
+        return value
+    if kind is int or kind is bool or kind is str or kind is float and value == value:
+        return kind, value
     if kind is tuple or kind is list:
-        return (kind.__name__, *(_key(item) for item in value))
+        return (kind, *[_key(item) for item in value])
     if kind is dict:
         return ("d", *sorted((key, _key(item)) for key, item in value.items()))
     if kind is slice:
@@ -117,8 +118,10 @@ def _substitute(value: Any, mapping: dict, every: bool = False) -> Any:
     kind = type(value)
     if kind is Var:
         return mapping[value] if every else mapping.get(value, value)
-    if kind is tuple or kind is list:
-        return kind(_substitute(item, mapping, every) for item in value)
+    if kind is tuple:
+        return tuple([_substitute(item, mapping, every) for item in value])
+    if kind is list:
+        return [_substitute(item, mapping, every) for item in value]
     if kind is dict:
         return {key: _substitute(item, mapping, every) for key, item in value.items()}
     if kind is slice:
@@ -143,16 +146,16 @@ def merge_common(instrs: list, trace: Trace, written: set, distinct: set) -> lis
     mapping: dict = {}
     kept = []
     for instr in instrs:
-        if mapping:
+        refs = reads(instr)
+        if mapping and any(ref in mapping for ref in refs):
             instr.args = _substitute(instr.args, mapping)
             instr.kwargs = _substitute(instr.kwargs, mapping)
+            refs = reads(instr)
         results = outs(instr)
         pure = (
             instr.kind != "guard" and not instr.writes and not instr.random and results
-            and not any(var in distinct for var in results)
-            and not any(_root(ref, trace) in written for ref in reads(instr))
-            and not any(var.root in written for var in results)
-            and not any(type(ref) is External for ref in reads(instr))
+            and not any(type(ref) is External or ref.root in written for ref in refs)
+            and not any(var in distinct or var.root in written for var in results)
         )
         if pure:
             key = (instr.kind, _key(instr.op), _key(instr.args), _key(instr.kwargs))
