@@ -251,7 +251,7 @@ def diff(args: argparse.Namespace) -> int:
         _print_derivatives(function, points, columns)
         if args.explain:
             print()
-            cr.explain(function, points[0], mode=args.explain, name=name)
+            print(cr.explain(function, points[0], mode=args.explain, name=name))
         if graph is not None:
             path = graph.save(args.graph)
             print(f"graph written to {path}")

@@ -21,7 +21,6 @@ at a prompt, as an HTML table in a notebook.
 from __future__ import annotations
 
 import html
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -34,7 +33,6 @@ from ..functional import grad, jacfwd
 from ..tensor import Tensor, array_of
 from .trace import Vertex, call_text, trace
 
-_STDOUT = object()
 # explain prints every number of every step: a vertex with more entries than this is refused
 # (its local Jacobians would fill the screen; cr.graph draws big graphs).
 MAX_ENTRIES = 64
@@ -138,22 +136,23 @@ class _Chain:
 
 
 def explain(
-    f: Any, x: Any, mode: str = "reverse", *, file: TextIO | None | object = _STDOUT,
+    f: Any, x: Any, mode: str = "reverse", *, file: TextIO | None = None,
     name: str = "x",
 ) -> Explanation:
-    """Print the chain rule for f'(x) node by node, in forward or reverse mode.
+    """The chain rule for f'(x) node by node, in forward or reverse mode.
 
     ``f`` is a function of one number or small array ``x`` that returns one number (or an
     expression string for :mod:`chainrule.expr`). Returns an :class:`Explanation`, which shows
-    as the same table at a prompt and in a notebook; pass ``file=None`` to print nothing.
+    as its table at a prompt and in a notebook (and ``print()`` prints it in a script);
+    ``file``: a stream to print the table to as well.
 
     >>> import chainrule as cr
     >>> f = lambda x: cr.log(x ** 2) * cr.sin(x) + 1 / x
-    >>> fwd = cr.explain(f, 2.0, mode="forward", file=None)
-    >>> rev = cr.explain(f, 2.0, mode="reverse", file=None)
+    >>> fwd = cr.explain(f, 2.0, mode="forward")
+    >>> rev = cr.explain(f, 2.0, mode="reverse")
     >>> round(fwd.derivative, 6), round(rev.derivative, 6)
     (0.082395, 0.082395)
-    >>> cr.explain(lambda x: 2 * cr.dot(x, x), [0.0, 1.0, 2.0], file=None).derivative
+    >>> cr.explain(lambda x: 2 * cr.dot(x, x), [0.0, 1.0, 2.0]).derivative
     array([0., 4., 8.])
     """
     if mode not in ("forward", "reverse"):
@@ -182,8 +181,6 @@ def explain(
         f"reverse mode (gradients) gives {_num(reverse_check)}"
     )
     text = "\n".join(line.rstrip() for line in lines)
-    if file is _STDOUT:
-        file = sys.stdout  # looked up now: it may have been redirected since import
     if file is not None:
         print(text, file=file)
     result = next((line for line in lines if line.startswith("f'(")), lines[0])
