@@ -146,3 +146,32 @@ def test_trace_of_a_recorded_call_builds_its_program():
     program = cr.jit(lambda x: cr.exp(x) + 1).trace(np.ones(2))
     assert isinstance(program, cr.tracing.Program)
     assert "exp" in str(program)
+
+
+def test_a_program_is_drawn_by_graph():
+    """cr.graph of a program: one operation per call of the program, in its order, with the
+    arguments and the state it reads, its folded constants, and what each call writes into."""
+    w = cr.tensor(np.array([1.0, -1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        loss = cr.sum((w * x - 1.0) ** 2)
+        loss.backward()
+        with cr.no_grad():
+            w.sub_(0.1 * w.grad)
+            w.grad.zero_()
+        return loss.detach()
+
+    jitted = cr.jit(step)
+    jitted(np.ones(3))  # (the first backward makes .grad: a call that leaves no program)
+    program = jitted.trace(np.ones(3))
+    drawn = cr.graph(program)
+    ops = [v for v in drawn.vertices if v.kind == "op"]
+    assert len(ops) == program.stats["calls"] - sum(
+        instr.kind == "bind" for instr in program.instrs)
+    texts = [drawn.lines(v)[0] for v in drawn.vertices]
+    assert texts[0] == "v0: argument"
+    assert any(text.startswith("v2: multiply(") and "v0" in text for text in texts), texts
+    assert any(text.startswith("into e") for text in texts), texts  # (the .grad accumulation)
+    assert drawn.svg().lstrip().startswith(("<svg", "<?xml"))
+    with pytest.raises(ValueError, match="no backward pass"):
+        cr.graph(program, step=True)

@@ -59,12 +59,16 @@ class Program:
     """A traced call as a Python function of its input arrays (see the module)."""
 
     def __init__(self, source: str, namespace: dict, label: str, buffers: list,
-                 stats: dict) -> None:
+                 stats: dict, calls: tuple = ((), (), {}, ())) -> None:
         self.source = source
         self.function = compile_function(source, namespace, label)
         self._buffer_specs = buffers  # (shape, dtype) of each buffer
         self._pool: list[list] = []
         self.stats = stats
+        self.label = label
+        # What cr.graph draws: the calls after the passes, the input Vars, the folded
+        # constants' values by Var, and what the program returns.
+        self.instrs, self.inputs, self.constants, self.outputs = calls
 
     def new_buffers(self) -> list:
         return [None if spec is None else np.empty(*spec) for spec in self._buffer_specs]
@@ -537,7 +541,8 @@ def build(
     ) + "\n"
     stats = {"calls traced": recorded, "calls": len(instrs), "buffers": len(used),
              "guards": sum(1 for instr in instrs if instr.kind == "guard")}
-    return Program(source, names.namespace, f"jit: {label}", specs, stats)
+    return Program(source, names.namespace, f"jit: {label}", specs, stats,
+                   (instrs, inputs, constants, returned_refs))
 
 
 def kept_roots_of(trace: Trace, inputs: list) -> set:

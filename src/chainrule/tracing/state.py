@@ -318,7 +318,7 @@ class State:
     """The program's lines about state (see :func:`_state`)."""
 
     def __init__(self) -> None:
-        self.namespace: dict = {"ndarray": np.ndarray}
+        self.namespace: dict = {"ndarray": np.ndarray, PROGRAM_MARK: True}  # (no holder)
         self.checks: list[str] = []
         self.counters: dict[int, str] = {}  # id(a named tensor's version counter) -> name
         self.local: list = []
@@ -355,7 +355,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ())
     outside_refs = _census(objects)  # (first: nothing here holds them yet)
     known = _known_holders(objects)
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
-    skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(result.namespace)}
+    skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(objects)}
     skip |= {id(external) for external in trace.externals.values()}
     inside = _trace_references(trace)
     # (reference counts first, while no name here holds the arrays)

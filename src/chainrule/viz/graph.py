@@ -58,7 +58,7 @@ class Graph:
     """
 
     def __init__(
-        self, root: Tensor, vertices: list[Vertex], *, values: bool = True,
+        self, root: Tensor | None, vertices: list[Vertex], *, values: bool = True,
         grads: bool = False, engine: str = "auto", title: str | None = None,
         step: bool = False,
     ) -> None:
@@ -275,6 +275,9 @@ def graph(
 
     Inputs are named by ``names`` (``{"x": x}``), else by the caller's variables.
 
+    ``y`` may also be a ``cr.jit`` program (``cr.jit(f).trace(*args)``): its calls after the
+    passes, one operation each, with the arguments and state it reads and its constants.
+
     ``step=True`` shows, in a notebook, the backward pass node by node (buttons or arrow
     keys): the seed, then each operation in reverse order handing its inputs their shares, a
     value used twice receiving two that add up. ``.save("backward.html")`` writes the same view
@@ -286,6 +289,14 @@ def graph(
     >>> print(g.lines(g.vertices[0]))
     ['v0: x', 'shape ()', 'value 2', 'grad 0.0824']
     """
+    if type(y).__name__ == "Program" and hasattr(y, "instrs"):  # (cr.jit(f).trace(...))
+        from .program import program_vertices  # (tracing is imported only when drawn)
+
+        if step or grads:
+            raise ValueError("a cr.jit program has no backward pass of its own to show: "
+                             "draw the graph of the eager call for grads or step=True")
+        return Graph(None, program_vertices(y), values=False, engine=engine,
+                     title=title or y.label)
     if callable(y) and not isinstance(y, Tensor):
         function = y
         y, names = _called(function, args, names)
