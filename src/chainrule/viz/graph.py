@@ -30,6 +30,7 @@ from .layout import (
     matplotlib_figure,
     svg_document,
 )
+from .program import Program, program_vertices
 from .steps import backward_steps, html_document, html_fragment
 from .trace import Vertex, adjoints, call_text, format_value, trace
 
@@ -258,6 +259,15 @@ def _called(function: Any, args: tuple, names: dict | None) -> tuple[Any, dict]:
     return function(*tensors), names
 
 
+def _program_graph(program: Program, backward: bool, engine: str, title: str | None) -> Graph:
+    """The graph of a ``cr.jit`` program (viz/program.py), which has no values to show."""
+    if backward:
+        raise ValueError("a cr.jit program has no backward pass of its own to show: draw the "
+                         "graph of the eager call for grads or step=True")
+    return Graph(None, program_vertices(program), values=False, engine=engine,
+                 title=title or program.label)
+
+
 def graph(
     y: Any, *args: Any, names: dict[str, Tensor] | None = None, values: bool = True,
     grads: bool | None = None, engine: str = "auto", title: str | None = None,
@@ -275,8 +285,7 @@ def graph(
 
     Inputs are named by ``names`` (``{"x": x}``), else by the caller's variables.
 
-    ``y`` may also be a ``cr.jit`` program (``cr.jit(f).trace(*args)``): its calls after the
-    passes, one operation each, with the arguments and state it reads and its constants.
+    ``y`` may be a ``cr.jit`` program (``cr.jit(f).trace(*args)``): one operation per call.
 
     ``step=True`` shows, in a notebook, the backward pass node by node (buttons or arrow
     keys): the seed, then each operation in reverse order handing its inputs their shares, a
@@ -289,14 +298,8 @@ def graph(
     >>> print(g.lines(g.vertices[0]))
     ['v0: x', 'shape ()', 'value 2', 'grad 0.0824']
     """
-    if type(y).__name__ == "Program" and hasattr(y, "instrs"):  # (cr.jit(f).trace(...))
-        from .program import program_vertices  # (tracing is imported only when drawn)
-
-        if step or grads:
-            raise ValueError("a cr.jit program has no backward pass of its own to show: "
-                             "draw the graph of the eager call for grads or step=True")
-        return Graph(None, program_vertices(y), values=False, engine=engine,
-                     title=title or y.label)
+    if isinstance(y, Program):
+        return _program_graph(y, step or bool(grads), engine, title)
     if callable(y) and not isinstance(y, Tensor):
         function = y
         y, names = _called(function, args, names)
