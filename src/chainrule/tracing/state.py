@@ -247,9 +247,15 @@ _COUNTING = _calibrate()
 
 
 def _known_holders(objects: list) -> dict:
-    """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`)."""
+    """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`). An
+    object whose attribute dict is among them too is left out: its attributes are the dict's
+    items, one reference each (counted twice, they would hide a holder the function does not
+    reach, which the heap search then misses)."""
+    ids = {id(holder) for holder in objects}
     known: dict = {}
     for holder in objects:
+        if type(holder) is not dict and id(getattr(holder, "__dict__", None)) in ids:
+            continue
         for how, key, item in _slots(holder):
             known.setdefault(id(item), []).append((holder, how, key))
     return known
@@ -305,16 +311,18 @@ class State:
         return name
 
 
-def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ()) -> State:
+def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
+               returned: Sequence = ()) -> State:
     """How the program finds the state it reads and writes.
 
     An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
     at each replay, checked to be of the traced type, shape and dtype; the tensor itself, and
     an array held elsewhere, is checked to be still where it was found (a dict such as a
     module's globals or an object's attributes, a list, a closure cell, another tensor's
-    ``.grad``); one held by an argument tensor is read from the argument. The tensors named
-    here are in ``counters``, for the version bumps (jitted.py). Externals that nothing holds
-    are the call's own temporaries (``local``). Holders are found as the module says."""
+    ``.grad``); one held by an argument tensor is read from the argument. Tensors named here
+    are in ``counters`` (jitted.py's version bumps). Externals nothing holds are the call's
+    own temporaries (``local``). Holders: as the module says (``returned``: arrays the call
+    returns without reading them, then the objects that hold the result, not their holders)."""
     result = State()
     externals = [external for external in trace.externals.values()
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
@@ -336,9 +344,9 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ())
                     if _base_held_outside(external.array, inside)}
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
     _count_outside(externals, bases, inside, outside_refs)
-    holders = _holders([external.array for external in externals]
-                       + [base for base in bases.values() if base is not None], skip,
-                       known, outside_refs)
+    holders = _not_by_the_result(_holders([external.array for external in externals] + [
+        base for base in bases.values() if base is not None], skip, known, outside_refs),
+        returned)
     written = _written_arrays(trace)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
@@ -363,6 +371,17 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ())
             _named(result, tensor, tensors)
     _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
+
+
+def _not_by_the_result(holders: dict, returned: Sequence) -> dict:
+    """``holders`` without the result's own containers among the holders of the arrays the
+    call returns without reading them (``returned[0]``): a list it returns that holds one is
+    no state; the tensor whose data it is, is. (An array it reads is state wherever held.)"""
+    if returned:
+        ids = {id(holder) for holder in returned}
+        for key in {id(leaf) for leaf in returned[0]} & holders.keys():
+            holders[key] = [entry for entry in holders[key] if id(entry[0]) not in ids]
+    return holders
 
 
 def _named(result: State, tensor: Tensor, tensors: list) -> str:
