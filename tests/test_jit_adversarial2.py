@@ -121,6 +121,20 @@ def test_an_array_made_in_python_is_a_new_one_at_each_replay(container):
         got[1][0] = 5.0  # (the caller's to change: not the next call's)
 
 
+def test_a_buffer_made_written_and_returned_is_a_new_one_at_each_call():
+    def fun(x):
+        buffer = np.zeros(3)
+        np.add(x, 1.0, out=buffer)
+        return buffer
+
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        got = [jitted(np.ones(3) * k) for k in range(4)]
+    for k, array in enumerate(got):  # (none overwritten by a later call)
+        assert_same(array, fun(np.ones(3) * k), exact=True, what=str(k))
+
+
 def test_a_state_array_read_and_returned_with_its_dict():
     """An array the call reads and returns, held by a dict it returns too: still state (the
     dict is checked), so rebinding the entry between calls is seen."""
@@ -176,6 +190,44 @@ def test_complex_scalar_products_are_the_eager_ones(fun):
     for k in range(3):
         args = (_A + k, _B)
         assert_same(jitted(*args), fun(*args), exact=True)
+
+
+def test_astype_without_a_copy_is_the_array_itself():
+    fun = lambda x: (x.astype(np.float64, copy=False) is x, x * 2)  # noqa: E731
+    jitted = cr.jit(fun)
+    for k in range(3):
+        x = np.arange(3.0) + k
+        assert_same(jitted(x), fun(x), exact=True)
+
+
+@pytest.mark.xfail(strict=True, reason="TraceArray.base records an attribute read: a new "
+                   "tracing array, never the traced base itself, so `x[1:].base is x` is False "
+                   "jitted (and the branch differs, unguarded). Fix: return the tracing array "
+                   "whose value is value.base when the trace holds one (a dict id(value) -> "
+                   "weakref kept by new_var)")
+def test_the_base_of_a_view_is_the_array_it_views():
+    fun = lambda x: x * 2 if x[1:].base is x else x * 3  # noqa: E731
+    jitted = cr.jit(fun)
+    for k in range(3):
+        x = np.arange(3.0) + k
+        assert_same(jitted(x), fun(x), exact=True)
+
+
+@pytest.mark.xfail(strict=True, reason="a tensor made in the call from an untraced array "
+                   "(cr.zeros(3), cr.tensor(np.zeros(3))) holds a raw array: jitted._outputs "
+                   "takes it for state (`object`) and every replay returns that same tensor, "
+                   "with what the caller wrote into it. Fix: record the creation (under a "
+                   "trace, backends' NumPy copy/asarray of a raw array lifts it and records the "
+                   "copy), so that the result is a new array at each replay")
+def test_a_tensor_made_from_a_constant_is_a_new_one_at_each_call():
+    def fun(x):
+        return x * 2, cr.zeros(3)
+
+    jitted = cr.jit(fun)
+    for k in range(3):
+        got = jitted(np.ones(3))
+        assert_same(got, fun(np.ones(3)), exact=True, what=str(k))
+        got[1].add_(5.0)  # (the caller's tensor: not the next call's)
 
 
 # ------------------------------------------------------------- constants folded at the build

@@ -322,8 +322,7 @@ class Jitted:
         if reason:
             return reason, result
         try:
-            holding = [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
-                        if kind == "numpy" and made], out_leaves, *state.containers(result)]
+            holding = _result_holders(trace, out_leaves, outputs, result)
             make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self, rebinds)
         except Unreplayable as refused:
             return str(refused), result
@@ -435,9 +434,9 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
                            "by NumPy outside the traced operations, which each replay would "
                            "give it again: fill the tensor in place instead (`w.zero_()`, "
                            "`w.data.fill(...)`)")
-    _returned_arrays(outputs, refs, state_)
     written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
                if type(ref) is External}
+    _returned_arrays(outputs, refs, state_, written)
     namespace = state_.namespace
     prologue = []
     for index, (var, leaf) in enumerate(zip(inputs, arg_leaves, strict=True)):
@@ -463,11 +462,23 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
         [(state_.tensors[id(tensor)], var) for tensor, _, var, _ in rebinds])
 
 
-def _returned_arrays(outputs: list, refs: list, state_: state.State) -> None:
+def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) -> list:
+    """What state.find_state is to know of the result: the NumPy arrays returned as they are
+    that the call made or wrote (held by the result alone unless state holds them too), the
+    result's leaves, and its containers."""
+    written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
+               if type(ref) is External}
+    return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
+             if kind == "numpy" and (made or id(leaf) in written)], out_leaves,
+            *state.containers(result)]
+
+
+def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> None:
     """How each NumPy array the call returned as it is (not traced) is made at a replay: one
     held in state (a tensor's data, a global) is read from where it is held, as eagerly; one
-    that nothing checkable holds is the same object again if the call read it (a constant),
-    a copy of its values if it made it (in Python, a new array at each call)."""
+    that nothing checkable holds is a copy of its values at the replay's end if the call made
+    it or wrote it (in Python: a new array at each call), else the same object again (a
+    constant the call read)."""
     local = {external.index for external in state_.local}
     for position, (kind, made) in enumerate(outputs):
         if kind != "numpy":
@@ -475,7 +486,9 @@ def _returned_arrays(outputs: list, refs: list, state_: state.State) -> None:
         external = refs[position]
         if external.index not in local:
             outputs[position] = ("array", None)
-        elif made:
+        elif id(external.array) in written:  # (reset and written again at each replay)
+            outputs[position] = ("copy", None)
+        elif made:  # (the first call returned the array itself: its values now)
             outputs[position], refs[position] = ("copy", None), external.array.copy()
         else:
             outputs[position], refs[position] = ("object", external.array), None

@@ -484,6 +484,8 @@ class TraceArray(NDArrayOperatorsMixin):
             if result is None or writes:
                 trace.record("method", name, (self, *args), kwargs, None, writes)
                 return out if out is not None else result
+            if result is self.value:  # (``astype(..., copy=False)``: the array itself)
+                return self
             if not isinstance(result, (np.ndarray, np.generic, tuple)):
                 return trace.guard("method", name, (self, *args), kwargs, result)
             return trace.record("method", name, (self, *args), kwargs, result)

@@ -374,13 +374,16 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
 
 
 def _not_by_the_result(holders: dict, returned: Sequence) -> dict:
-    """``holders`` without the result's own containers among the holders of the arrays the
-    call returns without reading them (``returned[0]``): a list it returns that holds one is
-    no state; the tensor whose data it is, is. (An array it reads is state wherever held.)"""
+    """``holders`` without the tracer's list of the result's leaves (``returned[1]``), and,
+    for the arrays the call made or wrote that it returns (``returned[0]``), without the
+    result's containers: a list it returns that holds one is no state; the tensor whose data
+    it is, is. (An array it only reads is state wherever held: a dict it returns too.)"""
     if returned:
         ids = {id(holder) for holder in returned}
-        for key in {id(leaf) for leaf in returned[0]} & holders.keys():
-            holders[key] = [entry for entry in holders[key] if id(entry[0]) not in ids]
+        for key in {id(leaf) for leaf in returned[1]} & holders.keys():
+            made = key in {id(leaf) for leaf in returned[0]}
+            holders[key] = [entry for entry in holders[key] if id(entry[0]) not in ids
+                            or not made and entry[0] is not returned[1]]
     return holders
 
 
