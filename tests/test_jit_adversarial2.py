@@ -192,6 +192,31 @@ def test_complex_scalar_products_are_the_eager_ones(fun):
         assert_same(jitted(*args), fun(*args), exact=True)
 
 
+def _augmented_sum(x):
+    total = x.sum()  # (a NumPy scalar)
+    total += 1.0
+    total *= x[0]
+    return total
+
+
+def _augmented_complex(x, y):
+    z = x * 1
+    z *= y
+    return z
+
+
+@pytest.mark.parametrize("fun, args", [
+    (_augmented_sum, lambda k: (np.arange(3.0) + k,)),
+    (_augmented_complex, lambda k: (_A + k, _B)),
+], ids=["sum", "complex"])
+def test_augmented_assignment_to_a_numpy_scalar(fun, args):
+    """``s += 1`` on a NumPy scalar gives ``s`` a new value (scalars are immutable), eagerly
+    computed by the scalar's own operator."""
+    jitted = cr.jit(fun)
+    for k in range(3):
+        assert_same(jitted(*args(k)), fun(*args(k)), exact=True)
+
+
 def test_astype_without_a_copy_is_the_array_itself():
     fun = lambda x: (x.astype(np.float64, copy=False) is x, x * 2)  # noqa: E731
     jitted = cr.jit(fun)

@@ -269,8 +269,6 @@ def current() -> Trace | None:
     return getattr(_current, "trace", None)
 
 
-
-
 def _values(value: Any) -> Any:
     kind = type(value)
     if kind is TraceArray:
@@ -282,17 +280,6 @@ def _values(value: Any) -> Any:
     if kind is dict:
         return {key: _values(item) for key, item in value.items()}
     return value
-
-
-def _has_trace(value: Any) -> bool:
-    kind = type(value)
-    if kind is TraceArray:
-        return True
-    if kind is tuple or kind is list:
-        return any(_has_trace(item) for item in value)
-    return False
-
-
 
 
 def _writes(trace: Trace, targets: Any) -> tuple:
@@ -508,10 +495,26 @@ def _arithmetic(ufunc: np.ufunc, op: Any, reflected: bool) -> Any:
     return method
 
 
+def _in_place(name: str) -> Any:
+    """An augmented assignment (``s += 1``): into the array, as NumPy's; a NumPy scalar, which
+    is immutable, gets a new value instead, as Python does with NumPy's scalars."""
+    into = getattr(NDArrayOperatorsMixin, f"__i{name}__")
+
+    def method(self: TraceArray, other: Any) -> Any:
+        if isinstance(self.value, np.generic):
+            return getattr(self, f"__{name}__")(other)
+        return into(self, other)
+
+    return method
+
+
 for _ufunc, _op in calls.SCALAR_OPERATORS.items():
     _name = _op.__name__.strip("_")
     setattr(TraceArray, f"__{_name}__", _arithmetic(_ufunc, _op, False))
     setattr(TraceArray, f"__r{_name}__", _arithmetic(_ufunc, _op, True))
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+              "xor", "lshift", "rshift"):
+    setattr(TraceArray, f"__i{_name}__", _in_place(_name))
 
 # Metadata (fixed by the signature) read straight from the concrete array: chainrule reads
 # dtype and shape at every op.
@@ -528,8 +531,6 @@ def _operator(op: Any, left: Any, right: Any) -> Any:
     if not trace.open:
         return result
     return trace.record("call", op, (left, right), {}, result)
-
-
 
 
 def _is_scalar(value: Any) -> bool:
