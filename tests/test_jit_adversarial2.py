@@ -6,6 +6,7 @@ state changed between calls where that is the point."""
 
 from __future__ import annotations
 
+import collections
 import warnings
 
 import numpy as np
@@ -66,6 +67,74 @@ def test_an_object_and_its_attribute_dict_do_not_hide_another_holder():
         env["sub"].w = cr.tensor(np.array([10.0, 20.0, 30.0]) * (k + 1))
 
     _run_both(_object_and_its_attribute_dict, rebind)
+
+
+@pytest.mark.parametrize("registry, key", [
+    (collections.OrderedDict, "w"), (lambda: collections.defaultdict(list), "w"),
+    (dict, ("w", 0)),
+], ids=["OrderedDict", "defaultdict", "tuple-key"])
+@pytest.mark.parametrize("value", ["tensor", "array"])
+def test_rebinding_an_entry_of_any_dict(registry, key, value):
+    """State held by a dict subclass (a state_dict is an OrderedDict), or under a key other
+    than a string: rebinding the entry between calls is seen."""
+    wrap = cr.tensor if value == "tensor" else np.asarray
+
+    def make():
+        table = registry()
+        table[key] = wrap(np.array([1.0, 2.0, 3.0]))
+        return (lambda x: table[key] * x), {"table": table}
+
+    def rebind(k, env):
+        env["table"][key] = wrap(np.array([1.0, 2.0, 3.0]) * (k + 5))
+
+    _run_both(make, rebind)
+
+
+class _Holder:
+    pass
+
+
+@pytest.mark.parametrize("kind", ["OrderedDict", "attribute"])
+def test_an_array_stored_into_state_is_a_numpy_array(kind):
+    """A result stored into Python state (an escape: traced again next call) is handed back as
+    the NumPy array, in a dict subclass and in an object's attributes (held inline, not in a
+    dict the collector sees, on Python 3.11+) too."""
+    box = collections.OrderedDict() if kind == "OrderedDict" else _Holder()
+
+    def fun(x):
+        if kind == "OrderedDict":
+            box["y"] = x * 2
+        else:
+            box.y = x * 2
+        return x + 1
+
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        for k in range(4):
+            jitted(np.ones(3) + k)
+            stored = box["y"] if isinstance(box, dict) else box.y
+            assert type(stored) is np.ndarray, k
+            np.testing.assert_array_equal(stored, (np.ones(3) + k) * 2)
+
+
+@pytest.mark.xfail(strict=True, reason="state.hand_back replaces tracing arrays in tensors, "
+                   "dicts, lists, cells and attributes; a tuple stored into state (immutable) "
+                   "keeps the tracing array. Fix: rebuild the tuple and replace it in its own "
+                   "holders, or refuse (eagerly) a call that stores a tuple of arrays")
+def test_an_array_stored_into_state_inside_a_tuple_is_a_numpy_array():
+    box = {}
+
+    def fun(x):
+        box["y"] = (x * 2,)
+        return x + 1
+
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        for k in range(3):
+            jitted(np.ones(3) + k)
+            assert type(box["y"][0]) is np.ndarray, k
 
 
 # ------------------------------------------------------------- arrays returned as they are

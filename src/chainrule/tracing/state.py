@@ -194,10 +194,12 @@ def hand_back(escaped: list) -> None:
                 # (a scalar as a 0-d array, which a later trace can find and write)
                 holder._array = np.array(array.value) if isinstance(
                     array.value, np.generic) else array.value
-        elif type(holder) is dict and holder is not arrays:
-            for key, item in list(holder.items()):
+        elif isinstance(holder, dict) and holder is not arrays or isinstance(
+                getattr(holder, "__dict__", None), dict):  # (3.11+: attributes held inline)
+            mapping = holder if isinstance(holder, dict) else vars(holder)
+            for key, item in list(mapping.items()):
                 if id(item) in arrays and item is arrays[id(item)]:
-                    holder[key] = item.value
+                    mapping[key] = item.value
         elif type(holder) is list:
             for index, item in enumerate(holder):
                 if id(item) in arrays and item is arrays[id(item)]:
@@ -263,13 +265,13 @@ def _known_holders(objects: list) -> dict:
 
 def _slots(holder: Any) -> Any:
     """``(how, key, item)`` for what ``holder`` holds where a replay can check it: a tensor's
-    data and gradient, a dict's items (str or int keys; not another program's namespace), a
-    list's, a closure cell's contents, an object's attributes."""
+    data and gradient, a dict's items (OrderedDict's, defaultdict's too: any key; not another
+    program's namespace), a list's, a closure cell's contents, an object's attributes."""
     if isinstance(holder, Tensor):
         return [("attr", name, getattr(holder, name, None)) for name in ("_array", "_grad")]
-    if type(holder) is dict:
+    if isinstance(holder, dict):
         return () if PROGRAM_MARK in holder else [
-            ("item", key, item) for key, item in holder.items() if type(key) in (str, int)]
+            ("item", key, item) for key, item in holder.items()]
     if type(holder) is list:
         return [("item", index, item) for index, item in enumerate(holder)]
     if type(holder) is types.CellType:
@@ -561,9 +563,19 @@ def _check_held(result: State, holder: Any, how: str, key: Any, name: str,
     elif type(holder) is list:
         line = (f"if len({holder_name}) <= {key} or {holder_name}[{key}] is not {name}: "
                 f"raise Miss(-1)")
-    else:
+    else:  # (a key other than a string or an integer: by identity, from the namespace)
+        if type(key) not in (str, int):
+            result.namespace[f"{name}_key{len(result.checks)}"] = key
+            key = _Named(f"{name}_key{len(result.checks)}")
         line = f"if {holder_name}.get({key!r}) is not {name}: raise Miss(-1)"
     result.checks.append(line)
+
+
+class _Named(str):
+    """A name written as it is in a program's source (its repr is itself)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def ordered(checks: list[str]) -> list[str]:
