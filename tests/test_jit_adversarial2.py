@@ -118,6 +118,34 @@ def test_an_array_stored_into_state_is_a_numpy_array(kind):
             np.testing.assert_array_equal(stored, (np.ones(3) + k) * 2)
 
 
+def test_a_call_that_raises_leaves_numpy_arrays_in_state():
+    """What a traced call stored before raising (a dict entry, a first .grad) holds NumPy
+    arrays afterwards, as eagerly."""
+    box = {}
+    w = cr.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+
+    def fun(x):
+        box["y"] = x * 2
+        cr.sum(w * x).backward()
+        if x[0] > 1.5:
+            raise ValueError("too big")
+        return x + 1
+
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        for k in range(3):
+            w.grad = None
+            x = np.ones(3) + k
+            if k:
+                with pytest.raises(ValueError):
+                    jitted(x)
+            else:
+                jitted(x)
+            assert type(box["y"]) is np.ndarray and type(w.grad._array) is np.ndarray, k
+            np.testing.assert_array_equal(w.grad.numpy(), x)
+
+
 @pytest.mark.xfail(strict=True, reason="state.hand_back replaces tracing arrays in tensors, "
                    "dicts, lists, cells and attributes; a tuple stored into state (immutable) "
                    "keeps the tracing array. Fix: rebuild the tuple and replace it in its own "

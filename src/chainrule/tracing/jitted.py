@@ -332,10 +332,16 @@ class Jitted:
 
 @contextlib.contextmanager
 def _tracing(trace: Trace) -> Iterator[None]:
+    """The trace recording this thread's calls; a call that raises leaves no tracing array
+    in Python state (what it stored before raising gets its concrete array, as eagerly)."""
     previous = record.current()
     record._current.trace = trace
     try:
         yield
+    except BaseException:
+        trace.open = False
+        state.hand_back([array for ref in trace.arrays if (array := ref()) is not None])
+        raise
     finally:
         record._current.trace = previous
 
