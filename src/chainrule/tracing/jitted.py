@@ -54,7 +54,8 @@ backends._scoped_types.add(TraceArray)
 kernels.NDARRAY_TYPES.add(TraceArray)
 backends._LIBRARIES["chainrule"] = _TRACED = backends.Library("traced")
 _TRACED.accepts_numpy = True
-_TRACED.to_numpy = lambda array: array  # (``t.numpy()`` while tracing: still traced)
+_TRACED.to_numpy = lambda array: record.array_copy(array) if isinstance(
+    array.value, np.generic) else array  # (``t.numpy()`` traced; a scalar as np.asarray makes it)
 _TRACED.copy = record.array_copy  # (as NumPy copies: a scalar becomes a 0-d array)
 
 # After this many traces of one signature that each stored new arrays into state, its calls run
@@ -322,7 +323,8 @@ class Jitted:
         if reason:
             return reason, result
         try:
-            make = _prepare(trace, inputs, refs, leaves, self, rebinds)
+            holding = _result_holders(trace, out_leaves, outputs, result)
+            make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self, rebinds)
         except Unreplayable as refused:
             return str(refused), result
         trace.release()
@@ -331,10 +333,16 @@ class Jitted:
 
 @contextlib.contextmanager
 def _tracing(trace: Trace) -> Iterator[None]:
+    """The trace recording this thread's calls; a call that raises leaves no tracing array
+    in Python state (what it stored before raising gets its concrete array, as eagerly)."""
     previous = record.current()
     record._current.trace = trace
     try:
         yield
+    except BaseException:
+        trace.open = False
+        state.hand_back([array for ref in trace.arrays if (array := ref()) is not None])
+        raise
     finally:
         record._current.trace = previous
 
@@ -402,28 +410,27 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> t
                 continue
             outputs.append(("tensor", (type(leaf), leaf._requires_grad and leaf._node is None)))
             refs.append(trace.ref(array))
-        elif kind is np.ndarray:
-            if id(leaf) in trace.externals:  # an array it reads by identity: as it is
-                outputs.append(("object", leaf))
-                refs.append(None)
-            else:  # made in Python during the call: a copy at each replay
-                outputs.append(("copy", None))
-                refs.append(leaf.copy())
+        elif kind is np.ndarray:  # (state, or made in Python: _returned_arrays says)
+            outputs.append(("numpy", id(leaf) not in trace.externals))
+            refs.append(trace.external(leaf))
         else:
             outputs.append(("object", leaf))
             refs.append(None)
     return outputs, refs, None
 
 
-def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
+def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
              jitted: Jitted, rebinds: list) -> Callable[[], Program]:
     """What the program needs from the moment of the trace (where state is held, the values
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
-    the build of the program, for later (:class:`_Pending`)."""
+    the build of the program, for later (:class:`_Pending`). ``returned``: _outputs' outputs
+    and refs (completed here), and the objects that hold the result."""
+    outputs, refs, holding = returned
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
     try:
-        state_ = state.find_state(trace, arg_leaves, jitted.fun, [t for t, *_ in rebinds])
+        state_ = state.find_state(trace, arg_leaves, jitted.fun, [t for t, *_ in rebinds],
+                                  holding)
     finally:
         for tensor, _, _, value in rebinds:
             tensor._array = value
@@ -436,6 +443,7 @@ def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
                            "`w.data.fill(...)`)")
     written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
                if type(ref) is External}
+    _returned_arrays(outputs, refs, state_, written)
     namespace = state_.namespace
     prologue = []
     for index, (var, leaf) in enumerate(zip(inputs, arg_leaves, strict=True)):
@@ -459,6 +467,38 @@ def _prepare(trace: Trace, inputs: list, refs: list, arg_leaves: list,
         build, trace, inputs, parameters, refs, label, prologue,
         _bumps(trace, arg_leaves, state_), namespace, fuse,
         [(state_.tensors[id(tensor)], var) for tensor, _, var, _ in rebinds])
+
+
+def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) -> list:
+    """What state.find_state is to know of the result: the NumPy arrays returned as they are
+    that the call made or wrote (held by the result alone unless state holds them too), the
+    result's leaves, and its containers."""
+    written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
+               if type(ref) is External}
+    return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
+             if kind == "numpy" and (made or id(leaf) in written)], out_leaves,
+            *state.containers(result)]
+
+
+def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> None:
+    """How each NumPy array the call returned as it is (not traced) is made at a replay: one
+    held in state (a tensor's data, a global) is read from where it is held, as eagerly; one
+    that nothing checkable holds is a copy of its values at the replay's end if the call made
+    it or wrote it (in Python: a new array at each call), else the same object again (a
+    constant the call read)."""
+    local = {external.index for external in state_.local}
+    for position, (kind, made) in enumerate(outputs):
+        if kind != "numpy":
+            continue
+        external = refs[position]
+        if external.index not in local:
+            outputs[position] = ("array", None)
+        elif id(external.array) in written:  # (reset and written again at each replay)
+            outputs[position] = ("copy", None)
+        elif made:  # (the first call returned the array itself: its values now)
+            outputs[position], refs[position] = ("copy", None), external.array.copy()
+        else:
+            outputs[position], refs[position] = ("object", external.array), None
 
 
 def _bumps(trace: Trace, arg_leaves: list, state_: state.State) -> list[str]:

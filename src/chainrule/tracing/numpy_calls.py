@@ -44,12 +44,14 @@ BINARY = {
     np.floor_divide: "//", np.remainder: "%", np.matmul: "@", np.less: "<",
     np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=", np.equal: "==",
     np.not_equal: "!=", np.bitwise_and: "&", np.bitwise_or: "|", np.bitwise_xor: "^",
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.floordiv: "//", operator.mod: "%",
 }
 UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
 SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
 
-# The ufuncs the program writes as Python operators (program.BINARY): on NumPy scalars they
-# are computed as the operators are.
+# The ufuncs whose Python operators, on NumPy scalars, may compute otherwise (TraceArray records
+# the operator there; the program writes the ufunc on scalars as a call).
 SCALAR_OPERATORS: dict[Any, Any] = {
     np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
     np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,

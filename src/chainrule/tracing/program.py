@@ -253,8 +253,8 @@ def fold_constants(instrs: list, trace: Trace, written: set, returned: set) -> t
             else:
                 values = known
                 foldable = all(type(ref) is Var and ref in known for ref in refs)
-            if foldable:
-                result = _run(instr, values)
+            result = _folded(instr, values) if foldable else None
+            if result is not None:
                 if type(instr.outs) is tuple:
                     known.update(zip(instr.outs, result, strict=True))
                 else:
@@ -262,6 +262,16 @@ def fold_constants(instrs: list, trace: Trace, written: set, returned: set) -> t
                 continue
         kept.append(instr)
     return kept, known
+
+
+def _folded(instr: Instr, values: dict) -> Any:
+    """``instr`` computed now; None where that raises or warns (a floating-point error): the
+    program then computes it at each replay, as the call did."""
+    try:
+        with np.errstate(all="raise"):
+            return _run(instr, values)
+    except Exception:  # noqa: BLE001 (any failure: the call stays in the program)
+        return None
 
 
 def _first_var(args: tuple) -> Any:
@@ -392,7 +402,8 @@ def _call_args(instr: Instr, names: _Names, constants: dict, skip: int = 0) -> s
 def _expression(instr: Instr, names: _Names, constants: dict) -> str:
     kind, op = instr.kind, instr.op
     if kind == "call":
-        if not instr.kwargs and len(instr.args) == 2 and op in calls.BINARY:
+        if not instr.kwargs and len(instr.args) == 2 and op in calls.BINARY and (
+                op not in calls.SCALAR_OPERATORS or any(map(_is_array, instr.args))):
             left, right = (_operand(arg, names, constants) for arg in instr.args)
             return f"{left} {calls.BINARY[op]} {right}"
         if not instr.kwargs and len(instr.args) == 1 and op in calls.UNARY:
@@ -408,6 +419,12 @@ def _expression(instr: Instr, names: _Names, constants: dict) -> str:
     if kind == "getitem":
         return f"{target}[{_render(instr.args[1], names, constants)}]"
     raise AssertionError(kind)
+
+
+def _is_array(value: Any) -> bool:
+    """Whether an operand is an array (a ufunc and its operator are then the same call)."""
+    return not value.scalar if type(value) is Var else isinstance(
+        getattr(value, "array", value), np.ndarray)
 
 
 def _describe(var: Var) -> str:
@@ -461,8 +478,6 @@ def _guard_lines(instr: Instr, position: int, names: _Names, constants: dict) ->
     if type(expected) in (bool, int, str) or expected is None:
         check = f"!= {expected!r}" if type(expected) is not bool else \
             ("is not True" if expected else "is not False")
-        if type(expected) is bool:
-            return [f"if {value} {check}: raise Miss({position})"]
         return [f"if {value} {check}: raise Miss({position})"]
     return [f"if not same({value}, {names.constant(expected)}): raise Miss({position})"]
 

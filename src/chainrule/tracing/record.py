@@ -269,8 +269,6 @@ def current() -> Trace | None:
     return getattr(_current, "trace", None)
 
 
-
-
 def _values(value: Any) -> Any:
     kind = type(value)
     if kind is TraceArray:
@@ -282,17 +280,6 @@ def _values(value: Any) -> Any:
     if kind is dict:
         return {key: _values(item) for key, item in value.items()}
     return value
-
-
-def _has_trace(value: Any) -> bool:
-    kind = type(value)
-    if kind is TraceArray:
-        return True
-    if kind is tuple or kind is list:
-        return any(_has_trace(item) for item in value)
-    return False
-
-
 
 
 def _writes(trace: Trace, targets: Any) -> tuple:
@@ -321,25 +308,17 @@ class TraceArray(NDArrayOperatorsMixin):
             # (the common case, a plain call on traced arrays, NumPy arrays and numbers, in
             # one pass; anything else takes the general path below)
             values = []
-            scalars = True
             for value in inputs:
                 kind = type(value)
                 if kind is TraceArray:
                     value = value.value
                     kind = type(value)
-                if kind is np.ndarray:
-                    scalars = False
-                elif kind not in calls.PLAIN and not isinstance(value, np.generic):
+                if kind is not np.ndarray and kind not in calls.PLAIN and not isinstance(
+                        value, np.generic):
                     break
                 values.append(value)
             else:
-                scalar_operator = calls.SCALAR_OPERATORS.get(ufunc) if scalars else None
-                # (NumPy scalars' own arithmetic, as the eager `a * b` ran it and as the
-                # program's operator will: it may round otherwise than the ufunc, as complex
-                # products do)
-                result = ufunc(*values) if scalar_operator is None else \
-                    scalar_operator(*values)
-                return trace.record("call", ufunc, inputs, kwargs, result)
+                return trace.record("call", ufunc, inputs, kwargs, ufunc(*values))
         if _defers(inputs) or _defers(kwargs.get("out", ())):
             return NotImplemented  # (a tensor: its own protocol records it)
         function = ufunc if method == "__call__" else getattr(ufunc, method)
@@ -349,12 +328,7 @@ class TraceArray(NDArrayOperatorsMixin):
         writes = () if out is None else _writes(trace, out)
         if method == "at":
             writes = _writes(trace, inputs[:1])
-        values = _values(inputs)
-        scalar_operator = calls.SCALAR_OPERATORS.get(function) if not kwargs else None
-        if scalar_operator is not None and all(_is_scalar(value) for value in values):
-            result = scalar_operator(*values)  # (as in the common case above)
-        else:
-            result = function(*values, **_values(kwargs))
+        result = function(*_values(inputs), **_values(kwargs))
         instr_result = None if out is not None or method == "at" else result
         recorded = trace.record("call", function, inputs, kwargs, instr_result, writes)
         if out is not None:
@@ -497,12 +471,50 @@ class TraceArray(NDArrayOperatorsMixin):
             if result is None or writes:
                 trace.record("method", name, (self, *args), kwargs, None, writes)
                 return out if out is not None else result
+            if result is self.value:  # (``astype(..., copy=False)``: the array itself)
+                return self
             if not isinstance(result, (np.ndarray, np.generic, tuple)):
                 return trace.guard("method", name, (self, *args), kwargs, result)
             return trace.record("method", name, (self, *args), kwargs, result)
 
         return method
 
+
+def _arithmetic(ufunc: np.ufunc, op: Any, reflected: bool) -> Any:
+    """A Python operator of TraceArray: on NumPy scalars (and numbers) the operator is recorded,
+    as NumPy scalars compute it (complex products round otherwise than the ufunc, which an
+    explicit ``np.multiply(a, b)`` runs); on arrays the ufunc, as NumPy's operators call it."""
+    def method(self: TraceArray, other: Any) -> Any:
+        left, right = (other, self) if reflected else (self, other)
+        if getattr(type(other), "__array_ufunc__", True) is None:
+            return NotImplemented  # (as NumPy's operators: the other operand's turn)
+        if isinstance(self.value, np.generic) and _is_scalar(_values(other)):
+            return _operator(op, left, right)
+        return ufunc(left, right)
+
+    return method
+
+
+def _in_place(name: str) -> Any:
+    """An augmented assignment (``s += 1``): into the array, as NumPy's; a NumPy scalar, which
+    is immutable, gets a new value instead, as Python does with NumPy's scalars."""
+    into = getattr(NDArrayOperatorsMixin, f"__i{name}__")
+
+    def method(self: TraceArray, other: Any) -> Any:
+        if isinstance(self.value, np.generic):
+            return getattr(self, f"__{name}__")(other)
+        return into(self, other)
+
+    return method
+
+
+for _ufunc, _op in calls.SCALAR_OPERATORS.items():
+    _name = _op.__name__.strip("_")
+    setattr(TraceArray, f"__{_name}__", _arithmetic(_ufunc, _op, False))
+    setattr(TraceArray, f"__r{_name}__", _arithmetic(_ufunc, _op, True))
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+              "xor", "lshift", "rshift"):
+    setattr(TraceArray, f"__i{_name}__", _in_place(_name))
 
 # Metadata (fixed by the signature) read straight from the concrete array: chainrule reads
 # dtype and shape at every op.
@@ -519,8 +531,6 @@ def _operator(op: Any, left: Any, right: Any) -> Any:
     if not trace.open:
         return result
     return trace.record("call", op, (left, right), {}, result)
-
-
 
 
 def _is_scalar(value: Any) -> bool:

@@ -223,10 +223,12 @@ def hand_back(escaped: list, holders: dict) -> None:
                 # (a scalar as a 0-d array, which a later trace can find and write)
                 holder._array = np.array(array.value) if isinstance(
                     array.value, np.generic) else array.value
-        elif type(holder) is dict and holder is not arrays:
-            for key, item in list(holder.items()):
+        elif isinstance(holder, dict) and holder is not arrays or isinstance(
+                getattr(holder, "__dict__", None), dict):  # (3.11+: attributes held inline)
+            mapping = holder if isinstance(holder, dict) else vars(holder)
+            for key, item in list(mapping.items()):
                 if id(item) in arrays and item is arrays[id(item)]:
-                    holder[key] = item.value
+                    mapping[key] = item.value
         elif type(holder) is list:
             for index, item in enumerate(holder):
                 if id(item) in arrays and item is arrays[id(item)]:
@@ -276,9 +278,15 @@ _COUNTING = _calibrate()
 
 
 def _known_holders(objects: list) -> dict:
-    """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`)."""
+    """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`). An
+    object whose attribute dict is among them too is left out: its attributes are the dict's
+    items, one reference each (counted twice, they would hide a holder the function does not
+    reach, which the heap search then misses)."""
+    ids = {id(holder) for holder in objects}
     known: dict = {}
     for holder in objects:
+        if type(holder) is not dict and id(getattr(holder, "__dict__", None)) in ids:
+            continue
         for how, key, item in _slots(holder):
             known.setdefault(id(item), []).append((holder, how, key))
     return known
@@ -286,13 +294,13 @@ def _known_holders(objects: list) -> dict:
 
 def _slots(holder: Any) -> Any:
     """``(how, key, item)`` for what ``holder`` holds where a replay can check it: a tensor's
-    data and gradient, a dict's items (str or int keys; not another program's namespace), a
-    list's, a closure cell's contents, an object's attributes."""
+    data and gradient, a dict's items (OrderedDict's, defaultdict's too: any key; not another
+    program's namespace), a list's, a closure cell's contents, an object's attributes."""
     if isinstance(holder, Tensor):
         return [("attr", name, getattr(holder, name, None)) for name in ("_array", "_grad")]
-    if type(holder) is dict:
+    if isinstance(holder, dict):
         return () if PROGRAM_MARK in holder else [
-            ("item", key, item) for key, item in holder.items() if type(key) in (str, int)]
+            ("item", key, item) for key, item in holder.items()]
     if type(holder) is list:
         return [("item", index, item) for index, item in enumerate(holder)]
     if type(holder) is types.CellType:
@@ -334,16 +342,18 @@ class State:
         return name
 
 
-def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ()) -> State:
+def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
+               returned: Sequence = ()) -> State:
     """How the program finds the state it reads and writes.
 
     An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
     at each replay, checked to be of the traced type, shape and dtype; the tensor itself, and
     an array held elsewhere, is checked to be still where it was found (a dict such as a
     module's globals or an object's attributes, a list, a closure cell, another tensor's
-    ``.grad``); one held by an argument tensor is read from the argument. The tensors named
-    here are in ``counters``, for the version bumps (jitted.py). Externals that nothing holds
-    are the call's own temporaries (``local``). Holders are found as the module says."""
+    ``.grad``); one held by an argument tensor is read from the argument. Tensors named here
+    are in ``counters`` (jitted.py's version bumps). Externals nothing holds are the call's
+    own temporaries (``local``). Holders: as the module says (``returned``: arrays the call
+    returns without reading them, then the objects that hold the result, not their holders)."""
     result = State()
     externals = [external for external in trace.externals.values()
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
@@ -365,9 +375,9 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ())
                     if _base_held_outside(external.array, inside)}
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
     _count_outside(externals, bases, inside, outside_refs)
-    holders = _holders([external.array for external in externals]
-                       + [base for base in bases.values() if base is not None], skip,
-                       known, outside_refs)
+    holders = _not_by_the_result(_holders([external.array for external in externals] + [
+        base for base in bases.values() if base is not None], skip, known, outside_refs),
+        returned)
     written = _written_arrays(trace)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
@@ -392,6 +402,20 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = ())
             _named(result, tensor, tensors)
     _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
+
+
+def _not_by_the_result(holders: dict, returned: Sequence) -> dict:
+    """``holders`` without the tracer's list of the result's leaves (``returned[1]``), and,
+    for the arrays the call made or wrote that it returns (``returned[0]``), without the
+    result's containers: a list it returns that holds one is no state; the tensor whose data
+    it is, is. (An array it only reads is state wherever held: a dict it returns too.)"""
+    if returned:
+        ids = {id(holder) for holder in returned}
+        for key in {id(leaf) for leaf in returned[1]} & holders.keys():
+            made = key in {id(leaf) for leaf in returned[0]}
+            holders[key] = [entry for entry in holders[key] if id(entry[0]) not in ids
+                            or not made and entry[0] is not returned[1]]
+    return holders
 
 
 def _named(result: State, tensor: Tensor, tensors: list) -> str:
@@ -568,9 +592,19 @@ def _check_held(result: State, holder: Any, how: str, key: Any, name: str,
     elif type(holder) is list:
         line = (f"if len({holder_name}) <= {key} or {holder_name}[{key}] is not {name}: "
                 f"raise Miss(-1)")
-    else:
+    else:  # (a key other than a string or an integer: by identity, from the namespace)
+        if type(key) not in (str, int):
+            result.namespace[f"{name}_key{len(result.checks)}"] = key
+            key = _Named(f"{name}_key{len(result.checks)}")
         line = f"if {holder_name}.get({key!r}) is not {name}: raise Miss(-1)"
     result.checks.append(line)
+
+
+class _Named(str):
+    """A name written as it is in a program's source (its repr is itself)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def ordered(checks: list[str]) -> list[str]:
