@@ -11,7 +11,7 @@ import pytest
 from test_jit import assert_same
 
 import chainrule as cr
-from chainrule.tracing import state
+from chainrule.tracing import escapes, state
 
 
 class _CountingGC:
@@ -36,6 +36,7 @@ class _CountingGC:
 def heap_searches(monkeypatch):
     counting = _CountingGC()
     monkeypatch.setattr(state, "gc", counting)
+    monkeypatch.setattr(escapes, "gc", counting)
     return counting
 
 

@@ -44,7 +44,7 @@ import numpy as np
 from .. import backends, engine, kernels
 from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
-from . import effects, record, state
+from . import effects, escapes, record, state
 from . import fuse as fusion
 from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
 from .record import External, Trace, TraceArray, Var
@@ -310,12 +310,12 @@ class Jitted:
         out_leaves, out_treedef = tree_flatten(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes)
         reason = reason or output_reason
-        escaped, holders = state.escaped(trace, state.containers(result), out_leaves, inputs,
+        escaped, holders = escapes.escaped(trace, escapes.containers(result), out_leaves, inputs,
                                          self.fun)
         trace.open = False
-        result = state.concrete(result, out_leaves, out_treedef)
+        result = escapes.concrete(result, out_leaves, out_treedef)
         if escaped:
-            state.hand_back(escaped, holders)
+            escapes.hand_back(escaped, holders)
             if not reason:
                 return ("escape: it stores new arrays into Python objects at each call (for "
                         "example `x.grad = None` before backward: use `x.grad.zero_()` to "
@@ -341,7 +341,7 @@ def _tracing(trace: Trace) -> Iterator[None]:
         yield
     except BaseException:
         trace.open = False
-        state.hand_back([array for ref in trace.arrays if (array := ref()) is not None])
+        escapes.hand_back([array for ref in trace.arrays if (array := ref()) is not None], {})
         raise
     finally:
         record._current.trace = previous
@@ -477,7 +477,7 @@ def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) 
                if type(ref) is External}
     return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
              if kind == "numpy" and (made or id(leaf) in written)], out_leaves,
-            *state.containers(result)]
+            *escapes.containers(result)]
 
 
 def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> None:
