@@ -75,3 +75,15 @@ def test_context_manager_classes_show_their_constructor():
         return x * 2
 
     assert not f(cr.tensor(1.0, requires_grad=True)).requires_grad
+
+
+def test_the_api_reference_lists_every_public_name():
+    """docs/api/chainrule.md names each function, class and dtype of ``cr`` once, so a name
+    added to ``__all__`` without a place in the reference fails here."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "api" / "chainrule.md").read_text()
+    listed = re.findall(r"^\.\. auto\w+:: chainrule\.(\w+)$", page, re.M)
+    public = [n for n in cr.__all__ if not inspect.ismodule(getattr(cr, n))]
+    assert sorted(listed) == sorted(public)

@@ -9,6 +9,7 @@ the function object it returns: no wrapper is added, so a call costs what it did
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 from typing import Any
 
@@ -51,7 +52,7 @@ def numpy_summary(name: str) -> str | None:
         return None
     for paragraph in inspect.cleandoc(doc).split("\n\n"):
         text = " ".join(paragraph.split())
-        if text and not text.startswith(f"{name}("):
+        if text and not re.match(r"\w+\(", text):  # (a ufunc's own name may differ: divide)
             return text
     return None
 
