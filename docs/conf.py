@@ -41,3 +41,18 @@ html_show_sourcelink = False
 html_copy_source = False
 html_permalinks_icon = "#"
 pygments_style = "default"
+
+
+def _one_tensor(app, what, name, obj, options, signature, return_annotation):
+    """A bare ``Tensor`` in a signature is chainrule's (the dialects have their own classes of
+    that name, which would make the cross-reference ambiguous)."""
+    import re
+
+    def qualify(text):
+        return text and re.sub(r"(?<![\w.~])Tensor\b", "chainrule.Tensor", text)
+
+    return qualify(signature), qualify(return_annotation)
+
+
+def setup(app):
+    app.connect("autodoc-process-signature", _one_tensor)
