@@ -31,7 +31,7 @@ from pathlib import Path
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
 SKIP = re.compile(r"<!-- docs-test: skip: (.+?) -->\s*$")
 # A comment that states a value (what the statement evaluates to) or an exception.
-VALUE = re.compile(r"^(\(?tensor\(|\(?array\(|<tf\.Tensor|<\w+Backward>|\(?True|\(?False)")
+VALUE = re.compile(r"^(\('|\(?tensor\(|\(?array\(|<tf\.Tensor|<\w+Backward>|\(?True|\(?False)")
 ERROR = re.compile(r"^(\w+(?:Error|Exception)): (.*)$", re.S)
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
