@@ -10,7 +10,7 @@ BENCH_ARGS ?=
 NOX_VENV := .venv-nox
 NOX_ARGS ?=
 
-.PHONY: tour test typecheck dist matrix bench lint clean
+.PHONY: tour test typecheck dist matrix bench lint clean docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -63,11 +63,23 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
+# The documentation site (docs/, Sphinx + MyST, docs/conf.py says why) into build/site, offline:
+# its tools are the [docs] extra, in a venv of their own. Open build/site/index.html.
+DOCS_VENV := .venv-docs
+$(DOCS_VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DOCS_VENV)/bin/python -m pip install -q -e ".[docs]"
+	touch $@
+
+docs: $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/sphinx-build -q -b html -d build/doctrees docs build/site
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks tools noxfile.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) .nox build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(NOX_VENV) $(DOCS_VENV) .nox build dist src/*.egg-info .pytest_cache
 
 # HIPS autograd 1.9.1's own test suite against chainrule.autograd (downloads its sdist from PyPI;
 # not part of `make test`): prints the pass count over the tests in scope.

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .modes import constructor_signature
 from .node import Node, backward_name
 from .ops.recording import add_observer, remove_observer
 from .tensor import array_of
@@ -122,6 +123,9 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+detect_anomaly.__signature__ = constructor_signature(detect_anomaly)  # type: ignore[attr-defined]
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name

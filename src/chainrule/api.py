@@ -18,6 +18,7 @@ import numpy as np
 
 from . import backends, ops
 from .dtypes import as_dtype
+from .ops import describe
 from .tensor import _NO_PARAMS, Tensor, array_of, to_array
 
 
@@ -32,10 +33,10 @@ def _tensor(value: Any) -> Tensor:
 def _elementwise(prim: Callable, name: str, doc: str | None = None,
                  as_tensor: Callable = _tensor) -> Callable:
     """The public function of an elementwise primitive: its op on the arguments, raw ones
-    made tensors by ``as_tensor`` first."""
+    made tensors by ``as_tensor`` first. Its signature and docstring are set on the function
+    itself (ops/describe.py), so ``help()`` and the API reference show ``sin(x, /)``."""
     apply = prim.apply
 
-    @functools.wraps(prim)
     def function(*args: Any) -> Tensor:
         for arg in args:
             if isinstance(arg, Tensor):
@@ -43,10 +44,9 @@ def _elementwise(prim: Callable, name: str, doc: str | None = None,
         return apply(tuple([as_tensor(a) for a in args]), _NO_PARAMS)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = doc or (
-        f"Elementwise ``{name}`` with NumPy broadcasting (as ``numpy.{name}``), "
-        "differentiable in every floating input."
-    )
+    function.__module__ = ops.__name__  # (the op table's function: its samples are the op's)
+    function.__signature__ = describe.signature(prim, name)  # type: ignore[attr-defined]
+    function.__doc__ = doc or describe.elementwise_doc(prim, name)
     return function
 
 
@@ -442,9 +442,9 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
 
 
 def einsum(subscripts: Any, *operands: Any) -> Tensor:
-    """Einstein summation, as ``numpy.einsum``: the string form (with ``...`` and an implicit
-    output) or the interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Its derivatives
-    are einsums too, so any order works.
+    """Einstein summation of ``*operands``, as ``numpy.einsum``: the string form (with ``...``
+    and an implicit output) or the interleaved form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
+    Its derivatives are einsums too, so any order works.
 
     >>> import chainrule as cr
     >>> a = cr.tensor([[1.0, 2.0], [3.0, 4.0]])

@@ -40,7 +40,8 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Evenly spaced values in ``[start, stop)``: float32 if any bound is a float.
+    """Evenly spaced values in ``[start, stop)``: float32 if any bound is a float. ``*args``
+    are NumPy's ``stop``, ``start, stop`` or ``start, stop, step``.
 
     >>> import chainrule as cr
     >>> cr.arange(4.0)
@@ -54,7 +55,7 @@ def arange(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros (float32 by default).
+    """A tensor of zeros (float32 by default); ``*shape`` is ``2, 3`` or ``(2, 3)``.
 
     >>> import chainrule as cr
     >>> cr.zeros(2, 3).shape
@@ -64,7 +65,7 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones (float32 by default).
+    """A tensor of ones (float32 by default); ``*shape`` is ``2, 3`` or ``(2, 3)``.
 
     >>> import chainrule as cr
     >>> cr.ones(2)
@@ -74,7 +75,7 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """An uninitialized tensor (here: zeros, for reproducibility)."""
+    """An uninitialized tensor of ``*shape`` (here: zeros, for reproducibility)."""
     return zeros(*shape, dtype=dtype, requires_grad=requires_grad)
 
 

@@ -21,7 +21,8 @@ from .tree_util import tree_flatten, tree_unflatten
 
 
 def compute(*values: Any) -> tuple:
-    """The values of tensors, arrays and pytrees of them, lazy ones computed together.
+    """The values of ``*values`` (tensors, arrays and pytrees of them), lazy ones computed
+    together.
 
     Returns a tuple with one result per argument, of the same structure: a tensor over a Dask
     array becomes a tensor over the computed NumPy array (its history kept), a Dask array a
@@ -35,9 +36,9 @@ def compute(*values: Any) -> tuple:
 
 
 def persist(*values: Any) -> tuple:
-    """Tensors, arrays and pytrees of them with lazy ones computed together and kept in memory
-    (on a Dask cluster: on its workers), still lazy arrays of their library, so that later
-    work starts from them. Returns a tuple with one result per argument."""
+    """``*values`` (tensors, arrays and pytrees of them) with lazy ones computed together and
+    kept in memory (on a Dask cluster: on its workers), still lazy arrays of their library, so
+    that later work starts from them. Returns a tuple with one result per argument."""
     return _apply(values, backends.persist)
 
 

@@ -8,6 +8,7 @@ MXNet's names for the same switch.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -62,8 +63,12 @@ class _GradMode:
             return cls()(args[0])  # bare decorator: @no_grad
         return super().__new__(cls)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self) -> None:
         self._saved: list = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = constructor_signature(cls)
 
     def __enter__(self) -> None:
         self._saved.append((state.grad_enabled, state.recording))
@@ -86,6 +91,15 @@ class _GradMode:
 
 
 _init = _GradMode.__init__
+
+
+def constructor_signature(cls: type) -> inspect.Signature:
+    """The signature ``cls`` is called with, read off its ``__init__``: set as the class's
+    ``__signature__`` where ``__new__`` takes ``*args`` only so that the bare class can decorate
+    (``@no_grad``), which ``help()`` and the API reference would otherwise show."""
+    sig = inspect.signature(cls.__init__)
+    return sig.replace(parameters=list(sig.parameters.values())[1:],
+                       return_annotation=inspect.Signature.empty)
 
 
 class no_grad(_GradMode):  # noqa: N801 - PyTorch's name

@@ -227,6 +227,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     """``array`` padded as ``numpy.pad``, in the modes that are linear in it: "constant"
     (zeros, or ``constant_values``), "empty" (taken as zeros), and the modes that repeat
     its values, "edge", "reflect", "symmetric" and "wrap" (``reflect_type="even"``).
+    ``**kwargs`` are the mode's options, as NumPy's (``constant_values``, ``reflect_type``).
 
     >>> import chainrule as cr
     >>> cr.pad(cr.tensor([1.0, 2.0]), 1, mode="edge")

@@ -105,7 +105,8 @@ def _at_least(ndim: int, arys: tuple):
 
 
 def atleast_1d(*arys):
-    """Scalars as 1-d arrays; others unchanged (``numpy.atleast_1d``).
+    """Scalars as 1-d arrays; others unchanged (``numpy.atleast_1d``), for each of ``*arys``:
+    one result or a tuple.
 
     >>> import chainrule as cr
     >>> cr.atleast_1d(cr.tensor(1.0)).shape
@@ -115,7 +116,8 @@ def atleast_1d(*arys):
 
 
 def atleast_2d(*arys):
-    """Scalars as (1, 1), vectors as (1, N); others unchanged (``numpy.atleast_2d``).
+    """Scalars as (1, 1), vectors as (1, N); others unchanged (``numpy.atleast_2d``), for each
+    of ``*arys``: one result or a tuple.
 
     >>> import chainrule as cr
     >>> cr.atleast_2d(cr.ones(3)).shape
@@ -126,7 +128,7 @@ def atleast_2d(*arys):
 
 def atleast_3d(*arys):
     """Scalars as (1, 1, 1), vectors as (1, N, 1), matrices as (M, N, 1)
-    (``numpy.atleast_3d``).
+    (``numpy.atleast_3d``), for each of ``*arys``: one result or a tuple.
 
     >>> import chainrule as cr
     >>> cr.atleast_3d(cr.ones(3)).shape

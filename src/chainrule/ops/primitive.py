@@ -299,7 +299,10 @@ def _catalogue(prim: Primitive) -> None:
 
 
 def primitive(impl: Callable | None = None, **options: Any) -> Any:
-    """Decorator form of :class:`Primitive`."""
+    """Declare a primitive: ``@primitive`` on its NumPy forward, or ``@primitive(**options)``
+    with the keyword arguments of :class:`Primitive` (``name``, ``differentiable``,
+    ``normalize``, ``broadcasting``, ``elementwise``, ``catalogued``). Its rules follow with
+    ``defrules(vjp=..., jvp=...)`` (see the module's docstring)."""
     if impl is None:
         return lambda fn: Primitive(fn, **options)
     return Primitive(impl, **options)
