@@ -125,7 +125,7 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         return wrapper
 
 
-detect_anomaly.__signature__ = constructor_signature(detect_anomaly)  # type: ignore[attr-defined]
+detect_anomaly.__signature__ = constructor_signature(detect_anomaly)
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name

@@ -45,7 +45,7 @@ def _elementwise(prim: Callable, name: str, doc: str | None = None,
 
     function.__name__ = function.__qualname__ = name
     function.__module__ = ops.__name__  # (the op table's function: its samples are the op's)
-    function.__signature__ = describe.signature(prim, name)  # type: ignore[attr-defined]
+    function.__signature__ = describe.signature(prim, name)
     function.__doc__ = doc or describe.elementwise_doc(prim, name)
     return function
 

@@ -68,7 +68,7 @@ class _GradMode:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.__signature__ = constructor_signature(cls)
+        cls.__signature__ = constructor_signature(cls)  # type: ignore[attr-defined]
 
     def __enter__(self) -> None:
         self._saved.append((state.grad_enabled, state.recording))
@@ -97,7 +97,7 @@ def constructor_signature(cls: type) -> inspect.Signature:
     """The signature ``cls`` is called with, read off its ``__init__``: set as the class's
     ``__signature__`` where ``__new__`` takes ``*args`` only so that the bare class can decorate
     (``@no_grad``), which ``help()`` and the API reference would otherwise show."""
-    sig = inspect.signature(cls.__init__)
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]
     return sig.replace(parameters=list(sig.parameters.values())[1:],
                        return_annotation=inspect.Signature.empty)
 

@@ -33,6 +33,8 @@ def signature(prim: Any, name: str) -> inspect.Signature:
 def numpy_inputs(name: str, count: int) -> list[str] | None:
     """The names of ``numpy.<name>``'s first ``count`` parameters, or None."""
     function = getattr(np, name, None)
+    if function is None:
+        return None
     if isinstance(function, np.ufunc):  # (its docstring's first line is the signature)
         names = (function.__doc__ or "").split("(", 1)[-1].split(")")[0].split(",")[:count]
     else:
