@@ -374,14 +374,9 @@ def test_a_folded_constant_warns_as_the_eager_call_does():
         assert [str(w.message) for w in ours] == [str(w.message) for w in eager], k
 
 
-# ------------------------------------------------------------- known gaps (strict xfails)
+# ------------------------------------------------------------- gaps found (strict xfails: open)
 
 
-@pytest.mark.xfail(strict=True, reason="`w.data` of a tensor the function closes over is "
-                   "its raw NumPy array inside a traced call (tensor.py's data getter does not "
-                   "lift it): `w.data * 2` is computed by NumPy untraced and replayed as a "
-                   "constant. Fix: the getter returns backends.lift((self._array,))[0] while a "
-                   "trace runs (and Tensor.numpy() likewise)")
 def test_data_assigned_from_its_own_data_and_an_argument():
     def make():
         w = cr.tensor(np.array([1.0, 2.0, 3.0]))
@@ -395,8 +390,6 @@ def test_data_assigned_from_its_own_data_and_an_argument():
     _run_both(make, lambda k, env: None)
 
 
-@pytest.mark.xfail(strict=True, reason="as above: `w.data * 2` read from state is folded "
-                   "into the program as the first call's values (same fix)")
 def test_values_computed_from_state_data_follow_the_state():
     def make():
         w = cr.tensor(np.array([1.0, 2.0, 3.0]))
@@ -456,10 +449,6 @@ def test_rebinding_a_default_argument():
             fun.__defaults__ = (cr.tensor(np.array([1.0, 2.0, 3.0]) * (k + 5)),)
 
 
-@pytest.mark.xfail(strict=True, reason="ops/linalg.diagonal makes its result read-only only "
-                   "for an np.ndarray, not for a tracing array: a write into the diagonal "
-                   "raises eagerly and succeeds jitted. Fix: kernels.numpy_like(array) there "
-                   "(a TraceArray's flags are its value's)")
 def test_writing_into_a_diagonal_raises_as_eagerly():
     def f(x):
         d = cr.diagonal(cr.tensor(x))

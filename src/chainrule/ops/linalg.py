@@ -274,7 +274,8 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
         return getitem(picked, index=(Ellipsis, slice(start, start + len(rows))))
     out = getitem(moved, index=(Ellipsis, rows, cols))
     array = array_of(out)
-    if isinstance(array, np.ndarray):  # as NumPy's diagonal: not to be written in place
+    if kernels.numpy_like(array) and not isinstance(array, np.generic):  # as NumPy's
+        # diagonal: not to be written in place (a tracing array: its value)
         array.flags.writeable = False
     return out
 
