@@ -16,6 +16,7 @@ tensor([ 0.,  4.,  8., 12.])
 from __future__ import annotations
 
 import builtins
+import inspect as _inspect
 import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -271,8 +272,26 @@ def _method(name: str) -> Any:
         return method(_as(input), *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``torch.{name}(input, ...)`` is ``input.{name}(...)``."
+    summary = (method.__doc__ or "").strip().split("\n\n")[0]
+    function.__doc__ = f"``torch.{name}(input, ...)`` is ``input.{name}(...)``" + (
+        f": {summary}" if summary else ".")
+    function.__signature__ = _with_input(method)  # type: ignore[attr-defined]
     return function
+
+
+def _with_input(method: Any) -> _inspect.Signature:
+    """The method's signature as the function's: ``input`` in the place of ``self``."""
+    try:
+        parameters = list(_inspect.signature(method).parameters.values())[1:]
+    except (TypeError, ValueError):
+        parameters = []
+    positional = parameters and parameters[0].kind is _inspect.Parameter.POSITIONAL_ONLY
+    kind = _inspect.Parameter.POSITIONAL_ONLY if positional else \
+        _inspect.Parameter.POSITIONAL_OR_KEYWORD
+    try:
+        return _inspect.Signature([_inspect.Parameter("input", kind), *parameters])
+    except ValueError:  # (a method with a parameter of that name, or an odd order)
+        return _inspect.Signature([_inspect.Parameter("input", kind)])
 
 
 _METHODS = (

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import threading
 import types
 import warnings
@@ -223,7 +224,8 @@ class Jitted:
         key, leaves, treedef = signature(self.static_argnums, self.static_argnames, args, kwargs)
         if key is None:
             raise TypeError(f"cr.jit cannot trace this call: {treedef}")
-        specialization, _ = self._trace(leaves, treedef, args, kwargs)
+        with _no_collection():
+            specialization, _ = self._trace(leaves, treedef, args, kwargs)
         if isinstance(specialization, str):
             raise TypeError(f"cr.jit cannot replay this call: {specialization}")
         program = specialization.program
@@ -254,7 +256,8 @@ class Jitted:
                                f"values that keep changing)")
                 self._warn(entry.eager)
                 return self.fun(*args, **kwargs)
-            specialization, result = self._trace(leaves, treedef, args, kwargs)
+            with _no_collection():
+                specialization, result = self._trace(leaves, treedef, args, kwargs)
             if isinstance(specialization, str):
                 if specialization.startswith("escape:"):
                     entry.escapes += 1
@@ -329,6 +332,21 @@ class Jitted:
             return str(refused), result
         trace.release()
         return _Specialization(make, outputs, out_treedef, self._lock), result
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """The garbage collector off while a call is traced: the trace makes many objects that live
+    until it is checked (a few per recorded call), whose scans by the collector, of the whole
+    heap now and then, would cost a long trace a third of its time and find no garbage. (The
+    escape check collects, where it must, by itself.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
