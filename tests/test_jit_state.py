@@ -5,10 +5,11 @@ while the second builds the program."""
 from __future__ import annotations
 
 import gc
+import re
 
 import numpy as np
 import pytest
-from test_jit import assert_same
+from test_jit import assert_same, check_calls
 
 import chainrule as cr
 from chainrule.tracing import escapes, state
@@ -176,3 +177,29 @@ def test_a_program_is_drawn_by_graph():
     assert drawn.svg().lstrip().startswith(("<svg", "<?xml"))
     with pytest.raises(ValueError, match="no backward pass"):
         cr.graph(program, step=True)
+
+
+def test_passes_leave_out_what_numpy_does_itself():
+    """A broadcast_to that only ufuncs read is left to their broadcasting; a copy of an
+    argument that is only read through a view is the argument itself; an elementwise call
+    writes into the buffer of an input it reads for the last time. The values are eager's,
+    bit for bit; a broadcast that is returned, and a copy whose view is returned, stay."""
+    def f(x, w):
+        z = x @ w.T  # (grad copies w: read through its transpose)
+        h = cr.tanh(z)
+        lse = cr.log(cr.sum(cr.exp(h * h), axis=1, keepdims=True))  # (a broadcast backward)
+        return cr.sum(lse)
+
+    x, w = np.linspace(-1, 1, 2000).reshape(40, 50), np.linspace(0, 1, 1500).reshape(30, 50)
+    grad = cr.grad(f, argnums=(0, 1))
+    program = check_calls(grad, [(x + k, w - k) for k in range(3)]).trace(x, w)
+    body = str(program).split("return")[0]
+    assert "broadcast_to(" not in body and "array(v1)" not in body, program
+    written = re.findall(r"out=b(\d+)", body)
+    assert len(set(written)) < len(written), program  # (buffers taken over in place)
+    returned = cr.jit(lambda x: np.broadcast_to(x, (3, 4))).trace(np.ones(4))
+    assert "broadcast_to(" in str(returned)
+    view_out = cr.jit(lambda x: cr.tensor(x).T)
+    for k in range(3):
+        argument = np.ones((2, 3)) + k
+        assert not np.shares_memory(view_out(argument).numpy(), argument)

@@ -77,8 +77,12 @@ def plan_buffers(instrs: list, trace: Trace, returned: set, written: set,
             if var.root not in kept_roots and nbytes >= BUFFER_MIN_BYTES and \
                     len(members.get(var.root, ())) >= 1 and _own_root(var, trace):
                 spec = (var.shape, var.dtype)
+                if instr.op.signature is None:  # (elementwise: an input read for the last
+                    # time here may give its buffer to the result; NumPy reads each element
+                    # before it writes it, and copies an input that overlaps otherwise)
+                    for done, index in releases.pop(position, ()):
+                        free.setdefault(done, []).append(index)
                 pool = free.setdefault(spec, [])
-                # a buffer an input of this call lives in may take the result (elementwise)
                 index = pool.pop() if pool else None
                 if index is None:
                     index = len(specs)

@@ -24,7 +24,6 @@ traceback points at its line.
 
 from __future__ import annotations
 
-import collections
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -173,8 +172,8 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
     for position, instr in enumerate(instrs):
         for ref in instr.writes:
             last_write[_root(ref, trace)] = position
-    # (a copy that something views is kept: the views live in its buffer, not its source's)
-    sharing = collections.Counter(var.root for var in trace.vars)
+    # (a copy whose view is returned is kept: the view lives in its memory, not its source's)
+    returned_roots = {var.root for var in returned}
     mapping: dict = {}
     kept = []
     for position, instr in enumerate(instrs):
@@ -185,7 +184,7 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
         if copied is not None:
             copy = instr.outs
             if (
-                sharing[copy.root] == 1
+                (copy.root not in returned_roots or copy in returned)
                 and copy.root not in written and last_write.get(copied.root, -1) < position
                 and copy.dtype == copied.dtype and copy.shape == copied.shape
                 and copy.scalar == copied.scalar
@@ -282,6 +281,43 @@ def _run(instr: Instr, values: dict) -> Any:
     return args[0][args[1]]
 
 
+def elide_broadcasts(instrs: list, returned: set) -> None:
+    """Pass 3: a ``broadcast_to`` that only ufuncs read, each of whose results has the
+    broadcast shape anyway, is left to their own broadcasting (the same values; the call goes
+    with the dead code)."""
+    users: dict = {}
+    for instr in instrs:
+        for ref in [*reads(instr), *instr.writes]:
+            users.setdefault(ref, []).append(instr)
+    for instr in instrs:
+        view = instr.outs
+        if instr.op is not np.broadcast_to or instr.kind != "call" or type(view) is not Var \
+                or view in returned or not instr.args or type(instr.args[0]) is not Var:
+            continue
+        source = instr.args[0]
+        readers = users.get(view, ())
+        if readers and all(_broadcasts_itself(reader, view, source) for reader in readers):
+            for reader in readers:
+                reader.args = tuple(source if arg is view else arg for arg in reader.args)
+
+
+def _broadcasts_itself(reader: Instr, view: Var, source: Var) -> bool:
+    """Whether ``reader``, a ufunc reading ``view`` among its operands only, makes the same
+    shape from ``source`` in its place."""
+    if reader.kind != "call" or not isinstance(reader.op, np.ufunc) or reader.writes or \
+            type(reader.outs) is not Var or any(ref is view for ref in reads(reader)
+                                                if not any(ref is arg for arg in reader.args)):
+        return False
+    shapes = [source.shape if arg is view else np.shape(arg) if type(arg) is not Var
+              else arg.shape for arg in reader.args]
+    if any(type(arg) is External for arg in reader.args):
+        return False
+    try:
+        return np.broadcast_shapes(*shapes) == reader.outs.shape
+    except ValueError:
+        return False
+
+
 def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> list:
     """Pass 3: from the end back, a call is kept when it is a guard, when it writes into a
     buffer read later (or one that outlives the program: an input, an external, a returned
@@ -333,6 +369,7 @@ def build(
     returned_refs = [_substitute(ref, copies) for ref in returned_refs]
     instrs, constants = fold_constants(instrs, trace, written, returned)
     kept_roots = kept_roots_of(trace, inputs)
+    elide_broadcasts(instrs, returned)
     instrs = remove_dead(instrs, trace, returned, kept_roots)
     buffers, specs = plan_buffers(instrs, trace, returned, written, set(inputs))
     names = _Names()
