@@ -73,7 +73,7 @@ $(DOCS_VENV)/.installed: pyproject.toml
 	touch $@
 
 docs: $(DOCS_VENV)/.installed
-	$(DOCS_VENV)/bin/sphinx-build -q -b html -d build/doctrees docs build/site
+	$(DOCS_VENV)/bin/sphinx-build -q -W --keep-going -b html -d build/doctrees docs build/site
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks tools noxfile.py

@@ -36,7 +36,6 @@ suppress_warnings = ["myst.header"]
 nitpicky = False
 html_theme = "furo"
 html_title = "chainrule"
-html_static_path = ["_static"]
 html_show_sourcelink = False
 html_copy_source = False
 html_permalinks_icon = "#"

@@ -409,12 +409,9 @@ def test_flat_indexing():
         assert_same(jitted(x), x.flat[2], exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason="np.errstate inside the call (the user's, or "
-                   "chainrule's own: decompositions.inverse_gaps) is not recorded: a replay "
-                   "warns (raises under -W error) where the eager call is silent. Fix: record "
-                   "np.geterr() with each call made under a state other than the call's start, "
-                   "and emit `with errstate(...)` around those lines")
 def test_errstate_inside_the_call_holds_at_replay():
+    """np.errstate inside the call holds at each replay too: the calls made under it keep
+    it (the program writes them `with errstate(...)`)."""
     def f(x):
         with np.errstate(divide="ignore"):
             y = np.log(x - x)
@@ -460,3 +457,4 @@ def test_writing_into_a_diagonal_raises_as_eagerly():
     with pytest.raises(ValueError), warnings.catch_warnings():
         warnings.simplefilter("ignore", JitWarning)
         cr.jit(f)(np.eye(3))
+

@@ -7,6 +7,7 @@ This module imports nothing of chainrule.
 
 from __future__ import annotations
 
+import importlib
 import operator
 from typing import Any
 
@@ -57,3 +58,39 @@ SCALAR_OPERATORS: dict[Any, Any] = {
     np.true_divide: operator.truediv, np.floor_divide: operator.floordiv,
     np.remainder: operator.mod,
 }
+
+
+# NumPy's floating-point error state (np.errstate) in this context: NumPy 2 keeps it in a
+# context variable, whose value is compared by identity (one lookup per recorded call); were it
+# gone, np.geterr() is compared instead.
+try:
+    _ERROR_STATE = getattr(importlib.import_module("numpy._core._ufunc_config"),
+                           "_extobj_contextvar", None)
+except ImportError:  # (a NumPy that moved it)
+    _ERROR_STATE = None
+
+
+def error_state() -> Any:
+    """What tells NumPy's error states apart (by ``!=``)."""
+    if _ERROR_STATE is not None:
+        return _ERROR_STATE.get()
+    return tuple(sorted(np.geterr().items()))
+
+
+def item(value: Any, *args: Any) -> Any:
+    """``value.item(*args)``, as the program calls it (a guard's value)."""
+    return value.item(*args)
+
+
+def tolist(value: Any) -> Any:
+    """``value.tolist()``, as the program calls it (a guard's value)."""
+    return value.tolist()
+
+
+def as_list(func: Any) -> Any:
+    """``func`` (np.split, np.meshgrid...) giving a tuple, which the program records."""
+    def as_tuple(*args: Any, **kwargs: Any) -> tuple:
+        return tuple(func(*args, **kwargs))
+
+    as_tuple.__name__ = getattr(func, "__name__", "call")
+    return as_tuple

@@ -83,6 +83,7 @@ class Instr:
     expected: Any = None
     shape_guard: bool = False  # the result's shape depends on the data (a boolean mask)
     guard_kind: str = ""  # a guard's call: "call" or "method"
+    errors: dict | None = None  # np.geterr() where the call ran under another np.errstate
 
 
 class Trace:
@@ -102,6 +103,7 @@ class Trace:
         self.bumps: dict[int, tuple[list, int]] = {}
         # id(tensor) -> (the tensor, its array before the call gave it another: rebind)
         self.rebinds: dict[int, tuple[Any, Any]] = {}
+        self.error_state = calls.error_state()  # (np.errstate at the start: see Instr.errors)
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -231,6 +233,8 @@ class Trace:
             outs, wrapped = self._wrap(result)
         instr = Instr(kind, op, self.ref(args), self.ref(kwargs), outs, writes=writes,
                       random=random, shape_guard=shape_guard)
+        if calls.error_state() != self.error_state:  # (inside an np.errstate of the call's)
+            instr.errors = dict(np.geterr())
         self.instrs.append(instr)
         return wrapped
 
@@ -256,6 +260,7 @@ class Trace:
         self.instrs.append(Instr(
             "guard", op, self.ref(args), self.ref(kwargs), None, expected=expected,
             guard_kind=kind,
+            errors=dict(np.geterr()) if calls.error_state() != self.error_state else None,
         ))
         return value
 
@@ -366,7 +371,7 @@ class TraceArray(NDArrayOperatorsMixin):
             # a Python value computed from traced values: guarded
             return trace.guard("call", func, args, kwargs, result)
         if type(result) is list:  # (np.split, np.meshgrid...): a tuple, then a list again
-            return list(trace.record("call", _as_list(func), args, kwargs, tuple(result)))
+            return list(trace.record("call", calls.as_list(func), args, kwargs, tuple(result)))
         return trace.record("call", func, args, kwargs, result,
                             shape_guard=func in calls.DATA_SHAPED)
 
@@ -398,10 +403,10 @@ class TraceArray(NDArrayOperatorsMixin):
         return self._python(complex)
 
     def item(self, *args: Any) -> Any:
-        return self._python(_item, *args)
+        return self._python(calls.item, *args)
 
     def tolist(self) -> Any:
-        return self._python(_tolist)
+        return self._python(calls.tolist)
 
     def __repr__(self) -> str:
         return self._python(repr)  # (what the call prints eagerly: it is refused anyway)
@@ -578,19 +583,3 @@ def _array_copy(value: Any, dtype: Any = None) -> np.ndarray:
 
 
 _array_copy.__name__ = "array"  # (as the program prints it)
-
-
-def _item(value: Any, *args: Any) -> Any:
-    return value.item(*args)
-
-
-def _tolist(value: Any) -> Any:
-    return value.tolist()
-
-
-def _as_list(func: Any) -> Any:
-    def as_tuple(*args: Any, **kwargs: Any) -> tuple:
-        return tuple(func(*args, **kwargs))
-
-    as_tuple.__name__ = getattr(func, "__name__", "call")
-    return as_tuple

@@ -28,7 +28,7 @@ class _Names:
     ``k0``, ``k1``..."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"Miss": Miss}
+        self.namespace: dict[str, Any] = {"Miss": Miss, "errstate": np.errstate}
         self._by_id: dict[int, str] = {}
 
     def function(self, op: Any) -> str:
@@ -147,7 +147,8 @@ def _lines(instrs: list, names: _Names, constants: dict, buffers: dict,
             lines.append(fused[instr])
             continue
         if instr.kind == "guard":
-            lines.extend(_guard_lines(instr, position, names, constants))
+            lines.extend(_under(instr, line)
+                         for line in _guard_lines(instr, position, names, constants))
             continue
         if instr.kind == "setitem":
             target, key, value = (_render(arg, names, constants) for arg in instr.args)
@@ -158,16 +159,24 @@ def _lines(instrs: list, names: _Names, constants: dict, buffers: dict,
             expression = (f"{names.function(instr.op)}("
                           f"{_call_args(instr, names, constants)}, out=b{buffers[instr]})")
         if not results:
-            lines.append(expression)
+            lines.append(_under(instr, expression))
             continue
         target = ", ".join(var.name for var in results) + ("," if len(results) == 1 and
                                                            type(instr.outs) is tuple else "")
         comment = "  # " + ", ".join(_describe(var) for var in results)
-        lines.append(f"{target} = {expression}{comment}")
+        lines.append(_under(instr, f"{target} = {expression}{comment}"))
         if instr.shape_guard:
             for var in results:
                 lines.append(f"if {var.name}.shape != {var.shape!r}: raise Miss({position})")
     return lines
+
+
+def _under(instr: Instr, line: str) -> str:
+    """``line``, under the np.errstate its call ran under in the trace, if not the call's."""
+    if instr.errors is None:
+        return line
+    state = ", ".join(f"{key}={value!r}" for key, value in sorted(instr.errors.items()))
+    return f"with errstate({state}): {line}"
 
 
 def _guard_lines(instr: Instr, position: int, names: _Names, constants: dict) -> list[str]:
