@@ -7,10 +7,12 @@ MXNet's names for the same switch.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,3 +192,17 @@ class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off meanwhile (on again after, if it was): for work
+    that makes many objects which live on and are no garbage (recording many graphs, tracing a
+    call), whose collections would scan the whole heap over and over and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import threading
 import types
 import warnings
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from .. import backends, engine, kernels
+from ..modes import collector_paused
 from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
 from . import effects, escapes, record, state
@@ -224,7 +224,7 @@ class Jitted:
         key, leaves, treedef = signature(self.static_argnums, self.static_argnames, args, kwargs)
         if key is None:
             raise TypeError(f"cr.jit cannot trace this call: {treedef}")
-        with _no_collection():
+        with collector_paused():  # (many objects, no garbage)
             specialization, _ = self._trace(leaves, treedef, args, kwargs)
         if isinstance(specialization, str):
             raise TypeError(f"cr.jit cannot replay this call: {specialization}")
@@ -256,7 +256,7 @@ class Jitted:
                                f"values that keep changing)")
                 self._warn(entry.eager)
                 return self.fun(*args, **kwargs)
-            with _no_collection():
+            with collector_paused():  # (many objects, no garbage)
                 specialization, result = self._trace(leaves, treedef, args, kwargs)
             if isinstance(specialization, str):
                 if specialization.startswith("escape:"):
@@ -332,21 +332,6 @@ class Jitted:
             return str(refused), result
         trace.release()
         return _Specialization(make, outputs, out_treedef, self._lock), result
-
-
-@contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
-    """The garbage collector off while a call is traced: the trace makes many objects that live
-    until it is checked (a few per recorded call), whose scans by the collector, of the whole
-    heap now and then, would cost a long trace a third of its time and find no garbage. (The
-    escape check collects, where it must, by itself.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextlib.contextmanager

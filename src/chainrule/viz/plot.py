@@ -16,10 +16,8 @@ raised instead of recording more than ``N`` operations (``chainrule diff`` uses 
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import numpy as np
 
 from ..engine import gradients
 from ..expr import Expression, as_function
+from ..modes import collector_paused
 from ..node import Node
 from ..tensor import Tensor
 from . import extras, poles
@@ -73,30 +72,14 @@ def count_operations(tensor: Any) -> int:
     return len(seen)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while graphs of gradients are built.
-
-    Recording makes many small objects and no reference cycles (graphs are freed by reference
-    counting, see the engine), but the collector's full passes over the ever larger graph are
-    still triggered by the allocations: with it running, an order-7 derivative of a nested
-    expression takes 6 times as long.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _derivatives_at(
     function: Callable, xs: np.ndarray, order: int, max_operations: int | None = None
 ) -> list[np.ndarray]:
     """[f(xs), f'(xs), ..., f^(order)(xs)], treating f as elementwise."""
     x = Tensor(np.asarray(xs, dtype=np.float64), requires_grad=True)
-    with np.errstate(all="ignore"), _collector_paused():
+    # (with the collector running, an order-7 derivative of a nested expression takes 6
+    # times as long: recording makes many objects and no reference cycles)
+    with np.errstate(all="ignore"), collector_paused():
         out = function(x)
         if not isinstance(out, Tensor):
             out = Tensor(np.broadcast_to(np.asarray(out, dtype=np.float64), x.shape).copy())
