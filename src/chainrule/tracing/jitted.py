@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import threading
 import types
 import warnings
@@ -146,6 +147,12 @@ class _Specialization:
                 made.append(Tensor._wrap(value, node, cls=cls))
             elif kind == "copy":
                 made.append(value.copy())
+            elif kind == "new tensor":
+                cls, leaf, array = detail
+                tensor = Tensor._wrap(array.copy(), cls=cls)
+                if leaf:
+                    tensor.requires_grad = True
+                made.append(tensor)
             elif kind == "arg":
                 made.append(leaves[detail])
             else:  # an object returned as it is (a closed-over tensor, a Python value)
@@ -311,10 +318,11 @@ class Jitted:
                 rebinds = _rebinds(trace, swapped)
         reason = seen.reason() or rebound
         out_leaves, out_treedef = tree_flatten(result)
-        outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes)
+        containers = escapes.containers(result)
+        outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)
         reason = reason or output_reason
-        escaped, holders = escapes.escaped(trace, escapes.containers(result), out_leaves, inputs,
-                                         self.fun)
+        escaped, holders = escapes.escaped(trace, containers, out_leaves, inputs, self.fun)
+        del containers  # (the first result's: no holder of state when find_state looks)
         trace.open = False
         result = escapes.concrete(result, out_leaves, out_treedef)
         if escaped:
@@ -380,7 +388,8 @@ def _rebinds(trace: Trace, swapped: list) -> list:
     return found
 
 
-def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> tuple:
+def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
+             containers: list) -> tuple:
     """How each leaf of the result is made at a replay, the program's value for it, and the
     reason a result cannot be replayed (or None)."""
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
@@ -398,7 +407,14 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int) -> t
             if leaf._tangents:
                 return [], [], "its result carries tangents"
             if type(array) is not TraceArray:
-                outputs.append(("object", leaf))  # a tensor it closes over, as it is
+                if type(array) is np.ndarray and id(array) not in trace.externals and \
+                        not _held_elsewhere(leaf, out_leaves, containers):
+                    # (a tensor the call made around an array nothing traced read or wrote,
+                    # cr.zeros(3): a new one at each call, as eagerly)
+                    outputs.append(("new tensor", (type(leaf), leaf._requires_grad and
+                                                   leaf._node is None, array.copy())))
+                else:
+                    outputs.append(("object", leaf))  # a tensor it closes over, as it is
                 refs.append(None)
                 continue
             if leaf._node is not None and engine.passes == passes or (
@@ -481,6 +497,14 @@ def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) 
     return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
              if kind == "numpy" and (made or id(leaf) in written)], out_leaves,
             *escapes.containers(result)]
+
+
+def _held_elsewhere(tensor: Tensor, out_leaves: list, containers: list) -> bool:
+    """Whether something besides the call's result holds ``tensor`` (then it is state; one
+    scan of the heap, asked only of a returned tensor around an untraced array)."""
+    allowed = {id(out_leaves), *(id(container) for container in containers)}
+    return any(id(holder) not in allowed and type(holder) is not types.FrameType
+               for holder in gc.get_referrers(tensor))
 
 
 def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> None:
