@@ -372,6 +372,13 @@ def lift(raws: tuple) -> tuple:
     return raws if trace is None else trace.lift(raws)
 
 
+def lifted(array: Any) -> Any:
+    """One array as the running trace sees it (:func:`lift`): what a tensor's ``.data`` and
+    ``.numpy()`` give."""
+    trace = getattr(tracing, "trace", None)
+    return array if trace is None else trace.lift((array,))[0]
+
+
 def rebind(tensor: Any, array: Any, fresh: bool = False) -> None:
     """Give ``tensor`` the array ``array`` (``.data =``, a TensorFlow variable's assignment;
     ``fresh``: nothing else holds it). The running trace records it, to give the tensor the
@@ -421,9 +428,8 @@ def library_of_op(raws: tuple, name: str) -> Library | None:
     for raw in raws:
         if type(raw) is np.ndarray:
             has_numpy = True
-        elif (found := _BY_TYPE.get(type(raw))) is not None or (
-                not isinstance(raw, np.generic) and is_foreign(raw)):
-            found = found or library_of(raw)
+        elif type(raw) in _BY_TYPE or not isinstance(raw, np.generic) and is_foreign(raw):
+            found = library_of(raw)
             if library is None:
                 library = found
             elif found is not library:

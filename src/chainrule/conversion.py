@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends import is_numpy, lift, to_numpy
+from .backends import is_numpy, lifted, to_numpy
 from .dtypes import bool_, float32, int64
 from .modes import live
 
@@ -37,7 +37,7 @@ class ConversionMethods:
         """
         if self._requires_grad or self._tangents:
             self._check_convertible("numpy()")
-        return to_numpy(lift((self._array,))[0])  # (cr.jit: read, traced)
+        return to_numpy(lifted(self._array))  # (cr.jit: read, traced)
 
     asnumpy = numpy
 

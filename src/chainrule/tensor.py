@@ -116,7 +116,7 @@ class Tensor(ConversionMethods, GradState):
     def data(self) -> Any:
         """The array this tensor wraps (shared memory, no history; an array-API library's own
         array); assigning replaces it. (The core reads ``_array``; PyTorch's dialect: a tensor.)"""
-        return unwrap(backends.lift((self._array,))[0])  # (cr.jit: read, traced)
+        return unwrap(backends.lifted(self._array))  # (cr.jit: read, traced)
 
     @data.setter
     def data(self, value: Any) -> None:
