@@ -110,8 +110,9 @@ _REDUCTIONS = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.mini
 
 def reduce(ufunc: np.ufunc, a: np.ndarray, axes: tuple | None, keepdims: bool) -> np.ndarray:
     """``ufunc.reduce(a, axis=axes, keepdims=keepdims)``, which skips the wrapper of NumPy's
-    function (``np.sum``...), for NumPy's values; that function for another library's."""
-    if type(a) is np.ndarray or isinstance(a, np.generic):
+    function (``np.sum``...), for NumPy's values (and tracing arrays: a replay then calls the
+    ufunc's method too); that function for another library's."""
+    if type(a) in NDARRAY_TYPES or isinstance(a, np.generic):
         return ufunc.reduce(a, axis=axes, keepdims=keepdims)
     return _REDUCTIONS[ufunc](a, axis=axes, keepdims=keepdims)
 
@@ -127,16 +128,20 @@ def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.
     Reducing the transposed copy over its leading axis runs the loop over whole rows instead,
     five to fifteen times faster. Maximum and minimum are exact, so the order is free.
     """
-    if type(a) is not np.ndarray:  # (a tracing array too: exact in any order, and a copy)
+    if type(a) not in NDARRAY_TYPES:
         return reduce(ufunc, a, axes, keepdims)
+    # (a tracing array records the transposed copy: a replay takes it whatever the layout of
+    # its input, and the result is the same, the maximum being exact)
     if (
-        len(axes) < a.ndim and a.dtype.kind in "fiub" and a.flags.c_contiguous
+        len(axes) < a.ndim and a.dtype.kind in "fiub"
+        and (type(a) is not np.ndarray or a.flags.c_contiguous)
         and _block(a.ndim, axes) == "trailing"
     ):
         kept = a.shape[: a.ndim - len(axes)]
         rows = math.prod(kept)
         cols = a.size // rows if rows else 0
         if 0 < cols <= _SHORT and rows >= 4 * cols:
-            out = ufunc.reduce(np.ascontiguousarray(a.reshape(rows, cols).T), axis=0)
+            block = a if a.ndim == 2 else a.reshape(rows, cols)
+            out = ufunc.reduce(block.T.copy(), axis=0)  # (copy: C order)
             return out.reshape(kept + (1,) * len(axes) if keepdims else kept)
     return ufunc.reduce(a, axis=axes, keepdims=keepdims)

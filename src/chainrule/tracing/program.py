@@ -167,7 +167,9 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
                  inputs: set) -> tuple[list, dict]:
     """Pass 2: a copy that nothing writes, of a value nothing writes after it, is the value
     itself (tensors copy what they are given; a gradient is copied into its ``.grad``). A
-    returned copy stays unless what it copies is the program's own fresh array."""
+    returned copy stays unless what it copies is the program's own fresh array. A copy of a
+    view in another order than C's stays too: it is asked for its layout (what reads it runs
+    faster on contiguous memory: kernels.extremum's transposed copy)."""
     last_write: dict = {}
     for position, instr in enumerate(instrs):
         for ref in instr.writes:
@@ -187,7 +189,7 @@ def elide_copies(instrs: list, trace: Trace, written: set, returned: set,
                 (copy.root not in returned_roots or copy in returned)
                 and copy.root not in written and last_write.get(copied.root, -1) < position
                 and copy.dtype == copied.dtype and copy.shape == copied.shape
-                and copy.scalar == copied.scalar
+                and copy.scalar == copied.scalar and not copied.strided
                 and (copy not in returned or (
                     not copied.view and copied not in inputs and copied not in returned
                     and copied.root not in trace.external_roots() and not copied.scalar

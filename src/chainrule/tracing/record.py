@@ -34,7 +34,7 @@ from . import numpy_calls as calls
 class Var:
     """A value of the program: an input, or the result of an instruction."""
 
-    __slots__ = ("index", "shape", "dtype", "scalar", "view", "root", "name")
+    __slots__ = ("index", "shape", "dtype", "scalar", "view", "strided", "root", "name")
 
     def __init__(self, index: int, value: Any, root: int) -> None:
         self.index = index
@@ -42,6 +42,7 @@ class Var:
         self.dtype = value.dtype
         self.scalar = isinstance(value, np.generic)  # (NumPy's 0-d results are scalars)
         self.view = not self.scalar and value.base is not None
+        self.strided = self.view and not value.flags.c_contiguous  # (a copy changes its layout)
         self.root = root  # the buffer it lives in (views share their base's): aliasing
         self.name = f"v{index}"
 
