@@ -60,12 +60,19 @@ def assert_same(got, want, exact=True, what=""):
                 (what, ga.dtype, wa.dtype, ga.shape, wa.shape)
             if exact:
                 np.testing.assert_array_equal(ga, wa, err_msg=what)
+                if wa.dtype.kind in "fc":  # (and the same zeros: -0.0 == 0.0 but 1 / -0.0 < 0)
+                    np.testing.assert_array_equal(_signs(ga), _signs(wa), err_msg=what)
             else:
                 np.testing.assert_allclose(ga, wa, rtol=1e-11, atol=1e-12, err_msg=what)
         else:
             assert ga == wa or (ga != ga and wa != wa), (what, ga, wa)
         if isinstance(w, cr.Tensor):
             assert g.requires_grad == w.requires_grad, what
+
+
+def _signs(a):
+    parts = (a.real, a.imag) if a.dtype.kind == "c" else (a,)
+    return [np.signbit(part) for part in parts]
 
 
 def _copies(args):
@@ -222,6 +229,29 @@ def test_view_result_class():
         assert type(got) is type(want)
         assert_same(got, want, exact=True)
 
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_max_over_a_short_trailing_block_takes_the_eager_path(order):
+    """A softmax's max over ten classes: eagerly (C order) a transposed copy reduced over its
+    rows; jitted, the same path for the same layout (a replay's copy is not dropped as
+    needless), bit for bit the eager result, zeros' signs included, and its gradient over
+    ties."""
+    x = np.random.default_rng(0).standard_normal((64, 5))
+    x[::3] = -1.0
+    x[::3, 1], x[::3, 2] = 0.0, -0.0  # (rows whose maximum is a tie of both zeros)
+    x[1::3, 3] = x[1::3, 4] = 9.0  # (ties of equal values)
+    x = np.asarray(x, order=order)
+
+    def f(x):
+        return cr.max(x, axis=1, keepdims=True)
+
+    for fun in (f, cr.grad(lambda x: cr.sum(f(x) * 3.0))):
+        jitted = cr.jit(fun)
+        for k in range(3):
+            assert_same(jitted(x * (k + 1)), fun(x * (k + 1)), exact=True, what=f"{order} {k}")
+    program = str(cr.jit(f).trace(x))
+    assert (".copy()" in program) == (order == "C"), program
 
 # ---------------------------------------------------------------- 2. JAX style
 

@@ -130,11 +130,10 @@ def extremum(ufunc: np.ufunc, a: np.ndarray, axes: tuple, keepdims: bool) -> np.
     """
     if type(a) not in NDARRAY_TYPES:
         return reduce(ufunc, a, axes, keepdims)
-    # (a tracing array records the transposed copy: a replay takes it whatever the layout of
-    # its input, and the result is the same, the maximum being exact)
+    # (a tracing array too: its layout is the eager call's, the signature keying on it, so a
+    # replay takes the path the eager call takes)
     if (
-        len(axes) < a.ndim and a.dtype.kind in "fiub"
-        and (type(a) is not np.ndarray or a.flags.c_contiguous)
+        len(axes) < a.ndim and a.dtype.kind in "fiub" and a.flags.c_contiguous
         and _block(a.ndim, axes) == "trailing"
     ):
         kept = a.shape[: a.ndim - len(axes)]

@@ -101,7 +101,8 @@ class _Pending:
         with self.lock:
             program = self.specialization.program
             if isinstance(program, _Pending):
-                program = self.specialization.program = self.make()
+                with collector_paused():  # (the passes: many objects, little garbage)
+                    program = self.specialization.program = self.make()
         return program
 
 
