@@ -879,10 +879,12 @@ def test_threads_call_one_jitted_function():
 
 
 def test_trace_is_printable():
-    jitted = cr.jit(lambda x: cr.sum(cr.sin(cr.tensor(x)) * 2))
+    jitted = cr.jit(lambda x: cr.sum(cr.sin(cr.tensor(x)) * 2) + cr.sum(cr.tensor(x)))
     program = jitted.trace(np.array([1.0, 2.0]))
     text = str(program)
-    assert "sin(" in text and "add_reduce(" in text and text.startswith("def replay(")
+    assert "sin(" in text and text.startswith("def replay(")
+    # (a ufunc's method, a new object at each lookup, has one name)
+    assert text.count("add_reduce(") == 2 and "add_reduce_2" not in text, text
     assert "calls" in repr(program)
     assert "<lambda>" in repr(jitted)
     check_calls(jitted.fun, [(np.array([3.0, 4.0]),)])

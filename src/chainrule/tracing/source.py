@@ -29,14 +29,16 @@ class _Names:
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"Miss": Miss, "errstate": np.errstate}
-        self._by_id: dict[int, str] = {}
+        self._by_id: dict = {}  # id(function), or a ufunc's method: (id(ufunc), name)
 
     def function(self, op: Any) -> str:
-        name = self._by_id.get(id(op))
+        owner = getattr(op, "__self__", None)
+        # (a ufunc's method is a new object at each lookup: one name for all of them)
+        key = (id(owner), op.__name__) if isinstance(owner, np.ufunc) else id(op)
+        name = self._by_id.get(key)
         if name is not None:
             return name
         base = getattr(op, "__name__", None) or "f"
-        owner = getattr(op, "__self__", None)
         if isinstance(owner, np.ufunc):
             base = f"{owner.__name__}_{base}"
         base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in base)
@@ -47,7 +49,7 @@ class _Names:
             count += 1
             name = f"{base}_{count}"
         self.namespace[name] = op
-        self._by_id[id(op)] = name
+        self._by_id[key] = name
         return name
 
     def constant(self, value: Any) -> str:
