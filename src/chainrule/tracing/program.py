@@ -147,13 +147,19 @@ def merge_common(instrs: list, trace: Trace, written: set, distinct: set) -> lis
             instr.kwargs = _substitute(instr.kwargs, mapping)
             refs = reads(instr)
         results = outs(instr)
-        pure = (
-            instr.kind != "guard" and not instr.writes and not instr.random and results
-            and not any(type(ref) is External or ref.root in written for ref in refs)
-            and not any(var in distinct or var.root in written for var in results)
-        )
+        pure = instr.kind != "guard" and not instr.writes and not instr.random and results
         if pure:
-            key = (instr.kind, _key(instr.op), _key(instr.args), _key(instr.kwargs))
+            for ref in refs:
+                if type(ref) is External or ref.root in written:
+                    pure = False
+                    break
+            for var in results:
+                if var in distinct or var.root in written:
+                    pure = False
+                    break
+        if pure:
+            key = (instr.kind, _key(instr.op), _key(instr.args),
+                   _key(instr.kwargs) if instr.kwargs else None)
             first = seen.get(key)
             if first is not None and len(outs(first)) == len(results):
                 mapping.update(zip(results, outs(first), strict=True))
