@@ -103,6 +103,40 @@ def test_an_optimizers_learning_rate_changed_between_steps():
     assert_same(_sgd_with_a_schedule(torch.compile), _sgd_with_a_schedule(lambda f: f))
 
 
+class _Model:
+    """A module-like model: a weight and a ``training`` flag that ``eval()`` turns off."""
+
+    def __init__(self):
+        self.w = torch.tensor(np.ones((3, 3)), requires_grad=True)
+        self.training = True
+
+    def __call__(self, x):
+        return torch.nn.functional.dropout(x @ self.w, p=0.5, training=self.training)
+
+
+@pytest.mark.xfail(strict=True, reason="`model.training = False` (eval mode) after "
+                   "torch.compile: the Python bool is read while tracing and never again, so "
+                   "the compiled forward keeps dropping out (0s and 6s, e.g. [[0. 0. 0.] "
+                   "[0. 6. 6.]]) where the eager model returns [[3. 3. 3.] [3. 3. 3.]]. "
+                   "Same cause and fix as "
+                   "test_a_python_number_in_a_global_rebound_between_calls (a bool attribute "
+                   "of an object the function closes over)")
+def test_a_model_switched_to_eval_after_compiling():
+    model = _Model()
+
+    def forward(x):
+        with torch.no_grad():
+            return model(x)
+
+    compiled = torch.compile(forward)
+    x = torch.ones((2, 3), dtype=torch.float64)
+    torch.manual_seed(0)
+    for _ in range(3):
+        compiled(x)
+    model.training = False
+    assert_same(compiled(x), forward(x))
+
+
 @pytest.mark.xfail(strict=True, reason="a tensor appended to a closed-over list between calls "
                    "is not seen: `sum(t * x for t in tensors)` replays the one-tensor program "
                    "([1. 1.]) where the eager call gives [8. 8.]. state.py checks where each "
@@ -121,6 +155,26 @@ def test_a_closed_over_list_of_tensors_appended_to():
         if k == 2:
             for tensors in (tensors_eager(), tensors_ours()):
                 tensors.append(cr.tensor(np.full(2, 7.0)))
+
+
+@pytest.mark.xfail(strict=True, reason="two dicts with the same keys in another insertion "
+                   "order have one signature (tree_util sorts a dict's keys, as JAX does), but "
+                   "the function sees the order (iterating .values(), **kwargs): the replay of "
+                   "the {'b', 'a'} program on {'a': 5, 'b': 1} returns [0, 5] where the eager "
+                   "call returns [0, 1] (and a returned dict keeps the traced key order). "
+                   "Fix: signature.py adds each dict's insertion order to the key where it "
+                   "differs from the sorted one (the keyword arguments' order too)")
+@pytest.mark.parametrize("how", ["dict argument", "keyword arguments"])
+def test_the_order_of_a_dicts_keys_is_part_of_the_signature(how):
+    def f(*args, **kwargs):
+        values = args[0].values() if args else kwargs.values()
+        return [value * i for i, value in enumerate(values)]
+
+    jitted = cr.jit(f)
+    for order in ("ba", "ba", "ab", "ab"):
+        d = {key: np.full(2, 1.0 if key == "b" else 5.0) for key in order}
+        args, kwargs = ((d,), {}) if how == "dict argument" else ((), d)
+        assert_same(jitted(*args, **kwargs), f(*args, **kwargs), what=order)
 
 
 # ------------------------------------------------------------- NumPy work on state arrays
