@@ -434,6 +434,34 @@ def test_an_exception_caught_inside_is_caught_at_replay(error):
         assert_same(jitted(*args), f(*args))
 
 
+@pytest.mark.xfail(strict=True, reason="Python protocols that NumPy arrays and scalars have "
+                   "and TraceArray lacks raise TypeError while tracing where the eager call "
+                   "works: f'{np.mean(x):.3f}' ('unsupported format string passed to "
+                   "TraceArray.__format__'), round(np.sum(x)) ('doesn't define __round__'), "
+                   "memoryview(x) ('a bytes-like object is required'), copy.deepcopy(x) "
+                   "(\"cannot pickle 'PyCapsule' object\"). Fix in record.py's TraceArray: "
+                   "__format__(spec) and __round__(ndigits) through the guarded value as "
+                   "__float__ does; __deepcopy__ as a traced copy; the buffer protocol cannot "
+                   "be given to a Python class: refuse (eager, JitWarning) rather than raise")
+@pytest.mark.parametrize("use", ["format spec", "round", "memoryview", "deepcopy"])
+def test_python_protocols_of_numpy_values(use):
+    import copy
+
+    def f(x):
+        if use == "format spec":
+            return x * 2, f"{np.mean(x):.3f}"
+        if use == "round":
+            return x * round(np.sum(x))
+        if use == "memoryview":
+            return x * memoryview(x)[0]
+        return copy.deepcopy(x) * 2
+
+    jitted = cr.jit(f)
+    for k in range(3):
+        x = np.array([1.0, 2.0]) + k
+        assert_same(jitted(x), f(x), what=str(k))
+
+
 # ------------------------------------------------------------- objects made and returned
 
 
