@@ -371,8 +371,8 @@ def _same_stream(fun, inputs, draw_after=True):
                    "has drawn already, the miss puts back the arrays it wrote but not the "
                    "generator, so the eager rerun draws the next numbers: with the branch "
                    "changed at the third call, its result is [2.719 2.332 1.945] where eagerly "
-                   "it is [0.980 2.768 2.135] (seed 3), and the stream stays shifted. Fix: jitted.py "
-                   "saves cr.random's bit_generator.state before running a program that "
+                   "it is [0.980 2.768 2.135] (seed 3), and the stream stays shifted. Fix: "
+                   "jitted.py saves cr.random's bit_generator.state before running a program that "
                    "draws (an instruction with `random` set) and restores it on a Miss, with "
                    "the other rollbacks (program.rollback_targets)")
 def test_a_guard_miss_after_a_random_draw_keeps_the_stream():
