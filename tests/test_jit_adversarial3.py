@@ -519,6 +519,24 @@ def test_python_protocols_of_numpy_values(use):
 # ------------------------------------------------------------- objects made and returned
 
 
+@pytest.mark.xfail(strict=True, reason="a tensor made by the call and returned at two places "
+                   "of the result ({'a': y, 'b': [y]}) is one tensor eagerly and two at each "
+                   "replay (sharing an array): after result['a'].add_(1.0), result['b'][0] has "
+                   "version 0 where eagerly 1, and `is` is False. jitted.py's outputs make "
+                   "one ('tensor', ...) entry per leaf and _Specialization.run wraps each "
+                   "anew. Fix: outputs record a leaf already seen among the result's leaves "
+                   "as ('same', its first position), and run appends made[position]")
+def test_a_tensor_returned_twice_is_one_tensor():
+    def f(x):
+        y = cr.tensor(x) * 2
+        return {"a": y, "b": [y]}
+
+    jitted = cr.jit(f)
+    for k in range(3):
+        result = jitted(np.ones(2))
+        assert result["a"] is result["b"][0], k
+
+
 @pytest.mark.xfail(strict=True, reason="a generator function jitted: the trace records no "
                    "NumPy call (the body runs only when iterated) and every replay returns "
                    "the first call's generator object, already exhausted: list() of the "
