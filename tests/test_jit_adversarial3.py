@@ -18,7 +18,14 @@ from test_jit import assert_same
 import chainrule as cr
 import chainrule.torch as torch
 
-pytestmark = pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
+
+def _gap(reason):
+    """A gap found (a strict xfail with its reason), where a JitWarning is no failure: a fix
+    may be a refusal, the call run eagerly with a warning."""
+    def mark(test):
+        test = pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")(test)
+        return pytest.mark.xfail(strict=True, reason=reason)(test)
+    return mark
 
 
 def _pair(make):
@@ -50,7 +57,7 @@ def _scaled(x):
     return x * _SCALE
 
 
-@pytest.mark.xfail(strict=True, reason="a Python float read from a global is folded into the "
+@_gap("a Python float read from a global is folded into the "
                    "program as a constant: after `_SCALE = 3.0` the replay returns x * 2 "
                    "([2. 2.]) where the eager call returns [3. 3.]; nothing in the signature "
                    "or the state check (state.py) covers Python numbers the function reads. "
@@ -93,7 +100,7 @@ def _sgd_with_a_schedule(compile_step):
     return history
 
 
-@pytest.mark.xfail(strict=True, reason="the optimizer's `lr` (a Python float attribute) is "
+@_gap("the optimizer's `lr` (a Python float attribute) is "
                    "folded into the replayed update: with lr halved between steps, "
                    "torch.compile's parameters after 5 steps are [-0.123, 0.278, 0.410] "
                    "where eager's are [-0.140, 0.425, 0.303]. Same cause and fix as "
@@ -114,7 +121,7 @@ class _Model:
         return torch.nn.functional.dropout(x @ self.w, p=0.5, training=self.training)
 
 
-@pytest.mark.xfail(strict=True, reason="`model.training = False` (eval mode) after "
+@_gap("`model.training = False` (eval mode) after "
                    "torch.compile: the Python bool is read while tracing and never again, so "
                    "the compiled forward keeps dropping out (0s and 6s, e.g. [[0. 0. 0.] "
                    "[0. 6. 6.]]) where the eager model returns [[3. 3. 3.] [3. 3. 3.]]. "
@@ -137,7 +144,7 @@ def test_a_model_switched_to_eval_after_compiling():
     assert_same(compiled(x), forward(x))
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor appended to a closed-over list between calls "
+@_gap("a tensor appended to a closed-over list between calls "
                    "is not seen: `sum(t * x for t in tensors)` replays the one-tensor program "
                    "([1. 1.]) where the eager call gives [8. 8.]. state.py checks where each "
                    "array it read is held, not the length of the containers it iterated. "
@@ -157,7 +164,7 @@ def test_a_closed_over_list_of_tensors_appended_to():
                 tensors.append(cr.tensor(np.full(2, 7.0)))
 
 
-@pytest.mark.xfail(strict=True, reason="two dicts with the same keys in another insertion "
+@_gap("two dicts with the same keys in another insertion "
                    "order have one signature (tree_util sorts a dict's keys, as JAX does), but "
                    "the function sees the order (iterating .values(), **kwargs): the replay of "
                    "the {'b', 'a'} program on {'a': 5, 'b': 1} returns [0, 5] where the eager "
@@ -180,7 +187,7 @@ def test_the_order_of_a_dicts_keys_is_part_of_the_signature(how):
 # ------------------------------------------------------------- NumPy work on state arrays
 
 
-@pytest.mark.xfail(strict=True, reason="a closed-over ndarray written in place with values "
+@_gap("a closed-over ndarray written in place with values "
                    "that do not come from the arguments (`counter[...] += 1`, "
                    "`np.add(c, 1, out=c)`) is never recorded (no TraceArray takes part, so "
                    "nothing dispatches to record.py): after 4 calls it holds [1. 1.] where "
@@ -206,7 +213,7 @@ def test_state_written_with_values_not_from_the_arguments(write):
     _same_calls(make)
 
 
-@pytest.mark.xfail(strict=True, reason="`x * (table + 1)` with `table` a closed-over ndarray "
+@_gap("`x * (table + 1)` with `table` a closed-over ndarray "
                    "written in place between calls: `table + 1` runs on plain NumPy while "
                    "tracing (no TraceArray in it) and its result is folded in as a constant, "
                    "so every replay returns x * 1 ([1. 1. 1.] +k) where the eager call gives "
@@ -239,7 +246,7 @@ def _backward_step():
     return f, w
 
 
-@pytest.mark.xfail(strict=True, reason="hooks of a closed-over tensor are not part of what a "
+@_gap("hooks of a closed-over tensor are not part of what a "
                    "replay checks: a hook `g * 10` registered on w after the trace is never "
                    "called, the replay returns w.grad [1. 1. 1.] where eagerly it is "
                    "[10. 10. 10.]. Fix: the state check (state.py) compares each state "
@@ -255,7 +262,7 @@ def test_a_hook_registered_on_a_state_tensor_between_calls():
                 w.register_hook(lambda g: g * 10)
 
 
-@pytest.mark.xfail(strict=True, reason="a closed-over tensor's requires_grad is not part of "
+@_gap("a closed-over tensor's requires_grad is not part of "
                    "the replay's checks: after w.requires_grad_(False) the replay still runs "
                    "the recorded backward and returns a gradient [1. 1. 1.] where the eager "
                    "call raises RuntimeError (nothing to backpropagate); after "
@@ -276,7 +283,7 @@ def test_requires_grad_toggled_on_a_state_tensor():
         jitted(np.ones(3))
 
 
-@pytest.mark.xfail(strict=True, reason="a hook with a Python side effect (appending to a "
+@_gap("a hook with a Python side effect (appending to a "
                    "list) runs only while tracing: after 4 calls the list has 1 entry where "
                    "eagerly it has 4. The hook is Python that the replay does not run, as "
                    "any Python statement of the function; unlike printing it is not refused. "
@@ -302,7 +309,7 @@ def test_a_hook_with_a_side_effect_runs_at_each_call():
 # ------------------------------------------------------------- global settings made inside
 
 
-@pytest.mark.xfail(strict=True, reason="a global setting changed inside the call (and not "
+@_gap("a global setting changed inside the call (and not "
                    "restored) is changed by the trace only: after a replay grad mode is on "
                    "again (eagerly off), np.geterr()['divide'] is 'warn' (eagerly 'raise'). "
                    "Fix: record.py records cr.set_grad_enabled/np.seterr calls as effects "
@@ -339,7 +346,7 @@ def test_a_global_setting_made_inside_holds_after_each_call(setting):
         np.seterr(**saved)
 
 
-@pytest.mark.xfail(strict=True, reason="cr.random.seed(0) inside the call is not replayed: "
+@_gap("cr.random.seed(0) inside the call is not replayed: "
                    "the replay draws the next numbers of the recorded stream, so its second "
                    "result differs from the eager one (1.640 vs 1.126 for the first "
                    "element). Fix: record.py records cr.random.seed as an effect that the "
@@ -367,7 +374,7 @@ def _same_stream(fun, inputs, draw_after=True):
     assert_same(runs[0], runs[1])
 
 
-@pytest.mark.xfail(strict=True, reason="a guard that misses after a random draw: the replay "
+@_gap("a guard that misses after a random draw: the replay "
                    "has drawn already, the miss puts back the arrays it wrote but not the "
                    "generator, so the eager rerun draws the next numbers: with the branch "
                    "changed at the third call, its result is [2.719 2.332 1.945] where eagerly "
@@ -383,7 +390,7 @@ def test_a_guard_miss_after_a_random_draw_keeps_the_stream():
     _same_stream(f, [np.ones(3), np.ones(3), np.ones(3) * 3, np.ones(3)])
 
 
-@pytest.mark.xfail(strict=True, reason="cr.checkpoint of a function that draws (dropout) "
+@_gap("cr.checkpoint of a function that draws (dropout) "
                    "under cr.jit: checkpoint.py restores the generator's state in Python "
                    "(_generator_state) for the rerun, which the trace does not record, so "
                    "the program draws twice from the running stream (`v3 = f__sample(...)`, "
@@ -412,7 +419,7 @@ def test_a_checkpointed_function_that_draws(spelling):
 # ------------------------------------------------------------- calls that raise or warn
 
 
-@pytest.mark.xfail(strict=True, reason="program.remove_dead drops a call whose result is not "
+@_gap("program.remove_dead drops a call whose result is not "
                    "used although it raises: the replay of `np.linalg.inv(x); return x * 2` "
                    "on a singular x returns [[2. 2.] [2. 2.]] where the eager call raises "
                    "LinAlgError (and under np.errstate(divide='raise') an unused np.log(0) "
@@ -442,7 +449,7 @@ def test_a_call_whose_result_is_unused_still_raises(dead):
             jitted(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="program.remove_dead drops an unused np.log(x): the "
+@_gap("program.remove_dead drops an unused np.log(x): the "
                    "replay on zeros issues no warning where the eager call warns 'divide by "
                    "zero encountered in log' (the folded-constant case is covered; this is "
                    "the dead-code one). Fix: as in "
@@ -464,7 +471,7 @@ def test_a_call_whose_result_is_unused_still_warns():
         assert [str(w.message) for w in ours] == [str(w.message) for w in eager]
 
 
-@pytest.mark.xfail(strict=True, reason="an exception that the function catches itself is "
+@_gap("an exception that the function catches itself is "
                    "raised out of the replay: the program of the path without the error "
                    "raises LinAlgError ('Singular matrix') / IndexError from inside "
                    "replay(), which no `except` of the user's function surrounds; eagerly "
@@ -488,7 +495,7 @@ def test_an_exception_caught_inside_is_caught_at_replay(error):
         assert_same(jitted(*args), f(*args))
 
 
-@pytest.mark.xfail(strict=True, reason="Python protocols that NumPy arrays and scalars have "
+@_gap("Python protocols that NumPy arrays and scalars have "
                    "and TraceArray lacks raise TypeError while tracing where the eager call "
                    "works: f'{np.mean(x):.3f}' ('unsupported format string passed to "
                    "TraceArray.__format__'), round(np.sum(x)) ('doesn't define __round__'), "
@@ -519,7 +526,7 @@ def test_python_protocols_of_numpy_values(use):
 # ------------------------------------------------------------- objects made and returned
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor made by the call and returned at two places "
+@_gap("a tensor made by the call and returned at two places "
                    "of the result ({'a': y, 'b': [y]}) is one tensor eagerly and two at each "
                    "replay (sharing an array): after result['a'].add_(1.0), result['b'][0] has "
                    "version 0 where eagerly 1, and `is` is False. jitted.py's outputs make "
@@ -537,7 +544,7 @@ def test_a_tensor_returned_twice_is_one_tensor():
         assert result["a"] is result["b"][0], k
 
 
-@pytest.mark.xfail(strict=True, reason="a generator function jitted: the trace records no "
+@_gap("a generator function jitted: the trace records no "
                    "NumPy call (the body runs only when iterated) and every replay returns "
                    "the first call's generator object, already exhausted: list() of the "
                    "third call is [] where eagerly it is [x, 2x]. Fix: jitted.py refuses "
@@ -555,7 +562,7 @@ def test_a_jitted_generator_function():
         assert_same(list(jitted(x)), list(gen(x)), what=str(k))
 
 
-@pytest.mark.xfail(strict=True, reason="a mutable object other than an array made by the call "
+@_gap("a mutable object other than an array made by the call "
                    "and returned (a set) is the first call's object at every replay: what the "
                    "caller added to it after one call is in the next call's result "
                    "({'seen'} where eagerly set()). Fix: jitted.py's outputs refuse (eager, "
@@ -573,7 +580,7 @@ def test_a_mutable_object_made_and_returned_is_a_new_one_at_each_call():
 # ------------------------------------------------------------- the HIPS dialect
 
 
-@pytest.mark.xfail(strict=True, reason="cr.jit of chainrule.autograd.grad raises TypeError "
+@_gap("cr.jit of chainrule.autograd.grad raises TypeError "
                    "\"Can't find vector space for value tensor(...) of type ArrayBox\": "
                    "autograd/_vspace.vspace checks `_raw(value)` against ndarray/number "
                    "types, and while tracing a tensor's array is a TraceArray. Fix: in "
@@ -593,7 +600,7 @@ def test_hips_grad_under_jit(argument):
         assert_same(jitted(w), df(w), what=str(k))
 
 
-@pytest.mark.xfail(strict=True, reason="a HIPS primitive (written with plain NumPy) under "
+@_gap("a HIPS primitive (written with plain NumPy) under "
                    "cr.jit(grad(...)) raises NotImplementedError 'traced returned a NumPy "
                    "array for hips_primitive': autograd/extend._hips_primitive ends with "
                    "onp.asarray(result), which turns the TraceArray its NumPy code returned "
@@ -615,3 +622,154 @@ def test_a_hips_primitive_under_jit():
     for k in range(3):
         x = np.arange(3.0) * (k + 1)
         assert_same(jitted(x), df(x), what=str(k))
+
+
+# ------------------------------------------------------------- confirmed right (regressions)
+
+
+# (these replay: a JitWarning, an eager fallback, would make them pass without testing the replay)
+_REPLAYS = pytest.mark.filterwarnings("error::chainrule.tracing.JitWarning")
+
+
+def _check(fun, inputs, jitted=None):
+    """Each input: the jitted call and the eager one on copies give the same results and
+    leave the arguments the same (arguments written in place included)."""
+    jitted = jitted or cr.jit(fun)
+    for k, args in enumerate(inputs):
+        ours, theirs = tuple(np.copy(a) for a in args), tuple(np.copy(a) for a in args)
+        for a, b in zip(args, ours, strict=True):
+            if not a.flags.writeable:
+                b.flags.writeable = False
+        assert_same(jitted(*ours), fun(*theirs), what=f"result {k}")
+        assert_same(ours, theirs, what=f"arguments {k}")
+
+
+def _read_only():
+    a = np.arange(3.0)
+    a.flags.writeable = False
+    return a
+
+
+@_REPLAYS
+@pytest.mark.parametrize("make", [
+    lambda k: np.asfortranarray(np.arange(6.0).reshape(2, 3) + k),
+    lambda k: (np.arange(12.0) + k)[::3],
+    lambda k: np.broadcast_to(np.arange(3.0) + k, (4, 3)),
+    lambda k: _read_only() + 0 if k % 2 else _read_only(),
+    lambda k: np.array(1.5 + k),
+    lambda k: np.zeros((0, 3)),
+    lambda k: np.array([-0.0, 0.0, np.nan, np.inf]) * (k + 1),
+], ids=["fortran", "strided", "broadcast", "read-only alternating", "0-d", "empty", "specials"])
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_layouts_and_values_of_arguments(make):
+    def f(x):
+        return np.sin(x) * x, x.sum(), np.ravel(x) * -0.0, cr.grad(lambda t: cr.sum(t * t))(x)
+
+    _check(f, [(np.asarray(make(k)),) for k in range(4)])
+
+
+def _sort(x):
+    x.sort()
+
+
+def _scatter(x):
+    np.add.at(x, np.array([0, 0, 1]), 1.0)
+
+
+def _fill_diagonal(x):
+    np.fill_diagonal(x.reshape(2, 2), 0.0)
+
+
+@_REPLAYS
+@pytest.mark.parametrize("write", [
+    _sort, _scatter, _fill_diagonal,
+    lambda x: np.place(x, x > 1.5, 0.0),
+    lambda x: np.put(x, [0, 2], [9.0, 8.0]),
+    lambda x: np.cumsum(x, out=x),
+    lambda x: np.square(x, out=x, where=x > 1.5),
+    lambda x: x[1:].__iadd__(x[:-1]),  # (overlapping: NumPy buffers the read)
+    lambda x: x.__setitem__(slice(None), x[::-1]),
+], ids=["sort", "add.at", "fill_diagonal", "place", "put", "cumsum out", "where out",
+        "overlapping +=", "reversed copy"])
+def test_numpy_writes_into_an_argument(write):
+    def f(x):
+        write(x)
+        return x * 1
+
+    _check(f, [(np.array([3.0, 1.0, 2.0, 0.5]) + k,) for k in range(4)])
+
+
+@_REPLAYS
+@pytest.mark.parametrize("pattern", ["same", "overlapping", "apart"])
+def test_arguments_that_alias_each_other_or_not_across_calls(pattern):
+    """Traced with one aliasing pattern, called with others: a write through one argument
+    is seen through the other exactly when they share memory."""
+    def f(a, b):
+        before = np.sin(a)
+        b += 1
+        return before, np.sin(a), a * 1
+
+    def args(kind):
+        base = np.arange(4.0)
+        other = {"same": base[:3], "overlapping": base[1:], "apart": np.arange(3.0)}[kind]
+        return base[:3], other
+
+    jitted = cr.jit(f)
+    for kind in (pattern, pattern, *("same", "overlapping", "apart")):
+        (a1, b1), (a2, b2) = args(kind), args(kind)
+        assert_same(jitted(a1, b1), f(a2, b2), what=kind)
+        assert_same((a1, b1), (a2, b2), what=kind)
+
+
+@_REPLAYS
+def test_results_survive_later_replays_that_reuse_buffers():
+    def f(x):
+        a = np.sin(x)
+        b = a.reshape(32, 32)
+        c = b @ b.T
+        b[0] = 0.0  # (written after c read it)
+        return c[::3], b.T, np.exp(c)[1]
+
+    jitted = cr.jit(f)
+    xs = [np.linspace(-1.0, 1.0, 1024) * (k + 1) for k in range(4)]
+    kept = [jitted(x) for x in xs]
+    for x in xs[::-1]:
+        jitted(x)
+    for x, result in zip(xs, kept, strict=True):
+        assert_same(result, f(x))
+
+
+@_REPLAYS
+@pytest.mark.parametrize("compose", ["jit(grad(jit))", "jit(hessian(jit))", "jit(jacfwd)"])
+def test_transforms_around_a_jitted_function(compose):
+    f = lambda x: cr.sum(cr.sin(x) * x)  # noqa: E731
+    eager = {"jit(grad(jit))": cr.grad(f), "jit(hessian(jit))": cr.hessian(f),
+             "jit(jacfwd)": cr.jacfwd(lambda x: cr.sin(x) * x)}[compose]
+    inner = {"jit(grad(jit))": lambda: cr.grad(cr.jit(f)),
+             "jit(hessian(jit))": lambda: cr.hessian(cr.jit(f)),
+             "jit(jacfwd)": lambda: eager}[compose]()
+    _check(eager, [(np.arange(3.0) + k,) for k in range(3)], jitted=cr.jit(inner))
+
+
+@_REPLAYS
+def test_a_tf_variable_created_at_the_first_call():
+    """TensorFlow's pattern: a layer creates its variable at its first call (an escape: the
+    next call traces again), then updates it with assign_add."""
+    import chainrule.tensorflow as tf
+
+    class Layer:
+        def __init__(self):
+            self.v = None
+
+        def __call__(self, x):
+            if self.v is None:
+                self.v = tf.Variable(tf.ones_like(x))
+            self.v.assign_add(x)
+            return self.v * 2
+
+    def run(wrap):
+        layer = Layer()
+        call = wrap(layer.__call__)
+        return [call(tf.constant(np.ones(2, np.float32) * k)) for k in range(4)], layer.v
+
+    assert_same(run(tf.function), run(lambda f: f))
