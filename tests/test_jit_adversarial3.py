@@ -551,6 +551,39 @@ def test_a_guard_tells_negative_zero_from_zero(use):
         assert_same(jitted(x), f(x), what=repr(zero))
 
 
+@_gap("a replay that raises after writing into a tensor leaves its version counter "
+      "behind: the program bumps versions in its epilogue (jitted.py, the version lines "
+      "after the body), which an error skips. t holds [4. 4.] at version 2 where eagerly "
+      "version 3, so a backward through a value saved before the call does not see the "
+      "write: it returns p.grad [4. 4.] where the eager one raises that a saved value was "
+      "modified in place (a silently wrong gradient). Fix: the fix of "
+      "test_an_exception_caught_inside_is_caught_at_replay (on an error other than a Miss, "
+      "roll back and rerun eagerly) gives the eager error and versions; or the program "
+      "bumps the versions in a `finally` unless it raised Miss")
+def test_a_replay_that_raises_after_a_write_bumps_its_version():
+    def run(wrap):
+        t = cr.tensor(np.ones(2))
+
+        def f(x, i):
+            with cr.no_grad():
+                t.add_(cr.tensor(x))
+            return x[i] * 2
+
+        f = wrap(f)
+        for _ in range(2):
+            f(np.ones(2), np.array([0]))
+        p = cr.tensor(np.ones(2), requires_grad=True)
+        z = (p * t).sum()  # (saves t)
+        with pytest.raises(IndexError):
+            f(np.ones(2), np.array([5]))
+        assert t._version[0] == 3
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            z.backward()
+
+    run(lambda f: f)
+    run(cr.jit)
+
+
 # ------------------------------------------------------------- objects made and returned
 
 
