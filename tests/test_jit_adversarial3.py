@@ -283,6 +283,28 @@ def test_requires_grad_toggled_on_a_state_tensor():
         jitted(np.ones(3))
 
 
+@_gap("a hook registered inside the call on a closed-over leaf: eagerly each call adds "
+      "one more (w.grad 2, 4, 8, 16 over 4 calls, 4 hooks), a replay adds none (2, 2, 2, 2, "
+      "1 hook). Registering a hook on a tensor that outlives the call is a write into "
+      "Python state that the trace does not see. Fix: escapes.py treats a state tensor "
+      "whose _hooks (or node hooks) grew during the traced call as an escape (the call "
+      "traces again, then runs eagerly), as for a new array stored into state")
+def test_a_hook_registered_inside_on_a_state_tensor():
+    def make():
+        w = cr.tensor(np.ones(3), requires_grad=True)
+
+        def f(x):
+            w.register_hook(lambda g: g * 2)
+            (w * x).sum().backward()
+            grad = w.grad * 1
+            w.grad = None
+            return grad
+
+        return f, (lambda: len(w._hooks))
+
+    _same_calls(make)
+
+
 @_gap("a hook with a Python side effect (appending to a "
                    "list) runs only while tracing: after 4 calls the list has 1 entry where "
                    "eagerly it has 4. The hook is Python that the replay does not run, as "
