@@ -213,6 +213,47 @@ def test_state_written_with_values_not_from_the_arguments(write):
     _same_calls(make)
 
 
+@_gap("`state[...] = traced` (ndarray.__setitem__ of a plain state array, `[:]`, `[0]`, a "
+      "mask too) is not recorded as a write: NumPy converts the value with __array__, which "
+      "record.py records as a guard on the value, and the replay writes nothing. With the "
+      "state zeroed by the caller between calls, the jitted call leaves [0. 0.] where "
+      "eagerly [2. 2.]; in an Adam-like step (`s.m[...] = 0.9 * s.m + 0.1 * g`, g the same "
+      "each call), m stays [0.1 0.1] where eagerly it is 0.19, 0.271, ... (the guard "
+      "compares with 0.9 * m folded at the trace). np.copyto, `+=` and out= are recorded. "
+      "Fix: ndarray.__setitem__ cannot be intercepted on a plain array: lift the state "
+      "arrays the function reaches into TraceArrays while tracing (as for "
+      "test_state_written_with_values_not_from_the_arguments), or compare the state arrays "
+      "found at the trace with a snapshot taken before it and refuse when one changed "
+      "without a recorded write")
+@pytest.mark.parametrize("case", ["reset between calls", "moment update"])
+def test_a_state_array_assigned_a_traced_value(case):
+    class Moment:
+        def __init__(self):
+            self.m = np.zeros(2)
+
+        def step(self, g):
+            if case == "reset between calls":
+                self.m[...] = g * 2
+            else:
+                self.m[...] = 0.9 * self.m + 0.1 * g
+            return g * 1
+
+    def make():
+        moment = Moment()
+        return moment.step, (lambda: moment.m)
+
+    def change(state):
+        if case == "reset between calls":
+            state()[...] = 0.0
+
+    eager, eager_state, jitted, our_state = _pair(make)
+    for k in range(4):
+        assert_same(jitted(np.ones(2)), eager(np.ones(2)))
+        assert_same(our_state(), eager_state(), what=f"state {k}")
+        change(eager_state)
+        change(our_state)
+
+
 @_gap("`x * (table + 1)` with `table` a closed-over ndarray "
                    "written in place between calls: `table + 1` runs on plain NumPy while "
                    "tracing (no TraceArray in it) and its result is folded in as a constant, "
