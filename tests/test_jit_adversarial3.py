@@ -272,6 +272,32 @@ def test_a_value_computed_from_a_state_array_alone_follows_it():
     _same_calls(make, change=change)
 
 
+@_gap("Python control flow on a closed-over ndarray written in place between calls is not "
+      "guarded: `x[:int(n)]` and `x * 2 if n > 1 else x * 3` read n on plain NumPy (no "
+      "TraceArray, so no guard), and the replay keeps the first call's path: after "
+      "n[...] = 0, x[:int(n)] * 2 has 2 elements where eagerly 0, and the other returns "
+      "[4. 6. 8.] where eagerly [6. 9. 12.]. "
+      "docs/jit.md says control flow keeps working wherever a traced value reaches Python. "
+      "Same cause and fix as test_state_written_with_values_not_from_the_arguments (state "
+      "arrays lifted into TraceArrays while tracing would record these guards)")
+@pytest.mark.parametrize("use", ["int", "bool"])
+def test_control_flow_on_a_state_array(use):
+    def make():
+        n = np.array(2)
+
+        def f(x):
+            if use == "int":
+                return x[: int(n)] * 2
+            return x * 2 if n > 1 else x * 3
+
+        return f, (lambda: n)
+
+    def change(state):
+        state()[...] = (state() + 1) % 3
+
+    _same_calls(make, change=change)
+
+
 # ------------------------------------------------------------- closed-over tensors' settings
 
 
