@@ -717,6 +717,27 @@ def test_a_tensor_returned_twice_is_one_tensor():
         assert result["a"] is result["b"][0], k
 
 
+_SHARED = np.zeros(3)
+
+
+@_gap("torch.from_numpy(STATE) returned: eagerly the tensor shares STATE's memory (a write "
+      "into it reaches STATE); from the second call on, the replay returns a tensor around a "
+      "copy (np.shares_memory False), so the write is lost. jitted.py's outputs take a "
+      "returned tensor around an array no traced call read for one the call made "
+      "(cr.zeros(3)) and copy it at each replay; _held_elsewhere asks who holds the tensor "
+      "(new), not who holds its array (a module global). Fix: also ask "
+      "gc.get_referrers(array) (or the state search) and, when the array is held elsewhere, "
+      "wrap that same array in a new tensor at each replay")
+def test_a_tensor_returned_around_a_state_array_shares_it():
+    def f(x):
+        return x * 2, torch.from_numpy(_SHARED)
+
+    jitted = cr.jit(f)
+    for k in range(3):
+        _, tensor = jitted(np.ones(3))
+        assert np.shares_memory(tensor.numpy(), _SHARED), k
+
+
 @_gap("a generator function jitted: the trace records no "
                    "NumPy call (the body runs only when iterated) and every replay returns "
                    "the first call's generator object, already exhausted: list() of the "
