@@ -635,15 +635,6 @@ def test_python_protocols_of_numpy_values(use):
         assert_same(jitted(x), f(x), what=str(k))
 
 
-@_gap("a guard compares the value Python saw with ==, for which -0.0 == 0.0: traced with "
-      "x[0] = 0.0 and called with -0.0, the replay keeps the path and the constants Python "
-      "computed from +0.0: x * copysign(1.0, float(x[0])) is [-0. 1.] where eagerly "
-      "[0. -1.]; np.array(x.tolist()) keeps the +0.0 (signbit False where True); "
-      "str(float(x[0])) is '0.0' where eagerly '-0.0'. Cause: source.same (floats: ==, "
-      "arrays: np.array_equal, lists: ==). Fix: compare floats and complex parts by "
-      "(value == expected and copysign(1, value) == copysign(1, expected)) or both NaN; "
-      "arrays by dtype, shape and value.tobytes() == expected.tobytes() (bit for bit: a "
-      "stricter check only traces again); lists and tuples item by item with the same rule")
 @pytest.mark.parametrize("use", ["float", "item of a tensor", "tolist", "str"])
 def test_a_guard_tells_negative_zero_from_zero(use):
     import math

@@ -6,6 +6,7 @@ commented with the dtype and shape of what it makes; and the checks of its guard
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -196,18 +197,37 @@ def _guard_lines(instr: Instr, position: int, names: _Names, constants: dict) ->
 
 
 def same(value: Any, expected: Any) -> bool:
-    """Whether a guarded value is what the trace saw (NaN equal to NaN; arrays by dtype, shape
-    and values)."""
+    """Whether a guarded value is what the trace saw, as Python could tell them apart: NaN
+    equal to NaN, -0.0 not 0.0 (``copysign``, ``1 / x``, ``str`` tell them apart); arrays by
+    dtype, shape, values and zeros' signs; lists and tuples item by item."""
     if isinstance(expected, np.ndarray):
         return (
             isinstance(value, np.ndarray) and value.dtype == expected.dtype
             and value.shape == expected.shape and np.array_equal(value, expected, equal_nan=True)
+            and (expected.dtype.kind not in "fc" or np.array_equal(
+                _signs(value), _signs(expected)))
         )
-    if type(value) is not type(expected):
+    kind = type(expected)
+    if type(value) is not kind:
         return False
-    if isinstance(expected, float | complex):
-        return value == expected or (value != value and expected != expected)
+    if isinstance(expected, float | np.floating):
+        return _same_float(value, expected)
+    if isinstance(expected, complex | np.complexfloating):
+        return _same_float(value.real, expected.real) and _same_float(value.imag, expected.imag)
+    if kind is list or kind is tuple:
+        return len(value) == len(expected) and all(map(same, value, expected))
     try:
         return bool(value == expected)
     except ValueError:  # (nested lists of arrays)
         return repr(value) == repr(expected)
+
+
+def _same_float(value: Any, expected: Any) -> bool:
+    if value != value:
+        return expected != expected
+    return value == expected and (value != 0 or math.copysign(1.0, value) == math.copysign(
+        1.0, expected))
+
+
+def _signs(array: np.ndarray) -> np.ndarray:
+    return np.signbit(np.stack([array.real, array.imag]) if array.dtype.kind == "c" else array)
