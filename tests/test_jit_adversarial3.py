@@ -531,15 +531,17 @@ def test_a_checkpointed_function_that_draws(spelling):
 # ------------------------------------------------------------- calls that raise or warn
 
 
-@_gap("program.remove_dead drops a call whose result is not "
-                   "used although it raises: the replay of `np.linalg.inv(x); return x * 2` "
-                   "on a singular x returns [[2. 2.] [2. 2.]] where the eager call raises "
-                   "LinAlgError (and under np.errstate(divide='raise') an unused np.log(0) "
-                   "raises FloatingPointError eagerly, nothing at replay). Fix: remove_dead "
-                   "keeps calls that can raise on values: np.linalg's, and any ufunc call "
-                   "while np.geterr() is not all 'ignore'/'warn' (or simply keep the calls "
-                   "the function itself made: only the backward's dead code is common)")
-@pytest.mark.parametrize("dead", ["inv", "log under errstate(raise)"])
+_DEAD_UFUNC = ("program.remove_dead drops a ufunc call whose result is not used, and its "
+               "floating-point error with it: under np.errstate(divide='raise') an unused "
+               "np.log(0) raises FloatingPointError eagerly, nothing at replay (as in jax.jit "
+               "and torch.compile, whose dead code does not run either; docs/jit.md's limits). "
+               "Fix: keep dead ufunc calls when the replay's error state raises (the state "
+               "is not part of the signature: a check of np.geterr() at each replay)")
+
+
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
+@pytest.mark.parametrize("dead", ["inv", pytest.param("log under errstate(raise)", marks=(
+    pytest.mark.xfail(strict=True, reason=_DEAD_UFUNC)))])
 def test_a_call_whose_result_is_unused_still_raises(dead):
     def f(x):
         if dead == "inv":
@@ -654,15 +656,6 @@ def test_a_guard_tells_negative_zero_from_zero(use):
         assert_same(jitted(x), f(x), what=repr(zero))
 
 
-@_gap("a replay that raises after writing into a tensor leaves its version counter "
-      "behind: the program bumps versions in its epilogue (jitted.py, the version lines "
-      "after the body), which an error skips. t holds [4. 4.] at version 2 where eagerly "
-      "version 3, so a backward through a value saved before the call does not see the "
-      "write: it returns p.grad [4. 4.] where the eager one raises that a saved value was "
-      "modified in place (a silently wrong gradient). Fix: the fix of "
-      "test_an_exception_caught_inside_is_caught_at_replay (on an error other than a Miss, "
-      "roll back and rerun eagerly) gives the eager error and versions; or the program "
-      "bumps the versions in a `finally` unless it raised Miss")
 def test_a_replay_that_raises_after_a_write_bumps_its_version():
     def run(wrap):
         t = cr.tensor(np.ones(2))

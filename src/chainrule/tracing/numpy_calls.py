@@ -50,6 +50,9 @@ BINARY = {
 }
 UNARY = {np.negative: "-", np.positive: "+", np.invert: "~"}
 SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
+# The modules (prefixes) of functions that raise on some values (LinAlgError on a singular
+# matrix): a program keeps their calls though nothing reads the results.
+RAISING = ("numpy.linalg", "scipy.linalg")
 
 # The ufuncs whose Python operators, on NumPy scalars, may compute otherwise (TraceArray records
 # the operator there; the program writes the ufunc on scalars as a call).

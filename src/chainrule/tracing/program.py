@@ -326,6 +326,14 @@ def _broadcasts_itself(reader: Instr, view: Var, source: Var) -> bool:
         return False
 
 
+def _may_raise(instr: Instr) -> bool:
+    """Whether a call raises on some values (a singular matrix: LinAlgError): kept, though
+    nothing reads its result, as the eager call raises. (A ufunc's floating-point warnings
+    and errors go with its dead call, as in jax.jit and torch.compile: docs/jit.md.)"""
+    return instr.kind == "call" and (getattr(instr.op, "__module__", None) or "").startswith(
+        calls.RAISING)
+
+
 def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> list:
     """Pass 3: from the end back, a call is kept when it is a guard, when it writes into a
     buffer read later (or one that outlives the program: an input, an external, a returned
@@ -336,7 +344,7 @@ def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> l
     for instr in reversed(instrs):
         results = outs(instr)
         needed = (
-            instr.kind == "guard" or instr.shape_guard
+            instr.kind == "guard" or instr.shape_guard or _may_raise(instr)
             or any(var in live_vars for var in results)
             or any(_root(ref, trace) in live_roots for ref in instr.writes)
         )
@@ -401,7 +409,13 @@ def build(
         body += [f"{name}._array = {value}" for (name, _), value in zip(
             rebinds, rendered[-len(given):], strict=True)]
         rendered = rendered[:-len(given)]
-    body = list(prologue) + body + list(epilogue)
+    if epilogue:  # (the version bumps: also when a call raises after its writes, as eagerly;
+        # a call that raises before them bumps too, which can only make a later backward
+        # refuse a saved value, never take a changed one for unchanged)
+        body = ["try:", *("    " + line for line in body), "except Miss:", "    raise",
+                "except BaseException:", *("    " + line for line in epilogue), "    raise",
+                *epilogue]
+    body = list(prologue) + body
     body.append(f"return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
     header = [f"# {label}: {recorded} calls traced, {len(instrs)} in the program"]
     header += [f"# {var.name}: {_describe(var)}" for var in inputs]
