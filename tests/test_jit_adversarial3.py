@@ -18,6 +18,7 @@ from test_jit import assert_same
 
 import chainrule as cr
 import chainrule.torch as torch
+from chainrule.tracing import JitWarning
 
 
 def _gap(reason):
@@ -458,20 +459,16 @@ def test_a_python_warning_is_issued_at_each_call():
     assert counts[0] == counts[1] == 3, counts
 
 
-@_gap("cr.random.seed(0) inside the call is not replayed: "
-                   "the replay draws the next numbers of the recorded stream, so its second "
-                   "result differs from the eager one (1.640 vs 1.126 for the first "
-                   "element). Fix: record.py records cr.random.seed as an effect that the "
-                   "program replays (resetting the generator state the draws read), or the "
-                   "call runs eagerly with a JitWarning naming the seed")
 def test_seeding_inside_the_call():
+    """Reseeding inside is refused (a replay would draw on): the call runs eagerly."""
     def f(x):
         cr.random.seed(0)
         return x + cr.random.normal(size=2)
 
     jitted = cr.jit(f)
-    for k in range(3):
-        assert_same(jitted(np.ones(2)), f(np.ones(2)), what=str(k))
+    with pytest.warns(JitWarning, match="reseeds cr.random"):
+        for k in range(3):
+            assert_same(jitted(np.ones(2)), f(np.ones(2)), what=str(k))
 
 
 def _same_stream(fun, inputs, draw_after=True):
@@ -486,14 +483,6 @@ def _same_stream(fun, inputs, draw_after=True):
     assert_same(runs[0], runs[1])
 
 
-@_gap("a guard that misses after a random draw: the replay "
-                   "has drawn already, the miss puts back the arrays it wrote but not the "
-                   "generator, so the eager rerun draws the next numbers: with the branch "
-                   "changed at the third call, its result is [2.719 2.332 1.945] where eagerly "
-                   "it is [0.980 2.768 2.135] (seed 3), and the stream stays shifted. Fix: "
-                   "jitted.py saves cr.random's bit_generator.state before running a program that "
-                   "draws (an instruction with `random` set) and restores it on a Miss, with "
-                   "the other rollbacks (program.rollback_targets)")
 def test_a_guard_miss_after_a_random_draw_keeps_the_stream():
     def f(x):
         noise = cr.random.normal(size=3)
@@ -502,16 +491,6 @@ def test_a_guard_miss_after_a_random_draw_keeps_the_stream():
     _same_stream(f, [np.ones(3), np.ones(3), np.ones(3) * 3, np.ones(3)])
 
 
-@_gap("cr.checkpoint of a function that draws (dropout) "
-                   "under cr.jit: checkpoint.py restores the generator's state in Python "
-                   "(_generator_state) for the rerun, which the trace does not record, so "
-                   "the program draws twice from the running stream (`v3 = f__sample(...)`, "
-                   "`v9 = f__sample(...)`): the rerun's check misses at every replay and, "
-                   "with the stream not put back (see the guard-miss test), the results "
-                   "differ from the second call on. Fix: record.py records the generator "
-                   "state save/restore as effects (or checkpoint's rerun reuses the forward's "
-                   "recorded draws: the sample instruction keyed by its position), or a "
-                   "checkpoint that draws runs eagerly with a JitWarning")
 @pytest.mark.parametrize("spelling", ["cr.checkpoint", "torch checkpoint"])
 def test_a_checkpointed_function_that_draws(spelling):
     def f(x):
@@ -525,7 +504,8 @@ def test_a_checkpointed_function_that_draws(spelling):
         y.sum().backward()
         return y.detach(), t.grad
 
-    _same_stream(f, [np.ones(6)] * 4)
+    with pytest.warns(JitWarning, match="generator state"):  # (refused: runs eagerly)
+        _same_stream(f, [np.ones(6)] * 4)
 
 
 # ------------------------------------------------------------- calls that raise or warn

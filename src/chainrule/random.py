@@ -25,6 +25,18 @@ def seed(value: int) -> None:
     _generator = np.random.default_rng(value)
 
 
+def _state() -> Any:
+    """Where the generator is in its stream (cr.jit puts it back when a replay that drew
+    stops at a failed check, before the call runs eagerly)."""
+    return _generator, _generator.bit_generator.state
+
+
+def _set_state(saved: Any) -> None:
+    global _generator
+    _generator, state = saved
+    _generator.bit_generator.state = state
+
+
 def _sample(method: str, dtype: Any, *args: Any) -> np.ndarray:
     """Draws of the generator's ``method`` as an array of ``dtype`` (the generator of the moment:
     reseeding replaces it)."""

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import random as cr_random
+from .numpy_calls import PLAIN
+
 
 class _Tee(io.TextIOBase):
     """``sys.stdout`` or ``sys.stderr`` while some thread traces: what a tracing thread writes
@@ -45,14 +48,20 @@ class Effects:
         self.printed = False
         self.numpy_state = _numpy_random_state()
         self.python_state = py_random.getstate()
+        self.generator = cr_random._state()
 
     def finish(self) -> None:
         self.numpy_random = _numpy_random_state() != self.numpy_state
         self.python_random = py_random.getstate() != self.python_state
 
-    def reason(self) -> str | None:
+    def reason(self, draws: list) -> str | None:
+        """Why the call cannot be replayed (None: it can); ``draws``: the arguments of the
+        draws the trace recorded (of ``cr.random._sample``), in order."""
         if self.printed:
             return "it prints (a replay would not)"
+        moved = _generator_moved(self.generator, draws)
+        if moved:
+            return moved
         if self.numpy_random:
             return ("it draws from NumPy's global random generator (a replay would repeat the "
                     "same numbers): draw with cr.random")
@@ -60,6 +69,31 @@ class Effects:
             return ("it draws from Python's random module (a replay would repeat the same "
                     "numbers): draw with cr.random")
         return None
+
+
+def _generator_moved(start: tuple, draws: list) -> str | None:
+    """Why cr.random's generator is not where the recorded draws alone take it from where the
+    call found it (a replay draws only those): it was reseeded, or its state was set (a
+    checkpointed function that draws is run again for backward from the state its first run
+    found)."""
+    generator, state = start
+    if cr_random._generator is not generator:
+        return "it reseeds cr.random (a replay would not): seed before calling it"
+    if not draws:
+        if generator.bit_generator.state == state:
+            return None
+    elif any(type(arg) not in PLAIN and type(arg) is not tuple for args in draws
+             for arg in args[2:]):
+        return None  # (draws whose parameters are arrays: not redone here)
+    again = np.random.Generator(type(generator.bit_generator)())
+    again.bit_generator.state = state
+    for method, _, *args in draws:
+        getattr(again, method)(*args)
+    if again.bit_generator.state == generator.bit_generator.state:
+        return None
+    return ("it sets cr.random's generator state (a checkpointed function that draws is run "
+            "again for backward from the state its first run found): a replay would draw "
+            "anew instead")
 
 
 def _numpy_random_state() -> tuple:

@@ -317,7 +317,7 @@ class Jitted:
             finally:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
-        reason = seen.reason() or rebound
+        reason = seen.reason([instr.args for instr in trace.instrs if instr.random]) or rebound
         out_leaves, out_treedef = tree_flatten(result)
         containers = escapes.containers(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import random
 from ..codegen import compile_function
 from . import numpy_calls as calls
 from .buffers import outs, plan_buffers, reads
@@ -470,13 +471,24 @@ def _with_rollback(body: list[str], instrs: list, trace: Trace, kept_roots: set,
     """``body``, made to put back what it wrote into arrays that outlive it when a guard fails
     after such a write (:func:`rollback_targets`)."""
     targets = rollback_targets(instrs, trace, kept_roots, inputs)
-    if not targets:
-        return body
     saves = [f"saved_{name} = {name}.copy()" for name in targets]
     restores = [f"    copyto({name}, saved_{name})" for name in targets]
+    if _draws_before_a_guard(instrs):  # (the eager rerun draws what the replay drew)
+        saves.append("saved_generator = generator_state()")
+        restores.append("    set_generator_state(saved_generator)")
+        names.namespace.update(generator_state=random._state,
+                               set_generator_state=random._set_state)
+    if not saves:
+        return body
     names.namespace["copyto"] = np.copyto
     return saves + ["try:"] + ["    " + line for line in body] + \
         ["except Miss:"] + restores + ["    raise"]
+
+
+def _draws_before_a_guard(instrs: list) -> bool:
+    first = next((position for position, instr in enumerate(instrs) if instr.random), None)
+    return first is not None and any(instr.kind == "guard" or instr.shape_guard
+                                     for instr in instrs[first:])
 
 
 __all__ = ["Miss", "Program", "build", "kept_roots_of", "rollback_targets", "same", "operator"]
