@@ -400,14 +400,6 @@ def test_a_hook_with_a_side_effect_runs_at_each_call():
 # ------------------------------------------------------------- global settings made inside
 
 
-@_gap("a global setting changed inside the call (and not "
-                   "restored) is changed by the trace only: after a replay grad mode is on "
-                   "again (eagerly off), np.geterr()['divide'] is 'warn' (eagerly 'raise'). "
-                   "Fix: record.py records cr.set_grad_enabled/np.seterr calls as effects "
-                   "(set_grad_enabled is one of chainrule's own functions; np.seterr can be "
-                   "compared before/after the traced call) and the program replays them, or "
-                   "the call runs eagerly with a JitWarning when a mode differs after the "
-                   "traced call from before it")
 @pytest.mark.parametrize("setting", ["grad mode", "np.seterr"])
 def test_a_global_setting_made_inside_holds_after_each_call(setting):
     def f(x):
@@ -430,8 +422,11 @@ def test_a_global_setting_made_inside_holds_after_each_call(setting):
             want = read()
             cr.set_grad_enabled(True)
             np.seterr(divide="warn")
-            jitted(np.ones(2))
+            with warnings.catch_warnings(record=True) as caught:  # (refused: runs eagerly)
+                warnings.simplefilter("always")
+                jitted(np.ones(2))
             assert read() == want, k
+            assert any("global setting" in str(w.message) for w in caught) == (k == 0), k
     finally:
         cr.set_grad_enabled(True)
         np.seterr(**saved)

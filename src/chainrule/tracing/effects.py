@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as cr_random
+from ..modes import state as modes
 from .numpy_calls import PLAIN
 
 
@@ -49,10 +50,12 @@ class Effects:
         self.numpy_state = _numpy_random_state()
         self.python_state = py_random.getstate()
         self.generator = cr_random._state()
+        self.settings = _settings()
 
     def finish(self) -> None:
         self.numpy_random = _numpy_random_state() != self.numpy_state
         self.python_random = py_random.getstate() != self.python_state
+        self.settings_changed = _settings() != self.settings
 
     def reason(self, draws: list) -> str | None:
         """Why the call cannot be replayed (None: it can); ``draws``: the arguments of the
@@ -62,6 +65,10 @@ class Effects:
         moved = _generator_moved(self.generator, draws)
         if moved:
             return moved
+        if self.settings_changed:
+            return ("it leaves a global setting changed (the grad mode, NumPy's error "
+                    "handling: np.seterr): a replay would not change it; set it around the "
+                    "call, or inside with a context manager (cr.no_grad(), np.errstate)")
         if self.numpy_random:
             return ("it draws from NumPy's global random generator (a replay would repeat the "
                     "same numbers): draw with cr.random")
@@ -69,6 +76,12 @@ class Effects:
             return ("it draws from Python's random module (a replay would repeat the same "
                     "numbers): draw with cr.random")
         return None
+
+
+def _settings() -> tuple:
+    """The global settings a call could leave changed: chainrule's grad modes and NumPy's
+    floating-point error handling."""
+    return modes.grad_enabled, modes.recording, np.geterr()
 
 
 def _generator_moved(start: tuple, draws: list) -> str | None:
