@@ -345,9 +345,10 @@ def to_numpy(array: Any) -> np.ndarray:
 # ---------------------------------------------------------------- applying an op
 
 
-# The trace (cr.jit) recording this thread's calls, if any: its ``lift`` makes the NumPy arrays
-# of an op, or of an in-place write, traced arrays, so that what is computed from state alone
-# (a closed-over parameter, a ``.grad``) is recorded too.
+# The trace (cr.jit) recording this thread's calls, if any (``trace``): its ``lift`` makes the
+# NumPy arrays of an op, or of an in-place write, traced arrays, so that what is computed from
+# state alone (a closed-over parameter, a ``.grad``) is recorded too; and the call's effects
+# (``effects``), where chainrule's own code marks what a replay could not repeat.
 tracing = threading.local()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .backends import asarray, copy
 from .node import Retain
 from .ops import conj
@@ -76,7 +77,21 @@ def run_hooks(hooks: list, grad: Tensor, retained: list | None) -> Tensor:
         result = hook(grad)
         if result is not None:
             grad = _hook_result(hook, grad, result)
+        else:
+            _kept_for_its_effects(hook)
     return grad
+
+
+def _kept_for_its_effects(hook: Callable) -> None:
+    """A hook that returns None runs for what it does besides (logs, collects gradients): a
+    call traced by cr.jit (``backends.tracing.effects``) then runs eagerly, where the hook
+    runs at each backward."""
+    effects = getattr(backends.tracing, "effects", None)
+    if effects is not None and effects.refused is None:
+        name = getattr(hook, "__qualname__", None) or repr(hook)
+        effects.refused = (f"a gradient hook ({name}) returns None: it runs for its side "
+                           f"effects, which a replay would not repeat (return the gradient "
+                           f"to have it traced)")
 
 
 def _hook_result(hook: Callable, grad: Tensor, result: Any) -> Tensor:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backends
 from .. import random as cr_random
 from ..modes import state as modes
 from .numpy_calls import PLAIN
@@ -47,6 +48,7 @@ _lock = threading.Lock()
 class Effects:
     def __init__(self) -> None:
         self.printed = False
+        self.refused: str | None = None  # (set by chainrule's own code: backends.tracing)
         self.numpy_state = _numpy_random_state()
         self.python_state = py_random.getstate()
         self.generator = cr_random._state()
@@ -62,6 +64,8 @@ class Effects:
         draws the trace recorded (of ``cr.random._sample``), in order."""
         if self.printed:
             return "it prints (a replay would not)"
+        if self.refused:
+            return self.refused
         moved = _generator_moved(self.generator, draws)
         if moved:
             return moved
@@ -118,6 +122,8 @@ def _numpy_random_state() -> tuple:
 def side_effects() -> Iterator[Effects]:
     """The effects of the call this thread traces meanwhile."""
     effects = Effects()
+    previous = getattr(backends.tracing, "effects", None)
+    backends.tracing.effects = effects
     with _lock:
         _tracing_threads[threading.get_ident()] = effects
         if not _tees:
@@ -127,6 +133,7 @@ def side_effects() -> Iterator[Effects]:
     try:
         yield effects
     finally:
+        backends.tracing.effects = previous
         with _lock:
             del _tracing_threads[threading.get_ident()]
             if not _tracing_threads:
