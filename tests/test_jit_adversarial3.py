@@ -426,13 +426,6 @@ def test_a_global_setting_made_inside_holds_after_each_call(setting):
         np.seterr(**saved)
 
 
-@_gap("warnings.warn inside the function is issued by the trace only: 3 calls give 1 "
-      "DeprecationWarning where eagerly 3 (a NumPy call's own floating-point warning is "
-      "issued at each replay, as the call runs again). Printing is refused; a warning is "
-      "neither refused nor replayed (the printing check does not see it when warnings are "
-      "recorded, as pytest and logging.captureWarnings do). Fix: record.py records a "
-      "warnings.warn made while tracing (a patched warnings.warn, or catch_warnings around "
-      "the trace re-issuing what it caught) as an instruction that the replay issues again")
 def test_a_python_warning_is_issued_at_each_call():
     def f(x):
         warnings.warn("step is deprecated", DeprecationWarning, stacklevel=2)

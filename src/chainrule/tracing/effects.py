@@ -8,6 +8,7 @@ import io
 import random as py_random
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 from .. import backends
 from .. import random as cr_random
 from ..modes import state as modes
-from .numpy_calls import PLAIN
+from .numpy_calls import PLAIN, warn_again
 
 
 class _Tee(io.TextIOBase):
@@ -37,6 +38,19 @@ class _Tee(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+
+_warn = warnings.warn
+
+
+def _recording_warn(message: Any, category: Any = None, stacklevel: int = 1,
+                    *args: Any, **kwargs: Any) -> None:
+    """``warnings.warn`` while some thread traces: a tracing thread's warning is recorded, for
+    each replay to issue it again (numpy_calls.warn_again); every warning is issued now."""
+    trace = getattr(backends.tracing, "trace", None)
+    if trace is not None and trace.open:
+        trace.record("call", warn_again, (message, category), {}, None)
+    _warn(message, category, stacklevel + 1, *args, **kwargs)
 
 
 # thread id -> the Effects of the call it traces; the tees installed while any is there
@@ -130,6 +144,7 @@ def side_effects() -> Iterator[Effects]:
             out, err = sys.stdout, sys.stderr
             _tees.append((_Tee(out), _Tee(err), out, err))
             sys.stdout, sys.stderr = _tees[0][:2]
+            warnings.warn = _recording_warn
     try:
         yield effects
     finally:
@@ -142,4 +157,6 @@ def side_effects() -> Iterator[Effects]:
                     sys.stdout = out
                 if sys.stderr is tee_err:
                     sys.stderr = err
+                if warnings.warn is _recording_warn:
+                    warnings.warn = _warn
         effects.finish()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib
 import operator
+import os
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -53,6 +56,22 @@ SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}
 # The modules (prefixes) of functions that raise on some values (LinAlgError on a singular
 # matrix): a program keeps their calls though nothing reads the results.
 RAISING = ("numpy.linalg", "scipy.linalg")
+
+
+def warn_again(message: Any, category: Any) -> None:
+    """A Python warning the traced call issued, issued again by each replay, at the line that
+    called the jitted function (the first frame out of the program and this package)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and (frame.f_code.co_filename.startswith(_OURS)):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+_OURS = (os.path.dirname(__file__), "<chainrule generated: jit")
+
+
+# Calls a program keeps though they make nothing that is read (their effect is the point).
+EFFECTS = {warn_again}
 
 # The ufuncs whose Python operators, on NumPy scalars, may compute otherwise (TraceArray records
 # the operator there; the program writes the ufunc on scalars as a call).

@@ -328,11 +328,12 @@ def _broadcasts_itself(reader: Instr, view: Var, source: Var) -> bool:
 
 
 def _may_raise(instr: Instr) -> bool:
-    """Whether a call raises on some values (a singular matrix: LinAlgError): kept, though
-    nothing reads its result, as the eager call raises. (A ufunc's floating-point warnings
-    and errors go with its dead call, as in jax.jit and torch.compile: docs/jit.md.)"""
-    return instr.kind == "call" and (getattr(instr.op, "__module__", None) or "").startswith(
-        calls.RAISING)
+    """Whether a call raises on some values (a singular matrix: LinAlgError), or is an effect
+    (a warning issued again): kept, though nothing reads its result, as the eager call raises.
+    (A ufunc's floating-point warnings and errors go with its dead call, as in jax.jit and
+    torch.compile: docs/jit.md.)"""
+    return instr.kind == "call" and (instr.op in calls.EFFECTS or (
+        getattr(instr.op, "__module__", None) or "").startswith(calls.RAISING))
 
 
 def remove_dead(instrs: list, trace: Trace, returned: set, kept_roots: set) -> list:
@@ -410,13 +411,7 @@ def build(
         body += [f"{name}._array = {value}" for (name, _), value in zip(
             rebinds, rendered[-len(given):], strict=True)]
         rendered = rendered[:-len(given)]
-    if epilogue:  # (the version bumps: also when a call raises after its writes, as eagerly;
-        # a call that raises before them bumps too, which can only make a later backward
-        # refuse a saved value, never take a changed one for unchanged)
-        body = ["try:", *("    " + line for line in body), "except Miss:", "    raise",
-                "except BaseException:", *("    " + line for line in epilogue), "    raise",
-                *epilogue]
-    body = list(prologue) + body
+    body = list(prologue) + _with_epilogue(body, list(epilogue))
     body.append(f"return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
     header = [f"# {label}: {recorded} calls traced, {len(instrs)} in the program"]
     header += [f"# {var.name}: {_describe(var)}" for var in inputs]
@@ -428,6 +423,18 @@ def build(
              "guards": sum(1 for instr in instrs if instr.kind == "guard")}
     return Program(source, names.namespace, f"jit: {label}", specs, stats,
                    (instrs, inputs, constants, returned_refs))
+
+
+def _with_epilogue(body: list[str], epilogue: list[str]) -> list[str]:
+    """``body``, then ``epilogue`` (the version bumps), also when the body raises after its
+    writes, as eagerly; a call that raises before them bumps too, which can only make a later
+    backward refuse a saved value, never take a changed one for unchanged. Not on a Miss: the
+    call then runs again eagerly."""
+    if not epilogue:
+        return body
+    return ["try:", *("    " + line for line in body), "except Miss:", "    raise",
+            "except BaseException:", *("    " + line for line in epilogue), "    raise",
+            *epilogue]
 
 
 def kept_roots_of(trace: Trace, inputs: list) -> set:
