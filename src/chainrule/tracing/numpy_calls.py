@@ -61,7 +61,8 @@ RAISING = ("numpy.linalg", "scipy.linalg")
 def warn_again(message: Any, category: Any) -> None:
     """A Python warning the traced call issued, issued again by each replay, at the line that
     called the jitted function (the first frame out of the program and this package)."""
-    frame, level = sys._getframe(1), 2
+    frame: Any = sys._getframe(1)
+    level = 2
     while frame is not None and (frame.f_code.co_filename.startswith(_OURS)):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
