@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as onp
 
+from .. import backends
 from ..tensor import Tensor
 from . import numpy as anp
 
@@ -49,12 +50,24 @@ def _raw(value: Any) -> Any:
     return value._array if isinstance(value, Tensor) else value
 
 
+def _is_array(raw: Any) -> bool:
+    """Whether ``raw`` (no tensor) is a number or an array a space can describe: NumPy's, or
+    another library's (a Dask array, or the tracing array of ``cr.jit``, whose shape and dtype
+    are known without computing or guarding its values)."""
+    if isinstance(raw, (bool, onp.bool_)):
+        return False
+    return isinstance(raw, (float, complex, int, onp.ndarray, onp.generic)) or \
+        backends.is_foreign(raw)
+
+
 class ArrayVSpace(VSpace):
     """Arrays of one shape and dtype (real)."""
 
     def __init__(self, value: Any) -> None:
-        array = onp.asarray(_raw(value))
-        self.shape, self.dtype = array.shape, array.dtype
+        raw = _raw(value)
+        # (another library's array by its metadata: asarray would compute it, or guard it)
+        array = raw if backends.is_foreign(raw) else onp.asarray(raw)
+        self.shape, self.dtype = tuple(array.shape), onp.dtype(array.dtype)
 
     def _key(self) -> Any:
         return {"shape": self.shape, "dtype": self.dtype}
@@ -192,9 +205,7 @@ def vspace(value: Any) -> VSpace:
     if isinstance(value, (list, tuple, dict)):
         return ContainerVSpace(value)
     raw = _raw(value)
-    if isinstance(raw, (bool, onp.bool_)) or not isinstance(
-        raw, (float, complex, int, onp.ndarray, onp.generic)
-    ):
+    if not _is_array(raw):
         raise TypeError(
             f"Can't find vector space for value {value!r} of type {type(value).__name__}: "
             f"differentiate with respect to floats, complex numbers, arrays of them, or "
