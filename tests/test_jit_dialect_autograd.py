@@ -14,19 +14,27 @@ from test_jit import assert_same
 
 import chainrule as cr
 import chainrule.autograd.numpy as np
+import chainrule.autograd.numpy.random as npr
 from chainrule.autograd import (
+    checkpoint,
+    deriv,
     elementwise_grad,
     grad,
     grad_and_aux,
     hessian,
     hessian_vector_product,
+    holomorphic_grad,
     jacobian,
+    make_ggnvp,
     make_jvp,
     make_vjp,
+    multigrad_dict,
     value_and_grad,
 )
+from chainrule.autograd import isinstance as ag_isinstance
 from chainrule.autograd.extend import defjvp, defvjp, primitive
 from chainrule.autograd.misc import flatten
+from chainrule.autograd.misc.fixed_points import fixed_point
 from chainrule.autograd.misc.optimizers import adam, sgd
 from chainrule.autograd.scipy.special import logsumexp
 
@@ -242,3 +250,88 @@ def test_an_optimizer_run_jitted(optimizer):
                          {"w": w0}, step_size=0.1, num_iters=5)
 
     _replays(fit, [lambda k=k: (onp.full(3, 0.1 * k), *_data()) for k in range(3)])
+
+
+# ------------------------------------------------------------------ more of HIPS's API
+
+
+def test_isinstance_looks_through_the_tracing_array():
+    """(HIPS code branches on ``isinstance(x, np.ndarray)``: the tracing array is no ndarray,
+    the array it stands for is)"""
+    def loss(x, data):
+        scale = 2.0 if ag_isinstance(data, np.ndarray) else 0.0
+        return np.sum(x ** 2) * scale if ag_isinstance(x, np.ndarray) else 0.0
+
+    _replays(grad(loss), _arrays((3,), (2,)))
+
+
+def test_array_and_asarray_of_data_arguments_are_not_guarded():
+    def loss(w, data):
+        rows = np.array([w[0] * w[1], data[0]]) * np.array(data)
+        return np.sum(rows * np.asarray(data, dtype=np.float64)) + np.sum(np.array(data[1]) * w)
+
+    _replays(grad(loss), _arrays((2,), (2,)))
+
+
+def test_checkpoint_deriv_and_multigrad_dict():
+    def several(x, y):
+        inner = grad(lambda x: np.sum(checkpoint(lambda z: np.sin(z) * z)(x)))(x)
+        both = multigrad_dict(lambda a, b: np.sum(a * np.cos(b)))(x, y)
+        return inner, deriv(lambda x: np.tanh(x) * x)(y), both
+
+    _replays(several, _arrays((3,), (3,)))
+
+
+def test_complex_gradients_in_hips_convention():
+    def several(z):
+        return (grad(lambda z: np.sum(np.abs(z) ** 2))(z), holomorphic_grad(
+            lambda z: np.sum(z ** 3))(z), jacobian(lambda z: np.abs(z))(z))
+
+    _replays(several, [lambda k=k: (onp.array([1 + 2j, 3 - 1j]) * (k + 1),) for k in range(3)])
+
+
+def test_linear_algebra_in_a_loss():
+    def loss(a):
+        return np.linalg.det(a) + np.sum(np.linalg.inv(a)) + np.sum(
+            np.linalg.solve(a, np.ones(3)))
+
+    _replays(grad(loss), [lambda s=s: (onp.eye(3) * 2 + onp.random.default_rng(s)
+                                       .standard_normal((3, 3)) * 0.1,) for s in range(3)])
+
+
+def test_grad_with_respect_to_a_list_of_python_floats():
+    """(the floats are part of the signature: each list traces, then replays)"""
+    calls = [lambda k=k: ([0.5, 1.5 + k],) for k in (0, 0, 1, 1)]
+    _replays(grad(lambda p: p[0] * np.sin(p[1])), calls, programs=2)
+
+
+def test_make_ggnvp():
+    _replays(lambda x, v: make_ggnvp(lambda x: np.sin(x) * x)(x)(v), _arrays((3,), (3,)))
+
+
+def test_the_implicit_gradient_of_a_fixed_point():
+    """(the iterations run Python's ``while`` on a traced distance: each one a guard, which
+    holds where the same argument comes again)"""
+    def sqrt(a):
+        return fixed_point(lambda a: lambda x: 0.5 * (x + a / x), a, 1.0,
+                           lambda x, y: np.abs(x - y), 1e-12)
+
+    _replays(grad(sqrt), [lambda: (onp.float64(2.0),)] * 3)
+
+
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
+def test_noise_drawn_from_numpys_global_generator_runs_eagerly():
+    """HIPS's black-box examples draw their noise with ``autograd.numpy.random`` (NumPy's
+    global generator) inside the loss: a replay would repeat the trace's draws, so cr.jit
+    refuses (a JitWarning) and runs the call eagerly, drawing as the eager calls draw."""
+    def loss(params):
+        samples = npr.randn(5, 2) * np.exp(params[2:]) + params[:2]
+        return -np.mean(np.sum(-0.5 * samples ** 2, axis=1)) - np.sum(params[2:])
+
+    jitted = cr.jit(grad(loss))
+    with pytest.warns(cr.tracing.JitWarning, match="global random generator"):
+        onp.random.seed(0)
+        ours = [jitted(onp.arange(4.0) * 0.1) for _ in range(3)]
+    onp.random.seed(0)
+    theirs = [grad(loss)(onp.arange(4.0) * 0.1) for _ in range(3)]
+    assert_same(ours, theirs)

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import api, backends
+from .. import api
 from ..tensor import Tensor
+from ..tracing.record import TraceArray
 from ..tree_util import tree_map
 
 
@@ -83,28 +84,27 @@ def contains_tensor(value: Any) -> bool:
 
 def box(value: Any) -> Any:
     """``value``'s leaves as traced-to-be tensors; Python floats become float64 (NumPy's
-    reading, where the native API reads them as float32). Another library's array (Dask,
-    ``cr.jit``'s tracing array) stays one: ``asarray`` would compute it, or guard its values."""
+    reading, where the native API reads them as float32). ``cr.jit``'s tracing array stays
+    one (:func:`as_array`)."""
     def leaf(item: Any) -> Any:
         if isinstance(item, Tensor):
             return item
-        array = backends.seen(item) if backends.is_foreign(item) else np.asarray(item)
-        return Tensor._wrap(array, None, ArrayBox)
+        return Tensor._wrap(as_array(item), None, ArrayBox)
 
     return tree_map(leaf, value)
 
 
 def plain(value: Any) -> Any:
     """``value`` with every tensor that carries no derivative turned back into NumPy (a 0-d
-    result as a NumPy scalar, as HIPS returns for scalar arguments). Another library's 0-d
-    array is indexed the same way: ``cr.jit``'s tracing array then holds (and its replay
-    returns) the NumPy scalar the eager call returns."""
+    result as a NumPy scalar, as HIPS returns for scalar arguments). ``cr.jit``'s 0-d tracing
+    array is indexed the same way: it then holds (and its replay returns) the NumPy scalar
+    the eager call returns."""
     def leaf(item: Any) -> Any:
         if isinstance(item, Tensor) and not is_traced(item):
             array = item._array
-            if isinstance(array, np.generic) or getattr(array, "ndim", None) != 0:
-                return array
-            return array[()]
+            if isinstance(array, (np.ndarray, TraceArray)) and array.ndim == 0:
+                return array[()]
+            return array
         return item
 
     return tree_map(leaf, value)
@@ -116,15 +116,15 @@ def raw(value: Any) -> Any:
 
 
 def as_array(value: Any, dtype: Any = None) -> Any:
-    """``np.asarray(value, dtype)``, save that another library's array (``cr.jit``'s tracing
-    array over a primitive's NumPy code, a Dask array) stays in its library, where asarray
-    would convert it (or make it a guarded constant of the trace): cast with ``astype``, and a
-    0-d one, which may hold a NumPy scalar, copied into the 0-d array asarray makes."""
-    if not backends.is_foreign(value):
+    """``np.asarray(value, dtype)``, save that ``cr.jit``'s tracing array (an argument, or what
+    a primitive's NumPy code computed from one) stays one, where asarray would make it a
+    constant of the trace, guarded by value: cast with ``astype``, and a 0-d one, which may
+    hold a NumPy scalar, copied into the 0-d array asarray makes."""
+    if not isinstance(value, TraceArray):
         return np.asarray(value, dtype=dtype)
     if dtype is not None and value.dtype != dtype:
         value = value.astype(dtype)
-    return np.copy(value) if np.ndim(value) == 0 else value
+    return np.copy(value) if value.ndim == 0 else value
 
 
 def conj_complex(value: Any) -> Any:

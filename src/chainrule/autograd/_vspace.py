@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as onp
 
-from .. import backends
 from ..tensor import Tensor
+from ..tracing.record import TraceArray
 from . import numpy as anp
 
 
@@ -52,12 +52,11 @@ def _raw(value: Any) -> Any:
 
 def _is_array(raw: Any) -> bool:
     """Whether ``raw`` (no tensor) is a number or an array a space can describe: NumPy's, or
-    another library's (a Dask array, or the tracing array of ``cr.jit``, whose shape and dtype
-    are known without computing or guarding its values)."""
+    the tracing array of ``cr.jit`` (whose shape and dtype are known without guarding its
+    values)."""
     if isinstance(raw, (bool, onp.bool_)):
         return False
-    return isinstance(raw, (float, complex, int, onp.ndarray, onp.generic)) or \
-        backends.is_foreign(raw)
+    return isinstance(raw, (float, complex, int, onp.ndarray, onp.generic, TraceArray))
 
 
 class ArrayVSpace(VSpace):
@@ -65,8 +64,8 @@ class ArrayVSpace(VSpace):
 
     def __init__(self, value: Any) -> None:
         raw = _raw(value)
-        # (another library's array by its metadata: asarray would compute it, or guard it)
-        array = raw if backends.is_foreign(raw) else onp.asarray(raw)
+        # (a tracing array by its metadata: asarray would guard its values)
+        array = raw if isinstance(raw, TraceArray) else onp.asarray(raw)
         self.shape, self.dtype = tuple(array.shape), onp.dtype(array.dtype)
 
     def _key(self) -> Any:

@@ -26,8 +26,9 @@ import numpy as onp
 
 import chainrule
 
-from .. import backends, functional
+from .. import functional
 from ..modes import no_grad, state
+from ..tracing.record import TraceArray
 from . import numpy as anp
 from ._box import as_array, box, conj_complex, plain, raw
 from ._vspace import vspace
@@ -77,8 +78,7 @@ def _outermost() -> Any:
 def _cast_like(value: Any, like: Any) -> Any:
     """A NumPy cotangent or tangent in the dtype of the value it goes with (HIPS accepts a
     float64 vector for a float32 array); tensors and containers as they are."""
-    if isinstance(value, (float, int, complex, onp.ndarray, onp.generic)) or \
-            backends.is_foreign(value):
+    if isinstance(value, (float, int, complex, onp.ndarray, onp.generic, TraceArray)):
         dtype = onp.result_type(raw(like))  # (metadata: no guard on a cr.jit tracing array)
         value = as_array(value)
         if value.dtype != dtype and onp.can_cast(value.dtype, dtype, "same_kind"):
