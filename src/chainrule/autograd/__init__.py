@@ -11,6 +11,12 @@ chainrule's op table and transforms and holds no derivative rule of its own. Whe
 conventions differ it converts at its boundary: results on plain inputs are NumPy values,
 Python floats are float64, and complex gradients are HIPS's (``grad(|z|**2) == 2 * conj(z)``,
 the conjugate of the native API's).
+
+Its transforms and primitives compose with ``cr.jit``: ``cr.jit(grad(loss))`` replays the
+eager results, bit for bit (a NumPy scalar where the eager call returns one); inside the
+trace the arguments are ``cr.jit``'s tracing arrays, which the dialect keeps as they are
+(``vspace``, ``np.asarray``, a primitive's plain NumPy result) and looks through
+(``isinstance``, ``type``) without turning their values into guarded constants.
 """
 
 from .builtins import dict, isinstance, list, tuple, type  # noqa: A004

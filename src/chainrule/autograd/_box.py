@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import api
 from ..tensor import Tensor
+from ..tracing.record import TraceArray
 from ..tree_util import tree_map
 
 
@@ -83,22 +84,27 @@ def contains_tensor(value: Any) -> bool:
 
 def box(value: Any) -> Any:
     """``value``'s leaves as traced-to-be tensors; Python floats become float64 (NumPy's
-    reading, where the native API reads them as float32)."""
+    reading, where the native API reads them as float32). ``cr.jit``'s tracing array stays
+    one (:func:`as_array`)."""
     def leaf(item: Any) -> Any:
         if isinstance(item, Tensor):
             return item
-        return Tensor._wrap(np.asarray(item), None, ArrayBox)
+        return Tensor._wrap(as_array(item), None, ArrayBox)
 
     return tree_map(leaf, value)
 
 
 def plain(value: Any) -> Any:
     """``value`` with every tensor that carries no derivative turned back into NumPy (a 0-d
-    result as a NumPy scalar, as HIPS returns for scalar arguments)."""
+    result as a NumPy scalar, as HIPS returns for scalar arguments). ``cr.jit``'s 0-d tracing
+    array is indexed the same way: it then holds (and its replay returns) the NumPy scalar
+    the eager call returns."""
     def leaf(item: Any) -> Any:
         if isinstance(item, Tensor) and not is_traced(item):
             array = item._array
-            return array[()] if isinstance(array, np.ndarray) and array.ndim == 0 else array
+            if isinstance(array, (np.ndarray, TraceArray)) and array.ndim == 0:
+                return array[()]
+            return array
         return item
 
     return tree_map(leaf, value)
@@ -107,6 +113,18 @@ def plain(value: Any) -> Any:
 def raw(value: Any) -> Any:
     """The array behind a tensor (no derivative), any other value as it is."""
     return value._array if isinstance(value, Tensor) else value
+
+
+def as_array(value: Any, dtype: Any = None) -> Any:
+    """``np.asarray(value, dtype)``, save that ``cr.jit``'s tracing array (an argument, or what
+    a primitive's NumPy code computed from one) stays one, where asarray would make it a
+    constant of the trace, guarded by value: cast with ``astype``, and a 0-d one, which may
+    hold a NumPy scalar, copied into the 0-d array asarray makes."""
+    if not isinstance(value, TraceArray):
+        return np.asarray(value, dtype=dtype)
+    if dtype is not None and value.dtype != dtype:
+        value = value.astype(dtype)
+    return np.copy(value) if value.ndim == 0 else value
 
 
 def conj_complex(value: Any) -> Any:

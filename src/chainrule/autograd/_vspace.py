@@ -11,6 +11,7 @@ from typing import Any
 import numpy as onp
 
 from ..tensor import Tensor
+from ..tracing.record import TraceArray
 from . import numpy as anp
 
 
@@ -49,12 +50,23 @@ def _raw(value: Any) -> Any:
     return value._array if isinstance(value, Tensor) else value
 
 
+def _is_array(raw: Any) -> bool:
+    """Whether ``raw`` (no tensor) is a number or an array a space can describe: NumPy's, or
+    the tracing array of ``cr.jit`` (whose shape and dtype are known without guarding its
+    values)."""
+    if isinstance(raw, (bool, onp.bool_)):
+        return False
+    return isinstance(raw, (float, complex, int, onp.ndarray, onp.generic, TraceArray))
+
+
 class ArrayVSpace(VSpace):
     """Arrays of one shape and dtype (real)."""
 
     def __init__(self, value: Any) -> None:
-        array = onp.asarray(_raw(value))
-        self.shape, self.dtype = array.shape, array.dtype
+        raw = _raw(value)
+        # (a tracing array by its metadata: asarray would guard its values)
+        array = raw if isinstance(raw, TraceArray) else onp.asarray(raw)
+        self.shape, self.dtype = tuple(array.shape), onp.dtype(array.dtype)
 
     def _key(self) -> Any:
         return {"shape": self.shape, "dtype": self.dtype}
@@ -192,9 +204,7 @@ def vspace(value: Any) -> VSpace:
     if isinstance(value, (list, tuple, dict)):
         return ContainerVSpace(value)
     raw = _raw(value)
-    if isinstance(raw, (bool, onp.bool_)) or not isinstance(
-        raw, (float, complex, int, onp.ndarray, onp.generic)
-    ):
+    if not _is_array(raw):
         raise TypeError(
             f"Can't find vector space for value {value!r} of type {type(value).__name__}: "
             f"differentiate with respect to floats, complex numbers, arrays of them, or "

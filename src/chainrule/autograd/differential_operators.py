@@ -28,8 +28,9 @@ import chainrule
 
 from .. import functional
 from ..modes import no_grad, state
+from ..tracing.record import TraceArray
 from . import numpy as anp
-from ._box import box, conj_complex, plain, raw
+from ._box import as_array, box, conj_complex, plain, raw
 from ._vspace import vspace
 
 
@@ -77,9 +78,9 @@ def _outermost() -> Any:
 def _cast_like(value: Any, like: Any) -> Any:
     """A NumPy cotangent or tangent in the dtype of the value it goes with (HIPS accepts a
     float64 vector for a float32 array); tensors and containers as they are."""
-    if isinstance(value, (float, int, complex, onp.ndarray, onp.generic)):
-        dtype = onp.asarray(raw(like)).dtype
-        value = onp.asarray(value)
+    if isinstance(value, (float, int, complex, onp.ndarray, onp.generic, TraceArray)):
+        dtype = onp.result_type(raw(like))  # (metadata: no guard on a cr.jit tracing array)
+        value = as_array(value)
         if value.dtype != dtype and onp.can_cast(value.dtype, dtype, "same_kind"):
             return value.astype(dtype)
     return value

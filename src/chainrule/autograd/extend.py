@@ -34,7 +34,7 @@ import numpy as onp
 from .. import api
 from ..ops.primitive import Primitive
 from ..tensor import Tensor
-from ._box import raw
+from ._box import as_array, raw
 from ._vspace import ArrayVSpace, ComplexArrayVSpace, ContainerVSpace, VSpace, vspace
 
 __all__ = [
@@ -90,7 +90,7 @@ def _hips_primitive(*xs: Any, call: _Call) -> Any:
         raise TypeError(
             f"primitive {call.name()} returned a {type(result).__name__}; a primitive applied "
             f"to traced values must return one array (make one primitive per output)")
-    return onp.asarray(result)
+    return as_array(result)
 
 
 def _rowwise(rule: Callable, flow: Any, ndim: int) -> Any:
@@ -105,7 +105,7 @@ def _rowwise(rule: Callable, flow: Any, ndim: int) -> Any:
     if any(isinstance(r, Tensor) for r in results):
         stacked = api.stack(results)
         return api.reshape(stacked, lead + tuple(stacked.shape[1:]))
-    stacked = onp.stack([onp.asarray(r) for r in results])
+    stacked = onp.stack([as_array(r) for r in results])
     return stacked.reshape(lead + stacked.shape[1:])
 
 
@@ -115,7 +115,7 @@ def _like_input(value: Any, x: Any) -> Any:
     if onp.iscomplexobj(raw(value)) and not onp.iscomplexobj(raw(x)):
         value = api.real(value) if isinstance(value, Tensor) else onp.real(value)
     if not isinstance(value, Tensor):
-        value = onp.asarray(value, dtype=onp.result_type(raw(x)))
+        value = as_array(value, dtype=onp.result_type(raw(x)))
     return value
 
 

@@ -22,7 +22,9 @@ import chainrule as _cr
 
 from ... import api as _api
 from ...tensor import Tensor as _Tensor
+from ...tracing.record import TraceArray as _TraceArray
 from .._box import ArrayBox as _ArrayBox
+from .._box import as_array as _as_array
 from .._box import contains_tensor as _contains_tensor
 from . import _wrap, fft, linalg, random  # noqa: F401  (HIPS's submodules)
 
@@ -58,20 +60,26 @@ def _stacked(value: Any, dtype: Any) -> Any:
         if not value:
             return _onp.array(value, dtype=dtype)
         return _api.stack([_stacked(item, dtype) for item in value])
-    return _onp.asarray(value, dtype=dtype)
+    return _as_array(value, dtype)
 
 
 def array(A: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:  # noqa: N803
     """``numpy.array``, also of (nested lists of) traced values: ``np.array([x, y])``."""
     if _contains_tensor(A):
         return _stacked(A, dtype)
+    if isinstance(A, _TraceArray) and not (args or kwargs):
+        copied = _onp.copy(A)  # (np.array's copy, kept traced: a 0-d array, as np.array makes)
+        return copied if dtype is None else copied.astype(dtype, copy=False)
     return _onp.array(A, dtype, *args, **kwargs)
 
 
 def asarray(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
-    """``numpy.asarray``; a traced value stays traced."""
+    """``numpy.asarray``; a traced value stays traced, and so does ``cr.jit``'s tracing
+    array (NumPy's asarray would make it a constant guarded by value)."""
     if _contains_tensor(a):
         return _stacked(a, dtype)
+    if not (args or kwargs):
+        return _as_array(a, dtype)
     return _onp.asarray(a, dtype, *args, **kwargs)
 
 
