@@ -1226,3 +1226,30 @@ def test_views_of_closed_over_tensors_are_views_while_tracing():
         x = np.arange(4.0) + k
         assert_same(jitted(x), eager(x))
         assert w1._version[0] == w2._version[0] == 2 * (k + 1)
+
+
+@pytest.mark.parametrize("error", ["LinAlgError", "IndexError", "FloatingPointError"])
+def test_a_path_where_the_function_caught_a_numpy_error_is_never_replayed(error):
+    """The first call takes the `except` path (the error came from a NumPy call on traced
+    values): no program is made of it, since no guard could tell the next calls' values
+    apart; later calls trace their own path, and one that raises at replay runs eagerly."""
+    def f(x, i):
+        try:
+            with np.errstate(divide="raise"):
+                if error == "LinAlgError":
+                    y = np.linalg.inv(x)
+                elif error == "IndexError":
+                    y = x[i] * np.ones((2, 2))
+                else:
+                    y = 1.0 / x
+        except (np.linalg.LinAlgError, IndexError, FloatingPointError):
+            y = np.zeros((2, 2))
+        return y + 1
+
+    bad = (np.ones((2, 2)) - (error == "FloatingPointError"), np.array([0, 7]))
+    good = (np.eye(2) * 2 + 1, np.array([0, 1]))
+    jitted = cr.jit(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        for args in (bad, good, good, good, bad, good):
+            assert_same(jitted(*args), f(*args), what=error)

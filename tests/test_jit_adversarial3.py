@@ -547,13 +547,6 @@ def test_a_call_whose_result_is_unused_still_warns():
         assert [str(w.message) for w in ours] == [str(w.message) for w in eager]
 
 
-@_gap("an exception that the function catches itself is "
-                   "raised out of the replay: the program of the path without the error "
-                   "raises LinAlgError ('Singular matrix') / IndexError from inside "
-                   "replay(), which no `except` of the user's function surrounds; eagerly "
-                   "the call returns [1. 1.] / 0.0. Fix: jitted.py runs the program in "
-                   "try/except Exception: on an error, roll back what the replay wrote (as a "
-                   "guard miss does) and run the call eagerly, traced, as a new path")
 @pytest.mark.parametrize("error", ["LinAlgError", "IndexError"])
 def test_an_exception_caught_inside_is_caught_at_replay(error):
     def f(x, i):

@@ -202,6 +202,8 @@ class Jitted:
                         return specialization.run(args)
                     except Miss:
                         continue
+                    except Exception:
+                        return self._after_error(specialization, args, kwargs)
         key, leaves, treedef = signature(self.static_argnums, self.static_argnames, args, kwargs)
         if key is None:
             return self._eager(treedef, args, kwargs)
@@ -216,7 +218,19 @@ class Jitted:
                     return specialization.run(leaves)
                 except Miss:
                     continue
+                except Exception:
+                    return self._after_error(specialization, args, kwargs)
         return self._traced_call(key, leaves, treedef, args, kwargs)
+
+    def _after_error(self, specialization: _Specialization, args: tuple, kwargs: dict) -> Any:
+        """A replay raised (a singular matrix, an index out of bounds): a program that changed
+        nothing outside itself gives way to the eager call, whose error, or the path where the
+        function catches it, is the answer; another one's error stands (its writes and version
+        bumps are the eager call's up to the error)."""
+        program = specialization.program
+        if not getattr(program, "pure", False):
+            raise
+        return self.fun(*args, **kwargs)
 
     def trace(self, *args: Any, **kwargs: Any) -> Program:
         """The program of a call with these arguments (a call: it runs, with its effects).
@@ -318,6 +332,9 @@ class Jitted:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
         reason = seen.reason([instr.args for instr in trace.instrs if instr.random]) or rebound
+        if trace.raised and not reason:  # (no program: the next call traces again)
+            reason = ("escape: a NumPy call on its values raised an error that it caught (a "
+                      "replay could not tell when the error comes)")
         out_leaves, out_treedef = tree_flatten(result)
         containers = escapes.containers(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)

@@ -61,6 +61,7 @@ class Program:
         # What cr.graph draws: the calls after the passes, the input Vars, the folded
         # constants' values by Var, and what the program returns.
         self.instrs, self.inputs, self.constants, self.outputs = calls
+        self.pure = False  # (build: it writes nothing that outlives it, and draws nothing)
 
     def new_buffers(self) -> list:
         return [None if spec is None else np.empty(*spec) for spec in self._buffer_specs]
@@ -421,8 +422,17 @@ def build(
     ) + "\n"
     stats = {"calls traced": recorded, "calls": len(instrs), "buffers": len(used),
              "guards": sum(1 for instr in instrs if instr.kind == "guard")}
-    return Program(source, names.namespace, f"jit: {label}", specs, stats,
-                   (instrs, inputs, constants, returned_refs))
+    program = Program(source, names.namespace, f"jit: {label}", specs, stats,
+                      (instrs, inputs, constants, returned_refs))
+    program.pure = not epilogue and not given and _writes_nothing_kept(instrs, trace, kept_roots)
+    return program
+
+
+def _writes_nothing_kept(instrs: list, trace: Trace, kept_roots: set) -> bool:
+    """Whether a program neither writes into arrays that outlive it nor draws: one that raises
+    midway has then changed nothing, and the call can run again eagerly."""
+    return not any(instr.random or any(_root(ref, trace) in kept_roots for ref in instr.writes)
+                   for instr in instrs)
 
 
 def _with_epilogue(body: list[str], epilogue: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ This module imports nothing of chainrule but the hook that backends.py reads.
 
 from __future__ import annotations
 
+import functools
 import operator
 import weakref
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ class Trace:
         # id(tensor) -> (the tensor, its array before the call gave it another: rebind)
         self.rebinds: dict[int, tuple[Any, Any]] = {}
         self.error_state = calls.error_state()  # (np.errstate at the start: see Instr.errors)
+        # Whether a call on traced values raised (see _watched): if the function caught the
+        # error, its path depends on values that no guard checks.
+        self.raised = False
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -177,7 +181,11 @@ class Trace:
     def whole(self, function: Any, args: tuple, kwargs: dict) -> Any:
         """``function(*args, **kwargs)`` run on the values, recorded as one call
         (backends.traced_whole)."""
-        result = function(*_values(args), **_values(kwargs))
+        try:
+            result = function(*_values(args), **_values(kwargs))
+        except Exception:
+            self.raised = True  # (as _watched)
+            raise
         return self.record("call", function, args, kwargs, result) if self.open else result
 
     def draw(self, sample: Any, args: tuple) -> TraceArray:
@@ -296,6 +304,21 @@ def _writes(trace: Trace, targets: Any) -> tuple:
     return refs
 
 
+def _watched(method: Any) -> Any:
+    """``method`` of TraceArray, noting in its trace that a call on traced values raised (a
+    singular matrix, an index out of bounds, np.errstate's "raise"): a function that catches
+    the error takes a path which depends on values no guard checks, and leaves no program."""
+    @functools.wraps(method)
+    def watched(self: TraceArray, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            self.trace.raised = True
+            raise
+
+    return watched
+
+
 class TraceArray(NDArrayOperatorsMixin):
     """A concrete array whose every use is recorded in a :class:`Trace` (see the module)."""
 
@@ -308,6 +331,7 @@ class TraceArray(NDArrayOperatorsMixin):
         self.trace = trace
 
     # ---------------------------------------------------------------- protocols
+    @_watched
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         trace = self.trace
         if method == "__call__" and not kwargs and trace.open:
@@ -349,6 +373,7 @@ class TraceArray(NDArrayOperatorsMixin):
     def __rpow__(self, other: Any) -> Any:
         return _operator(operator.pow, other, self)
 
+    @_watched
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         if not all(issubclass(kind, (TraceArray, np.ndarray)) for kind in types):
             return NotImplemented
@@ -383,6 +408,7 @@ class TraceArray(NDArrayOperatorsMixin):
         return value
 
     # ---------------------------------------------------------------- values for Python
+    @_watched
     def _python(self, convert: Any, *args: Any) -> Any:
         if not self.trace.open:
             return convert(self.value, *args)
@@ -425,6 +451,7 @@ class TraceArray(NDArrayOperatorsMixin):
         raise TypeError("unhashable type: 'TraceArray' (arrays are unhashable)")
 
     # ---------------------------------------------------------------- indexing
+    @_watched
     def __getitem__(self, key: Any) -> Any:
         result = self.value[_values(key)]
         if not self.trace.open:
@@ -432,6 +459,7 @@ class TraceArray(NDArrayOperatorsMixin):
         mask = _has_mask(key)
         return self.trace.record("getitem", None, (self, key), {}, result, shape_guard=mask)
 
+    @_watched
     def __setitem__(self, key: Any, item: Any) -> None:
         if isinstance(self.value, np.generic):  # an immutable scalar: becomes a new value
             value = np.array(self.value)
@@ -467,7 +495,11 @@ class TraceArray(NDArrayOperatorsMixin):
             return trace.record("attr", name, (self,), {}, attribute)
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*_values(args), **_values(kwargs))
+            try:
+                result = attribute(*_values(args), **_values(kwargs))
+            except Exception:
+                trace.raised = True  # (as _watched)
+                raise
             if not trace.open:
                 return result
             writes = (self.var,) if name in calls.WRITING_METHODS else ()
@@ -532,8 +564,12 @@ def _operator(op: Any, left: Any, right: Any) -> Any:
     """The Python operator ``op`` applied to a traced array and another operand."""
     if _defers((left, right)):
         return NotImplemented
-    result = op(_values(left), _values(right))
     trace = left.trace if type(left) is TraceArray else right.trace
+    try:
+        result = op(_values(left), _values(right))
+    except Exception:
+        trace.raised = True  # (as _watched)
+        raise
     if not trace.open:
         return result
     return trace.record("call", op, (left, right), {}, result)
