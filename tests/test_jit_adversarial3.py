@@ -165,13 +165,6 @@ def test_a_closed_over_list_of_tensors_appended_to():
                 tensors.append(cr.tensor(np.full(2, 7.0)))
 
 
-@_gap("two dicts with the same keys in another insertion "
-                   "order have one signature (tree_util sorts a dict's keys, as JAX does), but "
-                   "the function sees the order (iterating .values(), **kwargs): the replay of "
-                   "the {'b', 'a'} program on {'a': 5, 'b': 1} returns [0, 5] where the eager "
-                   "call returns [0, 1] (and a returned dict keeps the traced key order). "
-                   "Fix: signature.py adds each dict's insertion order to the key where it "
-                   "differs from the sorted one (the keyword arguments' order too)")
 @pytest.mark.parametrize("how", ["dict argument", "keyword arguments"])
 def test_the_order_of_a_dicts_keys_is_part_of_the_signature(how):
     def f(*args, **kwargs):
