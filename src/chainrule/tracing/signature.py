@@ -86,9 +86,6 @@ def signature(argnums: tuple, argnames: tuple, args: tuple, kwargs: dict) -> tup
                 parts.append(("o", id(leaf)))
     if len(ids) < sum(1 for leaf in leaves if isinstance(leaf, (np.ndarray, Tensor))):
         parts.append(("aliases", tuple(ids.values())))
-    orders: list = []
-    if _key_orders(treedef, orders):
-        parts.append(("orders", tuple(orders)))
     for name, value in static:
         try:
             hash(value)
@@ -98,18 +95,24 @@ def signature(argnums: tuple, argnames: tuple, args: tuple, kwargs: dict) -> tup
                 f"signature), got {type(value).__name__}"
             ) from None
         parts.append(("static", name, value))
-    return tuple(parts), leaves, treedef
+    return (*parts, _key_orders(treedef)), leaves, treedef
 
 
-def _key_orders(treedef: Any, orders: list) -> bool:
-    """Append to ``orders`` the insertion order of each dict in ``treedef`` (None where it is
-    the sorted order the treedef compares); whether one is not sorted. A treedef sorts a
-    dict's keys, as JAX does, but the function sees their order (``.values()``, ``**kwargs``):
-    two calls whose dicts differ in it only are two signatures."""
+def _key_orders(treedef: Any) -> tuple | None:
+    """The insertion order of each dict in ``treedef`` (None where it is the sorted order the
+    treedef compares), or None if all are sorted. A treedef sorts a dict's keys, as JAX does,
+    but the function sees their order (``.values()``, ``**kwargs``): two calls whose dicts
+    differ in it only are two signatures."""
+    orders: list = []
+    return tuple(orders) if _collect_orders(treedef, orders) else None
+
+
+def _collect_orders(treedef: Any, orders: list) -> bool:
+    """Append :func:`_key_orders`'s entries to ``orders``; whether one is not sorted."""
     unsorted = False
     for child in treedef.children:
         if child.children:
-            unsorted = _key_orders(child, orders) or unsorted
+            unsorted = _collect_orders(child, orders) or unsorted
     keys = treedef.node_data
     if type(keys) is tuple and len(keys) == 2:  # (a defaultdict: its factory, its keys)
         keys = keys[1]
