@@ -321,7 +321,7 @@ class Jitted:
             finally:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
-        reason = seen.reason() or rebound
+        reason = seen.reason() or rebound or trace.refused
         out_leaves, out_treedef = tree_flatten(result)
         containers = escapes.containers(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)
@@ -355,9 +355,13 @@ def _tracing(trace: Trace) -> Iterator[None]:
     record._current.trace = trace
     try:
         yield
-    except BaseException:
+    except BaseException as error:
         trace.open = False
         escapes.hand_back([array for ref in trace.arrays if (array := ref()) is not None], {})
+        if isinstance(error, TypeError) and "bytes-like object is required, not 'TraceArray'" \
+                in str(error):  # (a Python class has no buffer protocol before 3.12)
+            raise TypeError(f"{error}: cr.jit cannot trace memoryview() of an array before "
+                            f"Python 3.12; take it outside the jitted function") from error
         raise
     finally:
         record._current.trace = previous

@@ -29,6 +29,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backends import tracing
 from . import numpy_calls as calls
+from .protocols import PythonProtocols
 
 
 class Var:
@@ -105,6 +106,7 @@ class Trace:
         # id(tensor) -> (the tensor, its array before the call gave it another: rebind)
         self.rebinds: dict[int, tuple[Any, Any]] = {}
         self.error_state = calls.error_state()  # (np.errstate at the start: see Instr.errors)
+        self.refused: str | None = None  # why the call cannot be replayed, seen while tracing
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -296,7 +298,7 @@ def _writes(trace: Trace, targets: Any) -> tuple:
     return refs
 
 
-class TraceArray(NDArrayOperatorsMixin):
+class TraceArray(NDArrayOperatorsMixin, PythonProtocols):
     """A concrete array whose every use is recorded in a :class:`Trace` (see the module)."""
 
     __slots__ = ("value", "var", "trace", "__weakref__")
