@@ -23,7 +23,8 @@ What makes a replay the eager call, and what the tracer checks to know it:
 - **Refusals**, each named in a :class:`JitWarning` once per function, after which the
   signature runs eagerly: printing, NumPy's or Python's global random generators, a result
   that carries a graph or tangents to differentiate later (``grad(jit(f))``, ``jvp(jit(f))``:
-  correct, eagerly), arrays of other libraries, state that changes at every call.
+  correct, eagerly), arrays of other libraries, state that changes at every call, generator
+  and coroutine functions, a mutable object (not state) that the call makes and returns.
 
 Randomness through ``cr.random`` is recorded as draws, fresh at each replay.
 """
