@@ -162,3 +162,33 @@ def test_a_tensor_around_a_new_array_is_a_new_one_at_each_call():
     got[1][1].add_(1.0)
     assert_same(got[2], want[2])
     assert not np.shares_memory(got[1][1].numpy(), got[2][1].numpy())
+
+
+_REBOUND = {"array": np.zeros(2)}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a tensor made around an array of state (torch.from_numpy(STATE)) wraps, at each replay, "
+    "the array found when tracing: where state is rebound to another array between calls, the "
+    "replay's tensor is around the old one (eagerly the new one). The fix would find the "
+    "array's holder with state.find_state (an external the program reads, checked where held) "
+    "instead of asking gc.get_referrers whether anything holds it"))
+def test_a_tensor_around_state_rebound_between_calls():
+    jitted = cr.jit(lambda x: (x * 2, torch.from_numpy(_REBOUND["array"])))
+    for k in range(3):
+        _REBOUND["array"] = np.full(2, float(k))
+        _, tensor = jitted(np.ones(2))
+        assert tensor.numpy() is _REBOUND["array"] or np.shares_memory(
+            tensor.numpy(), _REBOUND["array"]), k
+
+
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
+@pytest.mark.xfail(strict=True, reason=(
+    "a generator returned by a plain function (not a generator function: refused only once "
+    "its result is seen) runs its body after the trace, on the traced call's arguments: the "
+    "first call's generator yields the tracing array of `x` itself (a TraceArray, acting as "
+    "plain NumPy, not an ndarray). Later calls run eagerly. A fix would need the call run "
+    "again eagerly (its effects twice) or the generator's frame given concrete arrays"))
+def test_the_first_generator_of_a_plain_function_yields_arrays():
+    jitted = cr.jit(lambda x: (x for _ in range(2)))
+    assert all(type(item) is np.ndarray for item in jitted(np.ones(2)))
