@@ -14,7 +14,8 @@ the value seen is returned and recorded as a *guard*: the replay computes it aga
 it. NumPy arrays met in a call that are not traced (a closed-over parameter, a ``.grad``
 buffer) are *externals*: the program reads (and writes) the same array object at each replay.
 
-This module imports nothing of chainrule but the hook that backends.py reads.
+This module imports nothing of chainrule but the hook that backends.py reads (and the tracing
+array's Python protocols, .protocols).
 """
 
 from __future__ import annotations
