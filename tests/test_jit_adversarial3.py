@@ -9,6 +9,7 @@ reason gives the numbers seen, the likely cause and a possible fix."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 
@@ -166,13 +167,6 @@ def test_a_closed_over_list_of_tensors_appended_to():
                 tensors.append(cr.tensor(np.full(2, 7.0)))
 
 
-@_gap("two dicts with the same keys in another insertion "
-                   "order have one signature (tree_util sorts a dict's keys, as JAX does), but "
-                   "the function sees the order (iterating .values(), **kwargs): the replay of "
-                   "the {'b', 'a'} program on {'a': 5, 'b': 1} returns [0, 5] where the eager "
-                   "call returns [0, 1] (and a returned dict keeps the traced key order). "
-                   "Fix: signature.py adds each dict's insertion order to the key where it "
-                   "differs from the sorted one (the keyword arguments' order too)")
 @pytest.mark.parametrize("how", ["dict argument", "keyword arguments"])
 def test_the_order_of_a_dicts_keys_is_part_of_the_signature(how):
     def f(*args, **kwargs):
@@ -564,16 +558,12 @@ def test_an_exception_caught_inside_is_caught_at_replay(error):
         assert_same(jitted(*args), f(*args))
 
 
-@_gap("Python protocols that NumPy arrays and scalars have "
-                   "and TraceArray lacks raise TypeError while tracing where the eager call "
-                   "works: f'{np.mean(x):.3f}' ('unsupported format string passed to "
-                   "TraceArray.__format__'), round(np.sum(x)) ('doesn't define __round__'), "
-                   "memoryview(x) ('a bytes-like object is required'), copy.deepcopy(x) "
-                   "(\"cannot pickle 'PyCapsule' object\"). Fix in record.py's TraceArray: "
-                   "__format__(spec) and __round__(ndigits) through the guarded value as "
-                   "__float__ does; __deepcopy__ as a traced copy; the buffer protocol cannot "
-                   "be given to a Python class: refuse (eager, JitWarning) rather than raise")
-@pytest.mark.parametrize("use", ["format spec", "round", "memoryview", "deepcopy"])
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
+@pytest.mark.parametrize("use", ["format spec", "round", pytest.param("memoryview", marks=(
+    pytest.mark.xfail(sys.version_info < (3, 12), strict=True, raises=TypeError,
+                      reason="a Python class has no buffer protocol before Python 3.12: "
+                             "memoryview(traced array) raises TypeError (saying so) where the "
+                             "eager call works"))), "deepcopy"])
 def test_python_protocols_of_numpy_values(use):
     import copy
 
@@ -638,13 +628,6 @@ def test_a_replay_that_raises_after_a_write_bumps_its_version():
 # ------------------------------------------------------------- objects made and returned
 
 
-@_gap("a tensor made by the call and returned at two places "
-                   "of the result ({'a': y, 'b': [y]}) is one tensor eagerly and two at each "
-                   "replay (sharing an array): after result['a'].add_(1.0), result['b'][0] has "
-                   "version 0 where eagerly 1, and `is` is False. jitted.py's outputs make "
-                   "one ('tensor', ...) entry per leaf and _Specialization.run wraps each "
-                   "anew. Fix: outputs record a leaf already seen among the result's leaves "
-                   "as ('same', its first position), and run appends made[position]")
 def test_a_tensor_returned_twice_is_one_tensor():
     def f(x):
         y = cr.tensor(x) * 2
@@ -659,14 +642,6 @@ def test_a_tensor_returned_twice_is_one_tensor():
 _SHARED = np.zeros(3)
 
 
-@_gap("torch.from_numpy(STATE) returned: eagerly the tensor shares STATE's memory (a write "
-      "into it reaches STATE); from the second call on, the replay returns a tensor around a "
-      "copy (np.shares_memory False), so the write is lost. jitted.py's outputs take a "
-      "returned tensor around an array no traced call read for one the call made "
-      "(cr.zeros(3)) and copy it at each replay; _held_elsewhere asks who holds the tensor "
-      "(new), not who holds its array (a module global). Fix: also ask "
-      "gc.get_referrers(array) (or the state search) and, when the array is held elsewhere, "
-      "wrap that same array in a new tensor at each replay")
 def test_a_tensor_returned_around_a_state_array_shares_it():
     def f(x):
         return x * 2, torch.from_numpy(_SHARED)
@@ -677,13 +652,7 @@ def test_a_tensor_returned_around_a_state_array_shares_it():
         assert np.shares_memory(tensor.numpy(), _SHARED), k
 
 
-@_gap("a generator function jitted: the trace records no "
-                   "NumPy call (the body runs only when iterated) and every replay returns "
-                   "the first call's generator object, already exhausted: list() of the "
-                   "third call is [] where eagerly it is [x, 2x]. Fix: jitted.py refuses "
-                   "(JitWarning, eager) a result that is a generator or coroutine "
-                   "(inspect.isgenerator/iscoroutine), or cr.jit of a generator or coroutine "
-                   "function (inspect.isgeneratorfunction)")
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
 def test_a_jitted_generator_function():
     def gen(x):
         for i in (1, 2):
@@ -695,13 +664,7 @@ def test_a_jitted_generator_function():
         assert_same(list(jitted(x)), list(gen(x)), what=str(k))
 
 
-@_gap("a mutable object other than an array made by the call "
-                   "and returned (a set) is the first call's object at every replay: what the "
-                   "caller added to it after one call is in the next call's result "
-                   "({'seen'} where eagerly set()). Fix: jitted.py's outputs refuse (eager, "
-                   "JitWarning) result leaves that are neither arrays, tensors nor immutable "
-                   "values (str, numbers, None, dtypes, tuples of those) and did not exist "
-                   "before the call")
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
 def test_a_mutable_object_made_and_returned_is_a_new_one_at_each_call():
     jitted = cr.jit(lambda x: (x * 2, set()))
     for k in range(3):

@@ -23,7 +23,8 @@ What makes a replay the eager call, and what the tracer checks to know it:
 - **Refusals**, each named in a :class:`JitWarning` once per function, after which the
   signature runs eagerly: printing, NumPy's or Python's global random generators, a result
   that carries a graph or tangents to differentiate later (``grad(jit(f))``, ``jvp(jit(f))``:
-  correct, eagerly), arrays of other libraries, state that changes at every call.
+  correct, eagerly), arrays of other libraries, state that changes at every call, generator
+  and coroutine functions, a mutable object (not state) that the call makes and returns.
 
 Randomness through ``cr.random`` is recorded as draws, fresh at each replay.
 """
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import threading
 import types
 import warnings
@@ -46,10 +46,11 @@ from .. import backends, engine, kernels
 from ..modes import collector_paused
 from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
-from . import effects, escapes, record, state
+from . import effects, escapes, record, returned, state
 from . import fuse as fusion
 from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
 from .record import External, Trace, TraceArray, Var
+from .returned import held_elsewhere as _held_elsewhere
 from .signature import fast_key, signature
 
 backends._scoped_types.add(TraceArray)
@@ -148,14 +149,16 @@ class _Specialization:
                 made.append(Tensor._wrap(value, node, cls=cls))
             elif kind == "copy":
                 made.append(value.copy())
-            elif kind == "new tensor":
+            elif kind == "new tensor" or kind == "shared tensor":
                 cls, leaf, array = detail
-                tensor = Tensor._wrap(array.copy(), cls=cls)
+                tensor = Tensor._wrap(array.copy() if kind == "new tensor" else array, cls=cls)
                 if leaf:
                     tensor.requires_grad = True
                 made.append(tensor)
             elif kind == "arg":
                 made.append(leaves[detail])
+            elif kind == "same":
+                made.append(made[detail])
             else:  # an object returned as it is (a closed-over tensor, a Python value)
                 made.append(detail)
         return tree_unflatten(self.treedef, made)
@@ -276,6 +279,8 @@ class Jitted:
                 entry.eager = (f"its guards failed on {self.max_specializations} "
                                f"specializations of one signature (Python control flow on "
                                f"values that keep changing)")
+            entry.eager = entry.eager or returned.generator_function(self.fun)
+            if entry.eager:  # (a generator function: its body would run after the trace)
                 self._warn(entry.eager)
                 return self.fun(*args, **kwargs)
             with collector_paused():  # (many objects, no garbage)
@@ -331,7 +336,8 @@ class Jitted:
             finally:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
-        reason = seen.reason([instr.args for instr in trace.instrs if instr.random]) or rebound
+        reason = (seen.reason([instr.args for instr in trace.instrs if instr.random])
+                  or rebound or trace.refused)
         if trace.raised and not reason:  # (no program: the next call traces again)
             reason = ("escape: a NumPy call on its values raised an error that it caught (a "
                       "replay could not tell when the error comes)")
@@ -368,9 +374,13 @@ def _tracing(trace: Trace) -> Iterator[None]:
     record._current.trace = trace
     try:
         yield
-    except BaseException:
+    except BaseException as error:
         trace.open = False
         escapes.hand_back([array for ref in trace.arrays if (array := ref()) is not None], {})
+        if isinstance(error, TypeError) and "bytes-like object is required, not 'TraceArray'" \
+                in str(error):  # (a Python class has no buffer protocol before 3.12)
+            raise TypeError(f"{error}: cr.jit cannot trace memoryview() of an array before "
+                            f"Python 3.12; take it outside the jitted function") from error
         raise
     finally:
         record._current.trace = previous
@@ -412,9 +422,14 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
     reason a result cannot be replayed (or None)."""
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
     outputs, refs = [], []
-    for leaf in out_leaves:
+    seen: dict = {}
+    for position in range(len(out_leaves)):  # (enumerate's tuple would hold the leaf)
+        leaf = out_leaves[position]
         kind = type(leaf)
-        if id(leaf) in arg_ids and (kind is np.ndarray or isinstance(leaf, Tensor)):
+        if seen.setdefault(id(leaf), position) != position and kind is not TraceArray:
+            outputs.append(("same", seen[id(leaf)]))  # (one object twice: once made)
+            refs.append(None)
+        elif id(leaf) in arg_ids:
             outputs.append(("arg", arg_ids[id(leaf)]))
             refs.append(None)
         elif kind is TraceArray:
@@ -427,10 +442,13 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
             if type(array) is not TraceArray:
                 if type(array) is np.ndarray and id(array) not in trace.externals and \
                         not _held_elsewhere(leaf, out_leaves, containers):
-                    # (a tensor the call made around an array nothing traced read or wrote,
-                    # cr.zeros(3): a new one at each call, as eagerly)
-                    outputs.append(("new tensor", (type(leaf), leaf._requires_grad and
-                                                   leaf._node is None, array.copy())))
+                    # (a tensor the call made around an array nothing traced read or wrote:
+                    # a new one at each call, as eagerly, around a copy (cr.zeros(3)) or
+                    # around that array if state holds its memory (torch.from_numpy(STATE)))
+                    shared = returned.memory_held(array, leaf, out_leaves, containers)
+                    outputs.append(("shared tensor" if shared else "new tensor", (
+                        type(leaf), leaf._requires_grad and leaf._node is None,
+                        array if shared else array.copy())))
                 else:
                     outputs.append(("object", leaf))  # a tensor it closes over, as it is
                 refs.append(None)
@@ -451,6 +469,9 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
             outputs.append(("numpy", id(leaf) not in trace.externals))
             refs.append(trace.external(leaf))
         else:
+            made = returned.made_object(leaf, out_leaves, containers)
+            if made:
+                return [], [], made
             outputs.append(("object", leaf))
             refs.append(None)
     return outputs, refs, None
@@ -515,14 +536,6 @@ def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) 
     return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
              if kind == "numpy" and (made or id(leaf) in written)], out_leaves,
             *escapes.containers(result)]
-
-
-def _held_elsewhere(tensor: Tensor, out_leaves: list, containers: list) -> bool:
-    """Whether something besides the call's result holds ``tensor`` (then it is state; one
-    scan of the heap, asked only of a returned tensor around an untraced array)."""
-    allowed = {id(out_leaves), *(id(container) for container in containers)}
-    return any(id(holder) not in allowed and type(holder) is not types.FrameType
-               for holder in gc.get_referrers(tensor))
 
 
 def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> None:

@@ -14,7 +14,8 @@ the value seen is returned and recorded as a *guard*: the replay computes it aga
 it. NumPy arrays met in a call that are not traced (a closed-over parameter, a ``.grad``
 buffer) are *externals*: the program reads (and writes) the same array object at each replay.
 
-This module imports nothing of chainrule but the hook that backends.py reads.
+This module imports nothing of chainrule but the hook that backends.py reads (and the tracing
+array's Python protocols, .protocols).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backends import tracing
 from . import numpy_calls as calls
+from .protocols import PythonProtocols
 
 
 class Var:
@@ -109,6 +111,7 @@ class Trace:
         # Whether a call on traced values raised (see _watched): if the function caught the
         # error, its path depends on values that no guard checks.
         self.raised = False
+        self.refused: str | None = None  # why the call cannot be replayed, seen while tracing
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -319,7 +322,7 @@ def _watched(method: Any) -> Any:
     return watched
 
 
-class TraceArray(NDArrayOperatorsMixin):
+class TraceArray(NDArrayOperatorsMixin, PythonProtocols):
     """A concrete array whose every use is recorded in a :class:`Trace` (see the module)."""
 
     __slots__ = ("value", "var", "trace", "__weakref__")

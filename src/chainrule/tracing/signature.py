@@ -1,7 +1,8 @@
 """The signature of a call of a jitted function: what two calls must share for one program to
-replay both (the arguments' pytree structure, each array's shape, dtype and layout, each
-tensor's class and ``requires_grad``, the Python values among the arguments, the static
-arguments, the grad mode), or the reason the call must run eagerly.
+replay both (the arguments' pytree structure, the insertion order of their dicts' keys, each
+array's shape, dtype and layout, each tensor's class and ``requires_grad``, the Python values
+among the arguments, the static arguments, the grad mode), or the reason the call must run
+eagerly.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .. import backends
 from ..modes import state as modes
 from ..ops import recording
 from ..tensor import Tensor
-from ..tree_util import tree_flatten
+from ..tree_util import _DictKeys, tree_flatten
 
 
 def _static(static_argnums: tuple, static_argnames: tuple, args: tuple, kwargs: dict) -> tuple:
@@ -94,7 +95,34 @@ def signature(argnums: tuple, argnames: tuple, args: tuple, kwargs: dict) -> tup
                 f"signature), got {type(value).__name__}"
             ) from None
         parts.append(("static", name, value))
-    return tuple(parts), leaves, treedef
+    return (*parts, _key_orders(treedef)), leaves, treedef
+
+
+def _key_orders(treedef: Any) -> tuple | None:
+    """The insertion order of each dict in ``treedef`` (None where it is the sorted order the
+    treedef compares), or None if all are sorted. A treedef sorts a dict's keys, as JAX does,
+    but the function sees their order (``.values()``, ``**kwargs``): two calls whose dicts
+    differ in it only are two signatures."""
+    orders: list = []
+    return tuple(orders) if _collect_orders(treedef, orders) else None
+
+
+def _collect_orders(treedef: Any, orders: list) -> bool:
+    """Append :func:`_key_orders`'s entries to ``orders``; whether one is not sorted."""
+    unsorted = False
+    for child in treedef.children:
+        if child.children:
+            unsorted = _collect_orders(child, orders) or unsorted
+    keys = treedef.node_data
+    if type(keys) is tuple and len(keys) == 2:  # (a defaultdict: its factory, its keys)
+        keys = keys[1]
+    if type(keys) is _DictKeys:
+        if keys.order == keys:
+            orders.append(None)
+        else:
+            orders.append(keys.order)
+            unsorted = True
+    return unsorted
 
 
 def fast_key(args: tuple) -> tuple | None:
