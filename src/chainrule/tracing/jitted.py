@@ -46,7 +46,7 @@ from .. import backends, engine, kernels
 from ..modes import collector_paused
 from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
-from . import effects, escapes, record, state
+from . import effects, escapes, guards, record, state
 from . import fuse as fusion
 from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
 from .record import External, Trace, TraceArray, Var
@@ -285,23 +285,8 @@ class Jitted:
         """Run the call traced: (its specialization, or the reason why none, and its
         result)."""
         trace = Trace()
-        inputs: list[Var] = []
-        swapped: list = []
-        lifted = []
-        for leaf in leaves:
-            if isinstance(leaf, (np.ndarray, np.generic)) and not isinstance(leaf, np.str_):
-                array = trace.new_var(leaf)
-                inputs.append(array.var)
-                lifted.append(array)
-            elif isinstance(leaf, Tensor):
-                array = trace.new_var(leaf._array)
-                inputs.append(array.var)
-                swapped.append((leaf, leaf._array, array))
-                leaf._array = array
-                lifted.append(leaf)
-            else:
-                inputs.append(None)
-                lifted.append(leaf)
+        watched = guards.watch(self.fun, state.reachable(self.fun))  # (before the call)
+        inputs, swapped, lifted = _lift(trace, leaves)
         call_args, call_kwargs = tree_unflatten(treedef, lifted)
         call_args = list(call_args)
         for index in self.static_argnums:
@@ -317,7 +302,7 @@ class Jitted:
             finally:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
-        reason = seen.reason() or rebound
+        reason = seen.reason() or rebound or watched.changed()
         out_leaves, out_treedef = tree_flatten(result)
         containers = escapes.containers(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)
@@ -336,11 +321,35 @@ class Jitted:
             return reason, result
         try:
             holding = _result_holders(trace, out_leaves, outputs, result)
-            make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self, rebinds)
+            make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self,
+                            (rebinds, watched))
         except Unreplayable as refused:
             return str(refused), result
         trace.release()
         return _Specialization(make, outputs, out_treedef, self._lock), result
+
+
+def _lift(trace: Trace, leaves: list) -> tuple:
+    """The call's arguments on tracing arrays: (each leaf's Var or None, the argument tensors
+    given a tracing array ``[(tensor, its array, the tracing array)]``, the lifted leaves)."""
+    inputs: list[Var | None] = []
+    swapped: list = []
+    lifted = []
+    for leaf in leaves:
+        if isinstance(leaf, (np.ndarray, np.generic)) and not isinstance(leaf, np.str_):
+            array = trace.new_var(leaf)
+            inputs.append(array.var)
+            lifted.append(array)
+        elif isinstance(leaf, Tensor):
+            array = trace.new_var(leaf._array)
+            inputs.append(array.var)
+            swapped.append((leaf, leaf._array, array))
+            leaf._array = array
+            lifted.append(leaf)
+        else:
+            inputs.append(None)
+            lifted.append(leaf)
+    return inputs, swapped, lifted
 
 
 @contextlib.contextmanager
@@ -440,12 +449,14 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
 
 
 def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
-             jitted: Jitted, rebinds: list) -> Callable[[], Program]:
+             jitted: Jitted, noted: tuple) -> Callable[[], Program]:
     """What the program needs from the moment of the trace (where state is held, the values
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
     the build of the program, for later (:class:`_Pending`). ``returned``: _outputs' outputs
-    and refs (completed here), and the objects that hold the result."""
+    and refs (completed here), and the objects that hold the result; ``noted``: the tensors
+    of state the call rebound (:func:`_rebinds`), and the Python values it reads by name."""
     outputs, refs, holding = returned
+    rebinds, watched = noted
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
     try:
@@ -472,7 +483,7 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
         elif var is not None:
             prologue.append(f"{var.name} = a{index}")
     # (the checks first: reading an argument's .grad comes before what reads it)
-    prologue = state.ordered(state_.checks) + prologue
+    prologue = state.ordered(state_.checks + guards.guarded(state_, watched)) + prologue
     for external in state_.local:  # the call's own temporaries written in place: reset
         if id(external.array) in written:
             namespace[f"{external.name}_initial"] = trace.snapshots[id(external.array)]
