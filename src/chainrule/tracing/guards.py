@@ -107,12 +107,12 @@ def watch(fun: Any, objects: list) -> Watched:
     found = Watched()
     queue: list = []
     for obj in objects:
-        code, namespace = getattr(obj, "__code__", None), getattr(obj, "__globals__", None)
-        if code is None or type(namespace) is not dict or str(
-                namespace.get("__name__")).startswith("chainrule."):
+        if type(obj) is not types.FunctionType:
             continue
-        for name, cell in zip(code.co_freevars, getattr(obj, "__closure__", None) or (),
-                              strict=False):
+        code, namespace = obj.__code__, obj.__globals__
+        if str(namespace.get("__name__")).startswith("chainrule."):
+            continue
+        for name, cell in zip(code.co_freevars, obj.__closure__ or (), strict=False):
             found.labels[id(cell)] = name
             queue.append((cell, 0))
         found.labels[id(namespace)] = None  # (a global: its name)
@@ -167,9 +167,10 @@ def _entries(holder: Any) -> Any:
     """``(how, key, item)`` of a holder: a cell's contents, a list's, tuple's or dict's items
     (WIDTH at most, else none), an object's attributes."""
     if type(holder) is types.CellType:
-        with contextlib.suppress(ValueError):  # (an empty cell)
+        try:
             return [("cell", None, holder.cell_contents)]
-        return ()
+        except ValueError:  # (an empty cell)
+            return ()
     if type(holder) in (list, tuple):
         return () if len(holder) > WIDTH else [
             ("item", index, item) for index, item in enumerate(holder)]
@@ -216,9 +217,13 @@ def _settings(tensor: Tensor) -> tuple:
 def settings_check(name: str, tensor: Tensor, namespace: dict) -> str:
     """The prologue's check that the tensor of that name has the settings it has now."""
     requires_grad, grad_req, hooks, node, node_hooks = _settings(tensor)
+    line = f"if {name}._requires_grad is not {requires_grad}"
+    if not requires_grad and node is None:  # (no hook nor grad_req counts without it)
+        return line + ": raise Miss(-1)"
     namespace[f"{name}_hooks"] = hooks
-    line = (f"if {name}._requires_grad is not {requires_grad} or {name}._grad_req != "
-            f"{grad_req!r} or {name}._hooks is not {name}_hooks")
+    line += (f" or {name}._grad_req " + ("is not None" if grad_req is None else
+                                         f"!= {grad_req!r}") +
+             f" or {name}._hooks is not {name}_hooks")
     if node is not None:
         namespace[f"{name}_node"] = node
         line += (f" or {name}._node is not {name}_node or "

@@ -17,6 +17,9 @@ What makes a replay the eager call, and what the tracer checks to know it:
   a list, a closure cell) is checked on each replay, so that rebinding one (``w.grad = None``,
   ``w = cr.tensor(...)``) traces again instead of replaying on the old array. A tensor written
   in place gets its version counter bumped, as eagerly.
+- **Python values** it reaches by name (a learning rate, a model's ``training`` flag, a global;
+  a state tensor's ``requires_grad`` and hooks; the length of a list of tensors) are checked
+  too (:mod:`.guards`); a call that changes one itself runs eagerly.
 - **Escapes.** A traced call that stores a new array into Python state (the first
   ``backward()`` creating ``.grad``) has no program: the state is given its concrete arrays, and
   the next call traces again (then the buffers exist and are accumulated into in place).
@@ -261,7 +264,7 @@ class Jitted:
             if len(entry.programs) >= self.max_specializations:
                 entry.eager = (f"its guards failed on {self.max_specializations} "
                                f"specializations of one signature (Python control flow on "
-                               f"values that keep changing)")
+                               f"values, or Python values it reads, that keep changing)")
                 self._warn(entry.eager)
                 return self.fun(*args, **kwargs)
             with collector_paused():  # (many objects, no garbage)
