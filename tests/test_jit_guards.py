@@ -208,3 +208,19 @@ def test_requires_grad_turned_on_on_a_state_tensor():
             if k == 1:
                 w_eager.requires_grad_()
                 w_ours.requires_grad_()
+
+
+def test_a_long_list_of_tensors_given_one_more():
+    """A list longer than the guards look into (WIDTH items) still has its length checked."""
+    def make():
+        tensors = [cr.tensor(np.full(2, float(k))) for k in range(100)]
+        return (lambda x: sum(t * x for t in tensors)), tensors
+
+    eager, eager_tensors = make()
+    ours, our_tensors = make()
+    jitted = cr.jit(ours)
+    for k in range(4):
+        assert_same(jitted(np.ones(2)), eager(np.ones(2)), exact=True)
+        if k == 1:
+            for tensors in (eager_tensors, our_tensors):
+                tensors.append(cr.tensor(np.full(2, 3.0)))

@@ -6,17 +6,22 @@ A traced call reads Python numbers, bools, strings and None (a learning rate, a 
 reaches them by name: the closure cells and the globals its code names (of the functions
 :func:`.state.reachable` finds, chainrule's own left out: their module state is not the
 user's), and from there the attributes of objects and the items of lists and dicts, ``DEPTH``
-holders deep, ``WIDTH`` items at most per holder, ``BUDGET`` holders in all. The program
+holders deep, ``WIDTH`` items at most per holder (of a longer one, its tensors and arrays
+only; of one longer than ``LARGE``, nothing), ``BUDGET`` holders in all. The program
 checks each in its prologue (one read and an identity test, an exact comparison only when the
 object differs: -0.0 is not 0.0, NaN is NaN, 1 is not 1.0 nor True); a change misses, and the
 call traces again as another specialization. It also checks the length of the lists and dicts
 there that hold tensors or arrays (a tensor appended to a list the function iterates).
 
-A call that changes one of those values itself (``self.step += 1``), or a tensor's
-``requires_grad``, ``grad_req`` or hooks, cannot be replayed (the replay would not change it):
-it runs eagerly, with a :class:`JitWarning` naming it. Not checked (documented limits): values
-held deeper or in bigger containers, class attributes, tuples' items, NumPy scalars, and the
-identity of the objects on the way (a global rebound to another model of the same arrays).
+A call that changes one of those values itself (``self.step += 1``, a ``nonlocal`` or
+``global`` counter), or a tensor's ``requires_grad``, ``grad_req`` or hooks, cannot be
+replayed (the replay would not change it): it runs eagerly, with a :class:`JitWarning` naming
+it. Items of a list or dict that the call changes are the exception: a side effect of the
+trace only, as in JAX (a dict counting the traces), they are not checked. Not checked either
+(limits): values held deeper or in bigger containers, objects of the standard library (an
+Event's flag: their own machinery, which other threads change), class attributes, tuples'
+items, NumPy scalars, and the identity of the objects on the way (a global rebound to another
+model of the same arrays).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from .program import PROGRAM_MARK
 
 DEPTH = 4
 WIDTH = 64
+LARGE = 4096
 BUDGET = 512
 
 _SCALARS = (bool, int, float, complex, str, type(None))
@@ -164,23 +170,29 @@ def _note(found: Watched, queue: list, seen: set, entry: tuple, level: int) -> N
 
 
 def _entries(holder: Any) -> Any:
-    """``(how, key, item)`` of a holder: a cell's contents, a list's, tuple's or dict's items
-    (WIDTH at most, else none), an object's attributes."""
+    """``(how, key, item)`` of a holder: a cell's contents, a list's, tuple's or dict's items,
+    an object's attributes; of one of more than WIDTH, only its tensors and arrays (a long
+    list of parameters: its length is checked, the rest is not looked into; of one of more
+    than LARGE, nothing)."""
     if type(holder) is types.CellType:
         try:
             return [("cell", None, holder.cell_contents)]
         except ValueError:  # (an empty cell)
             return ()
+    if len(holder if type(holder) in (list, tuple) or isinstance(holder, dict) else
+           vars(holder)) > LARGE:  # (a table of data: not looked into at all)
+        return ()
     if type(holder) in (list, tuple):
-        return () if len(holder) > WIDTH else [
-            ("item", index, item) for index, item in enumerate(holder)]
-    if isinstance(holder, dict):
-        return () if len(holder) > WIDTH or PROGRAM_MARK in holder else [
-            ("item", key, item) for key, item in holder.items()
-            if type(key) in (str, int)]
-    attributes = vars(holder)
-    return () if len(attributes) > WIDTH else [
-        ("attr", key, item) for key, item in attributes.items() if key.isidentifier()]
+        entries = [("item", index, item) for index, item in enumerate(holder)]
+    elif isinstance(holder, dict):
+        entries = [] if PROGRAM_MARK in holder else [
+            ("item", key, item) for key, item in holder.items() if type(key) in (str, int)]
+    else:
+        entries = [("attr", key, item) for key, item in vars(holder).items()
+                   if key.isidentifier()]
+    if len(entries) > WIDTH:
+        entries = [entry for entry in entries if isinstance(entry[2], (Tensor, np.ndarray))]
+    return entries
 
 
 def _code_names(code: Any) -> set:
