@@ -17,6 +17,9 @@ What makes a replay the eager call, and what the tracer checks to know it:
   a list, a closure cell) is checked on each replay, so that rebinding one (``w.grad = None``,
   ``w = cr.tensor(...)``) traces again instead of replaying on the old array. A tensor written
   in place gets its version counter bumped, as eagerly.
+- **Python values** it reaches by name (a learning rate, a model's ``training`` flag, a global;
+  a state tensor's ``requires_grad`` and hooks; the length of a list of tensors) are checked
+  too (:mod:`.guards`); a call that changes one itself runs eagerly.
 - **Escapes.** A traced call that stores a new array into Python state (the first
   ``backward()`` creating ``.grad``) has no program: the state is given its concrete arrays, and
   the next call traces again (then the buffers exist and are accumulated into in place).
@@ -46,7 +49,7 @@ from .. import backends, engine, kernels
 from ..modes import collector_paused
 from ..tensor import Tensor
 from ..tree_util import tree_flatten, tree_unflatten
-from . import effects, escapes, record, returned, state
+from . import effects, escapes, guards, record, returned, state
 from . import fuse as fusion
 from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
 from .record import External, Trace, TraceArray, Var
@@ -278,7 +281,7 @@ class Jitted:
             if len(entry.programs) >= self.max_specializations:
                 entry.eager = (f"its guards failed on {self.max_specializations} "
                                f"specializations of one signature (Python control flow on "
-                               f"values that keep changing)")
+                               f"values, or Python values it reads, that keep changing)")
             entry.eager = entry.eager or returned.generator_function(self.fun)
             if entry.eager:  # (a generator function: its body would run after the trace)
                 self._warn(entry.eager)
@@ -304,23 +307,8 @@ class Jitted:
         """Run the call traced: (its specialization, or the reason why none, and its
         result)."""
         trace = Trace()
-        inputs: list[Var] = []
-        swapped: list = []
-        lifted = []
-        for leaf in leaves:
-            if isinstance(leaf, (np.ndarray, np.generic)) and not isinstance(leaf, np.str_):
-                array = trace.new_var(leaf)
-                inputs.append(array.var)
-                lifted.append(array)
-            elif isinstance(leaf, Tensor):
-                array = trace.new_var(leaf._array)
-                inputs.append(array.var)
-                swapped.append((leaf, leaf._array, array))
-                leaf._array = array
-                lifted.append(leaf)
-            else:
-                inputs.append(None)
-                lifted.append(leaf)
+        watched = guards.watch(self.fun, state.reachable(self.fun))  # (before the call)
+        inputs, swapped, lifted = _lift(trace, leaves)
         call_args, call_kwargs = tree_unflatten(treedef, lifted)
         call_args = list(call_args)
         for index in self.static_argnums:
@@ -337,7 +325,7 @@ class Jitted:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
         reason = (seen.reason([instr.args for instr in trace.instrs if instr.random])
-                  or rebound or trace.refused)
+                  or rebound or trace.refused or watched.changed())
         if trace.raised and not reason:  # (no program: the next call traces again)
             reason = ("escape: a NumPy call on its values raised an error that it caught (a "
                       "replay could not tell when the error comes)")
@@ -359,11 +347,35 @@ class Jitted:
             return reason, result
         try:
             holding = _result_holders(trace, out_leaves, outputs, result)
-            make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self, rebinds)
+            make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self,
+                            (rebinds, watched))
         except Unreplayable as refused:
             return str(refused), result
         trace.release()
         return _Specialization(make, outputs, out_treedef, self._lock), result
+
+
+def _lift(trace: Trace, leaves: list) -> tuple:
+    """The call's arguments on tracing arrays: (each leaf's Var or None, the argument tensors
+    given a tracing array ``[(tensor, its array, the tracing array)]``, the lifted leaves)."""
+    inputs: list[Var | None] = []
+    swapped: list = []
+    lifted = []
+    for leaf in leaves:
+        if isinstance(leaf, (np.ndarray, np.generic)) and not isinstance(leaf, np.str_):
+            array = trace.new_var(leaf)
+            inputs.append(array.var)
+            lifted.append(array)
+        elif isinstance(leaf, Tensor):
+            array = trace.new_var(leaf._array)
+            inputs.append(array.var)
+            swapped.append((leaf, leaf._array, array))
+            leaf._array = array
+            lifted.append(leaf)
+        else:
+            inputs.append(None)
+            lifted.append(leaf)
+    return inputs, swapped, lifted
 
 
 @contextlib.contextmanager
@@ -478,12 +490,14 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
 
 
 def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
-             jitted: Jitted, rebinds: list) -> Callable[[], Program]:
+             jitted: Jitted, noted: tuple) -> Callable[[], Program]:
     """What the program needs from the moment of the trace (where state is held, the values
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
     the build of the program, for later (:class:`_Pending`). ``returned``: _outputs' outputs
-    and refs (completed here), and the objects that hold the result."""
+    and refs (completed here), and the objects that hold the result; ``noted``: the tensors
+    of state the call rebound (:func:`_rebinds`), and the Python values it reads by name."""
     outputs, refs, holding = returned
+    rebinds, watched = noted
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
     try:
@@ -510,7 +524,7 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
         elif var is not None:
             prologue.append(f"{var.name} = a{index}")
     # (the checks first: reading an argument's .grad comes before what reads it)
-    prologue = state.ordered(state_.checks) + prologue
+    prologue = state.ordered(state_.checks + guards.guarded(state_, watched)) + prologue
     for external in state_.local:  # the call's own temporaries written in place: reset
         if id(external.array) in written:
             namespace[f"{external.name}_initial"] = trace.snapshots[id(external.array)]

@@ -1,0 +1,286 @@
+"""The Python values a traced call reads by name, guarded at each replay.
+
+A traced call reads Python numbers, bools, strings and None (a learning rate, a model's
+``training`` flag, a global scale) as constants: the trace folds them in. So, as
+``torch.compile`` guards them, the tracer notes before the call those held where the function
+reaches them by name: the closure cells and the globals its code names (of the functions
+:func:`.state.reachable` finds, chainrule's own left out: their module state is not the
+user's), and from there the attributes of objects and the items of lists and dicts, ``DEPTH``
+holders deep, ``WIDTH`` items at most per holder (of a longer one, its tensors and arrays
+only; of one longer than ``LARGE``, nothing), ``BUDGET`` holders in all. The program
+checks each in its prologue (one read and an identity test, an exact comparison only when the
+object differs: -0.0 is not 0.0, NaN is NaN, 1 is not 1.0 nor True); a change misses, and the
+call traces again as another specialization. It also checks the length of the lists and dicts
+there that hold tensors or arrays (a tensor appended to a list the function iterates).
+
+A call that changes one of those values itself (``self.step += 1``, a ``nonlocal`` or
+``global`` counter), or a tensor's ``requires_grad``, ``grad_req`` or hooks, cannot be
+replayed (the replay would not change it): it runs eagerly, with a :class:`JitWarning` naming
+it. Items of a list or dict that the call changes are the exception: a side effect of the
+trace only, as in JAX (a dict counting the traces), they are not checked. Not checked either
+(limits): values held deeper or in bigger containers, objects of the standard library (an
+Event's flag: their own machinery, which other threads change), class attributes, tuples'
+items, NumPy scalars, and the identity of the objects on the way (a global rebound to another
+model of the same arrays).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import types
+import weakref
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .program import PROGRAM_MARK
+
+DEPTH = 4
+WIDTH = 64
+LARGE = 4096
+BUDGET = 512
+
+_SCALARS = (bool, int, float, complex, str, type(None))
+_OPAQUE = (type, types.ModuleType, types.FunctionType, types.MethodType, types.CellType)
+
+
+def exact(value: Any, expected: Any) -> bool:
+    """Whether ``value`` is ``expected``'s Python scalar: same type, and for floats the same
+    sign of zero, NaN equal to NaN (complex: each part)."""
+    if type(value) is not type(expected):
+        return False
+    if type(expected) is complex:
+        return exact(value.real, expected.real) and exact(value.imag, expected.imag)
+    if type(expected) is float:
+        if expected != expected:
+            return value != value
+        return value == expected and math.copysign(1.0, value) == math.copysign(1.0, expected)
+    return bool(value == expected)
+
+
+class Watched:
+    """What a call can read by name, noted before it: ``values`` ``[(holder, how, key,
+    value)]`` (``how``: "cell", "attr" (an object's ``__dict__``) or "item"), ``tensors``
+    ``{id: (a weak reference to the tensor, its settings)}``, ``sized`` (lists and dicts
+    holding tensors or arrays), and each holder's label for messages (None: a module's
+    globals)."""
+
+    __slots__ = ("values", "tensors", "sized", "labels")
+
+    def __init__(self) -> None:
+        self.values: list = []
+        self.tensors: dict = {}
+        self.sized: dict = {}
+        self.labels: dict = {}
+
+    def changed(self) -> str | None:
+        """Why the call just run cannot be replayed: a Python value it changed (or None).
+
+        A value that it replaced by an object (an array stored into state) is :mod:`.escapes`'
+        to hand back. A list or dict whose items it changed is a side effect of the trace
+        only, as in JAX (a dict counting the traces): its items are not checked."""
+        written = set()
+        for holder, how, key, value in self.values:
+            now = _read(holder, how, key)
+            if exact(now, value) or now is not _MISSING and type(now) not in _SCALARS:
+                continue
+            if how == "item" and self.labels.get(id(holder), "") is not None:
+                written.add(id(holder))
+                continue
+            return (f"it changes the Python value {self._label(holder, how, key)} "
+                    f"(a replay would not): pass it as an argument, or keep it in a "
+                    f"tensor")
+        if written:
+            self.values = [entry for entry in self.values if id(entry[0]) not in written]
+        for ref, settings in self.tensors.values():
+            tensor = ref()
+            if tensor is not None and _settings(tensor) != settings:
+                return ("it registers a hook on, or changes requires_grad of, a tensor that "
+                        "outlives the call (a replay would not)")
+        return None
+
+    def _label(self, holder: Any, how: str, key: Any) -> str:
+        where = self.labels.get(id(holder), "?")
+        return f"`{key}`" if where is None else f"`{where}`" if how == "cell" else \
+            f"`{where}.{key}`" if how == "attr" else f"`{where}[{key!r}]`"
+
+
+def watch(fun: Any, objects: list) -> Watched:
+    """The values :class:`Watched` notes, from :func:`.state.reachable`'s ``objects``."""
+    found = Watched()
+    queue: list = []
+    for obj in objects:
+        if type(obj) is not types.FunctionType:
+            continue
+        code, namespace = obj.__code__, obj.__globals__
+        if str(namespace.get("__name__")).startswith("chainrule."):
+            continue
+        for name, cell in zip(code.co_freevars, obj.__closure__ or (), strict=False):
+            found.labels[id(cell)] = name
+            queue.append((cell, 0))
+        found.labels[id(namespace)] = None  # (a global: its name)
+        for name in sorted(_code_names(code) & namespace.keys()):
+            queue.append((namespace, "item", name, namespace[name]))
+    for label, root in (("fun", fun), ("self", getattr(fun, "__self__", None))):
+        if _walkable(root):
+            found.labels[id(root)] = label
+            queue.append((root, 1))
+    seen: set = set()
+    while queue and len(seen) < BUDGET:
+        entry = queue.pop(0)
+        if len(entry) == 4:  # (a global: its namespace, name and value)
+            _note(found, queue, seen, entry, 0)
+            continue
+        holder, level = entry
+        for how, key, item in _entries(holder):
+            _note(found, queue, seen, (holder, how, key, item), level)
+    return found
+
+
+def _walkable(item: Any) -> bool:
+    """Whether ``item`` holds values to note: a list, tuple or dict, or an object with
+    attributes, but not one of the standard library's (an Event's flag, a logger's level: its
+    own machinery, which another thread may change)."""
+    if type(item) in (list, tuple, dict):
+        return True
+    return not isinstance(item, _OPAQUE) and type(getattr(item, "__dict__", None)) is dict \
+        and type(item).__module__.partition(".")[0] not in sys.stdlib_module_names
+
+
+def _note(found: Watched, queue: list, seen: set, entry: tuple, level: int) -> None:
+    """Note one entry ``(holder, how, key, item)``; queue ``item`` if it holds more."""
+    holder, how, key, item = entry
+    kind = type(item)
+    if kind in _SCALARS:
+        if type(holder) is not tuple:
+            found.values.append(entry)
+    elif isinstance(item, (Tensor, np.ndarray)):
+        if isinstance(item, Tensor):
+            # (weakly: state.py counts the references to the tensors of state)
+            found.tensors.setdefault(id(item), (weakref.ref(item), _settings(item)))
+        if level > 0 and how == "item" and isinstance(holder, (list, dict)):
+            found.sized[id(holder)] = holder
+    elif level < DEPTH and id(item) not in seen and _walkable(item):
+        seen.add(id(item))
+        found.labels[id(item)] = found._label(holder, how, key).strip("`")
+        queue.append((item, level + 1))
+
+
+def _entries(holder: Any) -> Any:
+    """``(how, key, item)`` of a holder: a cell's contents, a list's, tuple's or dict's items,
+    an object's attributes; of one of more than WIDTH, only its tensors and arrays (a long
+    list of parameters: its length is checked, the rest is not looked into; of one of more
+    than LARGE, nothing)."""
+    if type(holder) is types.CellType:
+        try:
+            return [("cell", None, holder.cell_contents)]
+        except ValueError:  # (an empty cell)
+            return ()
+    if len(holder if type(holder) in (list, tuple) or isinstance(holder, dict) else
+           vars(holder)) > LARGE:  # (a table of data: not looked into at all)
+        return ()
+    if type(holder) in (list, tuple):
+        entries = [("item", index, item) for index, item in enumerate(holder)]
+    elif isinstance(holder, dict):
+        entries = [] if PROGRAM_MARK in holder else [
+            ("item", key, item) for key, item in holder.items() if type(key) in (str, int)]
+    else:
+        entries = [("attr", key, item) for key, item in vars(holder).items()
+                   if key.isidentifier()]
+    if len(entries) > WIDTH:
+        entries = [entry for entry in entries if isinstance(entry[2], (Tensor, np.ndarray))]
+    return entries
+
+
+def _code_names(code: Any) -> set:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+_MISSING = object()
+
+
+def _read(holder: Any, how: str, key: Any) -> Any:
+    if how == "cell":
+        with contextlib.suppress(ValueError):
+            return holder.cell_contents
+        return _MISSING
+    if how == "attr":
+        return vars(holder).get(key, _MISSING)
+    if type(holder) is list:
+        return holder[key] if key < len(holder) else _MISSING
+    return holder.get(key, _MISSING)
+
+
+def _settings(tensor: Tensor) -> tuple:
+    """What of a tensor a replay assumes: requires_grad, grad_req, its hooks (a leaf's list
+    is replaced when one is added), its node and the number of the node's hooks."""
+    node = tensor._node
+    return (tensor._requires_grad, tensor._grad_req, tensor._hooks, node,
+            0 if node is None else len(node.hooks or ()))
+
+
+def settings_check(name: str, tensor: Tensor, namespace: dict) -> str:
+    """The prologue's check that the tensor of that name has the settings it has now."""
+    requires_grad, grad_req, hooks, node, node_hooks = _settings(tensor)
+    line = f"if {name}._requires_grad is not {requires_grad}"
+    if not requires_grad and node is None:  # (no hook nor grad_req counts without it)
+        return line + ": raise Miss(-1)"
+    namespace[f"{name}_hooks"] = hooks
+    line += (f" or {name}._grad_req " + ("is not None" if grad_req is None else
+                                         f"!= {grad_req!r}") +
+             f" or {name}._hooks is not {name}_hooks")
+    if node is not None:
+        namespace[f"{name}_node"] = node
+        line += (f" or {name}._node is not {name}_node or "
+                 f"len({name}_node.hooks or ()) != {node_hooks}")
+    return line + ": raise Miss(-1)"
+
+
+def value_checks(found: Watched, name: Any, namespace: dict) -> list[str]:
+    """The prologue's checks of ``found``'s values and lengths (``name(holder)``: the
+    holder's name in the program, one per holder)."""
+    lines = [f"if len({name(holder)}) != {len(holder)}: raise Miss(-1)"
+             for holder in found.sized.values()]
+    lists = {}
+    namespace["exact"] = exact
+    for index, (holder, how, key, value) in enumerate(found.values):
+        holder_name = name(vars(holder) if how == "attr" else holder)
+        if how == "cell":
+            read = f"{holder_name}.cell_contents"
+        elif type(holder) is list:
+            if id(holder) not in lists and id(holder) not in found.sized:
+                lists[id(holder)] = f"if len({holder_name}) != {len(holder)}: raise Miss(-1)"
+                lines.append(lists[id(holder)])
+            read = f"{holder_name}[{key!r}]"
+        else:
+            read = f"{holder_name}.get({key!r}, Miss)"
+        if type(value) is bool or value is None:
+            lines.append(f"if {read} is not {value!r}: raise Miss(-1)")
+            continue
+        namespace[f"{holder_name}_v{index}"] = value
+        lines.append(f"if (_v := {read}) is not {holder_name}_v{index} and not "
+                     f"exact(_v, {holder_name}_v{index}): raise Miss(-1)")
+    return lines
+
+
+def guarded(result: Any, found: Watched) -> list[str]:
+    """The prologue's checks of the settings of the tensors of state (:class:`.state.State`'s
+    ``tensors``, but those read from an argument) and of ``found``'s values."""
+    namespace = result.namespace
+    lines = [settings_check(name, namespace[name], namespace)
+             for name in result.tensors.values() if isinstance(namespace.get(name), Tensor)]
+    names: dict = {}
+
+    def name(holder: Any) -> str:
+        if id(holder) not in names:
+            names[id(holder)] = result.tensors.get(id(holder)) or result.name(holder)
+        return names[id(holder)]
+
+    return lines + value_checks(found, name, namespace)
