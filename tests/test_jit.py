@@ -8,6 +8,7 @@ threads. Known bugs are xfailed strictly with their reason."""
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 import sys
 import threading
@@ -1059,13 +1060,16 @@ def test_two_threads_tracing_one_printing():
     refused (its next call runs the function again); sys.stdout is the program's again."""
     stdout = sys.stdout
     barrier = threading.Barrier(2)
-    runs = {"printer": 0, "quiet": 0}
+    # (each function's runs counted by an iterator: a count in a dict is a Python value the
+    # call would change, which cr.jit refuses)
+    counters = {"printer": itertools.count(1), "quiet": itertools.count(1)}
+    runs = dict.fromkeys(counters, 0)
     jitted = {}
 
     def make(name):
         def f(x):
-            runs[name] += 1
-            if runs[name] == 1:  # (both first calls at once)
+            runs_now = next(counters[name])
+            if runs_now == 1:  # (both first calls at once)
                 barrier.wait(5)
                 if name == "printer":
                     print("traced")
@@ -1090,6 +1094,7 @@ def test_two_threads_tracing_one_printing():
     assert sys.stdout is stdout
     for name in runs:
         assert_same(jitted[name](np.array([3.0])), cr.tensor(np.array([6.0])))
+    runs = {name: next(counter) - 1 for name, counter in counters.items()}
     assert runs == {"printer": 2, "quiet": 1}, runs
 
 

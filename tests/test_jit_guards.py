@@ -133,6 +133,22 @@ def test_a_closed_over_counter_the_call_increments_runs_eagerly():
     assert [r[0] for r in results] == [1.0, 2.0, 3.0]
 
 
+def test_an_item_of_a_dict_the_call_increments_runs_eagerly():
+    """A count kept in a dict (or a list) is a Python value the call changes: refused, as
+    a replay would not change it (it was changed by the trace only)."""
+    counts = {"steps": 0}
+
+    def f(x):
+        counts["steps"] += 1
+        return x * 2
+
+    jitted = cr.jit(f)
+    with pytest.warns(JitWarning, match="steps"):
+        for _ in range(3):
+            jitted(np.ones(2))
+    assert counts == {"steps": 3}
+
+
 def test_an_attribute_of_a_bound_methods_object():
     eager, ours = _Counter(), _Counter()
 

@@ -80,21 +80,15 @@ class Watched:
         """Why the call just run cannot be replayed: a Python value it changed (or None).
 
         A value that it replaced by an object (an array stored into state) is :mod:`.escapes`'
-        to hand back. A list or dict whose items it changed is a side effect of the trace
-        only, as in JAX (a dict counting the traces): its items are not checked."""
-        written = set()
+        to hand back. An item of a list or dict too (a dict counting the calls): a replay
+        would not change it."""
         for holder, how, key, value in self.values:
             now = _read(holder, how, key)
             if exact(now, value) or now is not _MISSING and type(now) not in _SCALARS:
                 continue
-            if how == "item" and self.labels.get(id(holder), "") is not None:
-                written.add(id(holder))
-                continue
             return (f"it changes the Python value {self._label(holder, how, key)} "
                     f"(a replay would not): pass it as an argument, or keep it in a "
                     f"tensor")
-        if written:
-            self.values = [entry for entry in self.values if id(entry[0]) not in written]
         for ref, settings in self.tensors.values():
             tensor = ref()
             if tensor is not None and _settings(tensor) != settings:
