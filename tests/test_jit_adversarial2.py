@@ -146,23 +146,59 @@ def test_a_call_that_raises_leaves_numpy_arrays_in_state():
             np.testing.assert_array_equal(w.grad.numpy(), x)
 
 
-@pytest.mark.xfail(strict=True, reason="state.hand_back replaces tracing arrays in tensors, "
-                   "dicts, lists, cells and attributes; a tuple stored into state (immutable) "
-                   "keeps the tracing array. Fix: rebuild the tuple and replace it in its own "
-                   "holders, or refuse (eagerly) a call that stores a tuple of arrays")
-def test_an_array_stored_into_state_inside_a_tuple_is_a_numpy_array():
-    box = {}
+_Pair = collections.namedtuple("_Pair", "first second")
+
+
+@pytest.mark.parametrize("store", ["tuple", "nested", "namedtuple", "attribute"])
+def test_an_array_stored_into_state_inside_a_tuple_is_a_numpy_array(store):
+    """A tuple is immutable: the tracing arrays it holds are given back by rebuilding it and
+    replacing it where it is held (a dict, a list, another tuple, an object's attribute)."""
+    box, obj = {}, _Box()
 
     def fun(x):
-        box["y"] = (x * 2,)
+        if store == "tuple":
+            box["y"] = (x * 2,)
+        elif store == "nested":
+            box["y"] = [((x * 2, 1),)]
+        elif store == "namedtuple":
+            box["y"] = _Pair(x * 2, x.sum())
+        else:
+            obj.y = (x * 2,)
         return x + 1
+
+    def stored():
+        if store == "nested":
+            return box["y"][0][0][0]
+        return obj.y[0] if store == "attribute" else box["y"][0]
 
     jitted = cr.jit(fun)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JitWarning)
-        for k in range(3):
-            jitted(np.ones(3) + k)
-            assert type(box["y"][0]) is np.ndarray, k
+        for k in range(4):
+            x = np.ones(3) + k
+            jitted(x)
+            assert type(stored()) is np.ndarray, k
+            np.testing.assert_array_equal(stored(), x * 2)
+    if store == "namedtuple":
+        assert type(box["y"]) is _Pair and type(box["y"].second) is np.float64
+
+
+def test_a_returned_array_stored_in_a_tuple_too_is_the_returned_one():
+    """A returned array that a stored tuple of the same arrays holds too is stored (a tuple
+    with the items of the collector's own arguments tuple is not taken for it)."""
+    box = {}
+
+    def fun(x):
+        y = x * 2
+        box["y"] = (y,)
+        return y
+
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        for k in range(4):
+            got = jitted(np.ones(3) + k)
+            assert box["y"][0] is got, k
 
 
 # ------------------------------------------------------------- arrays returned as they are
