@@ -433,15 +433,55 @@ def test_values_computed_from_state_data_follow_the_state():
     _run_both(make, lambda k, env: env["w"].add_(1.0))
 
 
-@pytest.mark.xfail(strict=True, reason="`x.flat` is recorded as an attribute whose value (a "
-                   "flatiter of the first call's array) is no array: indexing it is untraced, "
-                   "a constant. Fix: TraceArray.flat as a traced ravel() for reading, or a "
-                   "refusal")
-def test_flat_indexing():
-    jitted = cr.jit(lambda x: x.flat[2])
+def _write_flat(x):
+    y = x * 2
+    y.flat[1:3] = x.flat[0]
+    x.flat[[0, 4]] = -1.0
+    return y
+
+
+def _assign_flat(x):
+    x.flat = x.flat[5]
+    return x + 0
+
+
+_FLAT = {
+    "index": lambda x: x.flat[2],
+    "slice": lambda x: x.flat[1:4] * 2,
+    "integer array": lambda x: x.flat[np.array([0, 5])],
+    "mask": lambda x: x.flat[(x > 3).ravel()],
+    "iteration": lambda x: sum(value * 2 for value in x.flat),
+    "length": lambda x: x * len(x.flat),
+    "copy": lambda x: x.flat.copy(),
+    "numpy": lambda x: np.asarray(x.flat) + 1,
+    "written": _write_flat,
+    "assigned": _assign_flat,
+}
+
+
+@pytest.mark.parametrize("name", list(_FLAT))
+def test_flat_indexing(name):
+    """What is read or written through ``x.flat`` is traced (never the first call's values);
+    the argument written through it is written at each replay too."""
+    fun = _FLAT[name]
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitWarning)
+        for k in range(3):
+            x = np.arange(6.0).reshape(2, 3) + k
+            ours = x.copy()
+            assert_same(jitted(ours), fun(x), exact=True, what=f"{name} {k}")
+            np.testing.assert_array_equal(ours, x)
+
+
+def test_the_flat_iterators_own_state_is_refused():
+    fun = lambda x: x * x.flat.coords[1]  # noqa: E731
+    jitted = cr.jit(fun)
+    with pytest.warns(JitWarning, match=r"\.flat\.coords"):
+        jitted(np.ones((2, 3)))
     for k in range(3):
         x = np.arange(6.0).reshape(2, 3) + k
-        assert_same(jitted(x), x.flat[2], exact=True)
+        assert_same(jitted(x), fun(x), exact=True)
 
 
 def test_errstate_inside_the_call_holds_at_replay():

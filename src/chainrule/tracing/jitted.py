@@ -316,7 +316,7 @@ class Jitted:
             finally:
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
-        reason = seen.reason() or rebound
+        reason = seen.reason() or rebound or trace.refused
         out_leaves, out_treedef = tree_flatten(result)
         containers = escapes.containers(result)
         outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)

@@ -29,6 +29,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backends import tracing
 from . import numpy_calls as calls
+from .flat import Flat
 
 
 class Var:
@@ -105,6 +106,7 @@ class Trace:
         # id(tensor) -> (the tensor, its array before the call gave it another: rebind)
         self.rebinds: dict[int, tuple[Any, Any]] = {}
         self.error_state = calls.error_state()  # (np.errstate at the start: see Instr.errors)
+        self.refused: str | None = None  # why the call, run on as eagerly, leaves no program
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -453,6 +455,15 @@ class TraceArray(NDArrayOperatorsMixin):
         """None for an array that owns its memory, as NumPy's (no call recorded: whether a
         result is a view is fixed by the signature); otherwise the traced base."""
         return None if self.value.base is None else self.__getattr__("base")
+
+    @property
+    def flat(self) -> Flat:
+        """``x.flat``, traced (see :mod:`.flat`)."""
+        return Flat(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        Flat(self)[...] = value
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
