@@ -358,17 +358,35 @@ def test_astype_without_a_copy_is_the_array_itself():
         assert_same(jitted(x), fun(x), exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason="TraceArray.base records an attribute read: a new "
-                   "tracing array, never the traced base itself, so `x[1:].base is x` is False "
-                   "jitted (and the branch differs, unguarded). Fix: return the tracing array "
-                   "whose value is value.base when the trace holds one (a dict id(value) -> "
-                   "weakref kept by new_var)")
-def test_the_base_of_a_view_is_the_array_it_views():
-    fun = lambda x: x * 2 if x[1:].base is x else x * 3  # noqa: E731
+def _base_of_a_result(x):
+    y = x * 2
+    z = y.T[0]
+    return z + 1 if z.base is y else z - 1
+
+
+_BASES = {
+    "slice": lambda x: x * 2 if x[1:].base is x else x * 3,
+    "view of a view": lambda x: x * 2 if x[1:][::2].base is x else x * 3,
+    "owner": lambda x: x + 1 if x.base is None else x - 1,
+}
+
+
+@pytest.mark.parametrize("name", list(_BASES))
+def test_the_base_of_a_view_is_the_array_it_views(name):
+    """``x[1:].base is x`` as NumPy's: the traced array itself; an argument that is a view of
+    the caller's array (whose base is not the argument) has another signature."""
+    fun = _BASES[name]
     jitted = cr.jit(fun)
+    for make in (lambda k: np.arange(3.0) + k, lambda k: (np.arange(6.0) + k)[:3]) * 2:
+        for k in range(3):
+            assert_same(jitted(make(k)), fun(make(k)), exact=True, what=f"{name} {k}")
+
+
+def test_the_base_of_a_view_of_a_result():
+    jitted = cr.jit(_base_of_a_result)
     for k in range(3):
-        x = np.arange(3.0) + k
-        assert_same(jitted(x), fun(x), exact=True)
+        x = np.arange(6.0).reshape(2, 3) + k
+        assert_same(jitted(x), _base_of_a_result(x), exact=True)
 
 
 def test_a_tensor_made_from_a_constant_is_a_new_one_at_each_call():

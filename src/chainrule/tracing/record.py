@@ -29,7 +29,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backends import tracing
 from . import numpy_calls as calls
-from .flat import Flat
+from .attributes import Flat, base_of
 
 
 class Var:
@@ -452,13 +452,13 @@ class TraceArray(NDArrayOperatorsMixin):
     # ---------------------------------------------------------------- the rest of ndarray
     @property
     def base(self) -> Any:
-        """None for an array that owns its memory, as NumPy's (no call recorded: whether a
-        result is a view is fixed by the signature); otherwise the traced base."""
-        return None if self.value.base is None else self.__getattr__("base")
+        """None for an array that owns its memory, as NumPy's (no call recorded: fixed by the
+        signature); otherwise the array it views, traced (:func:`.attributes.base_of`)."""
+        return None if self.value.base is None else base_of(self)
 
     @property
     def flat(self) -> Flat:
-        """``x.flat``, traced (see :mod:`.flat`)."""
+        """``x.flat``, traced (see :mod:`.attributes`)."""
         return Flat(self)
 
     @flat.setter

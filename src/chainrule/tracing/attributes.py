@@ -1,15 +1,56 @@
-"""``x.flat`` of a tracing array: NumPy's flat iterator of the concrete array is no array, so
-what is read or written through it would be the first call's, a constant at each replay. Here
-indexing, iteration and writes through it are recorded as calls on the traced array; the rest
-of the iterator (its position, ``coords``) is refused."""
+"""Attributes of a tracing array that are not arrays of their own.
+
+``x.flat``: NumPy's flat iterator of the concrete array is no array, so what is read or
+written through it would be the first call's, a constant at each replay. Here indexing,
+iteration and writes through it are recorded as calls on the traced array; the rest of the
+iterator (its position, ``coords``) is refused.
+
+``x.base``: the array a view views, which NumPy gives by identity (``x[1:].base is x``): the
+tracing array whose value it is, where the trace holds one. Which arrays own their memory is
+fixed by the operations and, for the arguments, by the signature, so the identity holds at
+each replay as it did in the trace.
+"""
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
 from . import record
+
+
+def base_of(array: Any) -> Any:
+    """``array.base`` for a :class:`record.TraceArray` that is a view: the tracing array whose
+    value that base is (the first one made of it, still alive), else the base read (a new
+    traced value: an argument that is a view of the caller's memory)."""
+    trace, base = array.trace, array.value.base
+    if not trace.open:
+        return base
+    index = _INDEXES.get(trace)
+    if index is None:
+        index = _INDEXES[trace] = [{}, 0]
+    by_value, done = index
+    arrays = trace.arrays
+    for ref in arrays[done:]:  # (indexed when asked: nothing per traced value otherwise)
+        item = ref()
+        if item is not None:
+            known = by_value.get(id(item.value))
+            known = known() if known is not None else None
+            if known is None or known.value is not item.value:
+                by_value[id(item.value)] = ref
+    index[1] = len(arrays)
+    found = by_value.get(id(base))
+    found = found() if found is not None else None
+    if found is not None and found.value is base:
+        return found
+    return array.trace.record("attr", "base", (array,), {}, base)
+
+
+# trace -> [{id(value): a weak reference to a tracing array of it}, how many of trace.arrays
+# that holds] (see base_of)
+_INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Flat:
