@@ -518,25 +518,59 @@ def test_errstate_inside_the_call_holds_at_replay():
             assert_same(jitted(x), f(x), exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor held by the function's __defaults__ (a "
-                   "tuple) is read by identity: rebinding the defaults is not seen. Fix: "
-                   "state checks `fun.__defaults__ is <the tuple>` (and __kwdefaults__) for a "
-                   "function reachable by name")
-def test_rebinding_a_default_argument():
-    def make():
-        def f(x, w=None):
-            return w * x
+def _weights(k):
+    return cr.tensor(np.array([1.0, 2.0, 3.0]) * (k + 5))
 
-        f.__defaults__ = (cr.tensor(np.array([1.0, 2.0, 3.0])),)
-        return f, {}
 
-    (eager, _), (ours, _) = _twins(make)
+def _defaults(where):
+    """A function whose weights are a default argument (of itself or of a helper it calls by
+    name), and how to rebind them."""
+    def positional(x, w=None):
+        return w * x
+
+    def keyword(x, *, w=None):
+        return w * x
+
+    def nested(x, ws=None):
+        return ws[0][0] * x
+
+    def array(x, w=None):
+        return x * w
+
+    def calls_helper(x):
+        return helper(x)
+
+    helper = positional
+
+    def rebind(k):
+        target = helper if where == "helper" else fun
+        if where == "keyword":
+            target.__kwdefaults__ = {"w": _weights(k)}
+        elif where == "nested":
+            target.__defaults__ = (((_weights(k),),),)
+        elif where == "array":
+            target.__defaults__ = (_weights(k).numpy(),)
+        else:
+            target.__defaults__ = (_weights(k),)
+
+    fun = {"positional": positional, "keyword": keyword, "nested": nested, "array": array,
+           "helper": calls_helper}[where]
+    rebind(-4)
+    return fun, rebind
+
+
+@pytest.mark.parametrize("where", ["positional", "keyword", "nested", "array", "helper"])
+def test_rebinding_a_default_argument(where):
+    """A function's ``__defaults__`` (a tuple) and ``__kwdefaults__`` rebound between calls
+    (the jitted function's or a helper's it calls by name) are seen, as a rebound global."""
+    (eager, eager_rebind), (ours, our_rebind) = _defaults(where), _defaults(where)
     jitted = cr.jit(ours)
-    for k in range(3):
+    for k in range(4):
         x = np.ones(3) + k
-        assert_same(jitted(x), eager(x), exact=True)
-        for fun in (eager, ours):
-            fun.__defaults__ = (cr.tensor(np.array([1.0, 2.0, 3.0]) * (k + 5)),)
+        assert_same(jitted(x), eager(x), exact=True, what=f"{where} {k}")
+        if k % 2 == 0:
+            eager_rebind(k)
+            our_rebind(k)
 
 
 def test_writing_into_a_diagonal_raises_as_eagerly():

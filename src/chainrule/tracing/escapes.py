@@ -206,6 +206,8 @@ def hand_back(escaped: list, holders: dict) -> None:
                     value = np.array(value)  # (as _replace_in)
                 if how == "attr":
                     setattr(holder, slot, value)
+                elif how == "kwdefault":  # (a function's keyword default: state._slots)
+                    holder.__kwdefaults__[slot] = value
                 else:
                     holder[slot] = value
         return

@@ -48,7 +48,9 @@ def _holders(objects: list, skip: set, known: dict, outside_refs: dict) -> dict:
     scanned = list(wanted.values())
     skip = skip | {id(objects), id(wanted), id(scanned)}
     for holder in gc.get_referrers(*scanned):
-        if id(holder) in skip or type(holder) is types.FrameType:
+        # (a tuple holds state where the function reaches it (``known``: a default argument,
+        # a global); one found here is more likely the tracer's own, or an argument list)
+        if id(holder) in skip or type(holder) is types.FrameType or isinstance(holder, tuple):
             continue
         for how, key, item in _slots(holder):
             if id(item) in wanted and item is wanted[id(item)] and not any(
@@ -91,7 +93,8 @@ def _known_holders(objects: list) -> dict:
 def _slots(holder: Any) -> Any:
     """``(how, key, item)`` for what ``holder`` holds where a replay can check it: a tensor's
     data and gradient, a dict's items (OrderedDict's, defaultdict's too: any key; not another
-    program's namespace), a list's, a closure cell's contents, an object's attributes."""
+    program's namespace), a list's, a closure cell's contents, an object's attributes, a
+    tuple's items, a function's default arguments."""
     if isinstance(holder, Tensor):
         return [("attr", name, getattr(holder, name, None)) for name in ("_array", "_grad")]
     if isinstance(holder, dict):
@@ -103,10 +106,21 @@ def _slots(holder: Any) -> Any:
         with contextlib.suppress(ValueError):  # (an empty cell)
             return [("attr", "cell_contents", holder.cell_contents)]
         return ()
+    if isinstance(holder, tuple):  # (holds for good: where it is held is checked instead)
+        return [("item", index, item) for index, item in enumerate(holder)]
+    if type(holder) is types.FunctionType:  # (keyword defaults: checked through the function)
+        return [("attr", "__defaults__", holder.__defaults__)] + [
+            ("kwdefault", key, item) for key, item in (holder.__kwdefaults__ or {}).items()]
     if type(getattr(holder, "__dict__", None)) is dict and not isinstance(
             holder, (type, types.ModuleType, types.FunctionType)):
         return [("attr", key, item) for key, item in vars(holder).items()]
     return ()
+
+
+# A function's default arguments: a tuple and a dict, each rebound as a whole (checked).
+_DEFAULTS = ("__defaults__", "__kwdefaults__")
+# The longest tuple whose items reachable() visits (state is held in a few; a table is data).
+_TUPLE_ITEMS = 64
 
 
 def _type_check(name: str, value: Any) -> str:
@@ -126,7 +140,7 @@ class State:
         self.checks: list[str] = []
         self.counters: dict[int, str] = {}  # id(a named tensor's version counter) -> name
         self.local: list = []
-        self.tensors: dict[int, str] = {}  # id(tensor) -> its name in the program
+        self.tensors: dict[int, str] = {}  # id(a tensor or tuple of state) -> its name
         self.count = 0
 
     def name(self, holder: Any) -> str:
@@ -192,7 +206,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
             _read_from(result, external, _named(result, tensor, tensors))
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
-            _check_held(result, holder, how, key, external.name)
+            _check_or_climb(result, (holder, how, key), external.name, tensors)
     for tensor in rebound:  # (given another array by the call)
         if id(tensor) not in arg_ids:
             _named(result, tensor, tensors)
@@ -251,8 +265,9 @@ def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dic
 
 def reachable(fun: Any, depth: int = 3) -> list:
     """The objects ``fun`` reaches by name, each once: its closure's cells and their values,
-    its globals' dict and the values its code names there, through functions, bound methods
-    and partials, ``depth`` deep; and the tensors' gradients."""
+    its default arguments, its globals' dict and the values its code names there, through
+    functions, bound methods and partials, ``depth`` deep; the items of the tuples among
+    them, and the tensors' gradients."""
     found: dict = {}
     stack = [(fun, depth)]
     while stack:
@@ -263,6 +278,10 @@ def reachable(fun: Any, depth: int = 3) -> list:
         if isinstance(obj, Tensor):
             if obj._grad is not None:
                 stack.append((obj._grad, left))
+            continue
+        if isinstance(obj, tuple):  # (its items, reached as it is; a long one is data)
+            if len(obj) <= _TUPLE_ITEMS:
+                stack.extend((item, left) for item in obj)
             continue
         inner = getattr(obj, "__wrapped__", None) or getattr(obj, "fun", None)
         for item in (inner, getattr(obj, "__self__", None), getattr(obj, "func", None)):
@@ -275,6 +294,11 @@ def reachable(fun: Any, depth: int = 3) -> list:
             found.setdefault(id(cell), cell)
             with contextlib.suppress(ValueError):  # (an empty cell)
                 stack.append((cell.cell_contents, left - 1))
+        for defaults in [getattr(obj, name, None) for name in _DEFAULTS]:
+            if defaults:  # (what its parameters name)
+                found.setdefault(id(defaults), defaults)
+                items = defaults.values() if type(defaults) is dict else defaults
+                stack.extend((item, left - 1) for item in items)
         names = _names(code)
         namespace = getattr(obj, "__globals__", {})
         found.setdefault(id(namespace), namespace)
@@ -361,7 +385,8 @@ def _unchecked(array: Any, base: Any, outside: bool, base_outside: bool,
 
 def _climb(result: State, tensors: list, skip: set, arg_ids: dict, known: dict,
            outside_refs: dict) -> None:
-    """Where the tensors are: other tensors' .grad (climbing), dicts, lists, cells."""
+    """Where the tensors (and tuples) are: other tensors' .grad, tuples (climbing), dicts,
+    lists, cells, functions' defaults."""
     while tensors:
         level = _holders(tensors, skip | {id(tensors)}, known, outside_refs)
         climbing = []
@@ -375,15 +400,28 @@ def _climb(result: State, tensors: list, skip: set, arg_ids: dict, known: dict,
                 if isinstance(holder, Tensor) and id(holder) not in result.tensors:
                     result.tensors[id(holder)] = result.name(holder)
                     climbing.append(holder)
-                _check_held(result, holder, how, key, name,
-                            result.tensors.get(id(holder)))
+                _check_or_climb(result, (holder, how, key), name, climbing)
         tensors = climbing
+
+
+def _check_or_climb(result: State, where: tuple, name: str, climbing: list) -> None:
+    """A check that ``where`` (holder, how, key) still holds ``name``; a tuple holds it for
+    good (immutable): it is named instead, and climbed (a function's ``__defaults__`` rebound
+    between calls is then seen)."""
+    holder, how, key = where
+    if isinstance(holder, tuple):
+        _named(result, holder, climbing)
+        return
+    _check_held(result, holder, how, key, name, result.tensors.get(id(holder)))
 
 
 def _check_held(result: State, holder: Any, how: str, key: Any, name: str,
                 holder_name: str | None = None) -> None:
     holder_name = holder_name or result.name(holder)
-    if how == "attr":
+    if how == "kwdefault":
+        line = (f"if ({holder_name}.__kwdefaults__ or {{}}).get({key!r}) is not {name}: "
+                f"raise Miss(-1)")
+    elif how == "attr":
         line = f"if {holder_name}.{key} is not {name}: raise Miss(-1)"
     elif type(holder) is list:
         line = (f"if len({holder_name}) <= {key} or {holder_name}[{key}] is not {name}: "
