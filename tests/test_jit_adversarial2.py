@@ -405,6 +405,82 @@ def test_a_tensor_made_from_a_constant_is_a_new_one_at_each_call():
         got[1].add_(5.0)  # (the caller's tensor: not the next call's)
 
 
+def _written_zeros(x):
+    out = cr.zeros(3)
+    out[0] = x[0]
+    return out
+
+
+def _filled_empty(x):
+    out = cr.empty(3)
+    out[:] = x * 2
+    return out
+
+
+def _numpy_written(x):
+    out = np.zeros(3)
+    out += x
+    return out
+
+
+def _numpy_in_a_dict(x):
+    out = np.zeros(3)
+    np.copyto(out, x[::-1])
+    return {"out": out}
+
+
+def _tensor_in_a_dict(x):
+    out = cr.zeros(3)
+    out[1] = x[1]
+    return {"out": out, "y": x * 2}
+
+
+def _accumulated_temporary(x):
+    out = cr.zeros(3)
+    out[0] += x[0]
+    return out.sum() * 1
+
+
+_MADE = {"cr.zeros written": _written_zeros, "cr.empty filled": _filled_empty,
+         "np.zeros written": _numpy_written, "np.zeros in a dict": _numpy_in_a_dict,
+         "tensor in a dict": _tensor_in_a_dict, "temporary": _accumulated_temporary}
+
+
+@pytest.mark.parametrize("name", list(_MADE))
+def test_a_tensor_made_inside_and_written_is_a_new_one_at_each_call(name):
+    """A tensor (or array) the call makes around an untraced array, which traced code then
+    writes, and returns: a new one at each call, as eagerly (what the caller of an earlier
+    call holds does not change), replayed without a warning."""
+    fun = _MADE[name]
+    jitted = cr.jit(fun)
+    kept = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitWarning)
+        for k in range(4):
+            x = np.arange(3.0) + k
+            got = jitted(x)
+            assert_same(got, fun(x), exact=True, what=f"{name} {k}")
+            kept.append((got, fun(x)))
+    for k, (got, want) in enumerate(kept):
+        assert_same(got, want, exact=True, what=f"{name}: call {k} kept")
+    leaves = [cr.tree_util.tree_flatten(got)[0] for got, _ in kept]
+    assert all(a is not b for a, b in zip(leaves[0], leaves[-1], strict=True))
+
+
+def test_a_state_tensor_written_and_returned_stays_itself():
+    w = cr.tensor(np.zeros(3))
+
+    def fun(x):
+        with cr.no_grad():
+            w[0] = x[0]
+        return w, {"w": w}
+
+    jitted = cr.jit(fun)
+    for k in range(3):
+        got = jitted(np.arange(3.0) + k)
+        assert got[0] is w and got[1]["w"] is w and w.numpy()[0] == k, k
+
+
 # ------------------------------------------------------------- constants folded at the build
 
 

@@ -9,6 +9,8 @@ iterator (its position, ``coords``) is refused.
 tracing array whose value it is, where the trace holds one. Which arrays own their memory is
 fixed by the operations and, for the arguments, by the signature, so the identity holds at
 each replay as it did in the trace.
+
+A NumPy scalar written by index (``s[...] = v``) becomes a new value: :func:`written_scalar`.
 """
 
 from __future__ import annotations
@@ -81,11 +83,12 @@ class Flat:
 
     def __setitem__(self, key: Any, item: Any) -> None:
         array = self.array
-        flat_set(array.value, record._values(key), record._values(item))
         # (a NumPy scalar's flat iterator is over a copy: the write changes nothing)
-        if array.trace.open and not isinstance(array.value, np.generic):
-            array.trace.record("call", flat_set, (array, key, item), {}, None,
-                               writes=(array.var,))
+        recorded = array.trace.open and not isinstance(array.value, np.generic)
+        writes = record._writes(array.trace, (array,)) if recorded else ()
+        flat_set(array.value, record._values(key), record._values(item))
+        if recorded:
+            array.trace.record("call", flat_set, (array, key, item), {}, None, writes=writes)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.array.ravel().__array__(dtype)  # (a value for NumPy: guarded)
@@ -113,3 +116,10 @@ def flat_get(array: Any, key: Any) -> Any:
 def flat_set(array: Any, key: Any, item: Any) -> None:
     """``array.flat[key] = item``."""
     array.flat[key] = item
+
+
+def written_scalar(scalar: Any, key: Any, item: Any) -> np.ndarray:
+    """``scalar[key] = item`` for a NumPy scalar, which is immutable: a 0-d array."""
+    value = np.array(scalar)
+    value[key] = item
+    return value

@@ -163,7 +163,8 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     ``.grad``); one held by an argument tensor is read from the argument. Tensors named here
     are in ``counters`` (jitted.py's version bumps). Externals nothing holds are the call's
     own temporaries (``local``). Holders: as the module says (``returned``: arrays the call
-    returns without reading them, then the objects that hold the result, not their holders)."""
+    returns without reading them, then the objects that hold the result, not their holders;
+    ``rebound``: jitted._rebinds', the tensors of state the call gave other arrays)."""
     result = State()
     externals = [external for external in trace.externals.values()
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
@@ -178,17 +179,16 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(objects)}
     skip |= {id(external) for external in trace.externals.values()}
     inside = _trace_references(trace)
+    own = {id(array) for array in returned[0]} if returned else set()
     # (reference counts first, while no name here holds the arrays)
-    outside = {id(external.array) for external in externals
-               if _held_outside(external.array, inside.get(id(external.array), 0))}
-    base_outside = {id(external.array) for external in externals
-                    if _base_held_outside(external.array, inside)}
+    outside, base_outside = _held_by_others(externals, inside, own | {
+        id(entry[-1]) for entry in rebound})
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
     _count_outside(externals, bases, inside, outside_refs)
     holders = _not_by_the_result(_holders([external.array for external in externals] + [
         base for base in bases.values() if base is not None], skip, known, outside_refs),
         returned)
-    written = _written_arrays(trace)
+    written = set(trace.snapshots)  # (the externals written, through their traced values too)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
         found = holders[id(external.array)]
@@ -207,28 +207,41 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
             _check_or_climb(result, (holder, how, key), external.name, tensors)
-    for tensor in rebound:  # (given another array by the call)
+    for tensor, *_ in rebound:  # (given another array by the call)
         if id(tensor) not in arg_ids:
             _named(result, tensor, tensors)
     _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
 
 
+def _held_by_others(externals: list, inside: dict, own: set) -> tuple[set, set]:
+    """The ids of the external arrays that something besides the trace holds, and of those
+    whose memory's owner something does (reference counts). ``own``: arrays the tracer
+    accounts for, never counted (the result's; those the call gave tensors, held by them:
+    jitted._prepare)."""
+    outside = {id(external.array) for external in externals if id(external.array) not in own
+               and _held_outside(external.array, inside.get(id(external.array), 0))}
+    base_outside = {id(external.array) for external in externals
+                    if _base_held_outside(external.array, inside)}
+    return outside, base_outside
+
+
 def _not_by_the_result(holders: dict, returned: Sequence) -> dict:
     """``holders`` without the tracer's list of the result's leaves (``returned[1]``), and,
-    for the arrays the call made or wrote that it returns (``returned[0]``), without the
-    result's containers: a list it returns that holds one is no state; the tensor whose data
-    it is, is. (An array it only reads is state wherever held: a dict it returns too.)"""
+    for the arrays the call made or wrote that it returns (``returned[0]``: bare, or in a
+    tensor it made), without the result's containers (those tensors too): a list it returns
+    that holds one is no state; a tensor of state whose data it is, is. (An array it only
+    reads is state wherever held: a dict it returns too.)"""
     if returned:
         ids = {id(holder) for holder in returned}
-        for key in {id(leaf) for leaf in returned[1]} & holders.keys():
-            made = key in {id(leaf) for leaf in returned[0]}
+        made = {id(leaf) for leaf in returned[0]}
+        for key in ({id(leaf) for leaf in returned[1]} | made) & holders.keys():
             holders[key] = [entry for entry in holders[key] if id(entry[0]) not in ids
-                            or not made and entry[0] is not returned[1]]
+                            or key not in made and entry[0] is not returned[1]]
     return holders
 
 
-def _named(result: State, tensor: Tensor, tensors: list) -> str:
+def _named(result: State, tensor: Any, tensors: list) -> str:
     """The name of a tensor of state in the program; a new one is added to ``tensors`` (to
     find where it is held)."""
     name = result.tensors.get(id(tensor))
@@ -363,11 +376,6 @@ def _memory_owner(array: Any) -> Any:
     while isinstance(getattr(base, "base", None), np.ndarray):
         base = base.base
     return base if isinstance(base, np.ndarray) else None
-
-
-def _written_arrays(trace: Trace) -> set:
-    return {id(ref.array) for instr in trace.instrs for ref in instr.writes
-            if type(ref) is External}
 
 
 def _unchecked(array: Any, base: Any, outside: bool, base_outside: bool,
