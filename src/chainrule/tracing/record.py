@@ -111,9 +111,11 @@ class Trace:
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
-        which keep shapes and dtypes only (the externals stay: they are state)."""
+        which keep shapes and dtypes only (the externals stay: they are state; the snapshots
+        the program resets temporaries from are in its namespace)."""
         self.roots = dict.fromkeys(self.roots, True)
         self.arrays = []
+        self.snapshots = {}
 
     # -------------------------------------------------------------------- values
     def new_var(self, value: Any) -> TraceArray:
