@@ -1,7 +1,8 @@
 """Inputs chosen to make a jitted call differ from the eager one: state found by reference
-counts, arrays returned as they are, rebinding (``.data =``) inside the call, constants folded
-when the program is built, and what the tracer does not record (``np.errstate``, ``.flat``).
-Each compares with the same function run eagerly, on the first call and on replays, with the
+counts (in tuples, default arguments too), arrays returned as they are or made and written
+inside, rebinding (``.data =``) inside the call, constants folded when the program is built,
+and what the tracer records besides calls (``np.errstate``, ``.flat``, ``.base``). Each
+compares with the same function run eagerly, on the first call and on replays, with the
 state changed between calls where that is the point."""
 
 from __future__ import annotations
@@ -503,7 +504,7 @@ def test_a_folded_constant_warns_as_the_eager_call_does():
         assert [str(w.message) for w in ours] == [str(w.message) for w in eager], k
 
 
-# ------------------------------------------------------------- gaps found (strict xfails: open)
+# ------------------------------------------------------------- gaps found (closed)
 
 
 def test_data_assigned_from_its_own_data_and_an_argument():
