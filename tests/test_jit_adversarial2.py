@@ -650,6 +650,38 @@ def test_rebinding_a_default_argument(where):
             our_rebind(k)
 
 
+@pytest.mark.parametrize("holder", ["attribute", "dict", "list"])
+def test_rebinding_a_tuple_of_tensors(holder):
+    """A tuple of tensors held by an object, a dict or a list the function reaches, rebound
+    between calls: the tuple is checked where it is held (it holds its tensors for good)."""
+    def make():
+        m, d, items = _Box(), {}, [None]
+
+        def rebind(k):
+            ws = (_weights(k),)
+            if holder == "attribute":
+                m.ws = ws
+            elif holder == "dict":
+                d["ws"] = ws
+            else:
+                items[0] = ws
+
+        def f(x):
+            ws = m.ws if holder == "attribute" else d["ws"] if holder == "dict" else items[0]
+            return ws[0] * x
+
+        rebind(-4)
+        return f, rebind
+
+    (eager, eager_rebind), (ours, our_rebind) = make(), make()
+    jitted = cr.jit(ours)
+    for k in range(4):
+        x = np.ones(3) + k
+        assert_same(jitted(x), eager(x), exact=True, what=f"{holder} {k}")
+        eager_rebind(k)
+        our_rebind(k)
+
+
 def test_writing_into_a_diagonal_raises_as_eagerly():
     def f(x):
         d = cr.diagonal(cr.tensor(x))

@@ -79,14 +79,19 @@ def _known_holders(objects: list) -> dict:
     """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`). An
     object whose attribute dict is among them too is left out: its attributes are the dict's
     items, one reference each (counted twice, they would hide a holder the function does not
-    reach, which the heap search then misses)."""
+    reach, which the heap search then misses). The tuples they hold are walked too (``m.ws =
+    (w,)``: the heap search takes no tuple for a holder)."""
     ids = {id(holder) for holder in objects}
     known: dict = {}
-    for holder in objects:
+    holders = list(objects)
+    for holder in holders:
         if type(holder) is not dict and id(getattr(holder, "__dict__", None)) in ids:
             continue
         for how, key, item in _slots(holder):
             known.setdefault(id(item), []).append((holder, how, key))
+            if isinstance(item, tuple) and len(item) <= _TUPLE_ITEMS and id(item) not in ids:
+                ids.add(id(item))
+                holders.append(item)
     return known
 
 
