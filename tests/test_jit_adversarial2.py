@@ -1,7 +1,8 @@
 """Inputs chosen to make a jitted call differ from the eager one: state found by reference
-counts, arrays returned as they are, rebinding (``.data =``) inside the call, constants folded
-when the program is built, and what the tracer does not record (``np.errstate``, ``.flat``).
-Each compares with the same function run eagerly, on the first call and on replays, with the
+counts (in tuples, default arguments too), arrays returned as they are or made and written
+inside, rebinding (``.data =``) inside the call, constants folded when the program is built,
+and what the tracer records besides calls (``np.errstate``, ``.flat``, ``.base``). Each
+compares with the same function run eagerly, on the first call and on replays, with the
 state changed between calls where that is the point."""
 
 from __future__ import annotations
@@ -146,23 +147,59 @@ def test_a_call_that_raises_leaves_numpy_arrays_in_state():
             np.testing.assert_array_equal(w.grad.numpy(), x)
 
 
-@pytest.mark.xfail(strict=True, reason="state.hand_back replaces tracing arrays in tensors, "
-                   "dicts, lists, cells and attributes; a tuple stored into state (immutable) "
-                   "keeps the tracing array. Fix: rebuild the tuple and replace it in its own "
-                   "holders, or refuse (eagerly) a call that stores a tuple of arrays")
-def test_an_array_stored_into_state_inside_a_tuple_is_a_numpy_array():
-    box = {}
+_Pair = collections.namedtuple("_Pair", "first second")
+
+
+@pytest.mark.parametrize("store", ["tuple", "nested", "namedtuple", "attribute"])
+def test_an_array_stored_into_state_inside_a_tuple_is_a_numpy_array(store):
+    """A tuple is immutable: the tracing arrays it holds are given back by rebuilding it and
+    replacing it where it is held (a dict, a list, another tuple, an object's attribute)."""
+    box, obj = {}, _Box()
 
     def fun(x):
-        box["y"] = (x * 2,)
+        if store == "tuple":
+            box["y"] = (x * 2,)
+        elif store == "nested":
+            box["y"] = [((x * 2, 1),)]
+        elif store == "namedtuple":
+            box["y"] = _Pair(x * 2, x.sum())
+        else:
+            obj.y = (x * 2,)
         return x + 1
+
+    def stored():
+        if store == "nested":
+            return box["y"][0][0][0]
+        return obj.y[0] if store == "attribute" else box["y"][0]
 
     jitted = cr.jit(fun)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JitWarning)
-        for k in range(3):
-            jitted(np.ones(3) + k)
-            assert type(box["y"][0]) is np.ndarray, k
+        for k in range(4):
+            x = np.ones(3) + k
+            jitted(x)
+            assert type(stored()) is np.ndarray, k
+            np.testing.assert_array_equal(stored(), x * 2)
+    if store == "namedtuple":
+        assert type(box["y"]) is _Pair and type(box["y"].second) is np.float64
+
+
+def test_a_returned_array_stored_in_a_tuple_too_is_the_returned_one():
+    """A returned array that a stored tuple of the same arrays holds too is stored (a tuple
+    with the items of the collector's own arguments tuple is not taken for it)."""
+    box = {}
+
+    def fun(x):
+        y = x * 2
+        box["y"] = (y,)
+        return y
+
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JitWarning)
+        for k in range(4):
+            got = jitted(np.ones(3) + k)
+            assert box["y"][0] is got, k
 
 
 # ------------------------------------------------------------- arrays returned as they are
@@ -322,17 +359,35 @@ def test_astype_without_a_copy_is_the_array_itself():
         assert_same(jitted(x), fun(x), exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason="TraceArray.base records an attribute read: a new "
-                   "tracing array, never the traced base itself, so `x[1:].base is x` is False "
-                   "jitted (and the branch differs, unguarded). Fix: return the tracing array "
-                   "whose value is value.base when the trace holds one (a dict id(value) -> "
-                   "weakref kept by new_var)")
-def test_the_base_of_a_view_is_the_array_it_views():
-    fun = lambda x: x * 2 if x[1:].base is x else x * 3  # noqa: E731
+def _base_of_a_result(x):
+    y = x * 2
+    z = y.T[0]
+    return z + 1 if z.base is y else z - 1
+
+
+_BASES = {
+    "slice": lambda x: x * 2 if x[1:].base is x else x * 3,
+    "view of a view": lambda x: x * 2 if x[1:][::2].base is x else x * 3,
+    "owner": lambda x: x + 1 if x.base is None else x - 1,
+}
+
+
+@pytest.mark.parametrize("name", list(_BASES))
+def test_the_base_of_a_view_is_the_array_it_views(name):
+    """``x[1:].base is x`` as NumPy's: the traced array itself; an argument that is a view of
+    the caller's array (whose base is not the argument) has another signature."""
+    fun = _BASES[name]
     jitted = cr.jit(fun)
+    for make in (lambda k: np.arange(3.0) + k, lambda k: (np.arange(6.0) + k)[:3]) * 2:
+        for k in range(3):
+            assert_same(jitted(make(k)), fun(make(k)), exact=True, what=f"{name} {k}")
+
+
+def test_the_base_of_a_view_of_a_result():
+    jitted = cr.jit(_base_of_a_result)
     for k in range(3):
-        x = np.arange(3.0) + k
-        assert_same(jitted(x), fun(x), exact=True)
+        x = np.arange(6.0).reshape(2, 3) + k
+        assert_same(jitted(x), _base_of_a_result(x), exact=True)
 
 
 def test_a_tensor_made_from_a_constant_is_a_new_one_at_each_call():
@@ -349,6 +404,82 @@ def test_a_tensor_made_from_a_constant_is_a_new_one_at_each_call():
         assert_same(got, fun(np.ones(3)), exact=True, what=str(k))
         assert got[3] is w and got[2].requires_grad and got[2].is_leaf
         got[1].add_(5.0)  # (the caller's tensor: not the next call's)
+
+
+def _written_zeros(x):
+    out = cr.zeros(3)
+    out[0] = x[0]
+    return out
+
+
+def _filled_empty(x):
+    out = cr.empty(3)
+    out[:] = x * 2
+    return out
+
+
+def _numpy_written(x):
+    out = np.zeros(3)
+    out += x
+    return out
+
+
+def _numpy_in_a_dict(x):
+    out = np.zeros(3)
+    np.copyto(out, x[::-1])
+    return {"out": out}
+
+
+def _tensor_in_a_dict(x):
+    out = cr.zeros(3)
+    out[1] = x[1]
+    return {"out": out, "y": x * 2}
+
+
+def _accumulated_temporary(x):
+    out = cr.zeros(3)
+    out[0] += x[0]
+    return out.sum() * 1
+
+
+_MADE = {"cr.zeros written": _written_zeros, "cr.empty filled": _filled_empty,
+         "np.zeros written": _numpy_written, "np.zeros in a dict": _numpy_in_a_dict,
+         "tensor in a dict": _tensor_in_a_dict, "temporary": _accumulated_temporary}
+
+
+@pytest.mark.parametrize("name", list(_MADE))
+def test_a_tensor_made_inside_and_written_is_a_new_one_at_each_call(name):
+    """A tensor (or array) the call makes around an untraced array, which traced code then
+    writes, and returns: a new one at each call, as eagerly (what the caller of an earlier
+    call holds does not change), replayed without a warning."""
+    fun = _MADE[name]
+    jitted = cr.jit(fun)
+    kept = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitWarning)
+        for k in range(4):
+            x = np.arange(3.0) + k
+            got = jitted(x)
+            assert_same(got, fun(x), exact=True, what=f"{name} {k}")
+            kept.append((got, fun(x)))
+    for k, (got, want) in enumerate(kept):
+        assert_same(got, want, exact=True, what=f"{name}: call {k} kept")
+    leaves = [cr.tree_util.tree_flatten(got)[0] for got, _ in kept]
+    assert all(a is not b for a, b in zip(leaves[0], leaves[-1], strict=True))
+
+
+def test_a_state_tensor_written_and_returned_stays_itself():
+    w = cr.tensor(np.zeros(3))
+
+    def fun(x):
+        with cr.no_grad():
+            w[0] = x[0]
+        return w, {"w": w}
+
+    jitted = cr.jit(fun)
+    for k in range(3):
+        got = jitted(np.arange(3.0) + k)
+        assert got[0] is w and got[1]["w"] is w and w.numpy()[0] == k, k
 
 
 # ------------------------------------------------------------- constants folded at the build
@@ -373,7 +504,7 @@ def test_a_folded_constant_warns_as_the_eager_call_does():
         assert [str(w.message) for w in ours] == [str(w.message) for w in eager], k
 
 
-# ------------------------------------------------------------- gaps found (strict xfails: open)
+# ------------------------------------------------------------- gaps found (closed)
 
 
 def test_data_assigned_from_its_own_data_and_an_argument():
@@ -397,15 +528,55 @@ def test_values_computed_from_state_data_follow_the_state():
     _run_both(make, lambda k, env: env["w"].add_(1.0))
 
 
-@pytest.mark.xfail(strict=True, reason="`x.flat` is recorded as an attribute whose value (a "
-                   "flatiter of the first call's array) is no array: indexing it is untraced, "
-                   "a constant. Fix: TraceArray.flat as a traced ravel() for reading, or a "
-                   "refusal")
-def test_flat_indexing():
-    jitted = cr.jit(lambda x: x.flat[2])
+def _write_flat(x):
+    y = x * 2
+    y.flat[1:3] = x.flat[0]
+    x.flat[[0, 4]] = -1.0
+    return y
+
+
+def _assign_flat(x):
+    x.flat = x.flat[5]
+    return x + 0
+
+
+_FLAT = {
+    "index": lambda x: x.flat[2],
+    "slice": lambda x: x.flat[1:4] * 2,
+    "integer array": lambda x: x.flat[np.array([0, 5])],
+    "mask": lambda x: x.flat[(x > 3).ravel()],
+    "iteration": lambda x: sum(value * 2 for value in x.flat),
+    "length": lambda x: x * len(x.flat),
+    "copy": lambda x: x.flat.copy(),
+    "numpy": lambda x: np.asarray(x.flat) + 1,
+    "written": _write_flat,
+    "assigned": _assign_flat,
+}
+
+
+@pytest.mark.parametrize("name", list(_FLAT))
+def test_flat_indexing(name):
+    """What is read or written through ``x.flat`` is traced (never the first call's values);
+    the argument written through it is written at each replay too."""
+    fun = _FLAT[name]
+    jitted = cr.jit(fun)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JitWarning)
+        for k in range(3):
+            x = np.arange(6.0).reshape(2, 3) + k
+            ours = x.copy()
+            assert_same(jitted(ours), fun(x), exact=True, what=f"{name} {k}")
+            np.testing.assert_array_equal(ours, x)
+
+
+def test_the_flat_iterators_own_state_is_refused():
+    fun = lambda x: x * x.flat.coords[1]  # noqa: E731
+    jitted = cr.jit(fun)
+    with pytest.warns(JitWarning, match=r"\.flat\.coords"):
+        jitted(np.ones((2, 3)))
     for k in range(3):
         x = np.arange(6.0).reshape(2, 3) + k
-        assert_same(jitted(x), x.flat[2], exact=True)
+        assert_same(jitted(x), fun(x), exact=True)
 
 
 def test_errstate_inside_the_call_holds_at_replay():
@@ -424,25 +595,91 @@ def test_errstate_inside_the_call_holds_at_replay():
             assert_same(jitted(x), f(x), exact=True)
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor held by the function's __defaults__ (a "
-                   "tuple) is read by identity: rebinding the defaults is not seen. Fix: "
-                   "state checks `fun.__defaults__ is <the tuple>` (and __kwdefaults__) for a "
-                   "function reachable by name")
-def test_rebinding_a_default_argument():
-    def make():
-        def f(x, w=None):
-            return w * x
+def _weights(k):
+    return cr.tensor(np.array([1.0, 2.0, 3.0]) * (k + 5))
 
-        f.__defaults__ = (cr.tensor(np.array([1.0, 2.0, 3.0])),)
-        return f, {}
 
-    (eager, _), (ours, _) = _twins(make)
+def _defaults(where):
+    """A function whose weights are a default argument (of itself or of a helper it calls by
+    name), and how to rebind them."""
+    def positional(x, w=None):
+        return w * x
+
+    def keyword(x, *, w=None):
+        return w * x
+
+    def nested(x, ws=None):
+        return ws[0][0] * x
+
+    def array(x, w=None):
+        return x * w
+
+    def calls_helper(x):
+        return helper(x)
+
+    helper = positional
+
+    def rebind(k):
+        target = helper if where == "helper" else fun
+        if where == "keyword":
+            target.__kwdefaults__ = {"w": _weights(k)}
+        elif where == "nested":
+            target.__defaults__ = (((_weights(k),),),)
+        elif where == "array":
+            target.__defaults__ = (_weights(k).numpy(),)
+        else:
+            target.__defaults__ = (_weights(k),)
+
+    fun = {"positional": positional, "keyword": keyword, "nested": nested, "array": array,
+           "helper": calls_helper}[where]
+    rebind(-4)
+    return fun, rebind
+
+
+@pytest.mark.parametrize("where", ["positional", "keyword", "nested", "array", "helper"])
+def test_rebinding_a_default_argument(where):
+    """A function's ``__defaults__`` (a tuple) and ``__kwdefaults__`` rebound between calls
+    (the jitted function's or a helper's it calls by name) are seen, as a rebound global."""
+    (eager, eager_rebind), (ours, our_rebind) = _defaults(where), _defaults(where)
     jitted = cr.jit(ours)
-    for k in range(3):
+    for k in range(4):
         x = np.ones(3) + k
-        assert_same(jitted(x), eager(x), exact=True)
-        for fun in (eager, ours):
-            fun.__defaults__ = (cr.tensor(np.array([1.0, 2.0, 3.0]) * (k + 5)),)
+        assert_same(jitted(x), eager(x), exact=True, what=f"{where} {k}")
+        if k % 2 == 0:
+            eager_rebind(k)
+            our_rebind(k)
+
+
+@pytest.mark.parametrize("holder", ["attribute", "dict", "list"])
+def test_rebinding_a_tuple_of_tensors(holder):
+    """A tuple of tensors held by an object, a dict or a list the function reaches, rebound
+    between calls: the tuple is checked where it is held (it holds its tensors for good)."""
+    def make():
+        m, d, items = _Box(), {}, [None]
+
+        def rebind(k):
+            ws = (_weights(k),)
+            if holder == "attribute":
+                m.ws = ws
+            elif holder == "dict":
+                d["ws"] = ws
+            else:
+                items[0] = ws
+
+        def f(x):
+            ws = m.ws if holder == "attribute" else d["ws"] if holder == "dict" else items[0]
+            return ws[0] * x
+
+        rebind(-4)
+        return f, rebind
+
+    (eager, eager_rebind), (ours, our_rebind) = make(), make()
+    jitted = cr.jit(ours)
+    for k in range(4):
+        x = np.ones(3) + k
+        assert_same(jitted(x), eager(x), exact=True, what=f"{holder} {k}")
+        eager_rebind(k)
+        our_rebind(k)
 
 
 def test_writing_into_a_diagonal_raises_as_eagerly():

@@ -7,6 +7,7 @@ where one scan of the heap finds them.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import types
@@ -115,20 +116,24 @@ def _stored(containers: list, out_leaves: list, inputs: set) -> list:
     allowed = {id(out_leaves), id(candidates), id(objects)}
     allowed |= {id(node) for node in containers}
     allowed |= {key for key, leaf in objects.items() if isinstance(leaf, Tensor)}
-    holders = gc.get_referrers(*candidates)
+    holders = gc.get_referrers(*candidates, _MARKER)
     allowed.add(id(holders))
     held = {id(obj) for holder in holders
             if id(holder) not in allowed and type(holder) not in (types.FrameType, View)
-            and not _arguments_of_this_call(holder, candidates)
+            and not _arguments_of_referrers(holder)
             for obj in candidates if _holds(holder, obj)}
     return [obj for obj in candidates if id(obj) in held]
 
 
-def _arguments_of_this_call(holder: Any, candidates: list) -> bool:
-    """Whether ``holder`` is the tuple of get_referrers' own arguments (Python 3.13 makes one
-    the collector sees)."""
-    return type(holder) is tuple and len(holder) == len(candidates) and all(
-        a is b for a, b in zip(holder, candidates, strict=True))
+def _arguments_of_referrers(holder: Any) -> bool:
+    """Whether ``holder`` is the tuple of gc.get_referrers' own arguments, which Python 3.13
+    makes (the collector sees it): they end with ``_MARKER``, which nothing else holds (a
+    stored tuple of the same arrays is no such tuple)."""
+    return type(holder) is tuple and len(holder) > 0 and holder[-1] is _MARKER
+
+
+# (see _arguments_of_referrers)
+_MARKER = object()
 
 
 def _base(view: Tensor) -> Tensor | None:
@@ -185,38 +190,69 @@ def concrete(result: Any, out_leaves: list, out_treedef: Any) -> Any:
 
 def hand_back(escaped: list, holders: dict) -> None:
     """Replace the tracing arrays stored in state by their values, wherever found: where
-    ``holders`` says (:func:`escaped`), or else by one scan of the heap for all."""
+    ``holders`` says (:func:`escaped`), or else by scans of the heap (one for all, and one
+    more for each level of tuples that held them: a tuple is rebuilt, then replaced in its
+    own holders)."""
     # (a returned tensor also stored is not here: concrete() gave it its array)
     arrays = {id(array): array for array in escaped if type(array) is TraceArray}
     if not arrays:
         return
-    if all(key in holders for key in arrays):
+    if all(key in holders and not any(isinstance(entry[0], tuple) for entry in holders[key])
+           for key in arrays):
         for key, stored in arrays.items():
             for holder, how, slot in holders[key]:
                 value = stored.value
                 if isinstance(holder, Tensor) and isinstance(value, np.generic):
-                    value = np.array(value)  # (as below)
+                    value = np.array(value)  # (as _replace_in)
                 if how == "attr":
                     setattr(holder, slot, value)
+                elif how == "kwdefault":  # (a function's keyword default: state._slots)
+                    holder.__kwdefaults__[slot] = value
                 else:
                     holder[slot] = value
         return
-    for holder in gc.get_referrers(*arrays.values()):
-        if isinstance(holder, Tensor):
-            array = arrays.get(id(holder._array))
-            if array is not None:
-                # (a scalar as a 0-d array, which a later trace can find and write)
-                holder._array = np.array(array.value) if isinstance(
-                    array.value, np.generic) else array.value
-        elif isinstance(holder, dict) and holder is not arrays or isinstance(
-                getattr(holder, "__dict__", None), dict):  # (3.11+: attributes held inline)
-            mapping = holder if isinstance(holder, dict) else vars(holder)
-            for key, item in list(mapping.items()):
-                if id(item) in arrays and item is arrays[id(item)]:
-                    mapping[key] = item.value
-        elif type(holder) is list:
-            for index, item in enumerate(holder):
-                if id(item) in arrays and item is arrays[id(item)]:
-                    holder[index] = item.value
-        elif type(holder) is types.CellType and id(holder.cell_contents) in arrays:
-            holder.cell_contents = holder.cell_contents.value
+    olds: dict = arrays
+    news: dict = {key: array.value for key, array in arrays.items()}
+    while olds:
+        # (the tuples that held one, rebuilt: replaced in their own holders next)
+        tuples: dict = {}
+        rebuilt: dict = {}
+        targets = [*olds.values(), _MARKER]
+        for holder in gc.get_referrers(*targets):
+            if holder is not olds and holder is not targets and \
+                    not _arguments_of_referrers(holder):
+                _replace_in(holder, olds, news, (tuples, rebuilt))
+        olds, news = tuples, rebuilt
+
+
+def _replace_in(holder: Any, olds: dict, news: dict, rebuilt: tuple) -> None:
+    """Replace in ``holder`` the objects ``olds`` maps by id by the ``news`` of the same id; a
+    tuple, immutable, is rebuilt instead (``rebuilt``: the tuples, and the new ones, by id)."""
+    def new(item: Any) -> Any:
+        return news[id(item)] if olds.get(id(item)) is item else item
+
+    if isinstance(holder, Tensor):
+        value = new(holder._array)
+        if value is not holder._array:
+            # (a scalar as a 0-d array, which a later trace can find and write)
+            holder._array = np.array(value) if isinstance(value, np.generic) else value
+    elif isinstance(holder, dict) or isinstance(
+            getattr(holder, "__dict__", None), dict):  # (3.11+: attributes held inline)
+        mapping = holder if isinstance(holder, dict) else vars(holder)
+        for key, item in list(mapping.items()):
+            if new(item) is not item:
+                mapping[key] = new(item)
+    elif type(holder) is list:
+        for index, item in enumerate(holder):
+            if new(item) is not item:
+                holder[index] = new(item)
+    elif type(holder) is types.CellType:
+        with contextlib.suppress(ValueError):  # (an empty cell)
+            holder.cell_contents = new(holder.cell_contents)
+    elif isinstance(holder, tuple) and id(holder) not in rebuilt[0]:
+        items = [new(item) for item in holder]
+        if any(a is not b for a, b in zip(items, holder, strict=True)):
+            with contextlib.suppress(TypeError):  # (a tuple type not made from its items)
+                make = getattr(type(holder), "_make", type(holder))  # (a namedtuple's)
+                rebuilt[1][id(holder)] = make(items)
+                rebuilt[0][id(holder)] = holder

@@ -52,7 +52,7 @@ from ..tree_util import tree_flatten, tree_unflatten
 from . import effects, escapes, guards, record, returned, state
 from . import fuse as fusion
 from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
-from .record import External, Trace, TraceArray, Var
+from .record import Trace, TraceArray, Var
 from .returned import held_elsewhere as _held_elsewhere
 from .signature import fast_key, signature
 
@@ -452,15 +452,20 @@ def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
             if leaf._tangents:
                 return [], [], "its result carries tangents"
             if type(array) is not TraceArray:
-                if type(array) is np.ndarray and id(array) not in trace.externals and \
-                        not _held_elsewhere(leaf, out_leaves, containers):
+                made = type(array) is np.ndarray and not _held_elsewhere(
+                    leaf, out_leaves, containers)
+                leaf_flag = leaf._requires_grad and leaf._node is None
+                if made and id(array) not in trace.externals:
                     # (a tensor the call made around an array nothing traced read or wrote:
                     # a new one at each call, as eagerly, around a copy (cr.zeros(3)) or
                     # around that array if state holds its memory (torch.from_numpy(STATE)))
                     shared = returned.memory_held(array, leaf, out_leaves, containers)
                     outputs.append(("shared tensor" if shared else "new tensor", (
-                        type(leaf), leaf._requires_grad and leaf._node is None,
-                        array if shared else array.copy())))
+                        type(leaf), leaf_flag, array if shared else array.copy())))
+                elif made:  # (one traced code read or wrote: _returned_arrays says)
+                    outputs.append(("made tensor", (type(leaf), leaf_flag, leaf)))
+                    refs.append(trace.external(array))
+                    continue
                 else:
                     outputs.append(("object", leaf))  # a tensor it closes over, as it is
                 refs.append(None)
@@ -501,8 +506,7 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
     try:
-        state_ = state.find_state(trace, arg_leaves, jitted.fun, [t for t, *_ in rebinds],
-                                  holding)
+        state_ = state.find_state(trace, arg_leaves, jitted.fun, rebinds, holding)
     finally:
         for tensor, _, _, value in rebinds:
             tensor._array = value
@@ -513,9 +517,8 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
                            "by NumPy outside the traced operations, which each replay would "
                            "give it again: fill the tensor in place instead (`w.zero_()`, "
                            "`w.data.fill(...)`)")
-    written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
-               if type(ref) is External}
-    _returned_arrays(outputs, refs, state_, written)
+    written = set(trace.snapshots)  # (the externals written: through their traced values too)
+    fresh = _returned_arrays(outputs, refs, state_, written)
     namespace = state_.namespace
     prologue = []
     for index, (var, leaf) in enumerate(zip(inputs, arg_leaves, strict=True)):
@@ -526,9 +529,11 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
     # (the checks first: reading an argument's .grad comes before what reads it)
     prologue = state.ordered(state_.checks + guards.guarded(state_, watched)) + prologue
     for external in state_.local:  # the call's own temporaries written in place: reset
-        if id(external.array) in written:
-            namespace[f"{external.name}_initial"] = trace.snapshots[id(external.array)]
-            prologue.append(f"copyto({external.name}, {external.name}_initial)")
+        if id(external.array) in written:  # (a new one where the result holds it)
+            name = external.name
+            namespace[f"{name}_initial"] = trace.snapshots[id(external.array)]
+            prologue.append(f"{name} = {name}_initial.copy(order='K')" if id(external.array)
+                            in fresh else f"copyto({name}, {name}_initial)")
     namespace["copyto"] = np.copyto
     parameters = [f"a{index}" for index in range(len(arg_leaves))]
     inputs = [var for var in inputs if var is not None]
@@ -543,34 +548,52 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
 
 def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) -> list:
     """What state.find_state is to know of the result: the NumPy arrays returned as they are
-    that the call made or wrote (held by the result alone unless state holds them too), the
-    result's leaves, and its containers."""
-    written = {id(ref.array) for instr in trace.instrs for ref in instr.writes
-               if type(ref) is External}
+    that the call made or wrote, and those of the tensors it made (held by the result alone
+    unless state holds them too), the result's leaves, and its containers (those tensors
+    too)."""
+    written = set(trace.snapshots)
+    made = [detail[2] for kind, detail in outputs if kind == "made tensor"]
     return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
-             if kind == "numpy" and (made or id(leaf) in written)], out_leaves,
-            *escapes.containers(result)]
+             if kind == "numpy" and (made or id(leaf) in written)] + [
+                 tensor._array for tensor in made], out_leaves,
+            *escapes.containers(result), *made]
 
 
-def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> None:
-    """How each NumPy array the call returned as it is (not traced) is made at a replay: one
-    held in state (a tensor's data, a global) is read from where it is held, as eagerly; one
-    that nothing checkable holds is a copy of its values at the replay's end if the call made
-    it or wrote it (in Python: a new array at each call), else the same object again (a
-    constant the call read)."""
+def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> set:
+    """How each NumPy array the call returned as it is (not traced), or in a tensor it made,
+    is made at a replay: one held in state (a tensor's data, a global) is read from where it
+    is held, as eagerly; one that nothing checkable holds is, if the call wrote it, a new array
+    at each replay (its values before the first write copied, then written: these arrays'
+    ids are returned); if the call made it, a copy of its values; else the same object again
+    (a constant the call read)."""
     local = {external.index for external in state_.local}
+    fresh = set()
     for position, (kind, made) in enumerate(outputs):
+        if kind == "made tensor":  # (made: a tensor of the call's own, or else state's)
+            cls, leaf_flag, tensor = made
+            external = refs[position]
+            if external.index not in local:
+                outputs[position], refs[position] = ("object", tensor), None
+            elif id(external.array) in written:
+                outputs[position] = ("tensor", (cls, leaf_flag))
+                fresh.add(id(external.array))
+            else:
+                outputs[position] = ("new tensor", (cls, leaf_flag, external.array))
+                refs[position] = None
+            continue
         if kind != "numpy":
             continue
         external = refs[position]
         if external.index not in local:
             outputs[position] = ("array", None)
-        elif id(external.array) in written:  # (reset and written again at each replay)
-            outputs[position] = ("copy", None)
+        elif id(external.array) in written:  # (a new one, written at each replay)
+            outputs[position] = ("array", None)
+            fresh.add(id(external.array))
         elif made:  # (the first call returned the array itself: its values now)
             outputs[position], refs[position] = ("copy", None), external.array.copy()
         else:
             outputs[position], refs[position] = ("object", external.array), None
+    return fresh
 
 
 def _bumps(trace: Trace, arg_leaves: list, state_: state.State) -> list[str]:

@@ -31,6 +31,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ..backends import tracing
 from . import numpy_calls as calls
+from .attributes import Flat, base_of, written_scalar
 from .protocols import PythonProtocols
 
 
@@ -102,6 +103,7 @@ class Trace:
         self.open = True
         self.roots: dict[int, Any] = {}  # buffer id -> the buffer (kept alive while tracing)
         self.snapshots: dict[int, Any] = {}  # external id -> its values before its first write
+        self.by_root: dict[int, list[External]] = {}  # buffer id -> the externals in it
         self.bound: dict[int, Var] = {}  # external index -> the Var that reads it
         # id(version counter) -> (the counter, how many writes bumped it: backends.bump)
         self.bumps: dict[int, tuple[list, int]] = {}
@@ -111,13 +113,15 @@ class Trace:
         # Whether a call on traced values raised (see _watched): if the function caught the
         # error, its path depends on values that no guard checks.
         self.raised = False
-        self.refused: str | None = None  # why the call cannot be replayed, seen while tracing
+        self.refused: str | None = None  # why the call, run on as eagerly, leaves no program
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
-        which keep shapes and dtypes only (the externals stay: they are state)."""
+        which keep shapes and dtypes only (the externals stay: they are state; the snapshots
+        the program resets temporaries from are in its namespace)."""
         self.roots = dict.fromkeys(self.roots, True)
         self.arrays = []
+        self.snapshots = {}
 
     # -------------------------------------------------------------------- values
     def new_var(self, value: Any) -> TraceArray:
@@ -141,7 +145,7 @@ class Trace:
         if found is None:
             found = self.externals[id(array)] = External(len(self.externals), array)
             if isinstance(array, np.ndarray):
-                self._root(array)
+                self.by_root.setdefault(self._root(array), []).append(found)
         return found
 
     def lift(self, raws: tuple) -> tuple:
@@ -300,10 +304,13 @@ def _values(value: Any) -> Any:
 
 
 def _writes(trace: Trace, targets: Any) -> tuple:
+    """The refs of ``targets``, about to be written: the externals they write (themselves, or
+    those whose buffer a traced value of theirs views) get their values snapshot first."""
     refs = tuple(ref for ref in trace.ref(tuple(targets)) if type(ref) in (Var, External))
     for ref in refs:
-        if type(ref) is External and id(ref.array) not in trace.snapshots:
-            trace.snapshots[id(ref.array)] = np.array(ref.array, copy=True)
+        for external in (ref,) if type(ref) is External else trace.by_root.get(ref.root, ()):
+            if id(external.array) not in trace.snapshots:
+                trace.snapshots[id(external.array)] = np.array(external.array, copy=True)
     return refs
 
 
@@ -383,13 +390,13 @@ class TraceArray(NDArrayOperatorsMixin, PythonProtocols):
         trace = self.trace
         if not trace.open:
             return func(*_values(args), **_values(kwargs))
-        result = func(*_values(args), **_values(kwargs))
-        if func in calls.METADATA:
-            return result
         out = kwargs.get("out")
         writes = _writes(trace, args[:1]) if func in calls.WRITES_FIRST else ()
         if out is not None:
             writes += _writes(trace, out if isinstance(out, tuple) else (out,))
+        result = func(*_values(args), **_values(kwargs))
+        if func in calls.METADATA:
+            return result
         if writes and (out is not None or func in calls.WRITES_FIRST):
             trace.record("call", func, args, kwargs, None, writes)
             return out if out is not None else result
@@ -470,20 +477,29 @@ class TraceArray(NDArrayOperatorsMixin, PythonProtocols):
             if not self.trace.open:
                 self.value = value
                 return
-            made = self.trace.record("call", _written_scalar, (self, key, item), {}, value)
+            made = self.trace.record("call", written_scalar, (self, key, item), {}, value)
             self.value, self.var = made.value, made.var
             return
+        writes = _writes(self.trace, (self,)) if self.trace.open else ()
         self.value[_values(key)] = _values(item)
-        if self.trace.open:
-            self.trace.record("setitem", None, (self, key, item), {}, None,
-                              writes=(self.var,))
+        if writes:
+            self.trace.record("setitem", None, (self, key, item), {}, None, writes=writes)
 
     # ---------------------------------------------------------------- the rest of ndarray
     @property
     def base(self) -> Any:
-        """None for an array that owns its memory, as NumPy's (no call recorded: whether a
-        result is a view is fixed by the signature); otherwise the traced base."""
-        return None if self.value.base is None else self.__getattr__("base")
+        """None for an array that owns its memory, as NumPy's (no call recorded: fixed by the
+        signature); otherwise the array it views, traced (:func:`.attributes.base_of`)."""
+        return None if self.value.base is None else base_of(self)
+
+    @property
+    def flat(self) -> Flat:
+        """``x.flat``, traced (see :mod:`.attributes`)."""
+        return Flat(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        Flat(self)[...] = value
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -498,17 +514,17 @@ class TraceArray(NDArrayOperatorsMixin, PythonProtocols):
             return trace.record("attr", name, (self,), {}, attribute)
 
         def method(*args: Any, **kwargs: Any) -> Any:
+            if not trace.open:
+                return attribute(*_values(args), **_values(kwargs))
+            writes = _writes(trace, (self,)) if name in calls.WRITING_METHODS else ()
+            out = kwargs.get("out")
+            if out is not None:
+                writes += _writes(trace, (out,))
             try:
                 result = attribute(*_values(args), **_values(kwargs))
             except Exception:
                 trace.raised = True  # (as _watched)
                 raise
-            if not trace.open:
-                return result
-            writes = (self.var,) if name in calls.WRITING_METHODS else ()
-            out = kwargs.get("out")
-            if out is not None:
-                writes += _writes(trace, (out,))
             if result is None or writes:
                 trace.record("method", name, (self, *args), kwargs, None, writes)
                 return out if out is not None else result
@@ -599,13 +615,6 @@ def _has_mask(key: Any) -> bool:
         or type(item) is list and any(type(x) is bool for x in item)
         for item in items
     )
-
-
-def _written_scalar(scalar: Any, key: Any, item: Any) -> np.ndarray:
-    """``scalar[key] = item`` for a NumPy scalar, which is immutable: a 0-d array."""
-    value = np.array(scalar)
-    value[key] = item
-    return value
 
 
 def array_copy(array: TraceArray, dtype: Any = None) -> Any:

@@ -1,8 +1,8 @@
 """The signature of a call of a jitted function: what two calls must share for one program to
 replay both (the arguments' pytree structure, the insertion order of their dicts' keys, each
-array's shape, dtype and layout, each tensor's class and ``requires_grad``, the Python values
-among the arguments, the static arguments, the grad mode), or the reason the call must run
-eagerly.
+array's shape, dtype, layout and whether it owns its memory (``x[1:].base is x`` depends on
+it), each tensor's class and ``requires_grad``, the Python values among the arguments, the
+static arguments, the grad mode), or the reason the call must run eagerly.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def signature(argnums: tuple, argnames: tuple, args: tuple, kwargs: dict) -> tup
         kind = type(leaf)
         if kind is np.ndarray:
             parts.append(("a", leaf.shape, leaf.dtype, leaf.flags.c_contiguous,
-                          leaf.flags.f_contiguous, leaf.flags.writeable))
+                          leaf.flags.f_contiguous, leaf.flags.writeable, leaf.base is None))
             ids.setdefault(id(leaf), position)
         elif isinstance(leaf, Tensor):
             array = leaf._array
@@ -60,7 +60,7 @@ def signature(argnums: tuple, argnames: tuple, args: tuple, kwargs: dict) -> tup
             if type(array) is np.ndarray:
                 parts.append(("t", type(leaf), array.shape, array.dtype,
                               array.flags.c_contiguous, array.flags.f_contiguous,
-                              leaf._requires_grad, leaf._grad_req))
+                              array.base is None, leaf._requires_grad, leaf._grad_req))
             elif isinstance(array, np.generic):
                 parts.append(("ts", type(leaf), array.dtype, leaf._requires_grad))
             else:
@@ -135,15 +135,16 @@ def fast_key(args: tuple) -> tuple | None:
     for arg in args:
         kind = type(arg)
         if kind is np.ndarray:
-            parts.append((arg.shape, arg.dtype, arg.strides, arg.flags.writeable))
+            parts.append((arg.shape, arg.dtype, arg.strides, arg.flags.writeable,
+                          arg.base is None))
         elif kind is float or kind is int or kind is bool:
             parts.append(number_key(arg))
         elif isinstance(arg, Tensor):
             array = arg._array
             if type(array) is not np.ndarray or arg._tangents:
                 return None
-            parts.append((kind, array.shape, array.dtype, array.strides, arg._requires_grad,
-                          arg._grad_req))
+            parts.append((kind, array.shape, array.dtype, array.strides, array.base is None,
+                          arg._requires_grad, arg._grad_req))
         else:
             return None
     if len(args) > 1:

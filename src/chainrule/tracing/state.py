@@ -48,7 +48,9 @@ def _holders(objects: list, skip: set, known: dict, outside_refs: dict) -> dict:
     scanned = list(wanted.values())
     skip = skip | {id(objects), id(wanted), id(scanned)}
     for holder in gc.get_referrers(*scanned):
-        if id(holder) in skip or type(holder) is types.FrameType:
+        # (a tuple holds state where the function reaches it (``known``: a default argument,
+        # a global); one found here is more likely the tracer's own, or an argument list)
+        if id(holder) in skip or type(holder) is types.FrameType or isinstance(holder, tuple):
             continue
         for how, key, item in _slots(holder):
             if id(item) in wanted and item is wanted[id(item)] and not any(
@@ -77,21 +79,27 @@ def _known_holders(objects: list) -> dict:
     """``{id(item): [(holder, how, key)]}`` for what ``objects`` hold (:func:`_slots`). An
     object whose attribute dict is among them too is left out: its attributes are the dict's
     items, one reference each (counted twice, they would hide a holder the function does not
-    reach, which the heap search then misses)."""
+    reach, which the heap search then misses). The tuples they hold are walked too (``m.ws =
+    (w,)``: the heap search takes no tuple for a holder)."""
     ids = {id(holder) for holder in objects}
     known: dict = {}
-    for holder in objects:
+    holders = list(objects)
+    for holder in holders:
         if type(holder) is not dict and id(getattr(holder, "__dict__", None)) in ids:
             continue
         for how, key, item in _slots(holder):
             known.setdefault(id(item), []).append((holder, how, key))
+            if isinstance(item, tuple) and len(item) <= _TUPLE_ITEMS and id(item) not in ids:
+                ids.add(id(item))
+                holders.append(item)
     return known
 
 
 def _slots(holder: Any) -> Any:
     """``(how, key, item)`` for what ``holder`` holds where a replay can check it: a tensor's
     data and gradient, a dict's items (OrderedDict's, defaultdict's too: any key; not another
-    program's namespace), a list's, a closure cell's contents, an object's attributes."""
+    program's namespace), a list's, a closure cell's contents, an object's attributes, a
+    tuple's items, a function's default arguments."""
     if isinstance(holder, Tensor):
         return [("attr", name, getattr(holder, name, None)) for name in ("_array", "_grad")]
     if isinstance(holder, dict):
@@ -103,10 +111,21 @@ def _slots(holder: Any) -> Any:
         with contextlib.suppress(ValueError):  # (an empty cell)
             return [("attr", "cell_contents", holder.cell_contents)]
         return ()
+    if isinstance(holder, tuple):  # (holds for good: where it is held is checked instead)
+        return [("item", index, item) for index, item in enumerate(holder)]
+    if type(holder) is types.FunctionType:  # (keyword defaults: checked through the function)
+        return [("attr", "__defaults__", holder.__defaults__)] + [
+            ("kwdefault", key, item) for key, item in (holder.__kwdefaults__ or {}).items()]
     if type(getattr(holder, "__dict__", None)) is dict and not isinstance(
             holder, (type, types.ModuleType, types.FunctionType)):
         return [("attr", key, item) for key, item in vars(holder).items()]
     return ()
+
+
+# A function's default arguments: a tuple and a dict, each rebound as a whole (checked).
+_DEFAULTS = ("__defaults__", "__kwdefaults__")
+# The longest tuple whose items reachable() visits (state is held in a few; a table is data).
+_TUPLE_ITEMS = 64
 
 
 def _type_check(name: str, value: Any) -> str:
@@ -126,7 +145,7 @@ class State:
         self.checks: list[str] = []
         self.counters: dict[int, str] = {}  # id(a named tensor's version counter) -> name
         self.local: list = []
-        self.tensors: dict[int, str] = {}  # id(tensor) -> its name in the program
+        self.tensors: dict[int, str] = {}  # id(a tensor or tuple of state) -> its name
         self.count = 0
 
     def name(self, holder: Any) -> str:
@@ -149,7 +168,8 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     ``.grad``); one held by an argument tensor is read from the argument. Tensors named here
     are in ``counters`` (jitted.py's version bumps). Externals nothing holds are the call's
     own temporaries (``local``). Holders: as the module says (``returned``: arrays the call
-    returns without reading them, then the objects that hold the result, not their holders)."""
+    returns without reading them, then the objects that hold the result, not their holders;
+    ``rebound``: jitted._rebinds', the tensors of state the call gave other arrays)."""
     result = State()
     externals = [external for external in trace.externals.values()
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
@@ -164,17 +184,16 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(objects)}
     skip |= {id(external) for external in trace.externals.values()}
     inside = _trace_references(trace)
+    own = {id(array) for array in returned[0]} if returned else set()
     # (reference counts first, while no name here holds the arrays)
-    outside = {id(external.array) for external in externals
-               if _held_outside(external.array, inside.get(id(external.array), 0))}
-    base_outside = {id(external.array) for external in externals
-                    if _base_held_outside(external.array, inside)}
+    outside, base_outside = _held_by_others(externals, inside, own | {
+        id(entry[-1]) for entry in rebound})
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
     _count_outside(externals, bases, inside, outside_refs)
     holders = _not_by_the_result(_holders([external.array for external in externals] + [
         base for base in bases.values() if base is not None], skip, known, outside_refs),
         returned)
-    written = _written_arrays(trace)
+    written = set(trace.snapshots)  # (the externals written, through their traced values too)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
         found = holders[id(external.array)]
@@ -192,29 +211,42 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
             _read_from(result, external, _named(result, tensor, tensors))
             found = [entry for entry in found if entry[0] is not tensor]
         for holder, how, key in found:
-            _check_held(result, holder, how, key, external.name)
-    for tensor in rebound:  # (given another array by the call)
+            _check_or_climb(result, (holder, how, key), external.name, tensors)
+    for tensor, *_ in rebound:  # (given another array by the call)
         if id(tensor) not in arg_ids:
             _named(result, tensor, tensors)
     _climb(result, tensors, skip, arg_ids, known, outside_refs)
     return result
 
 
+def _held_by_others(externals: list, inside: dict, own: set) -> tuple[set, set]:
+    """The ids of the external arrays that something besides the trace holds, and of those
+    whose memory's owner something does (reference counts). ``own``: arrays the tracer
+    accounts for, never counted (the result's; those the call gave tensors, held by them:
+    jitted._prepare)."""
+    outside = {id(external.array) for external in externals if id(external.array) not in own
+               and _held_outside(external.array, inside.get(id(external.array), 0))}
+    base_outside = {id(external.array) for external in externals
+                    if _base_held_outside(external.array, inside)}
+    return outside, base_outside
+
+
 def _not_by_the_result(holders: dict, returned: Sequence) -> dict:
     """``holders`` without the tracer's list of the result's leaves (``returned[1]``), and,
-    for the arrays the call made or wrote that it returns (``returned[0]``), without the
-    result's containers: a list it returns that holds one is no state; the tensor whose data
-    it is, is. (An array it only reads is state wherever held: a dict it returns too.)"""
+    for the arrays the call made or wrote that it returns (``returned[0]``: bare, or in a
+    tensor it made), without the result's containers (those tensors too): a list it returns
+    that holds one is no state; a tensor of state whose data it is, is. (An array it only
+    reads is state wherever held: a dict it returns too.)"""
     if returned:
         ids = {id(holder) for holder in returned}
-        for key in {id(leaf) for leaf in returned[1]} & holders.keys():
-            made = key in {id(leaf) for leaf in returned[0]}
+        made = {id(leaf) for leaf in returned[0]}
+        for key in ({id(leaf) for leaf in returned[1]} | made) & holders.keys():
             holders[key] = [entry for entry in holders[key] if id(entry[0]) not in ids
-                            or not made and entry[0] is not returned[1]]
+                            or key not in made and entry[0] is not returned[1]]
     return holders
 
 
-def _named(result: State, tensor: Tensor, tensors: list) -> str:
+def _named(result: State, tensor: Any, tensors: list) -> str:
     """The name of a tensor of state in the program; a new one is added to ``tensors`` (to
     find where it is held)."""
     name = result.tensors.get(id(tensor))
@@ -251,8 +283,9 @@ def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dic
 
 def reachable(fun: Any, depth: int = 3) -> list:
     """The objects ``fun`` reaches by name, each once: its closure's cells and their values,
-    its globals' dict and the values its code names there, through functions, bound methods
-    and partials, ``depth`` deep; and the tensors' gradients."""
+    its default arguments, its globals' dict and the values its code names there, through
+    functions, bound methods and partials, ``depth`` deep; the items of the tuples among
+    them, and the tensors' gradients."""
     found: dict = {}
     stack = [(fun, depth)]
     while stack:
@@ -263,6 +296,10 @@ def reachable(fun: Any, depth: int = 3) -> list:
         if isinstance(obj, Tensor):
             if obj._grad is not None:
                 stack.append((obj._grad, left))
+            continue
+        if isinstance(obj, tuple):  # (its items, reached as it is; a long one is data)
+            if len(obj) <= _TUPLE_ITEMS:
+                stack.extend((item, left) for item in obj)
             continue
         inner = getattr(obj, "__wrapped__", None) or getattr(obj, "fun", None)
         for item in (inner, getattr(obj, "__self__", None), getattr(obj, "func", None)):
@@ -275,6 +312,11 @@ def reachable(fun: Any, depth: int = 3) -> list:
             found.setdefault(id(cell), cell)
             with contextlib.suppress(ValueError):  # (an empty cell)
                 stack.append((cell.cell_contents, left - 1))
+        for defaults in [getattr(obj, name, None) for name in _DEFAULTS]:
+            if defaults:  # (what its parameters name)
+                found.setdefault(id(defaults), defaults)
+                items = defaults.values() if type(defaults) is dict else defaults
+                stack.extend((item, left - 1) for item in items)
         names = _names(code)
         namespace = getattr(obj, "__globals__", {})
         found.setdefault(id(namespace), namespace)
@@ -341,11 +383,6 @@ def _memory_owner(array: Any) -> Any:
     return base if isinstance(base, np.ndarray) else None
 
 
-def _written_arrays(trace: Trace) -> set:
-    return {id(ref.array) for instr in trace.instrs for ref in instr.writes
-            if type(ref) is External}
-
-
 def _unchecked(array: Any, base: Any, outside: bool, base_outside: bool,
                written: bool) -> str | None:
     """Why an array the call writes, which nothing the tracer can check holds, cannot be
@@ -361,7 +398,8 @@ def _unchecked(array: Any, base: Any, outside: bool, base_outside: bool,
 
 def _climb(result: State, tensors: list, skip: set, arg_ids: dict, known: dict,
            outside_refs: dict) -> None:
-    """Where the tensors are: other tensors' .grad (climbing), dicts, lists, cells."""
+    """Where the tensors (and tuples) are: other tensors' .grad, tuples (climbing), dicts,
+    lists, cells, functions' defaults."""
     while tensors:
         level = _holders(tensors, skip | {id(tensors)}, known, outside_refs)
         climbing = []
@@ -375,15 +413,28 @@ def _climb(result: State, tensors: list, skip: set, arg_ids: dict, known: dict,
                 if isinstance(holder, Tensor) and id(holder) not in result.tensors:
                     result.tensors[id(holder)] = result.name(holder)
                     climbing.append(holder)
-                _check_held(result, holder, how, key, name,
-                            result.tensors.get(id(holder)))
+                _check_or_climb(result, (holder, how, key), name, climbing)
         tensors = climbing
+
+
+def _check_or_climb(result: State, where: tuple, name: str, climbing: list) -> None:
+    """A check that ``where`` (holder, how, key) still holds ``name``; a tuple holds it for
+    good (immutable): it is named instead, and climbed (a function's ``__defaults__`` rebound
+    between calls is then seen)."""
+    holder, how, key = where
+    if isinstance(holder, tuple):
+        _named(result, holder, climbing)
+        return
+    _check_held(result, holder, how, key, name, result.tensors.get(id(holder)))
 
 
 def _check_held(result: State, holder: Any, how: str, key: Any, name: str,
                 holder_name: str | None = None) -> None:
     holder_name = holder_name or result.name(holder)
-    if how == "attr":
+    if how == "kwdefault":
+        line = (f"if ({holder_name}.__kwdefaults__ or {{}}).get({key!r}) is not {name}: "
+                f"raise Miss(-1)")
+    elif how == "attr":
         line = f"if {holder_name}.{key} is not {name}: raise Miss(-1)"
     elif type(holder) is list:
         line = (f"if len({holder_name}) <= {key} or {holder_name}[{key}] is not {name}: "
