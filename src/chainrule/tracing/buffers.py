@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .record import External, Instr, Trace, Var
+from .record import Trace
+from .values import External, Instr, Var
 
 # Smaller arrays than this are not worth a buffer (NumPy's own small-block cache serves them).
 BUFFER_MIN_BYTES = 4096

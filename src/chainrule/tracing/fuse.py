@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from .buffers import outs, reads
-from .record import External, Instr, Var
+from .values import External, Instr, Var
 
 # Bytes of a fused result under which the default (fuse=None) leaves a chain to NumPy: with
 # arrays of 16 MiB a chain's values no longer fit in the benchmark machine's 32 MiB cache, where

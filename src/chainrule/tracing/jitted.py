@@ -52,9 +52,9 @@ from ..tree_util import tree_flatten, tree_unflatten
 from . import effects, escapes, guards, record, returned, state
 from . import fuse as fusion
 from .program import Miss, Program, Unreplayable, build, kept_roots_of, rollback_targets
-from .record import Trace, TraceArray, Var
-from .returned import held_elsewhere as _held_elsewhere
+from .record import Trace, TraceArray
 from .signature import fast_key, signature
+from .values import Var
 
 backends._scoped_types.add(TraceArray)
 kernels.NDARRAY_TYPES.add(TraceArray)
@@ -331,7 +331,8 @@ class Jitted:
                       "replay could not tell when the error comes)")
         out_leaves, out_treedef = tree_flatten(result)
         containers = escapes.containers(result)
-        outputs, refs, output_reason = _outputs(out_leaves, trace, leaves, passes, containers)
+        outputs, refs, output_reason = returned.outputs(out_leaves, trace, leaves, passes,
+                                                         containers)
         reason = reason or output_reason
         escaped, holders = escapes.escaped(trace, containers, out_leaves, inputs, self.fun)
         del containers  # (the first result's: no holder of state when find_state looks)
@@ -346,7 +347,7 @@ class Jitted:
         if reason:
             return reason, result
         try:
-            holding = _result_holders(trace, out_leaves, outputs, result)
+            holding = returned.result_holders(trace, out_leaves, outputs, result)
             make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self,
                             (rebinds, watched))
         except Unreplayable as refused:
@@ -428,80 +429,15 @@ def _rebinds(trace: Trace, swapped: list) -> list:
     return found
 
 
-def _outputs(out_leaves: list, trace: Trace, arg_leaves: list, passes: int,
-             containers: list) -> tuple:
-    """How each leaf of the result is made at a replay, the program's value for it, and the
-    reason a result cannot be replayed (or None)."""
-    arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
-    outputs, refs = [], []
-    seen: dict = {}
-    for position in range(len(out_leaves)):  # (enumerate's tuple would hold the leaf)
-        leaf = out_leaves[position]
-        kind = type(leaf)
-        if seen.setdefault(id(leaf), position) != position and kind is not TraceArray:
-            outputs.append(("same", seen[id(leaf)]))  # (one object twice: once made)
-            refs.append(None)
-        elif id(leaf) in arg_ids:
-            outputs.append(("arg", arg_ids[id(leaf)]))
-            refs.append(None)
-        elif kind is TraceArray:
-            outputs.append(("array", None))
-            refs.append(trace.ref(leaf))
-        elif isinstance(leaf, Tensor):
-            array = leaf._array
-            if leaf._tangents:
-                return [], [], "its result carries tangents"
-            if type(array) is not TraceArray:
-                made = type(array) is np.ndarray and not _held_elsewhere(
-                    leaf, out_leaves, containers)
-                leaf_flag = leaf._requires_grad and leaf._node is None
-                if made and id(array) not in trace.externals:
-                    # (a tensor the call made around an array nothing traced read or wrote:
-                    # a new one at each call, as eagerly, around a copy (cr.zeros(3)) or
-                    # around that array if state holds its memory (torch.from_numpy(STATE)))
-                    shared = returned.memory_held(array, leaf, out_leaves, containers)
-                    outputs.append(("shared tensor" if shared else "new tensor", (
-                        type(leaf), leaf_flag, array if shared else array.copy())))
-                elif made:  # (one traced code read or wrote: _returned_arrays says)
-                    outputs.append(("made tensor", (type(leaf), leaf_flag, leaf)))
-                    refs.append(trace.external(array))
-                    continue
-                else:
-                    outputs.append(("object", leaf))  # a tensor it closes over, as it is
-                refs.append(None)
-                continue
-            if leaf._node is not None and engine.passes == passes or (
-                    leaf._node is not None and leaf._node.saved is not None):
-                return [], [], ("it returns a tensor with a graph to differentiate later "
-                                "(grad of a jitted function): jit the gradient instead, "
-                                "cr.jit(cr.grad(f)), or call backward inside")
-            if leaf._node is not None:  # (its graph, freed by a backward inside: as eagerly,
-                # it requires grad, and a backward through it raises that it was freed)
-                outputs.append(("spent", (type(leaf), leaf._node)))
-                refs.append(trace.ref(array))
-                continue
-            outputs.append(("tensor", (type(leaf), leaf._requires_grad and leaf._node is None)))
-            refs.append(trace.ref(array))
-        elif kind is np.ndarray:  # (state, or made in Python: _returned_arrays says)
-            outputs.append(("numpy", id(leaf) not in trace.externals))
-            refs.append(trace.external(leaf))
-        else:
-            made = returned.made_object(leaf, out_leaves, containers)
-            if made:
-                return [], [], made
-            outputs.append(("object", leaf))
-            refs.append(None)
-    return outputs, refs, None
-
-
-def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
+def _prepare(trace: Trace, inputs: list, result: tuple, arg_leaves: list,
              jitted: Jitted, noted: tuple) -> Callable[[], Program]:
     """What the program needs from the moment of the trace (where state is held, the values
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
-    the build of the program, for later (:class:`_Pending`). ``returned``: _outputs' outputs
-    and refs (completed here), and the objects that hold the result; ``noted``: the tensors
-    of state the call rebound (:func:`_rebinds`), and the Python values it reads by name."""
-    outputs, refs, holding = returned
+    the build of the program, for later (:class:`_Pending`). ``result``: the outputs and
+    refs of :func:`.returned.outputs` (completed here), and the objects that hold the result;
+    ``noted``: the tensors of state the call rebound (:func:`_rebinds`), and the Python values
+    it reads by name."""
+    outputs, refs, holding = result
     rebinds, watched = noted
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
@@ -518,7 +454,7 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
                            "give it again: fill the tensor in place instead (`w.zero_()`, "
                            "`w.data.fill(...)`)")
     written = set(trace.snapshots)  # (the externals written: through their traced values too)
-    fresh = _returned_arrays(outputs, refs, state_, written)
+    fresh = returned.returned_arrays(outputs, refs, state_, written)
     namespace = state_.namespace
     prologue = []
     for index, (var, leaf) in enumerate(zip(inputs, arg_leaves, strict=True)):
@@ -544,56 +480,6 @@ def _prepare(trace: Trace, inputs: list, returned: tuple, arg_leaves: list,
         build, trace, inputs, parameters, refs, label, prologue,
         _bumps(trace, arg_leaves, state_), namespace, fuse,
         [(state_.tensors[id(tensor)], var) for tensor, _, var, _ in rebinds])
-
-
-def _result_holders(trace: Trace, out_leaves: list, outputs: list, result: Any) -> list:
-    """What state.find_state is to know of the result: the NumPy arrays returned as they are
-    that the call made or wrote, and those of the tensors it made (held by the result alone
-    unless state holds them too), the result's leaves, and its containers (those tensors
-    too)."""
-    written = set(trace.snapshots)
-    made = [detail[2] for kind, detail in outputs if kind == "made tensor"]
-    return [[leaf for leaf, (kind, made) in zip(out_leaves, outputs, strict=True)
-             if kind == "numpy" and (made or id(leaf) in written)] + [
-                 tensor._array for tensor in made], out_leaves,
-            *escapes.containers(result), *made]
-
-
-def _returned_arrays(outputs: list, refs: list, state_: state.State, written: set) -> set:
-    """How each NumPy array the call returned as it is (not traced), or in a tensor it made,
-    is made at a replay: one held in state (a tensor's data, a global) is read from where it
-    is held, as eagerly; one that nothing checkable holds is, if the call wrote it, a new array
-    at each replay (its values before the first write copied, then written: these arrays'
-    ids are returned); if the call made it, a copy of its values; else the same object again
-    (a constant the call read)."""
-    local = {external.index for external in state_.local}
-    fresh = set()
-    for position, (kind, made) in enumerate(outputs):
-        if kind == "made tensor":  # (made: a tensor of the call's own, or else state's)
-            cls, leaf_flag, tensor = made
-            external = refs[position]
-            if external.index not in local:
-                outputs[position], refs[position] = ("object", tensor), None
-            elif id(external.array) in written:
-                outputs[position] = ("tensor", (cls, leaf_flag))
-                fresh.add(id(external.array))
-            else:
-                outputs[position] = ("new tensor", (cls, leaf_flag, external.array))
-                refs[position] = None
-            continue
-        if kind != "numpy":
-            continue
-        external = refs[position]
-        if external.index not in local:
-            outputs[position] = ("array", None)
-        elif id(external.array) in written:  # (a new one, written at each replay)
-            outputs[position] = ("array", None)
-            fresh.add(id(external.array))
-        elif made:  # (the first call returned the array itself: its values now)
-            outputs[position], refs[position] = ("copy", None), external.array.copy()
-        else:
-            outputs[position], refs[position] = ("object", external.array), None
-    return fresh
 
 
 def _bumps(trace: Trace, arg_leaves: list, state_: state.State) -> list[str]:

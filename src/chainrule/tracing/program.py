@@ -35,9 +35,10 @@ from .. import random
 from ..codegen import compile_function
 from . import numpy_calls as calls
 from .buffers import outs, plan_buffers, reads
-from .record import External, Instr, Trace, Var
+from .record import Trace
 from .record import _array_copy as array_copy_function
 from .source import Miss, _describe, _lines, _Names, _render, same
+from .values import External, Instr, Var
 
 # The key that marks a program's namespace (its globals).
 PROGRAM_MARK = "__chainrule_program__"
@@ -416,10 +417,8 @@ def build(
     body.append(f"return ({', '.join(rendered)}{',' if len(rendered) == 1 else ''})")
     header = [f"# {label}: {recorded} calls traced, {len(instrs)} in the program"]
     header += [f"# {var.name}: {_describe(var)}" for var in inputs]
-    source = "\n".join(
-        [f"def replay({', '.join(['buffers', *parameters])}):"]
-        + ["    " + line for line in header + body]
-    ) + "\n"
+    source = "\n".join([f"def replay({', '.join(['buffers', *parameters])}):"]
+                       + ["    " + line for line in header + body]) + "\n"
     stats = {"calls traced": recorded, "calls": len(instrs), "buffers": len(used),
              "guards": sum(1 for instr in instrs if instr.kind == "guard")}
     program = Program(source, names.namespace, f"jit: {label}", specs, stats,

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import numpy_calls as calls
 from .buffers import outs
-from .record import External, Instr, Var
+from .values import External, Instr, Var
 
 
 class Miss(Exception):

@@ -31,7 +31,8 @@ import numpy as np
 from .. import kernels
 from ..tensor import Tensor
 from .program import PROGRAM_MARK, Unreplayable
-from .record import External, Trace
+from .record import Trace
+from .values import External
 
 # -------------------------------------------------------------------- state
 

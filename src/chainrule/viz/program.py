@@ -10,7 +10,7 @@ import numpy as np
 
 from ..tracing.buffers import reads
 from ..tracing.program import Program
-from ..tracing.record import External, Var
+from ..tracing.values import External, Var
 from .trace import Vertex, format_value
 
 
