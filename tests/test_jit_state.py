@@ -75,6 +75,21 @@ def test_state_held_by_what_the_function_names_is_found_without_searching_the_he
     assert_same(_parameter(step).grad, _parameter(eager).grad, exact=True)
 
 
+def test_a_default_argument_of_none_leaves_the_heap_alone(heap_searches):
+    """None among the objects the function reaches (a default argument) is no attribute dict
+    of the cells beside it: the closure's tensor is still found by name."""
+    eager, step = _closure_step(), _closure_step()
+
+    def with_default(x, scale=None):
+        return step(x)
+
+    jitted = cr.jit(with_default)
+    for k in range(3):
+        x = np.array([0.5, -1.0, 2.0]) + k
+        assert_same(jitted(x), eager(x), exact=True)
+    assert heap_searches.searches == 0
+
+
 def test_a_holder_the_function_does_not_name_is_searched_for():
     """``w`` is in the closure and in a dict the function reaches through an argument: the
     closure does not account for every reference, so the heap is searched, and rebinding the

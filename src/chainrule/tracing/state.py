@@ -86,8 +86,9 @@ def _known_holders(objects: list) -> dict:
     known: dict = {}
     holders = list(objects)
     for holder in holders:
-        if type(holder) is not dict and id(getattr(holder, "__dict__", None)) in ids:
-            continue
+        attributes = getattr(holder, "__dict__", None)
+        if attributes is not None and type(holder) is not dict and id(attributes) in ids:
+            continue  # (not: a cell has no __dict__, and None may be among the objects)
         for how, key, item in _slots(holder):
             known.setdefault(id(item), []).append((holder, how, key))
             if isinstance(item, tuple) and len(item) <= _TUPLE_ITEMS and id(item) not in ids:
