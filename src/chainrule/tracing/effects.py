@@ -4,6 +4,7 @@ generators, which a replay would not repeat (cr.jit refuses them, naming them)."
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import random as py_random
 import sys
@@ -127,9 +128,27 @@ def _generator_moved(start: tuple, draws: list) -> str | None:
             "anew instead")
 
 
-def _numpy_random_state() -> tuple:
-    state = np.random.get_state(legacy=False)["state"]
-    return state["key"].tobytes(), state["pos"]
+def _numpy_random_state() -> Any:
+    """Where NumPy's global generator is: the words of its MT19937 state (its key and
+    position), read in place (0.3 us; its ``state`` property copies them into a dict: 32 us);
+    that dict's where the state cannot be read so."""
+    generator = np.random.mtrand._rand._bit_generator
+    held, view = _STATE_VIEW
+    if held is not generator:
+        try:
+            address = generator.ctypes.state_address
+        except (AttributeError, ImportError):
+            address = None
+        if type(generator).__name__ != "MT19937" or address is None:
+            state = np.random.get_state(legacy=False)["state"]
+            return state["key"].tobytes(), state["pos"]
+        view = (ctypes.c_uint32 * (_MT19937_WORDS + 1)).from_address(address)
+        _STATE_VIEW[:] = [generator, view]  # (held: its memory lives as long as the view)
+    return bytes(view)
+
+
+_MT19937_WORDS = 624  # (the struct: uint32 key[624], then int pos)
+_STATE_VIEW: list = [None, None]  # NumPy's global bit generator, and its state's words
 
 
 @contextlib.contextmanager

@@ -285,9 +285,9 @@ def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dic
 
 def reachable(fun: Any, depth: int = 3) -> list:
     """The objects ``fun`` reaches by name, each once: its closure's cells and their values,
-    its default arguments, its globals' dict and the values its code names there, through
-    functions, bound methods and partials, ``depth`` deep; the items of the tuples among
-    them, and the tensors' gradients."""
+    its default arguments, its globals' dict and the values its code names there (not in
+    chainrule's own modules), through functions, bound methods and partials, ``depth`` deep;
+    the items of the tuples among them, and the tensors' gradients."""
     found: dict = {}
     stack = [(fun, depth)]
     while stack:
@@ -319,10 +319,11 @@ def reachable(fun: Any, depth: int = 3) -> list:
                 found.setdefault(id(defaults), defaults)
                 items = defaults.values() if type(defaults) is dict else defaults
                 stack.extend((item, left - 1) for item in items)
-        names = _names(code)
         namespace = getattr(obj, "__globals__", {})
+        if str(namespace.get("__name__")).startswith("chainrule."):
+            continue  # (chainrule's own functions: their closures are walked, not its modules)
         found.setdefault(id(namespace), namespace)
-        stack.extend((namespace[name], left - 1) for name in names if name in namespace)
+        stack.extend((namespace[name], left - 1) for name in _names(code) if name in namespace)
     return [obj for obj in found.values() if not callable(obj) or hasattr(obj, "__dict__")]
 
 
