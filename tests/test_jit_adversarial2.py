@@ -8,6 +8,7 @@ state changed between calls where that is the point."""
 from __future__ import annotations
 
 import collections
+import sys
 import warnings
 
 import numpy as np
@@ -447,7 +448,12 @@ _MADE = {"cr.zeros written": _written_zeros, "cr.empty filled": _filled_empty,
          "tensor in a dict": _tensor_in_a_dict, "temporary": _accumulated_temporary}
 
 
-@pytest.mark.parametrize("name", list(_MADE))
+@pytest.mark.parametrize("name", [name if name != "temporary" else pytest.param(
+    name, marks=pytest.mark.xfail(
+        sys.version_info < (3, 11), strict=True, raises=JitWarning,
+        reason="on Python 3.10 the reference count of the temporary's array says something "
+               "outside the trace holds it (state.find_state's _held_outside), so the call is "
+               "refused (eager, right results) where 3.11+ replays it")) for name in _MADE])
 def test_a_tensor_made_inside_and_written_is_a_new_one_at_each_call(name):
     """A tensor (or array) the call makes around an untraced array, which traced code then
     writes, and returns: a new one at each call, as eagerly (what the caller of an earlier

@@ -9,7 +9,6 @@ reason gives the numbers seen, the likely cause and a possible fix."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import warnings
 
@@ -513,8 +512,9 @@ def test_an_exception_caught_inside_is_caught_at_replay(error):
 
 @pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
 @pytest.mark.parametrize("use", ["format spec", "round", pytest.param("memoryview", marks=(
-    pytest.mark.xfail(sys.version_info < (3, 12), strict=True, raises=TypeError,
-                      reason="a Python class has no buffer protocol before Python 3.12: "
+    pytest.mark.xfail(strict=True, raises=TypeError,
+                      reason="a tracing array has no buffer protocol (NumPy's asarray would "
+                             "read the memory through __buffer__ before __array__, untraced): "
                              "memoryview(traced array) raises TypeError (saying so) where the "
                              "eager call works"))), "deepcopy"])
 def test_python_protocols_of_numpy_values(use):

@@ -391,9 +391,9 @@ def _tracing(trace: Trace) -> Iterator[None]:
         trace.open = False
         escapes.hand_back([array for ref in trace.arrays if (array := ref()) is not None], {})
         if isinstance(error, TypeError) and "bytes-like object is required, not 'TraceArray'" \
-                in str(error):  # (a Python class has no buffer protocol before 3.12)
-            raise TypeError(f"{error}: cr.jit cannot trace memoryview() of an array before "
-                            f"Python 3.12; take it outside the jitted function") from error
+                in str(error):  # (a tracing array has no buffer: protocols.py says why)
+            raise TypeError(f"{error}: cr.jit cannot trace memoryview() of an array; take it "
+                            f"outside the jitted function") from error
         raise
     finally:
         record._current.trace = previous

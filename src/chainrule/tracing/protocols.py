@@ -1,7 +1,9 @@
 """Python protocols of NumPy's arrays and scalars that a tracing array (record.TraceArray) has
 as NumPy has them: ``format`` with a spec, ``round``, ``bytes``, ``copy.copy`` and
-``copy.deepcopy``, and the buffer protocol (refused). Like ``float(x)``, what gives a Python
-value is guarded; what gives an array is traced."""
+``copy.deepcopy``. Like ``float(x)``, what gives a Python value is guarded; what gives an array
+is traced. No buffer protocol (``__buffer__``, Python 3.12+): NumPy's ``asarray`` would read
+the memory through it before ``__array__``, untraced; ``memoryview(x)`` raises (jitted.py says
+why)."""
 
 from __future__ import annotations
 
@@ -38,12 +40,3 @@ class PythonProtocols:
 
     def __deepcopy__(self, memo: Any) -> Any:
         return self.__copy__()
-
-    def __buffer__(self, flags: int) -> memoryview:
-        """The concrete value's memory (``memoryview``, Python 3.12+), read by what the trace
-        cannot follow: the call is refused (eager from then on). Before 3.12 a Python class
-        cannot give a buffer: ``memoryview(x)`` raises, and jitted.py says why."""
-        if self.trace.open:
-            self.trace.refused = ("it reads a traced array through the buffer protocol "
-                                  "(memoryview, bytes), which the trace cannot follow")
-        return memoryview(self.value)
