@@ -319,13 +319,15 @@ class Jitted:
                 call_kwargs[name] = kwargs[name]
         passes = engine.passes
         with effects.side_effects() as seen, backends.foreign_scope(), _tracing(trace):
+            slots, binds = guards.lift(trace, watched)  # (the NumPy arrays of state)
             try:
                 result = self.fun(*call_args, **call_kwargs)
             finally:
+                moved = guards.put_back(slots, watched)
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
         reason = (seen.reason([instr.args for instr in trace.instrs if instr.random])
-                  or rebound or trace.refused or watched.changed())
+                  or rebound or trace.refused or watched.changed() or moved)
         if trace.raised and not reason:  # (no program: the next call traces again)
             reason = ("escape: a NumPy call on its values raised an error that it caught (a "
                       "replay could not tell when the error comes)")
@@ -348,6 +350,7 @@ class Jitted:
             return reason, result
         try:
             holding = returned.result_holders(trace, out_leaves, outputs, result)
+            guards.unbind_unused(trace, binds, refs + [var for _, _, var, _ in rebinds])
             make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self,
                             (rebinds, watched))
         except Unreplayable as refused:

@@ -43,6 +43,7 @@ class Trace:
         self.vars: list[Var] = []
         self.inputs: list[Var] = []
         self.externals: dict[int, External] = {}
+        self.external_count = 0
         self.arrays: list[weakref.ref] = []  # every TraceArray made: what escapes is found
         self.open = True
         self.roots: dict[int, Any] = {}  # buffer id -> the buffer (kept alive while tracing)
@@ -87,7 +88,9 @@ class Trace:
     def external(self, array: Any) -> External:
         found = self.externals.get(id(array))
         if found is None:
-            found = self.externals[id(array)] = External(len(self.externals), array)
+            # (numbered by a count: guards.unbind_unused forgets some, names stay distinct)
+            found = self.externals[id(array)] = External(self.external_count, array)
+            self.external_count += 1
             if isinstance(array, np.ndarray):
                 self.by_root.setdefault(self._root(array), []).append(found)
         return found
