@@ -254,22 +254,27 @@ def lift(trace: Trace, found: Watched) -> tuple[list, list]:
     return slots, binds
 
 
-def put_back(slots: list, found: Watched) -> str | None:
+def put_back(slots: list, found: Watched) -> tuple[str | None, dict]:
     """Give the holders of :func:`lift`'s ``slots`` their arrays back (emptying ``slots``: a
     tracing array still alive after the call is then one the call stored, which
-    :mod:`.escapes` finds); an escape (the next call traces again) where the call put
-    something else in such a slot (``self.m = self.m * 0.9``, ``del self.m``): a replay would
-    not, and :mod:`.escapes` gives a stored tracing array its concrete value."""
-    moved = None
+    :mod:`.escapes` finds). Returns an escape (the next call traces again) where the call put
+    something else in such a slot (``self.m = self.m * 0.9``, ``del self.m``: a replay would
+    not; :mod:`.escapes` gives a stored tracing array its concrete value), or None; and
+    ``{id(array): [(holder, how, key)]}``, where the arrays are held, for
+    :func:`.state.find_state` (as its ``_slots`` names them; no reference to the arrays, which
+    it counts)."""
+    moved, held = None, {}
     while slots:
         holder, how, key, array, tracing = slots.pop()
         if _read(holder, how, key) is tracing:
             _write(holder, how, key, array)
+            held.setdefault(id(array), []).append(
+                (holder, "attr", "cell_contents") if how == "cell" else (holder, how, key))
         elif moved is None:
             moved = (f"escape: it rebinds {found._label(holder, how, key)}, which held a "
                      f"NumPy array (a replay would not): write into the array in place "
                      f"(`m[...] = ...`), or return the new one")
-    return moved
+    return moved, held
 
 
 def unbind_unused(trace: Trace, binds: list, used: list) -> None:

@@ -323,7 +323,7 @@ class Jitted:
             try:
                 result = self.fun(*call_args, **call_kwargs)
             finally:
-                moved = guards.put_back(slots, watched)
+                moved, held = guards.put_back(slots, watched)
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
         reason = (seen.reason([instr.args for instr in trace.instrs if instr.random])
@@ -352,7 +352,7 @@ class Jitted:
             holding = returned.result_holders(trace, out_leaves, outputs, result)
             guards.unbind_unused(trace, binds, refs + [var for _, _, var, _ in rebinds])
             make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self,
-                            (rebinds, watched))
+                            (rebinds, watched, held))
         except Unreplayable as refused:
             return str(refused), result
         trace.release()
@@ -438,14 +438,15 @@ def _prepare(trace: Trace, inputs: list, result: tuple, arg_leaves: list,
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
     the build of the program, for later (:class:`_Pending`). ``result``: the outputs and
     refs of :func:`.returned.outputs` (completed here), and the objects that hold the result;
-    ``noted``: the tensors of state the call rebound (:func:`_rebinds`), and the Python values
-    it reads by name."""
+    ``noted``: the tensors of state the call rebound (:func:`_rebinds`), the Python values
+    it reads by name, and where the NumPy arrays of state it reaches by name are held
+    (:func:`.guards.put_back`)."""
     outputs, refs, holding = result
-    rebinds, watched = noted
+    rebinds, watched, held = noted
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
     try:
-        state_ = state.find_state(trace, arg_leaves, jitted.fun, rebinds, holding)
+        state_ = state.find_state(trace, arg_leaves, jitted.fun, rebinds, holding, held)
     finally:
         for tensor, _, _, value in rebinds:
             tensor._array = value
