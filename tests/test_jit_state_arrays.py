@@ -309,3 +309,31 @@ def test_a_state_array_written_with_an_argument_array_and_read_by_a_tensor_op():
         assert_same(ours, loss.detach().numpy(), what=str(k))
         assert_same(velocity, v_eager, what=f"velocity {k}")
         assert_same(w.detach().numpy(), w_eager.detach().numpy(), what=f"w {k}")
+
+
+_SHARED = np.zeros(2)
+
+
+@pytest.mark.filterwarnings("ignore::chainrule.tracing.JitWarning")
+def test_another_thread_writing_state_while_the_call_is_traced():
+    """Another thread that writes a global array while the traced call runs (it sees the
+    tracing array there) computes plain NumPy: its write is not recorded into the trace (it
+    would be replayed at each call), and the call leaves no program (traced again)."""
+    import threading
+
+    def writer():
+        _SHARED[...] += 10.0  # (a tracing array while f runs: f waits for this thread)
+
+    def f(x):
+        thread = threading.Thread(target=writer)
+        thread.start()
+        thread.join()
+        return x * _SHARED
+
+    _SHARED[...] = 0.0
+    jitted = cr.jit(f)
+    for k in range(4):
+        expected = _SHARED + 10.0
+        assert_same(jitted(np.ones(2)), expected, what=str(k))
+        assert_same(_SHARED, expected, what=f"state {k}")
+    assert type(_SHARED) is np.ndarray and _programs(jitted) == 0
