@@ -337,3 +337,24 @@ def test_another_thread_writing_state_while_the_call_is_traced():
         assert_same(jitted(np.ones(2)), expected, what=str(k))
         assert_same(_SHARED, expected, what=f"state {k}")
     assert type(_SHARED) is np.ndarray and _programs(jitted) == 0
+
+
+class _Moments:
+    def __init__(self):
+        self.m = np.zeros(2)
+        self.steps = 0
+
+    @cr.jit
+    def step(self, g):
+        self.m[...] = 0.9 * self.m + 0.1 * g
+        return g * 1
+
+
+@_REPLAYS
+def test_the_state_arrays_of_a_jitted_methods_self():
+    ours, eager = _Moments(), _Moments()
+    for k in range(4):
+        g = np.ones(2) * (k + 1)
+        assert_same(ours.step(g), _Moments.step.fun(eager, g), what=str(k))
+        assert_same(ours.m, eager.m, what=f"state {k}")
+    assert _programs(_Moments.step) == 1

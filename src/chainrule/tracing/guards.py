@@ -37,10 +37,10 @@ tuples (immutable holders: a function's default arguments) or deeper or wider th
 goes, and chainrule's own (its module state is never walked, its constants
 (:func:`.kernels.is_cached`) are skipped, and the objects of its classes, a frozen
 distribution, are left to its code, which lifts what its ops read: backends.lift). While the
-call runs, ``isinstance(state, np.ndarray)`` is False in it, as for the arguments; another
+call runs, ``isinstance(state, np.ndarray)`` is False in it, as for the arguments. Another
 thread that reads such a holder meanwhile sees the tracing array too (as it sees an argument
-tensor's), whose NumPy calls it records into this trace: a thread that writes the function's
-state while the function runs races with it eagerly as well.
+tensor's): its NumPy calls on it run plain, unrecorded, and the trace leaves no program
+(:attr:`.record.Trace.open`: traced again at the next call).
 """
 
 from __future__ import annotations
@@ -126,8 +126,10 @@ class Watched:
             f"`{where}.{key}`" if how == "attr" else f"`{where}[{key!r}]`"
 
 
-def watch(fun: Any, objects: list) -> Watched:
-    """The values :class:`Watched` notes, from :func:`.state.reachable`'s ``objects``."""
+def watch(fun: Any, objects: list, arguments: list = ()) -> Watched:
+    """The values :class:`Watched` notes, from :func:`.state.reachable`'s ``objects`` and the
+    objects among the call's ``arguments`` (a ``@cr.jit`` method's ``self``: the signature
+    holds it by identity)."""
     found = Watched()
     queue: list = []
     for obj in objects:
@@ -142,8 +144,11 @@ def watch(fun: Any, objects: list) -> Watched:
         found.labels[id(namespace)] = None  # (a global: its name)
         for name in sorted(_code_names(code) & namespace.keys()):
             queue.append((namespace, "item", name, namespace[name]))
-    for label, root in (("fun", fun), ("self", getattr(fun, "__self__", None))):
-        if _walkable(root):
+    roots = [("fun", fun), ("self", getattr(fun, "__self__", None))]
+    roots += [("argument", leaf) for leaf in arguments if type(leaf) not in (list, tuple, dict)
+              and not isinstance(leaf, (Tensor, np.ndarray, np.generic))]
+    for label, root in roots:
+        if _walkable(root) and id(root) not in found.labels:
             found.labels[id(root)] = label
             queue.append((root, 1))
     seen: set = set()

@@ -307,7 +307,7 @@ class Jitted:
         """Run the call traced: (its specialization, or the reason why none, and its
         result)."""
         trace = Trace()
-        watched = guards.watch(self.fun, state.reachable(self.fun))  # (before the call)
+        watched = guards.watch(self.fun, state.reachable(self.fun), leaves)  # (before it)
         inputs, swapped, lifted = _lift(trace, leaves)
         call_args, call_kwargs = tree_unflatten(treedef, lifted)
         call_args = list(call_args)
