@@ -50,6 +50,7 @@ import math
 import sys
 import types
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -126,7 +127,7 @@ class Watched:
             f"`{where}.{key}`" if how == "attr" else f"`{where}[{key!r}]`"
 
 
-def watch(fun: Any, objects: list, arguments: list = ()) -> Watched:
+def watch(fun: Any, objects: list, arguments: Sequence = ()) -> Watched:
     """The values :class:`Watched` notes, from :func:`.state.reachable`'s ``objects`` and the
     objects among the call's ``arguments`` (a ``@cr.jit`` method's ``self``: the signature
     holds it by identity)."""
@@ -245,7 +246,9 @@ def lift(trace: Trace, found: Watched) -> tuple[list, list]:
     ``([(holder, how, key, array, tracing array)], [(external, var)])`` for :func:`put_back`
     and :func:`unbind_unused`. ``found.arrays`` is emptied (a reference to the arrays would
     count as a holder when :mod:`.state` counts them)."""
-    slots, binds, traced = [], [], {}
+    slots: list = []
+    binds: list = []
+    traced: dict = {}
     for holder, how, key, array in found.arrays.values():
         if kernels.is_cached(array):
             continue
@@ -268,7 +271,8 @@ def put_back(slots: list, found: Watched) -> tuple[str | None, dict]:
     ``{id(array): [(holder, how, key)]}``, where the arrays are held, for
     :func:`.state.find_state` (as its ``_slots`` names them; no reference to the arrays, which
     it counts)."""
-    moved, held = None, {}
+    moved = None
+    held: dict = {}
     while slots:
         holder, how, key, array, tracing = slots.pop()
         if _read(holder, how, key) is tracing:
