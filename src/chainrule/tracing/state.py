@@ -184,8 +184,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     are in ``counters`` (jitted.py's version bumps). Externals nothing holds are the call's
     own temporaries (``local``). Holders: as the module says (``returned``: arrays the call
     returns without reading them, then the objects that hold the result, not their holders;
-    ``rebound``: jitted._rebinds', the tensors of state the call gave other arrays; ``held``:
-    where the NumPy arrays the function reaches by name are, guards.put_back's)."""
+    ``rebound``: jitted._rebinds'; ``held``: guards.put_back's holders of lifted arrays)."""
     result = State()
     externals = [external for external in trace.externals.values()
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
