@@ -16,7 +16,9 @@ What makes a replay the eager call, and what the tracer checks to know it:
   (a tensor's data or ``.grad``, a dict such as a module's globals or an object's attributes,
   a list, a closure cell) is checked on each replay, so that rebinding one (``w.grad = None``,
   ``w = cr.tensor(...)``) traces again instead of replaying on the old array. A tensor written
-  in place gets its version counter bumped, as eagerly.
+  in place gets its version counter bumped, as eagerly. The NumPy arrays it reaches by name
+  (a closed-over array, a global, ``self.m``) are tracing arrays while it traces
+  (:func:`.guards.lift`): NumPy work on them alone is recorded too.
 - **Python values** it reaches by name (a learning rate, a model's ``training`` flag, a global;
   a state tensor's ``requires_grad`` and hooks; the length of a list of tensors) are checked
   too (:mod:`.guards`); a call that changes one itself runs eagerly.
