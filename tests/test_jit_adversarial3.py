@@ -154,15 +154,7 @@ def test_the_order_of_a_dicts_keys_is_part_of_the_signature(how):
 # ------------------------------------------------------------- NumPy work on state arrays
 
 
-@_gap("a closed-over ndarray written in place with values "
-                   "that do not come from the arguments (`counter[...] += 1`, "
-                   "`np.add(c, 1, out=c)`) is never recorded (no TraceArray takes part, so "
-                   "nothing dispatches to record.py): after 4 calls it holds [1. 1.] where "
-                   "eagerly it holds [4. 4.]. Fix: while tracing, lift the ndarrays the "
-                   "function reaches by name (closure cells, globals, attributes: the holders "
-                   "state.py finds) into TraceArrays standing for externals, restored after "
-                   "the call; or refuse when a state array's contents changed during the "
-                   "traced call without a recorded write (compare a checksum taken before)")
+@pytest.mark.filterwarnings("error::chainrule.tracing.JitWarning")  # (replays)
 @pytest.mark.parametrize("write", ["augmented", "out="])
 def test_state_written_with_values_not_from_the_arguments(write):
     def make():
@@ -180,18 +172,7 @@ def test_state_written_with_values_not_from_the_arguments(write):
     _same_calls(make)
 
 
-@_gap("`state[...] = traced` (ndarray.__setitem__ of a plain state array, `[:]`, `[0]`, a "
-      "mask too) is not recorded as a write: NumPy converts the value with __array__, which "
-      "record.py records as a guard on the value, and the replay writes nothing. With the "
-      "state zeroed by the caller between calls, the jitted call leaves [0. 0.] where "
-      "eagerly [2. 2.]; in an Adam-like step (`s.m[...] = 0.9 * s.m + 0.1 * g`, g the same "
-      "each call), m stays [0.1 0.1] where eagerly it is 0.19, 0.271, ... (the guard "
-      "compares with 0.9 * m folded at the trace). np.copyto, `+=` and out= are recorded. "
-      "Fix: ndarray.__setitem__ cannot be intercepted on a plain array: lift the state "
-      "arrays the function reaches into TraceArrays while tracing (as for "
-      "test_state_written_with_values_not_from_the_arguments), or compare the state arrays "
-      "found at the trace with a snapshot taken before it and refuse when one changed "
-      "without a recorded write")
+@pytest.mark.filterwarnings("error::chainrule.tracing.JitWarning")  # (replays)
 @pytest.mark.parametrize("case", ["reset between calls", "moment update"])
 def test_a_state_array_assigned_a_traced_value(case):
     class Moment:
@@ -221,13 +202,7 @@ def test_a_state_array_assigned_a_traced_value(case):
         change(our_state)
 
 
-@_gap("`x * (table + 1)` with `table` a closed-over ndarray "
-                   "written in place between calls: `table + 1` runs on plain NumPy while "
-                   "tracing (no TraceArray in it) and its result is folded in as a constant, "
-                   "so every replay returns x * 1 ([1. 1. 1.] +k) where the eager call gives "
-                   "x * 2, x * 3, ... (test_closed_over_numpy_array_modified_in_place passes "
-                   "only because the array itself meets a traced value). Same cause and fix "
-                   "as test_state_written_with_values_not_from_the_arguments")
+@pytest.mark.filterwarnings("error::chainrule.tracing.JitWarning")  # (replays)
 def test_a_value_computed_from_a_state_array_alone_follows_it():
     def make():
         table = np.zeros(3)
@@ -239,14 +214,7 @@ def test_a_value_computed_from_a_state_array_alone_follows_it():
     _same_calls(make, change=change)
 
 
-@_gap("Python control flow on a closed-over ndarray written in place between calls is not "
-      "guarded: `x[:int(n)]` and `x * 2 if n > 1 else x * 3` read n on plain NumPy (no "
-      "TraceArray, so no guard), and the replay keeps the first call's path: after "
-      "n[...] = 0, x[:int(n)] * 2 has 2 elements where eagerly 0, and the other returns "
-      "[4. 6. 8.] where eagerly [6. 9. 12.]. "
-      "docs/jit.md says control flow keeps working wherever a traced value reaches Python. "
-      "Same cause and fix as test_state_written_with_values_not_from_the_arguments (state "
-      "arrays lifted into TraceArrays while tracing would record these guards)")
+@pytest.mark.filterwarnings("error::chainrule.tracing.JitWarning")  # (replays)
 @pytest.mark.parametrize("use", ["int", "bool"])
 def test_control_flow_on_a_state_array(use):
     def make():

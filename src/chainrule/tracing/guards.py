@@ -22,6 +22,25 @@ trace only, as in JAX (a dict counting the traces), they are not checked. Not ch
 Event's flag: their own machinery, which other threads change), class attributes, tuples'
 items, NumPy scalars, and the identity of the objects on the way (a global rebound to another
 model of the same arrays).
+
+The NumPy arrays met on the same walk (a closed-over ``np.zeros(2)``, a global table,
+``self.m``, an item of a dict or list) are state as a tensor's array is: :func:`lift` puts, for
+the duration of the traced call, tracing arrays that stand for them (externals, read by
+identity at each replay) in their holders' slots, so that NumPy work on them is recorded even
+where no traced value enters it (``counter[...] += 1``, ``x * (table + 1)``, ``if n > 1``,
+``self.m[...] = 0.9 * self.m + 0.1 * g``); :func:`put_back` restores them after it, before
+:mod:`.state` looks for their holders (and checks them at each replay, as for a tensor's).
+Read-only arrays too: one used only with constants would otherwise be folded into the program,
+and a global rebound to another one would go unseen. Not lifted: NumPy's subclasses (np.matrix,
+masked arrays), arrays of other than numbers and bools (objects, strings, dates), arrays in
+tuples (immutable holders: a function's default arguments) or deeper or wider than the walk
+goes, and chainrule's own (its module state is never walked, its constants
+(:func:`.kernels.is_cached`) are skipped, and the objects of its classes, a frozen
+distribution, are left to its code, which lifts what its ops read: backends.lift). While the
+call runs, ``isinstance(state, np.ndarray)`` is False in it, as for the arguments. Another
+thread that reads such a holder meanwhile sees the tracing array too (as it sees an argument
+tensor's): its NumPy calls on it run plain, unrecorded, and the trace leaves no program
+(:attr:`.record.Trace.open`: traced again at the next call).
 """
 
 from __future__ import annotations
@@ -31,12 +50,16 @@ import math
 import sys
 import types
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..tensor import Tensor
 from .program import PROGRAM_MARK
+from .record import Trace
+from .values import External, Var
 
 DEPTH = 4
 WIDTH = 64
@@ -65,15 +88,17 @@ class Watched:
     """What a call can read by name, noted before it: ``values`` ``[(holder, how, key,
     value)]`` (``how``: "cell", "attr" (an object's ``__dict__``) or "item"), ``tensors``
     ``{id: (a weak reference to the tensor, its settings)}``, ``sized`` (lists and dicts
-    holding tensors or arrays), and each holder's label for messages (None: a module's
-    globals)."""
+    holding tensors or arrays), ``arrays`` ``{(id(holder), key): (holder, how, key, array)}``
+    (the NumPy arrays that :func:`lift` traces), and each holder's label for messages (None: a
+    module's globals)."""
 
-    __slots__ = ("values", "tensors", "sized", "labels")
+    __slots__ = ("values", "tensors", "sized", "arrays", "labels")
 
     def __init__(self) -> None:
         self.values: list = []
         self.tensors: dict = {}
         self.sized: dict = {}
+        self.arrays: dict = {}
         self.labels: dict = {}
 
     def changed(self) -> str | None:
@@ -102,8 +127,10 @@ class Watched:
             f"`{where}.{key}`" if how == "attr" else f"`{where}[{key!r}]`"
 
 
-def watch(fun: Any, objects: list) -> Watched:
-    """The values :class:`Watched` notes, from :func:`.state.reachable`'s ``objects``."""
+def watch(fun: Any, objects: list, arguments: Sequence = ()) -> Watched:
+    """The values :class:`Watched` notes, from :func:`.state.reachable`'s ``objects`` and the
+    objects among the call's ``arguments`` (a ``@cr.jit`` method's ``self``: the signature
+    holds it by identity)."""
     found = Watched()
     queue: list = []
     for obj in objects:
@@ -118,8 +145,11 @@ def watch(fun: Any, objects: list) -> Watched:
         found.labels[id(namespace)] = None  # (a global: its name)
         for name in sorted(_code_names(code) & namespace.keys()):
             queue.append((namespace, "item", name, namespace[name]))
-    for label, root in (("fun", fun), ("self", getattr(fun, "__self__", None))):
-        if _walkable(root):
+    roots = [("fun", fun), ("self", getattr(fun, "__self__", None))]
+    roots += [("argument", leaf) for leaf in arguments if type(leaf) not in (list, tuple, dict)
+              and not isinstance(leaf, (Tensor, np.ndarray, np.generic))]
+    for label, root in roots:
+        if _walkable(root) and id(root) not in found.labels:
             found.labels[id(root)] = label
             queue.append((root, 1))
     seen: set = set()
@@ -155,12 +185,22 @@ def _note(found: Watched, queue: list, seen: set, entry: tuple, level: int) -> N
         if isinstance(item, Tensor):
             # (weakly: state.py counts the references to the tensors of state)
             found.tensors.setdefault(id(item), (weakref.ref(item), _settings(item)))
+        elif type(item) is np.ndarray and item.dtype.kind in "biufc" and _liftable(holder):
+            found.arrays[id(holder), key] = entry  # (a global named by two functions: once)
         if level > 0 and how == "item" and isinstance(holder, (list, dict)):
             found.sized[id(holder)] = holder
     elif level < DEPTH and id(item) not in seen and _walkable(item):
         seen.add(id(item))
         found.labels[id(item)] = found._label(holder, how, key).strip("`")
         queue.append((item, level + 1))
+
+
+def _liftable(holder: Any) -> bool:
+    """Whether :func:`lift` may trace the arrays ``holder`` holds: not a tuple's (immutable),
+    nor an object's of chainrule's own classes (its code lifts what its ops read)."""
+    kind = type(holder)
+    return kind is not tuple and (kind in (dict, list, types.CellType)
+                                  or not kind.__module__.startswith("chainrule."))
 
 
 def _entries(holder: Any) -> Any:
@@ -198,6 +238,98 @@ def _code_names(code: Any) -> set:
 
 
 _MISSING = object()
+
+
+def lift(trace: Trace, found: Watched) -> tuple[list, list]:
+    """Put tracing arrays (``trace.bind``: externals) in place of the NumPy arrays of
+    ``found`` in their holders, one per array (two names of one array: one tracing array):
+    ``([(holder, how, key, array, tracing array)], [(external, var)])`` for :func:`put_back`
+    and :func:`unbind_unused`. ``found.arrays`` is emptied (a reference to the arrays would
+    count as a holder when :mod:`.state` counts them)."""
+    slots: list = []
+    binds: list = []
+    traced: dict = {}
+    for holder, how, key, array in found.arrays.values():
+        if kernels.is_cached(array):
+            continue
+        tracing = traced.get(id(array))
+        if tracing is None:
+            tracing = traced[id(array)] = trace.bind(array)
+            binds.append((trace.external(array), tracing.var))
+        _write(holder, how, key, tracing)
+        slots.append((holder, how, key, array, tracing))
+    found.arrays = {}
+    return slots, binds
+
+
+def put_back(slots: list, found: Watched) -> tuple[str | None, dict]:
+    """Give the holders of :func:`lift`'s ``slots`` their arrays back (emptying ``slots``: a
+    tracing array still alive after the call is then one the call stored, which
+    :mod:`.escapes` finds). Returns an escape (the next call traces again) where the call put
+    something else in such a slot (``self.m = self.m * 0.9``, ``del self.m``: a replay would
+    not; :mod:`.escapes` gives a stored tracing array its concrete value), or None; and
+    ``{id(array): [(holder, how, key)]}``, where the arrays are held, for
+    :func:`.state.find_state` (as its ``_slots`` names them; no reference to the arrays, which
+    it counts)."""
+    moved = None
+    held: dict = {}
+    while slots:
+        holder, how, key, array, tracing = slots.pop()
+        if _read(holder, how, key) is tracing:
+            _write(holder, how, key, array)
+            held.setdefault(id(array), []).append(
+                (holder, "attr", "cell_contents") if how == "cell" else (holder, how, key))
+        elif moved is None:
+            moved = (f"escape: it rebinds {found._label(holder, how, key)}, which held a "
+                     f"NumPy array (a replay would not): write into the array in place "
+                     f"(`m[...] = ...`), or return the new one")
+    return moved, held
+
+
+def unbind_unused(trace: Trace, binds: list, used: list) -> None:
+    """Forget the externals of :func:`lift` that no call of the trace reads or writes and
+    nothing ``used`` (the result's refs, the rebound tensors' Vars) holds: a replay then
+    neither reads them nor checks their holders."""
+    if not binds:
+        return
+    seen: set = set()
+    stack: list = list(used)
+    for instr in trace.instrs:
+        if instr.kind != "bind":
+            stack += [instr.args, instr.kwargs, instr.writes]
+    while stack:
+        ref = stack.pop()
+        kind = type(ref)
+        if kind in (tuple, list):
+            stack.extend(ref)
+        elif kind is dict:
+            stack.extend(ref.values())
+        elif kind is Var or kind is External:
+            seen.add(id(ref))
+    unused = {id(var): external for external, var in binds
+              if id(var) not in seen and id(external) not in seen}
+    if not unused:
+        return
+    trace.instrs = [instr for instr in trace.instrs
+                    if instr.kind != "bind" or id(instr.outs) not in unused]
+    for external in unused.values():
+        del trace.externals[id(external.array)], trace.bound[external.index]
+        for externals in trace.by_root.values():
+            if external in externals:
+                externals.remove(external)
+
+
+def _write(holder: Any, how: str, key: Any, value: Any) -> None:
+    """Put ``value`` in a holder's slot (past a class's ``__setattr__`` or a dict's
+    ``__setitem__``: what the call sees, not an assignment of the user's)."""
+    if how == "cell":
+        holder.cell_contents = value
+    elif how == "attr":
+        vars(holder)[key] = value
+    elif type(holder) is list:
+        holder[key] = value
+    else:
+        dict.__setitem__(holder, key, value)
 
 
 def _read(holder: Any, how: str, key: Any) -> Any:

@@ -16,7 +16,9 @@ What makes a replay the eager call, and what the tracer checks to know it:
   (a tensor's data or ``.grad``, a dict such as a module's globals or an object's attributes,
   a list, a closure cell) is checked on each replay, so that rebinding one (``w.grad = None``,
   ``w = cr.tensor(...)``) traces again instead of replaying on the old array. A tensor written
-  in place gets its version counter bumped, as eagerly.
+  in place gets its version counter bumped, as eagerly. The NumPy arrays it reaches by name
+  (a closed-over array, a global, ``self.m``) are tracing arrays while it traces
+  (:func:`.guards.lift`): NumPy work on them alone is recorded too.
 - **Python values** it reaches by name (a learning rate, a model's ``training`` flag, a global;
   a state tensor's ``requires_grad`` and hooks; the length of a list of tensors) are checked
   too (:mod:`.guards`); a call that changes one itself runs eagerly.
@@ -307,7 +309,7 @@ class Jitted:
         """Run the call traced: (its specialization, or the reason why none, and its
         result)."""
         trace = Trace()
-        watched = guards.watch(self.fun, state.reachable(self.fun))  # (before the call)
+        watched = guards.watch(self.fun, state.reachable(self.fun), leaves)  # (before it)
         inputs, swapped, lifted = _lift(trace, leaves)
         call_args, call_kwargs = tree_unflatten(treedef, lifted)
         call_args = list(call_args)
@@ -319,13 +321,15 @@ class Jitted:
                 call_kwargs[name] = kwargs[name]
         passes = engine.passes
         with effects.side_effects() as seen, backends.foreign_scope(), _tracing(trace):
+            slots, binds = guards.lift(trace, watched)  # (the NumPy arrays of state)
             try:
                 result = self.fun(*call_args, **call_kwargs)
             finally:
+                moved, held = guards.put_back(slots, watched)
                 rebound = _restore(swapped)
                 rebinds = _rebinds(trace, swapped)
         reason = (seen.reason([instr.args for instr in trace.instrs if instr.random])
-                  or rebound or trace.refused or watched.changed())
+                  or rebound or trace.refused or watched.changed() or moved)
         if trace.raised and not reason:  # (no program: the next call traces again)
             reason = ("escape: a NumPy call on its values raised an error that it caught (a "
                       "replay could not tell when the error comes)")
@@ -348,8 +352,9 @@ class Jitted:
             return reason, result
         try:
             holding = returned.result_holders(trace, out_leaves, outputs, result)
+            guards.unbind_unused(trace, binds, refs + [var for _, _, var, _ in rebinds])
             make = _prepare(trace, inputs, (outputs, refs, holding), leaves, self,
-                            (rebinds, watched))
+                            (rebinds, watched, held))
         except Unreplayable as refused:
             return str(refused), result
         trace.release()
@@ -435,14 +440,15 @@ def _prepare(trace: Trace, inputs: list, result: tuple, arg_leaves: list,
     of the call's own temporaries, whether a failed guard can be undone), checked now; returns
     the build of the program, for later (:class:`_Pending`). ``result``: the outputs and
     refs of :func:`.returned.outputs` (completed here), and the objects that hold the result;
-    ``noted``: the tensors of state the call rebound (:func:`_rebinds`), and the Python values
-    it reads by name."""
+    ``noted``: the tensors of state the call rebound (:func:`_rebinds`), the Python values
+    it reads by name, and where the NumPy arrays of state it reaches by name are held
+    (:func:`.guards.put_back`)."""
     outputs, refs, holding = result
-    rebinds, watched = noted
+    rebinds, watched, held = noted
     for tensor, original, _, _ in rebinds:  # (the state as the call found it)
         tensor._array = original
     try:
-        state_ = state.find_state(trace, arg_leaves, jitted.fun, rebinds, holding)
+        state_ = state.find_state(trace, arg_leaves, jitted.fun, rebinds, holding, held)
     finally:
         for tensor, _, _, value in rebinds:
             tensor._array = value

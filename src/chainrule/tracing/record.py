@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import threading
 import weakref
 from typing import Any
 
@@ -43,8 +44,10 @@ class Trace:
         self.vars: list[Var] = []
         self.inputs: list[Var] = []
         self.externals: dict[int, External] = {}
+        self.external_count = 0
         self.arrays: list[weakref.ref] = []  # every TraceArray made: what escapes is found
-        self.open = True
+        self._open = True
+        self.owner = threading.get_ident()
         self.roots: dict[int, Any] = {}  # buffer id -> the buffer (kept alive while tracing)
         self.snapshots: dict[int, Any] = {}  # external id -> its values before its first write
         self.by_root: dict[int, list[External]] = {}  # buffer id -> the externals in it
@@ -58,6 +61,22 @@ class Trace:
         # error, its path depends on values that no guard checks.
         self.raised = False
         self.refused: str | None = None  # why the call, run on as eagerly, leaves no program
+
+    @property
+    def open(self) -> bool:
+        """Whether the call is being recorded, and by this thread. Another thread that meets
+        one of its tracing arrays while it runs (one put in state by guards.lift, which that
+        thread reads too) gets plain NumPy on the values, and the trace leaves no program: an
+        escape, traced again at the next call (recorded, its writes would be replayed)."""
+        if self._open and threading.get_ident() != self.owner:
+            self.refused = self.refused or (
+                "escape: another thread used the arrays of its state while it was traced")
+            return False
+        return self._open
+
+    @open.setter
+    def open(self, value: bool) -> None:
+        self._open = value
 
     def release(self) -> None:
         """Let go of the call's arrays once it is recorded: the program is built from Vars,
@@ -87,7 +106,9 @@ class Trace:
     def external(self, array: Any) -> External:
         found = self.externals.get(id(array))
         if found is None:
-            found = self.externals[id(array)] = External(len(self.externals), array)
+            # (numbered by a count: guards.unbind_unused forgets some, names stay distinct)
+            found = self.externals[id(array)] = External(self.external_count, array)
+            self.external_count += 1
             if isinstance(array, np.ndarray):
                 self.by_root.setdefault(self._root(array), []).append(found)
         return found

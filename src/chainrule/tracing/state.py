@@ -97,6 +97,20 @@ def _known_holders(objects: list) -> dict:
     return known
 
 
+def _with_held(known: dict, held: dict) -> dict:
+    """``known`` and the holders of ``held`` (``{id: [(holder, how, key)]}``), each reference
+    once: an object's attribute may be there as its ``__dict__``'s item."""
+    for key, entries in held.items():
+        found = known.setdefault(key, [])
+        for holder, how, slot in entries:
+            attributes = vars(holder) if how == "attr" and type(holder) is not types.CellType \
+                else None
+            if not any((entry[0] is holder or entry[0] is attributes) and entry[2] == slot
+                       for entry in found):
+                found.append((holder, how, slot))
+    return known
+
+
 def _slots(holder: Any) -> Any:
     """``(how, key, item)`` for what ``holder`` holds where a replay can check it: a tensor's
     data and gradient, a dict's items (OrderedDict's, defaultdict's too: any key; not another
@@ -160,7 +174,7 @@ class State:
 
 
 def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
-               returned: Sequence = ()) -> State:
+               returned: Sequence = (), held: dict | None = None) -> State:
     """How the program finds the state it reads and writes.
 
     An external array held by a tensor (its data, or its ``.grad``'s) is read from the tensor
@@ -171,7 +185,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     are in ``counters`` (jitted.py's version bumps). Externals nothing holds are the call's
     own temporaries (``local``). Holders: as the module says (``returned``: arrays the call
     returns without reading them, then the objects that hold the result, not their holders;
-    ``rebound``: jitted._rebinds', the tensors of state the call gave other arrays)."""
+    ``rebound``: jitted._rebinds'; ``held``: guards.put_back's holders of lifted arrays)."""
     result = State()
     externals = [external for external in trace.externals.values()
                  if not kernels.is_cached(external.array)]  # (chainrule's own constants)
@@ -181,7 +195,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
         return result
     objects = reachable(fun)
     outside_refs = _census(objects)  # (first: nothing here holds them yet)
-    known = _known_holders(objects)
+    known = _with_held(_known_holders(objects), held or {})
     arg_ids = {id(leaf): index for index, leaf in enumerate(arg_leaves)}
     skip = {id(trace.externals), id(trace.roots), id(arg_leaves), id(objects)}
     skip |= {id(external) for external in trace.externals.values()}
