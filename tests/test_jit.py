@@ -1151,18 +1151,23 @@ def test_a_closed_over_dict_of_arrays_is_checked():
     np.testing.assert_array_equal(arrays["b"], [0.0, 0.0, 0.0])
 
 
+class _Slotted:
+    __slots__ = ("b",)
+
+
 def test_a_written_array_held_where_nothing_can_be_checked_runs_eagerly():
-    store = [{"b": np.zeros(3)}]  # (a dict of arrays in a list: found by neither way)
+    store = [_Slotted()]  # (a __slots__ attribute: found by neither way)
+    store[0].b = np.zeros(3)
 
     def f(x):
-        store[0]["b"] -= x
+        store[0].b -= x
         return x * 1
 
     jitted = cr.jit(f)
     with pytest.warns(JitWarning, match="writes into an array that is held where"):
         for _ in range(3):
             jitted(np.ones(3))
-    np.testing.assert_array_equal(store[0]["b"], [-3.0, -3.0, -3.0])
+    np.testing.assert_array_equal(store[0].b, [-3.0, -3.0, -3.0])
 
 
 def test_views_of_a_returned_copy_are_not_overwritten_by_later_replays():

@@ -167,12 +167,6 @@ def test_a_tensor_around_a_new_array_is_a_new_one_at_each_call():
 _REBOUND = {"array": np.zeros(2)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a tensor made around an array of state (torch.from_numpy(STATE)) wraps, at each replay, "
-    "the array found when tracing: where state is rebound to another array between calls, the "
-    "replay's tensor is around the old one (eagerly the new one). The fix would find the "
-    "array's holder with state.find_state (an external the program reads, checked where held) "
-    "instead of asking gc.get_referrers whether anything holds it"))
 def test_a_tensor_around_state_rebound_between_calls():
     jitted = cr.jit(lambda x: (x * 2, torch.from_numpy(_REBOUND["array"])))
     for k in range(3):

@@ -214,4 +214,4 @@ def from_numpy(array: np.ndarray) -> Tensor:
     >>> cr.from_numpy(np.zeros(2)).dtype
     dtype('float64')
     """
-    return Tensor._wrap(np.asarray(array))
+    return Tensor._wrap(backends.to_numpy(array))  # (a traced array: itself, traced)
