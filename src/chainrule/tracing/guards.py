@@ -59,6 +59,7 @@ from .. import kernels
 from ..tensor import Tensor
 from .program import PROGRAM_MARK
 from .record import Trace
+from .state import code_names
 from .values import External, Var
 
 DEPTH = 4
@@ -143,7 +144,7 @@ def watch(fun: Any, objects: list, arguments: Sequence = ()) -> Watched:
             found.labels[id(cell)] = name
             queue.append((cell, 0))
         found.labels[id(namespace)] = None  # (a global: its name)
-        for name in sorted(_code_names(code) & namespace.keys()):
+        for name in sorted(code_names(code) & namespace.keys()):
             queue.append((namespace, "item", name, namespace[name]))
     roots = [("fun", fun), ("self", getattr(fun, "__self__", None))]
     roots += [("argument", leaf) for leaf in arguments if type(leaf) not in (list, tuple, dict)
@@ -227,14 +228,6 @@ def _entries(holder: Any) -> Any:
     if len(entries) > WIDTH:
         entries = [entry for entry in entries if isinstance(entry[2], (Tensor, np.ndarray))]
     return entries
-
-
-def _code_names(code: Any) -> set:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
 
 
 _MISSING = object()

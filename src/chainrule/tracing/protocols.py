@@ -36,7 +36,7 @@ class PythonProtocols:
 
     def __copy__(self) -> Any:
         """As NumPy's: a scalar is itself, an array a copy in its own layout (traced)."""
-        return self if isinstance(self.value, np.generic) else np.copy(self, order="K")
+        return self if isinstance(self.value, np.generic) else np.copy(cast(Any, self), order="K")
 
     def __deepcopy__(self, memo: Any) -> Any:
         return self.__copy__()

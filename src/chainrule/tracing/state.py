@@ -337,15 +337,16 @@ def reachable(fun: Any, depth: int = 3) -> list:
         if str(namespace.get("__name__")).startswith("chainrule."):
             continue  # (chainrule's own functions: their closures are walked, not its modules)
         found.setdefault(id(namespace), namespace)
-        stack.extend((namespace[name], left - 1) for name in _names(code) if name in namespace)
+        stack.extend((namespace[name], left - 1) for name in code_names(code) if name in namespace)
     return [obj for obj in found.values() if not callable(obj) or hasattr(obj, "__dict__")]
 
 
-def _names(code: Any) -> set:
+def code_names(code: Any) -> set:
+    """The global names a function's code (and the code it defines) reads."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _names(const)
+            names |= code_names(const)
     return names
 
 
