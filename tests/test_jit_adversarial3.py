@@ -39,7 +39,8 @@ def _pair(make):
 
 def _same_calls(make, calls=4, change=None):
     """The jitted function gives the eager results and leaves the eager state, call after
-    call; ``change(state)`` is applied to both copies' state between calls."""
+    call; ``change(state)`` is applied to both copies' state between calls. Returns the
+    jitted function."""
     eager, eager_state, jitted, our_state = _pair(make)
     for k in range(calls):
         x = np.array([1.0, 2.0, 3.0]) + k
@@ -48,6 +49,7 @@ def _same_calls(make, calls=4, change=None):
         if change is not None:
             change(eager_state)
             change(our_state)
+    return jitted
 
 
 # ------------------------------------------------------------- Python values read from state
