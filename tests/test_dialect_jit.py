@@ -629,3 +629,41 @@ def test_tf_function_signature_is_tensorflows() -> None:
     except ImportError:
         return
     assert list(inspect.signature(real.function).parameters) == documented
+
+
+def _sgd_loop(compile_step):
+    """A PyTorch training loop: SGD with momentum (its velocity buffers, made at the first
+    step, in a dict keyed by id), zero_grad(set_to_none=False), dropout switched off after
+    six steps. Returns the losses and the parameters."""
+    torch.manual_seed(0)
+    w1, w2 = torch.randn(4, 8, requires_grad=True), torch.randn(8, 1, requires_grad=True)
+    opt = torch.optim.SGD([w1, w2], lr=1e-2, momentum=0.9)
+    x, y = torch.randn(32, 4), torch.randn(32, 1)
+    model = {"training": True}
+
+    def step(x, y):
+        opt.zero_grad(set_to_none=False)
+        h = torch.nn.functional.dropout(torch.tanh(x @ w1), 0.1, training=model["training"])
+        loss = ((h @ w2 - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    step = compile_step(step)
+    losses = []
+    for k in range(9):
+        model["training"] = k < 6
+        losses.append(step(x, y))
+    return losses, [w1.detach(), w2.detach()], step
+
+
+def test_sgd_with_momentum_under_torch_compile_replays():
+    """The velocity buffers written in place are state found on the heap (their reference
+    counts are not explained by what the step reaches by name): replayed, not refused."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got, params, step = _sgd_loop(torch.compile)
+    want, want_params, _ = _sgd_loop(lambda f: f)
+    for g, w in zip(got + params, want + want_params, strict=True):
+        onp.testing.assert_array_equal(g.numpy(), w.numpy())
+    assert sum(len(entry.programs) for entry in step._cache.values()) == 2  # (dropout, not)

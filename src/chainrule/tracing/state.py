@@ -205,7 +205,7 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     outside, base_outside = _held_by_others(externals, inside, own | {
         id(entry[-1]) for entry in rebound})
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
-    _count_outside(externals, bases, inside, outside_refs)
+    _count_outside(externals, bases, inside, outside_refs, outside, known)
     holders = _not_by_the_result(_holders([external.array for external in externals] + [
         base for base in bases.values() if base is not None], skip, known, outside_refs),
         returned)
@@ -282,10 +282,13 @@ def _read_from(result: State, external: External, tensor_name: str) -> None:
     result.checks.append(_type_check(external.name, external.array))
 
 
-def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dict) -> None:
+def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dict,
+                   outside: set, known: dict) -> None:
     """Add to ``outside_refs`` the references to each external array and to each view's
     memory owner besides the trace's (``inside``) and the tracer's own (``bases``,
-    :func:`find_state`'s ``objects``, this function's)."""
+    :func:`find_state`'s ``objects``, this function's). An array that the first count
+    (``outside``) says something outside holds, and that no holder the function reaches
+    (``known``) explains, is marked for the heap search whatever this count says."""
     for external in externals:  # (getrefcount's argument)
         key = id(external.array)
         outside_refs[key] = sys.getrefcount(external.array) - 1 - inside.get(key, 0) - (
@@ -295,6 +298,9 @@ def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dic
         key, viewed = id(base), sum(1 for item in bases.values() if item is base)
         outside_refs[key] = sys.getrefcount(base) - 3 - inside.get(key, 0) - viewed - (
             key in outside_refs)
+    for key in outside:  # (last: an array may be another one's memory owner too)
+        if not known.get(key):
+            outside_refs[key] = -1
 
 
 def reachable(fun: Any, depth: int = 3) -> list:
