@@ -205,11 +205,11 @@ def find_state(trace: Trace, arg_leaves: list, fun: Any, rebound: Sequence = (),
     outside, base_outside = _held_by_others(externals, inside, own | {
         id(entry[-1]) for entry in rebound})
     bases = {id(external.array): _memory_owner(external.array) for external in externals}
-    _count_outside(externals, bases, inside, outside_refs, outside, known)
+    written = set(trace.snapshots)  # (the externals written, through their traced values too)
+    _count_outside(externals, bases, inside, outside_refs, outside & written, known)
     holders = _not_by_the_result(_holders([external.array for external in externals] + [
         base for base in bases.values() if base is not None], skip, known, outside_refs),
         returned)
-    written = set(trace.snapshots)  # (the externals written, through their traced values too)
     tensors: list = []  # tensors found holding an external: where are they held?
     for external in externals:
         found = holders[id(external.array)]
@@ -286,7 +286,7 @@ def _count_outside(externals: list, bases: dict, inside: dict, outside_refs: dic
                    outside: set, known: dict) -> None:
     """Add to ``outside_refs`` the references to each external array and to each view's
     memory owner besides the trace's (``inside``) and the tracer's own (``bases``,
-    :func:`find_state`'s ``objects``, this function's). An array that the first count
+    :func:`find_state`'s ``objects``, this function's). A written array that the first count
     (``outside``) says something outside holds, and that no holder the function reaches
     (``known``) explains, is marked for the heap search whatever this count says."""
     for external in externals:  # (getrefcount's argument)
